@@ -1,0 +1,13 @@
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+RUN useradd --create-home harbor
+COPY pyproject.toml ./
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
+COPY . .
+# collectstatic needs settings that load; these throwaway values exist only in this build step.
+RUN DEBUG=false SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0= \
+    python manage.py collectstatic --noinput
+USER harbor
+EXPOSE 8000
+CMD ["gunicorn", "placement.wsgi:application", "--bind", "0.0.0.0:8000"]

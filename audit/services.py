@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from audit.models import AuditEntry, Outcome
+
+
+def audit_record(
+    *,
+    actor: Any | None,
+    action: str,
+    obj: models.Model | None = None,
+    survivor_id: int | None = None,
+    outcome: str = Outcome.OK,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditEntry:
+    """Append one audit entry, synchronously, in the caller's transaction.
+
+    It is never queued: an audit row must not be lost because a broker is down.
+    """
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEntry.objects.create(
+        actor=actor if is_user else None,
+        actor_username=actor.get_username() if is_user else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        survivor_id=survivor_id,
+        outcome=outcome,
+        before=before,
+        after=after,
+        ip=ip,
+    )
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """Only the fields that changed, as (before, after)."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}

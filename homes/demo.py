@@ -1,0 +1,104 @@
+"""Realistic synthetic homes, for the demo (`seed_demo`) and the benchmark (`bench/`).
+
+The mix follows what the field reports: most trafficking-specific beds are for
+girls, few for boys; few homes take parenting youth or active substance use;
+some have nobody on duty tonight; some have not confirmed their beds for days.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from functools import cache
+
+import zipcodes
+
+from homes.models import Home
+from matching.engine.geo import zip_centroid
+
+DEMO_STATES = ["KS", "MO", "NE", "OK", "IA", "CO", "TX", "AR", "IL", "MN", "WI", "NY"]
+ALL_SERVICES = [
+    "trauma_therapy", "mental_health", "substance_use_treatment", "medical_care", "education",
+    "legal_advocacy", "life_skills", "parenting_support", "family_therapy", "mentoring",
+]  # fmt: skip
+HOME_TYPE_WEIGHTS = {
+    "safe_home": 20, "crisis_stabilization": 10, "specialized_foster": 15,
+    "foster": 30, "group_home": 15, "emergency_shelter": 10,
+}  # fmt: skip
+NAMES = ["Harbor", "Haven", "Lighthouse", "Cedar", "Willow", "Hope", "Beacon", "Anchor", "Refuge"]
+KINDS = ["House", "Home", "Place", "Center", "Cottage", "Residence"]
+
+
+@cache
+def located_zips(state: str) -> tuple[str, ...]:
+    """Standard, active ZIP codes of a state that have a centroid."""
+    return tuple(
+        z["zip_code"]
+        for z in zipcodes.filter_by(state=state, active=True)
+        if z["zip_code_type"] == "STANDARD" and zip_centroid(z["zip_code"])
+    )
+
+
+def demo_home(
+    index: int, *, rng: random.Random, now: datetime, states: list[str], prefix: str = ""
+) -> Home:
+    state = states[index % len(states)]
+    home_type = rng.choices(list(HOME_TYPE_WEIGHTS), list(HOME_TYPE_WEIGHTS.values()))[0]
+    licensed = rng.choice([4, 6, 8, 10, 12, 16]) if home_type != "specialized_foster" else 2
+    available = rng.choices([0, 1, 2, 3], [4, 3, 2, 1])[0]
+    available = min(available, licensed)
+    genders = rng.choices(
+        [["female"], ["male"], ["female", "nonbinary"], ["female", "male", "nonbinary"]],
+        [55, 10, 20, 15],
+    )[0]
+    parenting = rng.random() < 0.12
+    no_staff = rng.random() < 0.08
+    stale = rng.random() < 0.15
+    updated = now - (
+        timedelta(days=rng.randint(4, 10)) if stale else timedelta(minutes=rng.randint(5, 2880))
+    )
+    min_age = rng.choice([10, 11, 12, 13])
+    return Home(
+        name=f"{prefix}{rng.choice(NAMES)} {rng.choice(KINDS)} {index + 1}",
+        home_type=home_type,
+        state=state,
+        zip_code=rng.choice(located_zips(state)),
+        licensed_beds=licensed,
+        available_beds=available,
+        staff_on_duty=0 if no_staff else rng.randint(1, 4),
+        residents_per_staff=rng.choice([2, 3, 4]),
+        min_age=min_age,
+        max_age=rng.choice([17, 17, 18, 21]),
+        genders_served=genders,
+        substance_use_accepted=rng.choices(["none", "in_recovery", "active"], [62, 30, 8])[0],
+        detox_on_site=rng.random() < 0.04,
+        accepts_parenting=parenting,
+        max_dependents=rng.choice([1, 2]) if parenting else 0,
+        medical_level=rng.choices(["none", "routine", "complex"], [15, 70, 15])[0],
+        accepts_pregnant=rng.random() < 0.25,
+        mental_health_max=rng.choices(["low", "moderate", "high"], [20, 55, 25])[0],
+        staff_secure=rng.random() < 0.2,
+        accepts_out_of_state=rng.random() < 0.4,
+        accepts_state_wards=rng.random() < 0.9,
+        accepts_parent_placements=rng.random() < 0.7,
+        intake_24_7=home_type in ("crisis_stabilization", "emergency_shelter")
+        or rng.random() < 0.2,
+        languages=["en", "es"] if rng.random() < 0.3 else ["en"],
+        services=sorted(rng.sample(ALL_SERVICES, k=rng.randint(2, 7))),
+        active=rng.random() > 0.03,
+        availability_updated_at=updated,
+    )
+
+
+def demo_homes(
+    count: int,
+    *,
+    rng: random.Random,
+    now: datetime,
+    states: list[str] | None = None,
+    prefix: str = "",
+) -> list[Home]:
+    return [
+        demo_home(i, rng=rng, now=now, states=states or DEMO_STATES, prefix=prefix)
+        for i in range(count)
+    ]

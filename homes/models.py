@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from homes.vocab import (
+    STATE_CHOICES,
+    Acuity,
+    HomeType,
+    MedicalLevel,
+    SubstanceUse,
+    validate_genders,
+    validate_languages,
+    validate_services,
+    validate_state,
+    validate_zip,
+    zip_in_state_error,
+)
+
+
+class HomeQuerySet(models.QuerySet["Home"]):
+    def editable_by(self, user: Any) -> HomeQuerySet:
+        """Homes whose profile and beds this user may change: their own, or all for admins."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_harbor_admin:
+            return self.all()
+        from guardian.shortcuts import get_objects_for_user
+
+        return get_objects_for_user(
+            user, "homes.change_home", klass=self, accept_global_perms=False
+        )
+
+
+class Home(models.Model):
+    """A safe home's profile, eligibility criteria, staffing and live bed count."""
+
+    name = models.CharField(max_length=200)
+    home_type = models.CharField(max_length=30, choices=HomeType.choices)
+    state = models.CharField(max_length=2, choices=STATE_CHOICES, validators=[validate_state])
+    zip_code = models.CharField(max_length=5, validators=[validate_zip])
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    licensed_beds = models.PositiveIntegerField()
+    available_beds = models.PositiveIntegerField()
+    staff_on_duty = models.PositiveIntegerField(default=0)
+    residents_per_staff = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    min_age = models.PositiveSmallIntegerField(default=12, validators=[MaxValueValidator(25)])
+    max_age = models.PositiveSmallIntegerField(default=17, validators=[MaxValueValidator(25)])
+    genders_served = models.JSONField(default=list, validators=[validate_genders])
+    substance_use_accepted = models.CharField(
+        max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.NONE
+    )
+    detox_on_site = models.BooleanField(default=False)
+    accepts_parenting = models.BooleanField(default=False)
+    max_dependents = models.PositiveSmallIntegerField(default=0)
+    medical_level = models.CharField(
+        max_length=20, choices=MedicalLevel.choices, default=MedicalLevel.ROUTINE
+    )
+    accepts_pregnant = models.BooleanField(default=False)
+    mental_health_max = models.CharField(
+        max_length=20, choices=Acuity.choices, default=Acuity.MODERATE
+    )
+    staff_secure = models.BooleanField(default=False)
+    accepts_out_of_state = models.BooleanField(default=False)
+    accepts_state_wards = models.BooleanField(default=True)
+    accepts_parent_placements = models.BooleanField(default=True)
+    intake_24_7 = models.BooleanField(default=False)
+    languages = models.JSONField(default=list, validators=[validate_languages])
+    services = models.JSONField(default=list, validators=[validate_services])
+    active = models.BooleanField(default=True)
+    availability_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    availability_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    stale_nudged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every write; the matching directory cache reloads rows changed since it last looked.
+    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = HomeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["state", "active"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(available_beds__gte=0) & Q(available_beds__lte=F("licensed_beds")),
+                name="home_available_beds_within_licensed",
+                violation_error_message="Available beds must be between 0 and the licensed beds.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__lte=F("max_age")),
+                name="home_min_age_not_above_max_age",
+                violation_error_message="The minimum age cannot be above the maximum age.",
+            ),
+            models.CheckConstraint(
+                condition=Q(residents_per_staff__gte=1),
+                name="home_residents_per_staff_positive",
+                violation_error_message="Residents per staff member must be at least 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.zip_code and self.state:
+            message = zip_in_state_error(self.zip_code, self.state)
+            if message:
+                errors["zip_code"] = message
+        if (
+            self.licensed_beds is not None
+            and self.available_beds is not None
+            and self.available_beds > self.licensed_beds
+        ):
+            errors["available_beds"] = (
+                f"Available beds ({self.available_beds}) cannot exceed licensed beds "
+                f"({self.licensed_beds})."
+            )
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            errors["min_age"] = (
+                f"The minimum age ({self.min_age}) cannot be above the maximum ({self.max_age})."
+            )
+        if (self.latitude is None) != (self.longitude is None):
+            errors["latitude"] = "Give both latitude and longitude, or neither."
+        if not self.accepts_parenting and self.max_dependents:
+            errors["max_dependents"] = (
+                "A home that does not accept parenting youth takes 0 dependents."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class AvailabilityChange(models.Model):
+    """One change of a home's free beds or staffing: who, when, before and after."""
+
+    class Source(models.TextChoices):
+        HOME_ADMIN = "home_admin", "Update by the home"
+        PROFILE = "profile", "Profile edit"
+        CONFIRMED = "confirmed", "Confirmed still accurate"
+        HOLD = "hold", "Bed hold"
+        HOLD_RELEASED = "hold_released", "Hold released"
+        PLACEMENT = "placement", "Placement"
+        DISCHARGE = "discharge", "Discharge"
+
+    home = models.ForeignKey(Home, on_delete=models.PROTECT, related_name="availability_changes")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    available_beds_before = models.PositiveIntegerField()
+    available_beds_after = models.PositiveIntegerField()
+    staff_on_duty_before = models.PositiveIntegerField()
+    staff_on_duty_after = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.home_id}: {self.available_beds_before}→{self.available_beds_after} beds"

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Agency, Role, Team
+from homes.vocab import (
+    LANGUAGES,
+    STATE_CHOICES,
+    Acuity,
+    Gender,
+    Guardianship,
+    MedicalLevel,
+    SubstanceUse,
+    Urgency,
+    validate_services,
+    validate_state,
+    validate_states,
+    validate_zip,
+)
+from survivors.fields import EncryptedDateField, EncryptedTextField
+
+
+class Status(models.TextChoices):
+    INTAKE = "intake", "Intake"
+    SEARCHING = "searching", "Searching"
+    PENDING_REVIEW = "pending_review", "Pending MDT review"
+    REFERRED = "referred", "Referred"
+    PLACED = "placed", "Placed"
+    DISCHARGED = "discharged", "Discharged"
+    WAITLISTED = "waitlisted", "Waitlisted"
+
+
+class SurvivorQuerySet(models.QuerySet["Survivor"]):
+    def visible_to(self, user: Any) -> SurvivorQuerySet:
+        """The survivors this user may know exist; every read starts here.
+
+        Assigned case workers, the agency's supervisors and the members of the
+        survivor's MDT team; admins see all; home admins and everyone else none.
+        """
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_harbor_admin:
+            return self.all()
+        if user.role == Role.CASE_WORKER:
+            return self.filter(assigned_workers=user)
+        if user.role == Role.SUPERVISOR and user.agency_id:
+            return self.filter(agency_id=user.agency_id)
+        if user.role == Role.MDT_MEMBER and user.team_id:
+            return self.filter(team_id=user.team_id)
+        return self.none()
+
+
+def validate_exclusion_zones(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Give a list of {zip_code, radius_miles} zones.")
+    for index, zone in enumerate(value, start=1):
+        if not isinstance(zone, dict) or set(zone) != {"zip_code", "radius_miles"}:
+            raise ValidationError(f"Zone {index}: give exactly zip_code and radius_miles.")
+        try:
+            validate_zip(zone["zip_code"])
+        except ValidationError as exc:
+            raise ValidationError(f"Zone {index}: {exc.messages[0]}") from exc
+        radius = zone["radius_miles"]
+        if isinstance(radius, bool) or not isinstance(radius, int | float):
+            raise ValidationError(f"Zone {index}: radius_miles must be a number of miles.")
+        if radius < 0 or radius > 500:
+            raise ValidationError(f"Zone {index}: radius_miles must be between 0 and 500.")
+
+
+def validate_language(value: str) -> None:
+    if value and value not in LANGUAGES:
+        raise ValidationError(f"{value!r} is not an ISO 639-1 language code (e.g. en, es).")
+
+
+class Survivor(models.Model):
+    """A child's intake record. Identity, birth date and notes are encrypted at rest."""
+
+    case_number = models.CharField(max_length=40)
+    first_name = EncryptedTextField()
+    last_name = EncryptedTextField()
+    date_of_birth = EncryptedDateField()
+    gender = models.CharField(max_length=10, choices=Gender.choices)
+    guardianship = models.CharField(max_length=20, choices=Guardianship.choices)
+    custody_state = models.CharField(
+        max_length=2, choices=STATE_CHOICES, validators=[validate_state]
+    )
+    icpc_approved_states = models.JSONField(default=list, blank=True, validators=[validate_states])
+    residence_zip = models.CharField(max_length=5, validators=[validate_zip])
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.PLANNED)
+    substance_use = models.CharField(
+        max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.NONE
+    )
+    needs_detox = models.BooleanField(default=False)
+    dependents = models.PositiveSmallIntegerField(default=0)
+    medical_level = models.CharField(
+        max_length=20, choices=MedicalLevel.choices, default=MedicalLevel.NONE
+    )
+    pregnant = models.BooleanField(default=False)
+    mental_health_acuity = models.CharField(
+        max_length=10, choices=Acuity.choices, default=Acuity.LOW
+    )
+    runaway_risk = models.CharField(max_length=10, choices=Acuity.choices, default=Acuity.LOW)
+    primary_language = models.CharField(
+        max_length=2, default="en", blank=True, validators=[validate_language]
+    )
+    services_needed = models.JSONField(default=list, blank=True, validators=[validate_services])
+    exclusion_zones = models.JSONField(
+        default=list, blank=True, validators=[validate_exclusion_zones]
+    )
+    max_distance_miles = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    notes = EncryptedTextField(blank=True, default="")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INTAKE)
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="survivors")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="survivors"
+    )
+    assigned_workers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="assigned_survivors", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SurvivorQuerySet.as_manager()
+
+    ENCRYPTED_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "notes"})
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "case_number"],
+                name="survivor_case_number_unique_per_agency",
+                violation_error_message="This agency already has a survivor with this case number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the name: this string ends up in logs and admin history.
+        return f"Survivor {self.case_number}"
+
+    def age_on(self, day: datetime.date) -> int:
+        from matching.engine.types import age_on
+
+        return age_on(self.date_of_birth, day)
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        today = timezone.localdate()
+        if isinstance(self.date_of_birth, datetime.date):
+            if self.date_of_birth > today:
+                errors["date_of_birth"] = "The date of birth cannot be in the future."
+            elif self.age_on(today) > 25:
+                errors["date_of_birth"] = "Harbor places minors and young adults up to 25."
+        if self.needs_detox and self.substance_use == SubstanceUse.NONE:
+            errors["needs_detox"] = "Detox is only needed with substance use in recovery or active."
+        if errors:
+            raise ValidationError(errors)
+
+
+class StatusChange(models.Model):
+    """A survivor's status history: who moved it, when, from what to what."""
+
+    survivor = models.ForeignKey(Survivor, on_delete=models.PROTECT, related_name="status_changes")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    before = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    after = models.CharField(max_length=20, choices=Status.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.before or '-'} → {self.after}"

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Role
+from audit.services import audit_record, changes
+from survivors.models import Status, StatusChange, Survivor
+
+# What a case worker may set on an intake; agency, assignments, team and status are
+# decided by the services, never by the request body.
+INTAKE_FIELDS = frozenset(
+    {
+        "case_number", "first_name", "last_name", "date_of_birth", "gender", "guardianship",
+        "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
+        "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
+        "runaway_risk", "primary_language", "services_needed", "exclusion_zones",
+        "max_distance_miles", "notes",
+    }
+)  # fmt: skip
+
+
+def audit_values(survivor: Survivor, fields) -> dict[str, Any]:
+    """Field values fit for the audit trail: encrypted fields never leave as plaintext."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        if name in Survivor.ENCRYPTED_FIELDS:
+            values[name] = "<encrypted>"
+        else:
+            value = getattr(survivor, name)
+            values[name] = value
+    return values
+
+
+def _check_fields(data: dict[str, Any]) -> None:
+    unknown = set(data) - INTAKE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+
+
+@transaction.atomic
+def survivor_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) -> Survivor:
+    """Record an intake for the actor's agency, assigned to the actor.
+
+    The MDT team defaults to the creating case worker's team.
+    """
+    _check_fields(data)
+    if actor.agency_id is None:
+        raise ValidationError(
+            {"agency": "Only a user who belongs to an agency can record an intake."}
+        )
+    survivor = Survivor(**data, agency_id=actor.agency_id, team_id=actor.team_id, created_by=actor)
+    survivor.full_clean()
+    survivor.save()
+    if actor.role == Role.CASE_WORKER:
+        survivor.assigned_workers.add(actor)
+    StatusChange.objects.create(survivor=survivor, by=actor, before="", after=survivor.status)
+    audit_record(
+        actor=actor,
+        action="survivor.create",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        after=audit_values(survivor, sorted(INTAKE_FIELDS | {"status"})),
+        ip=ip,
+    )
+    return survivor
+
+
+@transaction.atomic
+def survivor_update(
+    *, actor: Any, survivor_id: int, data: dict[str, Any], ip: str | None = None
+) -> Survivor:
+    _check_fields(data)
+    survivor = Survivor.objects.select_for_update().get(pk=survivor_id)
+    before = {name: getattr(survivor, name) for name in data}
+    for name, value in data.items():
+        setattr(survivor, name, value)
+    survivor.full_clean()
+    survivor.save()
+    changed = [name for name in data if before[name] != getattr(survivor, name)]
+    if changed:
+        old, new = changes(
+            {k: ("<encrypted>" if k in Survivor.ENCRYPTED_FIELDS else before[k]) for k in changed},
+            audit_values(survivor, changed),
+        )
+        # An encrypted field changed shows as "<encrypted>" on both sides: keep its name.
+        for name in changed:
+            old.setdefault(name, "<encrypted>")
+            new.setdefault(name, "<encrypted>")
+        audit_record(
+            actor=actor,
+            action="survivor.update",
+            obj=survivor,
+            survivor_id=survivor.pk,
+            before=old,
+            after=new,
+            ip=ip,
+        )
+    return survivor
+
+
+@transaction.atomic
+def survivor_set_status(
+    *, actor: Any, survivor: Survivor, status: str, note: str = "", ip: str | None = None
+) -> Survivor:
+    """Move a survivor to `status`, with a history row and an audit entry."""
+    if status not in Status.values:
+        raise ValidationError({"status": f"{status!r} is not a status."})
+    before = survivor.status
+    if before == status:
+        return survivor
+    Survivor.objects.filter(pk=survivor.pk).update(status=status)
+    survivor.status = status
+    StatusChange.objects.create(survivor=survivor, by=actor, before=before, after=status, note=note)
+    audit_record(
+        actor=actor,
+        action="survivor.status",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        before={"status": before},
+        after={"status": status},
+        ip=ip,
+    )
+    return survivor
+
+
+@transaction.atomic
+def survivor_assign_worker(*, actor: Any, survivor: Survivor, worker: Any) -> None:
+    """Give a case worker of the same agency access to a survivor (a permission change)."""
+    if worker.role != Role.CASE_WORKER or worker.agency_id != survivor.agency_id:
+        raise ValidationError({"worker": "Only a case worker of the survivor's agency."})
+    survivor.assigned_workers.add(worker)
+    audit_record(
+        actor=actor,
+        action="permission.assign",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        after={"assigned_worker": worker.get_username()},
+    )
