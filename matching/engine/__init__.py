@@ -1,0 +1,83 @@
+"""Harbor's matching engine: pure Python and numpy, no Django.
+
+`match(needs, directory, now=...)` is the entry point; `rules.failed_rules`
+is the readable specification that the vectorised search is tested against.
+"""
+
+from __future__ import annotations
+
+from .assign import match
+from .geo import (
+    EARTH_RADIUS_MILES,
+    great_circle_miles,
+    great_circle_miles_np,
+    zip_centroid,
+    zip_state,
+)
+from .rules import failed_rules, is_feasible
+from .scoring import FACTOR_MAX, FACTORS, VectorScores, score_home, score_rows
+from .types import (
+    ACUITY_LEVELS,
+    GENDERS,
+    GUARDIANSHIPS,
+    HOME_TYPES,
+    MEDICAL_LEVELS,
+    RULES,
+    SERVICES,
+    STALE_AFTER,
+    SUBSTANCE_LEVELS,
+    TRAFFICKING_SPECIFIC,
+    URGENCIES,
+    ExclusionZone,
+    Factor,
+    HomeOffer,
+    MatchResult,
+    Miss,
+    Ranked,
+    Relaxation,
+    RuleFailure,
+    SurvivorNeeds,
+    age_on,
+)
+from .vector import RULE_BIT, Directory, failure_masks, survivor_distances
+
+__all__ = [
+    "ACUITY_LEVELS",
+    "EARTH_RADIUS_MILES",
+    "FACTORS",
+    "FACTOR_MAX",
+    "GENDERS",
+    "GUARDIANSHIPS",
+    "HOME_TYPES",
+    "MEDICAL_LEVELS",
+    "RULES",
+    "RULE_BIT",
+    "SERVICES",
+    "STALE_AFTER",
+    "SUBSTANCE_LEVELS",
+    "TRAFFICKING_SPECIFIC",
+    "URGENCIES",
+    "Directory",
+    "ExclusionZone",
+    "Factor",
+    "HomeOffer",
+    "MatchResult",
+    "Miss",
+    "Ranked",
+    "Relaxation",
+    "RuleFailure",
+    "SurvivorNeeds",
+    "VectorScores",
+    "age_on",
+    "failed_rules",
+    "failure_masks",
+    "great_circle_miles",
+    "great_circle_miles_np",
+    "is_feasible",
+    "match",
+    "score_home",
+    "score_rows",
+    "survivor_distances",
+    "zip_centroid",
+    "zip_state",
+]

@@ -1,0 +1,330 @@
+"""One search: feasible homes ranked, near misses, and what would open more homes.
+
+Every home is judged with numpy (`vector.failure_masks`, `scoring.score_rows`);
+Python only runs per home for the rows the result returns, whose reasons and
+breakdowns come from the scalar rules and score.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import numpy as np
+
+from .rules import explain, failed_rules, plural
+from .scoring import score_home, score_rows
+from .types import (
+    RULES,
+    SUBSTANCE_LEVELS,
+    MatchResult,
+    Miss,
+    Ranked,
+    Relaxation,
+    SurvivorNeeds,
+)
+from .vector import RULE_BIT, Directory, failure_masks, rules_in, survivor_distances
+
+# An ICPC suggestion naming forty states helps nobody at 2 a.m.
+ICPC_STATES_LISTED = 5
+
+
+def match(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    *,
+    now: datetime,
+    limit: int = 20,
+    include_excluded: bool = False,
+) -> MatchResult:
+    """Rank the feasible homes for a survivor and explain the others.
+
+    results: the best `limit` feasible homes by score, then distance (unknown
+    last), then id. near_misses: at most `limit` homes failing exactly one
+    rule, nearest first. excluded (only with include_excluded): every
+    infeasible home with all its failures, fewest failures first.
+    """
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0; got {limit}")
+    masks = failure_masks(needs, directory)
+    distances = survivor_distances(needs, directory)
+    ids = directory.ids
+    # Unknown distances (no survivor location) sort last, then by id.
+    sort_distances = np.where(np.isnan(distances), np.inf, distances)
+    failure_counts = np.bitwise_count(masks)
+    histogram = np.bincount(masks, minlength=1 << len(RULES))
+
+    feasible = np.flatnonzero(masks == 0)
+    scores = score_rows(needs, directory, distances, now, rows=feasible)
+    best = feasible[_smallest((-scores.score, sort_distances[feasible], ids[feasible]), limit)]
+    results = []
+    for rank, (home, distance) in enumerate(
+        zip(directory.offers(best.tolist()), _distances(distances, best), strict=True), start=1
+    ):
+        # Bit-identical to the vectorised score that ranked it (tested).
+        score, breakdown, stale = score_home(needs, home, distance, now)
+        results.append(Ranked(rank, score, _shown(distance), stale, home, breakdown))
+
+    single = np.flatnonzero(failure_counts == 1)
+    nearest = single[_smallest((sort_distances[single], ids[single]), limit)]
+    near_misses = tuple(
+        Miss(home, _shown(distance), failed_rules(needs, home))
+        for home, distance in zip(
+            directory.offers(nearest.tolist()), _distances(distances, nearest), strict=True
+        )
+    )
+
+    excluded = None
+    if include_excluded:
+        infeasible = np.flatnonzero(masks)
+        order = np.lexsort(
+            (ids[infeasible], sort_distances[infeasible], failure_counts[infeasible])
+        )
+        excluded = _excluded(needs, directory, infeasible[order], masks, distances)
+
+    return MatchResult(
+        homes_considered=len(directory),
+        feasible_count=len(feasible),
+        results=tuple(results),
+        near_misses=near_misses,
+        near_miss_count=len(single),
+        excluded=excluded,
+        relaxations=_relaxations(needs, directory, masks, histogram),
+        failures_by_rule=_failures_by_rule(histogram),
+    )
+
+
+def _distances(distances: np.ndarray, rows: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(value) else value for value in distances[rows].tolist()]
+
+
+def _shown(distance: float | None) -> float | None:
+    return None if distance is None else round(distance, 1)
+
+
+def _excluded(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    rows: np.ndarray,
+    masks: np.ndarray,
+    distances: np.ndarray,
+) -> tuple[Miss, ...]:
+    """Every infeasible home with all its failures, in the order of `rows`.
+
+    The masks say which rules fail, so only those scalar checks run to write
+    the reasons: this list can hold most of a 250,000-home directory.
+    """
+    failing_rules: dict[int, tuple[str, ...]] = {}
+    homes = directory.offers(rows.tolist())
+    shown = [_shown(distance) for distance in _distances(distances, rows)]
+    excluded = []
+    with _gc_paused():
+        for home, distance, mask in zip(homes, shown, masks[rows].tolist(), strict=True):
+            failing = failing_rules.get(mask)
+            if failing is None:
+                failing = failing_rules[mask] = rules_in(mask)
+            excluded.append(Miss(home, distance, explain(needs, home, failing)))
+    return tuple(excluded)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while allocating a million acyclic objects.
+
+    Otherwise it keeps re-walking the whole directory and more than doubles
+    the time of an include_excluded search; nothing built here forms a cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _smallest(keys: tuple[np.ndarray, ...], k: int) -> np.ndarray:
+    """Positions of the k lexicographically smallest rows of `keys`, in order.
+
+    keys[0] is the most significant and the last key must be unique (the id).
+    Selects with np.partition key by key, so only the few chosen rows are
+    fully sorted: a lexsort of 250,000 rows alone would blow the time budget.
+    """
+    size = len(keys[0])
+    if k <= 0 or size == 0:
+        return np.empty(0, np.intp)
+    if size <= k:
+        picked = np.arange(size)
+    else:
+        chosen = []
+        candidates = np.arange(size)
+        need = k
+        for key in keys:
+            if len(candidates) <= need:
+                break
+            values = key[candidates]
+            kth = np.partition(values, need - 1)[need - 1]
+            below = values < kth
+            chosen.append(candidates[below])
+            need -= int(np.count_nonzero(below))
+            candidates = candidates[values == kth]
+        chosen.append(candidates[:need])
+        picked = np.concatenate(chosen)
+    order = np.lexsort(tuple(key[picked] for key in reversed(keys)))
+    return picked[order]
+
+
+def _failures_by_rule(histogram: np.ndarray) -> dict[str, int]:
+    values = np.flatnonzero(histogram)
+    counts = histogram[values]
+    return {rule: int(counts[(values & RULE_BIT[rule]) != 0].sum()) for rule in RULES}
+
+
+def _verb(count: int, singular: str, plural_form: str) -> str:
+    return singular if count == 1 else plural_form
+
+
+def _them(count: int) -> str:
+    return _verb(count, "it", "them")
+
+
+def _relaxations(
+    needs: SurvivorNeeds, directory: Directory, masks: np.ndarray, histogram: np.ndarray
+) -> tuple[Relaxation, ...]:
+    relaxations = []
+    for rule in RULES:
+        count = int(histogram[RULE_BIT[rule]])
+        if not count:
+            continue
+        if rule == "state_line":
+            suggestion = _state_line_suggestion(needs, directory, masks)
+        else:
+            suggestion = _SUGGESTIONS[rule](needs, count)
+        relaxations.append(Relaxation(rule, count, suggestion))
+    # Stable sort: equal counts stay in RULES order.
+    relaxations.sort(key=lambda relaxation: -relaxation.homes)
+    return tuple(relaxations)
+
+
+def _state_line_suggestion(needs: SurvivorNeeds, directory: Directory, masks: np.ndarray) -> str:
+    rows = np.flatnonzero(masks == RULE_BIT["state_line"])
+    takes_out_of_state = directory.column("accepts_out_of_state")[rows]
+    parts = []
+    if needs.guardianship == "state":
+        # A home that takes out-of-state children yet fails the state line
+        # for a state ward fails only for want of ICPC approval.
+        per_state = np.bincount(directory.column("state")[rows[takes_out_of_state]])
+        states = sorted(
+            (
+                (int(count), directory.state_name(code))
+                for code, count in enumerate(per_state.tolist())
+                if count
+            ),
+            key=lambda item: (-item[0], item[1]),
+        )
+        if len(states) == 1:
+            count, state = states[0]
+            parts.append(f"Request ICPC approval for {state}: {plural(count, 'more home')}")
+        elif states:
+            listed = [f"{state} ({plural(count, 'home')})" for count, state in states]
+            if len(states) > ICPC_STATES_LISTED + 1:
+                rest = states[ICPC_STATES_LISTED:]
+                listed = listed[:ICPC_STATES_LISTED]
+                homes = plural(sum(count for count, _ in rest), "home")
+                listed.append(f"{plural(len(rest), 'other state')} ({homes})")
+            parts.append("Request ICPC approval for " + ", ".join(listed))
+    refusing = int(np.count_nonzero(~takes_out_of_state))
+    if refusing:
+        parts.append(
+            f"{plural(refusing, 'home')} in another state "
+            f"{_verb(refusing, 'takes', 'take')} no out-of-state placements"
+        )
+    return "; ".join(parts)
+
+
+_SUBSTANCE_TAKEN = {
+    "in_recovery": "substance use in recovery",
+    "active": "active substance use",
+}
+assert set(_SUBSTANCE_TAKEN) == set(SUBSTANCE_LEVELS[1:])
+
+_GUARDIAN_PLACEMENTS = {
+    "state": "state wards",
+    "parent": "placements by a parent",
+    "legal_guardian": "placements by a legal guardian",
+}
+
+
+def _beds(needs: SurvivorNeeds, n: int) -> str:
+    if needs.dependents == 0:
+        return (
+            f"{plural(n, 'home')} {_verb(n, 'is', 'are')} full; "
+            f"{_verb(n, 'it', 'they')} would fit when a bed opens"
+        )
+    return (
+        f"{plural(n, 'home')} {_verb(n, 'lacks', 'lack')} {1 + needs.dependents} free beds; "
+        f"{_verb(n, 'it', 'they')} would fit when beds open"
+    )
+
+
+def _substance_use(needs: SurvivorNeeds, n: int) -> str:
+    # Nobody fails at the lowest level, so the level here is never "none".
+    return f"A home that takes {_SUBSTANCE_TAKEN[needs.substance_use]} would add {n}"
+
+
+_SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
+    "beds": _beds,
+    "staffing": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'needs', 'need')} more staff on duty; "
+        f"{_verb(n, 'it', 'they')} would fit once more staff come on shift"
+    ),
+    "age": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'serves', 'serve')} other ages; "
+        f"ask {_them(n)} about an age exception"
+    ),
+    "gender": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'serves', 'serve')} other genders; "
+        f"ask {_them(n)} about an exception"
+    ),
+    "substance_use": _substance_use,
+    "detox": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'has', 'have')} no detox on site; "
+        f"detox elsewhere first would open {_them(n)}"
+    ),
+    "dependents": lambda needs, n: (
+        f"{plural(n, 'home')} cannot take the child's "
+        f"{plural(needs.dependents, 'dependent')}; ask {_them(n)} about an exception"
+    ),
+    "medical": lambda needs, n: (
+        f"{plural(n, 'home')} cannot meet {needs.medical_level} medical needs; "
+        f"a care plan with an outside provider could open {_them(n)}"
+    ),
+    "pregnancy": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not take pregnant youth; "
+        f"ask {_them(n)} about an exception"
+    ),
+    "mental_health": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'handles', 'handle')} lower mental-health acuity; "
+        f"a stabilization plan could open {_them(n)}"
+    ),
+    "runaway_risk": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'is', 'are')} not staff-secure; "
+        f"a safety plan for the runaway risk could open {_them(n)}"
+    ),
+    "guardianship": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not take "
+        f"{_GUARDIAN_PLACEMENTS[needs.guardianship]}; ask {_them(n)} about an exception"
+    ),
+    "exclusion_zone": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'lies', 'lie')} inside an exclusion zone; "
+        "review the zones with the MDT"
+    ),
+    "crisis_intake": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'has', 'have')} no 24/7 intake; "
+        f"{_verb(n, 'it', 'they')} could take the child at the next daytime intake"
+    ),
+}
+assert set(_SUGGESTIONS) == set(RULES) - {"state_line"}

@@ -1,0 +1,101 @@
+"""Great-circle distances and US ZIP centroids (offline, from `zipcodes`)."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import zipcodes
+
+EARTH_RADIUS_MILES = 3958.8
+
+
+def great_circle_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in miles between two points given in degrees."""
+    phi1 = math.radians(lat1)
+    phi2 = math.radians(lat2)
+    sin_dphi = math.sin((phi2 - phi1) / 2)
+    sin_dlambda = math.sin(math.radians(lon2 - lon1) / 2)
+    a = sin_dphi * sin_dphi + math.cos(phi1) * math.cos(phi2) * sin_dlambda * sin_dlambda
+    # min() guards against a rounding a hair above 1 for antipodal points.
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+
+
+def great_circle_miles_np(
+    lat: float, lon: float, lat_array: np.ndarray, lon_array: np.ndarray
+) -> np.ndarray:
+    """Haversine distance in miles from one point to many, all in degrees."""
+    phi1 = math.radians(lat)
+    phi2 = np.radians(np.asarray(lat_array, dtype=np.float64))
+    sin_dphi = np.sin((phi2 - phi1) / 2)
+    sin_dlambda = np.sin(np.radians(np.asarray(lon_array, dtype=np.float64) - lon) / 2)
+    a = sin_dphi * sin_dphi + math.cos(phi1) * np.cos(phi2) * sin_dlambda * sin_dlambda
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points on the unit sphere for coordinates in degrees.
+
+    The squared chord between two such points is accurate even for points a
+    few feet apart, and costs no trigonometry per pair, which is what makes a
+    distance to 250,000 homes cheap.
+    """
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    cos_phi = np.cos(phi)
+    return cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)
+
+
+def chord2_to_miles(chord2: np.ndarray) -> np.ndarray:
+    """Great-circle miles from squared unit-sphere chords."""
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.minimum(1.0, np.sqrt(chord2) / 2))
+
+
+def miles_to_chord2(miles: float) -> float:
+    """Squared unit-sphere chord of a great-circle distance (inverse of chord2_to_miles)."""
+    half_angle = min(miles / EARTH_RADIUS_MILES, math.pi) / 2
+    return (2 * math.sin(half_angle)) ** 2
+
+
+class _ZipInfo(NamedTuple):
+    state: str
+    centroid: tuple[float, float] | None
+
+
+def _normalize_zip(zip_code: str) -> str:
+    # Accept ZIP+4 ("66101-1234") and stray whitespace from forms.
+    return zip_code.strip()[:5]
+
+
+@cache
+def _zip_table() -> dict[str, _ZipInfo]:
+    # Built once per process: list_all() takes most of a second.
+    table: dict[str, _ZipInfo] = {}
+    for entry in zipcodes.list_all():
+        centroid = None
+        try:
+            lat, lon = float(entry["lat"]), float(entry["long"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        else:
+            # Military and some PO-box ZIPs ship 0/0 or blanks; a centroid in
+            # the Gulf of Guinea would silently wreck distances.
+            if lat and lon:
+                centroid = (lat, lon)
+        # Keep the state even without a centroid: it is still true.
+        table[entry["zip_code"]] = _ZipInfo(entry["state"], centroid)
+    return table
+
+
+def zip_centroid(zip_code: str) -> tuple[float, float] | None:
+    """(latitude, longitude) of a US ZIP code, or None if unknown or unlocated."""
+    info = _zip_table().get(_normalize_zip(zip_code))
+    return info.centroid if info else None
+
+
+def zip_state(zip_code: str) -> str | None:
+    """USPS state code of a US ZIP code, or None if unknown."""
+    info = _zip_table().get(_normalize_zip(zip_code))
+    return info.state if info else None

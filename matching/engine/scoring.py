@@ -1,0 +1,241 @@
+"""The ranking score of a feasible home: 0-100, the sum of five factors.
+
+- specialisation (max 30): trafficking-specific 30, generic 0; in a crisis,
+  crisis_stabilization 30, the other trafficking-specific types 20.
+- distance (30): 30 * (1 - d / ref), ref = max_distance_miles or 500 mi;
+  beyond ref 0 (points lost, not feasibility); no survivor location 0.
+- freshness (10): stale (never updated or older than 72 h) 0, else
+  max(1, 10 * (1 - age / 72 h)), so any fresh home beats a stale one.
+- services (20): 20 * the share of services_needed the home offers; none needed 20.
+- language (10): the home lists primary_language, or none is given, 10; else 0.
+
+Each factor is rounded half-up to 0.1 and the score is the rounded sum, so
+the breakdown always adds up to the score. The scalar and vectorised versions
+perform the same float operations in the same order and agree to the bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from .rules import miles
+from .types import HOME_TYPES, STALE_AFTER, TRAFFICKING_SPECIFIC, Factor, HomeOffer, SurvivorNeeds
+from .vector import Directory, epoch_us
+
+FACTORS = ("specialisation", "distance", "freshness", "services", "language")
+FACTOR_MAX = {
+    "specialisation": 30.0,
+    "distance": 30.0,
+    "freshness": 10.0,
+    "services": 20.0,
+    "language": 10.0,
+}
+DISTANCE_REFERENCE_MILES = 500.0
+STALE_US = STALE_AFTER // timedelta(microseconds=1)
+
+
+def round_points(value: float) -> float:
+    """Half-up to 0.1.
+
+    Not round(): Python's round and np.round disagree on some halves, and
+    the vectorised ranking must give exactly the scores the breakdown shows.
+    """
+    return math.floor(value * 10 + 0.5) / 10
+
+
+def _round_points_np(values: np.ndarray) -> np.ndarray:
+    return np.floor(values * 10 + 0.5) / 10
+
+
+def _label(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def specialisation(needs: SurvivorNeeds, home_type: str) -> tuple[float, str]:
+    kind = _label(home_type)
+    if needs.urgency == "crisis":
+        if home_type == "crisis_stabilization":
+            return 30.0, "Crisis stabilization home for a crisis placement"
+        if home_type in TRAFFICKING_SPECIFIC:
+            return 20.0, f"Trafficking-specific ({kind}), not crisis stabilization"
+    elif home_type in TRAFFICKING_SPECIFIC:
+        return 30.0, f"Trafficking-specific home ({kind})"
+    return 0.0, f"Generic home ({kind}), not trafficking-specific"
+
+
+def _distance_reference(needs: SurvivorNeeds) -> float:
+    if needs.max_distance_miles is not None:
+        return needs.max_distance_miles
+    return DISTANCE_REFERENCE_MILES
+
+
+def distance(needs: SurvivorNeeds, distance_miles: float | None) -> tuple[float, str]:
+    if distance_miles is None:
+        return 0.0, "No location"
+    reference = _distance_reference(needs)
+    away = f"{miles(distance_miles)} mi away"
+    if distance_miles > reference:
+        if needs.max_distance_miles is not None:
+            return 0.0, f"{away}, beyond the {miles(reference)} mi preference"
+        return 0.0, f"{away}, over {miles(reference)} mi"
+    raw = 30.0 * (1.0 - distance_miles / reference) if reference > 0 else 30.0
+    return round_points(raw), away
+
+
+def _ago(age_us: int) -> str:
+    minutes = age_us // 60_000_000
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours <= 72:
+        return f"{hours} h ago"
+    return f"{hours // 24} days ago"
+
+
+def freshness(updated_at: datetime | None, now: datetime) -> tuple[float, str, bool]:
+    """(points, detail, stale)."""
+    if updated_at is None:
+        return 0.0, "Stale: beds never updated", True
+    age_us = (now - updated_at) // timedelta(microseconds=1)
+    if age_us > STALE_US:
+        return 0.0, f"Stale: beds updated {_ago(age_us)}", True
+    # A floor of 1 keeps any fresh home ahead of every stale one; a clock a
+    # little ahead of ours (negative age) counts as just updated.
+    raw = max(1.0, 10.0 * (1.0 - max(age_us, 0) / STALE_US))
+    return round_points(raw), f"Beds updated {_ago(max(age_us, 0))}", False
+
+
+def services(needs: SurvivorNeeds, offered: frozenset[str]) -> tuple[float, str]:
+    needed = needs.services_needed
+    if not needed:
+        return 20.0, "No services needed"
+    count = len(needed & offered)
+    raw = 20.0 * count / len(needed)
+    if count == len(needed):
+        return round_points(raw), f"Offers all {len(needed)} needed services"
+    missing = ", ".join(_label(service) for service in sorted(needed - offered))
+    return round_points(raw), f"Offers {count} of {len(needed)} needed services; missing {missing}"
+
+
+def language(needs: SurvivorNeeds, languages: frozenset[str]) -> tuple[float, str]:
+    if not needs.primary_language:
+        return 10.0, "No language given"
+    if needs.primary_language in languages:
+        return 10.0, f"Speaks {needs.primary_language}"
+    return 0.0, f"Does not list {needs.primary_language}"
+
+
+def score_home(
+    needs: SurvivorNeeds, home: HomeOffer, distance_miles: float | None, now: datetime
+) -> tuple[float, tuple[Factor, ...], bool]:
+    """(score, breakdown in FACTORS order, stale) of one home.
+
+    `distance_miles` is the survivor-to-home distance (None without a survivor
+    location); pass the distance the ranking used so both agree.
+    """
+    fresh_points, fresh_detail, stale = freshness(home.availability_updated_at, now)
+    parts = (
+        specialisation(needs, home.home_type),
+        distance(needs, distance_miles),
+        (fresh_points, fresh_detail),
+        services(needs, home.services),
+        language(needs, home.languages),
+    )
+    breakdown = tuple(
+        Factor(name, points, FACTOR_MAX[name], detail)
+        for name, (points, detail) in zip(FACTORS, parts, strict=True)
+    )
+    # Summed in FACTORS order, as score_rows does.
+    total = parts[0][0] + parts[1][0] + parts[2][0] + parts[3][0] + parts[4][0]
+    return round_points(total), breakdown, stale
+
+
+@dataclass(frozen=True, slots=True)
+class VectorScores:
+    """Scores of many homes: `points[factor]` per factor, `score` and `stale`."""
+
+    score: np.ndarray
+    stale: np.ndarray
+    points: dict[str, np.ndarray]
+
+
+def score_rows(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    distances: np.ndarray,
+    now: datetime,
+    rows: np.ndarray | None = None,
+) -> VectorScores:
+    """score_home for the directory rows `rows` (all when None), vectorised.
+
+    `distances` covers the whole directory (NaN without a survivor location).
+    """
+
+    def take(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    home_types = take(directory.column("home_type"))
+    size = len(home_types)
+
+    table = np.array([specialisation(needs, home_type)[0] for home_type in HOME_TYPES])
+    specialisation_points = table[home_types]
+
+    if needs.latitude is None or needs.longitude is None:
+        distance_points = np.zeros(size)
+    else:
+        miles_away = take(distances)
+        reference = _distance_reference(needs)
+        if reference > 0:
+            # A tiny preference overflows the share for far homes; np.where
+            # discards those values, as the scalar version never computes them.
+            with np.errstate(over="ignore", invalid="ignore"):
+                raw = 30.0 * (1.0 - miles_away / reference)
+        else:
+            raw = np.full(size, 30.0)
+        distance_points = np.where(miles_away > reference, 0.0, _round_points_np(raw))
+
+    age_us = epoch_us(now) - take(directory.column("updated_us"))
+    stale = age_us > STALE_US
+    raw = np.maximum(1.0, 10.0 * (1.0 - np.maximum(age_us, 0) / STALE_US))
+    freshness_points = np.where(stale, 0.0, _round_points_np(raw))
+
+    needed = needs.services_needed
+    if needed:
+        count = directory.count_tags("services", needed, rows)
+        services_points = _round_points_np(20.0 * count / len(needed))
+    else:
+        services_points = np.full(size, 20.0)
+
+    if needs.primary_language:
+        speaks = directory.has_tag("languages", needs.primary_language, rows)
+        language_points = np.where(speaks, 10.0, 0.0)
+    else:
+        language_points = np.full(size, 10.0)
+
+    total = (
+        specialisation_points
+        + distance_points
+        + freshness_points
+        + services_points
+        + language_points
+    )
+    points = dict(
+        zip(
+            FACTORS,
+            (
+                specialisation_points,
+                distance_points,
+                freshness_points,
+                services_points,
+                language_points,
+            ),
+            strict=True,
+        )
+    )
+    return VectorScores(_round_points_np(total), stale, points)

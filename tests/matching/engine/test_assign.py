@@ -1,0 +1,466 @@
+"""A whole search: who is feasible, in what order, and what would open more homes."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from matching.engine import (
+    HOME_TYPES,
+    RULES,
+    SERVICES,
+    STALE_AFTER,
+    TRAFFICKING_SPECIFIC,
+    Directory,
+    ExclusionZone,
+    Relaxation,
+    assign,
+    failed_rules,
+    great_circle_miles,
+    match,
+)
+
+from .builders import (
+    KCK,
+    LANGUAGES,
+    NOW,
+    a_home,
+    a_survivor,
+    directories,
+    latitudes,
+    longitudes,
+    survivors,
+    updated_at,
+)
+
+
+def search(offers, needs=None, **options):
+    return match(needs or a_survivor(), Directory.from_offers(offers), now=NOW, **options)
+
+
+def ids(entries) -> list[int]:
+    return [entry.home.id for entry in entries]
+
+
+def distance_key(distance: float | None) -> float:
+    return math.inf if distance is None else distance
+
+
+# The whole result against the scalar rules
+
+
+@settings(max_examples=80, deadline=None)
+@given(directories(), survivors())
+def test_it_finds_every_feasible_home_and_explains_every_other(offers, needs):
+    result = search(offers, needs, limit=len(offers) + 1, include_excluded=True)
+    failures = {home.id: failed_rules(needs, home) for home in offers}
+    feasible = {home_id for home_id, failed in failures.items() if not failed}
+
+    assert result.homes_considered == len(offers)
+    assert result.feasible_count == len(feasible)
+    assert set(ids(result.results)) == feasible
+    assert [r.rank for r in result.results] == list(range(1, len(feasible) + 1))
+    scores = [r.score for r in result.results]
+    assert scores == sorted(scores, reverse=True)
+    for ranked in result.results:
+        assert round(sum(f.points for f in ranked.breakdown), 1) == ranked.score
+        assert 0 <= ranked.score <= 100
+
+    assert result.excluded is not None
+    assert set(ids(result.excluded)) == set(failures) - feasible
+    for miss in result.excluded:
+        assert miss.failed == failures[miss.home.id]
+    keys = [(len(m.failed), distance_key(m.distance_miles)) for m in result.excluded]
+    assert keys == sorted(keys)
+
+    one_failure = {home_id for home_id, failed in failures.items() if len(failed) == 1}
+    assert set(ids(result.near_misses)) == one_failure
+    assert result.near_miss_count == len(one_failure)
+    for miss in result.near_misses:
+        assert miss.failed == failures[miss.home.id]
+
+    assert result.failures_by_rule == {
+        rule: sum(1 for failed in failures.values() if rule in {f.rule for f in failed})
+        for rule in RULES
+    }
+    alone = Counter(failed[0].rule for failed in failures.values() if len(failed) == 1)
+    assert {(r.rule, r.homes) for r in result.relaxations} == set(alone.items())
+    order = [(-r.homes, RULES.index(r.rule)) for r in result.relaxations]
+    assert order == sorted(order)
+
+
+@settings(max_examples=40, deadline=None)
+@given(directories(), survivors(), st.integers(0, 6))
+def test_it_returns_the_head_of_the_full_ranking_within_the_limit(offers, needs, limit):
+    directory = Directory.from_offers(offers)
+    full = match(needs, directory, now=NOW, limit=len(offers) + 1)
+    head = match(needs, directory, now=NOW, limit=limit)
+    assert head.results == full.results[:limit]
+    assert head.near_misses == full.near_misses[:limit]
+    assert head.near_miss_count == full.near_miss_count
+    assert head.feasible_count == full.feasible_count
+    assert head.excluded is None
+    keys = [(distance_key(m.distance_miles), m.home.id) for m in full.near_misses]
+    assert [k[0] for k in keys] == sorted(k[0] for k in keys)
+
+
+@settings(max_examples=40, deadline=None)
+@given(directories(), survivors(), st.randoms(use_true_random=False))
+def test_it_ranks_the_same_whatever_the_order_of_the_homes(offers, needs, random):
+    shuffled = list(offers)
+    random.shuffle(shuffled)
+    first = search(offers, needs, limit=5, include_excluded=True)
+    second = search(shuffled, needs, limit=5, include_excluded=True)
+    assert first == second
+
+
+@settings(max_examples=40, deadline=None)
+@given(directories(), survivors(), st.data())
+def test_it_never_drops_a_feasible_home_for_having_more_beds(offers, needs, data):
+    assume(offers)
+    home = data.draw(st.sampled_from(offers))
+    extra = data.draw(st.integers(1, 3))
+    available = home.available_beds + extra
+    roomier = dataclasses.replace(
+        home, available_beds=available, licensed_beds=max(home.licensed_beds, available)
+    )
+    directory = Directory.from_offers(offers)
+    before = match(needs, directory, now=NOW, limit=len(offers))
+    directory.upsert([roomier])
+    after = match(needs, directory, now=NOW, limit=len(offers))
+    assert set(ids(before.results)) <= set(ids(after.results))
+    assert set(ids(after.results)) - set(ids(before.results)) <= {home.id}
+
+
+# Ordering guarantees: two homes alike but for one attribute. The better home
+# gets the higher id, so a tie broken by id could never explain the order.
+
+
+@st.composite
+def alike(draw: st.DrawFn):
+    """(needs, home) where the home is feasible and the score factors vary."""
+    located = draw(st.booleans())
+    needs = a_survivor(
+        urgency=draw(st.sampled_from(("crisis", "planned"))),
+        latitude=KCK[0] if located else None,
+        longitude=KCK[1] if located else None,
+        max_distance_miles=draw(st.one_of(st.none(), st.floats(0, 80))),
+        services_needed=draw(st.frozensets(st.sampled_from(SERVICES), max_size=4)),
+        primary_language=draw(st.sampled_from(("", *LANGUAGES))),
+    )
+    home = a_home(
+        home_type=draw(st.sampled_from(HOME_TYPES)),
+        latitude=draw(latitudes),
+        longitude=draw(longitudes),
+        availability_updated_at=draw(updated_at),
+        services=draw(st.frozensets(st.sampled_from(SERVICES))),
+        languages=draw(st.frozensets(st.sampled_from(LANGUAGES))),
+    )
+    return needs, home
+
+
+def assert_outranks(needs, better, worse):
+    result = search([dataclasses.replace(worse, id=1), dataclasses.replace(better, id=2)], needs)
+    assert ids(result.results) == [2, 1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(alike(), st.sampled_from(sorted(TRAFFICKING_SPECIFIC)), st.data())
+def test_it_ranks_a_trafficking_specific_home_above_a_generic_one(case, specific, data):
+    needs, home = case
+    generic = data.draw(st.sampled_from(sorted(set(HOME_TYPES) - TRAFFICKING_SPECIFIC)))
+    assert_outranks(
+        needs,
+        dataclasses.replace(home, home_type=specific),
+        dataclasses.replace(home, home_type=generic),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(alike(), st.sampled_from([t for t in HOME_TYPES if t != "crisis_stabilization"]))
+def test_it_ranks_crisis_stabilization_first_in_a_crisis(case, other):
+    needs, home = case
+    assert_outranks(
+        dataclasses.replace(needs, urgency="crisis"),
+        dataclasses.replace(home, home_type="crisis_stabilization"),
+        dataclasses.replace(home, home_type=other),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(alike(), latitudes, longitudes, latitudes, longitudes)
+def test_it_ranks_a_closer_home_above_a_farther_one(case, lat1, lon1, lat2, lon2):
+    needs, home = case
+    needs = dataclasses.replace(needs, latitude=KCK[0], longitude=KCK[1])
+    d1 = great_circle_miles(*KCK, lat1, lon1)
+    d2 = great_circle_miles(*KCK, lat2, lon2)
+    assume(abs(d1 - d2) > 1e-6)
+    near, far = ((lat1, lon1), (lat2, lon2)) if d1 < d2 else ((lat2, lon2), (lat1, lon1))
+    assert_outranks(
+        needs,
+        dataclasses.replace(home, latitude=near[0], longitude=near[1]),
+        dataclasses.replace(home, latitude=far[0], longitude=far[1]),
+    )
+
+
+def test_it_keeps_a_home_beyond_the_preferred_distance_but_without_distance_points():
+    far = a_home()  # Lawrence, KS: 34 miles from KCK
+    result = search([far], a_survivor(max_distance_miles=20))
+    assert ids(result.results) == [1]
+    distance = result.results[0].breakdown[1]
+    assert (distance.factor, distance.points) == ("distance", 0)
+    assert distance.detail == "34.1 mi away, beyond the 20 mi preference"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    alike(),
+    st.timedeltas(min_value=timedelta(0), max_value=STALE_AFTER),
+    st.one_of(
+        st.none(),
+        st.timedeltas(min_value=STALE_AFTER + timedelta(microseconds=1), max_value=STALE_AFTER * 9),
+    ),
+)
+def test_it_ranks_fresh_availability_above_stale(case, fresh_age, stale_age):
+    needs, home = case
+    stale_at = None if stale_age is None else NOW - stale_age
+    assert_outranks(
+        needs,
+        dataclasses.replace(home, availability_updated_at=NOW - fresh_age),
+        dataclasses.replace(home, availability_updated_at=stale_at),
+    )
+    result = search([dataclasses.replace(home, availability_updated_at=stale_at)], needs)
+    assert result.results[0].stale
+
+
+@settings(max_examples=40, deadline=None)
+@given(alike(), st.data())
+def test_it_ranks_a_home_offering_more_needed_services_higher(case, data):
+    needs, home = case
+    needed = data.draw(st.frozensets(st.sampled_from(SERVICES), min_size=1, max_size=5))
+    offered = data.draw(st.frozensets(st.sampled_from(SERVICES))) - {
+        data.draw(st.sampled_from(sorted(needed)))
+    }
+    missing = data.draw(st.sampled_from(sorted(needed - offered)))
+    assert_outranks(
+        dataclasses.replace(needs, services_needed=needed),
+        dataclasses.replace(home, services=offered | {missing}),
+        dataclasses.replace(home, services=offered),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(alike(), st.sampled_from(LANGUAGES))
+def test_it_ranks_a_home_speaking_the_child_s_language_higher(case, language):
+    needs, home = case
+    assert_outranks(
+        dataclasses.replace(needs, primary_language=language),
+        dataclasses.replace(home, languages=home.languages | {language}),
+        dataclasses.replace(home, languages=home.languages - {language}),
+    )
+
+
+def test_it_breaks_ties_by_distance_then_id():
+    near = a_home(id=9, latitude=39.0, longitude=-94.7)
+    far_a = a_home(id=5)
+    far_b = a_home(id=3)
+    # No distance factor in play: all within a 0-mile preference score alike.
+    needs = a_survivor(max_distance_miles=0)
+    assert ids(search([far_a, near, far_b], needs).results) == [9, 3, 5]
+    unlocated = a_survivor(latitude=None, longitude=None)
+    assert ids(search([far_a, near, far_b], unlocated).results) == [3, 5, 9]
+    assert search([near], unlocated).results[0].distance_miles is None
+
+
+# The result's shape
+
+
+def test_it_does_not_consider_inactive_homes():
+    result = search([a_home(id=1), a_home(id=2, active=False)], include_excluded=True, limit=10)
+    assert result.homes_considered == 1
+    assert ids(result.results) == [1]
+    assert result.excluded == ()
+
+
+def test_it_answers_an_empty_directory():
+    result = search([], include_excluded=True)
+    assert (result.homes_considered, result.feasible_count, result.results) == (0, 0, ())
+    assert (result.near_misses, result.near_miss_count, result.excluded) == ((), 0, ())
+    assert result.relaxations == ()
+    assert result.failures_by_rule == dict.fromkeys(RULES, 0)
+
+
+def test_it_refuses_a_negative_limit():
+    with pytest.raises(ValueError):
+        search([a_home()], limit=-1)
+
+
+def test_it_lists_near_misses_nearest_first_with_the_reason():
+    offers = [
+        a_home(id=1, available_beds=0),
+        a_home(id=2, latitude=39.0, longitude=-94.7, intake_24_7=False),
+        a_home(id=3, available_beds=0, intake_24_7=False),
+    ]
+    result = search(offers, a_survivor(urgency="crisis"))
+    assert ids(result.near_misses) == [2, 1]
+    assert result.near_misses[0].failed[0].reason == "No 24/7 intake for a crisis placement"
+    assert result.near_miss_count == 2
+    assert result.results == ()
+
+
+# Relaxations
+
+
+def relaxations(offers, needs) -> list[Relaxation]:
+    return list(search(offers, needs).relaxations)
+
+
+def test_it_suggests_icpc_approval_for_one_state():
+    needs = a_survivor(guardianship="state", custody_state="MO")
+    offers = [a_home(id=i, state="KS") for i in range(1, 4)]
+    assert relaxations(offers, needs) == [
+        Relaxation("state_line", 3, "Request ICPC approval for KS: 3 more homes")
+    ]
+    assert relaxations(offers[:1], needs) == [
+        Relaxation("state_line", 1, "Request ICPC approval for KS: 1 more home")
+    ]
+
+
+def test_it_suggests_icpc_approval_for_several_states_most_homes_first():
+    needs = a_survivor(guardianship="state", custody_state="MO")
+    offers = [a_home(id=1, state="NE")] + [a_home(id=i, state="KS") for i in range(2, 5)]
+    assert relaxations(offers, needs) == [
+        Relaxation("state_line", 4, "Request ICPC approval for KS (3 homes), NE (1 home)")
+    ]
+
+
+def test_it_counts_homes_refusing_out_of_state_placements_apart_from_icpc():
+    needs = a_survivor(guardianship="state", custody_state="MO")
+    offers = [
+        a_home(id=1, state="KS"),
+        a_home(id=2, state="NE", accepts_out_of_state=False),
+        a_home(id=3, state="OK", accepts_out_of_state=False),
+    ]
+    assert relaxations(offers, needs) == [
+        Relaxation(
+            "state_line",
+            3,
+            "Request ICPC approval for KS: 1 more home; "
+            "2 homes in another state take no out-of-state placements",
+        )
+    ]
+    parent = a_survivor(guardianship="parent", custody_state="MO")
+    assert relaxations(offers[1:2], parent) == [
+        Relaxation("state_line", 1, "1 home in another state takes no out-of-state placements")
+    ]
+
+
+def test_it_names_at_most_five_states_for_icpc():
+    needs = a_survivor(guardianship="state", custody_state="MO")
+    states = ["AR", "CO", "IA", "IL", "KS", "NE", "OK"]
+    offers = [a_home(id=i + 1, state=state) for i, state in enumerate(states)]
+    offers.append(a_home(id=99, state="KS"))
+    (relaxation,) = relaxations(offers, needs)
+    assert relaxation.homes == 8
+    assert relaxation.suggestion == (
+        "Request ICPC approval for KS (2 homes), AR (1 home), CO (1 home), IA (1 home), "
+        "IL (1 home), 2 other states (2 homes)"
+    )
+
+
+def test_it_suggests_a_home_taking_the_child_s_substance_use():
+    needs = a_survivor(substance_use="active")
+    offers = [a_home(id=i, substance_use_accepted="in_recovery") for i in (1, 2)]
+    assert relaxations(offers, needs) == [
+        Relaxation("substance_use", 2, "A home that takes active substance use would add 2")
+    ]
+    recovering = a_survivor(substance_use="in_recovery")
+    assert relaxations([a_home(substance_use_accepted="none")], recovering) == [
+        Relaxation("substance_use", 1, "A home that takes substance use in recovery would add 1")
+    ]
+
+
+def test_it_words_suggestions_in_the_singular_and_plural():
+    full = [a_home(id=i, available_beds=0) for i in (1, 2, 3)]
+    assert relaxations(full, a_survivor())[0].suggestion == (
+        "3 homes are full; they would fit when a bed opens"
+    )
+    assert relaxations(full[:1], a_survivor())[0].suggestion == (
+        "1 home is full; it would fit when a bed opens"
+    )
+    zone = ExclusionZone("66044", 5, 38.9717, -95.2353)
+    assert relaxations([a_home()], a_survivor(exclusion_zones=(zone,))) == [
+        Relaxation(
+            "exclusion_zone",
+            1,
+            "1 home lies inside an exclusion zone; review the zones with the MDT",
+        )
+    ]
+
+
+def test_it_has_a_suggestion_for_every_rule():
+    needs = a_survivor(
+        guardianship="state",
+        custody_state="MO",
+        urgency="crisis",
+        substance_use="active",
+        needs_detox=True,
+        dependents=1,
+        medical_level="complex",
+        pregnant=True,
+        mental_health_acuity="high",
+        runaway_risk="high",
+        exclusion_zones=(ExclusionZone("66044", 5, 38.9717, -95.2353),),
+    )
+    lawrence = (38.9717, -95.2353)
+    far = {"latitude": 39.5, "longitude": -94.3}
+    breaking = {
+        "beds": {"available_beds": 1, **far},
+        "staffing": {"staff_on_duty": 1, "residents_per_staff": 5, **far},
+        "age": {"min_age": 16, **far},
+        "gender": {"genders_served": frozenset({"male"}), **far},
+        "substance_use": {"substance_use_accepted": "in_recovery", **far},
+        "detox": {"detox_on_site": False, **far},
+        "dependents": {"accepts_parenting": False, **far},
+        "medical": {"medical_level": "routine", **far},
+        "pregnancy": {"accepts_pregnant": False, **far},
+        "mental_health": {"mental_health_max": "moderate", **far},
+        "runaway_risk": {"staff_secure": False, **far},
+        "guardianship": {"accepts_state_wards": False, **far},
+        "state_line": {"state": "KS", **far},
+        "exclusion_zone": {"latitude": lawrence[0], "longitude": lawrence[1]},
+        "crisis_intake": {"intake_24_7": False, **far},
+    }
+    offers = [
+        a_home(id=i, state="MO", **changes) if rule != "state_line" else a_home(id=i, **changes)
+        for i, (rule, changes) in enumerate(breaking.items(), start=1)
+    ]
+    found = relaxations(offers, needs)
+    assert [r.rule for r in found] == list(RULES)
+    assert all(r.homes == 1 and r.suggestion for r in found)
+
+
+def test_it_runs_python_per_home_only_for_the_rows_it_returns(monkeypatch):
+    calls = Counter()
+
+    def counting(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(assign, name, wrapper)
+
+    counting("failed_rules", assign.failed_rules)
+    counting("score_home", assign.score_home)
+    counting("explain", assign.explain)
+    offers = [a_home(id=i) for i in range(1, 301)]
+    offers += [a_home(id=i, available_beds=0) for i in range(301, 601)]
+    result = search(offers, limit=7)
+    assert (result.feasible_count, result.near_miss_count) == (300, 300)
+    assert calls == {"score_home": 7, "failed_rules": 7}

@@ -1,0 +1,162 @@
+"""The vectorised rules agree with the scalar ones; the directory patches in place."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.engine import (
+    RULE_BIT,
+    RULES,
+    Directory,
+    ExclusionZone,
+    failed_rules,
+    failure_masks,
+    great_circle_miles,
+    survivor_distances,
+)
+
+from .builders import KCK, a_home, a_survivor, directories, homes, survivors
+
+
+def rules_by_id(needs, directory: Directory) -> dict[int, set[str]]:
+    masks = failure_masks(needs, directory)
+    return {
+        directory.offer(row).id: {rule for rule in RULES if int(masks[row]) & RULE_BIT[rule]}
+        for row in range(len(directory))
+    }
+
+
+def scalar_rules_by_id(needs, offers) -> dict[int, set[str]]:
+    return {home.id: {f.rule for f in failed_rules(needs, home)} for home in offers}
+
+
+@settings(max_examples=60, deadline=None)
+@given(directories(), survivors())
+def test_it_sets_exactly_the_bits_of_the_scalar_rules(offers, needs):
+    directory = Directory.from_offers(offers)
+    assert failure_masks(needs, directory).dtype == np.uint32
+    assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    directories(max_size=10),
+    st.data(),
+    st.sampled_from([1.0, 1 - 1e-15, 1 + 1e-15, 1 - 1e-9, 1 + 1e-9]),
+)
+def test_it_agrees_with_the_scalar_rule_at_the_exclusion_radius(offers, data, scale):
+    if not offers:
+        return
+    target = data.draw(st.sampled_from(offers))
+    centre = data.draw(homes())
+    distance = great_circle_miles(
+        target.latitude, target.longitude, centre.latitude, centre.longitude
+    )
+    zone = ExclusionZone("66101", distance * scale, centre.latitude, centre.longitude)
+    needs = a_survivor(exclusion_zones=(zone,))
+    directory = Directory.from_offers(offers)
+    assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
+
+
+def test_it_flags_a_home_exactly_at_the_exclusion_radius():
+    home = a_home()
+    radius = great_circle_miles(home.latitude, home.longitude, *KCK)
+    needs = a_survivor(exclusion_zones=(ExclusionZone("66101", radius, *KCK),))
+    assert rules_by_id(needs, Directory.from_offers([home])) == {1: {"exclusion_zone"}}
+    beyond = a_survivor(exclusion_zones=(ExclusionZone("66101", math.nextafter(radius, 0), *KCK),))
+    assert rules_by_id(beyond, Directory.from_offers([home])) == {1: set()}
+
+
+@settings(max_examples=25, deadline=None)
+@given(directories(), survivors())
+def test_it_measures_the_same_distances_as_the_scalar_haversine(offers, needs):
+    distances = survivor_distances(needs, Directory.from_offers(offers))
+    if needs.latitude is None:
+        assert np.isnan(distances).all()
+        return
+    expected = [
+        great_circle_miles(needs.latitude, needs.longitude, h.latitude, h.longitude) for h in offers
+    ]
+    assert np.allclose(distances, expected, rtol=1e-12, atol=1e-9)
+
+
+def test_it_leaves_inactive_homes_out_of_the_directory():
+    directory = Directory.from_offers([a_home(id=1), a_home(id=2, active=False)])
+    assert len(directory) == 1
+    assert 2 not in directory
+    directory.upsert([a_home(id=1, active=False)])
+    assert len(directory) == 0
+
+
+def test_it_replaces_a_home_by_id_and_appends_new_ones():
+    directory = Directory.from_offers([a_home(id=1), a_home(id=2)])
+    directory.upsert([a_home(id=2, available_beds=0), a_home(id=3)])
+    assert len(directory) == 3
+    assert rules_by_id(a_survivor(), directory) == {1: set(), 2: {"beds"}, 3: set()}
+    assert directory.offer(directory.row_of(2)).available_beds == 0
+
+
+def test_it_keeps_the_last_offer_of_an_id_within_one_upsert():
+    directory = Directory.from_offers([a_home(id=1, available_beds=0), a_home(id=1)])
+    assert len(directory) == 1
+    assert rules_by_id(a_survivor(), directory) == {1: set()}
+
+
+def test_it_removes_homes_by_id_and_ignores_unknown_ids():
+    directory = Directory.from_offers([a_home(id=i) for i in range(1, 6)])
+    directory.remove([2, 5, 99])
+    assert sorted(directory.ids.tolist()) == [1, 3, 4]
+    assert sorted(directory.offer(row).id for row in range(len(directory))) == [1, 3, 4]
+    with pytest.raises(IndexError):
+        directory.offer(3)
+
+
+def test_it_grows_past_64_languages():
+    languages = [f"l{i}" for i in range(70)]
+    offers = [a_home(id=i + 1, languages=frozenset({code})) for i, code in enumerate(languages)]
+    directory = Directory.from_offers(offers[:10])
+    directory.upsert(offers[10:])
+    for i, code in enumerate(languages):
+        speaks = directory.has_tag("languages", code)
+        assert directory.ids[speaks].tolist() == [i + 1]
+    assert not directory.has_tag("languages", "xx").any()
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("upsert"), st.lists(st.integers(1, 30), max_size=5), st.data()),
+        st.tuples(st.just("deactivate"), st.lists(st.integers(1, 30), max_size=3), st.none()),
+        st.tuples(st.just("remove"), st.lists(st.integers(1, 30), max_size=3), st.none()),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(directories(max_size=15), operations, survivors())
+def test_it_patches_to_the_same_directory_as_a_fresh_build(offers, steps, needs):
+    directory = Directory.from_offers(offers)
+    current = {home.id: home for home in offers}
+    for kind, ids, data in steps:
+        if kind == "upsert":
+            changed = [data.draw(homes(home_id)) for home_id in ids]
+            directory.upsert(changed)
+            current.update((home.id, home) for home in changed)
+        elif kind == "deactivate":
+            gone = [a_home(id=home_id, active=False) for home_id in ids]
+            directory.upsert(gone)
+            for home_id in ids:
+                current.pop(home_id, None)
+        else:
+            directory.remove(ids)
+            for home_id in ids:
+                current.pop(home_id, None)
+    fresh = Directory.from_offers(current.values())
+    assert sorted(directory.ids.tolist()) == sorted(current)
+    assert rules_by_id(needs, directory) == rules_by_id(needs, fresh)
+    assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, current.values())
