@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from matching.engine.geo import zip_state
+from matching.engine.geo import zip_centroid, zip_state
 
 
 class HomeType(models.TextChoices):
@@ -114,6 +114,9 @@ def validate_zip(value: str) -> None:
         raise ValidationError(f"{value!r} is not a 5-digit ZIP code.")
     if zip_state(value) is None:
         raise ValidationError(f"ZIP code {value} does not exist.")
+    # Distances and exclusion zones need a place: military and PO-box-only ZIPs have none.
+    if zip_centroid(value) is None:
+        raise ValidationError(f"ZIP code {value} has no known location; use a street ZIP code.")
 
 
 def zip_in_state_error(zip_code: str, state: str) -> str | None:

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from audit.models import Outcome
+from audit.services import audit_record
+from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
+from matching.serializers import (
+    MatchQuerySerializer,
+    MatchResponseSchema,
+    WhatIfSerializer,
+    match_response,
+)
+from matching.services import search_record
+from survivors.models import Survivor
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@extend_schema(
+    operation_id="survivor_matches",
+    parameters=[
+        OpenApiParameter("limit", int, description="How many ranked homes (1–500, default 20)."),
+        OpenApiParameter(
+            "include_excluded", bool, description="Also list every infeasible home and why."
+        ),
+    ],
+    responses={200: MatchResponseSchema},
+    tags=["matching"],
+)
+@api_view(["GET"])
+def survivor_matches(request: Request, survivor_id: int) -> Response:
+    """Ranked homes for a survivor, why not for the others, and what would open more.
+
+    Whoever may see the survivor may search for them; the search is recorded.
+    """
+    query = MatchQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    survivor = Survivor.objects.visible_to(request.user).filter(pk=survivor_id).first()
+    if survivor is None:
+        audit_record(
+            actor=request.user,
+            action="survivor.match",
+            object_type="survivors.survivor",
+            object_id=str(survivor_id),
+            survivor_id=survivor_id,
+            outcome=Outcome.DENIED,
+            ip=_client_ip(request),
+        )
+        raise Http404
+    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    result = match_needs(
+        needs,
+        limit=query.validated_data["limit"],
+        include_excluded=query.validated_data["include_excluded"],
+    )
+    search_record(
+        actor=request.user, survivor=survivor, needs=needs, result=result, ip=_client_ip(request)
+    )
+    return Response(match_response(result))
+
+
+@extend_schema(
+    operation_id="match_what_if",
+    request=WhatIfSerializer,
+    parameters=[
+        OpenApiParameter("limit", int, description="How many ranked homes (1–500, default 20)."),
+        OpenApiParameter(
+            "include_excluded", bool, description="Also list every infeasible home and why."
+        ),
+    ],
+    responses={200: MatchResponseSchema},
+    tags=["matching"],
+)
+@api_view(["POST"])
+def what_if_match(request: Request) -> Response:
+    """A what-if search from matching fields alone: no identity, nothing stored."""
+    query = MatchQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    body = WhatIfSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    needs = needs_from_fields(body.validated_data, today=timezone.localdate())
+    result = match_needs(
+        needs,
+        limit=query.validated_data["limit"],
+        include_excluded=query.validated_data["include_excluded"],
+    )
+    return Response(match_response(result))

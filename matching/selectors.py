@@ -1,0 +1,231 @@
+"""Rows to engine dataclasses, and the directory cache every search reads.
+
+The directory of active homes lives in each process as numpy columns
+(`engine.Directory`). Before every search the cache asks PostgreSQL for the rows
+modified since it last looked — one indexed query — and patches itself, so a
+bed count changed a moment ago is in the next search, and 250,000 homes are
+never loaded per search.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+
+from homes.models import Home
+from matching.engine import (
+    Directory,
+    ExclusionZone,
+    HomeOffer,
+    MatchResult,
+    SurvivorNeeds,
+    age_on,
+    match,
+    zip_centroid,
+)
+from survivors.models import Survivor
+
+# A row's modified_at is stamped by the writer just before its transaction commits, so a
+# commit can land "in the past". Every sync re-reads this window before the newest stamp
+# it has seen, which catches such rows: Home writes are short service transactions, and
+# web hosts keep NTP time (skew far below this). Upserting a row twice is harmless; the
+# window's rows are re-read on every search, so it stays small.
+RESYNC_OVERLAP = datetime.timedelta(seconds=10)
+
+OFFER_FIELDS = [
+    "id", "name", "home_type", "state", "zip_code", "latitude", "longitude",
+    "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff", "min_age",
+    "max_age", "genders_served", "substance_use_accepted", "detox_on_site",
+    "accepts_parenting", "max_dependents", "medical_level", "accepts_pregnant",
+    "mental_health_max", "staff_secure", "accepts_out_of_state", "accepts_state_wards",
+    "accepts_parent_placements", "intake_24_7", "languages", "services", "active",
+    "availability_updated_at", "modified_at",
+]  # fmt: skip
+
+_interned: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _tags(values: Iterable[str]) -> frozenset[str]:
+    # Most homes share a handful of gender/language/service sets: one object each,
+    # which keeps a national directory's memory in check.
+    key = tuple(sorted(values))
+    found = _interned.get(key)
+    if found is None:
+        found = _interned.setdefault(key, frozenset(key))
+    return found
+
+
+def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
+    """A HomeOffer from a `values()` row; None for a home that cannot be located."""
+    latitude, longitude = row["latitude"], row["longitude"]
+    if latitude is None or longitude is None:
+        centroid = zip_centroid(row["zip_code"])
+        if centroid is None:
+            return None
+        latitude, longitude = centroid
+    return HomeOffer(
+        id=row["id"],
+        name=row["name"],
+        home_type=row["home_type"],
+        state=row["state"],
+        zip_code=row["zip_code"],
+        latitude=latitude,
+        longitude=longitude,
+        licensed_beds=row["licensed_beds"],
+        available_beds=row["available_beds"],
+        staff_on_duty=row["staff_on_duty"],
+        residents_per_staff=row["residents_per_staff"],
+        min_age=row["min_age"],
+        max_age=row["max_age"],
+        genders_served=_tags(row["genders_served"]),
+        substance_use_accepted=row["substance_use_accepted"],
+        detox_on_site=row["detox_on_site"],
+        accepts_parenting=row["accepts_parenting"],
+        max_dependents=row["max_dependents"],
+        medical_level=row["medical_level"],
+        accepts_pregnant=row["accepts_pregnant"],
+        mental_health_max=row["mental_health_max"],
+        staff_secure=row["staff_secure"],
+        accepts_out_of_state=row["accepts_out_of_state"],
+        accepts_state_wards=row["accepts_state_wards"],
+        accepts_parent_placements=row["accepts_parent_placements"],
+        intake_24_7=row["intake_24_7"],
+        languages=_tags(row["languages"]),
+        services=_tags(row["services"]),
+        active=row["active"],
+        availability_updated_at=row["availability_updated_at"],
+    )
+
+
+class DirectoryCache:
+    """One process's copy of the active directory, kept current by incremental sync."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._directory: Directory | None = None
+        self._synced_to: datetime.datetime | None = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._directory = None
+            self._synced_to = None
+
+    def search(self, needs: SurvivorNeeds, **options: Any) -> MatchResult:
+        """Sync, then match, under one lock: a Directory is patched in place, so a search
+        running beside a sync in another thread could read a half-written row."""
+        with self._lock:
+            return match(needs, self._synced(), **options)
+
+    def current(self) -> Directory:
+        with self._lock:
+            return self._synced()
+
+    def _synced(self) -> Directory:
+        """The directory as of now: a full load the first time, then only changed rows."""
+        if self._directory is None:
+            rows = Home.objects.filter(active=True).values(*OFFER_FIELDS).iterator(2000)
+            directory = Directory()
+            latest = self._apply(directory, rows)
+            self._directory, self._synced_to = directory, latest
+            return directory
+        changed = Home.objects.values(*OFFER_FIELDS)
+        if self._synced_to is not None:
+            changed = changed.filter(modified_at__gte=self._synced_to - RESYNC_OVERLAP)
+        latest = self._apply(self._directory, changed)
+        if latest and (self._synced_to is None or latest > self._synced_to):
+            self._synced_to = latest
+        return self._directory
+
+    @staticmethod
+    def _apply(directory: Directory, rows: Iterable[dict[str, Any]]) -> datetime.datetime | None:
+        latest = None
+        batch: list[HomeOffer] = []
+        gone: list[int] = []
+        for row in rows:
+            if latest is None or row["modified_at"] > latest:
+                latest = row["modified_at"]
+            offer = offer_from_row(row) if row["active"] else None
+            if offer is None:
+                gone.append(row["id"])
+            else:
+                batch.append(offer)
+            if len(batch) >= 5000:
+                directory.upsert(batch)
+                batch = []
+        directory.upsert(batch)
+        directory.remove(gone)
+        return latest
+
+
+directory_cache = DirectoryCache()
+
+
+def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> SurvivorNeeds:
+    """SurvivorNeeds from validated matching fields (a survivor's or a what-if body).
+
+    `age` may be given instead of `date_of_birth`; ZIP codes become centroids here.
+    """
+    age = fields.get("age")
+    if age is None:
+        age = age_on(fields["date_of_birth"], today)
+    location = zip_centroid(fields["residence_zip"]) if fields.get("residence_zip") else None
+    zones = []
+    for zone in fields.get("exclusion_zones") or []:
+        # Validation admits only located ZIP codes: a zone silently dropped here would
+        # put a child near their trafficker, so fail loudly instead.
+        centroid = zip_centroid(zone["zip_code"])
+        if centroid is None:
+            raise ValueError(f"exclusion zone ZIP {zone['zip_code']} has no location")
+        zones.append(ExclusionZone(zone["zip_code"], float(zone["radius_miles"]), *centroid))
+    return SurvivorNeeds(
+        age=age,
+        gender=fields["gender"],
+        guardianship=fields["guardianship"],
+        custody_state=fields["custody_state"],
+        icpc_approved_states=frozenset(fields.get("icpc_approved_states") or ()),
+        latitude=location[0] if location else None,
+        longitude=location[1] if location else None,
+        urgency=fields.get("urgency", "planned"),
+        substance_use=fields.get("substance_use", "none"),
+        needs_detox=bool(fields.get("needs_detox", False)),
+        dependents=int(fields.get("dependents", 0)),
+        medical_level=fields.get("medical_level", "none"),
+        pregnant=bool(fields.get("pregnant", False)),
+        mental_health_acuity=fields.get("mental_health_acuity", "low"),
+        runaway_risk=fields.get("runaway_risk", "low"),
+        primary_language=fields.get("primary_language") or "",
+        services_needed=frozenset(fields.get("services_needed") or ()),
+        exclusion_zones=tuple(zones),
+        max_distance_miles=fields.get("max_distance_miles"),
+    )
+
+
+MATCHING_FIELDS = [
+    "date_of_birth", "gender", "guardianship", "custody_state", "icpc_approved_states",
+    "residence_zip", "urgency", "substance_use", "needs_detox", "dependents", "medical_level",
+    "pregnant", "mental_health_acuity", "runaway_risk", "primary_language", "services_needed",
+    "exclusion_zones", "max_distance_miles",
+]  # fmt: skip
+
+
+def needs_of_survivor(survivor: Survivor, *, today: datetime.date) -> SurvivorNeeds:
+    return needs_from_fields(
+        {name: getattr(survivor, name) for name in MATCHING_FIELDS}, today=today
+    )
+
+
+def match_needs(
+    needs: SurvivorNeeds,
+    *,
+    now: datetime.datetime | None = None,
+    limit: int = 20,
+    include_excluded: bool = False,
+) -> MatchResult:
+    """Search the current directory for these needs."""
+    return directory_cache.search(
+        needs, now=now or timezone.now(), limit=limit, include_excluded=include_excluded
+    )

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from rest_framework import serializers
+
+from homes.vocab import (
+    US_STATES,
+    Acuity,
+    Gender,
+    Guardianship,
+    MedicalLevel,
+    Service,
+    SubstanceUse,
+    Urgency,
+    validate_zip,
+)
+from matching.engine import RULES, MatchResult, Miss
+from survivors.models import validate_exclusion_zones, validate_language
+
+
+def _django(validator):
+    """Run a Django validator and re-raise its messages as DRF's."""
+
+    def run(value: Any) -> None:
+        try:
+            validator(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    return run
+
+
+class ExclusionZoneSerializer(serializers.Serializer):
+    zip_code = serializers.CharField(validators=[_django(validate_zip)])
+    radius_miles = serializers.FloatField(min_value=0, max_value=500)
+
+
+class WhatIfSerializer(serializers.Serializer):
+    """A survivor's matching fields without identity: `date_of_birth` or `age`."""
+
+    date_of_birth = serializers.DateField(required=False)
+    age = serializers.IntegerField(required=False, min_value=0, max_value=25)
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    guardianship = serializers.ChoiceField(choices=Guardianship.choices)
+    custody_state = serializers.ChoiceField(choices=sorted(US_STATES))
+    icpc_approved_states = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(US_STATES)), required=False, default=list
+    )
+    residence_zip = serializers.CharField(required=False, validators=[_django(validate_zip)])
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.PLANNED)
+    substance_use = serializers.ChoiceField(choices=SubstanceUse.choices, default="none")
+    needs_detox = serializers.BooleanField(default=False)
+    dependents = serializers.IntegerField(min_value=0, max_value=10, default=0)
+    medical_level = serializers.ChoiceField(choices=MedicalLevel.choices, default="none")
+    pregnant = serializers.BooleanField(default=False)
+    mental_health_acuity = serializers.ChoiceField(choices=Acuity.choices, default="low")
+    runaway_risk = serializers.ChoiceField(choices=Acuity.choices, default="low")
+    primary_language = serializers.CharField(
+        required=False, allow_blank=True, default="", validators=[_django(validate_language)]
+    )
+    services_needed = serializers.ListField(
+        child=serializers.ChoiceField(choices=Service.choices), required=False, default=list
+    )
+    exclusion_zones = ExclusionZoneSerializer(many=True, required=False, default=list)
+    max_distance_miles = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+
+    def validate_date_of_birth(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError("The date of birth cannot be in the future.")
+        return value
+
+    def validate_exclusion_zones(self, value):
+        zones = [dict(zone) for zone in value]
+        _django(validate_exclusion_zones)(zones)
+        return zones
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("date_of_birth") is None and attrs.get("age") is None:
+            raise serializers.ValidationError({"age": "Give the child's age or date_of_birth."})
+        if attrs.get("date_of_birth") is not None and attrs.get("age") is not None:
+            raise serializers.ValidationError({"age": "Give age or date_of_birth, not both."})
+        if attrs.get("needs_detox") and attrs.get("substance_use") == "none":
+            raise serializers.ValidationError(
+                {"needs_detox": "Detox is only needed with substance use in recovery or active."}
+            )
+        return attrs
+
+
+class MatchQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=20)
+    include_excluded = serializers.BooleanField(default=False)
+
+
+# --- response -------------------------------------------------------------------------
+
+
+def home_summary(home) -> dict[str, Any]:
+    return {
+        "id": home.id,
+        "name": home.name,
+        "state": home.state,
+        "zip_code": home.zip_code,
+        "home_type": home.home_type,
+        "available_beds": home.available_beds,
+        "licensed_beds": home.licensed_beds,
+        "staff_on_duty": home.staff_on_duty,
+        "residents_per_staff": home.residents_per_staff,
+        "intake_24_7": home.intake_24_7,
+        "availability_updated_at": home.availability_updated_at,
+    }
+
+
+def _miss(miss: Miss) -> dict[str, Any]:
+    return {
+        "home": home_summary(miss.home),
+        "distance_miles": miss.distance_miles,
+        "failed": [{"rule": f.rule, "reason": f.reason} for f in miss.failed],
+    }
+
+
+def match_response(result: MatchResult) -> dict[str, Any]:
+    """The DESIGN.md response shape for a MatchResult."""
+    return {
+        "homes_considered": result.homes_considered,
+        "feasible_count": result.feasible_count,
+        "results": [
+            {
+                "rank": r.rank,
+                "score": r.score,
+                "distance_miles": r.distance_miles,
+                "stale": r.stale,
+                "home": home_summary(r.home),
+                "breakdown": [
+                    {"factor": f.factor, "points": f.points, "max": f.max, "detail": f.detail}
+                    for f in r.breakdown
+                ],
+            }
+            for r in result.results
+        ],
+        "near_misses": [_miss(m) for m in result.near_misses],
+        "near_miss_count": result.near_miss_count,
+        "excluded": None if result.excluded is None else [_miss(m) for m in result.excluded],
+        "relaxations": [
+            {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
+            for x in result.relaxations
+        ],
+    }
+
+
+# Response schema, for OpenAPI only.
+class HomeSummarySchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    state = serializers.CharField()
+    zip_code = serializers.CharField()
+    home_type = serializers.CharField()
+    available_beds = serializers.IntegerField()
+    licensed_beds = serializers.IntegerField()
+    staff_on_duty = serializers.IntegerField()
+    residents_per_staff = serializers.IntegerField()
+    intake_24_7 = serializers.BooleanField()
+    availability_updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class FactorSchema(serializers.Serializer):
+    factor = serializers.CharField()
+    points = serializers.FloatField()
+    max = serializers.FloatField()
+    detail = serializers.CharField()
+
+
+class RankedSchema(serializers.Serializer):
+    rank = serializers.IntegerField()
+    score = serializers.FloatField()
+    distance_miles = serializers.FloatField(allow_null=True)
+    stale = serializers.BooleanField()
+    home = HomeSummarySchema()
+    breakdown = FactorSchema(many=True)
+
+
+class FailureSchema(serializers.Serializer):
+    rule = serializers.ChoiceField(choices=list(RULES))
+    reason = serializers.CharField()
+
+
+class MissSchema(serializers.Serializer):
+    home = HomeSummarySchema()
+    distance_miles = serializers.FloatField(allow_null=True)
+    failed = FailureSchema(many=True)
+
+
+class RelaxationSchema(serializers.Serializer):
+    rule = serializers.ChoiceField(choices=list(RULES))
+    homes = serializers.IntegerField()
+    suggestion = serializers.CharField()
+
+
+class MatchResponseSchema(serializers.Serializer):
+    homes_considered = serializers.IntegerField()
+    feasible_count = serializers.IntegerField()
+    results = RankedSchema(many=True)
+    near_misses = MissSchema(many=True)
+    near_miss_count = serializers.IntegerField()
+    excluded = MissSchema(many=True, allow_null=True)
+    relaxations = RelaxationSchema(many=True)

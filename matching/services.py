@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.db import transaction
+
+from audit.services import audit_record
+from matching.engine import MatchResult, SurvivorNeeds
+from matching.models import MatchSearch
+from survivors.models import Survivor
+
+
+def _needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
+    """The matching inputs as JSON; no identity is part of SurvivorNeeds."""
+    snapshot = dataclasses.asdict(needs)
+    for key, value in snapshot.items():
+        if isinstance(value, frozenset):
+            snapshot[key] = sorted(value)
+    snapshot["exclusion_zones"] = [
+        {"zip_code": z.zip_code, "radius_miles": z.radius_miles} for z in needs.exclusion_zones
+    ]
+    # Coordinates are the residence ZIP's centroid; the ZIP itself stays on the survivor.
+    snapshot.pop("latitude")
+    snapshot.pop("longitude")
+    return snapshot
+
+
+@transaction.atomic
+def search_record(
+    *,
+    actor: Any,
+    survivor: Survivor,
+    needs: SurvivorNeeds,
+    result: MatchResult,
+    ip: str | None = None,
+) -> MatchSearch:
+    """Keep what a stored survivor's search asked and found, and audit the read."""
+    search = MatchSearch.objects.create(
+        survivor=survivor,
+        searched_by=actor,
+        needs=_needs_snapshot(needs),
+        homes_considered=result.homes_considered,
+        feasible_count=result.feasible_count,
+        near_miss_count=result.near_miss_count,
+        failures_by_rule=result.failures_by_rule,
+        top_home_ids=[r.home.id for r in result.results],
+    )
+    audit_record(
+        actor=actor,
+        action="survivor.match",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        after={"search": search.pk, "feasible_count": result.feasible_count},
+        ip=ip,
+    )
+    return search

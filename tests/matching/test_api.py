@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+
+from audit.models import AuditEntry, Outcome
+from homes.models import Home
+from matching.engine import Directory, match
+from matching.models import MatchSearch
+from matching.selectors import OFFER_FIELDS, needs_of_survivor, offer_from_row
+from matching.serializers import match_response
+from tests.factories import HomeFactory
+
+WHAT_IF = {
+    "age": 15,
+    "gender": "female",
+    "guardianship": "state",
+    "custody_state": "MO",
+    "icpc_approved_states": ["KS"],
+    "residence_zip": "64108",
+    "substance_use": "active",
+    "dependents": 1,
+}
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def directory(db):
+    """A small directory around Kansas City, each home failing something different."""
+    base = dict(
+        state="KS", zip_code="66101", genders_served=["female"], substance_use_accepted="active",
+        accepts_parenting=True, max_dependents=1, accepts_out_of_state=True, licensed_beds=6,
+        available_beds=3, staff_on_duty=3, residents_per_staff=3,
+    )  # fmt: skip
+    return {
+        "fits": HomeFactory(name="Fits", **base),
+        "no_icpc": HomeFactory(name="Needs ICPC", **{**base, "state": "NE", "zip_code": "68102"}),
+        "sober_only": HomeFactory(name="Sober only", **{**base, "substance_use_accepted": "none"}),
+        "full": HomeFactory(name="Full", **{**base, "available_beds": 1}),
+        "inactive": HomeFactory(name="Closed", active=False, **base),
+    }
+
+
+def test_it_answers_a_what_if_search_and_stores_nothing(alice, directory):
+    response = client_for(alice).post("/api/v1/match/", WHAT_IF, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["homes_considered"] == 4  # the closed home is not considered
+    assert body["feasible_count"] == 1
+    assert body["results"][0]["home"]["name"] == "Fits"
+    assert body["results"][0]["rank"] == 1
+    factors = body["results"][0]["breakdown"]
+    assert round(sum(f["points"] for f in factors), 1) == body["results"][0]["score"]
+    misses = {m["home"]["name"]: m["failed"] for m in body["near_misses"]}
+    assert misses["Needs ICPC"][0]["rule"] == "state_line"
+    assert "ICPC" in misses["Needs ICPC"][0]["reason"]
+    assert misses["Full"][0]["rule"] == "beds"
+    assert {r["rule"] for r in body["relaxations"]} == {"state_line", "substance_use", "beds"}
+    assert body["excluded"] is None
+    assert not MatchSearch.objects.exists()
+
+
+def test_it_lists_every_excluded_home_on_request(alice, directory):
+    response = client_for(alice).post("/api/v1/match/?include_excluded=1", WHAT_IF, format="json")
+    excluded = {m["home"]["name"] for m in response.json()["excluded"]}
+    assert excluded == {"Needs ICPC", "Sober only", "Full"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"age": None, "date_of_birth": None}, "age"),
+        ({"gender": "x"}, "gender"),
+        ({"custody_state": "Missouri"}, "custody_state"),
+        ({"icpc_approved_states": ["KS", "ZZ"]}, "icpc_approved_states"),
+        ({"residence_zip": "00000"}, "residence_zip"),
+        ({"dependents": -1}, "dependents"),
+        ({"exclusion_zones": [{"zip_code": "64108", "radius_miles": -5}]}, "exclusion_zones"),
+        ({"services_needed": ["massage"]}, "services_needed"),
+        ({"date_of_birth": "2999-01-01", "age": None}, "date_of_birth"),
+        ({"max_distance_miles": 0}, "max_distance_miles"),
+    ],
+)
+def test_it_refuses_a_bad_what_if_naming_the_field(alice, directory, changes, field):
+    body = {k: v for k, v in {**WHAT_IF, **changes}.items() if v is not None}
+    response = client_for(alice).post("/api/v1/match/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+
+
+def test_it_refuses_bad_query_parameters(alice, directory):
+    response = client_for(alice).post("/api/v1/match/?limit=0", WHAT_IF, format="json")
+    assert response.status_code == 400
+    assert "limit" in response.json()
+
+
+def test_it_needs_a_signed_in_user_for_a_what_if():
+    assert APIClient().post("/api/v1/match/", WHAT_IF, format="json").status_code in (401, 403)
+
+
+def as_json(data):
+    return json.loads(JSONRenderer().render(data))
+
+
+def without_freshness(results: list[dict]) -> list[dict]:
+    """Freshness points move with the clock between two searches; all else must not."""
+    return [
+        {**r, "score": None, "breakdown": [f for f in r["breakdown"] if f["factor"] != "freshness"]}
+        for r in results
+    ]
+
+
+@pytest.mark.postgres
+def test_it_serves_the_engines_own_answer_for_a_stored_survivor(alice, survivor, directory):
+    response = client_for(alice).get(f"/api/v1/survivors/{survivor.pk}/matches/?limit=50")
+    assert response.status_code == 200
+    offers = [offer_from_row(r) for r in Home.objects.filter(active=True).values(*OFFER_FIELDS)]
+    expected = match(
+        needs_of_survivor(survivor, today=timezone.localdate()),
+        Directory.from_offers(offers),
+        now=timezone.now(),
+        limit=50,
+        include_excluded=True,
+    )
+    body, want = response.json(), as_json(match_response(expected))
+    assert without_freshness(body["results"]) == without_freshness(want["results"])
+    assert body["results"], "the survivor fits at least one home"
+    for key in (
+        "homes_considered",
+        "feasible_count",
+        "near_misses",
+        "near_miss_count",
+        "relaxations",
+    ):
+        assert body[key] == want[key], key
+
+
+def test_it_records_a_stored_survivors_search(alice, survivor, directory):
+    client_for(alice).get(f"/api/v1/survivors/{survivor.pk}/matches/")
+    search = MatchSearch.objects.get()
+    assert search.survivor == survivor and search.searched_by == alice
+    assert search.homes_considered == 4
+    assert set(search.failures_by_rule) >= {"beds", "state_line"}
+    assert "first_name" not in search.needs and "Jane" not in str(search.needs)
+    assert AuditEntry.objects.filter(action="survivor.match", survivor_id=survivor.pk).exists()
+
+
+def test_it_hides_a_survivor_from_an_outsider_searching(charlie, home_admin, survivor, directory):
+    for outsider in (charlie, home_admin):
+        response = client_for(outsider).get(f"/api/v1/survivors/{survivor.pk}/matches/")
+        assert response.status_code == 404
+        missing = client_for(outsider).get("/api/v1/survivors/999999/matches/")
+        assert response.json() == missing.json()
+    assert not MatchSearch.objects.exists()
+    denied = AuditEntry.objects.filter(survivor_id=survivor.pk, outcome=Outcome.DENIED)
+    assert denied.count() == 2
+
+
+def test_it_lets_the_supervisor_and_mdt_search(bob, mdt, survivor, directory):
+    for user in (bob, mdt):
+        assert client_for(user).get(f"/api/v1/survivors/{survivor.pk}/matches/").status_code == 200
+
+
+def test_it_counts_age_on_the_search_date(alice, directory):
+    today = timezone.localdate()
+    twelfth_birthday_tomorrow = (today + datetime.timedelta(days=1)).replace(year=today.year - 12)
+    body = {k: v for k, v in WHAT_IF.items() if k != "age"}
+    client = client_for(alice)
+
+    too_young = client.post(
+        "/api/v1/match/?include_excluded=1",
+        {**body, "date_of_birth": twelfth_birthday_tomorrow.isoformat()},
+        format="json",
+    ).json()
+    # Every home serves 12-17: the child is 11 until tomorrow.
+    assert too_young["feasible_count"] == 0
+    assert all("age" in {f["rule"] for f in m["failed"]} for m in too_young["excluded"])
+
+    born_today = (
+        today.replace(year=today.year - 12) if today != datetime.date(today.year, 2, 29) else None
+    )
+    if born_today:
+        on_birthday = client.post(
+            "/api/v1/match/", {**body, "date_of_birth": born_today.isoformat()}, format="json"
+        ).json()
+        assert on_birthday["feasible_count"] == 1

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from homes.services import home_update, home_update_availability
+from matching.selectors import match_needs, needs_from_fields
+from tests.factories import HomeFactory
+
+NEEDS = {
+    "age": 15,
+    "gender": "female",
+    "guardianship": "state",
+    "custody_state": "KS",
+    "residence_zip": "66044",
+}
+
+
+def feasible_ids(**changes) -> set[int]:
+    from django.utils import timezone
+
+    needs = needs_from_fields({**NEEDS, **changes}, today=timezone.localdate())
+    return {r.home.id for r in match_needs(needs, limit=500).results}
+
+
+@pytest.mark.django_db
+def test_it_sees_a_bed_freed_a_moment_ago(home_admin, home):
+    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=0)
+    assert home.pk not in feasible_ids()  # cached now, without the bed
+    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=1)
+    assert home.pk in feasible_ids()
+
+
+@pytest.mark.django_db
+def test_it_drops_a_deactivated_home_and_picks_up_a_new_one(admin_user, home):
+    assert feasible_ids() == {home.pk}
+    home_update(actor=admin_user, home_id=home.pk, data={"active": False})
+    newcomer = HomeFactory(name="New Haven")
+    assert feasible_ids() == {newcomer.pk}
+
+
+@pytest.mark.django_db
+def test_it_prefers_a_homes_own_coordinates_over_its_zip(home):
+    # 66101 is Kansas City; these coordinates put the home in Wichita, 170 miles away.
+    HomeFactory(name="Wichita", latitude=37.6872, longitude=-97.3301)
+    needs = needs_from_fields(
+        {**NEEDS, "residence_zip": "67202"}, today=__import__("datetime").date(2026, 1, 1)
+    )
+    ranked = match_needs(needs, limit=5).results
+    assert ranked[0].home.name == "Wichita"
+    assert ranked[0].distance_miles < 5
+    assert ranked[1].distance_miles > 150
