@@ -203,3 +203,14 @@ def home_nudge_stale(*, now=None) -> int:
             Home.objects.filter(pk=home.pk).update(stale_nudged_at=now)
             nudged += 1
     return nudged
+
+
+@transaction.atomic
+def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
+    """'Still accurate': the home admin confirms the bed count without changing it."""
+    home = Home.objects.select_for_update().get(pk=home_id)
+    before = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
+    _record_availability(home, before, actor, AvailabilityChange.Source.CONFIRMED)
+    home.save(update_fields=["availability_updated_at", "availability_updated_by", "modified_at"])
+    audit_record(actor=actor, action="home.availability_confirmed", obj=home, after=before)
+    return home

@@ -14,6 +14,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("survivors.urls")),
+    path("", include("homes.urls")),
+    path("", include("matching.web_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("placement.api")),
 ]

@@ -43,6 +43,7 @@ def main() -> int:
     env.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
     env.setdefault("FIELD_ENCRYPTION_KEY", "mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0=")
     env["SECURE_SSL_REDIRECT"] = "false"
+    env["STATIC_MANIFEST"] = "false"
     problems = []
 
     why = postgres_answers(database_url) if database_url.startswith("postgres") else "not set"
