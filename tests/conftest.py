@@ -127,3 +127,14 @@ def survivor(alice, team):
     s = SurvivorFactory(agency=alice.agency, team=team, first_name="Jane", last_name="Roe")
     s.assigned_workers.add(alice)
     return s
+
+
+@pytest.fixture(autouse=True)
+def fresh_directory_cache():
+    """The matching directory is cached per process, and each test's homes are rolled
+    back or flushed afterwards: never let a search see another test's homes."""
+    from matching.selectors import directory_cache
+
+    directory_cache.reset()
+    yield
+    directory_cache.reset()
