@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "homes",
     "survivors",
     "matching",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -147,8 +148,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed names need `collectstatic` first (the Docker image runs it); the test
+        # suite turns this off to serve from the source folders.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if env_bool("STATIC_MANIFEST", not DEBUG)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -189,7 +192,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "homes.tasks.nudge_stale_availability",
         "schedule": timedelta(hours=1),
     },
+    # Warns of holds expiring within HOLD_WARNING_HOURS and returns the beds of expired
+    # ones. Every minute: a child arriving after expiry is refused anyway (the expiry
+    # time is checked), and the beds come back at most a minute late.
+    "expire-holds": {
+        "task": "matching.tasks.expire_holds",
+        "schedule": timedelta(minutes=1),
+    },
+    # Reminds homes of referrals left unanswered, then escalates to the supervisors.
+    "chase-stalled-referrals": {
+        "task": "matching.tasks.chase_stalled_referrals",
+        "schedule": timedelta(minutes=10),
+    },
+    # A safety net: every bed change already queues a re-check of its home after commit.
+    "recheck-waitlist": {
+        "task": "matching.tasks.recheck_waitlist",
+        "schedule": timedelta(minutes=30),
+    },
 }
+
+# The placement workflow's clocks, in hours.
+REFERRAL_HOLD_HOURS = env_int("REFERRAL_HOLD_HOURS", 24)  # an accepted referral holds beds
+HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a hold expires
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
+REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
 
 # Availability older than this is flagged stale in searches and nudged.
 AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)
@@ -219,10 +245,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "placement.exceptions.HarborAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "placement.pagination.HarborPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "placement.exceptions.exception_handler",
+    # JSON in, JSON out: the API is for agencies' systems and scripts (people have the HTML
+    # app and /api/v1/docs/). Form encodings would bring HTML-form rules, such as an empty
+    # value meaning "not given", that a JSON client does not expect.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # No OPTIONS metadata: it would run permission checks (and audit refusals) for requests
+    # that read nothing, and it documents nothing the schema does not.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Harbor API",
@@ -232,6 +267,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response bodies as separate components: read-only fields (id, status,
+    # agency) are not offered as input, which is what clients and schemathesis read.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Ids in API paths (placement.api.RecordIdConverter) are positive integers.
+    "PATH_CONVERTER_OVERRIDES": {"record_id": {"type": "integer", "minimum": 1}},
+    # One name per shared vocabulary instead of one enum per field that uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "GenderEnum": "homes.vocab.Gender",
+        "GuardianshipEnum": "homes.vocab.Guardianship",
+        "UrgencyEnum": "homes.vocab.Urgency",
+        "SubstanceUseEnum": "homes.vocab.SubstanceUse",
+        "MedicalLevelEnum": "homes.vocab.MedicalLevel",
+        "AcuityEnum": "homes.vocab.Acuity",
+        "ServiceEnum": "homes.vocab.Service",
+        "HomeTypeEnum": "homes.vocab.HomeType",
+        "StateEnum": "homes.vocab.STATE_CHOICES",
+        "LanguageEnum": "homes.serializers.LANGUAGE_CHOICES",
+        "SurvivorStatusEnum": "survivors.models.Status",
+        "AuditOutcomeEnum": "audit.models.Outcome",
+        "AvailabilitySourceEnum": "homes.models.AvailabilityChange.Source",
+    },
 }
 
 # HTTPS hardening: on whenever DEBUG is off (`manage.py check --deploy` reports nothing).
@@ -254,4 +310,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Axes logs every sign-in at INFO; failures are in the audit trail already.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
