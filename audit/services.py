@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -40,6 +42,45 @@ def audit_record(
         after=after,
         ip=ip,
     )
+
+
+def audit_record_many(
+    *,
+    actor: Any,
+    action: str,
+    objects: Iterable[models.Model],
+    outcome: str = Outcome.OK,
+    ip: str | None = None,
+    survivor_ids: bool = False,
+) -> list[AuditEntry]:
+    """One entry per object in a single INSERT (a list page of survivors, say).
+
+    With `survivor_ids`, each object's pk is also its entry's `survivor_id`.
+    """
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    entries = [
+        AuditEntry(
+            actor=actor if is_user else None,
+            actor_username=actor.get_username() if is_user else "",
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            survivor_id=obj.pk if survivor_ids else None,
+            outcome=outcome,
+            ip=ip,
+        )
+        for obj in objects
+    ]
+    return AuditEntry.objects.bulk_create(entries) if entries else []
+
+
+def request_ip(request: Any) -> str | None:
+    """The client address for the trail: REMOTE_ADDR, or None when it is not an IP."""
+    value = request.META.get("REMOTE_ADDR") if request is not None else None
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
