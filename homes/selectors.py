@@ -7,15 +7,24 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from homes.models import Home
+from homes.models import AvailabilityChange, Home
 
 
 def home_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
     """The shared directory: every signed-in user may read it."""
-    queryset = Home.objects.all()
+    queryset = Home.objects.select_related("availability_updated_by")
     if filters:
         queryset = queryset.filter(**filters)
     return queryset
+
+
+def home_get(*, home_id: int) -> Home | None:
+    return home_list().filter(pk=home_id).first()
+
+
+def home_availability_history(*, home_id: int) -> QuerySet[AvailabilityChange]:
+    """A home's bed and staffing changes, newest first, with who made them."""
+    return AvailabilityChange.objects.filter(home_id=home_id).select_related("by")
 
 
 def homes_editable(*, user: Any) -> QuerySet[Home]:

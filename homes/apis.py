@@ -1,0 +1,128 @@
+"""The home directory over REST: `homes/`, `homes/{id}/`, and its bed availability.
+
+Reading is for every signed-in user (the directory is shared); creating and
+editing a profile is for Harbor admins; a home's beds and staffing are for that
+home's admins and Harbor admins. A home's existence is no secret, so a user who
+may not change it gets 403, not 404.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.permissions import IsHarborAdmin, ReadOnly
+from homes.filters import HomeFilter
+from homes.models import Home
+from homes.permissions import CanUpdateAvailability
+from homes.selectors import home_availability_history, home_get, home_list
+from homes.serializers import AvailabilityChangeSerializer, AvailabilitySerializer, HomeSerializer
+from homes.services import home_create, home_update, home_update_availability
+from placement.errors import NotFound
+
+
+def _home_or_404(home_id: int | None) -> Home:
+    home = home_get(home_id=home_id) if home_id is not None else None
+    if home is None:
+        raise NotFound()
+    return home
+
+
+@extend_schema(tags=["homes"])
+class HomeListCreateApi(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated & (ReadOnly | IsHarborAdmin)]
+    serializer_class = HomeSerializer
+    filterset_class = HomeFilter
+
+    def get_queryset(self):
+        return home_list()
+
+    @extend_schema(operation_id="homes_list", responses=HomeSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(HomeSerializer(page, many=True).data)
+
+    @extend_schema(operation_id="homes_create", responses={201: HomeSerializer})
+    def post(self, request):
+        serializer = HomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        home = home_create(actor=request.user, data=serializer.validated_data)
+        return Response(
+            HomeSerializer(home_get(home_id=home.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(tags=["homes"])
+class HomeDetailApi(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated & (ReadOnly | IsHarborAdmin)]
+    serializer_class = HomeSerializer
+    filter_backends: list = []
+
+    @extend_schema(operation_id="homes_retrieve")
+    def get(self, request, id: int | None):
+        return Response(HomeSerializer(_home_or_404(id)).data)
+
+    @extend_schema(operation_id="homes_update")
+    def put(self, request, id: int | None):
+        return self._update(request, id, partial=False)
+
+    @extend_schema(operation_id="homes_partial_update")
+    def patch(self, request, id: int | None):
+        return self._update(request, id, partial=True)
+
+    def _update(self, request, home_id: int | None, *, partial: bool) -> Response:
+        home = _home_or_404(home_id)
+        serializer = HomeSerializer(home, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        home_update(actor=request.user, home_id=home.pk, data=serializer.validated_data)
+        return Response(HomeSerializer(home_get(home_id=home.pk)).data)
+
+
+@extend_schema(tags=["homes"])
+class HomeAvailabilityApi(generics.GenericAPIView):
+    """Report a home's free beds and/or staff on duty.
+
+    Atomic; refused with 400 unless 0 <= available_beds <= licensed_beds; stamps
+    availability_updated_at/by and appends a row to the availability history.
+    """
+
+    permission_classes = [IsAuthenticated & CanUpdateAvailability]
+    serializer_class = AvailabilitySerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="homes_availability_update",
+        request=AvailabilitySerializer,
+        responses={200: HomeSerializer},
+    )
+    def patch(self, request, id: int | None):
+        home = _home_or_404(id)
+        self.check_object_permissions(request, home)
+        serializer = AvailabilitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        home_update_availability(actor=request.user, home_id=home.pk, **serializer.validated_data)
+        return Response(HomeSerializer(home_get(home_id=home.pk)).data)
+
+
+@extend_schema(tags=["homes"])
+class HomeAvailabilityHistoryApi(generics.GenericAPIView):
+    """A home's bed and staffing changes, newest first: before, after, who, when.
+
+    Readable by every signed-in user, like the directory it belongs to: a case
+    worker judging whether a bed count is trustworthy needs its history.
+    """
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = AvailabilityChangeSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="homes_availability_history",
+        responses=AvailabilityChangeSerializer(many=True),
+    )
+    def get(self, request, id: int | None):
+        home = _home_or_404(id)
+        page = self.paginate_queryset(home_availability_history(home_id=home.pk))
+        return self.get_paginated_response(AvailabilityChangeSerializer(page, many=True).data)
