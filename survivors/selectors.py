@@ -29,3 +29,10 @@ def survivor_status_counts(*, user: Any) -> list[tuple[str, str, int]]:
         .values_list("status", "n")
     )
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
+
+
+def survivor_get(*, user: Any, survivor_id: int | None) -> Survivor | None:
+    """One survivor if `user` may see it; None whether it is hidden or does not exist."""
+    if survivor_id is None:
+        return None
+    return survivor_list(user=user).filter(pk=survivor_id).first()

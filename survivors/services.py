@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Role
-from audit.services import audit_record, changes
+from audit.models import Outcome
+from audit.services import audit_record, audit_record_many, changes
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -138,4 +139,31 @@ def survivor_assign_worker(*, actor: Any, survivor: Survivor, worker: Any) -> No
         obj=survivor,
         survivor_id=survivor.pk,
         after={"assigned_worker": worker.get_username()},
+    )
+
+
+def survivor_record_reads(
+    *, actor: Any, survivors: list[Survivor], ip: str | None = None, action: str = "survivor.read"
+) -> None:
+    """One audit entry per survivor record shown to `actor` (a list page: one INSERT)."""
+    audit_record_many(actor=actor, action=action, objects=survivors, ip=ip, survivor_ids=True)
+
+
+def survivor_record_denied(
+    *, actor: Any, survivor_id: int | None, action: str, ip: str | None = None
+) -> None:
+    """Record a refused attempt on a survivor record, whether or not the record exists.
+
+    `survivor_id` links the entry to the survivor's trail only when it exists, so a
+    probe for an id that is later assigned does not show in that child's history.
+    """
+    exists = survivor_id is not None and Survivor.objects.filter(pk=survivor_id).exists()
+    audit_record(
+        actor=actor,
+        action=action,
+        outcome=Outcome.DENIED,
+        object_type=Survivor._meta.label_lower,
+        object_id="" if survivor_id is None else str(survivor_id),
+        survivor_id=survivor_id if exists else None,
+        ip=ip,
     )

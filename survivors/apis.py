@@ -1,0 +1,153 @@
+"""Survivor records over REST: `survivors/` and `survivors/{id}/`.
+
+Every read starts from `Survivor.objects.visible_to(user)` (through the
+selectors). A record the user may not see answers the same 404 as one that does
+not exist, and the attempt is audited as denied. Every response that carries a
+record writes one `survivor.read` audit entry per record; writes also get the
+services' own entries. Audit entries are written synchronously, in the request.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.permissions import ReadOnly
+from audit.services import request_ip
+from placement.errors import NotFound
+from survivors.models import Survivor
+from survivors.permissions import CanEditSurvivor, CanRecordIntake
+from survivors.selectors import survivor_get, survivor_list
+from survivors.serializers import SurvivorSerializer, survivor_serializer_class
+from survivors.services import (
+    survivor_create,
+    survivor_record_denied,
+    survivor_record_reads,
+    survivor_update,
+)
+
+_ACTIONS = {
+    "GET": "survivor.read",
+    "HEAD": "survivor.read",
+    "POST": "survivor.create",
+    "PUT": "survivor.update",
+    "PATCH": "survivor.update",
+}
+
+
+def _action(request) -> str:
+    """The audit action a refused request attempted."""
+    return _ACTIONS.get(request.method, f"survivor.{request.method.lower()}")
+
+
+class _AuditedRefusals:
+    """A refused attempt by a signed-in user is audited before it is answered.
+
+    Anonymous requests get their 401 unrecorded: they name nobody, and recording
+    them would let anyone on the internet grow the trail.
+    """
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.user and request.user.is_authenticated:
+            survivor_record_denied(
+                actor=request.user,
+                survivor_id=self.kwargs.get("id"),
+                action=_action(request),
+                ip=request_ip(request),
+            )
+        super().permission_denied(request, message=message, code=code)
+
+    def visible_survivor(self, request, survivor_id: int | None) -> Survivor:
+        survivor = survivor_get(user=request.user, survivor_id=survivor_id)
+        if survivor is None:
+            survivor_record_denied(
+                actor=request.user,
+                survivor_id=survivor_id,
+                action=_action(request),
+                ip=request_ip(request),
+            )
+            raise NotFound()
+        return survivor
+
+    def respond_with(self, request, survivor: Survivor, *, status_code: int = 200) -> Response:
+        survivor_record_reads(actor=request.user, survivors=[survivor], ip=request_ip(request))
+        serializer = survivor_serializer_class(request.user)(survivor)
+        return Response(serializer.data, status=status_code)
+
+
+@extend_schema(tags=["survivors"])
+class SurvivorListCreateApi(_AuditedRefusals, generics.GenericAPIView):
+    """Survivors the user may see, newest first; case workers record intakes here."""
+
+    permission_classes = [IsAuthenticated & (ReadOnly | CanRecordIntake)]
+    serializer_class = SurvivorSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="survivors_list",
+        description="Survivors you may see, newest first: assigned case workers their "
+        "cases, supervisors their agency's, MDT members their team's (without `notes` and "
+        "`exclusion_zones`), home admins none. Each survivor returned is audited as read.",
+        responses=SurvivorSerializer(many=True),
+    )
+    def get(self, request):
+        page = self.paginate_queryset(survivor_list(user=request.user))
+        survivor_record_reads(actor=request.user, survivors=page, ip=request_ip(request))
+        data = survivor_serializer_class(request.user)(page, many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="survivors_create",
+        description="Record an intake (case workers only): it belongs to your agency and "
+        "your MDT team, you are assigned to it, and its status is `intake`.",
+        responses={201: SurvivorSerializer},
+    )
+    def post(self, request):
+        serializer = SurvivorSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        survivor = survivor_create(
+            actor=request.user, data=serializer.validated_data, ip=request_ip(request)
+        )
+        survivor = self.visible_survivor(request, survivor.pk)
+        return self.respond_with(request, survivor, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["survivors"])
+class SurvivorDetailApi(_AuditedRefusals, generics.GenericAPIView):
+    """One survivor record, if you may see it (404 otherwise, exactly as for no record)."""
+
+    permission_classes = [IsAuthenticated & (ReadOnly | CanEditSurvivor)]
+    serializer_class = SurvivorSerializer
+    filter_backends: list = []
+
+    @extend_schema(operation_id="survivors_retrieve")
+    def get(self, request, id: int | None):
+        survivor = self.visible_survivor(request, id)
+        return self.respond_with(request, survivor)
+
+    @extend_schema(
+        operation_id="survivors_update",
+        description="Replace the intake fields (assigned case workers, the agency's "
+        "supervisors, admins; MDT members get 403).",
+    )
+    def put(self, request, id: int | None):
+        return self._update(request, id, partial=False)
+
+    @extend_schema(operation_id="survivors_partial_update")
+    def patch(self, request, id: int | None):
+        return self._update(request, id, partial=True)
+
+    def _update(self, request, survivor_id: int | None, *, partial: bool) -> Response:
+        survivor = self.visible_survivor(request, survivor_id)
+        self.check_object_permissions(request, survivor)
+        serializer = SurvivorSerializer(survivor, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        survivor_update(
+            actor=request.user,
+            survivor_id=survivor.pk,
+            data=serializer.validated_data,
+            ip=request_ip(request),
+        )
+        return self.respond_with(request, self.visible_survivor(request, survivor.pk))

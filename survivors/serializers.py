@@ -1,0 +1,131 @@
+"""Survivor representations for the API: the full record and the MDT's need-to-know summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import Role
+from homes.serializers import LANGUAGE_CHOICES
+from homes.vocab import STATE_CHOICES, US_STATES, Service, validate_zip
+from survivors.models import Survivor
+
+
+class ExclusionZoneSerializer(serializers.Serializer):
+    """A place to keep the child away from, such as where the trafficker operates."""
+
+    zip_code = serializers.CharField(min_length=5, max_length=5, validators=[validate_zip])
+    radius_miles = serializers.FloatField(min_value=0, max_value=500)
+
+
+class SurvivorSerializer(serializers.ModelSerializer):
+    """A child's intake record, as case workers, supervisors and admins see it.
+
+    Agency, team, assigned case workers and status are decided by Harbor (the
+    services and the placement workflow), never by the request body: sent, they
+    are ignored. MDT members get the same shape without `notes` and
+    `exclusion_zones` (need to know).
+    """
+
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    icpc_approved_states = serializers.ListField(
+        child=serializers.ChoiceField(choices=STATE_CHOICES),
+        required=False,
+        max_length=len(US_STATES),
+        help_text="States that approved an Interstate Compact placement (state wards).",
+    )
+    services_needed = serializers.ListField(
+        child=serializers.ChoiceField(choices=Service.choices),
+        required=False,
+        max_length=len(Service.values),
+    )
+    primary_language = serializers.ChoiceField(
+        choices=LANGUAGE_CHOICES,
+        allow_blank=True,
+        required=False,
+        help_text="ISO 639-1 code, e.g. en, es.",
+    )
+    exclusion_zones = ExclusionZoneSerializer(
+        many=True,
+        required=False,
+        max_length=50,
+        help_text="Not shown to MDT members.",
+    )
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=20000, help_text="Not shown to MDT members."
+    )
+    agency = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="The agency's code."
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="The MDT team's name."
+    )
+    assigned_workers = serializers.SlugRelatedField(
+        slug_field="username",
+        many=True,
+        read_only=True,
+        help_text="Usernames of the case workers assigned to this survivor.",
+    )
+
+    class Meta:
+        model = Survivor
+        fields = [
+            "id",
+            "case_number",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "gender",
+            "guardianship",
+            "custody_state",
+            "icpc_approved_states",
+            "residence_zip",
+            "urgency",
+            "substance_use",
+            "needs_detox",
+            "dependents",
+            "medical_level",
+            "pregnant",
+            "mental_health_acuity",
+            "runaway_risk",
+            "primary_language",
+            "services_needed",
+            "exclusion_zones",
+            "max_distance_miles",
+            "notes",
+            "status",
+            "agency",
+            "team",
+            "assigned_workers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        # PostgreSQL's column ranges, stated so the schema does not vary with the database.
+        extra_kwargs = {
+            "dependents": {"max_value": 32767},
+            "max_distance_miles": {"min_value": 1, "max_value": 2147483647},
+        }
+
+
+class SurvivorSummarySerializer(SurvivorSerializer):
+    """The MDT member's need-to-know view: no notes, no exclusion-zone addresses."""
+
+    notes = None
+    exclusion_zones = None
+
+    class Meta(SurvivorSerializer.Meta):
+        fields = [
+            name
+            for name in SurvivorSerializer.Meta.fields
+            if name not in {"notes", "exclusion_zones"}
+        ]
+
+
+def survivor_serializer_class(user: Any) -> type[SurvivorSerializer]:
+    """What this user may read of a record it can see."""
+    if not user.is_harbor_admin and user.role == Role.MDT_MEMBER:
+        return SurvivorSummarySerializer
+    return SurvivorSerializer
