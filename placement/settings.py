@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "homes",
     "survivors",
     "matching",
-    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -192,30 +191,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "homes.tasks.nudge_stale_availability",
         "schedule": timedelta(hours=1),
     },
-    # Warns of holds expiring within HOLD_WARNING_HOURS and returns the beds of expired
-    # ones. Every minute: a child arriving after expiry is refused anyway (the expiry
-    # time is checked), and the beds come back at most a minute late.
-    "expire-holds": {
-        "task": "matching.tasks.expire_holds",
-        "schedule": timedelta(minutes=1),
-    },
-    # Reminds homes of referrals left unanswered, then escalates to the supervisors.
-    "chase-stalled-referrals": {
-        "task": "matching.tasks.chase_stalled_referrals",
-        "schedule": timedelta(minutes=10),
-    },
-    # A safety net: every bed change already queues a re-check of its home after commit.
-    "recheck-waitlist": {
-        "task": "matching.tasks.recheck_waitlist",
-        "schedule": timedelta(minutes=30),
-    },
 }
-
-# The placement workflow's clocks, in hours.
-REFERRAL_HOLD_HOURS = env_int("REFERRAL_HOLD_HOURS", 24)  # an accepted referral holds beds
-HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a hold expires
-REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
-REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
 
 # Availability older than this is flagged stale in searches and nudged.
 AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)

@@ -1,0 +1,330 @@
+"""Who may do what through the API: every route x every role, with the exact answer.
+
+This file is data. `test_permission_matrix.py` runs every cell against
+PostgreSQL, and fails when a route of the URL map or the schema has no row here:
+a new endpoint is not done until someone has decided, for every role, what it gets.
+
+Roles are the personas of `tests/api/conftest.py::world`:
+
+| role               | persona | who                                                      |
+| ------------------ | ------- | -------------------------------------------------------- |
+| anonymous          | -       | no credentials                                           |
+| case_worker_own    | alice   | case worker assigned to `survivor`                       |
+| case_worker_other  | charlie | case worker at the other agency (assigned `other_survivor`) |
+| supervisor_own     | bob     | supervisor of `survivor`'s agency                        |
+| supervisor_other   | olga    | supervisor of the other agency                           |
+| mdt_own            | mona    | MDT member of `survivor`'s team                          |
+| mdt_other          | otto    | MDT member of the other agency's team                    |
+| home_admin_own     | hank    | administers `home`                                       |
+| home_admin_other   | hilda   | administers `other_home`                                 |
+| admin              | root    | Harbor administrator                                     |
+
+A cell is a status code, or `(status, {names})` for a list: the exact set of
+records (by their names in the world) the list returns.
+
+Policy the cells encode:
+- 401 for anonymous everywhere except the token endpoint and the schema/docs.
+- Survivors: 404 (the same body as for a record that does not exist) for a record
+  the role may not see; 403 for a role that sees the record but may not do this
+  (an MDT member editing) or a role that never may (only case workers create).
+- Homes: the directory is shared, so a home's existence is no secret: 403 (not
+  404) for a role that may not change it.
+- Audit: 403 for roles that never read audit trails (case workers, MDT members,
+  home admins) whatever the id; 404 for a supervisor asking about another
+  agency's survivor.
+"""
+
+from __future__ import annotations
+
+ROLES = (
+    "anonymous",
+    "case_worker_own",
+    "case_worker_other",
+    "supervisor_own",
+    "supervisor_other",
+    "mdt_own",
+    "mdt_other",
+    "home_admin_own",
+    "home_admin_other",
+    "admin",
+)
+
+ALL_HOMES = {"home", "other_home"}
+
+# (url name, method) -> path (with {names} of world objects), body (a name from
+# test_permission_matrix.BODIES, or None) and the expected answer per role.
+MATRIX: dict[tuple[str, str], dict] = {
+    ("schema", "GET"): {
+        "path": "/api/v1/schema/",
+        "body": None,
+        "expect": {
+            "anonymous": 200,
+            "case_worker_own": 200,
+            "case_worker_other": 200,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 200,
+            "mdt_other": 200,
+            "home_admin_own": 200,
+            "home_admin_other": 200,
+            "admin": 200,
+        },
+    },
+    ("api-docs", "GET"): {
+        "path": "/api/v1/docs/",
+        "body": None,
+        "expect": {
+            "anonymous": 200,
+            "case_worker_own": 200,
+            "case_worker_other": 200,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 200,
+            "mdt_other": 200,
+            "home_admin_own": 200,
+            "home_admin_other": 200,
+            "admin": 200,
+        },
+    },
+    # Each role posts its own username and password; anonymous posts a wrong one.
+    ("auth-token", "POST"): {
+        "path": "/api/v1/auth/token/",
+        "body": "credentials",
+        "expect": {
+            "anonymous": 400,
+            "case_worker_own": 200,
+            "case_worker_other": 200,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 200,
+            "mdt_other": 200,
+            "home_admin_own": 200,
+            "home_admin_other": 200,
+            "admin": 200,
+        },
+    },
+    ("auth-logout", "POST"): {
+        "path": "/api/v1/auth/logout/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 204,
+            "case_worker_other": 204,
+            "supervisor_own": 204,
+            "supervisor_other": 204,
+            "mdt_own": 204,
+            "mdt_other": 204,
+            "home_admin_own": 204,
+            "home_admin_other": 204,
+            "admin": 204,
+        },
+    },
+    ("home-list", "GET"): {
+        "path": "/api/v1/homes/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": (200, ALL_HOMES),
+            "case_worker_other": (200, ALL_HOMES),
+            "supervisor_own": (200, ALL_HOMES),
+            "supervisor_other": (200, ALL_HOMES),
+            "mdt_own": (200, ALL_HOMES),
+            "mdt_other": (200, ALL_HOMES),
+            "home_admin_own": (200, ALL_HOMES),
+            "home_admin_other": (200, ALL_HOMES),
+            "admin": (200, ALL_HOMES),
+        },
+    },
+    ("home-list", "POST"): {
+        "path": "/api/v1/homes/",
+        "body": "home_full",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 403,
+            "supervisor_other": 403,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 201,
+        },
+    },
+    ("home-detail", "GET"): {
+        "path": "/api/v1/homes/{home}/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 200,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 200,
+            "mdt_other": 200,
+            "home_admin_own": 200,
+            "home_admin_other": 200,
+            "admin": 200,
+        },
+    },
+    ("home-detail", "PUT"): {
+        "path": "/api/v1/homes/{home}/",
+        "body": "home_full",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 403,
+            "supervisor_other": 403,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
+    ("home-detail", "PATCH"): {
+        "path": "/api/v1/homes/{home}/",
+        "body": "home_patch",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 403,
+            "supervisor_other": 403,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
+    ("home-availability", "PATCH"): {
+        "path": "/api/v1/homes/{home}/availability/",
+        "body": "availability",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 403,
+            "supervisor_other": 403,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 200,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
+    ("home-availability-history", "GET"): {
+        "path": "/api/v1/homes/{home}/availability/history/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": (200, {"change"}),
+            "case_worker_other": (200, {"change"}),
+            "supervisor_own": (200, {"change"}),
+            "supervisor_other": (200, {"change"}),
+            "mdt_own": (200, {"change"}),
+            "mdt_other": (200, {"change"}),
+            "home_admin_own": (200, {"change"}),
+            "home_admin_other": (200, {"change"}),
+            "admin": (200, {"change"}),
+        },
+    },
+    ("survivor-list", "GET"): {
+        "path": "/api/v1/survivors/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": (200, {"survivor"}),
+            "case_worker_other": (200, {"other_survivor"}),
+            "supervisor_own": (200, {"survivor", "agency_survivor"}),
+            "supervisor_other": (200, {"other_survivor"}),
+            "mdt_own": (200, {"survivor"}),
+            "mdt_other": (200, {"other_survivor"}),
+            "home_admin_own": (200, set()),
+            "home_admin_other": (200, set()),
+            "admin": (200, {"survivor", "agency_survivor", "other_survivor"}),
+        },
+    },
+    ("survivor-list", "POST"): {
+        "path": "/api/v1/survivors/",
+        "body": "survivor_new",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 201,
+            "case_worker_other": 201,
+            "supervisor_own": 403,
+            "supervisor_other": 403,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 403,
+        },
+    },
+    ("survivor-detail", "GET"): {
+        "path": "/api/v1/survivors/{survivor}/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 200,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
+    ("survivor-detail", "PUT"): {
+        "path": "/api/v1/survivors/{survivor}/",
+        "body": "survivor_full",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 403,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
+    ("survivor-detail", "PATCH"): {
+        "path": "/api/v1/survivors/{survivor}/",
+        "body": "survivor_patch",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 403,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
+    ("audit-list", "GET"): {
+        "path": "/api/v1/audit/?survivor={survivor}",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": (200, {"audit_1", "audit_2"}),
+            "supervisor_other": 404,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": (200, {"audit_1", "audit_2"}),
+        },
+    },
+}

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from audit.models import AuditEntry
+from placement import settings as project_settings
+from tests.api.conftest import PASSWORD
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.postgres
+
+TOKEN_URL = "/api/v1/auth/token/"
+WRONG = "Tr0ub4dor&3-wrong"
+
+
+def sign_in(username: str, password: str, **extra):
+    return APIClient().post(
+        TOKEN_URL, {"username": username, "password": password}, format="json", **extra
+    )
+
+
+def test_it_hashes_passwords_with_argon2_and_signs_in_with_them(settings, agency):
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # undo the fast test hasher
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    user = UserFactory(username="ada", role="case_worker", agency=agency)
+
+    assert user.password.startswith("argon2$argon2id$")
+    response = sign_in("ada", PASSWORD)
+
+    assert response.status_code == 200
+    assert response.json() == {"token": Token.objects.get(user=user).key}
+
+
+def test_it_signs_in_with_the_token_it_issues(alice):
+    token = sign_in("alice", PASSWORD).json()["token"]
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert client.get("/api/v1/homes/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "username,password", [("alice", WRONG), ("nobody", PASSWORD), ("alice", "")]
+)
+def test_it_issues_no_token_for_wrong_credentials(alice, username, password):
+    response = sign_in(username, password)
+
+    assert response.status_code == 400
+    assert "token" not in response.json()
+    assert not Token.objects.exists()
+
+
+def test_it_records_a_failed_sign_in_with_the_username_and_never_the_password(alice):
+    sign_in("alice", WRONG, REMOTE_ADDR="198.51.100.7")
+
+    entry = AuditEntry.objects.get(action="auth.login_failed")
+    assert entry.outcome == "failed"
+    assert entry.after == {"username": "alice", "locked": False}
+    assert entry.ip == "198.51.100.7"
+    assert entry.actor is None
+    stored = json.dumps(
+        [entry.actor_username, entry.object_type, entry.object_id, entry.before, entry.after]
+    )
+    assert WRONG not in stored
+
+
+def test_it_records_a_failed_web_sign_in_too(alice, client):
+    response = client.post("/login/", {"username": "alice", "password": WRONG})
+
+    assert response.status_code == 200  # the form again, with its error
+    entry = AuditEntry.objects.get(action="auth.login_failed")
+    assert entry.after["username"] == "alice"
+    assert WRONG not in json.dumps(entry.after)
+
+
+def test_it_locks_the_account_after_five_failures_even_against_the_right_password(alice):
+    answers = [sign_in("alice", WRONG).status_code for _ in range(5)]
+
+    locked = sign_in("alice", PASSWORD)
+
+    assert answers == [400] * 5
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "account_locked"
+    assert "token" not in locked.json()
+    assert not Token.objects.exists()
+    failures = AuditEntry.objects.filter(action="auth.login_failed").order_by("id")
+    assert failures.count() == 6
+    assert failures.last().after == {"username": "alice", "locked": True}
+
+
+def test_it_locks_a_web_sign_in_the_same_way(alice, client):
+    for _ in range(5):
+        client.post("/login/", {"username": "alice", "password": WRONG})
+
+    assert sign_in("alice", PASSWORD).status_code == 429
+
+
+def test_an_admin_releases_a_locked_account(alice):
+    for _ in range(5):
+        sign_in("alice", WRONG)
+    assert sign_in("alice", PASSWORD).status_code == 429
+
+    call_command("axes_reset_username", "alice", stdout=open("/dev/null", "w"))
+
+    assert sign_in("alice", PASSWORD).status_code == 200
+
+
+def test_the_cool_off_releases_a_locked_account_after_15_minutes(alice):
+    for _ in range(5):
+        sign_in("alice", WRONG)
+    assert sign_in("alice", PASSWORD).status_code == 429
+
+    # Fifteen minutes pass (axes compares each attempt's time with the cool-off).
+    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=16))
+
+    assert sign_in("alice", PASSWORD).status_code == 200
+
+
+def test_it_does_not_lock_after_four_failures(alice):
+    for _ in range(4):
+        sign_in("alice", WRONG)
+
+    assert sign_in("alice", PASSWORD).status_code == 200
+
+
+def test_it_logs_out_only_by_post_and_the_token_stops_working(alice, client_for):
+    client = client_for(alice)
+
+    assert client.get("/api/v1/auth/logout/").status_code == 405
+    assert client.post("/api/v1/auth/logout/").status_code == 204
+
+    assert not Token.objects.filter(user=alice).exists()
+    assert client.get("/api/v1/homes/").status_code == 401
+
+
+def test_it_signs_out_of_the_web_app_only_by_post(alice, client):
+    client.force_login(alice)
+
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/api/v1/homes/").status_code == 401
+
+
+def test_it_ends_a_session_on_logout_and_wants_a_csrf_token_for_it(alice):
+    client = APIClient(enforce_csrf_checks=True)
+    client.get("/login/")  # the sign-in page sets the CSRF cookie, as in a browser
+    csrf = client.cookies["csrftoken"].value
+    client.force_login(alice)
+
+    refused = client.post("/api/v1/auth/logout/")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    assert client.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=csrf).status_code == 204
+    assert client.get("/api/v1/homes/").status_code == 401
+
+
+def test_it_ends_a_session_after_30_minutes_idle(alice):
+    assert django_settings.SESSION_COOKIE_AGE == 30 * 60
+    assert django_settings.SESSION_SAVE_EVERY_REQUEST
+    client = APIClient()
+    client.force_login(alice)
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    sessions = Session.objects.filter(session_key=key)
+
+    # 29 minutes without a request: still signed in, and the request restarts the clock.
+    sessions.update(expire_date=timezone.now() + datetime.timedelta(minutes=1))
+    assert client.get("/api/v1/homes/").status_code == 200
+    remaining = sessions.get().expire_date - timezone.now()
+    assert datetime.timedelta(minutes=29) < remaining <= datetime.timedelta(minutes=30)
+
+    # 30 minutes without a request: signed out.
+    sessions.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = client.get("/api/v1/homes/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_it_refuses_an_unknown_token_with_401(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+
+    response = client.get("/api/v1/homes/")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
+    assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_it_refuses_the_token_of_a_deactivated_user(alice, client_for):
+    client = client_for(alice)
+    alice.is_active = False
+    alice.save()
+
+    assert client.get("/api/v1/homes/").status_code == 401
