@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from homes.serializers import LANGUAGE_CHOICES
 from homes.vocab import (
-    US_STATES,
+    STATE_CHOICES,
     Acuity,
     Gender,
     Guardianship,
@@ -18,24 +18,7 @@ from homes.vocab import (
     validate_zip,
 )
 from matching.engine import RULES, MatchResult, Miss
-from survivors.models import validate_exclusion_zones, validate_language
-
-
-def _django(validator):
-    """Run a Django validator and re-raise its messages as DRF's."""
-
-    def run(value: Any) -> None:
-        try:
-            validator(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-
-    return run
-
-
-class ExclusionZoneSerializer(serializers.Serializer):
-    zip_code = serializers.CharField(validators=[_django(validate_zip)])
-    radius_miles = serializers.FloatField(min_value=0, max_value=500)
+from survivors.serializers import ExclusionZoneSerializer
 
 
 class WhatIfSerializer(serializers.Serializer):
@@ -45,11 +28,13 @@ class WhatIfSerializer(serializers.Serializer):
     age = serializers.IntegerField(required=False, min_value=0, max_value=25)
     gender = serializers.ChoiceField(choices=Gender.choices)
     guardianship = serializers.ChoiceField(choices=Guardianship.choices)
-    custody_state = serializers.ChoiceField(choices=sorted(US_STATES))
+    custody_state = serializers.ChoiceField(choices=STATE_CHOICES)
     icpc_approved_states = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(US_STATES)), required=False, default=list
+        child=serializers.ChoiceField(choices=STATE_CHOICES), required=False, default=list
     )
-    residence_zip = serializers.CharField(required=False, validators=[_django(validate_zip)])
+    residence_zip = serializers.CharField(
+        required=False, min_length=5, max_length=5, validators=[validate_zip]
+    )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.PLANNED)
     substance_use = serializers.ChoiceField(choices=SubstanceUse.choices, default="none")
     needs_detox = serializers.BooleanField(default=False)
@@ -58,8 +43,8 @@ class WhatIfSerializer(serializers.Serializer):
     pregnant = serializers.BooleanField(default=False)
     mental_health_acuity = serializers.ChoiceField(choices=Acuity.choices, default="low")
     runaway_risk = serializers.ChoiceField(choices=Acuity.choices, default="low")
-    primary_language = serializers.CharField(
-        required=False, allow_blank=True, default="", validators=[_django(validate_language)]
+    primary_language = serializers.ChoiceField(
+        choices=LANGUAGE_CHOICES, required=False, allow_blank=True, default=""
     )
     services_needed = serializers.ListField(
         child=serializers.ChoiceField(choices=Service.choices), required=False, default=list
@@ -73,9 +58,7 @@ class WhatIfSerializer(serializers.Serializer):
         return value
 
     def validate_exclusion_zones(self, value):
-        zones = [dict(zone) for zone in value]
-        _django(validate_exclusion_zones)(zones)
-        return zones
+        return [dict(zone) for zone in value]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("date_of_birth") is None and attrs.get("age") is None:
