@@ -127,8 +127,9 @@ class Survivor(models.Model):
     assigned_workers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="assigned_survivors", blank=True
     )
+    # Empty only for records loaded outside the services (imports, fixtures).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
