@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "homes",
     "survivors",
     "matching",
+    "notifications",
 ]
 
 MIDDLEWARE = [

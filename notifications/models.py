@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Notification(models.Model):
+    """Something a user should know or do, in Harbor and by email.
+
+    `message` never names a child (no name, birth date, case number or notes): it is
+    stored in plain text and sent by email. It names the survivor, referral or
+    placement by its Harbor id, which only a user allowed to see it can open.
+    """
+
+    class Kind(models.TextChoices):
+        REVIEW_REQUESTED = "review_requested", "Review requested"
+        REVIEW_DONE = "review_done", "Review done"
+        REFERRAL_RECEIVED = "referral_received", "Referral received"
+        REFERRAL_ACCEPTED = "referral_accepted", "Referral accepted"
+        REFERRAL_DECLINED = "referral_declined", "Referral declined"
+        REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
+        REFERRAL_REMINDER = "referral_reminder", "Referral waiting for an answer"
+        REFERRAL_ESCALATED = "referral_escalated", "Referral unanswered (escalated)"
+        HOLD_EXPIRING = "hold_expiring", "Bed hold expiring"
+        HOLD_EXPIRED = "hold_expired", "Bed hold expired"
+        BED_OPENED = "bed_opened", "Bed opened for a waitlisted child"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    # What the notification is about, e.g. ("matching.referral", "12"): the page to open.
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    # Set by jobs that may run twice: one notification per recipient and key, ever.
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_once_per_recipient_and_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.utils import timezone
+
+from notifications.models import Notification
+from placement.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def notification_send(
+    *,
+    recipients: Iterable[Any],
+    kind: str,
+    message: str,
+    obj: models.Model | None = None,
+    dedupe_key: str = "",
+    email: bool = True,
+) -> list[Notification]:
+    """Notify each active recipient once, in the app and (after commit) by email.
+
+    With `dedupe_key`, a recipient who already has a notification with that key
+    gets no second one: a job that runs twice notifies once.
+    """
+    users = {user.pk: user for user in recipients if user is not None and user.is_active}
+    if dedupe_key and users:
+        users = {
+            pk: user
+            for pk, user in users.items()
+            if pk
+            not in set(
+                Notification.objects.filter(
+                    recipient_id__in=users, dedupe_key=dedupe_key
+                ).values_list("recipient_id", flat=True)
+            )
+        }
+    if not users:
+        return []
+    notifications = [
+        Notification(
+            recipient=user,
+            kind=kind,
+            message=message[:500],
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            dedupe_key=dedupe_key,
+        )
+        for user in users.values()
+    ]
+    for notification in notifications:
+        notification.full_clean(exclude=["recipient"])
+    created = Notification.objects.bulk_create(notifications)
+    if email:
+        from notifications.tasks import send_notification_email
+
+        for notification in created:
+            if notification.recipient.email:
+                # robust: a broker that is down must not fail the change already committed;
+                # the periodic job emails what was left unsent.
+                transaction.on_commit(
+                    lambda pk=notification.pk: send_notification_email.delay(pk), robust=True
+                )
+    return created
+
+
+@transaction.atomic
+def notification_mark_read(*, actor: Any, notification_id: int | None) -> Notification:
+    """Mark one of the actor's notifications read (again is harmless); others are 404."""
+    notification = (
+        Notification.objects.select_for_update()
+        .filter(pk=notification_id, recipient_id=getattr(actor, "pk", None))
+        .first()
+    )
+    if notification is None:
+        raise NotFound()
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, actor: Any) -> int:
+    """Mark all of the actor's unread notifications read; returns how many."""
+    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def notification_email(*, notification_id: int) -> bool:
+    """Send one notification's email unless it went already. Returns whether it was sent.
+
+    The row is locked while sending, so two runs of the task send one email; a
+    failed send rolls back and the task retries.
+    """
+    notification = (
+        Notification.objects.select_for_update()
+        .select_related("recipient")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None or notification.emailed_at is not None:
+        return False
+    recipient = notification.recipient
+    if not recipient.is_active or not recipient.email:
+        return False
+    send_mail(
+        subject=f"Harbor: {notification.get_kind_display()}",
+        message=f"{notification.message}\n\nSign in to Harbor to see the details.",
+        from_email=None,
+        recipient_list=[recipient.email],
+    )
+    notification.emailed_at = timezone.now()
+    notification.save(update_fields=["emailed_at"])
+    return True
+
+
+def notifications_email_unsent(*, now: datetime.datetime | None = None) -> int:
+    """Email notifications left unsent (a broker that was down when they were made, a
+    send that failed every retry): those of the last day, older than two minutes, so
+    the task queued at creation normally gets there first. Returns how many were sent."""
+    now = now or timezone.now()
+    due = (
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lte=now - datetime.timedelta(minutes=2),
+            created_at__gte=now - datetime.timedelta(days=1),
+            recipient__is_active=True,
+        )
+        .exclude(recipient__email="")
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    sent = 0
+    for pk in due:
+        try:
+            sent += notification_email(notification_id=pk)
+        except OSError:
+            # One address the mail server refuses must not hold back everyone else's.
+            logger.warning("notification %s: email failed, will retry", pk, exc_info=True)
+    return sent
