@@ -51,7 +51,11 @@ class Home(models.Model):
         null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     licensed_beds = models.PositiveIntegerField()
+    # The NET free beds everyone sees and the engine matches on: what the home reports free
+    # minus the beds held for accepted referrals (children on their way).
     available_beds = models.PositiveIntegerField()
+    # Beds held for accepted referrals; only the placement workflow moves them.
+    beds_held = models.PositiveIntegerField(default=0, editable=False)
     staff_on_duty = models.PositiveIntegerField(default=0)
     residents_per_staff = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
     min_age = models.PositiveSmallIntegerField(default=12, validators=[MaxValueValidator(25)])
@@ -99,9 +103,16 @@ class Home(models.Model):
         indexes = [models.Index(fields=["state", "active"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(available_beds__gte=0) & Q(available_beds__lte=F("licensed_beds")),
-                name="home_available_beds_within_licensed",
-                violation_error_message="Available beds must be between 0 and the licensed beds.",
+                condition=Q(available_beds__gte=0),
+                name="home_available_beds_not_negative",
+                violation_error_message="Available beds cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(available_beds__lte=F("licensed_beds") - F("beds_held")),
+                name="home_free_and_held_beds_within_licensed",
+                violation_error_message=(
+                    "Available beds plus beds held cannot exceed the licensed beds."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(min_age__lte=F("max_age")),
@@ -128,12 +139,18 @@ class Home(models.Model):
         if (
             self.licensed_beds is not None
             and self.available_beds is not None
-            and self.available_beds > self.licensed_beds
+            and self.available_beds + self.beds_held > self.licensed_beds
         ):
-            errors["available_beds"] = (
-                f"Available beds ({self.available_beds}) cannot exceed licensed beds "
-                f"({self.licensed_beds})."
-            )
+            if self.beds_held:
+                errors["available_beds"] = (
+                    f"Available beds ({self.available_beds}) plus the {self.beds_held} held "
+                    f"for accepted referrals cannot exceed licensed beds ({self.licensed_beds})."
+                )
+            else:
+                errors["available_beds"] = (
+                    f"Available beds ({self.available_beds}) cannot exceed licensed beds "
+                    f"({self.licensed_beds})."
+                )
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
             errors["min_age"] = (
                 f"The minimum age ({self.min_age}) cannot be above the maximum ({self.max_age})."
@@ -168,6 +185,8 @@ class AvailabilityChange(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     available_beds_before = models.PositiveIntegerField()
     available_beds_after = models.PositiveIntegerField()
+    beds_held_before = models.PositiveIntegerField(default=0)
+    beds_held_after = models.PositiveIntegerField(default=0)
     staff_on_duty_before = models.PositiveIntegerField()
     staff_on_duty_after = models.PositiveIntegerField()
 

@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from audit.services import audit_record, changes
 from homes.models import AvailabilityChange, Home
 from homes.selectors import homes_with_stale_availability
+from placement.errors import Conflict
 
 PROFILE_FIELDS = [
     f.name
@@ -53,9 +54,12 @@ def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
     home.full_clean()
     after = _snapshot(home, PROFILE_FIELDS)
     beds_or_staff = ("available_beds", "staff_on_duty")
+    change = None
     if any(before[k] != after[k] for k in beds_or_staff):
-        _record_availability(home, before, actor, AvailabilityChange.Source.PROFILE)
+        change = _record_availability(home, before, actor, AvailabilityChange.Source.PROFILE)
     home.save()
+    if change is not None:
+        transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     old, new = changes(before, after)
     if new:
         audit_record(actor=actor, action="home.update", obj=home, before=old, after=new)
@@ -73,6 +77,8 @@ def _record_availability(
         source=source,
         available_beds_before=before["available_beds"],
         available_beds_after=home.available_beds,
+        beds_held_before=home.beds_held,
+        beds_held_after=home.beds_held,
         staff_on_duty_before=before["staff_on_duty"],
         staff_on_duty_after=home.staff_on_duty,
     )
@@ -88,6 +94,11 @@ def home_update_availability(
 ) -> Home:
     """A home admin reports free beds and/or staff on duty; both optional, at least one.
 
+    `available_beds` is what the home physically has free, held beds included (a
+    child on the way has not arrived): the directory then shows that number minus
+    the beds held, so a hold is never counted twice. It cannot be below the beds
+    held nor above the licensed beds.
+
     The row is locked so that a concurrent hold or update cannot interleave; the
     change, its history row and its audit entry commit together or not at all.
     """
@@ -101,7 +112,14 @@ def home_update_availability(
             errors["available_beds"] = (
                 f"Must be between 0 and the {home.licensed_beds} licensed beds."
             )
-        home.available_beds = available_beds
+        elif available_beds < home.beds_held:
+            errors["available_beds"] = (
+                f"{home.beds_held} of this home's beds are held for accepted referrals "
+                f"(children on their way): report at least {home.beds_held} free beds, "
+                "counting the held ones."
+            )
+        else:
+            home.available_beds = available_beds - home.beds_held
     if staff_on_duty is not None:
         if staff_on_duty < 0:
             errors["staff_on_duty"] = "Cannot be negative."
@@ -118,19 +136,161 @@ def home_update_availability(
             "modified_at",
         ]
     )
-    audit_record(
-        actor=actor,
-        action="home.availability",
-        obj=home,
-        before=before,
-        after={"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty},
-    )
-    transaction.on_commit(lambda: _after_availability_change(change.pk))
+    after: dict[str, Any] = {
+        "available_beds": home.available_beds,
+        "staff_on_duty": home.staff_on_duty,
+    }
+    if home.beds_held:
+        after["beds_held"] = home.beds_held
+    audit_record(actor=actor, action="home.availability", obj=home, before=before, after=after)
+    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
 
 
 def _after_availability_change(change_id: int) -> None:
-    """Hook for the waitlist re-check (the workflow issue); nothing to queue yet."""
+    """After a commit that changed a home's beds or staff: re-check the waitlist there.
+
+    Runs from `transaction.on_commit(..., robust=True)`, so the task sees the committed
+    row, and a broker that is down is logged instead of failing a change already made
+    (the beat schedule's periodic re-check catches up).
+    """
+    from matching.tasks import recheck_waitlist  # matching imports homes: import late
+
+    home_id = (
+        AvailabilityChange.objects.filter(pk=change_id).values_list("home_id", flat=True).first()
+    )
+    if home_id is not None:
+        recheck_waitlist.delay(home_id=home_id)
+
+
+# --- Bed accounting for the placement workflow ---------------------------------------------
+#
+# `available_beds` is the net number of free beds everyone sees; `beds_held` the beds held
+# for accepted referrals. A hold moves beds from free to held, its expiry or withdrawal
+# back, a placement fills held beds (the child is in them), a discharge frees a bed.
+# Each locks the home row, writes its history row and audit entry, and stamps modified_at
+# (save() does; a QuerySet.update() would not, and the matching directory cache would
+# keep showing the old count). Callers lock the survivor and the referral first: the
+# lock order survivor -> referral -> home holds everywhere, so holds cannot deadlock.
+
+
+def _move_beds(
+    *,
+    actor: Any,
+    home: Home,
+    source: str,
+    available_beds: int,
+    beds_held: int,
+    note: dict[str, Any],
+) -> AvailabilityChange:
+    before = {"available_beds": home.available_beds, "beds_held": home.beds_held}
+    home.available_beds = available_beds
+    home.beds_held = beds_held
+    home.save(update_fields=["available_beds", "beds_held", "modified_at"])
+    change = AvailabilityChange.objects.create(
+        home=home,
+        by=actor if getattr(actor, "is_authenticated", False) else None,
+        source=source,
+        available_beds_before=before["available_beds"],
+        available_beds_after=home.available_beds,
+        beds_held_before=before["beds_held"],
+        beds_held_after=home.beds_held,
+        staff_on_duty_before=home.staff_on_duty,
+        staff_on_duty_after=home.staff_on_duty,
+    )
+    audit_record(
+        actor=actor,
+        action=f"home.beds.{source}",
+        obj=home,
+        before=before,
+        after={"available_beds": home.available_beds, "beds_held": home.beds_held, **note},
+    )
+    return change
+
+
+@transaction.atomic
+def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+    """Hold `beds` free beds for an accepted referral, or refuse with Conflict (409).
+
+    The check and the move happen under the home's row lock, so however many
+    acceptances race, the home never holds more beds than it has free.
+    """
+    home = Home.objects.select_for_update().get(pk=home_id)
+    if not home.active:
+        raise Conflict(f"{home.name} is not taking children (inactive).", code="home_inactive")
+    if home.available_beds < beds:
+        raise Conflict(
+            f"{home.name} has {_beds(home.available_beds)} free; this child needs "
+            f"{_beds(beds)}. Another referral may have taken the last one.",
+            code="no_bed_left",
+        )
+    _move_beds(
+        actor=actor,
+        home=home,
+        source=AvailabilityChange.Source.HOLD,
+        available_beds=home.available_beds - beds,
+        beds_held=home.beds_held + beds,
+        note=note,
+    )
+    return home
+
+
+@transaction.atomic
+def home_release_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+    """A hold expired or was withdrawn: its beds are free again."""
+    home = Home.objects.select_for_update().get(pk=home_id)
+    released = min(beds, home.beds_held)
+    change = _move_beds(
+        actor=actor,
+        home=home,
+        source=AvailabilityChange.Source.HOLD_RELEASED,
+        available_beds=home.available_beds + released,
+        beds_held=home.beds_held - released,
+        note=note,
+    )
+    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
+    return home
+
+
+@transaction.atomic
+def home_fill_held_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+    """The child arrived: the held beds are occupied. The net free count does not change."""
+    home = Home.objects.select_for_update().get(pk=home_id)
+    _move_beds(
+        actor=actor,
+        home=home,
+        source=AvailabilityChange.Source.PLACEMENT,
+        available_beds=home.available_beds,
+        beds_held=home.beds_held - min(beds, home.beds_held),
+        note=note,
+    )
+    return home
+
+
+@transaction.atomic
+def home_free_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+    """A discharge: the child's beds are free again.
+
+    If the home already reported them free (its own count is what it reports),
+    only what fits under the licensed beds is added: a discharge never fails for
+    the bookkeeping, and the home never shows more beds than it is licensed for.
+    """
+    home = Home.objects.select_for_update().get(pk=home_id)
+    room = home.licensed_beds - home.beds_held - home.available_beds
+    change = _move_beds(
+        actor=actor,
+        home=home,
+        source=AvailabilityChange.Source.DISCHARGE,
+        available_beds=home.available_beds + max(0, min(beds, room)),
+        beds_held=home.beds_held,
+        note=note,
+    )
+    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
+    return home
+
+
+def _beds(n: int) -> str:
+    return f"{n} bed" if n == 1 else f"{n} beds"
 
 
 @transaction.atomic

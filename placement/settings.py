@@ -187,12 +187,43 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Where tasks go unless routed: one Redis can serve several Harbor deployments (or test
+# runs), each with its own queue, without one's workers running another's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     "nudge-stale-availability": {
         "task": "homes.tasks.nudge_stale_availability",
         "schedule": timedelta(hours=1),
     },
+    # Warns of holds expiring within HOLD_WARNING_HOURS and returns the beds of expired
+    # ones. Every minute: a child arriving after expiry is refused anyway (the expiry
+    # time is checked), and the beds come back at most a minute late.
+    "expire-holds": {
+        "task": "matching.tasks.expire_holds",
+        "schedule": timedelta(minutes=1),
+    },
+    # Reminds homes of referrals left unanswered, then escalates to the supervisors.
+    "chase-stalled-referrals": {
+        "task": "matching.tasks.chase_stalled_referrals",
+        "schedule": timedelta(minutes=10),
+    },
+    # A safety net: every bed change already queues a re-check of its home after commit.
+    "recheck-waitlist": {
+        "task": "matching.tasks.recheck_waitlist",
+        "schedule": timedelta(minutes=30),
+    },
+    # A safety net: each notification's email is queued when it is made.
+    "email-unsent-notifications": {
+        "task": "notifications.tasks.email_unsent_notifications",
+        "schedule": timedelta(minutes=5),
+    },
 }
+
+# The placement workflow's clocks, in hours.
+REFERRAL_HOLD_HOURS = env_int("REFERRAL_HOLD_HOURS", 24)  # an accepted referral holds beds
+HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a hold expires
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
+REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
 
 # Availability older than this is flagged stale in searches and nudged.
 AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)
