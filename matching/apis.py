@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.models import Outcome
-from audit.services import audit_record
 from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
 from matching.serializers import (
     MatchQuerySerializer,
@@ -17,7 +14,9 @@ from matching.serializers import (
     match_response,
 )
 from matching.services import search_record
-from survivors.models import Survivor
+from placement.errors import NotFound
+from survivors.selectors import survivor_get
+from survivors.services import survivor_record_denied
 
 
 def _client_ip(request: Request) -> str | None:
@@ -36,25 +35,20 @@ def _client_ip(request: Request) -> str | None:
     tags=["matching"],
 )
 @api_view(["GET"])
-def survivor_matches(request: Request, survivor_id: int) -> Response:
+def survivor_matches(request: Request, id: int | None) -> Response:
     """Ranked homes for a survivor, why not for the others, and what would open more.
 
     Whoever may see the survivor may search for them; the search is recorded.
     """
     query = MatchQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    survivor = Survivor.objects.visible_to(request.user).filter(pk=survivor_id).first()
+    survivor = survivor_get(user=request.user, survivor_id=id)
     if survivor is None:
-        audit_record(
-            actor=request.user,
-            action="survivor.match",
-            object_type="survivors.survivor",
-            object_id=str(survivor_id),
-            survivor_id=survivor_id,
-            outcome=Outcome.DENIED,
-            ip=_client_ip(request),
+        # `id` is None for a path segment that cannot be an id (placement.api.RecordIdConverter).
+        survivor_record_denied(
+            actor=request.user, survivor_id=id, action="survivor.match", ip=_client_ip(request)
         )
-        raise Http404
+        raise NotFound()
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     result = match_needs(
         needs,

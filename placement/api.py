@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.apis import LogoutApi, TokenCreateApi
@@ -64,6 +64,7 @@ urlpatterns = [
     # `match/` and `survivors/<record_id:id>/matches/` go here, then the workflow routes
     # (recommendations, reviews, referrals, placements). Every route added here needs
     # its rows in tests/api/permission_matrix.py: the meta-test fails until it has them.
+    path("", include("matching.urls")),
     # --------------------------------------------------------------------------------------
     # Audit
     path("audit/", AuditListApi.as_view(), name="audit-list"),

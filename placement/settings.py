@@ -295,6 +295,13 @@ SPECTACULAR_SETTINGS = {
         "SurvivorStatusEnum": "survivors.models.Status",
         "AuditOutcomeEnum": "audit.models.Outcome",
         "AvailabilitySourceEnum": "homes.models.AvailabilityChange.Source",
+        "RecommendationStatusEnum": "matching.models.Recommendation.Status",
+        "ReviewDecisionEnum": "matching.models.Review.Decision",
+        "ReferralStatusEnum": "matching.models.Referral.Status",
+        "DeclineReasonEnum": "matching.models.Referral.ReasonCode",
+        "EndReasonEnum": "matching.models.Placement.EndReason",
+        "PlacementStatusEnum": [("active", "Active"), ("discharged", "Discharged")],
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
     },
 }
 

@@ -13,6 +13,7 @@ from audit.services import audit_record
 from homes.models import AvailabilityChange
 from homes.services import home_update_availability
 from tests.factories import SurvivorFactory
+from tests.workflow.world import add_workflow_records
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
@@ -81,6 +82,7 @@ def world(
     - `other_survivor`: charlie's, at the other agency, on otto's team.
     - `home` (hank's) with one availability change; `other_home` (hilda's).
     - two audit entries on `survivor`'s trail, one on `other_survivor`'s.
+    - the workflow's records, each in the state its transition needs (tests/workflow/world.py).
     """
     # SurvivorFactory leaves created_by empty, which full_clean (so survivor_update) refuses.
     survivor.created_by = alice
@@ -100,7 +102,7 @@ def world(
     audit_record(
         actor=charlie, action="survivor.read", obj=other_survivor, survivor_id=other_survivor.pk
     )
-    return World(
+    world = World(
         users={
             "anonymous": None,
             "case_worker_own": alice,
@@ -124,3 +126,5 @@ def world(
             "audit_2": audit_2,
         },
     )
+    add_workflow_records(world.objects, world.users)
+    return world

@@ -8,6 +8,7 @@ from placement import api
 from tests.api.conftest import PASSWORD
 from tests.api.payloads import home_full, survivor_full
 from tests.api.permission_matrix import MATRIX, ROLES
+from tests.workflow.world import BODIES as WORKFLOW_BODIES
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -27,6 +28,7 @@ BODIES = {
     "survivor_new": lambda world, role: survivor_full(world, role, case_number="NEW-0001"),
     "survivor_full": survivor_full,
     "survivor_patch": lambda world, role: {"urgency": "crisis", "dependents": 1},
+    **WORKFLOW_BODIES,
 }
 
 CELLS = [

@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.conftest import PASSWORD
+from tests.workflow.world import known_good as workflow_known_good
 
 pytestmark = pytest.mark.postgres
 
@@ -197,6 +198,7 @@ def _known_good(world) -> dict[str, dict]:
             "body": {"max_distance_miles": 120, "primary_language": "es"},
         },
         "GET /api/v1/audit/": {"query": {"survivor": survivor["id"]}},
+        **workflow_known_good(world),
     }
 
 
