@@ -1,0 +1,234 @@
+"""The workflow's jobs through a real Celery worker on Redis and the test database;
+running a job twice changes nothing more."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery.app.task import Task
+from django.db import connection
+from django.utils import timezone
+
+from homes.models import AvailabilityChange
+from homes.services import home_update_availability
+from matching.models import Referral, WaitlistOffer
+from matching.services import survivor_waitlist
+from matching.tasks import chase_stalled_referrals, expire_holds, recheck_waitlist
+from notifications.models import Notification
+from notifications.tasks import send_notification_email
+from placement.celery import app
+from tests.workflow.helpers import accepted, referred
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker(transactional_db, monkeypatch):
+    """A real worker on the test Redis and database, on a queue of its own.
+
+    Everything this test process queues goes there (tasks queued after commit by the
+    services too), and so does everything the worker queues itself
+    (CELERY_TASK_DEFAULT_QUEUE): nothing lands on a queue shared with anyone else.
+    """
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": os.environ["HARBOR_TEST_REDIS_URL"],
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "placement",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+    )
+    send = Task.apply_async
+
+    def to_this_worker(self, args=None, kwargs=None, **options):
+        options.setdefault("queue", queue)
+        return send(self, args, kwargs, **options)
+
+    monkeypatch.setattr(Task, "apply_async", to_this_worker)
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = os.environ["HARBOR_TEST_REDIS_URL"]
+    app.conf.task_always_eager = False
+    forget_broker_connections()
+    try:
+        yield queue
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = old
+        forget_broker_connections()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def forget_broker_connections() -> None:
+    """Celery caches its connection pools on first use, with the broker URL of that
+    moment: a task run inline earlier in this process (no broker) would otherwise make
+    this test publish to the default broker instead of the test Redis."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def drained(recipient_id: int) -> None:
+    """Queue a marker and wait until it ran: the solo worker ran everything before it."""
+    marker = Notification.objects.create(
+        recipient_id=recipient_id, kind="review_done", message="marker"
+    )
+    send_notification_email.delay(marker.pk)
+    assert wait_for(lambda: Notification.objects.get(pk=marker.pk).emailed_at is not None)
+
+
+@pytest.fixture
+def case(alice, mdt, home_admin, survivor, home):
+    return {
+        "alice": alice,
+        "mdt": mdt,
+        "home_admin": home_admin,
+        "survivor": survivor,
+        "home": home,
+    }
+
+
+def test_it_expires_a_hold_through_the_worker_once(worker, case):
+    referral = accepted(
+        case["alice"], case["mdt"], case["home_admin"], case["survivor"], case["home"]
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        hold_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    expire_holds.delay()
+    assert wait_for(lambda: Referral.objects.get(pk=referral.pk).status == "expired")
+    expire_holds.delay()
+    drained(case["alice"].pk)
+
+    home = case["home"]
+    home.refresh_from_db()
+    assert (home.available_beds, home.beds_held) == (2, 0)
+    assert AvailabilityChange.objects.filter(home=home, source="hold_released").count() == 1
+    expired = Notification.objects.filter(kind="hold_expired")
+    assert sorted(expired.values_list("recipient__username", flat=True)) == ["alice", "hank"]
+    # The worker also emailed them, once each.
+    assert wait_for(lambda: not expired.filter(emailed_at__isnull=True).exists())
+
+
+def test_it_warns_of_a_hold_about_to_expire_once(worker, case):
+    referral = accepted(
+        case["alice"], case["mdt"], case["home_admin"], case["survivor"], case["home"]
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        hold_expires_at=timezone.now() + timedelta(minutes=90)
+    )
+
+    expire_holds.delay()
+    expire_holds.delay()
+    drained(case["alice"].pk)
+
+    warnings = Notification.objects.filter(kind="hold_expiring")
+    assert list(warnings.values_list("recipient__username", flat=True)) == ["alice"]
+    assert Referral.objects.get(pk=referral.pk).status == "accepted"
+
+
+def test_it_reminds_the_home_then_tells_the_supervisor_once(worker, case, bob):
+    referral = referred(case["alice"], case["mdt"], case["survivor"], case["home"])
+    Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - timedelta(hours=5))
+
+    chase_stalled_referrals.delay()
+    chase_stalled_referrals.delay()
+    drained(case["alice"].pk)
+    assert list(
+        Notification.objects.filter(kind="referral_reminder").values_list(
+            "recipient__username", flat=True
+        )
+    ) == ["hank"]
+    assert not Notification.objects.filter(kind="referral_escalated").exists()
+
+    Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - timedelta(hours=13))
+    chase_stalled_referrals.delay()
+    chase_stalled_referrals.delay()
+    drained(case["alice"].pk)
+    assert list(
+        Notification.objects.filter(kind="referral_escalated").values_list(
+            "recipient__username", flat=True
+        )
+    ) == ["bob"]
+    assert Notification.objects.filter(kind="referral_reminder").count() == 1
+
+
+def test_it_tells_the_case_worker_once_when_a_bed_opens_for_a_waitlisted_child(
+    worker, alice, home_admin, survivor, home
+):
+    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=0)
+    drained(alice.pk)
+    survivor_waitlist(actor=alice, survivor_id=survivor.pk)
+
+    # The home reports a bed: after commit the hook queues the re-check for this home.
+    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=1)
+    assert wait_for(lambda: WaitlistOffer.objects.filter(home=home).exists())
+    home_update_availability(actor=home_admin, home_id=home.pk, staff_on_duty=3)
+    recheck_waitlist.delay()
+    recheck_waitlist.delay(home.pk)
+    drained(alice.pk)
+
+    opened = Notification.objects.filter(kind="bed_opened")
+    assert list(opened.values_list("recipient__username", "object_id")) == [
+        ("alice", str(survivor.pk))
+    ]
+    assert WaitlistOffer.objects.count() == 1
+
+
+def test_it_emails_a_notification_once(worker, alice):
+    notification = Notification.objects.create(
+        recipient=alice, kind="review_done", message="Recommendation 1 approved."
+    )
+
+    send_notification_email.delay(notification.pk)
+    assert wait_for(lambda: Notification.objects.get(pk=notification.pk).emailed_at is not None)
+    first = Notification.objects.get(pk=notification.pk).emailed_at
+    send_notification_email.delay(notification.pk)
+    drained(alice.pk)
+
+    assert Notification.objects.get(pk=notification.pk).emailed_at == first
+
+
+def test_it_schedules_the_workflow_jobs(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["expire-holds"]["task"] == expire_holds.name
+    assert schedule["chase-stalled-referrals"]["task"] == chase_stalled_referrals.name
+    assert schedule["recheck-waitlist"]["task"] == recheck_waitlist.name
+    assert "nudge-stale-availability" in schedule
