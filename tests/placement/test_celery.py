@@ -53,10 +53,14 @@ def worker(transactional_db):
     old = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url = os.environ["HARBOR_TEST_REDIS_URL"]
     app.conf.task_always_eager = False
+    # Celery caches its connection pools on first use with that moment's broker URL: a task
+    # run inline earlier in this process (no broker) would make this test publish elsewhere.
+    app._pool = app.amqp._producer_pool = None
     try:
         yield queue
     finally:
         app.conf.broker_url, app.conf.task_always_eager = old
+        app._pool = app.amqp._producer_pool = None
         process.terminate()
         process.wait(timeout=30)
 
