@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from homes.models import Home
 from homes.selectors import homes_editable
 from homes.services import home_confirm_availability, home_update_availability
+from matching.selectors import referral_list
 
 
 def _editable_home_or_404(request: HttpRequest, home_id: int) -> Home:
@@ -40,6 +41,7 @@ def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
             "bed_choices": bed_choices,
             "staff_choices": staff_choices,
             "history": home.availability_changes.select_related("by")[:20],
+            "referrals": referral_list(user=request.user, filters={"home": home})[:20],
             "now": now,
             "stale": stale,
         },

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from audit.models import Outcome
 from audit.services import audit_record
 from matching.forms import CHOICES, FIELD_LABELS, flat_errors, form_values, needs_data_from_post
@@ -98,6 +100,10 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
         "choices": CHOICES,
         "errors": errors,
         "include_excluded": include_excluded,
+        "propose_url": reverse("survivor-propose", args=[survivor.pk])
+        if request.user.role in (Role.CASE_WORKER, Role.SUPERVISOR)
+        else None,
+        "can_waitlist": request.user.role in (Role.CASE_WORKER, Role.SUPERVISOR),
     }
     if not errors:
         needs = needs_from_fields(fields, today=timezone.localdate())

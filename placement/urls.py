@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("survivors.urls")),
     path("", include("homes.urls")),
     path("", include("matching.web_urls")),
+    path("", include("matching.workflow_urls")),
+    path("", include("notifications.web_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("placement.api")),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.selectors import audit_entries_for_survivor
 from matching.forms import CHOICES, FIELD_LABELS, flat_errors, form_values, needs_data_from_post
+from matching.models import Placement
 from survivors.models import Survivor
 from survivors.selectors import survivor_get
 from survivors.services import survivor_create, survivor_record_denied, survivor_record_reads
@@ -52,7 +53,7 @@ def intake_create(request: HttpRequest) -> HttpResponse:
             errors = flat_errors(exc.message_dict)
             values = form_values(data)
         else:
-            return redirect("survivor-detail", survivor_id=survivor.pk)
+            return redirect("survivor-page", survivor_id=survivor.pk)
     return render(
         request,
         "survivors/intake.html",
@@ -74,6 +75,13 @@ def survivor_detail(request: HttpRequest, survivor_id: int) -> HttpResponse:
             "need_to_know": need_to_know,
             "status_changes": survivor.status_changes.select_related("by"),
             "searches": survivor.searches.select_related("searched_by")[:5],
+            "recommendations": survivor.recommendations.select_related("home"),
+            "referrals": survivor.referrals.select_related("home"),
+            "placement": survivor.placements.filter(ended_at__isnull=True)
+            .select_related("home")
+            .first(),
+            "end_reasons": Placement.EndReason.choices,
+            "now": timezone.now(),
             "can_audit": request.user.is_harbor_admin or request.user.role == Role.SUPERVISOR,
             "can_search": request.user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.ADMIN),
         },

@@ -41,3 +41,35 @@ def home_type_label(value: str) -> str:
 @register.filter
 def rule_label(code: str) -> str:
     return RULE_LABELS.get(code, code)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    from matching.forms import FIELD_LABELS
+
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@register.filter
+def shown(value) -> str:
+    """A snapshot value as a person reads it: yes/no, a dash for nothing, lists joined."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def ago(moment, now=None) -> str:
+    """'just now', '3 hours ago', or 'never' for a time that never was."""
+    from django.utils.timesince import timesince
+
+    if moment is None:
+        return "never"
+    text = timesince(moment, now)
+    return "just now" if text.startswith("0\xa0minutes") or text == "0 minutes" else f"{text} ago"

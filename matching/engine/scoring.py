@@ -118,6 +118,8 @@ def services(needs: SurvivorNeeds, offered: frozenset[str]) -> tuple[float, str]
     count = len(needed & offered)
     raw = 20.0 * count / len(needed)
     if count == len(needed):
+        if count == 1:
+            return round_points(raw), f"Offers the needed {_label(next(iter(needed)))}"
         return round_points(raw), f"Offers all {len(needed)} needed services"
     missing = ", ".join(_label(service) for service in sorted(needed - offered))
     return round_points(raw), f"Offers {count} of {len(needed)} needed services; missing {missing}"

@@ -15,7 +15,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT"}
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never.
+        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
