@@ -28,7 +28,10 @@ def _editable_home_or_404(request: HttpRequest, home_id: int) -> Home:
 def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
     """The home admin's page: beds and staff in two taps, and the history."""
     home = _editable_home_or_404(request, home_id)
-    bed_choices = range(0, home.licensed_beds + 1)
+    # The home reports what it physically has free; beds held for children on their way
+    # count as free there, so the taps start at the held number.
+    physically_free = home.available_beds + home.beds_held
+    bed_choices = range(home.beds_held, home.licensed_beds + 1)
     staff_choices = range(0, max(home.staff_on_duty, 6) + 1)
     now = timezone.now()
     updated = home.availability_updated_at
@@ -39,6 +42,7 @@ def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
         {
             "home": home,
             "bed_choices": bed_choices,
+            "physically_free": physically_free,
             "staff_choices": staff_choices,
             "history": home.availability_changes.select_related("by")[:20],
             "referrals": referral_list(user=request.user, filters={"home": home})[:20],

@@ -60,8 +60,21 @@ def shown(value) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return ", ".join(_CODE_LABELS.get(str(v), str(v)) for v in value)
+    return _CODE_LABELS.get(str(value), str(value))
+
+
+def _code_labels() -> dict[str, str]:
+    from homes import vocab
+
+    labels: dict[str, str] = {}
+    for choices in (vocab.Service, vocab.SubstanceUse, vocab.MedicalLevel, vocab.Gender,
+                    vocab.Guardianship, vocab.Urgency):  # fmt: skip
+        labels.update({value: str(label) for value, label in choices.choices})
+    return labels
+
+
+_CODE_LABELS = _code_labels()
 
 
 @register.filter
