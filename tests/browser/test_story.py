@@ -136,7 +136,7 @@ def test_it_carries_a_child_from_intake_to_placement(open_page, world, alice, md
     before = home.inner_text("main")
     assert "Lupe" not in before and "Ortiz" not in before and "KS-2026-0917" not in before
     assert "Rico" not in before
-    assert "trauma_therapy" in before and "alice@example.org" in before
+    assert "Trauma therapy" in before and "alice@example.org" in before
     look(home, "09-referral-home-admin")
     home.click("text=Accept and hold 1 bed")
     assert "Accepted: the beds are held" in flash(home)
