@@ -56,7 +56,7 @@ def percentile(values: list[float], share: float) -> float:
 
 COPY_COLUMNS = [
     "name", "home_type", "state", "zip_code", "latitude", "longitude", "licensed_beds",
-    "available_beds", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
+    "available_beds", "beds_held", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
     "genders_served", "substance_use_accepted", "detox_on_site", "accepts_parenting",
     "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
     "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",

@@ -47,10 +47,13 @@ class HomeSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             *PROFILE_FIELDS,
+            "beds_held",
             "availability_updated_at",
             "availability_updated_by",
         ]
-        read_only_fields = ["id", "availability_updated_at", "availability_updated_by"]
+        read_only_fields = [
+            "id", "beds_held", "availability_updated_at", "availability_updated_by",
+        ]  # fmt: skip
         # PostgreSQL's column ranges, stated so the schema does not vary with the database.
         extra_kwargs = {
             **{
@@ -68,7 +71,13 @@ class AvailabilitySerializer(serializers.Serializer):
     """A home admin's report of free beds and/or staff on duty (at least one)."""
 
     available_beds = serializers.IntegerField(
-        min_value=0, max_value=2147483647, required=False, help_text="0 to licensed_beds."
+        min_value=0,
+        max_value=2147483647,
+        required=False,
+        help_text=(
+            "Beds the home physically has free, beds held for accepted referrals included: "
+            "from beds_held to licensed_beds. Everyone then sees this minus beds_held."
+        ),
     )
     staff_on_duty = serializers.IntegerField(min_value=0, max_value=2147483647, required=False)
 
@@ -101,5 +110,7 @@ class AvailabilityChangeSerializer(serializers.ModelSerializer):
             "available_beds_after",
             "staff_on_duty_before",
             "staff_on_duty_after",
+            "beds_held_before",
+            "beds_held_after",
         ]
         read_only_fields = fields

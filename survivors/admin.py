@@ -15,15 +15,52 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "survivor", "before", "after", "by"]
+    list_filter = ["after"]
+    search_fields = ["survivor__case_number"]
+    list_select_related = ["survivor", "by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Survivor)
 class SurvivorAdmin(admin.ModelAdmin):
     # Names are encrypted and cannot be searched in SQL: search by case number.
     list_display = ["case_number", "agency", "status", "urgency", "custody_state", "created_at"]
     list_filter = ["status", "urgency", "guardianship", "agency", "custody_state"]
     search_fields = ["case_number"]
-    filter_horizontal = ["assigned_workers"]
     inlines = [StatusChangeInline]
-    readonly_fields = ["created_at", "updated_at", "created_by"]
+    # Status, agency and access move only through the services (history, audit, beds).
+    readonly_fields = [
+        "status", "agency", "team", "assigned_workers", "created_at", "updated_at", "created_by",
+        "archived_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False  # intakes are recorded by case workers, who are assigned to them
+
+    def save_model(self, request, obj, form, change) -> None:
+        from survivors.services import INTAKE_FIELDS, survivor_update
+
+        data = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in INTAKE_FIELDS
+        }
+        if data:
+            survivor_update(
+                actor=request.user,
+                survivor_id=obj.pk,
+                data=data,
+                ip=request.META.get("REMOTE_ADDR"),
+            )
 
     def get_queryset(self, request):
         return Survivor.objects.visible_to(request.user).select_related("agency")
