@@ -13,6 +13,7 @@ import os
 import pytest
 
 from tests.factories import AgencyFactory, HomeFactory, SurvivorFactory, TeamFactory, UserFactory
+from tests.worker import worker  # noqa: F401  (a real Celery worker, for the tests that ask)
 
 POSTGRES = os.environ.get("HARBOR_TEST_POSTGRES") == "1"
 REDIS = os.environ.get("HARBOR_TEST_REDIS") == "1"

@@ -17,7 +17,8 @@ def postgres_answers(url: str) -> str | None:
     try:
         import psycopg2
 
-        conn = psycopg2.connect(url.replace("/harbor", "/postgres", 1), connect_timeout=3)
+        # Ask the maintenance database: the named one may not exist yet (tests make their own).
+        conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres", connect_timeout=3)
         conn.close()
         return None
     except Exception as exc:  # any failure means "not reachable"; we print why

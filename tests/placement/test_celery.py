@@ -1,77 +1,15 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from homes.models import Home
 from homes.tasks import nudge_stale_availability
 from placement.celery import app
 from tests.factories import HomeFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A real Celery worker process on the test Redis and the test database."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": os.environ["HARBOR_TEST_REDIS_URL"],
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "placement",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=env,
-    )
-    old = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = os.environ["HARBOR_TEST_REDIS_URL"]
-    app.conf.task_always_eager = False
-    # Celery caches its connection pools on first use with that moment's broker URL: a task
-    # run inline earlier in this process (no broker) would make this test publish elsewhere.
-    app._pool = app.amqp._producer_pool = None
-    try:
-        yield queue
-    finally:
-        app.conf.broker_url, app.conf.task_always_eager = old
-        app._pool = app.amqp._producer_pool = None
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.worker import wait_for
 
 
 @pytest.mark.postgres
