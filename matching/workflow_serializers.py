@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.models import Placement, Recommendation, Referral, Review
+from matching.serializers import FactorSchema
 from survivors.models import Survivor
 
 MAX_ID = 2**63 - 1
@@ -96,13 +97,6 @@ class HomeRefSerializer(serializers.Serializer):
     state = serializers.CharField()
 
 
-class FactorSerializer(serializers.Serializer):
-    factor = serializers.CharField()
-    points = serializers.FloatField()
-    max = serializers.FloatField()
-    detail = serializers.CharField()
-
-
 class ReviewSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username")
     recommendation_status = serializers.CharField(
@@ -145,7 +139,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
         source="crisis_override_by.username", allow_null=True, default=None
     )
     approvals = serializers.SerializerMethodField()
-    breakdown = FactorSerializer(many=True)
+    breakdown = FactorSchema(many=True)
     needs = serializers.JSONField(help_text="The child's matching needs (no identity).")
     home_profile = serializers.JSONField(help_text="The home's profile when it was proposed.")
     reviews = serializers.SerializerMethodField(help_text="Reviews so far, oldest first.")
