@@ -96,9 +96,13 @@ def home_summary(home) -> dict[str, Any]:
     }
 
 
-def _miss(miss: Miss) -> dict[str, Any]:
+def _miss(miss: Miss, *, compact: bool = False) -> dict[str, Any]:
+    home = miss.home
     return {
-        "home": home_summary(miss.home),
+        # The excluded list can hold a whole national directory: name the home, no more.
+        "home": {"id": home.id, "name": home.name, "state": home.state}
+        if compact
+        else home_summary(home),
         "distance_miles": miss.distance_miles,
         "failed": [{"rule": f.rule, "reason": f.reason} for f in miss.failed],
     }
@@ -125,7 +129,9 @@ def match_response(result: MatchResult) -> dict[str, Any]:
         ],
         "near_misses": [_miss(m) for m in result.near_misses],
         "near_miss_count": result.near_miss_count,
-        "excluded": None if result.excluded is None else [_miss(m) for m in result.excluded],
+        "excluded": None
+        if result.excluded is None
+        else [_miss(m, compact=True) for m in result.excluded],
         "relaxations": [
             {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
             for x in result.relaxations
@@ -175,6 +181,18 @@ class MissSchema(serializers.Serializer):
     failed = FailureSchema(many=True)
 
 
+class HomeRefSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    state = serializers.CharField()
+
+
+class ExcludedSchema(serializers.Serializer):
+    home = HomeRefSchema()
+    distance_miles = serializers.FloatField(allow_null=True)
+    failed = FailureSchema(many=True)
+
+
 class RelaxationSchema(serializers.Serializer):
     rule = serializers.ChoiceField(choices=list(RULES))
     homes = serializers.IntegerField()
@@ -187,5 +205,9 @@ class MatchResponseSchema(serializers.Serializer):
     results = RankedSchema(many=True)
     near_misses = MissSchema(many=True)
     near_miss_count = serializers.IntegerField()
-    excluded = MissSchema(many=True, allow_null=True)
+    excluded = ExcludedSchema(
+        many=True,
+        allow_null=True,
+        help_text="Only with include_excluded=1: every infeasible home and all its failed rules.",
+    )
     relaxations = RelaxationSchema(many=True)
