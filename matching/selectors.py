@@ -114,6 +114,10 @@ class DirectoryCache:
         self._directory: Directory | None = None
         self._synced_to: datetime.datetime | None = None
 
+    @property
+    def loaded(self) -> bool:
+        return self._directory is not None
+
     def reset(self) -> None:
         with self._lock:
             self._directory = None

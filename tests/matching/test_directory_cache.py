@@ -49,3 +49,21 @@ def test_it_prefers_a_homes_own_coordinates_over_its_zip(home):
     assert ranked[0].home.name == "Wichita"
     assert ranked[0].distance_miles < 5
     assert ranked[1].distance_miles > 150
+
+
+@pytest.mark.django_db
+def test_it_loads_the_directory_before_a_gunicorn_worker_serves(home):
+    import runpy
+    from pathlib import Path
+
+    from matching.selectors import directory_cache
+
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    assert not directory_cache.loaded
+
+    class Worker:
+        log = None
+
+    config["post_worker_init"](Worker())
+    assert directory_cache.loaded
+    assert home.pk in directory_cache.current()

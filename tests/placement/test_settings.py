@@ -78,6 +78,8 @@ def test_it_points_every_compose_service_at_something_that_exists():
     assert "python:3.12" in dockerfile or "python:3.13" in dockerfile
     web = " ".join(services["web"]["command"])
     assert "gunicorn placement.wsgi:application" in web
+    assert "--config gunicorn.conf.py" in web
+    assert (ROOT / "gunicorn.conf.py").exists()
     assert (ROOT / "placement" / "wsgi.py").exists()
     for name in ("worker", "beat"):
         command = services[name]["command"]
