@@ -8,6 +8,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from placement.exceptions import ERROR_RESPONSES, ValidationErrorSerializer
@@ -34,6 +35,8 @@ class TokenCreateApi(APIView):
     # and no session means no CSRF check on a request that carries no cookie's authority.
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Axes locks one account; this slows one address trying many accounts.
+    throttle_classes = [AnonRateThrottle]
 
     class TokenCredentialsSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)

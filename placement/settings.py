@@ -226,6 +226,14 @@ HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a
 REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
 REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
 
+# Redis, when configured, also holds the sign-in throttle's counters, so every web
+# process counts the same attempts; otherwise each process counts its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # Availability older than this is flagged stale in searches and nudged.
 AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)
 
@@ -258,6 +266,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "placement.pagination.HarborPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Only the token endpoint throttles (per client address, shared through CACHES).
+    "DEFAULT_THROTTLE_RATES": {"anon": env_str("SIGN_IN_RATE", "30/min")},
     "EXCEPTION_HANDLER": "placement.exceptions.exception_handler",
     # JSON in, JSON out: the API is for agencies' systems and scripts (people have the HTML
     # app and /api/v1/docs/). Form encodings would bring HTML-form rules, such as an empty

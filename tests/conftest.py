@@ -131,6 +131,16 @@ def survivor(alice, team):
 
 
 @pytest.fixture(autouse=True)
+def fresh_django_cache():
+    """The sign-in throttle counts in the cache: each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_directory_cache():
     """The matching directory is cached per process, and each test's homes are rolled
     back or flushed afterwards: never let a search see another test's homes."""

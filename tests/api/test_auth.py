@@ -203,3 +203,17 @@ def test_it_refuses_the_token_of_a_deactivated_user(alice, client_for):
     alice.save()
 
     assert client.get("/api/v1/homes/").status_code == 401
+
+
+def test_it_slows_one_address_trying_many_accounts(db, settings):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    answers = [
+        client.post(
+            "/api/v1/auth/token/", {"username": f"guess{n}", "password": "x"}, format="json"
+        ).status_code
+        for n in range(31)
+    ]
+    assert answers[:30] == [400] * 30  # wrong credentials, each a different account
+    assert answers[30] == 429
