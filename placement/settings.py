@@ -184,6 +184,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 # merely because it is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery still opens a producer for an eager task; without a URL that would be AMQP on
+    # localhost. The in-memory transport keeps inline mode from reaching any real broker.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

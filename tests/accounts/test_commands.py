@@ -73,6 +73,19 @@ def test_it_seeds_realistic_demo_data_once():
     assert homes.filter(staff_on_duty=0).exists()
     assert Survivor.objects.count() >= 30
     assert set(Survivor.objects.values_list("status", flat=True)) == set(Status.values)
+    # Every status has the records behind it, made by the real workflow.
+    from matching.models import Placement, Recommendation, WaitlistEntry
+
+    for survivor in Survivor.objects.filter(status=Status.PLACED):
+        assert Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists()
+    for survivor in Survivor.objects.filter(status=Status.DISCHARGED):
+        assert Placement.objects.filter(survivor=survivor, ended_at__isnull=False).exists()
+    for survivor in Survivor.objects.filter(status=Status.PENDING_REVIEW):
+        assert Recommendation.objects.filter(survivor=survivor, status="pending_review").exists()
+    for survivor in Survivor.objects.filter(status=Status.REFERRED):
+        assert survivor.referrals.filter(status="pending").exists()
+    for survivor in Survivor.objects.filter(status=Status.WAITLISTED):
+        assert WaitlistEntry.objects.filter(survivor=survivor, ended_at__isnull=True).exists()
 
     run("seed_demo")
     assert Home.objects.count() == homes.count()

@@ -3,11 +3,13 @@ and one sign-in per role. Running it again adds nothing."""
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Agency, Role, Team, User
@@ -15,8 +17,24 @@ from accounts.services import user_create
 from homes.demo import demo_homes
 from homes.models import Home
 from homes.services import home_admin_grant
+from homes.vocab import Service
+from matching.services import (
+    placement_discharge,
+    recommendation_create,
+    referral_accept,
+    referral_create,
+    referral_place,
+    review_create,
+    survivor_waitlist,
+)
+from placement.errors import DomainError
 from survivors.models import Status, Survivor
 from survivors.services import survivor_create, survivor_set_status
+
+CRISIS_CENTER = "Demo Harbor Crisis Center"
+# Statuses reached through the real workflow (recommendation, review, referral, hold,
+# arrival, discharge), so a demo case in them has the records behind it.
+WORKFLOW_STATUSES = {Status.PENDING_REVIEW, Status.REFERRED, Status.PLACED, Status.DISCHARGED}
 
 DEMO_PASSWORD = "harbor-demo-2026"
 AGENCIES = [
@@ -44,8 +62,17 @@ class Command(BaseCommand):
         parser.add_argument("--homes", type=int, default=240)
         parser.add_argument("--survivors", type=int, default=36)
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
+        # The demo history it makes sends no email (emails go out after the commit, so
+        # this wraps the whole transaction) and logs no task it runs inline.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        with override_settings(
+            MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+        ):
+            self._seed(options)
+
+    @transaction.atomic
+    def _seed(self, options) -> None:
         rng = random.Random(2026)
         for code, name, state in AGENCIES:
             Agency.objects.get_or_create(code=code, defaults={"name": name, "state": state})
@@ -59,6 +86,18 @@ class Command(BaseCommand):
             homes = demo_homes(options["homes"], rng=rng, now=timezone.now(), prefix="Demo ")
             Home.objects.bulk_create(homes, batch_size=500)
             created_homes = len(homes)
+
+        if not Home.objects.filter(name=CRISIS_CENTER).exists():
+            Home.objects.create(
+                name=CRISIS_CENTER, home_type="crisis_stabilization", state="KS", zip_code="66102",
+                licensed_beds=16, available_beds=10, staff_on_duty=6, residents_per_staff=3,
+                min_age=10, max_age=21, genders_served=["female", "male", "nonbinary"],
+                substance_use_accepted="active", accepts_parenting=True, max_dependents=2,
+                medical_level="complex", accepts_pregnant=True, mental_health_max="high",
+                staff_secure=True, accepts_out_of_state=True, intake_24_7=True,
+                languages=["en", "es"], services=sorted(s for s, _ in Service.choices),
+                availability_updated_at=timezone.now(),
+            )  # fmt: skip
 
         users: dict[str, User] = {}
         for username, role, agency, team in LOGINS:
@@ -74,7 +113,7 @@ class Command(BaseCommand):
                     email=f"{username}@example.org",
                 )
             users[username] = user
-        for home in Home.objects.filter(name__startswith="Demo ").order_by("id")[:3]:
+        for home in Home.objects.filter(name__startswith="Demo ").order_by("-id")[:3]:
             home_admin_grant(actor=None, user=users["homeadmin"], home=home)
 
         created_survivors = 0
@@ -101,9 +140,14 @@ class Command(BaseCommand):
                 else users["caseworker" if index % 2 == 0 else "caseworker2"]
             )
             state = "MO" if worker.username.startswith("mo-") else "KS"
+            status = statuses[index % len(statuses)]
+            if state == "MO" and (status in WORKFLOW_STATUSES or status == Status.WAITLISTED):
+                status = Status.SEARCHING  # the other agency's MDT has no demo member
+            workflow = status in WORKFLOW_STATUSES
             age = rng.randint(11, 17)
             birth = today - timedelta(days=age * 365 + rng.randint(1, 360))
             substance = rng.choices(["none", "in_recovery", "active"], [6, 3, 1])[0]
+            hard = status == Status.WAITLISTED  # needs no demo home meets: detox and 2 children
             survivor = survivor_create(
                 actor=worker,
                 data={
@@ -112,18 +156,19 @@ class Command(BaseCommand):
                     "last_name": rng.choice(LAST),
                     "date_of_birth": date(birth.year, birth.month, birth.day),
                     "gender": rng.choices(["female", "male", "nonbinary"], [7, 2, 1])[0],
-                    "guardianship": rng.choices(["state", "parent", "legal_guardian"], [6, 3, 1])[
-                        0
-                    ],
+                    "guardianship": "state"
+                    if workflow
+                    else rng.choices(["state", "parent", "legal_guardian"], [6, 3, 1])[0],
                     "custody_state": state,
                     "icpc_approved_states": rng.sample(
                         ["MO", "NE", "OK", "IA", "CO"], k=rng.randint(0, 2)
                     ),
                     "residence_zip": rng.choice(zips[state]),
-                    "urgency": rng.choice(["crisis", "planned"]),
-                    "substance_use": substance,
-                    "needs_detox": substance == "active" and rng.random() < 0.3,
-                    "dependents": 1 if rng.random() < 0.1 else 0,
+                    "urgency": "crisis" if workflow else rng.choice(["crisis", "planned"]),
+                    "substance_use": "active" if hard else substance,
+                    "needs_detox": hard
+                    or (not workflow and substance == "active" and rng.random() < 0.3),
+                    "dependents": 2 if hard else (1 if rng.random() < 0.1 else 0),
                     "medical_level": rng.choices(["none", "routine", "complex"], [5, 4, 1])[0],
                     "pregnant": rng.random() < 0.05,
                     "mental_health_acuity": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
@@ -139,13 +184,50 @@ class Command(BaseCommand):
                         ],
                         k=2,
                     ),
-                    "exclusion_zones": [{"zip_code": rng.choice(zips[state]), "radius_miles": 10}]
+                    "exclusion_zones": [{"zip_code": "67202", "radius_miles": 10}]
                     if rng.random() < 0.3
                     else [],
                     "max_distance_miles": rng.choice([None, 150, 300]),
                     "notes": "Demo record. Recovered during a joint operation.",
                 },
             )
-            status = statuses[index % len(statuses)]
-            survivor_set_status(actor=worker, survivor=survivor, status=status, note="demo data")
+            if workflow:
+                self._through_workflow(survivor, status, worker, users)
+            elif status == Status.WAITLISTED:
+                self._waitlist(survivor, worker)
+            else:
+                survivor_set_status(actor=worker, survivor=survivor, status=status, note="demo")
         return count
+
+    def _through_workflow(self, survivor, status: str, worker: User, users: dict[str, User]):
+        """Move a demo case along the real workflow to `status`, via the services."""
+        home = Home.objects.get(name=CRISIS_CENTER)
+        recommendation = recommendation_create(
+            actor=worker,
+            survivor_id=survivor.pk,
+            home_id=home.pk,
+            rationale="Crisis bed with 24/7 intake and trauma therapy, close to the child.",
+        )
+        if status == Status.PENDING_REVIEW:
+            return
+        review_create(
+            actor=users["mdt"], recommendation_id=recommendation.pk, decision="approve",
+            comment="Good fit.",
+        )  # fmt: skip
+        referral = referral_create(actor=worker, recommendation_id=recommendation.pk)
+        if status == Status.REFERRED:
+            return
+        referral_accept(actor=users["homeadmin"], referral_id=referral.pk)
+        placement = referral_place(actor=worker, referral_id=referral.pk)
+        if status == Status.DISCHARGED:
+            placement_discharge(
+                actor=worker, placement_id=placement.pk, end_reason="reunified",
+                comment="Returned to a safe relative.",
+            )  # fmt: skip
+
+    def _waitlist(self, survivor, worker: User) -> None:
+        try:
+            survivor_waitlist(actor=worker, survivor_id=survivor.pk)
+        except DomainError:
+            # The random directory happens to fit this child: keep the status for the demo.
+            survivor_set_status(actor=worker, survivor=survivor, status=Status.WAITLISTED)
