@@ -6,6 +6,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.services import request_ip
 from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
 from matching.serializers import (
     MatchQuerySerializer,
@@ -17,10 +18,6 @@ from matching.services import search_record
 from placement.errors import NotFound
 from survivors.selectors import survivor_get
 from survivors.services import survivor_record_denied
-
-
-def _client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @extend_schema(
@@ -46,7 +43,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
     if survivor is None:
         # `id` is None for a path segment that cannot be an id (placement.api.RecordIdConverter).
         survivor_record_denied(
-            actor=request.user, survivor_id=id, action="survivor.match", ip=_client_ip(request)
+            actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
         )
         raise NotFound()
     needs = needs_of_survivor(survivor, today=timezone.localdate())
@@ -56,7 +53,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
         include_excluded=query.validated_data["include_excluded"],
     )
     search_record(
-        actor=request.user, survivor=survivor, needs=needs, result=result, ip=_client_ip(request)
+        actor=request.user, survivor=survivor, needs=needs, result=result, ip=request_ip(request)
     )
     return Response(match_response(result))
 

@@ -7,13 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import request_ip
 from matching.forms import CHOICES, FIELD_LABELS, flat_errors, form_values, needs_data_from_post
 from matching.selectors import MATCHING_FIELDS, match_needs, needs_from_fields
 from matching.serializers import WhatIfSerializer
 from matching.services import search_record
-from survivors.models import Survivor
+from survivors.selectors import survivor_get
+from survivors.services import survivor_record_denied
 
 WHAT_IF_DEFAULTS = {
     "gender": "female",
@@ -64,16 +64,13 @@ def what_if_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
     """Search for a stored survivor, with filters that re-rank (distance, services, language)."""
-    survivor = Survivor.objects.visible_to(request.user).filter(pk=survivor_id).first()
+    survivor = survivor_get(user=request.user, survivor_id=survivor_id)
     if survivor is None:
-        audit_record(
+        survivor_record_denied(
             actor=request.user,
-            action="survivor.match",
-            object_type="survivors.survivor",
-            object_id=str(survivor_id),
             survivor_id=survivor_id,
-            outcome=Outcome.DENIED,
-            ip=request.META.get("REMOTE_ADDR"),
+            action="survivor.match",
+            ip=request_ip(request),
         )
         raise Http404
     fields = {name: getattr(survivor, name) for name in MATCHING_FIELDS}
@@ -113,7 +110,7 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
             survivor=survivor,
             needs=needs,
             result=result,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=request_ip(request),
         )
         context.update(_results_context(result, include_excluded=include_excluded))
     return _render_search(request, "matching/survivor_search.html", context)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from audit.services import request_ip
 from matching.models import Placement, Recommendation, Referral
 from matching.selectors import placement_get, recommendation_get, referral_get
 from matching.services import (
@@ -34,10 +35,6 @@ from matching.workflow_serializers import child_of
 from placement.errors import DomainError, NotFound
 
 MAX_PARALLEL_REFERRALS = 3
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> Any:
@@ -63,10 +60,16 @@ def _seen(request: HttpRequest, getter, model, object_id: int, action: str):
     found = getter(user=request.user, **{f"{model._meta.model_name}_id": object_id})
     if found is None:
         workflow_record_denied(
-            actor=request.user, model=model, object_id=object_id, action=action, ip=_ip(request)
+            actor=request.user,
+            model=model,
+            object_id=object_id,
+            action=action,
+            ip=request_ip(request),
         )
         raise Http404
-    workflow_record_reads(actor=request.user, objects=[found], action=action, ip=_ip(request))
+    workflow_record_reads(
+        actor=request.user, objects=[found], action=action, ip=request_ip(request)
+    )
     return found
 
 
@@ -89,7 +92,7 @@ def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
                 survivor_id=survivor_id,
                 home_id=int(home_id),
                 rationale=rationale,
-                ip=_ip(request),
+                ip=request_ip(request),
             ),
             "Proposed to the MDT: the team is notified.",
         )
@@ -149,7 +152,7 @@ def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
             recommendation_id=recommendation_id,
             decision=request.POST.get("decision", ""),
             comment=request.POST.get("comment", ""),
-            ip=_ip(request),
+            ip=request_ip(request),
         ),
         "Your review is recorded; the case worker is notified.",
     )
@@ -167,7 +170,7 @@ def refer(request: HttpRequest, recommendation_id: int) -> HttpResponse:
             recommendation_id=recommendation_id,
             crisis_override=override,
             justification=request.POST.get("justification", ""),
-            ip=_ip(request),
+            ip=request_ip(request),
         ),
         "Referral sent: the home is notified."
         + (" The MDT reviews the crisis override after the fact." if override else ""),
@@ -217,12 +220,14 @@ def _referral_action(name: str, service, success: str):
                 model=Referral,
                 object_id=referral_id,
                 action=f"referral.{name}",
-                ip=_ip(request),
+                ip=request_ip(request),
             )
             raise Http404
         _attempt(
             request,
-            lambda: service(actor=request.user, referral_id=referral_id, ip=_ip(request), **extra),
+            lambda: service(
+                actor=request.user, referral_id=referral_id, ip=request_ip(request), **extra
+            ),
             success,
         )
         return redirect("referral-page", referral_id=referral_id)
@@ -242,6 +247,13 @@ withdraw = _referral_action("withdraw", referral_withdraw, "Referral withdrawn."
 def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
     placement = placement_get(user=request.user, placement_id=placement_id)
     if placement is None:
+        workflow_record_denied(
+            actor=request.user,
+            model=Placement,
+            object_id=placement_id,
+            action="placement.discharge",
+            ip=request_ip(request),
+        )
         raise Http404
     _attempt(
         request,
@@ -250,7 +262,7 @@ def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
             placement_id=placement_id,
             end_reason=request.POST.get("end_reason", ""),
             comment=request.POST.get("comment", ""),
-            ip=_ip(request),
+            ip=request_ip(request),
         ),
         "Discharged: the beds are free again.",
     )
@@ -262,7 +274,9 @@ def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
 def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
     _attempt(
         request,
-        lambda: survivor_waitlist(actor=request.user, survivor_id=survivor_id, ip=_ip(request)),
+        lambda: survivor_waitlist(
+            actor=request.user, survivor_id=survivor_id, ip=request_ip(request)
+        ),
         "On the waitlist: you will be told when a bed opens that fits.",
     )
     return redirect("survivor-page", survivor_id=survivor_id)

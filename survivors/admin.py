@@ -49,6 +49,7 @@ class SurvivorAdmin(admin.ModelAdmin):
         return False  # intakes are recorded by case workers, who are assigned to them
 
     def save_model(self, request, obj, form, change) -> None:
+        from audit.services import request_ip
         from survivors.services import INTAKE_FIELDS, survivor_update
 
         data = {
@@ -59,7 +60,7 @@ class SurvivorAdmin(admin.ModelAdmin):
                 actor=request.user,
                 survivor_id=obj.pk,
                 data=data,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=request_ip(request),
             )
 
     def get_queryset(self, request):
@@ -69,7 +70,7 @@ class SurvivorAdmin(admin.ModelAdmin):
         return False  # archive (archived_at) instead
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from audit.services import audit_record
+        from audit.services import audit_record, request_ip
 
         audit_record(
             actor=request.user,
@@ -77,6 +78,6 @@ class SurvivorAdmin(admin.ModelAdmin):
             object_type="survivors.survivor",
             object_id=str(object_id),
             survivor_id=int(object_id) if str(object_id).isdigit() else None,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=request_ip(request),
         )
         return super().change_view(request, object_id, form_url, extra_context)

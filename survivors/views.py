@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from audit.selectors import audit_entries_for_survivor
+from audit.services import request_ip
 from matching.forms import CHOICES, FIELD_LABELS, flat_errors, form_values, needs_data_from_post
 from matching.models import Placement
 from survivors.models import Survivor
@@ -17,19 +18,17 @@ from survivors.services import survivor_create, survivor_record_denied, survivor
 IDENTITY_FIELDS = ("case_number", "first_name", "last_name", "notes")
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 def visible_survivor_or_404(request: HttpRequest, survivor_id: int, action: str) -> Survivor:
     """The survivor if this user may see it, with the read audited; else 404, audited too."""
     survivor = survivor_get(user=request.user, survivor_id=survivor_id)
     if survivor is None:
         survivor_record_denied(
-            actor=request.user, survivor_id=survivor_id, action=action, ip=_ip(request)
+            actor=request.user, survivor_id=survivor_id, action=action, ip=request_ip(request)
         )
         raise Http404
-    survivor_record_reads(actor=request.user, survivors=[survivor], ip=_ip(request), action=action)
+    survivor_record_reads(
+        actor=request.user, survivors=[survivor], ip=request_ip(request), action=action
+    )
     return survivor
 
 
@@ -48,7 +47,7 @@ def intake_create(request: HttpRequest) -> HttpResponse:
         data.setdefault("dependents", 0)
         data.setdefault("primary_language", "")
         try:
-            survivor = survivor_create(actor=request.user, data=data, ip=_ip(request))
+            survivor = survivor_create(actor=request.user, data=data, ip=request_ip(request))
         except ValidationError as exc:
             errors = flat_errors(exc.message_dict)
             values = form_values(data)
@@ -97,7 +96,7 @@ def survivor_audit(request: HttpRequest, survivor_id: int) -> HttpResponse:
     )
     if not allowed:
         survivor_record_denied(
-            actor=request.user, survivor_id=survivor_id, action="audit.read", ip=_ip(request)
+            actor=request.user, survivor_id=survivor_id, action="audit.read", ip=request_ip(request)
         )
         raise Http404
     entries = audit_entries_for_survivor(survivor_id=survivor.pk)[:200]

@@ -135,3 +135,15 @@ def test_it_hides_other_homes_from_a_home_admin(home_admin, other_home, alice):
         .status_code
         == 404
     )
+
+
+def test_it_audits_an_outsiders_search_and_discharge_attempts(survivor, charlie):
+    client = signed_in(charlie)
+    assert client.get(f"/survivors/{survivor.pk}/search/").status_code == 404
+    assert (
+        client.post("/placements/999999/discharge/", {"end_reason": "planned"}).status_code == 404
+    )
+    denied = AuditEntry.objects.filter(actor=charlie, outcome=Outcome.DENIED)
+    assert denied.get(action="survivor.match").survivor_id == survivor.pk
+    assert denied.get(action="placement.discharge").survivor_id is None  # no such placement
+    assert not MatchSearch.objects.exists()
