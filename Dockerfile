@@ -10,4 +10,4 @@ RUN DEBUG=false SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=mvU2cR6sKcL0bI6xg8sT3
     python manage.py collectstatic --noinput
 USER harbor
 EXPOSE 8000
-CMD ["gunicorn", "placement.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from placement.exceptions import ERROR_RESPONSES, ValidationErrorSerializer
+from core.exceptions import ERROR_RESPONSES, ValidationErrorSerializer
 
 
 class AccountLocked(exceptions.APIException):

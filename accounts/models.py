@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from homes.vocab import STATE_CHOICES
+from core.vocab import STATE_CHOICES
 
 
 class Role(models.TextChoices):

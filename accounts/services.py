@@ -7,8 +7,6 @@ from django.db import transaction
 
 from accounts.models import Agency, Role, Team, User
 from audit.services import audit_record
-from homes.models import Home
-from homes.services import home_admin_grant
 
 
 @transaction.atomic
@@ -20,11 +18,11 @@ def user_create(
     role: str,
     agency_code: str | None = None,
     team_name: str | None = None,
-    home_ids: list[int] | None = None,
     email: str = "",
 ) -> User:
     """Create a user with a role; a missing agency or team is created on the way.
 
+    Homes are granted by `homes.services.home_admin_create`, which calls this.
     A team needs an agency: it is created under `agency_code`, or under the agency
     of an existing team of that name.
     """
@@ -34,15 +32,6 @@ def user_create(
         )
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": f"A user named {username!r} already exists."})
-    homes: list[Home] = []
-    for home_id in home_ids or []:
-        home = Home.objects.filter(pk=home_id).first()
-        if home is None:
-            raise ValidationError({"home": f"There is no home with id {home_id}."})
-        homes.append(home)
-    if homes and role != Role.HOME_ADMIN:
-        raise ValidationError({"home": "Only a home_admin administers homes."})
-
     agency = None
     if agency_code:
         agency, _ = Agency.objects.get_or_create(
@@ -76,6 +65,4 @@ def user_create(
         obj=user,
         after={"username": username, "role": role, "agency": agency_code, "team": team_name},
     )
-    for home in homes:
-        home_admin_grant(actor=actor, user=user, home=home)
     return user

@@ -17,8 +17,8 @@ from accounts.permissions import IsHarborAdmin, IsSupervisor
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
-from placement.errors import NotFound
-from placement.exceptions import ERROR_RESPONSES
+from core.errors import NotFound
+from core.exceptions import ERROR_RESPONSES
 from survivors.selectors import survivor_get
 from survivors.services import survivor_record_denied
 

@@ -74,6 +74,52 @@ def audit_record_many(
     return AuditEntry.objects.bulk_create(entries) if entries else []
 
 
+def audit_refusal(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: int | str | None,
+    survivor_id: int | None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """The one way a refused attempt (a 404 or a 403) is written to the trail.
+
+    `survivor_id` links it to a child's trail only when the caller knows the record
+    exists, so a probe for an id assigned later never shows in that child's history.
+    """
+    return audit_record(
+        actor=actor,
+        action=action,
+        outcome=Outcome.DENIED,
+        object_type=object_type,
+        object_id="" if object_id is None else str(object_id),
+        survivor_id=survivor_id,
+        ip=ip,
+    )
+
+
+def audit_reads(
+    *, actor: Any, objects: Iterable[models.Model], action: str, ip: str | None = None
+) -> list[AuditEntry]:
+    """One read entry per record shown (one INSERT), each on its survivor's trail: the
+    objects carry `survivor_id` (a recommendation, a referral, a placement)."""
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    entries = [
+        AuditEntry(
+            actor=actor if is_user else None,
+            actor_username=actor.get_username() if is_user else "",
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            survivor_id=obj.survivor_id,
+            ip=ip,
+        )
+        for obj in objects
+    ]
+    return AuditEntry.objects.bulk_create(entries) if entries else []
+
+
 def request_ip(request: Any) -> str | None:
     """The client address for the trail: REMOTE_ADDR, or None when it is not an IP."""
     value = request.META.get("REMOTE_ADDR") if request is not None else None

@@ -33,7 +33,7 @@ os.environ["DATABASE_URL"] = BENCH_DB
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0=")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "placement.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def recreate_database() -> None:
@@ -68,8 +68,8 @@ def load_homes(count: int, start: int, rng: random.Random, now) -> None:
     """COPY `count` more realistic homes (all 50 states + DC) into homes_home."""
     from django.db import connection
 
+    from core.vocab import US_STATES
     from homes.demo import demo_home
-    from homes.vocab import US_STATES
     from matching.engine import zip_centroid
 
     states = sorted(US_STATES)
@@ -102,8 +102,8 @@ def load_homes(count: int, start: int, rng: random.Random, now) -> None:
 
 
 def random_body(rng: random.Random) -> dict:
+    from core.vocab import US_STATES
     from homes.demo import located_zips
-    from homes.vocab import US_STATES
 
     states = sorted(US_STATES)
     custody = rng.choice(states)

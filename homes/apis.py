@@ -14,13 +14,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import IsHarborAdmin, ReadOnly
+from core.errors import NotFound
 from homes.filters import HomeFilter
 from homes.models import Home
 from homes.permissions import CanUpdateAvailability
 from homes.selectors import home_availability_history, home_get, home_list
 from homes.serializers import AvailabilityChangeSerializer, AvailabilitySerializer, HomeSerializer
 from homes.services import home_create, home_update, home_update_availability
-from placement.errors import NotFound
 
 
 def _home_or_404(home_id: int | None) -> Home:

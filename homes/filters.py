@@ -12,8 +12,8 @@ from django.db.models import QuerySet
 from django_filters import filters as base_filters
 from django_filters import rest_framework as filters
 
+from core.vocab import STATE_CHOICES, HomeType
 from homes.models import Home
-from homes.vocab import STATE_CHOICES, HomeType
 
 
 class StrictBooleanField(forms.Field):

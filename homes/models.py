@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from homes.vocab import (
+from core.vocab import (
     STATE_CHOICES,
     Acuity,
     HomeType,

@@ -7,13 +7,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
+from accounts.services import user_create
 from audit.services import audit_record, changes
+from core.errors import Conflict
 from homes.models import AvailabilityChange, Home
 from homes.selectors import homes_with_stale_availability
-from placement.errors import Conflict
 
 PROFILE_FIELDS = [
     f.name
@@ -147,20 +149,25 @@ def home_update_availability(
     return home
 
 
+# Sent after the commit of every change to a home's free beds or staff, with `home_id`.
+# The workflow (placement/apps.py) listens and re-checks its waitlist at that home.
+# A signal, against the house rule, because the arrow must point down: homes may not
+# import the workflow, yet a bed opening must reach a waiting child within seconds.
+availability_changed = Signal()
+
+
 def _after_availability_change(change_id: int) -> None:
-    """After a commit that changed a home's beds or staff: re-check the waitlist there.
+    """After a commit that changed a home's beds or staff: tell the listeners.
 
-    Runs from `transaction.on_commit(..., robust=True)`, so the task sees the committed
-    row, and a broker that is down is logged instead of failing a change already made
-    (the beat schedule's periodic re-check catches up).
+    Runs from `transaction.on_commit(..., robust=True)`, so listeners see the committed
+    row, and one that fails (a broker that is down) is logged instead of failing a
+    change already made (the beat schedule's periodic re-check catches up).
     """
-    from matching.tasks import recheck_waitlist  # matching imports homes: import late
-
     home_id = (
         AvailabilityChange.objects.filter(pk=change_id).values_list("home_id", flat=True).first()
     )
     if home_id is not None:
-        recheck_waitlist.delay(home_id=home_id)
+        availability_changed.send(sender=Home, home_id=home_id)
 
 
 # --- Bed accounting for the placement workflow ---------------------------------------------
@@ -331,7 +338,9 @@ def home_admins(home: Home) -> list[Any]:
 def home_nudge_stale(*, now=None) -> int:
     """Email each stale home's admins, at most once per 24 h per home. Returns homes nudged.
 
-    Safe to run twice: a home nudged within the last day is skipped.
+    Safe to run twice: a home is claimed by a conditional update (a second run, or a
+    concurrent one, finds it claimed), and the email goes out after that commit, so no
+    row lock is held while a mail server answers.
     """
     now = now or timezone.now()
     nudged = 0
@@ -339,29 +348,27 @@ def home_nudge_stale(*, now=None) -> int:
         stale_nudged_at__gte=now - timedelta(hours=24)
     )
     for home_id in due.values_list("id", flat=True):
-        with transaction.atomic():
-            home = (
-                Home.objects.select_for_update(skip_locked=True)
-                .filter(pk=home_id)
-                .exclude(stale_nudged_at__gte=now - timedelta(hours=24))
-                .first()
+        claimed = (
+            Home.objects.filter(pk=home_id)
+            .exclude(stale_nudged_at__gte=now - timedelta(hours=24))
+            .update(stale_nudged_at=now)
+        )
+        if not claimed:
+            continue
+        home = Home.objects.get(pk=home_id)
+        recipients = [u.email for u in home_admins(home) if u.email]
+        if recipients:
+            send_mail(
+                subject=f"Harbor: please confirm the beds at {home.name}",
+                message=(
+                    f"The bed count of {home.name} has not been confirmed for over "
+                    f"{settings.AVAILABILITY_STALE_HOURS} hours. Case workers see it "
+                    "flagged as stale. Please update it or confirm it is still accurate."
+                ),
+                from_email=None,
+                recipient_list=recipients,
             )
-            if home is None:
-                continue
-            recipients = [u.email for u in home_admins(home) if u.email]
-            if recipients:
-                send_mail(
-                    subject=f"Harbor: please confirm the beds at {home.name}",
-                    message=(
-                        f"The bed count of {home.name} has not been confirmed for over "
-                        f"{settings.AVAILABILITY_STALE_HOURS} hours. Case workers see it "
-                        "flagged as stale. Please update it or confirm it is still accurate."
-                    ),
-                    from_email=None,
-                    recipient_list=recipients,
-                )
-            Home.objects.filter(pk=home.pk).update(stale_nudged_at=now)
-            nudged += 1
+        nudged += 1
     return nudged
 
 
@@ -374,3 +381,23 @@ def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
     home.save(update_fields=["availability_updated_at", "availability_updated_by", "modified_at"])
     audit_record(actor=actor, action="home.availability_confirmed", obj=home, after=before)
     return home
+
+
+@transaction.atomic
+def user_create_with_homes(*, actor: Any | None, home_ids: list[int], **fields: Any) -> Any:
+    """Create a user (accounts.services.user_create) who administers these homes.
+
+    The homes are checked first, so a wrong id creates nobody.
+    """
+    homes: list[Home] = []
+    for home_id in home_ids:
+        home = Home.objects.filter(pk=home_id).first()
+        if home is None:
+            raise ValidationError({"home": f"There is no home with id {home_id}."})
+        homes.append(home)
+    if homes and fields.get("role") != "home_admin":
+        raise ValidationError({"home": "Only a home_admin administers homes."})
+    user = user_create(actor=actor, **fields)
+    for home in homes:
+        home_admin_grant(actor=actor, user=user, home=home)
+    return user

@@ -5,7 +5,6 @@ from django.urls import path
 from homes import views
 
 urlpatterns = [
-    path("homes/<int:home_id>/manage/", views.home_manage, name="home-manage"),
     path(
         "homes/<int:home_id>/availability/",
         views.home_availability_update,

@@ -2,29 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from matching.models import (
-    MatchSearch,
-    Placement,
-    Recommendation,
-    Referral,
-    Review,
-    WaitlistEntry,
-    WaitlistOffer,
-)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The workflow moves only through matching/services.py (locks, beds, audit): the
-    admin shows it and never edits it."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from core.admin_base import ReadOnlyAdmin
+from matching.models import MatchSearch
 
 
 @admin.register(MatchSearch)
@@ -33,68 +12,3 @@ class MatchSearchAdmin(ReadOnlyAdmin):
     list_select_related = ["survivor", "searched_by"]
     date_hierarchy = "at"
     search_fields = ["survivor__case_number"]
-
-
-class ReviewInline(admin.TabularInline):
-    model = Review
-    extra = 0
-    can_delete = False
-    fields = ["reviewer", "decision", "comment", "after_the_fact", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Recommendation)
-class RecommendationAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "survivor",
-        "home",
-        "status",
-        "score",
-        "rank",
-        "crisis_override",
-        "created_at",
-    ]
-    list_filter = ["status", "crisis_override", "team"]
-    search_fields = ["survivor__case_number", "home__name"]
-    list_select_related = ["survivor", "home"]
-    date_hierarchy = "created_at"
-    inlines = [ReviewInline]
-
-
-@admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
-    list_display = ["recommendation", "reviewer", "decision", "after_the_fact", "created_at"]
-    list_filter = ["decision", "after_the_fact"]
-    search_fields = ["recommendation__survivor__case_number", "reviewer__username"]
-
-
-@admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
-    list_display = ["id", "survivor", "home", "status", "beds", "hold_expires_at", "created_at"]
-    list_filter = ["status", "reason_code", "crisis_override"]
-    search_fields = ["survivor__case_number", "home__name"]
-    list_select_related = ["survivor", "home"]
-    date_hierarchy = "created_at"
-
-
-@admin.register(Placement)
-class PlacementAdmin(ReadOnlyAdmin):
-    list_display = ["id", "survivor", "home", "beds", "started_at", "ended_at", "end_reason"]
-    list_filter = ["end_reason"]
-    search_fields = ["survivor__case_number", "home__name"]
-    list_select_related = ["survivor", "home"]
-
-
-@admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(ReadOnlyAdmin):
-    list_display = ["survivor", "added_at", "ended_at"]
-    search_fields = ["survivor__case_number"]
-
-
-@admin.register(WaitlistOffer)
-class WaitlistOfferAdmin(ReadOnlyAdmin):
-    list_display = ["entry", "home", "found_at"]

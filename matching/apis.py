@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import request_ip
+from core.errors import NotFound
 from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
 from matching.serializers import (
     MatchQuerySerializer,
@@ -15,7 +16,6 @@ from matching.serializers import (
     match_response,
 )
 from matching.services import search_record
-from placement.errors import NotFound
 from survivors.selectors import survivor_get
 from survivors.services import survivor_record_denied
 
@@ -41,7 +41,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
     query.is_valid(raise_exception=True)
     survivor = survivor_get(user=request.user, survivor_id=id)
     if survivor is None:
-        # `id` is None for a path segment that cannot be an id (placement.api.RecordIdConverter).
+        # `id` is None for a path segment that cannot be an id (config.api.RecordIdConverter).
         survivor_record_denied(
             actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
         )

@@ -14,10 +14,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Role
 from homes.models import Home
 from matching.engine import (
     Directory,
@@ -31,7 +29,6 @@ from matching.engine import (
     match,
     zip_centroid,
 )
-from matching.models import Placement, Recommendation, Referral, WaitlistEntry
 from survivors.models import Survivor
 
 # A row's modified_at is stamped by the writer just before its transaction commits, so a
@@ -240,13 +237,6 @@ def match_needs(
     )
 
 
-# --- The placement workflow: what a user may see, and what the jobs must look at --------
-#
-# Recommendations, referrals and placements are parts of a survivor's record: whoever may
-# see the survivor (`Survivor.objects.visible_to`) may see them. A home admin may also see
-# the referrals and placements of the homes they run (de-identified until they accept).
-
-
 def home_rank(needs: SurvivorNeeds, *, home_id: int, now: datetime.datetime) -> MatchResult:
     """A search that reaches far enough to rank `home_id`, if it is feasible at all.
 
@@ -269,146 +259,7 @@ def home_failures(needs: SurvivorNeeds, *, home_id: int) -> tuple[RuleFailure, .
     return failed_rules(needs, offer)
 
 
-def may_act_for_survivor(user: Any) -> bool:
-    """Case workers and supervisors move a case along (among the survivors they see)."""
-    return getattr(user, "role", None) in (Role.CASE_WORKER, Role.SUPERVISOR)
-
-
-def may_review(user: Any, recommendation: Recommendation) -> bool:
-    """Only members of the team asked to review."""
-    return (
-        getattr(user, "role", None) == Role.MDT_MEMBER
-        and user.team_id is not None
-        and user.team_id == recommendation.team_id
-    )
-
-
-def may_answer_referral(user: Any, referral: Referral) -> bool:
-    """The home's own admins (or a Harbor admin) accept and decline its referrals."""
-    return Home.objects.editable_by(user).filter(pk=referral.home_id).exists()
-
-
-def recommendation_scope(*, user: Any) -> QuerySet[Recommendation]:
-    return Recommendation.objects.filter(survivor__in=Survivor.objects.visible_to(user))
-
-
-def recommendation_list(*, user: Any, survivor_id: int) -> QuerySet[Recommendation]:
-    """A survivor's recommendations, newest first, with their reviews."""
-    return (
-        recommendation_scope(user=user)
-        .filter(survivor_id=survivor_id)
-        .select_related("home", "proposed_by", "crisis_override_by")
-        .prefetch_related("reviews__reviewer")
-    )
-
-
-def recommendation_get(*, user: Any, recommendation_id: int | None) -> Recommendation | None:
-    if recommendation_id is None:
-        return None
-    return (
-        recommendation_scope(user=user)
-        .select_related("home", "proposed_by", "crisis_override_by")
-        .prefetch_related("reviews__reviewer")
-        .filter(pk=recommendation_id)
-        .first()
-    )
-
-
-def referral_scope(*, user: Any) -> QuerySet[Referral]:
-    """Referrals of survivors the user may see, and referrals to homes the user runs."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Referral.objects.none()
-    if user.is_harbor_admin:
-        return Referral.objects.all()
-    if user.role == Role.HOME_ADMIN:
-        return Referral.objects.filter(home__in=Home.objects.editable_by(user))
-    return Referral.objects.filter(survivor__in=Survivor.objects.visible_to(user))
-
-
-def referral_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
-    """The referrals a user may see, newest first, with what their representation shows."""
-    queryset = referral_scope(user=user).select_related(
-        "home", "survivor", "referred_by", "placement"
-    )
-    if filters:
-        queryset = queryset.filter(**filters)
-    return queryset
-
-
-def referral_get(*, user: Any, referral_id: int | None) -> Referral | None:
-    if referral_id is None:
-        return None
-    return referral_list(user=user).filter(pk=referral_id).first()
-
-
-def placement_scope(*, user: Any) -> QuerySet[Placement]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Placement.objects.none()
-    if user.is_harbor_admin:
-        return Placement.objects.all()
-    if user.role == Role.HOME_ADMIN:
-        return Placement.objects.filter(home__in=Home.objects.editable_by(user))
-    return Placement.objects.filter(survivor__in=Survivor.objects.visible_to(user))
-
-
-def placement_get(*, user: Any, placement_id: int | None) -> Placement | None:
-    if placement_id is None:
-        return None
-    return (
-        placement_scope(user=user)
-        .select_related("home", "referral", "placed_by", "discharged_by")
-        .filter(pk=placement_id)
-        .first()
-    )
-
-
-def survivor_has_active_referral(*, survivor_id: int, status: str | None = None) -> bool:
-    statuses = [status] if status else list(Referral.ACTIVE)
-    return Referral.objects.filter(survivor_id=survivor_id, status__in=statuses).exists()
-
-
-def holds_to_expire(*, now: datetime.datetime) -> list[int]:
-    """Accepted referrals whose hold has run out, oldest first."""
-    return list(
-        Referral.objects.filter(status=Referral.Status.ACCEPTED, hold_expires_at__lte=now)
-        .order_by("hold_expires_at", "id")
-        .values_list("id", flat=True)
-    )
-
-
-def holds_expiring_soon(*, now: datetime.datetime, within: datetime.timedelta) -> list[int]:
-    """Accepted referrals whose hold runs out within `within`, not yet warned about."""
-    return list(
-        Referral.objects.filter(
-            status=Referral.Status.ACCEPTED,
-            hold_expires_at__gt=now,
-            hold_expires_at__lte=now + within,
-            expiry_warned_at__isnull=True,
-        )
-        .order_by("hold_expires_at", "id")
-        .values_list("id", flat=True)
-    )
-
-
-def referrals_unanswered(
-    *, now: datetime.datetime, older_than: datetime.timedelta, not_yet: str
-) -> list[int]:
-    """Pending referrals sent more than `older_than` ago whose `not_yet` stamp is empty."""
-    return list(
-        Referral.objects.filter(
-            status=Referral.Status.PENDING,
-            created_at__lte=now - older_than,
-            **{f"{not_yet}__isnull": True},
-        )
-        .order_by("created_at", "id")
-        .values_list("id", flat=True)
-    )
-
-
-def waitlist_open_entries() -> QuerySet[WaitlistEntry]:
-    """Survivors waiting for a bed, longest first."""
-    return (
-        WaitlistEntry.objects.filter(ended_at__isnull=True)
-        .select_related("survivor")
-        .order_by("added_at", "id")
-    )
+def offer_of_home(home: Home) -> HomeOffer | None:
+    """The engine's view of one home row as loaded (a locked row, in a commitment);
+    None for a home that cannot be located."""
+    return offer_from_row({name: getattr(home, name) for name in OFFER_FIELDS})

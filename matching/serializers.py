@@ -5,8 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from homes.serializers import LANGUAGE_CHOICES
-from homes.vocab import (
+from core.vocab import (
     STATE_CHOICES,
     Acuity,
     Gender,
@@ -17,6 +16,7 @@ from homes.vocab import (
     Urgency,
     validate_zip,
 )
+from homes.serializers import LANGUAGE_CHOICES
 from matching.engine import RULES, MatchResult, Miss
 from survivors.serializers import ExclusionZoneSerializer
 

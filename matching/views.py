@@ -6,12 +6,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
 from audit.services import request_ip
-from matching.forms import CHOICES, FIELD_LABELS, flat_errors, form_values, needs_data_from_post
+from core.vocab import FIELD_LABELS
+from matching.forms import SurvivorSearchForm, WhatIfForm
 from matching.selectors import MATCHING_FIELDS, match_needs, needs_from_fields
-from matching.serializers import WhatIfSerializer
 from matching.services import search_record
+from survivors.forms import CHOICES, initial_values
+from survivors.policy import is_case_side, need_to_know
 from survivors.selectors import survivor_get
 from survivors.services import survivor_record_denied
 
@@ -25,8 +26,6 @@ WHAT_IF_DEFAULTS = {
     "runaway_risk": "low",
     "primary_language": "en",
     "dependents": "0",
-    "services_needed": [],
-    "exclusion_zones": [],
 }
 
 
@@ -44,26 +43,25 @@ def _render_search(request: HttpRequest, template: str, context: dict[str, objec
 @login_required
 def what_if_search(request: HttpRequest) -> HttpResponse:
     """A search with no identity: who could take this child tonight?"""
-    context: dict[str, object] = {"choices": CHOICES, "values": form_values(WHAT_IF_DEFAULTS)}
+    context: dict[str, object] = {"choices": CHOICES, "values": initial_values(WHAT_IF_DEFAULTS)}
     if request.method == "POST":
-        data = needs_data_from_post(request.POST)
-        include_excluded = request.POST.get("include_excluded") == "on"
-        serializer = WhatIfSerializer(data=data)
-        context["values"] = form_values(data)
-        context["include_excluded"] = include_excluded
-        if serializer.is_valid():
-            needs = needs_from_fields(serializer.validated_data, today=timezone.localdate())
+        form = WhatIfForm(request.POST)
+        context["values"] = form.display_values()
+        if form.is_valid():
+            include_excluded = form.cleaned_data["include_excluded"]
+            context["include_excluded"] = include_excluded
+            needs = needs_from_fields(form.matching_fields(), today=timezone.localdate())
             result = match_needs(needs, limit=20, include_excluded=include_excluded)
             context.update(_results_context(result, include_excluded=include_excluded))
         else:
-            context["errors"] = flat_errors(serializer.errors)
+            context["errors"] = form.errors_by_field()
             context["labels"] = FIELD_LABELS
     return _render_search(request, "matching/search.html", context)
 
 
 @login_required
 def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    """Search for a stored survivor, with filters that re-rank (distance, services, language)."""
+    """Search for a stored survivor, with filters that re-rank (distance, services)."""
     survivor = survivor_get(user=request.user, survivor_id=survivor_id)
     if survivor is None:
         survivor_record_denied(
@@ -77,30 +75,25 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
     include_excluded = False
     errors: dict[str, str] = {}
     if request.method == "POST":
-        include_excluded = request.POST.get("include_excluded") == "on"
-        distance = request.POST.get("max_distance_miles", "").strip()
-        if distance:
-            if distance.isdigit() and int(distance) >= 1:
-                fields["max_distance_miles"] = int(distance)
-            else:
-                errors["max_distance_miles"] = "Give a whole number of miles, at least 1."
-        elif "max_distance_miles" in request.POST:
-            fields["max_distance_miles"] = None
-        if "filters" in request.POST:
-            fields["services_needed"] = [
-                s for s in request.POST.getlist("services_needed") if s in dict(CHOICES["services"])
-            ]
+        form = SurvivorSearchForm(request.POST)
+        if form.is_valid():
+            include_excluded = form.cleaned_data["include_excluded"]
+            fields = form.apply(fields)
+        else:
+            errors = {name: " ".join(texts) for name, texts in form.errors.items()}
+    # Proposing and waitlisting are the case side's (placement.policy); the page links
+    # only what the service would allow.
+    case_side = is_case_side(request.user)
     context: dict[str, object] = {
         "survivor": survivor,
         "age": survivor.age_on(timezone.localdate()),
+        "need_to_know": need_to_know(request.user),
         "fields": fields,
         "choices": CHOICES,
         "errors": errors,
         "include_excluded": include_excluded,
-        "propose_url": reverse("survivor-propose", args=[survivor.pk])
-        if request.user.role in (Role.CASE_WORKER, Role.SUPERVISOR)
-        else None,
-        "can_waitlist": request.user.role in (Role.CASE_WORKER, Role.SUPERVISOR),
+        "propose_url": reverse("survivor-propose", args=[survivor.pk]) if case_side else None,
+        "can_waitlist": case_side,
     }
     if not errors:
         needs = needs_from_fields(fields, today=timezone.localdate())

@@ -9,8 +9,8 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.errors import NotFound
 from notifications.models import Notification
-from placement.errors import NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from core.errors import NotFound
 from notifications.models import Notification
 from notifications.selectors import notification_list
 from notifications.services import notification_mark_all_read, notification_mark_read
-from placement.errors import NotFound
 
 PAGES = {
-    "matching.referral": "referral-page",
-    "matching.recommendation": "recommendation-page",
+    "placement.referral": "referral-page",
+    "placement.recommendation": "recommendation-page",
     "survivors.survivor": "survivor-page",
     "homes.home": "home-manage",
 }

@@ -1,24 +1,72 @@
+"""The workflow's API routes under /api/v1/ (DESIGN.md, public interface)."""
+
 from __future__ import annotations
 
-from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import path
 
-from accounts import views as account_views
+from placement import apis
 
 urlpatterns = [
-    path("", account_views.dashboard, name="dashboard"),
+    # The placement workflow (DESIGN.md "Workflow").
     path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
+        "survivors/<record_id:id>/recommendations/",
+        apis.SurvivorRecommendationsApi.as_view(),
+        name="survivor-recommendations",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("survivors.urls")),
-    path("", include("homes.urls")),
-    path("", include("matching.web_urls")),
-    path("", include("matching.workflow_urls")),
-    path("", include("notifications.web_urls")),
-    path("admin/", admin.site.urls),
-    path("api/v1/", include("placement.api")),
+    path(
+        "survivors/<record_id:id>/waitlist/",
+        apis.SurvivorWaitlistApi.as_view(),
+        name="survivor-waitlist",
+    ),
+    path(
+        "recommendations/<record_id:id>/",
+        apis.RecommendationDetailApi.as_view(),
+        name="recommendation-detail",
+    ),
+    path(
+        "recommendations/<record_id:id>/reviews/",
+        apis.RecommendationReviewsApi.as_view(),
+        name="recommendation-reviews",
+    ),
+    path(
+        "recommendations/<record_id:id>/refer/",
+        apis.RecommendationReferApi.as_view(),
+        name="recommendation-refer",
+    ),
+    path("referrals/", apis.ReferralListApi.as_view(), name="referral-list"),
+    path(
+        "referrals/<record_id:id>/",
+        apis.ReferralDetailApi.as_view(),
+        name="referral-detail",
+    ),
+    path(
+        "referrals/<record_id:id>/accept/",
+        apis.ReferralAcceptApi.as_view(),
+        name="referral-accept",
+    ),
+    path(
+        "referrals/<record_id:id>/decline/",
+        apis.ReferralDeclineApi.as_view(),
+        name="referral-decline",
+    ),
+    path(
+        "referrals/<record_id:id>/withdraw/",
+        apis.ReferralWithdrawApi.as_view(),
+        name="referral-withdraw",
+    ),
+    path(
+        "referrals/<record_id:id>/place/",
+        apis.ReferralPlaceApi.as_view(),
+        name="referral-place",
+    ),
+    path(
+        "placements/<record_id:id>/",
+        apis.PlacementDetailApi.as_view(),
+        name="placement-detail",
+    ),
+    path(
+        "placements/<record_id:id>/discharge/",
+        apis.PlacementDischargeApi.as_view(),
+        name="placement-discharge",
+    ),
 ]

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from audit.services import audit_record, request_ip
 from survivors.models import StatusChange, Survivor
+from survivors.services import INTAKE_FIELDS, survivor_update
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -48,15 +50,16 @@ class SurvivorAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # intakes are recorded by case workers, who are assigned to them
 
-    def save_model(self, request, obj, form, change) -> None:
-        from audit.services import request_ip
-        from survivors.services import INTAKE_FIELDS, survivor_update
+    # The workflow (placement/admin.py) swaps in its service, which re-checks open
+    # referrals after a change; this app cannot import the workflow.
+    update_service = staticmethod(survivor_update)
 
+    def save_model(self, request, obj, form, change) -> None:
         data = {
             name: form.cleaned_data[name] for name in form.changed_data if name in INTAKE_FIELDS
         }
         if data:
-            survivor_update(
+            self.update_service(
                 actor=request.user,
                 survivor_id=obj.pk,
                 data=data,
@@ -70,8 +73,6 @@ class SurvivorAdmin(admin.ModelAdmin):
         return False  # archive (archived_at) instead
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from audit.services import audit_record, request_ip
-
         audit_record(
             actor=request.user,
             action="survivor.read",

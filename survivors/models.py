@@ -1,18 +1,25 @@
 from __future__ import annotations
 
 import datetime
+import math
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import Agency, Role, Team
-from homes.vocab import (
+from core.vocab import (
+    CASE_NUMBER_MAX,
+    INT_MAX,
     LANGUAGES,
+    MAX_DEPENDENTS,
+    NAME_MAX,
+    NOTES_MAX,
     STATE_CHOICES,
+    ZONE_RADIUS_MAX,
     Acuity,
     Gender,
     Guardianship,
@@ -68,10 +75,16 @@ def validate_exclusion_zones(value: object) -> None:
         except ValidationError as exc:
             raise ValidationError(f"Zone {index}: {exc.messages[0]}") from exc
         radius = zone["radius_miles"]
-        if isinstance(radius, bool) or not isinstance(radius, int | float):
+        if (
+            isinstance(radius, bool)
+            or not isinstance(radius, int | float)
+            or not math.isfinite(radius)
+        ):
             raise ValidationError(f"Zone {index}: radius_miles must be a number of miles.")
-        if radius < 0 or radius > 500:
-            raise ValidationError(f"Zone {index}: radius_miles must be between 0 and 500.")
+        if radius < 0 or radius > ZONE_RADIUS_MAX:
+            raise ValidationError(
+                f"Zone {index}: radius_miles must be between 0 and {ZONE_RADIUS_MAX}."
+            )
 
 
 def validate_language(value: str) -> None:
@@ -82,9 +95,9 @@ def validate_language(value: str) -> None:
 class Survivor(models.Model):
     """A child's intake record. Identity, birth date and notes are encrypted at rest."""
 
-    case_number = models.CharField(max_length=40)
-    first_name = EncryptedTextField()
-    last_name = EncryptedTextField()
+    case_number = models.CharField(max_length=CASE_NUMBER_MAX)
+    first_name = EncryptedTextField(validators=[MaxLengthValidator(NAME_MAX)])
+    last_name = EncryptedTextField(validators=[MaxLengthValidator(NAME_MAX)])
     date_of_birth = EncryptedDateField()
     gender = models.CharField(max_length=10, choices=Gender.choices)
     guardianship = models.CharField(max_length=20, choices=Guardianship.choices)
@@ -98,7 +111,9 @@ class Survivor(models.Model):
         max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.NONE
     )
     needs_detox = models.BooleanField(default=False)
-    dependents = models.PositiveSmallIntegerField(default=0)
+    dependents = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_DEPENDENTS)]
+    )
     medical_level = models.CharField(
         max_length=20, choices=MedicalLevel.choices, default=MedicalLevel.NONE
     )
@@ -115,9 +130,9 @@ class Survivor(models.Model):
         default=list, blank=True, validators=[validate_exclusion_zones]
     )
     max_distance_miles = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)]
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(INT_MAX)]
     )
-    notes = EncryptedTextField(blank=True, default="")
+    notes = EncryptedTextField(blank=True, default="", validators=[MaxLengthValidator(NOTES_MAX)])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INTAKE)
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="survivors")
@@ -154,7 +169,7 @@ class Survivor(models.Model):
         return f"Survivor {self.case_number}"
 
     def age_on(self, day: datetime.date) -> int:
-        from matching.engine.types import age_on
+        from matching.engine.types import age_on  # the engine is pure: no layer above
 
         return age_on(self.date_of_birth, day)
 

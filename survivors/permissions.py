@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from accounts.models import Role
+from survivors import policy
 
 
 class CanRecordIntake(BasePermission):
@@ -17,8 +17,7 @@ class CanRecordIntake(BasePermission):
     message = "Only a case worker records an intake."
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.role == Role.CASE_WORKER)
+        return policy.may_record_intake(request.user)
 
 
 class CanEditSurvivor(BasePermission):
@@ -30,9 +29,4 @@ class CanEditSurvivor(BasePermission):
     message = "Your role may read this record but not change it."
 
     def has_object_permission(self, request, view, obj) -> bool:
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and (user.is_harbor_admin or user.role in (Role.CASE_WORKER, Role.SUPERVISOR))
-        )
+        return policy.may_edit(request.user)

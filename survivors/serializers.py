@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import Role
+from core.vocab import STATE_CHOICES, US_STATES, Service, validate_zip
 from homes.serializers import LANGUAGE_CHOICES
-from homes.vocab import STATE_CHOICES, US_STATES, Service, validate_zip
 from survivors.models import Survivor
+from survivors.policy import need_to_know
 
 
 class ExclusionZoneSerializer(serializers.Serializer):
@@ -110,22 +111,39 @@ class SurvivorSerializer(serializers.ModelSerializer):
         }
 
 
-class SurvivorSummarySerializer(SurvivorSerializer):
-    """The MDT member's need-to-know view: no notes, no exclusion-zone addresses."""
+NOT_NEED_TO_KNOW = frozenset(
+    {"first_name", "last_name", "date_of_birth", "notes", "exclusion_zones"}
+)
 
+
+class SurvivorSummarySerializer(SurvivorSerializer):
+    """The MDT member's need-to-know view (DESIGN.md, users): case number, age and needs;
+    never the name, birth date, notes or where an exclusion zone lies."""
+
+    first_name = None
+    last_name = None
+    date_of_birth = None
     notes = None
     exclusion_zones = None
+    age = serializers.SerializerMethodField(help_text="Age in whole years today.")
+    exclusion_zone_count = serializers.SerializerMethodField(
+        help_text="How many exclusion zones the case worker recorded (not where they are)."
+    )
 
     class Meta(SurvivorSerializer.Meta):
         fields = [
-            name
-            for name in SurvivorSerializer.Meta.fields
-            if name not in {"notes", "exclusion_zones"}
-        ]
+            name for name in SurvivorSerializer.Meta.fields if name not in NOT_NEED_TO_KNOW
+        ] + ["age", "exclusion_zone_count"]
+
+    def get_age(self, survivor) -> int:
+        return survivor.age_on(timezone.localdate())
+
+    def get_exclusion_zone_count(self, survivor) -> int:
+        return len(survivor.exclusion_zones or [])
 
 
 def survivor_serializer_class(user: Any) -> type[SurvivorSerializer]:
     """What this user may read of a record it can see."""
-    if not user.is_harbor_admin and user.role == Role.MDT_MEMBER:
+    if not user.is_harbor_admin and need_to_know(user):
         return SurvivorSummarySerializer
     return SurvivorSerializer

@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Role
-from audit.models import Outcome
-from audit.services import audit_record, audit_record_many, changes
+from audit.services import audit_record, audit_record_many, audit_refusal, changes
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -152,18 +151,13 @@ def survivor_record_reads(
 def survivor_record_denied(
     *, actor: Any, survivor_id: int | None, action: str, ip: str | None = None
 ) -> None:
-    """Record a refused attempt on a survivor record, whether or not the record exists.
-
-    `survivor_id` links the entry to the survivor's trail only when it exists, so a
-    probe for an id that is later assigned does not show in that child's history.
-    """
+    """Record a refused attempt on a survivor record, whether or not the record exists."""
     exists = survivor_id is not None and Survivor.objects.filter(pk=survivor_id).exists()
-    audit_record(
+    audit_refusal(
         actor=actor,
         action=action,
-        outcome=Outcome.DENIED,
         object_type=Survivor._meta.label_lower,
-        object_id="" if survivor_id is None else str(survivor_id),
+        object_id=survivor_id,
         survivor_id=survivor_id if exists else None,
         ip=ip,
     )

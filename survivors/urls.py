@@ -6,6 +6,5 @@ from survivors import views
 
 urlpatterns = [
     path("survivors/new/", views.intake_create, name="intake-create"),
-    path("survivors/<int:survivor_id>/", views.survivor_detail, name="survivor-page"),
     path("survivors/<int:survivor_id>/audit/", views.survivor_audit, name="survivor-audit"),
 ]

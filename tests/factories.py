@@ -10,6 +10,16 @@ from homes.models import Home
 from survivors.models import Survivor
 
 
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same calendar day `years` earlier; 29 February becomes 28 February (a leap-day
+    birthday counts on the last day of February in a common year... and `replace`
+    would raise on it)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 class AgencyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Agency
@@ -73,10 +83,7 @@ class SurvivorFactory(factory.django.DjangoModelFactory):
     first_name = "Jane"
     last_name = "Roe"
     date_of_birth = factory.LazyFunction(
-        lambda: (
-            timezone.localdate().replace(year=timezone.localdate().year - 15)
-            - datetime.timedelta(days=30)
-        )
+        lambda: years_before(timezone.localdate(), 15) - datetime.timedelta(days=30)
     )
     gender = "female"
     guardianship = "state"

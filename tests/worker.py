@@ -13,7 +13,7 @@ import pytest
 from celery.app.task import Task
 from django.db import connection
 
-from placement.celery import app
+from config.celery import app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def worker(transactional_db, monkeypatch):
             "-m",
             "celery",
             "-A",
-            "placement",
+            "config",
             "worker",
             "--pool=solo",
             "--concurrency=1",

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import homes.vocab
+import core.vocab
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,8 +22,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
                 ('home_type', models.CharField(choices=[('safe_home', 'Safe home'), ('crisis_stabilization', 'Crisis stabilization'), ('specialized_foster', 'Specialized foster'), ('foster', 'Foster'), ('group_home', 'Group home'), ('emergency_shelter', 'Emergency shelter')], max_length=30)),
-                ('state', models.CharField(choices=[('AK', 'Alaska'), ('AL', 'Alabama'), ('AR', 'Arkansas'), ('AZ', 'Arizona'), ('CA', 'California'), ('CO', 'Colorado'), ('CT', 'Connecticut'), ('DC', 'District of Columbia'), ('DE', 'Delaware'), ('FL', 'Florida'), ('GA', 'Georgia'), ('HI', 'Hawaii'), ('IA', 'Iowa'), ('ID', 'Idaho'), ('IL', 'Illinois'), ('IN', 'Indiana'), ('KS', 'Kansas'), ('KY', 'Kentucky'), ('LA', 'Louisiana'), ('MA', 'Massachusetts'), ('MD', 'Maryland'), ('ME', 'Maine'), ('MI', 'Michigan'), ('MN', 'Minnesota'), ('MO', 'Missouri'), ('MS', 'Mississippi'), ('MT', 'Montana'), ('NC', 'North Carolina'), ('ND', 'North Dakota'), ('NE', 'Nebraska'), ('NH', 'New Hampshire'), ('NJ', 'New Jersey'), ('NM', 'New Mexico'), ('NV', 'Nevada'), ('NY', 'New York'), ('OH', 'Ohio'), ('OK', 'Oklahoma'), ('OR', 'Oregon'), ('PA', 'Pennsylvania'), ('RI', 'Rhode Island'), ('SC', 'South Carolina'), ('SD', 'South Dakota'), ('TN', 'Tennessee'), ('TX', 'Texas'), ('UT', 'Utah'), ('VA', 'Virginia'), ('VT', 'Vermont'), ('WA', 'Washington'), ('WI', 'Wisconsin'), ('WV', 'West Virginia'), ('WY', 'Wyoming')], max_length=2, validators=[homes.vocab.validate_state])),
-                ('zip_code', models.CharField(max_length=5, validators=[homes.vocab.validate_zip])),
+                ('state', models.CharField(choices=[('AK', 'Alaska'), ('AL', 'Alabama'), ('AR', 'Arkansas'), ('AZ', 'Arizona'), ('CA', 'California'), ('CO', 'Colorado'), ('CT', 'Connecticut'), ('DC', 'District of Columbia'), ('DE', 'Delaware'), ('FL', 'Florida'), ('GA', 'Georgia'), ('HI', 'Hawaii'), ('IA', 'Iowa'), ('ID', 'Idaho'), ('IL', 'Illinois'), ('IN', 'Indiana'), ('KS', 'Kansas'), ('KY', 'Kentucky'), ('LA', 'Louisiana'), ('MA', 'Massachusetts'), ('MD', 'Maryland'), ('ME', 'Maine'), ('MI', 'Michigan'), ('MN', 'Minnesota'), ('MO', 'Missouri'), ('MS', 'Mississippi'), ('MT', 'Montana'), ('NC', 'North Carolina'), ('ND', 'North Dakota'), ('NE', 'Nebraska'), ('NH', 'New Hampshire'), ('NJ', 'New Jersey'), ('NM', 'New Mexico'), ('NV', 'Nevada'), ('NY', 'New York'), ('OH', 'Ohio'), ('OK', 'Oklahoma'), ('OR', 'Oregon'), ('PA', 'Pennsylvania'), ('RI', 'Rhode Island'), ('SC', 'South Carolina'), ('SD', 'South Dakota'), ('TN', 'Tennessee'), ('TX', 'Texas'), ('UT', 'Utah'), ('VA', 'Virginia'), ('VT', 'Vermont'), ('WA', 'Washington'), ('WI', 'Wisconsin'), ('WV', 'West Virginia'), ('WY', 'Wyoming')], max_length=2, validators=[core.vocab.validate_state])),
+                ('zip_code', models.CharField(max_length=5, validators=[core.vocab.validate_zip])),
                 ('latitude', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
                 ('longitude', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
                 ('licensed_beds', models.PositiveIntegerField()),
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('residents_per_staff', models.PositiveIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)])),
                 ('min_age', models.PositiveSmallIntegerField(default=12, validators=[django.core.validators.MaxValueValidator(25)])),
                 ('max_age', models.PositiveSmallIntegerField(default=17, validators=[django.core.validators.MaxValueValidator(25)])),
-                ('genders_served', models.JSONField(default=list, validators=[homes.vocab.validate_genders])),
+                ('genders_served', models.JSONField(default=list, validators=[core.vocab.validate_genders])),
                 ('substance_use_accepted', models.CharField(choices=[('none', 'None'), ('in_recovery', 'In recovery'), ('active', 'Active use')], default='none', max_length=20)),
                 ('detox_on_site', models.BooleanField(default=False)),
                 ('accepts_parenting', models.BooleanField(default=False)),
@@ -45,8 +45,8 @@ class Migration(migrations.Migration):
                 ('accepts_state_wards', models.BooleanField(default=True)),
                 ('accepts_parent_placements', models.BooleanField(default=True)),
                 ('intake_24_7', models.BooleanField(default=False)),
-                ('languages', models.JSONField(default=list, validators=[homes.vocab.validate_languages])),
-                ('services', models.JSONField(default=list, validators=[homes.vocab.validate_services])),
+                ('languages', models.JSONField(default=list, validators=[core.vocab.validate_languages])),
+                ('services', models.JSONField(default=list, validators=[core.vocab.validate_services])),
                 ('active', models.BooleanField(default=True)),
                 ('availability_updated_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('stale_nudged_at', models.DateTimeField(blank=True, editable=False, null=True)),

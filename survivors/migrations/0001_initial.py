@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import homes.vocab
+import core.vocab
 import survivors.fields
 import survivors.models
 from django.conf import settings
@@ -29,9 +29,9 @@ class Migration(migrations.Migration):
                 ('date_of_birth', survivors.fields.EncryptedDateField()),
                 ('gender', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('nonbinary', 'Nonbinary')], max_length=10)),
                 ('guardianship', models.CharField(choices=[('parent', 'Parent'), ('state', 'State ward'), ('legal_guardian', 'Legal guardian')], max_length=20)),
-                ('custody_state', models.CharField(choices=[('AK', 'Alaska'), ('AL', 'Alabama'), ('AR', 'Arkansas'), ('AZ', 'Arizona'), ('CA', 'California'), ('CO', 'Colorado'), ('CT', 'Connecticut'), ('DC', 'District of Columbia'), ('DE', 'Delaware'), ('FL', 'Florida'), ('GA', 'Georgia'), ('HI', 'Hawaii'), ('IA', 'Iowa'), ('ID', 'Idaho'), ('IL', 'Illinois'), ('IN', 'Indiana'), ('KS', 'Kansas'), ('KY', 'Kentucky'), ('LA', 'Louisiana'), ('MA', 'Massachusetts'), ('MD', 'Maryland'), ('ME', 'Maine'), ('MI', 'Michigan'), ('MN', 'Minnesota'), ('MO', 'Missouri'), ('MS', 'Mississippi'), ('MT', 'Montana'), ('NC', 'North Carolina'), ('ND', 'North Dakota'), ('NE', 'Nebraska'), ('NH', 'New Hampshire'), ('NJ', 'New Jersey'), ('NM', 'New Mexico'), ('NV', 'Nevada'), ('NY', 'New York'), ('OH', 'Ohio'), ('OK', 'Oklahoma'), ('OR', 'Oregon'), ('PA', 'Pennsylvania'), ('RI', 'Rhode Island'), ('SC', 'South Carolina'), ('SD', 'South Dakota'), ('TN', 'Tennessee'), ('TX', 'Texas'), ('UT', 'Utah'), ('VA', 'Virginia'), ('VT', 'Vermont'), ('WA', 'Washington'), ('WI', 'Wisconsin'), ('WV', 'West Virginia'), ('WY', 'Wyoming')], max_length=2, validators=[homes.vocab.validate_state])),
-                ('icpc_approved_states', models.JSONField(blank=True, default=list, validators=[homes.vocab.validate_states])),
-                ('residence_zip', models.CharField(max_length=5, validators=[homes.vocab.validate_zip])),
+                ('custody_state', models.CharField(choices=[('AK', 'Alaska'), ('AL', 'Alabama'), ('AR', 'Arkansas'), ('AZ', 'Arizona'), ('CA', 'California'), ('CO', 'Colorado'), ('CT', 'Connecticut'), ('DC', 'District of Columbia'), ('DE', 'Delaware'), ('FL', 'Florida'), ('GA', 'Georgia'), ('HI', 'Hawaii'), ('IA', 'Iowa'), ('ID', 'Idaho'), ('IL', 'Illinois'), ('IN', 'Indiana'), ('KS', 'Kansas'), ('KY', 'Kentucky'), ('LA', 'Louisiana'), ('MA', 'Massachusetts'), ('MD', 'Maryland'), ('ME', 'Maine'), ('MI', 'Michigan'), ('MN', 'Minnesota'), ('MO', 'Missouri'), ('MS', 'Mississippi'), ('MT', 'Montana'), ('NC', 'North Carolina'), ('ND', 'North Dakota'), ('NE', 'Nebraska'), ('NH', 'New Hampshire'), ('NJ', 'New Jersey'), ('NM', 'New Mexico'), ('NV', 'Nevada'), ('NY', 'New York'), ('OH', 'Ohio'), ('OK', 'Oklahoma'), ('OR', 'Oregon'), ('PA', 'Pennsylvania'), ('RI', 'Rhode Island'), ('SC', 'South Carolina'), ('SD', 'South Dakota'), ('TN', 'Tennessee'), ('TX', 'Texas'), ('UT', 'Utah'), ('VA', 'Virginia'), ('VT', 'Vermont'), ('WA', 'Washington'), ('WI', 'Wisconsin'), ('WV', 'West Virginia'), ('WY', 'Wyoming')], max_length=2, validators=[core.vocab.validate_state])),
+                ('icpc_approved_states', models.JSONField(blank=True, default=list, validators=[core.vocab.validate_states])),
+                ('residence_zip', models.CharField(max_length=5, validators=[core.vocab.validate_zip])),
                 ('urgency', models.CharField(choices=[('crisis', 'Crisis (tonight)'), ('planned', 'Planned')], default='planned', max_length=10)),
                 ('substance_use', models.CharField(choices=[('none', 'None'), ('in_recovery', 'In recovery'), ('active', 'Active use')], default='none', max_length=20)),
                 ('needs_detox', models.BooleanField(default=False)),
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('mental_health_acuity', models.CharField(choices=[('low', 'Low'), ('moderate', 'Moderate'), ('high', 'High')], default='low', max_length=10)),
                 ('runaway_risk', models.CharField(choices=[('low', 'Low'), ('moderate', 'Moderate'), ('high', 'High')], default='low', max_length=10)),
                 ('primary_language', models.CharField(blank=True, default='en', max_length=2, validators=[survivors.models.validate_language])),
-                ('services_needed', models.JSONField(blank=True, default=list, validators=[homes.vocab.validate_services])),
+                ('services_needed', models.JSONField(blank=True, default=list, validators=[core.vocab.validate_services])),
                 ('exclusion_zones', models.JSONField(blank=True, default=list, validators=[survivors.models.validate_exclusion_zones])),
                 ('max_distance_miles', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)])),
                 ('notes', survivors.fields.EncryptedTextField(blank=True, default='')),

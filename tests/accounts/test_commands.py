@@ -74,7 +74,7 @@ def test_it_seeds_realistic_demo_data_once():
     assert Survivor.objects.count() >= 30
     assert set(Survivor.objects.values_list("status", flat=True)) == set(Status.values)
     # Every status has the records behind it, made by the real workflow.
-    from matching.models import Placement, Recommendation, WaitlistEntry
+    from placement.models import Placement, Recommendation, WaitlistEntry
 
     for survivor in Survivor.objects.filter(status=Status.PLACED):
         assert Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists()

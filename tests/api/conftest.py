@@ -10,10 +10,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.services import audit_record
-from homes.models import AvailabilityChange
+from homes.models import AvailabilityChange, Home
 from homes.services import home_update_availability
 from tests.factories import SurvivorFactory
-from tests.workflow.world import add_workflow_records
+from tests.placement.world import add_workflow_records
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
@@ -82,13 +82,21 @@ def world(
     - `other_survivor`: charlie's, at the other agency, on otto's team.
     - `home` (hank's) with one availability change; `other_home` (hilda's).
     - two audit entries on `survivor`'s trail, one on `other_survivor`'s.
-    - the workflow's records, each in the state its transition needs (tests/workflow/world.py).
+    - the workflow's records, each in the state its transition needs (tests/placement/world.py).
     """
     # SurvivorFactory leaves created_by empty, which full_clean (so survivor_update) refuses.
+    # Every commitment re-checks the rules: the KS wards may go to other_home in MO.
     survivor.created_by = alice
-    survivor.save(update_fields=["created_by"])
+    survivor.icpc_approved_states = ["MO"]
+    survivor.save(update_fields=["created_by", "icpc_approved_states"])
+    Home.objects.filter(pk=other_home.pk).update(accepts_out_of_state=True)
+    other_home.refresh_from_db()
     other_survivor = SurvivorFactory(
-        agency=other_agency, team=other_team, first_name="Ann", created_by=charlie
+        agency=other_agency,
+        team=other_team,
+        first_name="Ann",
+        created_by=charlie,
+        icpc_approved_states=["MO"],
     )
     other_survivor.assigned_workers.add(charlie)
     agency_survivor = SurvivorFactory(agency=agency, team=None, first_name="Mia", created_by=bob)

@@ -361,7 +361,7 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 200,
         },
     },
-    # Workflow (tests/workflow/world.py makes the records). Recommendations, referrals and
+    # Workflow (tests/placement/world.py makes the records). Recommendations, referrals and
     # placements are parts of the survivor's record: 404 for whoever may not see it; the
     # receiving home also sees its referrals and placements. Case workers and supervisors
     # move a case along; MDT members of the child's team review; the home answers

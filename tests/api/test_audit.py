@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
-from placement.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.api.payloads import INTAKE
 from tests.factories import SurvivorFactory
 
@@ -138,7 +138,7 @@ def test_it_writes_survivor_audit_rows_with_the_broker_down(
         read = client.get(f"/api/v1/survivors/{survivor.pk}/")
         listed = client.get("/api/v1/survivors/")
         updated = client.patch(
-            f"/api/v1/survivors/{survivor.pk}/", {"urgency": "crisis"}, format="json"
+            f"/api/v1/survivors/{survivor.pk}/", {"notes": "Seen by the nurse."}, format="json"
         )
         denied = client_for(home_admin).get(f"/api/v1/survivors/{survivor.pk}/")
 

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from placement import settings as project_settings
+from config import settings as project_settings
 from tests.api.conftest import PASSWORD
 from tests.factories import UserFactory
 

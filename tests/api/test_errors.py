@@ -9,7 +9,7 @@ from django.http import Http404
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from placement.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, Forbidden, NotFound
 from survivors.models import Survivor
 
 pytestmark = pytest.mark.postgres

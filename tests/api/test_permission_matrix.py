@@ -4,11 +4,11 @@ import pytest
 from django.urls import URLResolver, resolve
 from drf_spectacular.generators import SchemaGenerator
 
-from placement import api
+from config import api
 from tests.api.conftest import PASSWORD
 from tests.api.payloads import home_full, survivor_full
 from tests.api.permission_matrix import MATRIX, ROLES
-from tests.workflow.world import BODIES as WORKFLOW_BODIES
+from tests.placement.world import BODIES as WORKFLOW_BODIES
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 

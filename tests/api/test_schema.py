@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.conftest import PASSWORD
-from tests.workflow.world import known_good as workflow_known_good
+from tests.placement.world import known_good as workflow_known_good
 
 pytestmark = pytest.mark.postgres
 
@@ -226,7 +226,7 @@ def wsgi_app_in_this_transaction():
     from django.core import signals
     from django.db import close_old_connections
 
-    from placement.wsgi import application
+    from config.wsgi import application
 
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

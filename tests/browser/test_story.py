@@ -13,7 +13,7 @@ import io
 import pytest
 
 from homes.services import home_admin_grant
-from matching.models import Referral
+from placement.models import Referral
 from survivors.models import Survivor
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, axe_serious, screenshot, sign_in
 from tests.factories import HomeFactory, UserFactory

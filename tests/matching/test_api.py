@@ -14,7 +14,7 @@ from matching.engine import Directory, match
 from matching.models import MatchSearch
 from matching.selectors import OFFER_FIELDS, needs_of_survivor, offer_from_row
 from matching.serializers import match_response
-from tests.factories import HomeFactory
+from tests.factories import HomeFactory, years_before
 
 WHAT_IF = {
     "age": 15,
@@ -173,7 +173,7 @@ def test_it_lets_the_supervisor_and_mdt_search(bob, mdt, survivor, directory):
 
 def test_it_counts_age_on_the_search_date(alice, directory):
     today = timezone.localdate()
-    twelfth_birthday_tomorrow = (today + datetime.timedelta(days=1)).replace(year=today.year - 12)
+    twelfth_birthday_tomorrow = years_before(today + datetime.timedelta(days=1), 12)
     body = {k: v for k, v in WHAT_IF.items() if k != "age"}
     client = client_for(alice)
 
@@ -187,7 +187,7 @@ def test_it_counts_age_on_the_search_date(alice, directory):
     assert all("age" in {f["rule"] for f in m["failed"]} for m in too_young["excluded"])
 
     if (today.month, today.day) != (2, 29):  # a Feb 29 birthday counts on Mar 1
-        born_today = today.replace(year=today.year - 12)
+        born_today = years_before(today, 12)
         on_birthday = client.post(
             "/api/v1/match/", {**body, "date_of_birth": born_today.isoformat()}, format="json"
         ).json()

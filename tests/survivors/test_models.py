@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from survivors.models import Survivor
 from survivors.services import survivor_create, survivor_update
+from tests.factories import years_before
 
 
 def intake(**changes):
@@ -18,7 +19,7 @@ def intake(**changes):
         "case_number": "KS-2026-0042",
         "first_name": "Marisol",
         "last_name": "Quintanilla",
-        "date_of_birth": today.replace(year=today.year - 15) - datetime.timedelta(days=3),
+        "date_of_birth": years_before(today, 15) - datetime.timedelta(days=3),
         "gender": "female",
         "guardianship": "state",
         "custody_state": "MO",

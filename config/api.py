@@ -1,0 +1,71 @@
+"""The REST API's URL map under /api/v1/ (names as DESIGN.md's "Public interface")."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import include, path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.apis import LogoutApi, TokenCreateApi
+from audit.apis import AuditListApi
+from homes.apis import (
+    HomeAvailabilityApi,
+    HomeAvailabilityHistoryApi,
+    HomeDetailApi,
+    HomeListCreateApi,
+)
+from placement.apis import SurvivorDetailApi
+from survivors.apis import SurvivorListCreateApi
+
+
+class RecordIdConverter:
+    """Any path segment; the view gets an int id, or None for one that cannot be an id.
+
+    So `/survivors/abc/` reaches the view and gets the API's JSON 404 (the same body
+    as for a hidden or missing record) instead of Django's HTML page. The schema
+    shows it as a positive integer (SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"]).
+    """
+
+    regex = "[^/]+"
+    _ID = re.compile(r"[0-9]{1,18}")  # fits PostgreSQL's bigint
+
+    def to_python(self, value: str) -> int | None:
+        return int(value) if self._ID.fullmatch(value) else None
+
+    def to_url(self, value: int | str) -> str:
+        return str(value)
+
+
+register_converter(RecordIdConverter, "record_id")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Auth
+    path("auth/token/", TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
+    # Homes and bed availability
+    path("homes/", HomeListCreateApi.as_view(), name="home-list"),
+    path("homes/<record_id:id>/", HomeDetailApi.as_view(), name="home-detail"),
+    path(
+        "homes/<record_id:id>/availability/",
+        HomeAvailabilityApi.as_view(),
+        name="home-availability",
+    ),
+    path(
+        "homes/<record_id:id>/availability/history/",
+        HomeAvailabilityHistoryApi.as_view(),
+        name="home-availability-history",
+    ),
+    # Survivors
+    path("survivors/", SurvivorListCreateApi.as_view(), name="survivor-list"),
+    path("survivors/<record_id:id>/", SurvivorDetailApi.as_view(), name="survivor-detail"),
+    # Every route added here needs its rows in tests/api/permission_matrix.py: the
+    # meta-test fails until it has them.
+    path("", include("matching.urls")),  # match/, survivors/{id}/matches/
+    path("", include("placement.urls")),  # the workflow
+    path("", include("notifications.urls")),
+    # Audit
+    path("audit/", AuditListApi.as_view(), name="audit-list"),
+]

@@ -1,0 +1,347 @@
+"""Harbor settings: everything that differs between machines comes from the environment.
+
+See the configuration table in README.md. There is one settings module; the
+environment decides whether it is a laptop demo (DEBUG, SQLite, tasks inline)
+or production (PostgreSQL, Redis, Celery workers, HTTPS-only cookies).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("HARBOR_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (or set SECRET_KEY_FILE). "
+            "For a local demo run `make demo`, which sets DEBUG=true."
+        )
+    # A laptop demo only: never used with DEBUG off, where startup refuses above.
+    SECRET_KEY = "insecure-demo-key-only-for-debug"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "guardian",
+    "axes",
+    "django_htmx",
+    "core",
+    "accounts",
+    "audit",
+    "homes",
+    "survivors",
+    "matching",
+    "placement",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Axes must come last: it turns a locked-out login into a refusal.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'harbor.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# An idle session ends after 30 minutes: every request pushes the expiry forward.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Lock an account after 5 failed sign-ins within 15 minutes, until the cool-off ends
+# or an admin releases it (`manage.py axes_reset_username`).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Locking by IP as well would lock a whole agency office (one NAT address) out at night
+# because of one colleague's typos; the lock is per account, as the product asks.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row, no anonymous permissions
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed names need `collectstatic` first (the Docker image runs it); the test
+        # suite turns this off to serve from the source folders.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_MANIFEST", not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Survivor identity and notes are encrypted with these Fernet keys (comma separated,
+# newest first, so old keys keep decrypting during a rotation).
+_field_keys = env_list("FIELD_ENCRYPTION_KEY")
+if not _field_keys:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be set when DEBUG is off: survivor records are "
+            'encrypted at rest. Generate one with `python -c "from cryptography.fernet '
+            'import Fernet; print(Fernet.generate_key().decode())"`.'
+        )
+    _field_keys = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+FIELD_ENCRYPTION_KEYS = _field_keys
+
+# Celery: with no broker configured, tasks run inline (the laptop demo).
+REDIS_URL = env_str("REDIS_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Longer than any task's time limit, so a task acknowledged late is never delivered twice
+# merely because it is still running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery still opens a producer for an eager task; without a URL that would be AMQP on
+    # localhost. The in-memory transport keeps inline mode from reaching any real broker.
+    CELERY_BROKER_URL = "memory://localhost/"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+# Where tasks go unless routed: one Redis can serve several Harbor deployments (or test
+# runs), each with its own queue, without one's workers running another's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_BEAT_SCHEDULE = {
+    "nudge-stale-availability": {
+        "task": "homes.tasks.nudge_stale_availability",
+        "schedule": timedelta(hours=1),
+    },
+    # Warns of holds expiring within HOLD_WARNING_HOURS and returns the beds of expired
+    # ones. Every minute: a child arriving after expiry is refused anyway (the expiry
+    # time is checked), and the beds come back at most a minute late.
+    "expire-holds": {
+        "task": "placement.tasks.expire_holds",
+        "schedule": timedelta(minutes=1),
+    },
+    # Reminds homes of referrals left unanswered, then escalates to the supervisors.
+    "chase-stalled-referrals": {
+        "task": "placement.tasks.chase_stalled_referrals",
+        "schedule": timedelta(minutes=10),
+    },
+    # A safety net: every bed change already queues a re-check of its home after commit.
+    "recheck-waitlist": {
+        "task": "placement.tasks.recheck_waitlist",
+        "schedule": timedelta(minutes=30),
+    },
+    # A safety net: each notification's email is queued when it is made.
+    "email-unsent-notifications": {
+        "task": "notifications.tasks.email_unsent_notifications",
+        "schedule": timedelta(minutes=5),
+    },
+}
+
+# The placement workflow's clocks, in hours.
+REFERRAL_HOLD_HOURS = env_int("REFERRAL_HOLD_HOURS", 24)  # an accepted referral holds beds
+HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a hold expires
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
+REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
+
+# Redis, when configured, also holds the sign-in throttle's counters, so every web
+# process counts the same attempts; otherwise each process counts its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Availability older than this is flagged stale in searches and nudged.
+AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)
+
+# Email: SMTP when EMAIL_HOST is set, otherwise printed to the console (the demo).
+if env_str("EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env_str("EMAIL_HOST"),
+                "port": env_int("EMAIL_PORT", 587),
+                "username": env_str("EMAIL_HOST_USER", ""),
+                "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "harbor@localhost")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "core.exceptions.HarborAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.HarborPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Only the token endpoint throttles (per client address, shared through CACHES).
+    "DEFAULT_THROTTLE_RATES": {"anon": env_str("SIGN_IN_RATE", "30/min")},
+    "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
+    # JSON in, JSON out: the API is for agencies' systems and scripts (people have the HTML
+    # app and /api/v1/docs/). Form encodings would bring HTML-form rules, such as an empty
+    # value meaning "not given", that a JSON client does not expect.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # No OPTIONS metadata: it would run permission checks (and audit refusals) for requests
+    # that read nothing, and it documents nothing the schema does not.
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Harbor API",
+    "DESCRIPTION": "Placement matching for children recovered from human trafficking.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Request and response bodies as separate components: read-only fields (id, status,
+    # agency) are not offered as input, which is what clients and schemathesis read.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Ids in API paths (config.api.RecordIdConverter) are positive integers.
+    "PATH_CONVERTER_OVERRIDES": {"record_id": {"type": "integer", "minimum": 1}},
+    # One name per shared vocabulary instead of one enum per field that uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "GenderEnum": "core.vocab.Gender",
+        "GuardianshipEnum": "core.vocab.Guardianship",
+        "UrgencyEnum": "core.vocab.Urgency",
+        "SubstanceUseEnum": "core.vocab.SubstanceUse",
+        "MedicalLevelEnum": "core.vocab.MedicalLevel",
+        "AcuityEnum": "core.vocab.Acuity",
+        "ServiceEnum": "core.vocab.Service",
+        "HomeTypeEnum": "core.vocab.HomeType",
+        "StateEnum": "core.vocab.STATE_CHOICES",
+        "LanguageEnum": "homes.serializers.LANGUAGE_CHOICES",
+        "SurvivorStatusEnum": "survivors.models.Status",
+        "AuditOutcomeEnum": "audit.models.Outcome",
+        "AvailabilitySourceEnum": "homes.models.AvailabilityChange.Source",
+        "RecommendationStatusEnum": "placement.models.Recommendation.Status",
+        "ReviewDecisionEnum": "placement.models.Review.Decision",
+        "ReferralStatusEnum": "placement.models.Referral.Status",
+        "DeclineReasonEnum": "placement.models.Referral.ReasonCode",
+        "EndReasonEnum": "placement.models.Placement.EndReason",
+        "PlacementStatusEnum": [("active", "Active"), ("discharged", "Discharged")],
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
+    },
+}
+
+# HTTPS hardening: on whenever DEBUG is off (`manage.py check --deploy` reports nothing).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Application logs carry ids and actions, never names, birth dates or notes.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Axes logs every sign-in at INFO; failures are in the audit trail already.
+    "loggers": {"axes": {"level": "WARNING"}},
+}

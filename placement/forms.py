@@ -1,0 +1,78 @@
+"""The workflow pages' forms. Each states the same fields and limits as its API
+serializer (placement.serializers), from the same constants, so a page and the API
+accept and refuse the same input; the services then decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from placement.models import CLOSE_REASON_MAX, TEXT_MAX, Placement, Referral, Review
+from placement.services import MAX_ACTIVE_REFERRALS
+
+MAX_ID = 2**63 - 1
+
+
+class _HomeIds(forms.Field):
+    """Ticked home ids: whole numbers that fit an id, at most MAX_ACTIVE_REFERRALS."""
+
+    default_error_messages = {
+        "required": "Tick at least one home to propose (up to three).",
+        "invalid": "Each home must be a home id from the results.",
+        "too_many": f"Propose at most {MAX_ACTIVE_REFERRALS} homes at once.",
+    }
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        ids = []
+        for item in value:
+            text = str(item).strip()
+            if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            if int(text) not in ids:
+                ids.append(int(text))
+        return ids
+
+    def validate(self, value: list[int]) -> None:
+        super().validate(value)
+        if len(value) > MAX_ACTIVE_REFERRALS:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
+
+
+class ProposeForm(forms.Form):
+    homes = _HomeIds()
+    rationale = forms.CharField(
+        max_length=TEXT_MAX,
+        error_messages={"required": "Say why these homes: the MDT reads it."},
+    )
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    comment = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class ReferForm(forms.Form):
+    crisis_override = forms.BooleanField(required=False)
+    justification = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class DeclineForm(forms.Form):
+    reason_code = forms.ChoiceField(choices=Referral.ReasonCode.choices)
+    comment = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(max_length=CLOSE_REASON_MAX, required=False)
+
+
+class DischargeForm(forms.Form):
+    end_reason = forms.ChoiceField(choices=Placement.EndReason.choices)
+    comment = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class EmptyForm(forms.Form):
+    """Accept, place and waitlist post nothing but the CSRF token."""

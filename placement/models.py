@@ -1,0 +1,374 @@
+"""The placement workflow's records. Their tables keep the names they had when the
+workflow lived in `matching/` (`matching_referral`, ...): moving the code moved no row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Role
+from homes.models import Home
+from survivors.models import Survivor
+
+# Limits shared by the model fields, the API's serializers and the pages' forms.
+TEXT_MAX = 4000  # a rationale, a comment, a justification
+CLOSE_REASON_MAX = 300  # why a referral was withdrawn
+
+
+class RecommendationQuerySet(models.QuerySet["Recommendation"]):
+    def visible_to(self, user: Any) -> RecommendationQuerySet:
+        """Part of a survivor's record: whoever may see the survivor sees these."""
+        return self.filter(survivor__in=Survivor.objects.visible_to(user))
+
+
+class CaseRecordQuerySet(models.QuerySet):
+    """Referrals and placements: the case side sees its survivors'; a home admin sees
+    those of the homes they run (a referral de-identified until it is accepted)."""
+
+    def visible_to(self, user: Any) -> CaseRecordQuerySet:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_harbor_admin:
+            return self.all()
+        if user.role == Role.HOME_ADMIN:
+            return self.filter(home__in=Home.objects.editable_by(user))
+        return self.filter(survivor__in=Survivor.objects.visible_to(user))
+
+
+class WaitlistQuerySet(models.QuerySet["WaitlistEntry"]):
+    def visible_to(self, user: Any) -> WaitlistQuerySet:
+        return self.filter(survivor__in=Survivor.objects.visible_to(user))
+
+
+# --- The placement workflow ------------------------------------------------------------
+#
+# recommendation (a case worker proposes a home) -> MDT reviews -> referral to the home
+# -> the home accepts (a bed hold that expires) or declines -> placement (arrival) ->
+# discharge. Only placement/services/ moves these along; every transition is audited
+# and every survivor status change has its StatusChange row.
+
+
+class Recommendation(models.Model):
+    """A case worker's proposal of one home for one survivor, for the MDT to review.
+
+    The snapshot fields freeze what the worker saw when proposing: the survivor's
+    matching needs (no identity), the home's profile, and the home's rank, score
+    and breakdown in that search. The MDT reviews that, not today's numbers.
+
+    pending_review -> approved (the team's quorum of approvals)
+                   -> rejected (any rejection)
+                   -> withdrawn (the survivor was placed elsewhere)
+    A crisis override sends a referral while pending_review; the review follows.
+    """
+
+    class Status(models.TextChoices):
+        PENDING_REVIEW = "pending_review", "Pending MDT review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    survivor = models.ForeignKey(
+        "survivors.Survivor", on_delete=models.PROTECT, related_name="recommendations"
+    )
+    home = models.ForeignKey("homes.Home", on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    quorum = models.PositiveSmallIntegerField(
+        help_text="Approvals needed: the team's quorum when the recommendation was made."
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    rationale = models.TextField(max_length=TEXT_MAX)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_REVIEW)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    # The snapshot.
+    searched_at = models.DateTimeField()
+    needs = models.JSONField(encoder=DjangoJSONEncoder)
+    home_profile = models.JSONField(encoder=DjangoJSONEncoder)
+    rank = models.PositiveIntegerField()
+    score = models.FloatField()
+    breakdown = models.JSONField()
+    distance_miles = models.FloatField(null=True, blank=True)
+    stale = models.BooleanField(default=False)
+    feasible_count = models.PositiveIntegerField()
+
+    crisis_override = models.BooleanField(default=False)
+    crisis_justification = models.TextField(max_length=TEXT_MAX, blank=True)
+    crisis_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    crisis_override_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RecommendationQuerySet.as_manager()
+
+    class Meta:
+        db_table = "matching_recommendation"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(crisis_override=False) | ~Q(crisis_justification=""),
+                name="recommendation_crisis_override_justified",
+                violation_error_message="A crisis override needs a justification.",
+            ),
+            models.UniqueConstraint(
+                fields=["survivor", "home"],
+                condition=Q(status="pending_review"),
+                name="recommendation_one_pending_per_home",
+                violation_error_message="This home is already proposed and waiting for review.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recommendation {self.pk}: survivor {self.survivor_id} -> home {self.home_id}"
+
+
+class Review(models.Model):
+    """One MDT member's decision on a recommendation: one per member."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.PROTECT, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(max_length=TEXT_MAX, blank=True)
+    after_the_fact = models.BooleanField(
+        default=False, help_text="Given after a crisis override had already sent the referral."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "matching_review"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "reviewer"],
+                name="review_one_per_member",
+                violation_error_message="You have already reviewed this recommendation.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.reviewer_id} on {self.recommendation_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.decision == self.Decision.REJECT and not self.comment.strip():
+            raise ValidationError({"comment": "Say why you reject: the case worker reads it."})
+
+
+class Referral(models.Model):
+    """A recommended home asked to take the child.
+
+    pending -> accepted (beds held until hold_expires_at) -> placed
+            |          -> expired (the hold ran out; the beds came back)
+            |          -> withdrawn / declined (the hold released)
+            -> declined (with a reason code) | withdrawn (another home accepted first,
+               or the case worker or the MDT withdrew it)
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the home"
+        ACCEPTED = "accepted", "Accepted: beds held"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Hold expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        PLACED = "placed", "Placed"
+
+    class ReasonCode(models.TextChoices):
+        NO_BED = "no_bed", "No bed"
+        STAFFING = "staffing", "Staffing"
+        CLINICAL_FIT = "clinical_fit", "Clinical fit"
+        SAFETY = "safety", "Safety"
+        ELIGIBILITY = "eligibility", "Eligibility"
+        OTHER = "other", "Other"
+
+    ACTIVE = (Status.PENDING, Status.ACCEPTED)
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.PROTECT, related_name="referrals"
+    )
+    survivor = models.ForeignKey(
+        "survivors.Survivor", on_delete=models.PROTECT, related_name="referrals"
+    )
+    home = models.ForeignKey("homes.Home", on_delete=models.PROTECT, related_name="referrals")
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    crisis_override = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    beds = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], help_text="1 + the child's dependents."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason_code = models.CharField(max_length=20, choices=ReasonCode.choices, blank=True)
+    comment = models.TextField(max_length=TEXT_MAX, blank=True)
+    hold_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_reason = models.CharField(max_length=CLOSE_REASON_MAX, blank=True)
+    # When the background jobs last chased this referral (each happens once).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseRecordQuerySet.as_manager()
+
+    class Meta:
+        db_table = "matching_referral"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survivor", "home"],
+                condition=Q(status__in=["pending", "accepted"]),
+                name="referral_one_active_per_home",
+                violation_error_message="This child is already referred to this home.",
+            ),
+            # A bed is never held twice for one child, whatever the concurrency.
+            models.UniqueConstraint(
+                fields=["survivor"],
+                condition=Q(status="accepted"),
+                name="referral_one_hold_per_survivor",
+                violation_error_message="Beds are already held for this child.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(hold_expires_at__isnull=False),
+                name="referral_hold_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(reason_code=""),
+                name="referral_decline_has_reason",
+            ),
+            models.CheckConstraint(condition=Q(beds__gte=1), name="referral_beds_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk}: survivor {self.survivor_id} -> home {self.home_id}"
+
+    @property
+    def identified(self) -> bool:
+        """Whether the home may know who the child is: once it has accepted."""
+        return self.status in (self.Status.ACCEPTED, self.Status.PLACED)
+
+
+class Placement(models.Model):
+    """A child living in a home: from arrival (the hold filled) to discharge."""
+
+    class EndReason(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        RUNAWAY = "runaway", "Runaway"
+        DISRUPTION = "disruption", "Disruption"
+        REUNIFIED = "reunified", "Reunified"
+        AGED_OUT = "aged_out", "Aged out"
+        OTHER = "other", "Other"
+
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="placement")
+    survivor = models.ForeignKey(
+        "survivors.Survivor", on_delete=models.PROTECT, related_name="placements"
+    )
+    home = models.ForeignKey("homes.Home", on_delete=models.PROTECT, related_name="placements")
+    beds = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    started_at = models.DateTimeField(auto_now_add=True)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    end_comment = models.TextField(max_length=TEXT_MAX, blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = CaseRecordQuerySet.as_manager()
+
+    class Meta:
+        db_table = "matching_placement"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survivor"],
+                condition=Q(ended_at__isnull=True),
+                name="placement_one_active_per_survivor",
+                violation_error_message="This child is already placed.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, end_reason="")
+                | (Q(ended_at__isnull=False) & ~Q(end_reason="")),
+                name="placement_end_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement {self.pk}: survivor {self.survivor_id} at home {self.home_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+class WaitlistEntry(models.Model):
+    """A survivor for whom no home fit, waiting for a bed: from waitlisting until they
+    leave the waitlist (a recommendation, or anything else that moves their status)."""
+
+    survivor = models.ForeignKey(
+        "survivors.Survivor", on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WaitlistQuerySet.as_manager()
+
+    class Meta:
+        db_table = "matching_waitlistentry"
+        ordering = ["-added_at", "-id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survivor"],
+                condition=Q(ended_at__isnull=True),
+                name="waitlist_one_open_entry_per_survivor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist entry {self.pk}: survivor {self.survivor_id}"
+
+
+class WaitlistOffer(models.Model):
+    """A home found feasible for a waitlisted survivor: the case worker hears of it once."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    home = models.ForeignKey("homes.Home", on_delete=models.PROTECT, related_name="+")
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "matching_waitlistoffer"
+        ordering = ["found_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "home"], name="waitlist_offer_once_per_home"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Home {self.home_id} for waitlist entry {self.entry_id}"

@@ -1,0 +1,47 @@
+"""The placement workflow's writes, one module per aggregate. Every service here:
+
+- asks `placement.policy` who may do it (NotFound for a record the actor may not
+  see, Forbidden for a role that may not do this) and checks what the state allows
+  (Conflict with the reason); pages and the API call them through `policy.attempt`;
+- re-checks the matching rules on the locked survivor and home rows before any
+  commitment (refer, accept, place, a crisis override): `rules.rules_check`;
+- locks rows in one order: the survivor, then the referral (or recommendation or
+  placement), then the home;
+- records each status change, bed movement and its own audit entry in the same
+  transaction, and sends notifications (queued on commit).
+"""
+
+from __future__ import annotations
+
+from placement.services.cases import case_update, referrals_recheck
+from placement.services.jobs import holds_expire, referral_expire, referrals_chase
+from placement.services.placements import placement_discharge, referral_place
+from placement.services.recommendations import recommendation_create
+from placement.services.referrals import (
+    MAX_ACTIVE_REFERRALS,
+    referral_accept,
+    referral_create,
+    referral_decline,
+    referral_withdraw,
+)
+from placement.services.reviews import review_create
+from placement.services.waitlist import survivor_waitlist, waitlist_recheck
+
+__all__ = [
+    "MAX_ACTIVE_REFERRALS",
+    "case_update",
+    "holds_expire",
+    "placement_discharge",
+    "recommendation_create",
+    "referral_accept",
+    "referral_create",
+    "referral_decline",
+    "referral_expire",
+    "referral_place",
+    "referral_withdraw",
+    "referrals_chase",
+    "referrals_recheck",
+    "review_create",
+    "survivor_waitlist",
+    "waitlist_recheck",
+]

@@ -1,0 +1,60 @@
+"""A change to a survivor's record, seen from the workflow: every open referral and
+hold is re-checked against the changed record at once, and one that no longer fits is
+withdrawn with the reason (DESIGN.md: "Every commitment re-checks the rules")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from notifications.models import Notification
+from notifications.services import notification_send
+from placement.models import Referral
+from placement.services.common import case_workers, settle_status
+from placement.services.referrals import referral_close
+from placement.services.rules import failures_text, live_failures, lock_home
+from survivors.models import Survivor
+from survivors.services import survivor_update
+
+
+@transaction.atomic
+def case_update(
+    *, actor: Any, survivor_id: int, data: dict[str, Any], ip: str | None = None
+) -> Survivor:
+    """Update the survivor's record (validated and audited by the survivors service),
+    then re-check their open referrals and holds under the same locks."""
+    survivor = survivor_update(actor=actor, survivor_id=survivor_id, data=data, ip=ip)
+    referrals_recheck(actor=actor, survivor=survivor, ip=ip)
+    return survivor
+
+
+def referrals_recheck(*, actor: Any, survivor: Survivor, ip: str | None = None) -> list[Referral]:
+    """Withdraw each pending or accepted referral of the (locked) survivor whose home the
+    child no longer fits; the home and the case workers are told why. Returns them."""
+    withdrawn = []
+    for referral in (
+        Referral.objects.select_for_update()
+        .filter(survivor=survivor, status__in=Referral.ACTIVE)
+        .order_by("id")
+    ):
+        held = referral.beds if referral.status == Referral.Status.ACCEPTED else 0
+        home = lock_home(referral.home_id)
+        failed = live_failures(survivor, home, held_beds=held)
+        if not failed:
+            continue
+        reason = (
+            f"The child's record changed and {home.name} no longer fits: {failures_text(failed)}."
+        )
+        referral_close(actor, referral, Referral.Status.WITHDRAWN, reason=reason, ip=ip)
+        notification_send(
+            recipients=case_workers(survivor, referral.referred_by),
+            kind=Notification.Kind.REFERRAL_WITHDRAWN,
+            message=f"Referral {referral.pk} to {home.name} (survivor {survivor.pk}) was "
+            f"withdrawn. {reason}",
+            obj=referral,
+        )
+        withdrawn.append(referral)
+    if withdrawn:
+        settle_status(actor, survivor, note="Referrals re-checked after a record change", ip=ip)
+    return withdrawn

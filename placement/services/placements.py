@@ -1,0 +1,149 @@
+"""Placements: the case worker confirms the arrival (the hold becomes the placement,
+after the rules are re-checked on the live rows); discharge frees the beds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.errors import Conflict, Forbidden
+from homes.services import home_fill_held_beds, home_free_beds
+from placement import policy
+from placement.models import Placement, Recommendation, Referral
+from placement.services.common import end_waitlist, lock_visible, when
+from placement.services.recommendations import recommendation_decide
+from placement.services.referrals import referral_state
+from placement.services.rules import lock_home, rules_check
+from survivors.models import Status
+from survivors.services import survivor_set_status
+
+
+@transaction.atomic
+def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None) -> Placement:
+    """The case worker confirms the child arrived: the hold becomes the placement.
+
+    The rules are re-checked on the locked rows, counting the beds held for this child
+    as theirs: a child is never placed where they no longer fit (a new exclusion zone,
+    a birthday past the home's ages, a home deactivated)."""
+    survivor, referral = lock_visible(actor, Referral, referral_id)
+    if not policy.may_act_on_case(actor, survivor.pk):
+        raise Forbidden("Only the child's case workers and their supervisors confirm an arrival.")
+    if referral.status != Referral.Status.ACCEPTED:
+        raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
+    now = timezone.now()
+    if referral.hold_expires_at <= now:
+        raise Conflict(
+            f"The hold expired at {when(referral.hold_expires_at)}; its beds are going back. "
+            "Refer again.",
+            code="hold_expired",
+        )
+    if Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
+        raise Conflict("This child is already placed.", code="already_placed")
+    rules_check(survivor=survivor, home=lock_home(referral.home_id), held_beds=referral.beds)
+    home_fill_held_beds(
+        actor=actor, home_id=referral.home_id, beds=referral.beds, note={"referral": referral.pk}
+    )
+    referral.status = Referral.Status.PLACED
+    referral.closed_at = now
+    referral.closed_by = actor
+    referral.save(update_fields=["status", "closed_at", "closed_by"])
+    placement = Placement(
+        referral=referral,
+        survivor=survivor,
+        home_id=referral.home_id,
+        beds=referral.beds,
+        placed_by=actor,
+    )
+    placement.full_clean()
+    placement.save()
+    survivor_set_status(
+        actor=actor,
+        survivor=survivor,
+        status=Status.PLACED,
+        note=f"Placement {placement.pk}",
+        ip=ip,
+    )
+    for recommendation in Recommendation.objects.select_for_update().filter(
+        survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
+    ):
+        recommendation_decide(
+            actor,
+            recommendation,
+            Recommendation.Status.WITHDRAWN,
+            ip=ip,
+            why=f"The child was placed (placement {placement.pk}).",
+        )
+    end_waitlist(survivor, now=now)
+    audit_record(
+        actor=actor,
+        action="placement.create",
+        obj=placement,
+        survivor_id=survivor.pk,
+        after={"referral": referral.pk, "home": referral.home_id, "beds": placement.beds},
+        ip=ip,
+    )
+    return placement
+
+
+def _check_discharge(end_reason: str, comment: str) -> None:
+    if end_reason not in Placement.EndReason.values:
+        raise ValidationError(
+            {"end_reason": f"Give one of: {', '.join(Placement.EndReason.values)}."}
+        )
+    if end_reason == Placement.EndReason.OTHER and not comment:
+        raise ValidationError({"comment": "Say why, when the reason is other."})
+
+
+@transaction.atomic
+def placement_discharge(
+    *,
+    actor: Any,
+    placement_id: int | None,
+    end_reason: str,
+    comment: str = "",
+    ip: str | None = None,
+) -> Placement:
+    """The child left the home: the beds return and the survivor is discharged."""
+    survivor, placement = lock_visible(actor, Placement, placement_id)
+    if not policy.may_act_on_case(actor, survivor.pk):
+        raise Forbidden("Only the child's case workers and their supervisors discharge.")
+    comment = (comment or "").strip()
+    _check_discharge(end_reason, comment)
+    if placement.ended_at is not None:
+        raise Conflict(
+            f"This placement already ended ({when(placement.ended_at)}).",
+            code="already_discharged",
+        )
+    home_free_beds(
+        actor=actor,
+        home_id=placement.home_id,
+        beds=placement.beds,
+        note={"placement": placement.pk},
+    )
+    placement.ended_at = timezone.now()
+    placement.end_reason = end_reason
+    placement.end_comment = comment
+    placement.discharged_by = actor
+    placement.full_clean()
+    placement.save(update_fields=["ended_at", "end_reason", "end_comment", "discharged_by"])
+    survivor_set_status(
+        actor=actor,
+        survivor=survivor,
+        status=Status.DISCHARGED,
+        note=f"Placement {placement.pk} ended: {placement.get_end_reason_display().lower()}",
+        ip=ip,
+    )
+    audit_record(
+        actor=actor,
+        action="placement.discharge",
+        obj=placement,
+        survivor_id=survivor.pk,
+        before={"ended_at": None},
+        after={"ended_at": placement.ended_at.isoformat(), "end_reason": end_reason},
+        ip=ip,
+    )
+    return placement

@@ -1,0 +1,206 @@
+"""Recommendations: a case worker proposes a home; the MDT's decision moves it on."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.errors import Conflict, Forbidden
+from homes.models import Home
+from homes.services import PROFILE_FIELDS
+from matching.engine import MatchResult, Ranked, SurvivorNeeds
+from matching.selectors import home_failures, home_rank, needs_of_survivor
+from matching.services import needs_snapshot
+from notifications.models import Notification
+from notifications.services import notification_send
+from placement import policy
+from placement.models import Recommendation, Referral
+from placement.services.common import end_waitlist, lock_visible_survivor, team_members
+from survivors.models import Status, Survivor
+from survivors.services import survivor_set_status
+
+
+def _home_profile(home: Home) -> dict[str, Any]:
+    profile = {name: getattr(home, name) for name in PROFILE_FIELDS}
+    profile.update(
+        id=home.pk,
+        beds_held=home.beds_held,
+        availability_updated_at=home.availability_updated_at,
+    )
+    return profile
+
+
+def review_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
+    """What the MDT sees of the needs: the exclusion zones (where the trafficker operates)
+    are need-to-know for the case workers only; the home passed them."""
+    snapshot = needs_snapshot(needs)
+    snapshot["exclusion_zones"] = len(snapshot["exclusion_zones"])
+    return snapshot
+
+
+def _proposable_home(home_id: int | None, rationale: str) -> Home:
+    errors = {}
+    if not rationale:
+        errors["rationale"] = "Say why this home: the MDT reads it."
+    home = Home.objects.filter(pk=home_id).first() if home_id is not None else None
+    if home is None:
+        errors["home"] = "No such home."
+    elif not home.active:
+        errors["home"] = f"{home.name} is not taking children (inactive)."
+    if errors:
+        raise ValidationError(errors)
+    return home
+
+
+def _check_case_allows_proposal(survivor: Survivor, home: Home) -> None:
+    if survivor.status == Status.PLACED:
+        raise Conflict(
+            "This child is placed: discharge them before proposing another home.",
+            code="already_placed",
+        )
+    held = Referral.objects.filter(survivor=survivor, status=Referral.Status.ACCEPTED).first()
+    if held is not None:
+        raise Conflict(
+            f"Beds are held for this child at {held.home.name} (referral {held.pk}): confirm "
+            "the arrival or withdraw that referral before proposing another home.",
+            code="hold_exists",
+        )
+    if survivor.team_id is None:
+        raise Conflict(
+            "This child has no MDT team to review a recommendation: ask a supervisor to "
+            "assign one.",
+            code="no_team",
+        )
+    if Recommendation.objects.filter(
+        survivor=survivor, home=home, status=Recommendation.Status.PENDING_REVIEW
+    ).exists():
+        raise Conflict(
+            f"{home.name} is already proposed for this child and waiting for review.",
+            code="already_proposed",
+        )
+
+
+def _ranked(needs: SurvivorNeeds, home: Home, now) -> tuple[Ranked, MatchResult]:
+    """The home's place in a search run now; Conflict (with the reasons) if it does not fit."""
+    result = home_rank(needs, home_id=home.pk, now=now)
+    ranked = next((r for r in result.results if r.home.id == home.pk), None)
+    if ranked is None:
+        failures = home_failures(needs, home_id=home.pk) or ()
+        reasons = "; ".join(failure.reason for failure in failures)
+        raise Conflict(
+            f"{home.name} does not fit this child now"
+            + (f": {reasons}" if reasons else "")
+            + ". Pick a home from the child's search results.",
+            code="not_feasible",
+        )
+    return ranked, result
+
+
+@transaction.atomic
+def recommendation_create(
+    *,
+    actor: Any,
+    survivor_id: int | None,
+    home_id: int | None,
+    rationale: str,
+    ip: str | None = None,
+) -> Recommendation:
+    """A case worker proposes a home for the MDT to review.
+
+    Freezes what the worker saw: the needs, the home's profile and its rank, score
+    and breakdown in a search run now. The home must be feasible now (Conflict with
+    the failed rules otherwise). The survivor moves to pending_review (a survivor
+    already referred elsewhere stays referred) and leaves the waitlist.
+    """
+    survivor = lock_visible_survivor(actor, survivor_id)
+    if not policy.may_act_on_case(actor, survivor.pk):
+        raise Forbidden("Only the child's case workers and their supervisors propose homes.")
+    home = _proposable_home(home_id, (rationale or "").strip())
+    _check_case_allows_proposal(survivor, home)
+    now = timezone.now()
+    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    ranked, result = _ranked(needs, home, now)
+    recommendation = Recommendation(
+        survivor=survivor,
+        home=home,
+        team_id=survivor.team_id,
+        quorum=survivor.team.quorum,
+        proposed_by=actor,
+        rationale=(rationale or "").strip(),
+        searched_at=now,
+        needs=review_snapshot(needs),
+        home_profile=_home_profile(home),
+        rank=ranked.rank,
+        score=ranked.score,
+        breakdown=[dataclasses.asdict(factor) for factor in ranked.breakdown],
+        distance_miles=ranked.distance_miles,
+        stale=ranked.stale,
+        feasible_count=result.feasible_count,
+    )
+    recommendation.full_clean()
+    recommendation.save()
+    if survivor.status != Status.REFERRED:
+        survivor_set_status(
+            actor=actor,
+            survivor=survivor,
+            status=Status.PENDING_REVIEW,
+            note=f"Recommendation {recommendation.pk}",
+            ip=ip,
+        )
+    end_waitlist(survivor, now=now)
+    _announce(actor, recommendation, result.feasible_count, ip=ip)
+    return recommendation
+
+
+def _announce(actor: Any, recommendation: Recommendation, feasible: int, *, ip) -> None:
+    audit_record(
+        actor=actor,
+        action="recommendation.create",
+        obj=recommendation,
+        survivor_id=recommendation.survivor_id,
+        after={
+            "home": recommendation.home_id,
+            "rank": recommendation.rank,
+            "score": recommendation.score,
+            "feasible_count": feasible,
+            "status": recommendation.status,
+        },
+        ip=ip,
+    )
+    notification_send(
+        recipients=team_members(recommendation.team_id),
+        kind=Notification.Kind.REVIEW_REQUESTED,
+        message=(
+            f"Recommendation {recommendation.pk} (survivor {recommendation.survivor_id}) waits "
+            f"for your review: {recommendation.home.name}, ranked {recommendation.rank} of "
+            f"{feasible} feasible homes, score {recommendation.score}."
+        ),
+        obj=recommendation,
+    )
+
+
+def recommendation_decide(
+    actor: Any, recommendation: Recommendation, status: str, *, ip: str | None, why: str = ""
+) -> None:
+    """Move a recommendation to approved, rejected or withdrawn (the caller holds it locked)."""
+    before = recommendation.status
+    recommendation.status = status
+    recommendation.decided_at = timezone.now()
+    recommendation.save(update_fields=["status", "decided_at"])
+    after: dict[str, Any] = {"status": status}
+    if why:
+        after["why"] = why
+    audit_record(
+        actor=actor,
+        action=f"recommendation.{status}",
+        obj=recommendation,
+        survivor_id=recommendation.survivor_id,
+        before={"status": before},
+        after=after,
+        ip=ip,
+    )

@@ -1,0 +1,415 @@
+"""Referrals: the recommended home is asked to take the child; it accepts (a bed hold
+that expires) or declines; the case worker may withdraw. Every commitment re-checks
+the matching rules on the locked rows (placement.services.rules)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.errors import Conflict, Forbidden
+from homes.models import Home
+from homes.services import home_admins, home_hold_beds, home_release_beds
+from notifications.models import Notification
+from notifications.services import notification_send
+from placement import policy
+from placement.models import Recommendation, Referral, Review
+from placement.services.common import (
+    case_workers,
+    child_summary,
+    lock_visible,
+    lock_visible_survivor,
+    plural,
+    settle_status,
+    survivor_id_of,
+    team_members,
+    when,
+)
+from placement.services.rules import lock_home, rules_check
+from survivors.models import Status, Survivor
+from survivors.services import survivor_set_status
+
+MAX_ACTIVE_REFERRALS = 3
+
+
+def referral_state(referral: Referral) -> str:
+    """Why a referral cannot move: a sentence for the 409."""
+    status = referral.status
+    if status == Referral.Status.ACCEPTED:
+        until = when(referral.hold_expires_at)
+        return f"This referral is already accepted; beds are held until {until}."
+    if status == Referral.Status.DECLINED:
+        return "This referral was declined."
+    if status == Referral.Status.EXPIRED:
+        return (
+            f"The hold on this referral expired at {when(referral.hold_expires_at)} and its "
+            "beds went back: the case worker must refer again."
+        )
+    if status == Referral.Status.WITHDRAWN:
+        return f"This referral was withdrawn. {referral.close_reason}".strip()
+    if status == Referral.Status.PLACED:
+        return "The child has arrived: this referral is now a placement."
+    return "The home has not accepted this referral yet."
+
+
+def referral_close(
+    actor: Any, referral: Referral, status: str, *, reason: str, ip: str | None
+) -> None:
+    """End a pending or accepted referral (withdrawn or expired; the caller holds it
+    locked): an accepted one gives its held beds back. A withdrawal tells the home."""
+    before = referral.status
+    if before == Referral.Status.ACCEPTED:
+        home_release_beds(
+            actor=actor,
+            home_id=referral.home_id,
+            beds=referral.beds,
+            note={"referral": referral.pk, "why": status},
+        )
+    referral.status = status
+    referral.closed_at = timezone.now()
+    referral.closed_by = actor if getattr(actor, "is_authenticated", False) else None
+    referral.close_reason = reason[:300]
+    referral.save(update_fields=["status", "closed_at", "closed_by", "close_reason"])
+    audit_record(
+        actor=actor,
+        action=f"referral.{'expire' if status == Referral.Status.EXPIRED else 'withdraw'}",
+        obj=referral,
+        survivor_id=referral.survivor_id,
+        before={"status": before},
+        after={"status": status, "reason": referral.close_reason},
+        ip=ip,
+    )
+    if status == Referral.Status.WITHDRAWN:
+        home = Home.objects.get(pk=referral.home_id)
+        notification_send(
+            recipients=home_admins(home),
+            kind=Notification.Kind.REFERRAL_WITHDRAWN,
+            message=f"Referral {referral.pk} to {home.name} was withdrawn: {reason}",
+            obj=referral,
+        )
+
+
+# --- Refer -------------------------------------------------------------------------------
+
+
+def _override_needed(recommendation: Recommendation, crisis_override: bool, justification: str):
+    """Whether this referral goes out under a crisis override; Conflict if it may not go."""
+    status = recommendation.status
+    if status == Recommendation.Status.REJECTED:
+        raise Conflict(
+            "The MDT rejected this recommendation: propose another home.", code="rejected"
+        )
+    if status == Recommendation.Status.WITHDRAWN:
+        raise Conflict("This recommendation was withdrawn.", code="withdrawn")
+    if status != Recommendation.Status.PENDING_REVIEW:
+        return False
+    if not crisis_override:
+        approvals = recommendation.reviews.filter(decision=Review.Decision.APPROVE).count()
+        raise Conflict(
+            "The MDT has not approved this recommendation yet "
+            f"({approvals} of {recommendation.quorum} approvals). Refer once it is "
+            "approved, or now with crisis_override and a justification: the MDT then "
+            "reviews it after the fact.",
+            code="not_approved",
+        )
+    if not justification:
+        raise ValidationError(
+            {"justification": "A crisis override needs a justification: the MDT reviews it."}
+        )
+    return True
+
+
+def _check_may_refer(survivor: Survivor, home: Home) -> None:
+    """The child's other referrals allow one more to this home (they are locked here)."""
+    if survivor.status == Status.PLACED:
+        raise Conflict(
+            "This child is placed: discharge them before referring again.",
+            code="already_placed",
+        )
+    active = list(
+        Referral.objects.select_for_update()
+        .filter(survivor=survivor, status__in=Referral.ACTIVE)
+        .select_related("home")
+        .order_by("id")
+    )
+    held = next((r for r in active if r.status == Referral.Status.ACCEPTED), None)
+    if held is not None:
+        raise Conflict(
+            f"Beds are held for this child at {held.home.name} (referral {held.pk}).",
+            code="hold_exists",
+        )
+    if any(r.home_id == home.pk for r in active):
+        raise Conflict(f"This child is already referred to {home.name}.", code="already_referred")
+    if len(active) >= MAX_ACTIVE_REFERRALS:
+        raise Conflict(
+            f"A child may be referred to at most {MAX_ACTIVE_REFERRALS} homes at once: wait "
+            "for an answer or withdraw a referral.",
+            code="too_many_referrals",
+        )
+
+
+def _record_override(actor: Any, recommendation: Recommendation, justification: str) -> None:
+    recommendation.crisis_override = True
+    recommendation.crisis_justification = justification
+    recommendation.crisis_override_by = actor
+    recommendation.crisis_override_at = timezone.now()
+    recommendation.full_clean()
+    recommendation.save(
+        update_fields=[
+            "crisis_override",
+            "crisis_justification",
+            "crisis_override_by",
+            "crisis_override_at",
+        ]
+    )
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor: Any,
+    recommendation_id: int | None,
+    crisis_override: bool = False,
+    justification: str = "",
+    ip: str | None = None,
+) -> Referral:
+    """Refer the child to the recommended home: once the MDT approved, or at once under a
+    crisis override with a justification (recorded; the MDT then reviews after the fact).
+
+    The rules are re-checked on the locked survivor and home rows first (an override
+    skips the review, never a rule). A child may be referred to at most three homes at
+    once, and never while beds are held for them; the first home to accept withdraws
+    the others.
+    """
+    survivor = lock_visible_survivor(actor, survivor_id_of(Recommendation, recommendation_id))
+    if not policy.may_act_on_case(actor, survivor.pk):
+        raise Forbidden("Only the child's case workers and their supervisors refer a child.")
+    recommendation = Recommendation.objects.select_for_update().get(pk=recommendation_id)
+    justification = (justification or "").strip()
+    override = _override_needed(recommendation, crisis_override, justification)
+    _check_may_refer(survivor, recommendation.home)
+    home = lock_home(recommendation.home_id)
+    rules_check(survivor=survivor, home=home)
+    if override:
+        _record_override(actor, recommendation, justification)
+    referral = Referral(
+        recommendation=recommendation,
+        survivor=survivor,
+        home=home,
+        referred_by=actor,
+        crisis_override=override,
+        beds=1 + survivor.dependents,
+    )
+    referral.full_clean()
+    referral.save()
+    survivor_set_status(
+        actor=actor,
+        survivor=survivor,
+        status=Status.REFERRED,
+        note=f"Referral {referral.pk}",
+        ip=ip,
+    )
+    after: dict[str, Any] = {
+        "recommendation": recommendation.pk,
+        "home": home.pk,
+        "beds": referral.beds,
+        "status": referral.status,
+    }
+    if override:
+        after.update(crisis_override=True, justification=justification)
+    audit_record(
+        actor=actor,
+        action="referral.create",
+        obj=referral,
+        survivor_id=survivor.pk,
+        after=after,
+        ip=ip,
+    )
+    _announce_referral(survivor, recommendation, referral, override=override)
+    return referral
+
+
+def _announce_referral(
+    survivor: Survivor, recommendation: Recommendation, referral: Referral, *, override: bool
+) -> None:
+    home = referral.home
+    if override:
+        notification_send(
+            recipients=team_members(recommendation.team_id),
+            kind=Notification.Kind.REVIEW_REQUESTED,
+            message=(
+                f"Recommendation {recommendation.pk} (survivor {survivor.pk}, {home.name}) "
+                "was referred under a crisis override: please review it after the fact."
+            ),
+            obj=recommendation,
+        )
+    notification_send(
+        recipients=home_admins(home),
+        kind=Notification.Kind.REFERRAL_RECEIVED,
+        message=(
+            f"New referral {referral.pk} to {home.name}: {child_summary(survivor)}, needing "
+            f"{plural(referral.beds, 'bed')}. Please accept or decline."
+        ),
+        obj=referral,
+    )
+
+
+# --- Answer ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_accept(*, actor: Any, referral_id: int | None, ip: str | None = None) -> Referral:
+    """The home accepts: 1 + dependents beds are held until the hold expires.
+
+    Under the home's row lock the rules are re-checked on the live rows (`beds` among
+    them), so however many acceptances race, a home never holds more than it has free
+    and never takes a child it no longer fits; a loser gets RulesFailed (409). The
+    child's other pending referrals are withdrawn.
+    """
+    survivor, referral = lock_visible(actor, Referral, referral_id)
+    if not policy.may_answer(actor, referral):
+        raise Forbidden("Only this home's administrators answer its referrals.")
+    if referral.status != Referral.Status.PENDING:
+        raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
+    if survivor.status == Status.PLACED:
+        raise Conflict("This child is already placed.", code="already_placed")
+    # Lock the child's other referrals before the home: the lock order holds everywhere.
+    others = list(
+        Referral.objects.select_for_update()
+        .filter(survivor=survivor, status=Referral.Status.PENDING)
+        .exclude(pk=referral.pk)
+        .order_by("id")
+    )
+    rules_check(survivor=survivor, home=lock_home(referral.home_id))
+    beds = 1 + survivor.dependents
+    home = home_hold_beds(
+        actor=actor, home_id=referral.home_id, beds=beds, note={"referral": referral.pk}
+    )
+    now = timezone.now()
+    referral.status = Referral.Status.ACCEPTED
+    referral.beds = beds
+    referral.answered_at = now
+    referral.answered_by = actor
+    referral.hold_expires_at = now + datetime.timedelta(hours=settings.REFERRAL_HOLD_HOURS)
+    referral.save(update_fields=["status", "beds", "answered_at", "answered_by", "hold_expires_at"])
+    audit_record(
+        actor=actor,
+        action="referral.accept",
+        obj=referral,
+        survivor_id=survivor.pk,
+        before={"status": Referral.Status.PENDING},
+        after={
+            "status": referral.status,
+            "beds": beds,
+            "hold_expires_at": referral.hold_expires_at.isoformat(),
+        },
+        ip=ip,
+    )
+    for other in others:
+        referral_close(
+            actor, other, Referral.Status.WITHDRAWN, reason="Another home accepted first.", ip=ip
+        )
+    notification_send(
+        recipients=case_workers(survivor, referral.referred_by),
+        kind=Notification.Kind.REFERRAL_ACCEPTED,
+        message=(
+            f"{home.name} accepted referral {referral.pk} (survivor {survivor.pk}) and holds "
+            f"{plural(beds, 'bed')} until {when(referral.hold_expires_at)}. Confirm the "
+            "arrival before then."
+        ),
+        obj=referral,
+    )
+    return referral
+
+
+def _check_decline(reason_code: str, comment: str) -> None:
+    errors = {}
+    if reason_code not in Referral.ReasonCode.values:
+        errors["reason_code"] = f"Give one of: {', '.join(Referral.ReasonCode.values)}."
+    elif reason_code == Referral.ReasonCode.OTHER and not comment:
+        errors["comment"] = "Say why, when the reason is other."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def referral_decline(
+    *,
+    actor: Any,
+    referral_id: int | None,
+    reason_code: str,
+    comment: str = "",
+    ip: str | None = None,
+) -> Referral:
+    """The home declines with a reason code (and a comment for "other"). A home that
+    accepted and can no longer take the child declines too: the held beds come back."""
+    survivor, referral = lock_visible(actor, Referral, referral_id)
+    if not policy.may_answer(actor, referral):
+        raise Forbidden("Only this home's administrators answer its referrals.")
+    comment = (comment or "").strip()
+    _check_decline(reason_code, comment)
+    if referral.status not in Referral.ACTIVE:
+        raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
+    before = referral.status
+    if before == Referral.Status.ACCEPTED:
+        home_release_beds(
+            actor=actor,
+            home_id=referral.home_id,
+            beds=referral.beds,
+            note={"referral": referral.pk, "why": "declined"},
+        )
+    now = timezone.now()
+    referral.status = Referral.Status.DECLINED
+    referral.reason_code = reason_code
+    referral.comment = comment
+    referral.answered_at = referral.closed_at = now
+    referral.answered_by = referral.closed_by = actor
+    referral.full_clean()
+    referral.save()
+    audit_record(
+        actor=actor,
+        action="referral.decline",
+        obj=referral,
+        survivor_id=survivor.pk,
+        before={"status": before},
+        after={"status": referral.status, "reason_code": reason_code},
+        ip=ip,
+    )
+    settle_status(actor, survivor, note=f"Referral {referral.pk} declined", ip=ip)
+    notification_send(
+        recipients=case_workers(survivor, referral.referred_by),
+        kind=Notification.Kind.REFERRAL_DECLINED,
+        message=(
+            f"{referral.home.name} declined referral {referral.pk} (survivor {survivor.pk}): "
+            f"{referral.get_reason_code_display().lower()}."
+        ),
+        obj=referral,
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_withdraw(
+    *, actor: Any, referral_id: int | None, reason: str = "", ip: str | None = None
+) -> Referral:
+    """The case worker withdraws a referral still pending or accepted (held beds return)."""
+    survivor, referral = lock_visible(actor, Referral, referral_id)
+    if not policy.may_act_on_case(actor, survivor.pk):
+        raise Forbidden("Only the child's case workers and their supervisors withdraw a referral.")
+    if referral.status not in Referral.ACTIVE:
+        raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
+    referral_close(
+        actor,
+        referral,
+        Referral.Status.WITHDRAWN,
+        reason=(reason or "").strip() or "Withdrawn by the case worker.",
+        ip=ip,
+    )
+    settle_status(actor, survivor, note=f"Referral {referral.pk} withdrawn", ip=ip)
+    return referral

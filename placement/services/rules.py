@@ -1,0 +1,63 @@
+"""Every commitment re-checks the matching rules on live rows (DESIGN.md, Workflow).
+
+A search is a moment; between it and a commitment the child's record (a new
+exclusion zone, an ICPC approval removed, a birthday) and the home's row (beds,
+staff, deactivated) may change. Refer, accept, place and a crisis override call
+`rules_check` on the survivor and home rows they hold locked, inside their
+transaction, and a survivor's change re-checks every open referral at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.utils import timezone
+
+from core.errors import RulesFailed
+from homes.models import Home
+from matching.engine import failed_rules
+from matching.selectors import needs_of_survivor, offer_of_home
+from survivors.models import Survivor
+
+
+def live_failures(survivor: Survivor, home: Home, *, held_beds: int = 0) -> list[dict[str, str]]:
+    """Each rule the home fails for the child, from the rows as given, today.
+
+    `held_beds` are the beds already held for this child at this home: the `beds` and
+    `staffing` rules count them as the child's own, not as taken.
+    """
+    failed: list[dict[str, str]] = []
+    if not home.active:
+        failed.append(
+            {"rule": "active", "reason": f"{home.name} is not taking children (inactive)"}
+        )
+    offer = offer_of_home(home)
+    if offer is None:
+        return failed + [
+            {
+                "rule": "exclusion_zone",
+                "reason": f"{home.name} has no known location, so its distance from the "
+                "child's exclusion zones cannot be checked",
+            }
+        ]
+    if held_beds:
+        offer = dataclasses.replace(offer, available_beds=offer.available_beds + held_beds)
+    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    return failed + [{"rule": f.rule, "reason": f.reason} for f in failed_rules(needs, offer)]
+
+
+def rules_check(*, survivor: Survivor, home: Home, held_beds: int = 0) -> None:
+    """Refuse (RulesFailed, 409 `rules_failed`) unless the home fits the child now."""
+    failed = live_failures(survivor, home, held_beds=held_beds)
+    if failed:
+        raise RulesFailed(home.name, failed)
+
+
+def lock_home(home_id: int) -> Home:
+    """The home row, locked: the last lock of a commitment (survivor, referral, home)."""
+    return Home.objects.select_for_update().get(pk=home_id)
+
+
+def failures_text(failed: list[dict[str, Any]]) -> str:
+    return "; ".join(item["reason"] for item in failed)

@@ -1,0 +1,111 @@
+"""The waitlist: no survivor waits silently. A child no home fits is waitlisted; their
+case workers hear of each home that becomes feasible, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.errors import Conflict, Forbidden
+from homes.models import Home
+from matching.selectors import home_failures, match_needs, needs_of_survivor
+from notifications.models import Notification
+from notifications.services import notification_send
+from placement import policy
+from placement.models import WaitlistEntry, WaitlistOffer
+from placement.selectors import waitlist_open_entries
+from placement.services.common import case_workers, lock_visible_survivor, plural
+from survivors.models import Status, Survivor
+from survivors.services import survivor_set_status
+
+BLOCKED = {
+    Status.PLACED: "This child is placed.",
+    Status.REFERRED: "This child is referred to a home: wait for the answer.",
+    Status.PENDING_REVIEW: "A recommendation for this child is waiting for MDT review.",
+    Status.WAITLISTED: "This child is already on the waitlist.",
+}
+
+
+@transaction.atomic
+def survivor_waitlist(
+    *, actor: Any, survivor_id: int | None, ip: str | None = None
+) -> WaitlistEntry:
+    """Put a child no home fits on the waitlist; their case workers then hear of each
+    home that becomes feasible. Refused while any home fits (propose one instead)."""
+    survivor = lock_visible_survivor(actor, survivor_id)
+    if not policy.may_act_on_case(actor, survivor.pk):
+        raise Forbidden("Only the child's case workers and their supervisors waitlist a child.")
+    if survivor.status in BLOCKED:
+        raise Conflict(BLOCKED[survivor.status], code=f"survivor_{survivor.status}")
+    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    result = match_needs(needs, limit=1)
+    if result.feasible_count:
+        raise Conflict(
+            f"{plural(result.feasible_count, 'home')} fit this child now: propose one "
+            "instead of waitlisting.",
+            code="homes_available",
+        )
+    entry = WaitlistEntry(survivor=survivor, added_by=actor)
+    entry.full_clean()
+    entry.save()
+    survivor_set_status(
+        actor=actor, survivor=survivor, status=Status.WAITLISTED, note="No feasible home", ip=ip
+    )
+    audit_record(
+        actor=actor,
+        action="waitlist.add",
+        obj=entry,
+        survivor_id=survivor.pk,
+        after={"homes_considered": result.homes_considered, "feasible_count": 0},
+        ip=ip,
+    )
+    return entry
+
+
+def waitlist_recheck(*, home_id: int | None = None) -> int:
+    """Look for newly feasible homes for every waitlisted survivor (at one home, or
+    everywhere); tell their case workers of each home once. Returns homes found.
+
+    Safe to run twice or concurrently: a (waitlist entry, home) pair is recorded once,
+    in the same transaction as its notification.
+    """
+    found = 0
+    today = timezone.localdate()
+    for entry in waitlist_open_entries():
+        survivor = entry.survivor
+        if survivor.status != Status.WAITLISTED:
+            # The status moved on without the entry being closed: close it now.
+            WaitlistEntry.objects.filter(pk=entry.pk, ended_at__isnull=True).update(
+                ended_at=timezone.now()
+            )
+            continue
+        needs = needs_of_survivor(survivor, today=today)
+        if home_id is not None:
+            feasible = [home_id] if home_failures(needs, home_id=home_id) == () else []
+        else:
+            feasible = [ranked.home.id for ranked in match_needs(needs, limit=50).results]
+        for feasible_home_id in feasible:
+            found += _waitlist_offer(entry, survivor, feasible_home_id)
+    return found
+
+
+@transaction.atomic
+def _waitlist_offer(entry: WaitlistEntry, survivor: Survivor, home_id: int) -> int:
+    _, created = WaitlistOffer.objects.get_or_create(entry=entry, home_id=home_id)
+    if not created:
+        return 0
+    home = Home.objects.get(pk=home_id)
+    notification_send(
+        recipients=case_workers(survivor),
+        kind=Notification.Kind.BED_OPENED,
+        message=(
+            f"A bed that fits waitlisted survivor {survivor.pk} opened at {home.name} "
+            f"({home.state}): propose it before it goes."
+        ),
+        obj=survivor,
+        dedupe_key=f"waitlist:{entry.pk}:{home_id}",
+    )
+    return 1

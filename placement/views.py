@@ -1,0 +1,248 @@
+"""The workflow's form posts: propose, review, refer, accept, decline, withdraw, place,
+discharge, waitlist. Each is a Django form (the API serializer's fields and limits) →
+`policy.attempt` (the one door: the service decides, a refusal is audited once) →
+redirect. A record the user may not see is 404 and a role that may not act is 403,
+exactly as the API answers; a state that does not allow it is a message on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from audit.services import request_ip
+from core.errors import DomainError, Forbidden, NotFound
+from placement import policy, services
+from placement.forms import (
+    DeclineForm,
+    DischargeForm,
+    EmptyForm,
+    ProposeForm,
+    ReferForm,
+    ReviewForm,
+    WithdrawForm,
+)
+from placement.models import Placement, Recommendation, Referral
+from survivors.models import Survivor
+
+
+def form_messages(request: HttpRequest, errors: dict[str, list[str]]) -> None:
+    """Field errors as messages on the page the user returns to, each naming its field."""
+    for field, texts in errors.items():
+        label = "" if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: "
+        messages.error(request, label + " ".join(texts))
+
+
+def submit(
+    request: HttpRequest,
+    form_class: type[forms.Form],
+    service: Callable[..., Any],
+    *,
+    model: type[models.Model],
+    object_id: int,
+    action: str,
+    success: str,
+    **ids: Any,
+) -> Any:
+    """Check the record is visible (404, audited), clean the form, run the service
+    through the one door. Returns the service's result, or None after a refusal shown
+    as a message."""
+    ip = request_ip(request)
+    try:
+        policy.visible_or_refuse(
+            actor=request.user, model=model, object_id=object_id, action=action, ip=ip
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    form = form_class(request.POST)
+    if not form.is_valid():
+        form_messages(request, form.errors)
+        return None
+    try:
+        result = policy.attempt(
+            service,
+            actor=request.user,
+            model=model,
+            object_id=object_id,
+            action=action,
+            ip=ip,
+            **ids,
+            **form.cleaned_data,
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except Forbidden as exc:
+        raise PermissionDenied(exc.reason) from exc
+    except DomainError as exc:
+        messages.error(request, exc.reason)
+    except ValidationError as exc:
+        form_messages(request, exc.message_dict)
+    else:
+        messages.success(request, success)
+        return result
+    return None
+
+
+@login_required
+@require_POST
+def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    """Propose up to three homes from the search, each a recommendation for the MDT."""
+    ip = request_ip(request)
+    try:
+        policy.visible_or_refuse(
+            actor=request.user,
+            model=Survivor,
+            object_id=survivor_id,
+            action="recommendation.create",
+            ip=ip,
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    form = ProposeForm(request.POST)
+    if not form.is_valid():
+        form_messages(request, form.errors)
+        return redirect("survivor-search", survivor_id=survivor_id)
+    for home_id in form.cleaned_data["homes"]:
+        submit(
+            request,
+            _ProposeOne,
+            services.recommendation_create,
+            model=Survivor,
+            object_id=survivor_id,
+            action="recommendation.create",
+            success="Proposed to the MDT: the team is notified.",
+            survivor_id=survivor_id,
+            home_id=home_id,
+        )
+    return redirect("survivor-page", survivor_id=survivor_id)
+
+
+class _ProposeOne(forms.Form):
+    """One home of a proposal: the rationale, already checked by ProposeForm."""
+
+    rationale = ProposeForm.base_fields["rationale"]
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    submit(
+        request,
+        ReviewForm,
+        services.review_create,
+        model=Recommendation,
+        object_id=recommendation_id,
+        action="review.create",
+        success="Your review is recorded; the case worker is notified.",
+        recommendation_id=recommendation_id,
+    )
+    return redirect("recommendation-page", recommendation_id=recommendation_id)
+
+
+@login_required
+@require_POST
+def refer(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    referral = submit(
+        request,
+        ReferForm,
+        services.referral_create,
+        model=Recommendation,
+        object_id=recommendation_id,
+        action="referral.create",
+        success="Referral sent: the home is notified.",
+        recommendation_id=recommendation_id,
+    )
+    if referral is not None:
+        if referral.crisis_override:
+            messages.info(request, "The MDT reviews the crisis override after the fact.")
+        return redirect("referral-page", referral_id=referral.pk)
+    return redirect("recommendation-page", recommendation_id=recommendation_id)
+
+
+def _referral_action(
+    name: str, action: str, form_class: type[forms.Form], service: Callable, success: str
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, referral_id: int) -> HttpResponse:
+        submit(
+            request,
+            form_class,
+            service,
+            model=Referral,
+            object_id=referral_id,
+            action=action,
+            success=success,
+            referral_id=referral_id,
+        )
+        return redirect("referral-page", referral_id=referral_id)
+
+    view.__name__ = f"referral_{name}_view"
+    return view
+
+
+accept = _referral_action(
+    "accept",
+    "referral.accept",
+    EmptyForm,
+    services.referral_accept,
+    "Accepted: the beds are held for this child.",
+)
+decline = _referral_action(
+    "decline",
+    "referral.decline",
+    DeclineForm,
+    services.referral_decline,
+    "Declined; the case worker is notified.",
+)
+place = _referral_action(
+    "place",
+    "placement.create",
+    EmptyForm,
+    services.referral_place,
+    "Arrival confirmed: the child is placed.",
+)
+withdraw = _referral_action(
+    "withdraw", "referral.withdraw", WithdrawForm, services.referral_withdraw, "Referral withdrawn."
+)
+
+
+@login_required
+@require_POST
+def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
+    done = submit(
+        request,
+        DischargeForm,
+        services.placement_discharge,
+        model=Placement,
+        object_id=placement_id,
+        action="placement.discharge",
+        success="Discharged: the beds are free again.",
+        placement_id=placement_id,
+    )
+    survivor_id = Placement.objects.filter(pk=placement_id).values_list("survivor_id", flat=True)
+    return redirect("survivor-page", survivor_id=done.survivor_id if done else survivor_id.get())
+
+
+@login_required
+@require_POST
+def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
+    submit(
+        request,
+        EmptyForm,
+        services.survivor_waitlist,
+        model=Survivor,
+        object_id=survivor_id,
+        action="waitlist.add",
+        success="On the waitlist: you will be told when a bed opens that fits.",
+        survivor_id=survivor_id,
+    )
+    return redirect("survivor-page", survivor_id=survivor_id)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from placement import pages, views
+
+urlpatterns = [
+    path("", pages.dashboard, name="dashboard"),
+    path("survivors/<int:survivor_id>/", pages.survivor_page, name="survivor-page"),
+    path("homes/<int:home_id>/manage/", pages.home_manage, name="home-manage"),
+    path("survivors/<int:survivor_id>/propose/", views.propose, name="survivor-propose"),
+    path("survivors/<int:survivor_id>/waitlist/", views.waitlist, name="survivor-waitlist-form"),
+    path(
+        "recommendations/<int:recommendation_id>/",
+        pages.recommendation_page,
+        name="recommendation-page",
+    ),
+    path(
+        "recommendations/<int:recommendation_id>/review/",
+        views.review,
+        name="recommendation-review",
+    ),
+    path(
+        "recommendations/<int:recommendation_id>/refer/",
+        views.refer,
+        name="recommendation-refer-form",
+    ),
+    path("referrals/<int:referral_id>/", pages.referral_page, name="referral-page"),
+    path("referrals/<int:referral_id>/accept/", views.accept, name="referral-accept-form"),
+    path("referrals/<int:referral_id>/decline/", views.decline, name="referral-decline-form"),
+    path("referrals/<int:referral_id>/place/", views.place, name="referral-place-form"),
+    path("referrals/<int:referral_id>/withdraw/", views.withdraw, name="referral-withdraw-form"),
+    path(
+        "placements/<int:placement_id>/discharge/", views.discharge, name="placement-discharge-form"
+    ),
+]

@@ -1,0 +1,44 @@
+"""Who may do what to survivor records, once `Survivor.objects.visible_to` has decided
+who may see them. The API's permission classes, the pages and the services all ask
+here, so a page and the API can never disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import Role
+
+
+def may_record_intake(user: Any) -> bool:
+    """Case workers record intakes (for their agency; they are assigned to them).
+    Supervisors oversee and reassign cases; they do not open them (DESIGN.md, users)."""
+    return bool(getattr(user, "is_authenticated", False) and user.role == Role.CASE_WORKER)
+
+
+def is_case_side(user: Any) -> bool:
+    """Case workers and supervisors move a case along (among the survivors they see):
+    search and propose, refer, confirm arrivals, discharge, waitlist."""
+    return getattr(user, "role", None) in (Role.CASE_WORKER, Role.SUPERVISOR)
+
+
+def may_edit(user: Any) -> bool:
+    """Assigned case workers, the agency's supervisors and admins edit a record they see;
+    MDT members see a need-to-know summary and never edit it."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_harbor_admin or user.role in (Role.CASE_WORKER, Role.SUPERVISOR))
+    )
+
+
+def need_to_know(user: Any) -> bool:
+    """MDT members see case number, age and needs: never name, birth date, notes or
+    where an exclusion zone lies, on any page, the API or the print packet."""
+    return getattr(user, "role", None) == Role.MDT_MEMBER
+
+
+def may_read_audit(user: Any) -> bool:
+    """A survivor's audit trail: the agency's supervisors and admins."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_harbor_admin or user.role == Role.SUPERVISOR)
+    )

@@ -1,0 +1,70 @@
+"""The waitlist: no child waits silently when no home fits."""
+
+from __future__ import annotations
+
+import pytest
+
+from homes.services import home_update_availability
+from notifications.models import Notification
+from placement.models import WaitlistEntry, WaitlistOffer
+from placement.services import waitlist_recheck
+from survivors.models import Status
+from tests.factories import HomeFactory
+from tests.placement.helpers import recommend
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def full_home(home, home_admin):
+    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=0)
+    return home
+
+
+def test_it_refuses_to_waitlist_a_child_some_home_fits(alice, survivor, home, api):
+    response = api(alice).post(f"/api/v1/survivors/{survivor.pk}/waitlist/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "homes_available"
+    assert "1 home fit" in response.json()["detail"]
+
+
+def test_it_waitlists_then_tells_the_case_worker_of_each_opened_home_once(
+    alice, bob, mdt, home_admin, survivor, full_home, api, django_capture_on_commit_callbacks
+):
+    response = api(alice).post(f"/api/v1/survivors/{survivor.pk}/waitlist/")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "waitlisted"
+    survivor.refresh_from_db()
+    assert survivor.status == Status.WAITLISTED
+    again = api(bob).post(f"/api/v1/survivors/{survivor.pk}/waitlist/")
+    assert again.status_code == 409
+
+    # A bed opens: the hook re-checks the waitlist at that home after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        home_update_availability(actor=home_admin, home_id=full_home.pk, available_beds=1)
+    assert waitlist_recheck() == 0  # the full re-check finds nothing new
+    assert waitlist_recheck(home_id=full_home.pk) == 0
+    newcomer = HomeFactory(name="New Haven")
+    assert waitlist_recheck() == 1
+
+    opened = Notification.objects.filter(kind="bed_opened", recipient=alice)
+    assert opened.count() == 2
+    assert {o.message.split(" opened at ")[1].split(" (")[0] for o in opened} == {
+        full_home.name,
+        newcomer.name,
+    }
+    assert "Jane" not in " ".join(opened.values_list("message", flat=True))
+
+    # Proposing a home takes the child off the waitlist.
+    recommend(alice, survivor, full_home)
+    assert WaitlistEntry.objects.get().ended_at is not None
+    assert waitlist_recheck() == 0
+    assert WaitlistOffer.objects.count() == 2
+
+
+def test_it_keeps_others_off_the_waitlist_endpoint(charlie, mdt, survivor, full_home, api):
+    url = f"/api/v1/survivors/{survivor.pk}/waitlist/"
+    assert api(charlie).post(url).status_code == 404
+    assert api(mdt).post(url).status_code == 403
+    assert not WaitlistEntry.objects.exists()
