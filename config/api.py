@@ -8,7 +8,6 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.apis import LogoutApi, TokenCreateApi
-from audit.apis import AuditListApi
 from homes.apis import (
     HomeAvailabilityApi,
     HomeAvailabilityHistoryApi,
@@ -17,6 +16,7 @@ from homes.apis import (
 )
 from placement.apis import SurvivorDetailApi
 from survivors.apis import SurvivorListCreateApi
+from survivors.audit_apis import AuditListApi
 
 
 class RecordIdConverter:

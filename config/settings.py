@@ -278,7 +278,7 @@ REST_FRAMEWORK = {
     # JSON in, JSON out: the API is for agencies' systems and scripts (people have the HTML
     # app and /api/v1/docs/). Form encodings would bring HTML-form rules, such as an empty
     # value meaning "not given", that a JSON client does not expect.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.HarborJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # No OPTIONS metadata: it would run permission checks (and audit refusals) for requests
     # that read nothing, and it documents nothing the schema does not.
@@ -308,7 +308,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceEnum": "core.vocab.Service",
         "HomeTypeEnum": "core.vocab.HomeType",
         "StateEnum": "core.vocab.STATE_CHOICES",
-        "LanguageEnum": "homes.serializers.LANGUAGE_CHOICES",
+        "LanguageEnum": "core.vocab.LANGUAGE_CHOICES",
         "SurvivorStatusEnum": "survivors.models.Status",
         "AuditOutcomeEnum": "audit.models.Outcome",
         "AvailabilitySourceEnum": "homes.models.AvailabilityChange.Source",

@@ -160,6 +160,8 @@ LANGUAGES = frozenset(
     sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve
     vi vo wa wo xh yi yo za zh zu""".split()
 )
+# The codes as one enum in the API schema (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+LANGUAGE_CHOICES = sorted(LANGUAGES)
 
 
 def validate_state(value: str) -> None:

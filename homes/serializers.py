@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.vocab import LANGUAGES, Gender, Service
+from core.vocab import LANGUAGE_CHOICES, LANGUAGES, Gender, Service
 from homes.models import AvailabilityChange, Home
 from homes.services import PROFILE_FIELDS
-
-# ISO 639-1 codes as one enum in the schema (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
-LANGUAGE_CHOICES = sorted(LANGUAGES)
 
 
 class HomeSerializer(serializers.ModelSerializer):

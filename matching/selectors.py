@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from homes.models import Home
@@ -231,9 +232,14 @@ def match_needs(
     limit: int = 20,
     include_excluded: bool = False,
 ) -> MatchResult:
-    """Search the current directory for these needs."""
+    """Search the current directory for these needs; availability older than
+    AVAILABILITY_STALE_HOURS is flagged stale and loses its freshness points."""
     return directory_cache.search(
-        needs, now=now or timezone.now(), limit=limit, include_excluded=include_excluded
+        needs,
+        now=now or timezone.now(),
+        limit=limit,
+        include_excluded=include_excluded,
+        stale_after=datetime.timedelta(hours=settings.AVAILABILITY_STALE_HOURS),
     )
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.vocab import (
+    LANGUAGE_CHOICES,
     STATE_CHOICES,
     Acuity,
     Gender,
@@ -16,7 +17,6 @@ from core.vocab import (
     Urgency,
     validate_zip,
 )
-from homes.serializers import LANGUAGE_CHOICES
 from matching.engine import RULES, MatchResult, Miss
 from survivors.serializers import ExclusionZoneSerializer
 

@@ -7,8 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.vocab import STATE_CHOICES, US_STATES, Service, validate_zip
-from homes.serializers import LANGUAGE_CHOICES
+from core.vocab import LANGUAGE_CHOICES, STATE_CHOICES, US_STATES, Service, validate_zip
 from survivors.models import Survivor
 from survivors.policy import need_to_know
 

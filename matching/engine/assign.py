@@ -11,7 +11,7 @@ import gc
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .rules import explain, failed_rules, plural
 from .scoring import score_home, score_rows
 from .types import (
     RULES,
+    STALE_AFTER,
     SUBSTANCE_LEVELS,
     MatchResult,
     Miss,
@@ -39,6 +40,7 @@ def match(
     now: datetime,
     limit: int = 20,
     include_excluded: bool = False,
+    stale_after: timedelta = STALE_AFTER,
 ) -> MatchResult:
     """Rank the feasible homes for a survivor and explain the others.
 
@@ -58,14 +60,14 @@ def match(
     histogram = np.bincount(masks, minlength=1 << len(RULES))
 
     feasible = np.flatnonzero(masks == 0)
-    scores = score_rows(needs, directory, distances, now, rows=feasible)
+    scores = score_rows(needs, directory, distances, now, rows=feasible, stale_after=stale_after)
     best = feasible[_smallest((-scores.score, sort_distances[feasible], ids[feasible]), limit)]
     results = []
     for rank, (home, distance) in enumerate(
         zip(directory.offers(best.tolist()), _distances(distances, best), strict=True), start=1
     ):
         # Bit-identical to the vectorised score that ranked it (tested).
-        score, breakdown, stale = score_home(needs, home, distance, now)
+        score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
         results.append(Ranked(rank, score, _shown(distance), stale, home, breakdown))
 
     single = np.flatnonzero(failure_counts == 1)

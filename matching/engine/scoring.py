@@ -35,7 +35,6 @@ FACTOR_MAX = {
     "language": 10.0,
 }
 DISTANCE_REFERENCE_MILES = 500.0
-STALE_US = STALE_AFTER // timedelta(microseconds=1)
 
 
 def round_points(value: float) -> float:
@@ -98,16 +97,20 @@ def _ago(age_us: int) -> str:
     return f"{hours // 24} days ago"
 
 
-def freshness(updated_at: datetime | None, now: datetime) -> tuple[float, str, bool]:
-    """(points, detail, stale)."""
+def freshness(
+    updated_at: datetime | None, now: datetime, stale_after: timedelta = STALE_AFTER
+) -> tuple[float, str, bool]:
+    """(points, detail, stale): stale once older than `stale_after` (the deployment's
+    AVAILABILITY_STALE_HOURS, passed in by the caller; 72 h by default)."""
     if updated_at is None:
         return 0.0, "Stale: beds never updated", True
+    stale_us = stale_after // timedelta(microseconds=1)
     age_us = (now - updated_at) // timedelta(microseconds=1)
-    if age_us > STALE_US:
+    if age_us > stale_us:
         return 0.0, f"Stale: beds updated {_ago(age_us)}", True
     # A floor of 1 keeps any fresh home ahead of every stale one; a clock a
     # little ahead of ours (negative age) counts as just updated.
-    raw = max(1.0, 10.0 * (1.0 - max(age_us, 0) / STALE_US))
+    raw = max(1.0, 10.0 * (1.0 - max(age_us, 0) / stale_us))
     return round_points(raw), f"Beds updated {_ago(max(age_us, 0))}", False
 
 
@@ -134,14 +137,18 @@ def language(needs: SurvivorNeeds, languages: frozenset[str]) -> tuple[float, st
 
 
 def score_home(
-    needs: SurvivorNeeds, home: HomeOffer, distance_miles: float | None, now: datetime
+    needs: SurvivorNeeds,
+    home: HomeOffer,
+    distance_miles: float | None,
+    now: datetime,
+    stale_after: timedelta = STALE_AFTER,
 ) -> tuple[float, tuple[Factor, ...], bool]:
     """(score, breakdown in FACTORS order, stale) of one home.
 
     `distance_miles` is the survivor-to-home distance (None without a survivor
     location); pass the distance the ranking used so both agree.
     """
-    fresh_points, fresh_detail, stale = freshness(home.availability_updated_at, now)
+    fresh_points, fresh_detail, stale = freshness(home.availability_updated_at, now, stale_after)
     parts = (
         specialisation(needs, home.home_type),
         distance(needs, distance_miles),
@@ -173,6 +180,7 @@ def score_rows(
     distances: np.ndarray,
     now: datetime,
     rows: np.ndarray | None = None,
+    stale_after: timedelta = STALE_AFTER,
 ) -> VectorScores:
     """score_home for the directory rows `rows` (all when None), vectorised.
 
@@ -203,8 +211,9 @@ def score_rows(
         distance_points = np.where(miles_away > reference, 0.0, _round_points_np(raw))
 
     age_us = epoch_us(now) - take(directory.column("updated_us"))
-    stale = age_us > STALE_US
-    raw = np.maximum(1.0, 10.0 * (1.0 - np.maximum(age_us, 0) / STALE_US))
+    stale_us = stale_after // timedelta(microseconds=1)
+    stale = age_us > stale_us
+    raw = np.maximum(1.0, 10.0 * (1.0 - np.maximum(age_us, 0) / stale_us))
     freshness_points = np.where(stale, 0.0, _round_points_np(raw))
 
     needed = needs.services_needed

@@ -192,3 +192,26 @@ def test_it_counts_age_on_the_search_date(alice, directory):
             "/api/v1/match/", {**body, "date_of_birth": born_today.isoformat()}, format="json"
         ).json()
         assert on_birthday["feasible_count"] == 1
+
+
+def test_it_flags_stale_availability_by_the_configured_hours(alice, directory, settings):
+    """A deployment that wants beds confirmed daily sees a 30-hour-old count as stale."""
+    fits = directory["fits"]
+    Home.objects.filter(pk=fits.pk).update(
+        availability_updated_at=timezone.now() - datetime.timedelta(hours=30),
+        modified_at=timezone.now(),
+    )
+    body = {**WHAT_IF, "dependents": 0, "substance_use": "none"}
+
+    settings.AVAILABILITY_STALE_HOURS = 72
+    fresh = client_for(alice).post("/api/v1/match/", body, format="json").json()
+    settings.AVAILABILITY_STALE_HOURS = 24
+    stale = client_for(alice).post("/api/v1/match/", body, format="json").json()
+
+    def fits_result(response):
+        return next(r for r in response["results"] if r["home"]["id"] == fits.pk)
+
+    assert fits_result(fresh)["stale"] is False
+    assert fits_result(stale)["stale"] is True
+    freshness = next(f for f in fits_result(stale)["breakdown"] if f["factor"] == "freshness")
+    assert freshness["points"] == 0
