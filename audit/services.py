@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -52,11 +52,15 @@ def audit_record_many(
     outcome: str = Outcome.OK,
     ip: str | None = None,
     survivor_ids: bool = False,
+    survivor_of: Callable[[Any], int | None] | None = None,
 ) -> list[AuditEntry]:
     """One entry per object in a single INSERT (a list page of survivors, say).
 
-    With `survivor_ids`, each object's pk is also its entry's `survivor_id`.
+    Each entry joins a survivor's trail: with `survivor_ids` the object's own pk (it is
+    a survivor), or `survivor_of(obj)`.
     """
+    if survivor_ids:
+        survivor_of = _own_pk
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     entries = [
         AuditEntry(
@@ -65,13 +69,21 @@ def audit_record_many(
             action=action,
             object_type=obj._meta.label_lower,
             object_id=str(obj.pk),
-            survivor_id=obj.pk if survivor_ids else None,
+            survivor_id=survivor_of(obj) if survivor_of else None,
             outcome=outcome,
             ip=ip,
         )
         for obj in objects
     ]
     return AuditEntry.objects.bulk_create(entries) if entries else []
+
+
+def _own_pk(obj: Any) -> int:
+    return obj.pk
+
+
+def _its_survivor(obj: Any) -> int | None:
+    return obj.survivor_id
 
 
 def audit_refusal(
@@ -104,20 +116,9 @@ def audit_reads(
 ) -> list[AuditEntry]:
     """One read entry per record shown (one INSERT), each on its survivor's trail: the
     objects carry `survivor_id` (a recommendation, a referral, a placement)."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    entries = [
-        AuditEntry(
-            actor=actor if is_user else None,
-            actor_username=actor.get_username() if is_user else "",
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            survivor_id=obj.survivor_id,
-            ip=ip,
-        )
-        for obj in objects
-    ]
-    return AuditEntry.objects.bulk_create(entries) if entries else []
+    return audit_record_many(
+        actor=actor, action=action, objects=objects, ip=ip, survivor_of=_its_survivor
+    )
 
 
 def request_ip(request: Any) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from audit.services import audit_reads, request_ip
 from core.exceptions import ERROR_RESPONSES
 from placement import policy, services
-from placement.models import Placement, Recommendation, Referral
+from placement.models import Recommendation
 from placement.selectors import (
     placement_get,
     recommendation_get,
@@ -31,18 +31,14 @@ from placement.selectors import (
     referral_list,
 )
 from placement.serializers import (
-    DeclineSerializer,
-    DischargeSerializer,
     PlacementSerializer,
     RecommendationCreateSerializer,
     RecommendationSerializer,
-    ReferralQuerySerializer,
     ReferralSerializer,
     ReferSerializer,
     ReviewCreateSerializer,
     ReviewSerializer,
     WaitlistEntrySerializer,
-    WithdrawSerializer,
 )
 from survivors.apis import SurvivorDetailApi as SurvivorRecordApi
 from survivors.models import Survivor
@@ -50,18 +46,20 @@ from survivors.models import Survivor
 CONFLICT = {409: ERROR_RESPONSES["409"]}
 
 
-def _case_side(user: Any, survivor_id: int) -> bool:
+def case_side(user: Any, survivor_id: int) -> bool:
     return Survivor.objects.visible_to(user).filter(pk=survivor_id).exists()
 
 
-def _visible(request: Request, model: type[models.Model], object_id: int | None, action: str):
+def visible_or_404(request: Request, model: type[models.Model], object_id: int | None, action: str):
     """The record, or the audited refusal (404): before the body is even read."""
     return policy.visible_or_refuse(
         actor=request.user, model=model, object_id=object_id, action=action, ip=request_ip(request)
     )
 
 
-def _run(request: Request, model, object_id: int | None, action: str, service: Callable, **kw):
+def run_service(
+    request: Request, model, object_id: int | None, action: str, service: Callable, **kw
+):
     """One workflow service through the one door (policy.attempt audits a refusal)."""
     return policy.attempt(
         service,
@@ -74,37 +72,37 @@ def _run(request: Request, model, object_id: int | None, action: str, service: C
     )
 
 
-def _read(request: Request, objects: list, action: str) -> None:
+def audit_read(request: Request, objects: list, action: str) -> None:
     audit_reads(actor=request.user, objects=objects, action=action, ip=request_ip(request))
 
 
-def _recommendation_response(request, recommendation_id: int, *, status_code=200) -> Response:
+def recommendation_response(request, recommendation_id: int, *, status_code=200) -> Response:
     recommendation = recommendation_get(user=request.user, recommendation_id=recommendation_id)
-    _read(request, [recommendation], "recommendation.read")
+    audit_read(request, [recommendation], "recommendation.read")
     return Response(RecommendationSerializer(recommendation).data, status=status_code)
 
 
-def _referral_response(request, referral_id: int, *, status_code=200) -> Response:
+def referral_response(request, referral_id: int, *, status_code=200) -> Response:
     referral = referral_list(user=request.user).get(pk=referral_id)
-    _read(request, [referral], "referral.read")
-    context = {"case_side": _case_side(request.user, referral.survivor_id)}
+    audit_read(request, [referral], "referral.read")
+    context = {"case_side": case_side(request.user, referral.survivor_id)}
     return Response(ReferralSerializer(referral, context=context).data, status=status_code)
 
 
-def _placement_response(request, placement_id: int, *, status_code=200) -> Response:
+def placement_response(request, placement_id: int, *, status_code=200) -> Response:
     placement = placement_get(user=request.user, placement_id=placement_id)
-    _read(request, [placement], "placement.read")
-    context = {"case_side": _case_side(request.user, placement.survivor_id)}
+    audit_read(request, [placement], "placement.read")
+    context = {"case_side": case_side(request.user, placement.survivor_id)}
     return Response(PlacementSerializer(placement, context=context).data, status=status_code)
 
 
-class _WorkflowApi(generics.GenericAPIView):
+class WorkflowApi(generics.GenericAPIView):
     permission_classes = [IsAuthenticated]
     filter_backends: list = []
 
 
 @extend_schema(tags=["workflow"])
-class SurvivorRecommendationsApi(_WorkflowApi):
+class SurvivorRecommendationsApi(WorkflowApi):
     serializer_class = RecommendationSerializer
 
     @extend_schema(
@@ -113,11 +111,11 @@ class SurvivorRecommendationsApi(_WorkflowApi):
         responses=RecommendationSerializer(many=True),
     )
     def get(self, request, id: int | None):
-        survivor = _visible(request, Survivor, id, "recommendation.read")
+        survivor = visible_or_404(request, Survivor, id, "recommendation.read")
         page = self.paginate_queryset(
             recommendation_list(user=request.user, survivor_id=survivor.pk)
         )
-        _read(request, page, "recommendation.read")
+        audit_read(request, page, "recommendation.read")
         return self.get_paginated_response(RecommendationSerializer(page, many=True).data)
 
     @extend_schema(
@@ -130,10 +128,10 @@ class SurvivorRecommendationsApi(_WorkflowApi):
         responses={201: RecommendationSerializer},
     )
     def post(self, request, id: int | None):
-        _visible(request, Survivor, id, "recommendation.create")
+        visible_or_404(request, Survivor, id, "recommendation.create")
         body = RecommendationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        recommendation = _run(
+        recommendation = run_service(
             request,
             Survivor,
             id,
@@ -143,21 +141,21 @@ class SurvivorRecommendationsApi(_WorkflowApi):
             home_id=body.validated_data["home"],
             rationale=body.validated_data["rationale"],
         )
-        return _recommendation_response(request, recommendation.pk, status_code=201)
+        return recommendation_response(request, recommendation.pk, status_code=201)
 
 
 @extend_schema(tags=["workflow"])
-class RecommendationDetailApi(_WorkflowApi):
+class RecommendationDetailApi(WorkflowApi):
     serializer_class = RecommendationSerializer
 
     @extend_schema(operation_id="recommendations_retrieve")
     def get(self, request, id: int | None):
-        _visible(request, Recommendation, id, "recommendation.read")
-        return _recommendation_response(request, id)
+        visible_or_404(request, Recommendation, id, "recommendation.read")
+        return recommendation_response(request, id)
 
 
 @extend_schema(tags=["workflow"])
-class RecommendationReviewsApi(_WorkflowApi):
+class RecommendationReviewsApi(WorkflowApi):
     serializer_class = ReviewSerializer
 
     @extend_schema(
@@ -169,10 +167,10 @@ class RecommendationReviewsApi(_WorkflowApi):
         responses={201: ReviewSerializer},
     )
     def post(self, request, id: int | None):
-        _visible(request, Recommendation, id, "review.create")
+        visible_or_404(request, Recommendation, id, "review.create")
         body = ReviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        review = _run(
+        review = run_service(
             request,
             Recommendation,
             id,
@@ -185,7 +183,7 @@ class RecommendationReviewsApi(_WorkflowApi):
 
 
 @extend_schema(tags=["workflow"])
-class RecommendationReferApi(_WorkflowApi):
+class RecommendationReferApi(WorkflowApi):
     serializer_class = ReferralSerializer
 
     @extend_schema(
@@ -198,10 +196,10 @@ class RecommendationReferApi(_WorkflowApi):
         responses={201: ReferralSerializer},
     )
     def post(self, request, id: int | None):
-        _visible(request, Recommendation, id, "referral.create")
+        visible_or_404(request, Recommendation, id, "referral.create")
         body = ReferSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        referral = _run(
+        referral = run_service(
             request,
             Recommendation,
             id,
@@ -210,183 +208,11 @@ class RecommendationReferApi(_WorkflowApi):
             recommendation_id=id,
             **body.validated_data,
         )
-        return _referral_response(request, referral.pk, status_code=201)
+        return referral_response(request, referral.pk, status_code=201)
 
 
 @extend_schema(tags=["workflow"])
-class ReferralListApi(_WorkflowApi):
-    serializer_class = ReferralSerializer
-
-    @extend_schema(
-        operation_id="referrals_list",
-        description="Referrals you may see, newest first: home admins those to their "
-        "homes (de-identified until accepted), case workers and supervisors their cases'.",
-        parameters=[OpenApiParameter("status", str, enum=Referral.Status.values)],
-        responses=ReferralSerializer(many=True),
-    )
-    def get(self, request):
-        query = ReferralQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = {"status": query.validated_data["status"]} if query.validated_data else None
-        page = self.paginate_queryset(referral_list(user=request.user, filters=filters))
-        _read(request, page, "referral.read")
-        visible = set(
-            Survivor.objects.visible_to(request.user)
-            .filter(pk__in={r.survivor_id for r in page})
-            .values_list("pk", flat=True)
-        )
-        data = [
-            ReferralSerializer(r, context={"case_side": r.survivor_id in visible}).data
-            for r in page
-        ]
-        return self.get_paginated_response(data)
-
-
-@extend_schema(tags=["workflow"])
-class ReferralDetailApi(_WorkflowApi):
-    serializer_class = ReferralSerializer
-
-    @extend_schema(
-        operation_id="referrals_retrieve",
-        description="A referral. The receiving home sees the child de-identified (age, "
-        "gender, needs, the case worker's contact) until it accepts.",
-    )
-    def get(self, request, id: int | None):
-        _visible(request, Referral, id, "referral.read")
-        return _referral_response(request, id)
-
-
-@extend_schema(tags=["workflow"])
-class ReferralAcceptApi(_WorkflowApi):
-    serializer_class = ReferralSerializer
-
-    @extend_schema(
-        operation_id="referrals_accept",
-        description="The home accepts: 1 + dependents beds are held until the hold "
-        "expires (24 h by default). 409 when no bed is left or the referral is no longer "
-        "pending. The child's other pending referrals are withdrawn.",
-        request=None,
-        responses={200: ReferralSerializer, **CONFLICT},
-    )
-    def post(self, request, id: int | None):
-        _visible(request, Referral, id, "referral.accept")
-        _run(request, Referral, id, "referral.accept", services.referral_accept, referral_id=id)
-        return _referral_response(request, id)
-
-
-@extend_schema(tags=["workflow"])
-class ReferralDeclineApi(_WorkflowApi):
-    serializer_class = ReferralSerializer
-
-    @extend_schema(
-        operation_id="referrals_decline",
-        description="The home declines with a reason code (a comment is required for "
-        "other). Declining an accepted referral gives the held beds back.",
-        request=DeclineSerializer,
-        responses={200: ReferralSerializer},
-    )
-    def post(self, request, id: int | None):
-        _visible(request, Referral, id, "referral.decline")
-        body = DeclineSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _run(
-            request,
-            Referral,
-            id,
-            "referral.decline",
-            services.referral_decline,
-            referral_id=id,
-            **body.validated_data,
-        )
-        return _referral_response(request, id)
-
-
-@extend_schema(tags=["workflow"])
-class ReferralWithdrawApi(_WorkflowApi):
-    serializer_class = ReferralSerializer
-
-    @extend_schema(
-        operation_id="referrals_withdraw",
-        description="The case worker withdraws a pending or accepted referral; held beds "
-        "come back.",
-        request=WithdrawSerializer,
-        responses={200: ReferralSerializer},
-    )
-    def post(self, request, id: int | None):
-        _visible(request, Referral, id, "referral.withdraw")
-        body = WithdrawSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _run(
-            request,
-            Referral,
-            id,
-            "referral.withdraw",
-            services.referral_withdraw,
-            referral_id=id,
-            **body.validated_data,
-        )
-        return _referral_response(request, id)
-
-
-@extend_schema(tags=["workflow"])
-class ReferralPlaceApi(_WorkflowApi):
-    serializer_class = PlacementSerializer
-
-    @extend_schema(
-        operation_id="referrals_place",
-        description="The case worker confirms the child arrived: the hold becomes the "
-        "placement and the survivor is placed. 409 unless the referral is accepted and its "
-        "hold has not expired.",
-        request=None,
-        responses={201: PlacementSerializer, **CONFLICT},
-    )
-    def post(self, request, id: int | None):
-        _visible(request, Referral, id, "placement.create")
-        placement = _run(
-            request, Referral, id, "placement.create", services.referral_place, referral_id=id
-        )
-        return _placement_response(request, placement.pk, status_code=201)
-
-
-@extend_schema(tags=["workflow"])
-class PlacementDetailApi(_WorkflowApi):
-    serializer_class = PlacementSerializer
-
-    @extend_schema(operation_id="placements_retrieve")
-    def get(self, request, id: int | None):
-        _visible(request, Placement, id, "placement.read")
-        return _placement_response(request, id)
-
-
-@extend_schema(tags=["workflow"])
-class PlacementDischargeApi(_WorkflowApi):
-    serializer_class = PlacementSerializer
-
-    @extend_schema(
-        operation_id="placements_discharge",
-        description="The child left the home: the beds return and the survivor is "
-        "discharged (a comment is required when the reason is other).",
-        request=DischargeSerializer,
-        responses={200: PlacementSerializer},
-    )
-    def post(self, request, id: int | None):
-        _visible(request, Placement, id, "placement.discharge")
-        body = DischargeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        _run(
-            request,
-            Placement,
-            id,
-            "placement.discharge",
-            services.placement_discharge,
-            placement_id=id,
-            **body.validated_data,
-        )
-        return _placement_response(request, id)
-
-
-@extend_schema(tags=["workflow"])
-class SurvivorWaitlistApi(_WorkflowApi):
+class SurvivorWaitlistApi(WorkflowApi):
     serializer_class = WaitlistEntrySerializer
 
     @extend_schema(
@@ -397,8 +223,8 @@ class SurvivorWaitlistApi(_WorkflowApi):
         responses={200: WaitlistEntrySerializer, **CONFLICT},
     )
     def post(self, request, id: int | None):
-        _visible(request, Survivor, id, "waitlist.add")
-        entry = _run(
+        visible_or_404(request, Survivor, id, "waitlist.add")
+        entry = run_service(
             request, Survivor, id, "waitlist.add", services.survivor_waitlist, survivor_id=id
         )
         return Response(WaitlistEntrySerializer(entry).data)

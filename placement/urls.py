@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import apis
+from placement import apis, referral_apis
 
 urlpatterns = [
     # The placement workflow (DESIGN.md "Workflow").
@@ -33,40 +33,40 @@ urlpatterns = [
         apis.RecommendationReferApi.as_view(),
         name="recommendation-refer",
     ),
-    path("referrals/", apis.ReferralListApi.as_view(), name="referral-list"),
+    path("referrals/", referral_apis.ReferralListApi.as_view(), name="referral-list"),
     path(
         "referrals/<record_id:id>/",
-        apis.ReferralDetailApi.as_view(),
+        referral_apis.ReferralDetailApi.as_view(),
         name="referral-detail",
     ),
     path(
         "referrals/<record_id:id>/accept/",
-        apis.ReferralAcceptApi.as_view(),
+        referral_apis.ReferralAcceptApi.as_view(),
         name="referral-accept",
     ),
     path(
         "referrals/<record_id:id>/decline/",
-        apis.ReferralDeclineApi.as_view(),
+        referral_apis.ReferralDeclineApi.as_view(),
         name="referral-decline",
     ),
     path(
         "referrals/<record_id:id>/withdraw/",
-        apis.ReferralWithdrawApi.as_view(),
+        referral_apis.ReferralWithdrawApi.as_view(),
         name="referral-withdraw",
     ),
     path(
         "referrals/<record_id:id>/place/",
-        apis.ReferralPlaceApi.as_view(),
+        referral_apis.ReferralPlaceApi.as_view(),
         name="referral-place",
     ),
     path(
         "placements/<record_id:id>/",
-        apis.PlacementDetailApi.as_view(),
+        referral_apis.PlacementDetailApi.as_view(),
         name="placement-detail",
     ),
     path(
         "placements/<record_id:id>/discharge/",
-        apis.PlacementDischargeApi.as_view(),
+        referral_apis.PlacementDischargeApi.as_view(),
         name="placement-discharge",
     ),
 ]

@@ -196,25 +196,9 @@ def score_rows(
     table = np.array([specialisation(needs, home_type)[0] for home_type in HOME_TYPES])
     specialisation_points = table[home_types]
 
-    if needs.latitude is None or needs.longitude is None:
-        distance_points = np.zeros(size)
-    else:
-        miles_away = take(distances)
-        reference = _distance_reference(needs)
-        if reference > 0:
-            # A tiny preference overflows the share for far homes; np.where
-            # discards those values, as the scalar version never computes them.
-            with np.errstate(over="ignore", invalid="ignore"):
-                raw = 30.0 * (1.0 - miles_away / reference)
-        else:
-            raw = np.full(size, 30.0)
-        distance_points = np.where(miles_away > reference, 0.0, _round_points_np(raw))
-
+    distance_points = _distance_points_np(needs, take(distances), size)
     age_us = epoch_us(now) - take(directory.column("updated_us"))
-    stale_us = stale_after // timedelta(microseconds=1)
-    stale = age_us > stale_us
-    raw = np.maximum(1.0, 10.0 * (1.0 - np.maximum(age_us, 0) / stale_us))
-    freshness_points = np.where(stale, 0.0, _round_points_np(raw))
+    freshness_points, stale = _freshness_points_np(age_us, stale_after)
 
     needed = needs.services_needed
     if needed:
@@ -236,17 +220,37 @@ def score_rows(
         + services_points
         + language_points
     )
-    points = dict(
-        zip(
-            FACTORS,
-            (
-                specialisation_points,
-                distance_points,
-                freshness_points,
-                services_points,
-                language_points,
-            ),
-            strict=True,
-        )
+    parts = (
+        specialisation_points,
+        distance_points,
+        freshness_points,
+        services_points,
+        language_points,
     )
+    points = dict(zip(FACTORS, parts, strict=True))
     return VectorScores(_round_points_np(total), stale, points)
+
+
+def _distance_points_np(needs: SurvivorNeeds, miles_away: np.ndarray, size: int) -> np.ndarray:
+    """distance() over many homes (no points without a survivor location)."""
+    if needs.latitude is None or needs.longitude is None:
+        return np.zeros(size)
+    reference = _distance_reference(needs)
+    if reference > 0:
+        # A tiny preference overflows the share for far homes; np.where
+        # discards those values, as the scalar version never computes them.
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = 30.0 * (1.0 - miles_away / reference)
+    else:
+        raw = np.full(size, 30.0)
+    return np.where(miles_away > reference, 0.0, _round_points_np(raw))
+
+
+def _freshness_points_np(
+    age_us: np.ndarray, stale_after: timedelta
+) -> tuple[np.ndarray, np.ndarray]:
+    """freshness() over many homes: (points, stale)."""
+    stale_us = stale_after // timedelta(microseconds=1)
+    stale = age_us > stale_us
+    raw = np.maximum(1.0, 10.0 * (1.0 - np.maximum(age_us, 0) / stale_us))
+    return np.where(stale, 0.0, _round_points_np(raw)), stale

@@ -13,15 +13,14 @@
 
 from __future__ import annotations
 
+from placement.services.answers import referral_accept, referral_decline
 from placement.services.cases import case_update, referrals_recheck
 from placement.services.jobs import holds_expire, referral_expire, referrals_chase
 from placement.services.placements import placement_discharge, referral_place
 from placement.services.recommendations import recommendation_create
 from placement.services.referrals import (
     MAX_ACTIVE_REFERRALS,
-    referral_accept,
     referral_create,
-    referral_decline,
     referral_withdraw,
 )
 from placement.services.reviews import review_create

@@ -67,6 +67,21 @@ def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None
         note=f"Placement {placement.pk}",
         ip=ip,
     )
+    _close_the_search(actor, survivor, placement, now=now, ip=ip)
+    audit_record(
+        actor=actor,
+        action="placement.create",
+        obj=placement,
+        survivor_id=survivor.pk,
+        after={"referral": referral.pk, "home": referral.home_id, "beds": placement.beds},
+        ip=ip,
+    )
+    return placement
+
+
+def _close_the_search(actor: Any, survivor, placement: Placement, *, now, ip) -> None:
+    """A placed child needs no other home: pending recommendations are withdrawn and
+    the child leaves the waitlist."""
     for recommendation in Recommendation.objects.select_for_update().filter(
         survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
     ):
@@ -78,15 +93,6 @@ def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None
             why=f"The child was placed (placement {placement.pk}).",
         )
     end_waitlist(survivor, now=now)
-    audit_record(
-        actor=actor,
-        action="placement.create",
-        obj=placement,
-        survivor_id=survivor.pk,
-        after={"referral": referral.pk, "home": referral.home_id, "beds": placement.beds},
-        ip=ip,
-    )
-    return placement
 
 
 def _check_discharge(end_reason: str, comment: str) -> None:

@@ -4,10 +4,8 @@ the matching rules on the locked rows (placement.services.rules)."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,13 +13,12 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from homes.models import Home
-from homes.services import home_admins, home_hold_beds, home_release_beds
+from homes.services import home_admins, home_release_beds
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
 from placement.models import Recommendation, Referral, Review
 from placement.services.common import (
-    case_workers,
     child_summary,
     lock_visible,
     lock_visible_survivor,
@@ -258,140 +255,6 @@ def _announce_referral(
         ),
         obj=referral,
     )
-
-
-# --- Answer ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def referral_accept(*, actor: Any, referral_id: int | None, ip: str | None = None) -> Referral:
-    """The home accepts: 1 + dependents beds are held until the hold expires.
-
-    Under the home's row lock the rules are re-checked on the live rows (`beds` among
-    them), so however many acceptances race, a home never holds more than it has free
-    and never takes a child it no longer fits; a loser gets RulesFailed (409). The
-    child's other pending referrals are withdrawn.
-    """
-    survivor, referral = lock_visible(actor, Referral, referral_id)
-    if not policy.may_answer(actor, referral):
-        raise Forbidden("Only this home's administrators answer its referrals.")
-    if referral.status != Referral.Status.PENDING:
-        raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
-    if survivor.status == Status.PLACED:
-        raise Conflict("This child is already placed.", code="already_placed")
-    # Lock the child's other referrals before the home: the lock order holds everywhere.
-    others = list(
-        Referral.objects.select_for_update()
-        .filter(survivor=survivor, status=Referral.Status.PENDING)
-        .exclude(pk=referral.pk)
-        .order_by("id")
-    )
-    rules_check(survivor=survivor, home=lock_home(referral.home_id))
-    beds = 1 + survivor.dependents
-    home = home_hold_beds(
-        actor=actor, home_id=referral.home_id, beds=beds, note={"referral": referral.pk}
-    )
-    now = timezone.now()
-    referral.status = Referral.Status.ACCEPTED
-    referral.beds = beds
-    referral.answered_at = now
-    referral.answered_by = actor
-    referral.hold_expires_at = now + datetime.timedelta(hours=settings.REFERRAL_HOLD_HOURS)
-    referral.save(update_fields=["status", "beds", "answered_at", "answered_by", "hold_expires_at"])
-    audit_record(
-        actor=actor,
-        action="referral.accept",
-        obj=referral,
-        survivor_id=survivor.pk,
-        before={"status": Referral.Status.PENDING},
-        after={
-            "status": referral.status,
-            "beds": beds,
-            "hold_expires_at": referral.hold_expires_at.isoformat(),
-        },
-        ip=ip,
-    )
-    for other in others:
-        referral_close(
-            actor, other, Referral.Status.WITHDRAWN, reason="Another home accepted first.", ip=ip
-        )
-    notification_send(
-        recipients=case_workers(survivor, referral.referred_by),
-        kind=Notification.Kind.REFERRAL_ACCEPTED,
-        message=(
-            f"{home.name} accepted referral {referral.pk} (survivor {survivor.pk}) and holds "
-            f"{plural(beds, 'bed')} until {when(referral.hold_expires_at)}. Confirm the "
-            "arrival before then."
-        ),
-        obj=referral,
-    )
-    return referral
-
-
-def _check_decline(reason_code: str, comment: str) -> None:
-    errors = {}
-    if reason_code not in Referral.ReasonCode.values:
-        errors["reason_code"] = f"Give one of: {', '.join(Referral.ReasonCode.values)}."
-    elif reason_code == Referral.ReasonCode.OTHER and not comment:
-        errors["comment"] = "Say why, when the reason is other."
-    if errors:
-        raise ValidationError(errors)
-
-
-@transaction.atomic
-def referral_decline(
-    *,
-    actor: Any,
-    referral_id: int | None,
-    reason_code: str,
-    comment: str = "",
-    ip: str | None = None,
-) -> Referral:
-    """The home declines with a reason code (and a comment for "other"). A home that
-    accepted and can no longer take the child declines too: the held beds come back."""
-    survivor, referral = lock_visible(actor, Referral, referral_id)
-    if not policy.may_answer(actor, referral):
-        raise Forbidden("Only this home's administrators answer its referrals.")
-    comment = (comment or "").strip()
-    _check_decline(reason_code, comment)
-    if referral.status not in Referral.ACTIVE:
-        raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
-    before = referral.status
-    if before == Referral.Status.ACCEPTED:
-        home_release_beds(
-            actor=actor,
-            home_id=referral.home_id,
-            beds=referral.beds,
-            note={"referral": referral.pk, "why": "declined"},
-        )
-    now = timezone.now()
-    referral.status = Referral.Status.DECLINED
-    referral.reason_code = reason_code
-    referral.comment = comment
-    referral.answered_at = referral.closed_at = now
-    referral.answered_by = referral.closed_by = actor
-    referral.full_clean()
-    referral.save()
-    audit_record(
-        actor=actor,
-        action="referral.decline",
-        obj=referral,
-        survivor_id=survivor.pk,
-        before={"status": before},
-        after={"status": referral.status, "reason_code": reason_code},
-        ip=ip,
-    )
-    settle_status(actor, survivor, note=f"Referral {referral.pk} declined", ip=ip)
-    notification_send(
-        recipients=case_workers(survivor, referral.referred_by),
-        kind=Notification.Kind.REFERRAL_DECLINED,
-        message=(
-            f"{referral.home.name} declined referral {referral.pk} (survivor {survivor.pk}): "
-            f"{referral.get_reason_code_display().lower()}."
-        ),
-        obj=referral,
-    )
-    return referral
 
 
 @transaction.atomic

@@ -210,6 +210,31 @@ def test_it_gives_the_held_bed_back_when_an_exclusion_zone_covers_the_home(
     assert not Placement.objects.exists()
 
 
+def test_it_tells_the_home_why_without_revealing_where_the_exclusion_zone_lies(
+    alice, mdt, home_admin, case, home, api
+):
+    """The home hears its hold was withdrawn, never the zone's ZIP or radius (trafficker's area)."""
+    referral = accepted(alice, mdt, home_admin, case, home)
+    zone = {"zip_code": "66102", "radius_miles": 5}  # 2.3 mi from the home's ZIP centroid
+    patch_survivor(api, alice, case, {"exclusion_zones": [zone]})
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.WITHDRAWN
+    assert beds(home) == (2, 0)
+
+    # The case worker keeps the full reason: she set the zone.
+    (to_worker,) = inbox(api, alice, "referral_withdrawn")
+    assert "exclusion zone 66102" in to_worker
+    # The home is told, in the app (and by email, the same text) and on the referral, but
+    # the zone is need-to-know for the case side: the home never sees exclusion_zones.
+    (to_home,) = inbox(api, home_admin, "referral_withdrawn")
+    assert f"Referral {referral.pk}" in to_home
+    seen = api(home_admin).get(f"/api/v1/referrals/{referral.pk}/").json()
+    assert seen["status"] == "withdrawn"
+    for text in (to_home, seen["close_reason"]):
+        assert "66102" not in text, text
+        assert "radius" not in text, text
+
+
 def test_it_refuses_accept_and_place_inside_a_zone_written_past_the_api(
     alice, mdt, home_admin, case, home, api
 ):

@@ -131,7 +131,6 @@ class Command(BaseCommand):
 
     def _survivors(self, count: int, rng: random.Random, users: dict[str, User]) -> int:
         statuses = list(Status.values)
-        today = timezone.localdate()
         zips = {"KS": ["66101", "66044", "67202", "66614"], "MO": ["64108", "63101", "65806"]}
         for index in range(count):
             worker = (
@@ -144,53 +143,8 @@ class Command(BaseCommand):
             if state == "MO" and (status in WORKFLOW_STATUSES or status == Status.WAITLISTED):
                 status = Status.SEARCHING  # the other agency's MDT has no demo member
             workflow = status in WORKFLOW_STATUSES
-            age = rng.randint(11, 17)
-            birth = today - timedelta(days=age * 365 + rng.randint(1, 360))
-            substance = rng.choices(["none", "in_recovery", "active"], [6, 3, 1])[0]
-            hard = status == Status.WAITLISTED  # needs no demo home meets: detox and 2 children
-            survivor = survivor_create(
-                actor=worker,
-                data={
-                    "case_number": f"DEMO-{state}-{1000 + index}",
-                    "first_name": rng.choice(FIRST),
-                    "last_name": rng.choice(LAST),
-                    "date_of_birth": date(birth.year, birth.month, birth.day),
-                    "gender": rng.choices(["female", "male", "nonbinary"], [7, 2, 1])[0],
-                    "guardianship": "state"
-                    if workflow
-                    else rng.choices(["state", "parent", "legal_guardian"], [6, 3, 1])[0],
-                    "custody_state": state,
-                    "icpc_approved_states": rng.sample(
-                        ["MO", "NE", "OK", "IA", "CO"], k=rng.randint(0, 2)
-                    ),
-                    "residence_zip": rng.choice(zips[state]),
-                    "urgency": "crisis" if workflow else rng.choice(["crisis", "planned"]),
-                    "substance_use": "active" if hard else substance,
-                    "needs_detox": hard
-                    or (not workflow and substance == "active" and rng.random() < 0.3),
-                    "dependents": 2 if hard else (1 if rng.random() < 0.1 else 0),
-                    "medical_level": rng.choices(["none", "routine", "complex"], [5, 4, 1])[0],
-                    "pregnant": rng.random() < 0.05,
-                    "mental_health_acuity": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
-                    "runaway_risk": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
-                    "primary_language": rng.choices(["en", "es"], [8, 2])[0],
-                    "services_needed": rng.sample(
-                        [
-                            "trauma_therapy",
-                            "education",
-                            "legal_advocacy",
-                            "mental_health",
-                            "mentoring",
-                        ],
-                        k=2,
-                    ),
-                    "exclusion_zones": [{"zip_code": "67202", "radius_miles": 10}]
-                    if rng.random() < 0.3
-                    else [],
-                    "max_distance_miles": rng.choice([None, 150, 300]),
-                    "notes": "Demo record. Recovered during a joint operation.",
-                },
-            )
+            data = self._intake(index, state, status, rng, zips[state])
+            survivor = survivor_create(actor=worker, data=data)
             if workflow:
                 self._through_workflow(survivor, status, worker, users)
             elif status == Status.WAITLISTED:
@@ -198,6 +152,54 @@ class Command(BaseCommand):
             else:
                 survivor_set_status(actor=worker, survivor=survivor, status=status, note="demo")
         return count
+
+    def _intake(
+        self, index: int, state: str, status: str, rng: random.Random, zips: list[str]
+    ) -> dict:
+        """A plausible demo intake; a waitlisted one needs what no demo home offers."""
+        workflow = status in WORKFLOW_STATUSES
+        today = timezone.localdate()
+        age = rng.randint(11, 17)
+        birth = today - timedelta(days=age * 365 + rng.randint(1, 360))
+        substance = rng.choices(["none", "in_recovery", "active"], [6, 3, 1])[0]
+        hard = status == Status.WAITLISTED  # needs no demo home meets: detox and 2 children
+        return {
+            "case_number": f"DEMO-{state}-{1000 + index}",
+            "first_name": rng.choice(FIRST),
+            "last_name": rng.choice(LAST),
+            "date_of_birth": date(birth.year, birth.month, birth.day),
+            "gender": rng.choices(["female", "male", "nonbinary"], [7, 2, 1])[0],
+            "guardianship": "state"
+            if workflow
+            else rng.choices(["state", "parent", "legal_guardian"], [6, 3, 1])[0],
+            "custody_state": state,
+            "icpc_approved_states": rng.sample(["MO", "NE", "OK", "IA", "CO"], k=rng.randint(0, 2)),
+            "residence_zip": rng.choice(zips),
+            "urgency": "crisis" if workflow else rng.choice(["crisis", "planned"]),
+            "substance_use": "active" if hard else substance,
+            "needs_detox": hard or (not workflow and substance == "active" and rng.random() < 0.3),
+            "dependents": 2 if hard else (1 if rng.random() < 0.1 else 0),
+            "medical_level": rng.choices(["none", "routine", "complex"], [5, 4, 1])[0],
+            "pregnant": rng.random() < 0.05,
+            "mental_health_acuity": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
+            "runaway_risk": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
+            "primary_language": rng.choices(["en", "es"], [8, 2])[0],
+            "services_needed": rng.sample(
+                [
+                    "trauma_therapy",
+                    "education",
+                    "legal_advocacy",
+                    "mental_health",
+                    "mentoring",
+                ],
+                k=2,
+            ),
+            "exclusion_zones": [{"zip_code": "67202", "radius_miles": 10}]
+            if rng.random() < 0.3
+            else [],
+            "max_distance_miles": rng.choice([None, 150, 300]),
+            "notes": "Demo record. Recovered during a joint operation.",
+        }
 
     def _through_workflow(self, survivor, status: str, worker: User, users: dict[str, User]):
         """Move a demo case along the real workflow to `status`, via the services."""

@@ -1,0 +1,572 @@
+"""Fuzzing every HTML form of the app, as schemathesis does for the API.
+
+For each form (each POST endpoint of the pages), hypothesis posts arbitrary form data
+as the persona who may use it: the form's own fields (read off the Django form, so a
+new field is fuzzed too) with valid values, unicode, control characters, NUL, huge
+strings, numbers as text ("nan", "²", "1e308", ...), lists for multi-value fields, and
+unknown extra fields; url-encoded like a browser or multipart. No answer may be a 500:
+Django's test client re-raises a view's exception, so an exception fails the example.
+Each example runs in a savepoint rolled back afterwards, so every one meets the case in
+the state the form is for (a referral pending, a placement active, ...).
+
+Then the inputs that used to give a 500 on the HTML side, each now a form error the
+user can read, with nothing changed.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+
+from homes.forms import AvailabilityForm
+from homes.models import Home
+from matching.forms import SurvivorSearchForm, WhatIfForm
+from matching.models import MatchSearch
+from matching.selectors import directory_cache
+from notifications.models import Notification
+from placement.forms import (
+    DeclineForm,
+    DischargeForm,
+    EmptyForm,
+    ProposeForm,
+    ReferForm,
+    ReviewForm,
+    WithdrawForm,
+)
+from placement.models import Placement, Recommendation, Referral, Review
+from survivors.forms import IntakeForm
+from survivors.models import Survivor
+from tests.placement.helpers import accepted, approved, placed, recommend, referred
+
+pytestmark = pytest.mark.postgres
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,  # no .hypothesis/ directory in the repository
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+ANSWERS = {200, 302, 400, 403, 404}
+SUBMISSIONS: Counter[str] = Counter()
+
+# ---------------------------------------------------------------------------------------
+# What to post
+
+
+NUMBERS = [
+    "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "-1", "0", "1", "-0", "99999999999",
+    "9223372036854775808", "9" * 40, "²", "¹²", "٣", "１２", "½", "1e308", "-1e308", "1e309",
+    "1e-400", "0x10", "1_000", " 7 ", "3.5", "3,5", "+5", "--5", "0" * 30 + "1",
+]  # fmt: skip
+NASTY = [
+    "", " ", "\x00", "a\x00b", "\x00" * 5, "\r\n", "\t", "\x7f", "\x1b[31m", "\u202e",
+    "\ufeff", "\u200b", "𝕳𝖆𝖗𝖇𝖔𝖗", "😀", "null", "None", "true", "false", "on", "off", "[]",
+    "{}", "[1, 2]", "%00", "%", "<script>alert(1)</script>", "' OR 1=1 --", "{{ 7|add:7 }}",
+    "{% debug %}", "%s%s%s", "../../etc/passwd", "\\", '"', "2999-01-01", "0000-00-00",
+    "2011-02-30", "-99999-01-01", "66101", "00000", "KS, NE", "ks;;zz", ",,,",
+]  # fmt: skip
+HUGE = st.builds(
+    operator.mul,
+    st.sampled_from(["x", "é", "\x00", "😀", "9", "[", " ", ","]),
+    st.sampled_from([41, 101, 501, 1_001, 20_001, 200_000]),
+)
+CONTROLS = st.text(st.characters(codec=None, categories=["Cc", "Cf", "Zl", "Zp", "Zs"]), max_size=8)
+WILD = st.one_of(
+    st.text(max_size=30),
+    CONTROLS,
+    st.sampled_from(NASTY + NUMBERS),
+    st.integers().map(str),
+    st.floats().map(repr),
+    HUGE,
+)
+EXTRA_NAMES = st.one_of(
+    st.sampled_from(["id", "pk", "status", "agency", "actor", "survivor_id", "home_id", "beds",
+                     "is_staff", "role", "csrfmiddlewaretoken", "exclusion_zones", "zone_zip_3",
+                     "zone_radius_9", "homes[]", "__all__", "next"]),
+    st.text(st.characters(codec="ascii", categories=["L", "N", "P"]), min_size=1, max_size=12),
+)  # fmt: skip
+
+
+def valid_values(field_: forms.Field) -> list[str]:
+    """Values this field takes, as a browser posts them: to get past it to the service."""
+    if isinstance(field_, forms.ChoiceField):
+        return [str(value) for value, _ in field_.choices if value != ""] or [""]
+    if isinstance(field_, forms.BooleanField):
+        return ["on", "1", "true", "", "false"]
+    if isinstance(field_, forms.IntegerField):
+        return ["0", "1", "2", "15", "50"]
+    if isinstance(field_, forms.FloatField):
+        return ["0", "5", "12.5", "500"]
+    if isinstance(field_, forms.DateField):
+        return ["2011-05-04", "2010-01-31"]
+    return []
+
+
+@dataclass
+class Case:
+    """A form ready to fuzz: who posts it, where, and a submission that passes."""
+
+    user: Any
+    url: str
+    valid: dict[str, Any]
+    choices: dict[str, list[str]] = field(default_factory=dict)  # more valid values (ids)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    form: Callable[[], forms.Form]  # the Django form the view cleans, for its field names
+    setup: Callable[[Callable[[str], Any]], Case]  # from pytest's getfixturevalue
+    multi: frozenset[str] = frozenset()
+    also: tuple[str, ...] = ()  # fields the view reads besides the form's (login's "next")
+    answers: frozenset[int] = frozenset(ANSWERS)
+
+
+INTAKE = {
+    "case_number": "KS-77", "first_name": "Lupe", "last_name": "Ortiz",
+    "date_of_birth": "2011-05-04", "gender": "female", "guardianship": "state",
+    "custody_state": "KS", "icpc_approved_states": "mo, NE", "residence_zip": "66101",
+    "urgency": "crisis", "substance_use": "none", "needs_detox": "", "dependents": "0",
+    "medical_level": "none", "pregnant": "", "mental_health_acuity": "low",
+    "runaway_risk": "high", "primary_language": "es",
+    "services_needed": ["trauma_therapy", "education"], "zone_zip_0": "64108",
+    "zone_radius_0": "12", "zone_zip_1": "", "zone_radius_1": "", "zone_zip_2": "",
+    "zone_radius_2": "", "max_distance_miles": "50", "notes": "Met at the hospital.",
+}  # fmt: skip
+WHAT_IF = {
+    **{k: v for k, v in INTAKE.items() if k not in ("case_number", "first_name", "last_name",
+                                                   "notes", "date_of_birth")},
+    "age": "15", "include_excluded": "on",
+}  # fmt: skip
+
+
+def _intake(get) -> Case:
+    return Case(get("alice"), "/survivors/new/", INTAKE)
+
+
+def _what_if(get) -> Case:
+    get("home")
+    return Case(get("alice"), "/search/", WHAT_IF)
+
+
+def _survivor_search(get) -> Case:
+    get("home")
+    survivor = get("survivor")
+    valid = {"max_distance_miles": "50", "services_needed": ["trauma_therapy"], "filters": "1"}
+    return Case(get("alice"), f"/survivors/{survivor.pk}/search/", valid)
+
+
+def _propose(get) -> Case:
+    survivor, homes = get("survivor"), [str(get("home").pk), str(get("other_home").pk)]
+    valid = {"homes": homes[:1], "rationale": "Closest trauma-informed home."}
+    return Case(get("alice"), f"/survivors/{survivor.pk}/propose/", valid, {"homes": homes})
+
+
+def _waitlist(get) -> Case:
+    return Case(get("alice"), f"/survivors/{get('survivor').pk}/waitlist/", {})
+
+
+def _review(get) -> Case:
+    recommendation = recommend(get("alice"), get("survivor"), get("home"))
+    url = f"/recommendations/{recommendation.pk}/review/"
+    return Case(get("mdt"), url, {"decision": "approve", "comment": "Good fit."})
+
+
+def _refer(get) -> Case:
+    recommendation = approved(get("alice"), get("mdt"), get("survivor"), get("home"))
+    url = f"/recommendations/{recommendation.pk}/refer/"
+    return Case(get("alice"), url, {"crisis_override": "", "justification": ""})
+
+
+def _referral(persona: str, action: str, valid: dict[str, Any]) -> Callable[..., Case]:
+    def setup(get) -> Case:
+        referral = referred(get("alice"), get("mdt"), get("survivor"), get("home"))
+        return Case(get(persona), f"/referrals/{referral.pk}/{action}/", valid)
+
+    return setup
+
+
+def _place(get) -> Case:
+    referral = accepted(get("alice"), get("mdt"), get("home_admin"), get("survivor"), get("home"))
+    return Case(get("alice"), f"/referrals/{referral.pk}/place/", {})
+
+
+def _discharge(get) -> Case:
+    placement = placed(get("alice"), get("mdt"), get("home_admin"), get("survivor"), get("home"))
+    valid = {"end_reason": Placement.EndReason.values[0], "comment": "Moved to kin."}
+    return Case(get("alice"), f"/placements/{placement.pk}/discharge/", valid)
+
+
+def _availability(get) -> Case:
+    home = get("home")
+    valid = {"available_beds": "1", "staff_on_duty": "3", "confirm": ""}
+    return Case(get("home_admin"), f"/homes/{home.pk}/availability/", valid)
+
+
+def _notification_open(get) -> Case:
+    alice, survivor = get("alice"), get("survivor")
+    notification = Notification.objects.create(
+        recipient=alice,
+        kind=Notification.Kind.REVIEW_DONE,
+        message="A review is done.",
+        object_type="survivors.survivor",
+        object_id=str(survivor.pk),
+    )
+    return Case(alice, f"/notifications/{notification.pk}/open/", {})
+
+
+def _notifications_read_all(get) -> Case:
+    alice = get("alice")
+    Notification.objects.create(recipient=alice, kind="review_done", message="A review.")
+    return Case(alice, "/notifications/read-all/", {})
+
+
+def _login(get) -> Case:
+    get("alice")
+    valid = {"username": "alice", "password": PASSWORD, "next": "/"}
+    return Case(None, "/login/", valid, {"username": ["alice", "bob", "ALICE"]})
+
+
+def _logout(get) -> Case:
+    return Case(get("alice"), "/logout/", {"next": "/"})
+
+
+FORMS: dict[str, FormSpec] = {
+    "intake": FormSpec(IntakeForm, _intake, frozenset({"services_needed"})),
+    "what-if-search": FormSpec(WhatIfForm, _what_if, frozenset({"services_needed"})),
+    "survivor-search": FormSpec(
+        SurvivorSearchForm, _survivor_search, frozenset({"services_needed"})
+    ),
+    "propose": FormSpec(ProposeForm, _propose, frozenset({"homes"})),
+    "waitlist": FormSpec(EmptyForm, _waitlist),
+    "review": FormSpec(ReviewForm, _review),
+    "refer": FormSpec(ReferForm, _refer),
+    "accept": FormSpec(EmptyForm, _referral("home_admin", "accept", {})),
+    "decline": FormSpec(
+        DeclineForm,
+        _referral(
+            "home_admin", "decline", {"reason_code": Referral.ReasonCode.values[0], "comment": ""}
+        ),
+    ),
+    "withdraw": FormSpec(
+        WithdrawForm, _referral("alice", "withdraw", {"reason": "Withdrawn by the case worker"})
+    ),
+    "place": FormSpec(EmptyForm, _place),
+    "discharge": FormSpec(DischargeForm, _discharge),
+    "availability": FormSpec(AvailabilityForm, _availability),
+    "notification-open": FormSpec(EmptyForm, _notification_open),
+    "notifications-read-all": FormSpec(EmptyForm, _notifications_read_all),
+    # django-axes answers 429 to an account locked after five failed sign-ins.
+    "login": FormSpec(AuthenticationForm, _login, also=("next",), answers=frozenset(ANSWERS | {429})),
+    "logout": FormSpec(EmptyForm, _logout, also=("next",)),
+}
+
+
+def field_strategies(spec: FormSpec, case: Case) -> dict[str, st.SearchStrategy]:
+    """Per field: a valid value or a wild one; a list of them for a multi-value field."""
+    fields = dict(spec.form().fields)
+    strategies: dict[str, st.SearchStrategy] = {}
+    for name in [*fields, *spec.also]:
+        known = valid_values(fields[name]) if name in fields else []
+        known += case.choices.get(name, [])
+        if name in case.valid:
+            given_value = case.valid[name]
+            known += given_value if isinstance(given_value, list) else [given_value]
+        one = st.one_of(st.sampled_from(known), WILD) if known else WILD
+        strategies[name] = st.lists(one, max_size=5) if name in spec.multi else one
+    return strategies
+
+
+@st.composite
+def submissions(draw, spec: FormSpec, case: Case) -> tuple[dict[str, Any], str, bool]:
+    """Form data (wild, or valid with a few fields changed or left out), an encoding,
+    and whether htmx sent it."""
+    strategies = field_strategies(spec, case)
+    if draw(st.booleans()):
+        data = draw(st.fixed_dictionaries({}, optional=strategies))
+    else:
+        data = dict(case.valid)
+        changed = draw(st.lists(st.sampled_from(sorted(strategies)), max_size=3, unique=True))
+        for name in changed:
+            if draw(st.booleans()):
+                data.pop(name, None)
+            else:
+                data[name] = draw(strategies[name])
+    for name, value in draw(st.dictionaries(EXTRA_NAMES, WILD | st.lists(WILD, max_size=3),
+                                            max_size=3)).items():  # fmt: skip
+        data.setdefault(name, value)
+    return data, draw(st.sampled_from(["urlencoded", "multipart"])), draw(st.booleans())
+
+
+def post(client: Client, url: str, data: dict[str, Any], encoding: str, **extra: Any):
+    if encoding == "multipart":
+        return client.post(url, data, **extra)
+    pairs = [
+        (name, item)
+        for name, value in data.items()
+        for item in (value if isinstance(value, list) else [value])
+    ]
+    body = urlencode(pairs)
+    return client.post(url, body, content_type="application/x-www-form-urlencoded", **extra)
+
+
+# ---------------------------------------------------------------------------------------
+# The fuzz
+
+
+@pytest.fixture(scope="session")
+def submission_count(request):
+    """Counts the fuzzed submissions and prints the total when the session ends."""
+    yield SUBMISSIONS
+    if SUBMISSIONS:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        per_form = ", ".join(f"{name} {n}" for name, n in sorted(SUBMISSIONS.items()))
+        reporter.write_line("")
+        reporter.write_line(
+            f"form fuzz: {sum(SUBMISSIONS.values())} submissions over "
+            f"{len(SUBMISSIONS)} forms ({per_form})"
+        )
+
+
+@pytest.fixture
+def case(form_name, request) -> Case:
+    return FORMS[form_name].setup(request.getfixturevalue)
+
+
+@pytest.mark.parametrize("form_name", sorted(FORMS))
+@FUZZ
+@given(draw=st.data())
+def test_it_never_answers_500_to_a_fuzzed_form(form_name, case, submission_count, draw):
+    """No form data, however strange, makes a form's POST fail with a server error."""
+    spec = FORMS[form_name]
+    data, encoding, htmx = draw.draw(submissions(spec, case), label="submission")
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    directory_cache.reset()
+    with transaction.atomic():
+        client = Client()
+        if case.user is not None:
+            client.force_login(case.user)
+        submission_count[form_name] += 1
+        response = post(client, case.url, data, encoding, **extra)
+        transaction.set_rollback(True)
+    directory_cache.reset()
+    assert response.status_code in spec.answers, (form_name, response.status_code)
+
+
+def test_it_fuzzes_every_field_of_the_intake(db):
+    """The intake's fuzz covers every field the page posts, the zone rows included."""
+    assert set(IntakeForm().fields) == {
+        "case_number", "first_name", "last_name", "date_of_birth", "gender", "guardianship",
+        "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
+        "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
+        "runaway_risk", "primary_language", "services_needed", "zone_zip_0", "zone_zip_1",
+        "zone_zip_2", "zone_radius_0", "zone_radius_1", "zone_radius_2", "max_distance_miles",
+        "notes",
+    }  # fmt: skip
+    assert set(INTAKE) == set(IntakeForm().fields)
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs that used to give a 500
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def shown(response) -> str:
+    """The page the user ends on, HTML-unescaped enough to read the messages."""
+    return response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"available_beds": "²"}, "Available beds: Enter a whole number."),
+        (
+            {"staff_on_duty": "99999999999"},
+            "Staff on duty: Ensure this value is less than or equal to 2147483647.",
+        ),
+    ],
+)
+def test_it_refuses_impossible_availability_with_a_message(home, home_admin, data, message):
+    """A superscript bed count or an 11-digit staff count is a message; nothing saved."""
+    before = Home.objects.values("available_beds", "staff_on_duty").get(pk=home.pk)
+
+    response = signed_in(home_admin).post(f"/homes/{home.pk}/availability/", data, follow=True)
+
+    assert response.redirect_chain == [(f"/homes/{home.pk}/manage/", 302)]
+    assert response.status_code == 200
+    assert message in shown(response)
+    assert Home.objects.values("available_beds", "staff_on_duty").get(pk=home.pk) == before
+
+
+def test_it_refuses_a_superscript_distance_on_the_survivor_search(survivor, alice, home):
+    """max_distance_miles=² re-renders the search with the field's error; no search run."""
+    response = signed_in(alice).post(
+        f"/survivors/{survivor.pk}/search/", {"max_distance_miles": "²", "filters": "1"}
+    )
+
+    assert response.status_code in (200, 400)
+    page = shown(response)
+    assert "Give a whole number of miles, at least 1." in page
+    assert 'id="id_max_distance_miles"' in page and 'aria-invalid="true"' in page
+    assert not MatchSearch.objects.exists()
+
+
+def test_it_refuses_a_superscript_home_id_on_propose(survivor, alice, home):
+    """homes=² goes back to the search with a message naming the homes; nothing proposed."""
+    status = Survivor.objects.get(pk=survivor.pk).status
+    response = signed_in(alice).post(
+        f"/survivors/{survivor.pk}/propose/",
+        {"homes": "²", "rationale": "Closest trauma-informed home."},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"/survivors/{survivor.pk}/search/", 302)]
+    assert "Homes: Each home must be a home id from the results." in shown(response)
+    assert not Recommendation.objects.exists()
+    assert Survivor.objects.get(pk=survivor.pk).status == status
+
+
+NUL = "Null characters are not allowed."
+
+
+def test_it_refuses_a_nul_in_the_intake_case_number(alice):
+    """A NUL in the case number is the field's error on the re-rendered intake."""
+    response = signed_in(alice).post("/survivors/new/", {**INTAKE, "case_number": "KS-\x0077"})
+
+    assert response.status_code == 400
+    assert NUL in shown(response)
+    assert not Survivor.objects.exists()
+
+
+def test_it_refuses_a_nul_in_a_review_comment(alice, mdt, survivor, home):
+    """A NUL in the MDT's comment is a message naming the comment; no review recorded."""
+    recommendation = recommend(alice, survivor, home)
+
+    response = signed_in(mdt).post(
+        f"/recommendations/{recommendation.pk}/review/",
+        {"decision": "reject", "comment": "Too far\x00away."},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"/recommendations/{recommendation.pk}/", 302)]
+    assert f"Comment: {NUL}" in shown(response)
+    recommendation.refresh_from_db()
+    assert recommendation.status == Recommendation.Status.PENDING_REVIEW
+    assert not Review.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "action", "data", "label"),
+    [
+        ("home_admin", "decline", {"reason_code": "", "comment": "No\x00bed."}, "Comment"),
+        ("alice", "withdraw", {"reason": "Changed\x00plan."}, "Reason"),
+    ],
+)
+def test_it_refuses_a_nul_when_closing_a_referral(
+    request, alice, mdt, survivor, home, persona, action, data, label
+):
+    """A NUL in a decline comment or a withdraw reason is a message; the referral waits."""
+    referral = referred(alice, mdt, survivor, home)
+    data = {**data, "reason_code": data.get("reason_code") or Referral.ReasonCode.values[0]}
+    user = request.getfixturevalue(persona)
+    survivor_status = Survivor.objects.get(pk=survivor.pk).status
+
+    response = signed_in(user).post(f"/referrals/{referral.pk}/{action}/", data, follow=True)
+
+    assert response.redirect_chain == [(f"/referrals/{referral.pk}/", 302)]
+    assert f"{label}: {NUL}" in shown(response)
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.PENDING
+    assert Survivor.objects.get(pk=survivor.pk).status == survivor_status
+
+
+def test_it_refuses_a_nul_in_a_discharge_comment(alice, mdt, home_admin, survivor, home):
+    """A NUL in the discharge comment is a message; the child stays placed."""
+    placement = placed(alice, mdt, home_admin, survivor, home)
+    beds = Home.objects.get(pk=home.pk).available_beds
+    survivor_status = Survivor.objects.get(pk=survivor.pk).status
+
+    response = signed_in(alice).post(
+        f"/placements/{placement.pk}/discharge/",
+        {"end_reason": Placement.EndReason.values[0], "comment": "Left\x00today."},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"/survivors/{survivor.pk}/", 302)]
+    assert f"Comment: {NUL}" in shown(response)
+    placement.refresh_from_db()
+    assert placement.ended_at is None
+    assert Survivor.objects.get(pk=survivor.pk).status == survivor_status
+    assert Home.objects.get(pk=home.pk).available_beds == beds
+
+
+def test_it_refuses_a_nan_exclusion_radius_on_intake(alice):
+    """zone_radius_0=nan is the zone's error on the re-rendered intake; nobody recorded."""
+    response = signed_in(alice).post(
+        "/survivors/new/", {**INTAKE, "zone_zip_0": "66101", "zone_radius_0": "nan"}
+    )
+
+    assert response.status_code == 400
+    assert "Zone 1: Give a number of miles." in shown(response)
+    assert not Survivor.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/match/", "/api/v1/survivors/"])
+def test_it_answers_400_to_deeply_nested_json(alice, path):
+    """`"[" * 50000` as JSON is a malformed body (400), not a RecursionError."""
+    token, _ = Token.objects.get_or_create(user=alice)
+    response = Client().post(
+        path, "[" * 50000, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert not Survivor.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "limit"), [("first_name", 200_000, 100), ("notes", 2_000_000, 20_000)]
+)
+def test_it_refuses_oversized_intake_text_like_the_api(alice, name, size, limit):
+    """A 200,000-character first name or 2 MB of notes is that field's error on the page."""
+    response = signed_in(alice).post("/survivors/new/", {**INTAKE, name: "x" * size})
+
+    assert response.status_code == 400
+    message = f"Ensure this value has at most {limit} characters (it has {size})."
+    assert message in shown(response)
+    assert not Survivor.objects.exists()
+
+
+def test_it_lets_only_case_workers_record_an_intake(bob):
+    """A supervisor gets 403 on the intake page, as from the API; nothing is recorded."""
+    client = signed_in(bob)
+    token, _ = Token.objects.get_or_create(user=bob)
+
+    assert client.get("/survivors/new/").status_code == 403
+    assert client.post("/survivors/new/", INTAKE).status_code == 403
+    api = Client().post(
+        "/api/v1/survivors/",
+        {k: v for k, v in INTAKE.items() if not k.startswith("zone_")},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
+    assert api.status_code == 403
+    assert not Survivor.objects.exists()
