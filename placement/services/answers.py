@@ -47,7 +47,7 @@ def referral_accept(*, actor: Any, referral_id: int | None, ip: str | None = Non
         .exclude(pk=referral.pk)
         .order_by("id")
     )
-    rules_check(survivor=survivor, home=lock_home(referral.home_id))
+    rules_check(survivor=survivor, home=lock_home(referral.home_id), home_side=True)
     home = _hold(actor, survivor, referral)
     audit_record(
         actor=actor,

@@ -13,7 +13,7 @@ from notifications.services import notification_send
 from placement.models import Referral
 from placement.services.common import case_workers, settle_status
 from placement.services.referrals import referral_close
-from placement.services.rules import failures_text, live_failures, lock_home
+from placement.services.rules import failures_text, for_the_home, live_failures, lock_home
 from survivors.models import Survivor
 from survivors.services import survivor_update
 
@@ -43,15 +43,15 @@ def referrals_recheck(*, actor: Any, survivor: Survivor, ip: str | None = None) 
         failed = live_failures(survivor, home, held_beds=held)
         if not failed:
             continue
-        reason = (
-            f"The child's record changed and {home.name} no longer fits: {failures_text(failed)}."
-        )
-        referral_close(actor, referral, Referral.Status.WITHDRAWN, reason=reason, ip=ip)
+        # The home reads the reason (close_reason, its notification): no zone details.
+        changed = f"The child's record changed and {home.name} no longer fits"
+        shown = f"{changed}: {failures_text(for_the_home(failed))}."
+        referral_close(actor, referral, Referral.Status.WITHDRAWN, reason=shown, ip=ip)
         notification_send(
             recipients=case_workers(survivor, referral.referred_by),
             kind=Notification.Kind.REFERRAL_WITHDRAWN,
             message=f"Referral {referral.pk} to {home.name} (survivor {survivor.pk}) was "
-            f"withdrawn. {reason}",
+            f"withdrawn. {changed}: {failures_text(failed)}.",
             obj=referral,
         )
         withdrawn.append(referral)

@@ -47,11 +47,30 @@ def live_failures(survivor: Survivor, home: Home, *, held_beds: int = 0) -> list
     return failed + [{"rule": f.rule, "reason": f.reason} for f in failed_rules(needs, offer)]
 
 
-def rules_check(*, survivor: Survivor, home: Home, held_beds: int = 0) -> None:
-    """Refuse (RulesFailed, 409 `rules_failed`) unless the home fits the child now."""
+# Where an exclusion zone lies locates the trafficker (and so the child): only the case
+# side reads it. A home is told that the child must be kept away from its area.
+HOME_SAFE_REASONS = {
+    "exclusion_zone": "The home lies inside an area the child must be kept away from",
+}
+
+
+def for_the_home(failed: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The failures as a home may read them: no exclusion zone's ZIP or radius."""
+    return [
+        {**item, "reason": HOME_SAFE_REASONS.get(item["rule"], item["reason"])} for item in failed
+    ]
+
+
+def rules_check(
+    *, survivor: Survivor, home: Home, held_beds: int = 0, home_side: bool = False
+) -> None:
+    """Refuse (RulesFailed, 409 `rules_failed`) unless the home fits the child now.
+
+    `home_side`: the refusal is shown to the home's admin, without the zone details.
+    """
     failed = live_failures(survivor, home, held_beds=held_beds)
     if failed:
-        raise RulesFailed(home.name, failed)
+        raise RulesFailed(home.name, for_the_home(failed) if home_side else failed)
 
 
 def lock_home(home_id: int) -> Home:

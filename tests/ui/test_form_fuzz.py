@@ -299,7 +299,8 @@ def submissions(draw, spec: FormSpec, case: Case) -> tuple[dict[str, Any], str, 
         data = draw(st.fixed_dictionaries({}, optional=strategies))
     else:
         data = dict(case.valid)
-        changed = draw(st.lists(st.sampled_from(sorted(strategies)), max_size=3, unique=True))
+        names = st.sampled_from(sorted(strategies)) if strategies else st.nothing()
+        changed = draw(st.lists(names, max_size=3, unique=True))
         for name in changed:
             if draw(st.booleans()):
                 data.pop(name, None)
