@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-INT_MAX = 2147483647  # PostgreSQL's integer: the column's range, as the serializer states it
+from core.vocab import INT_MAX
 
 
 class AvailabilityForm(forms.Form):

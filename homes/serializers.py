@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.vocab import LANGUAGE_CHOICES, LANGUAGES, Gender, Service
+from core.vocab import INT_MAX, LANGUAGE_CHOICES, LANGUAGES, Gender, Service
 from homes.models import AvailabilityChange, Home
 from homes.services import PROFILE_FIELDS
 
@@ -54,10 +54,10 @@ class HomeSerializer(serializers.ModelSerializer):
         # PostgreSQL's column ranges, stated so the schema does not vary with the database.
         extra_kwargs = {
             **{
-                name: {"max_value": 2147483647}
+                name: {"max_value": INT_MAX}
                 for name in ["licensed_beds", "available_beds", "staff_on_duty"]
             },
-            "residents_per_staff": {"min_value": 1, "max_value": 2147483647},
+            "residents_per_staff": {"min_value": 1, "max_value": INT_MAX},
             "min_age": {"max_value": 25},
             "max_age": {"max_value": 25},
             "max_dependents": {"max_value": 32767},
@@ -69,14 +69,14 @@ class AvailabilitySerializer(serializers.Serializer):
 
     available_beds = serializers.IntegerField(
         min_value=0,
-        max_value=2147483647,
+        max_value=INT_MAX,
         required=False,
         help_text=(
             "Beds the home physically has free, beds held for accepted referrals included: "
             "from beds_held to licensed_beds. Everyone then sees this minus beds_held."
         ),
     )
-    staff_on_duty = serializers.IntegerField(min_value=0, max_value=2147483647, required=False)
+    staff_on_duty = serializers.IntegerField(min_value=0, max_value=INT_MAX, required=False)
 
     def validate(self, attrs):
         if not attrs:

@@ -6,7 +6,10 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.vocab import (
+    AGE_MAX,
+    INT_MAX,
     LANGUAGE_CHOICES,
+    MAX_DEPENDENTS,
     STATE_CHOICES,
     Acuity,
     Gender,
@@ -25,7 +28,7 @@ class WhatIfSerializer(serializers.Serializer):
     """A survivor's matching fields without identity: `date_of_birth` or `age`."""
 
     date_of_birth = serializers.DateField(required=False)
-    age = serializers.IntegerField(required=False, min_value=0, max_value=25)
+    age = serializers.IntegerField(required=False, min_value=0, max_value=AGE_MAX)
     gender = serializers.ChoiceField(choices=Gender.choices)
     guardianship = serializers.ChoiceField(choices=Guardianship.choices)
     custody_state = serializers.ChoiceField(choices=STATE_CHOICES)
@@ -38,7 +41,7 @@ class WhatIfSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.PLANNED)
     substance_use = serializers.ChoiceField(choices=SubstanceUse.choices, default="none")
     needs_detox = serializers.BooleanField(default=False)
-    dependents = serializers.IntegerField(min_value=0, max_value=10, default=0)
+    dependents = serializers.IntegerField(min_value=0, max_value=MAX_DEPENDENTS, default=0)
     medical_level = serializers.ChoiceField(choices=MedicalLevel.choices, default="none")
     pregnant = serializers.BooleanField(default=False)
     mental_health_acuity = serializers.ChoiceField(choices=Acuity.choices, default="low")
@@ -50,7 +53,9 @@ class WhatIfSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Service.choices), required=False, default=list
     )
     exclusion_zones = ExclusionZoneSerializer(many=True, required=False, default=list)
-    max_distance_miles = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+    max_distance_miles = serializers.IntegerField(
+        required=False, min_value=1, max_value=INT_MAX, allow_null=True
+    )
 
     def validate_date_of_birth(self, value):
         if value > timezone.localdate():

@@ -7,7 +7,19 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.vocab import LANGUAGE_CHOICES, STATE_CHOICES, US_STATES, Service, validate_zip
+from core.vocab import (
+    INT_MAX,
+    LANGUAGE_CHOICES,
+    MAX_DEPENDENTS,
+    NAME_MAX,
+    NOTES_MAX,
+    STATE_CHOICES,
+    US_STATES,
+    ZONE_RADIUS_MAX,
+    ZONES_MAX,
+    Service,
+    validate_zip,
+)
 from survivors.models import Survivor
 from survivors.policy import need_to_know
 
@@ -16,7 +28,7 @@ class ExclusionZoneSerializer(serializers.Serializer):
     """A place to keep the child away from, such as where the trafficker operates."""
 
     zip_code = serializers.CharField(min_length=5, max_length=5, validators=[validate_zip])
-    radius_miles = serializers.FloatField(min_value=0, max_value=500)
+    radius_miles = serializers.FloatField(min_value=0, max_value=ZONE_RADIUS_MAX)
 
 
 class SurvivorSerializer(serializers.ModelSerializer):
@@ -28,8 +40,8 @@ class SurvivorSerializer(serializers.ModelSerializer):
     `exclusion_zones` (need to know).
     """
 
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(max_length=NAME_MAX)
+    last_name = serializers.CharField(max_length=NAME_MAX)
     icpc_approved_states = serializers.ListField(
         child=serializers.ChoiceField(choices=STATE_CHOICES),
         required=False,
@@ -50,11 +62,14 @@ class SurvivorSerializer(serializers.ModelSerializer):
     exclusion_zones = ExclusionZoneSerializer(
         many=True,
         required=False,
-        max_length=50,
+        max_length=ZONES_MAX,
         help_text="Not shown to MDT members.",
     )
     notes = serializers.CharField(
-        required=False, allow_blank=True, max_length=20000, help_text="Not shown to MDT members."
+        required=False,
+        allow_blank=True,
+        max_length=NOTES_MAX,
+        help_text="Not shown to MDT members.",
     )
     agency = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text="The agency's code."
@@ -105,8 +120,8 @@ class SurvivorSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "status", "created_at", "updated_at"]
         # PostgreSQL's column ranges, stated so the schema does not vary with the database.
         extra_kwargs = {
-            "dependents": {"max_value": 32767},
-            "max_distance_miles": {"min_value": 1, "max_value": 2147483647},
+            "dependents": {"max_value": MAX_DEPENDENTS},
+            "max_distance_miles": {"min_value": 1, "max_value": INT_MAX},
         }
 
 
