@@ -7,7 +7,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import request_ip
-from core.errors import NotFound
 from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
 from matching.serializers import (
     MatchQuerySerializer,
@@ -16,8 +15,7 @@ from matching.serializers import (
     match_response,
 )
 from matching.services import search_record
-from survivors.selectors import survivor_get
-from survivors.services import survivor_record_denied
+from survivors.policy import survivor_or_refuse
 
 
 @extend_schema(
@@ -39,13 +37,10 @@ def survivor_matches(request: Request, id: int | None) -> Response:
     """
     query = MatchQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    survivor = survivor_get(user=request.user, survivor_id=id)
-    if survivor is None:
-        # `id` is None for a path segment that cannot be an id (config.api.RecordIdConverter).
-        survivor_record_denied(
-            actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
-        )
-        raise NotFound()
+    # `id` is None for a path segment that cannot be an id (config.api.RecordIdConverter).
+    survivor = survivor_or_refuse(
+        actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
+    )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     result = match_needs(
         needs,

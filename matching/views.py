@@ -7,14 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import request_ip
+from core.errors import NotFound
 from core.vocab import FIELD_LABELS
 from matching.forms import SurvivorSearchForm, WhatIfForm
 from matching.selectors import MATCHING_FIELDS, match_needs, needs_from_fields
 from matching.services import search_record
 from survivors.forms import CHOICES, initial_values
-from survivors.policy import is_case_side, need_to_know
-from survivors.selectors import survivor_get
-from survivors.services import survivor_record_denied
+from survivors.policy import is_case_side, need_to_know, survivor_or_refuse
 
 WHAT_IF_DEFAULTS = {
     "gender": "female",
@@ -62,15 +61,15 @@ def what_if_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
     """Search for a stored survivor, with filters that re-rank (distance, services)."""
-    survivor = survivor_get(user=request.user, survivor_id=survivor_id)
-    if survivor is None:
-        survivor_record_denied(
+    try:
+        survivor = survivor_or_refuse(
             actor=request.user,
             survivor_id=survivor_id,
             action="survivor.match",
             ip=request_ip(request),
         )
-        raise Http404
+    except NotFound as exc:
+        raise Http404 from exc
     fields = {name: getattr(survivor, name) for name in MATCHING_FIELDS}
     include_excluded = False
     errors: dict[str, str] = {}
@@ -91,6 +90,7 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
         "fields": fields,
         "choices": CHOICES,
         "errors": errors,
+        "labels": FIELD_LABELS,
         "include_excluded": include_excluded,
         "propose_url": reverse("survivor-propose", args=[survivor.pk]) if case_side else None,
         "can_waitlist": case_side,

@@ -30,7 +30,9 @@ class _HomeIds(forms.Field):
         ids = []
         for item in value:
             text = str(item).strip()
-            if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+            # An id fits a bigint: 19 digits at most (and int() of 4,300+ digits raises).
+            digits = text.isascii() and text.isdigit() and len(text) <= 19
+            if not digits or not 1 <= int(text) <= MAX_ID:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
             if int(text) not in ids:
                 ids.append(int(text))

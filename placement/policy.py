@@ -19,7 +19,8 @@ from core.errors import Forbidden, NotFound
 from homes.models import Home
 from placement.models import Recommendation, Referral
 from survivors.models import Survivor
-from survivors.policy import is_case_side, need_to_know
+from survivors.policy import is_case_side, need_to_know, survivor_or_refuse
+from survivors.services import survivor_record_denied
 
 T = TypeVar("T")
 
@@ -61,10 +62,11 @@ def refuse(
 ) -> None:
     """Audit one refused attempt on a survivor or a workflow record (whether or not it
     exists; it joins the survivor's trail only when it does)."""
+    if model is Survivor:
+        survivor_record_denied(actor=actor, survivor_id=object_id, action=action, ip=ip)
+        return
     if object_id is None:
         survivor_id = None
-    elif model is Survivor:
-        survivor_id = object_id if Survivor.objects.filter(pk=object_id).exists() else None
     else:
         survivor_id = (
             model.objects.filter(pk=object_id).values_list("survivor_id", flat=True).first()
@@ -84,6 +86,8 @@ def visible_or_refuse[T](
 ) -> T:
     """The record if the actor may see it; otherwise the refusal is audited and NotFound
     raised (a page answers 404, the API its JSON 404: the same as for no record)."""
+    if model is Survivor:
+        return survivor_or_refuse(actor=actor, survivor_id=object_id, action=action, ip=ip)
     found = (
         model.objects.visible_to(actor).filter(pk=object_id).first()
         if object_id is not None

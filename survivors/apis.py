@@ -16,10 +16,10 @@ from rest_framework.response import Response
 
 from accounts.permissions import ReadOnly
 from audit.services import request_ip
-from core.errors import NotFound
 from survivors.models import Survivor
 from survivors.permissions import CanEditSurvivor, CanRecordIntake
-from survivors.selectors import survivor_get, survivor_list
+from survivors.policy import survivor_or_refuse
+from survivors.selectors import survivor_list
 from survivors.serializers import SurvivorSerializer, survivor_serializer_class
 from survivors.services import (
     survivor_create,
@@ -60,16 +60,12 @@ class _AuditedRefusals:
         super().permission_denied(request, message=message, code=code)
 
     def visible_survivor(self, request, survivor_id: int | None) -> Survivor:
-        survivor = survivor_get(user=request.user, survivor_id=survivor_id)
-        if survivor is None:
-            survivor_record_denied(
-                actor=request.user,
-                survivor_id=survivor_id,
-                action=_action(request),
-                ip=request_ip(request),
-            )
-            raise NotFound()
-        return survivor
+        return survivor_or_refuse(
+            actor=request.user,
+            survivor_id=survivor_id,
+            action=_action(request),
+            ip=request_ip(request),
+        )
 
     def respond_with(self, request, survivor: Survivor, *, status_code: int = 200) -> Response:
         survivor_record_reads(actor=request.user, survivors=[survivor], ip=request_ip(request))

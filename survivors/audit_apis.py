@@ -17,9 +17,8 @@ from accounts.permissions import IsHarborAdmin, IsSupervisor
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
-from core.errors import NotFound
 from core.exceptions import ERROR_RESPONSES
-from survivors.selectors import survivor_get
+from survivors.policy import survivor_or_refuse
 from survivors.services import survivor_record_denied
 
 MAX_ID = 2**63 - 1
@@ -96,15 +95,9 @@ class AuditListApi(generics.GenericAPIView):
         params = AuditFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         survivor_id = params.validated_data["survivor"]
-        survivor = survivor_get(user=request.user, survivor_id=survivor_id)
-        if survivor is None:
-            survivor_record_denied(
-                actor=request.user,
-                survivor_id=survivor_id,
-                action="audit.read",
-                ip=request_ip(request),
-            )
-            raise NotFound()
+        survivor = survivor_or_refuse(
+            actor=request.user, survivor_id=survivor_id, action="audit.read", ip=request_ip(request)
+        )
         page = list(self.paginate_queryset(audit_entries_for_survivor(survivor_id=survivor.pk)))
         data = AuditEntrySerializer(page, many=True).data
         audit_record(

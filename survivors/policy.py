@@ -7,6 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import Role
+from core.errors import NotFound
+from survivors.models import Survivor
+from survivors.selectors import survivor_get
+from survivors.services import survivor_record_denied
 
 
 def may_record_intake(user: Any) -> bool:
@@ -42,3 +46,16 @@ def may_read_audit(user: Any) -> bool:
         getattr(user, "is_authenticated", False)
         and (user.is_harbor_admin or user.role == Role.SUPERVISOR)
     )
+
+
+def survivor_or_refuse(
+    *, actor: Any, survivor_id: int | None, action: str, ip: str | None
+) -> Survivor:
+    """The survivor record if the actor may see it; otherwise the attempt is audited
+    (one row, whether or not the record exists) and NotFound raised: a page answers
+    404, the API its JSON 404, the same as for no record at all."""
+    survivor = survivor_get(user=actor, survivor_id=survivor_id)
+    if survivor is None:
+        survivor_record_denied(actor=actor, survivor_id=survivor_id, action=action, ip=ip)
+        raise NotFound()
+    return survivor
