@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 
 from audit.models import AuditEntry, Outcome
@@ -147,3 +149,32 @@ def test_it_audits_an_outsiders_search_and_discharge_attempts(survivor, charlie)
     assert denied.get(action="survivor.match").survivor_id == survivor.pk
     assert denied.get(action="placement.discharge").survivor_id is None  # no such placement
     assert not MatchSearch.objects.exists()
+
+
+def test_it_explains_a_refusal_in_the_page_and_offers_the_way_home(
+    mdt, alice, home_admin, survivor, home
+):
+    """An MDT member who posts an acceptance reads why not, on a Harbor page with a way back."""
+    from tests.placement.helpers import referred
+
+    referral = referred(alice, mdt, survivor, home)
+    response = signed_in(mdt).post(f"/referrals/{referral.pk}/accept/")
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Only this home&#x27;s administrators answer its referrals." in page
+    assert 'href="/"' in page and "Harbor" in page
+
+
+def test_it_answers_an_unknown_case_with_a_page_that_does_not_hint(charlie, survivor):
+    """Another agency's worker gets the same page for a hidden case as for no case."""
+    hidden = signed_in(charlie).get(f"/survivors/{survivor.pk}/")
+    missing = signed_in(charlie).get("/survivors/999999/")
+
+    assert hidden.status_code == missing.status_code == 404
+
+    def without_token(response) -> str:  # the CSRF token is masked anew on every page
+        return re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode())
+
+    assert without_token(hidden) == without_token(missing)
+    assert "Nothing here" in hidden.content.decode()
