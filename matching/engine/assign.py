@@ -81,12 +81,10 @@ def match(
 
     excluded = None
     if include_excluded:
+        # Fewest failures first, then nearest, then id.
         infeasible = np.flatnonzero(masks)
-        order = np.lexsort(
-            (ids[infeasible], sort_distances[infeasible], failure_counts[infeasible])
-        )
-        excluded = _excluded(needs, directory, infeasible[order], masks, distances)
-
+        keys = (ids[infeasible], sort_distances[infeasible], failure_counts[infeasible])
+        excluded = _excluded(needs, directory, infeasible[np.lexsort(keys)], masks, distances)
     return MatchResult(
         homes_considered=len(directory),
         feasible_count=len(feasible),

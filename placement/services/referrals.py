@@ -212,6 +212,15 @@ def referral_create(
         note=f"Referral {referral.pk}",
         ip=ip,
     )
+    _announce_referral(actor, survivor, recommendation, referral, ip=ip)
+    return referral
+
+
+def _announce_referral(
+    actor: Any, survivor: Survivor, recommendation: Recommendation, referral: Referral, *, ip
+) -> None:
+    """Audit the referral; tell the home, and the MDT of a crisis override."""
+    home, override = referral.home, referral.crisis_override
     after: dict[str, Any] = {
         "recommendation": recommendation.pk,
         "home": home.pk,
@@ -219,7 +228,7 @@ def referral_create(
         "status": referral.status,
     }
     if override:
-        after.update(crisis_override=True, justification=justification)
+        after.update(crisis_override=True, justification=recommendation.crisis_justification)
     audit_record(
         actor=actor,
         action="referral.create",
@@ -228,14 +237,6 @@ def referral_create(
         after=after,
         ip=ip,
     )
-    _announce_referral(survivor, recommendation, referral, override=override)
-    return referral
-
-
-def _announce_referral(
-    survivor: Survivor, recommendation: Recommendation, referral: Referral, *, override: bool
-) -> None:
-    home = referral.home
     if override:
         notification_send(
             recipients=team_members(recommendation.team_id),
