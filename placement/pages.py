@@ -198,7 +198,8 @@ def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
             # their way count as free there, so the taps start at the held number.
             "bed_choices": range(home.beds_held, home.licensed_beds + 1),
             "physically_free": home.available_beds + home.beds_held,
-            "staff_choices": range(0, max(home.staff_on_duty, 6) + 1),
+            # Room to add staff as well as to lose them: the staffing rule counts them.
+            "staff_choices": range(0, max(home.staff_on_duty + 4, 8) + 1),
             "history": home.availability_changes.select_related("by")[:20],
             "referrals": referral_list(user=request.user, filters={"home": home})[:20],
             "now": now,

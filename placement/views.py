@@ -6,6 +6,7 @@ exactly as the API answers; a state that does not allow it is a message on the p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,23 @@ from placement.forms import (
 )
 from placement.models import Placement, Recommendation, Referral
 from survivors.models import Survivor
+
+
+def post_or_back(page: str, key: str) -> Callable:
+    """A form post that a GET (a sign-in that came back to this URL after the session
+    ran out, a reload) answers with the page the form is on, instead of a bare 405."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            if request.method == "GET":
+                messages.info(request, "Nothing was changed: tap the button again to do it.")
+                return redirect(page, **{key: kwargs[key]})
+            return require_POST(view)(request, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def form_messages(request: HttpRequest, errors: dict[str, list[str]]) -> None:
@@ -92,7 +110,7 @@ def submit(
 
 
 @login_required
-@require_POST
+@post_or_back("survivor-search", "survivor_id")
 def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
     """Propose up to three homes from the search, each a recommendation for the MDT."""
     ip = request_ip(request)
@@ -132,7 +150,7 @@ class _ProposeOne(forms.Form):
 
 
 @login_required
-@require_POST
+@post_or_back("recommendation-page", "recommendation_id")
 def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     submit(
         request,
@@ -148,7 +166,7 @@ def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_or_back("recommendation-page", "recommendation_id")
 def refer(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     referral = submit(
         request,
@@ -171,7 +189,7 @@ def _referral_action(
     name: str, action: str, form_class: type[forms.Form], service: Callable, success: str
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     @login_required
-    @require_POST
+    @post_or_back("referral-page", "referral_id")
     def view(request: HttpRequest, referral_id: int) -> HttpResponse:
         submit(
             request,
@@ -233,7 +251,7 @@ def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_or_back("survivor-page", "survivor_id")
 def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
     submit(
         request,

@@ -78,9 +78,8 @@ class NeedsForm(forms.Form):
     guardianship = forms.ChoiceField(choices=Guardianship.choices)
     custody_state = forms.ChoiceField(choices=STATE_CHOICES)
     icpc_approved_states = StatesField(required=False, max_length=len(US_STATES) * 4)
-    residence_zip = forms.CharField(
-        min_length=5, max_length=5, validators=[validate_zip], required=False
-    )
+    # validate_zip says what is wrong with a ZIP in one sentence (length included).
+    residence_zip = forms.CharField(validators=[validate_zip], required=False)
     urgency = forms.ChoiceField(choices=Urgency.choices, required=False)
     substance_use = forms.ChoiceField(choices=SubstanceUse.choices, required=False)
     needs_detox = forms.BooleanField(required=False)
@@ -109,7 +108,7 @@ class NeedsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for row in range(ZONE_ROWS):
             self.fields[f"zone_zip_{row}"] = forms.CharField(
-                min_length=5, max_length=5, validators=[validate_zip], required=False
+                validators=[validate_zip], required=False
             )
             self.fields[f"zone_radius_{row}"] = RadiusField(
                 min_value=0, max_value=ZONE_RADIUS_MAX, required=False

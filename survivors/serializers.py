@@ -125,20 +125,22 @@ class SurvivorSerializer(serializers.ModelSerializer):
         }
 
 
+# Where the child is now locates the child (and, often, the trafficker): not a need.
 NOT_NEED_TO_KNOW = frozenset(
-    {"first_name", "last_name", "date_of_birth", "notes", "exclusion_zones"}
+    {"first_name", "last_name", "date_of_birth", "notes", "exclusion_zones", "residence_zip"}
 )
 
 
 class SurvivorSummarySerializer(SurvivorSerializer):
     """The MDT member's need-to-know view (DESIGN.md, users): case number, age and needs;
-    never the name, birth date, notes or where an exclusion zone lies."""
+    never the name, birth date, notes, where the child is or where an exclusion zone lies."""
 
     first_name = None
     last_name = None
     date_of_birth = None
     notes = None
     exclusion_zones = None
+    residence_zip = None
     age = serializers.SerializerMethodField(help_text="Age in whole years today.")
     exclusion_zone_count = serializers.SerializerMethodField(
         help_text="How many exclusion zones the case worker recorded (not where they are)."

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from survivors.models import Status, Survivor
@@ -36,7 +37,7 @@ def test_it_refuses_a_case_number_the_agency_already_uses(alice, survivor, clien
     assert "already has a survivor with this case number" in str(response.json())
 
 
-def test_it_shows_mdt_members_a_summary_without_notes_or_exclusion_zones(world, mdt, client_for):
+def test_it_shows_mdt_members_a_summary_without_identity_notes_or_places(world, mdt, client_for):
     survivor = world.objects["survivor"]
     survivor.notes = "Disclosed the trafficker's name."
     survivor.exclusion_zones = [{"zip_code": "66102", "radius_miles": 20}]
@@ -48,9 +49,13 @@ def test_it_shows_mdt_members_a_summary_without_notes_or_exclusion_zones(world, 
 
     for record in (detail, listed[0]):
         assert record["id"] == survivor.pk
-        assert "notes" not in record
-        assert "exclusion_zones" not in record
+        hidden = {"first_name", "last_name", "date_of_birth", "notes", "exclusion_zones"}
+        assert hidden.isdisjoint(record), record.keys()
+        assert "residence_zip" not in record  # where the child is now locates the child
         assert record["urgency"] == survivor.urgency
+        assert record["age"] == survivor.age_on(timezone.localdate())
+        assert record["exclusion_zone_count"] == 1
+        assert record["case_number"] == survivor.case_number
     full = client_for(world.users["supervisor_own"]).get(f"/api/v1/survivors/{survivor.pk}/")
     assert full.json()["notes"] == "Disclosed the trafficker's name."
 

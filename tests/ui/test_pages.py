@@ -179,3 +179,33 @@ def test_it_answers_an_unknown_case_with_a_page_that_does_not_hint(charlie, surv
 
     assert without_token(hidden) == without_token(missing)
     assert "Nothing here" in hidden.content.decode()
+
+
+def test_it_brings_a_signed_in_again_user_back_to_the_referral_not_to_an_error(
+    alice, mdt, home_admin, survivor, home
+):
+    """A home admin whose session ran out signs in again and lands on the referral page."""
+    from tests.placement.helpers import referred
+
+    referral = referred(alice, mdt, survivor, home)
+    response = signed_in(home_admin).get(f"/referrals/{referral.pk}/accept/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/referrals/{referral.pk}/"
+    referral.refresh_from_db()
+    assert referral.status == "pending"  # a GET never accepts
+
+
+def test_it_says_on_the_referral_page_why_a_referral_was_withdrawn(
+    alice, mdt, home_admin, survivor, home
+):
+    """Both the case worker and the home read the withdrawal's reason on the referral."""
+    from placement.services import referral_withdraw
+    from tests.placement.helpers import referred
+
+    referral = referred(alice, mdt, survivor, home)
+    referral_withdraw(actor=alice, referral_id=referral.pk, reason="The aunt can take her.")
+
+    for user in (alice, home_admin):
+        page = signed_in(user).get(f"/referrals/{referral.pk}/").content.decode()
+        assert "The aunt can take her." in page
