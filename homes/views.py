@@ -7,15 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from core.messages import form_error_messages
 from homes.forms import AvailabilityForm
 from homes.selectors import homes_editable
 from homes.services import home_confirm_availability, home_update_availability
-
-
-def _error_messages(request: HttpRequest, errors: dict[str, list[str]]) -> None:
-    for field, texts in errors.items():
-        label = "" if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: "
-        messages.error(request, label + " ".join(texts))
 
 
 @login_required
@@ -27,7 +22,7 @@ def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse
         raise Http404
     form = AvailabilityForm(request.POST)
     if not form.is_valid():
-        _error_messages(request, form.errors)
+        form_error_messages(request, form.errors)
         return redirect("home-manage", home_id=home.pk)
     data = form.cleaned_data
     try:
@@ -44,5 +39,5 @@ def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse
             saved = f"{updated.available_beds} beds free, {updated.staff_on_duty} staff on duty"
             messages.success(request, f"Saved: {saved}.")
     except ValidationError as exc:
-        _error_messages(request, exc.message_dict)
+        form_error_messages(request, exc.message_dict)
     return redirect("home-manage", home_id=home.pk)

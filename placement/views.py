@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import request_ip
 from core.errors import DomainError, Forbidden, NotFound
+from core.messages import form_error_messages
 from placement import policy, services
 from placement.forms import (
     DeclineForm,
@@ -52,13 +53,6 @@ def post_or_back(page: str, key: str) -> Callable:
     return decorate
 
 
-def form_messages(request: HttpRequest, errors: dict[str, list[str]]) -> None:
-    """Field errors as messages on the page the user returns to, each naming its field."""
-    for field, texts in errors.items():
-        label = "" if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: "
-        messages.error(request, label + " ".join(texts))
-
-
 def submit(
     request: HttpRequest,
     form_class: type[forms.Form],
@@ -82,7 +76,7 @@ def submit(
         raise Http404 from exc
     form = form_class(request.POST)
     if not form.is_valid():
-        form_messages(request, form.errors)
+        form_error_messages(request, form.errors)
         return None
     try:
         result = policy.attempt(
@@ -102,7 +96,7 @@ def submit(
     except DomainError as exc:
         messages.error(request, exc.reason)
     except ValidationError as exc:
-        form_messages(request, exc.message_dict)
+        form_error_messages(request, exc.message_dict)
     else:
         messages.success(request, success)
         return result
@@ -126,7 +120,7 @@ def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
         raise Http404 from exc
     form = ProposeForm(request.POST)
     if not form.is_valid():
-        form_messages(request, form.errors)
+        form_error_messages(request, form.errors)
         return redirect("survivor-search", survivor_id=survivor_id)
     for home_id in form.cleaned_data["homes"]:
         submit(
