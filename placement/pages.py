@@ -71,7 +71,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "placement/dashboard.html", context)
 
 
-def _visible_or_404(request: HttpRequest, model, object_id: int, action: str):
+def visible_or_404(request: HttpRequest, model, object_id: int, action: str):
+    """The record the user may see; otherwise the refusal is audited and the page is a 404
+    (the same as for no record). Pages and form posts alike start here."""
     try:
         return policy.visible_or_refuse(
             actor=request.user,
@@ -84,10 +86,21 @@ def _visible_or_404(request: HttpRequest, model, object_id: int, action: str):
         raise Http404 from exc
 
 
+def _shown(request: HttpRequest, found, model, object_id: int, action: str):
+    """A workflow record fetched for a page (None when the user may not see it): the read
+    is audited on the child's trail, or the refusal is, and the page is a 404."""
+    ip = request_ip(request)
+    if found is None:
+        policy.refuse(actor=request.user, model=model, object_id=object_id, action=action, ip=ip)
+        raise Http404
+    audit_reads(actor=request.user, objects=[found], action=action, ip=ip)
+    return found
+
+
 @login_required
 def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
     """A child's case: needs, history, recommendations, referrals and placement."""
-    survivor = _visible_or_404(request, Survivor, survivor_id, "survivor.read")
+    survivor = visible_or_404(request, Survivor, survivor_id, "survivor.read")
     survivor_record_reads(
         actor=request.user, survivors=[survivor], ip=request_ip(request), action="survivor.read"
     )
@@ -118,13 +131,12 @@ def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
 @login_required
 def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     """What the worker saw, frozen, with the rationale and the team's reviews."""
-    _visible_or_404(request, Recommendation, recommendation_id, "recommendation.read")
-    recommendation = recommendation_get(user=request.user, recommendation_id=recommendation_id)
-    audit_reads(
-        actor=request.user,
-        objects=[recommendation],
-        action="recommendation.read",
-        ip=request_ip(request),
+    recommendation = _shown(
+        request,
+        recommendation_get(user=request.user, recommendation_id=recommendation_id),
+        Recommendation,
+        recommendation_id,
+        "recommendation.read",
     )
     user = request.user
     reviews = list(recommendation.reviews.all())
@@ -158,10 +170,12 @@ def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpRes
 def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
     """A home admin sees the child de-identified until they accept; an MDT member never
     sees who the child is; the case side sees all."""
-    _visible_or_404(request, Referral, referral_id, "referral.read")
-    referral = referral_get(user=request.user, referral_id=referral_id)
-    audit_reads(
-        actor=request.user, objects=[referral], action="referral.read", ip=request_ip(request)
+    referral = _shown(
+        request,
+        referral_get(user=request.user, referral_id=referral_id),
+        Referral,
+        referral_id,
+        "referral.read",
     )
     user = request.user
     return render(

@@ -33,6 +33,7 @@ from placement.forms import (
     WithdrawForm,
 )
 from placement.models import Placement, Recommendation, Referral
+from placement.pages import visible_or_404
 from survivors.models import Survivor
 
 
@@ -67,13 +68,7 @@ def submit(
     """Check the record is visible (404, audited), clean the form, run the service
     through the one door. Returns the service's result, or None after a refusal shown
     as a message."""
-    ip = request_ip(request)
-    try:
-        policy.visible_or_refuse(
-            actor=request.user, model=model, object_id=object_id, action=action, ip=ip
-        )
-    except NotFound as exc:
-        raise Http404 from exc
+    visible_or_404(request, model, object_id, action)
     form = form_class(request.POST)
     if not form.is_valid():
         form_error_messages(request, form.errors)
@@ -85,7 +80,7 @@ def submit(
             model=model,
             object_id=object_id,
             action=action,
-            ip=ip,
+            ip=request_ip(request),
             **ids,
             **form.cleaned_data,
         )
@@ -107,17 +102,7 @@ def submit(
 @post_or_back("survivor-search", "survivor_id")
 def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
     """Propose up to three homes from the search, each a recommendation for the MDT."""
-    ip = request_ip(request)
-    try:
-        policy.visible_or_refuse(
-            actor=request.user,
-            model=Survivor,
-            object_id=survivor_id,
-            action="recommendation.create",
-            ip=ip,
-        )
-    except NotFound as exc:
-        raise Http404 from exc
+    visible_or_404(request, Survivor, survivor_id, "recommendation.create")
     form = ProposeForm(request.POST)
     if not form.is_valid():
         form_error_messages(request, form.errors)
