@@ -11,7 +11,6 @@ survivor's audit trail, like the survivor endpoints do.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import extend_schema
@@ -44,10 +43,6 @@ from survivors.apis import SurvivorDetailApi as SurvivorRecordApi
 from survivors.models import Survivor
 
 CONFLICT = {409: ERROR_RESPONSES["409"]}
-
-
-def case_side(user: Any, survivor_id: int) -> bool:
-    return Survivor.objects.visible_to(user).filter(pk=survivor_id).exists()
 
 
 def visible_or_404(request: Request, model: type[models.Model], object_id: int | None, action: str):
@@ -85,14 +80,14 @@ def recommendation_response(request, recommendation_id: int, *, status_code=200)
 def referral_response(request, referral_id: int, *, status_code=200) -> Response:
     referral = referral_list(user=request.user).get(pk=referral_id)
     audit_read(request, [referral], "referral.read")
-    context = {"case_side": case_side(request.user, referral.survivor_id)}
+    context = {"case_side": policy.sees_survivor(request.user, referral.survivor_id)}
     return Response(ReferralSerializer(referral, context=context).data, status=status_code)
 
 
 def placement_response(request, placement_id: int, *, status_code=200) -> Response:
     placement = placement_get(user=request.user, placement_id=placement_id)
     audit_read(request, [placement], "placement.read")
-    context = {"case_side": case_side(request.user, placement.survivor_id)}
+    context = {"case_side": policy.sees_survivor(request.user, placement.survivor_id)}
     return Response(PlacementSerializer(placement, context=context).data, status=status_code)
 
 

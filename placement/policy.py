@@ -25,9 +25,14 @@ from survivors.services import survivor_record_denied
 T = TypeVar("T")
 
 
+def sees_survivor(user: Any, survivor_id: int) -> bool:
+    """Whether the user may see the child's record (the case side of a referral)."""
+    return Survivor.objects.visible_to(user).filter(pk=survivor_id).exists()
+
+
 def may_act_on_case(user: Any, survivor_id: int) -> bool:
     """Propose, refer, withdraw, confirm an arrival, discharge, waitlist."""
-    return is_case_side(user) and Survivor.objects.visible_to(user).filter(pk=survivor_id).exists()
+    return is_case_side(user) and sees_survivor(user, survivor_id)
 
 
 def may_review(user: Any, recommendation: Recommendation) -> bool:
@@ -51,7 +56,7 @@ def may_see_identity(user: Any, referral: Referral) -> bool:
         return False
     if getattr(user, "role", None) == Role.HOME_ADMIN:
         return referral.identified
-    return Survivor.objects.visible_to(user).filter(pk=referral.survivor_id).exists()
+    return sees_survivor(user, referral.survivor_id)
 
 
 # --- Refusals ---------------------------------------------------------------------------
