@@ -198,6 +198,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # runs), each with its own queue, without one's workers running another's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
+    # Each process reads the change log since it last searched; a week covers any idle
+    # worker, and one idle longer reloads its directory whole.
+    "prune-home-changes": {
+        "task": "homes.tasks.prune_home_changes",
+        "schedule": timedelta(days=1),
+    },
     "nudge-stale-availability": {
         "task": "homes.tasks.nudge_stale_availability",
         "schedule": timedelta(hours=1),
@@ -242,6 +248,8 @@ CACHES = {
 
 # Availability older than this is flagged stale in searches and nudged.
 AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)
+# How long the home change log keeps an entry (matching.directory reads it; homes.tasks prunes).
+HOME_CHANGE_RETENTION_HOURS = env_int("HOME_CHANGE_RETENTION_HOURS", 24 * 7)
 
 # Email: SMTP when EMAIL_HOST is set, otherwise printed to the console (the demo).
 if env_str("EMAIL_HOST"):

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from homes.models import AvailabilityChange, Home
+from core.admin_base import ReadOnlyAdmin
+from homes.models import AvailabilityChange, Home, HomeChange
 from homes.services import PROFILE_FIELDS, home_create, home_update
 
 
@@ -56,3 +57,10 @@ class AvailabilityChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(HomeChange)
+class HomeChangeAdmin(ReadOnlyAdmin):
+    """The change log the matching directory reads; written only by a database trigger."""
+
+    list_display = ["id", "home_id", "txid", "pruned_below", "created_at"]

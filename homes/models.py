@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from core.vocab import (
     STATE_CHOICES,
@@ -93,7 +94,8 @@ class Home(models.Model):
     )
     stale_nudged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Bumped by every write; the matching directory cache reloads rows changed since it last looked.
+    # When the profile or beds last changed, for people; the matching directory learns of
+    # changes from HomeChange, which a trigger writes, never from this clock.
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = HomeQuerySet.as_manager()
@@ -195,3 +197,26 @@ class AvailabilityChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.home_id}: {self.available_beds_before}→{self.available_beds_after} beds"
+
+
+class HomeChange(models.Model):
+    """One committed write to a home row, logged by a database trigger (never by Python).
+
+    The matching directory each process keeps reads this log to learn which homes changed,
+    in PostgreSQL's commit order: `txid` is the writing transaction's id, and a reader
+    takes every entry its last snapshot could not see (see matching.directory). A trigger
+    sees every write — the ORM, `QuerySet.update()`, raw SQL in psql, the admin — and no
+    clock is compared. A row with no home is a marker: after a TRUNCATE (`pruned_below`
+    empty) every home may have changed; after pruning, entries below `pruned_below` are gone.
+    """
+
+    home_id = models.BigIntegerField(null=True, editable=False)
+    txid = models.BigIntegerField(null=True, editable=False)
+    pruned_below = models.BigIntegerField(null=True, editable=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["txid"], name="homes_homechange_txid")]
+
+    def __str__(self) -> str:
+        return f"home {self.home_id} in transaction {self.txid}"

@@ -401,3 +401,32 @@ def user_create_with_homes(*, actor: Any | None, home_ids: list[int], **fields: 
     for home in homes:
         home_admin_grant(actor=actor, user=user, home=home)
     return user
+
+
+def home_changes_prune(*, keep: timedelta | None = None) -> int:
+    """Delete change-log entries older than `keep` (HOME_CHANGE_RETENTION_HOURS), leaving
+    a marker that names the pruned range: a process whose directory still needed one of
+    them reloads it whole instead of missing a change. Returns the entries deleted."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0  # no log on SQLite: the demo reloads its directory at every search
+    keep = keep if keep is not None else timedelta(hours=settings.HOME_CHANGE_RETENTION_HOURS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Only transactions every snapshot now sees as finished: below xmin.
+        cursor.execute(
+            "SELECT max(txid) FROM homes_homechange "
+            "WHERE created_at < now() - %s "
+            "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            [keep],
+        )
+        (top,) = cursor.fetchone()
+        if top is None:
+            return 0
+        cursor.execute(
+            "INSERT INTO homes_homechange (home_id, txid, pruned_below) "
+            "VALUES (NULL, pg_current_xact_id()::text::bigint, %s)",
+            [top + 1],
+        )
+        cursor.execute("DELETE FROM homes_homechange WHERE txid <= %s", [top])
+        return cursor.rowcount

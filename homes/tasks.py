@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from homes.services import home_nudge_stale
+from homes.services import home_changes_prune, home_nudge_stale
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def nudge_stale_availability() -> int:
     """Hourly: remind home admins whose bed counts have gone stale."""
     return home_nudge_stale()
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def prune_home_changes() -> int:
+    """Daily: drop change-log entries older than HOME_CHANGE_RETENTION_HOURS."""
+    return home_changes_prune()

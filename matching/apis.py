@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import json
+
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, renderer_classes
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import request_ip
+from matching.directory import directory_cache
+from matching.exports import excluded_csv
 from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
 from matching.serializers import (
     MatchQuerySerializer,
@@ -14,18 +21,35 @@ from matching.serializers import (
     WhatIfSerializer,
     match_response,
 )
-from matching.services import search_record
+from matching.services import excluded_download_record, search_record
 from survivors.policy import survivor_or_refuse
+
+MATCH_PARAMETERS = [
+    OpenApiParameter("limit", int, description="How many ranked homes (1–500, default 20)."),
+    OpenApiParameter(
+        "include_excluded", bool, description="Also list the infeasible homes and why."
+    ),
+    OpenApiParameter(
+        "excluded_limit", int, description="Excluded homes per page (1–1000, default 200)."
+    ),
+    OpenApiParameter("excluded_offset", int, description="Excluded homes to skip (default 0)."),
+]
+
+
+def _search(needs, query: MatchQuerySerializer):
+    data = query.validated_data
+    return match_needs(
+        needs,
+        limit=data["limit"],
+        include_excluded=data["include_excluded"],
+        excluded_limit=data["excluded_limit"],
+        excluded_offset=data["excluded_offset"],
+    )
 
 
 @extend_schema(
     operation_id="survivor_matches",
-    parameters=[
-        OpenApiParameter("limit", int, description="How many ranked homes (1–500, default 20)."),
-        OpenApiParameter(
-            "include_excluded", bool, description="Also list every infeasible home and why."
-        ),
-    ],
+    parameters=MATCH_PARAMETERS,
     responses={200: MatchResponseSchema},
     tags=["matching"],
 )
@@ -42,11 +66,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
         actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
     )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
-    result = match_needs(
-        needs,
-        limit=query.validated_data["limit"],
-        include_excluded=query.validated_data["include_excluded"],
-    )
+    result = _search(needs, query)
     search_record(
         actor=request.user, survivor=survivor, needs=needs, result=result, ip=request_ip(request)
     )
@@ -56,12 +76,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
 @extend_schema(
     operation_id="match_what_if",
     request=WhatIfSerializer,
-    parameters=[
-        OpenApiParameter("limit", int, description="How many ranked homes (1–500, default 20)."),
-        OpenApiParameter(
-            "include_excluded", bool, description="Also list every infeasible home and why."
-        ),
-    ],
+    parameters=MATCH_PARAMETERS,
     responses={200: MatchResponseSchema},
     tags=["matching"],
 )
@@ -73,9 +88,40 @@ def what_if_match(request: Request) -> Response:
     body = WhatIfSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     needs = needs_from_fields(body.validated_data, today=timezone.localdate())
-    result = match_needs(
-        needs,
-        limit=query.validated_data["limit"],
-        include_excluded=query.validated_data["include_excluded"],
+    return Response(match_response(_search(needs, query)))
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets a client ask for text/csv; errors still go out as JSON text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode()
+
+
+@extend_schema(
+    operation_id="survivor_matches_excluded",
+    responses={(200, "text/csv"): OpenApiTypes.STR},
+    tags=["matching"],
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer, CSVRenderer])
+def survivor_matches_excluded(request: Request, id: int | None) -> HttpResponseBase:
+    """Every home the survivor is not eligible for, with every reason, as a CSV download
+    (the search's excluded list, whole). Streamed: the directory's size does not matter."""
+    survivor = survivor_or_refuse(
+        actor=request.user,
+        survivor_id=id,
+        action="survivor.match_excluded",
+        ip=request_ip(request),
     )
-    return Response(match_response(result))
+    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    excluded_download_record(actor=request.user, survivor=survivor, ip=request_ip(request))
+    response = StreamingHttpResponse(
+        excluded_csv(directory_cache.excluded(needs)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="excluded-homes-{survivor.pk}.csv"'
+    return response

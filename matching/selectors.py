@@ -1,25 +1,20 @@
-"""Rows to engine dataclasses, and the directory cache every search reads.
+"""Rows to engine dataclasses, and searches through the process's directory.
 
-The directory of active homes lives in each process as numpy columns
-(`engine.Directory`). Before every search the cache asks PostgreSQL for the rows
-modified since it last looked — one indexed query — and patches itself, so a
-bed count changed a moment ago is in the next search, and 250,000 homes are
-never loaded per search.
+The directory of active homes and how it stays current: `matching.directory`.
 """
 
 from __future__ import annotations
 
 import datetime
-import threading
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from homes.models import Home
+from matching.directory import directory_cache
 from matching.engine import (
-    Directory,
+    EXCLUDED_PAGE,
     ExclusionZone,
     HomeOffer,
     MatchResult,
@@ -27,17 +22,9 @@ from matching.engine import (
     SurvivorNeeds,
     age_on,
     failed_rules,
-    match,
     zip_centroid,
 )
 from survivors.models import Survivor
-
-# A row's modified_at is stamped by the writer just before its transaction commits, so a
-# commit can land "in the past". Every sync re-reads this window before the newest stamp
-# it has seen, which catches such rows: Home writes are short service transactions, and
-# web hosts keep NTP time (skew far below this). Upserting a row twice is harmless; the
-# window's rows are re-read on every search, so it stays small.
-RESYNC_OVERLAP = datetime.timedelta(seconds=10)
 
 OFFER_FIELDS = [
     "id", "name", "home_type", "state", "zip_code", "latitude", "longitude",
@@ -46,20 +33,8 @@ OFFER_FIELDS = [
     "accepts_parenting", "max_dependents", "medical_level", "accepts_pregnant",
     "mental_health_max", "staff_secure", "accepts_out_of_state", "accepts_state_wards",
     "accepts_parent_placements", "intake_24_7", "languages", "services", "active",
-    "availability_updated_at", "modified_at",
+    "availability_updated_at",
 ]  # fmt: skip
-
-_interned: dict[tuple[str, ...], frozenset[str]] = {}
-
-
-def _tags(values: Iterable[str]) -> frozenset[str]:
-    # Most homes share a handful of gender/language/service sets: one object each,
-    # which keeps a national directory's memory in check.
-    key = tuple(sorted(values))
-    found = _interned.get(key)
-    if found is None:
-        found = _interned.setdefault(key, frozenset(key))
-    return found
 
 
 def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
@@ -84,7 +59,7 @@ def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
         residents_per_staff=row["residents_per_staff"],
         min_age=row["min_age"],
         max_age=row["max_age"],
-        genders_served=_tags(row["genders_served"]),
+        genders_served=frozenset(row["genders_served"]),
         substance_use_accepted=row["substance_use_accepted"],
         detox_on_site=row["detox_on_site"],
         accepts_parenting=row["accepts_parenting"],
@@ -97,78 +72,11 @@ def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
         accepts_state_wards=row["accepts_state_wards"],
         accepts_parent_placements=row["accepts_parent_placements"],
         intake_24_7=row["intake_24_7"],
-        languages=_tags(row["languages"]),
-        services=_tags(row["services"]),
+        languages=frozenset(row["languages"]),
+        services=frozenset(row["services"]),
         active=row["active"],
         availability_updated_at=row["availability_updated_at"],
     )
-
-
-class DirectoryCache:
-    """One process's copy of the active directory, kept current by incremental sync."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._directory: Directory | None = None
-        self._synced_to: datetime.datetime | None = None
-
-    @property
-    def loaded(self) -> bool:
-        return self._directory is not None
-
-    def reset(self) -> None:
-        with self._lock:
-            self._directory = None
-            self._synced_to = None
-
-    def search(self, needs: SurvivorNeeds, **options: Any) -> MatchResult:
-        """Sync, then match, under one lock: a Directory is patched in place, so a search
-        running beside a sync in another thread could read a half-written row."""
-        with self._lock:
-            return match(needs, self._synced(), **options)
-
-    def current(self) -> Directory:
-        with self._lock:
-            return self._synced()
-
-    def _synced(self) -> Directory:
-        """The directory as of now: a full load the first time, then only changed rows."""
-        if self._directory is None:
-            rows = Home.objects.filter(active=True).values(*OFFER_FIELDS).iterator(2000)
-            directory = Directory()
-            latest = self._apply(directory, rows)
-            self._directory, self._synced_to = directory, latest
-            return directory
-        changed = Home.objects.values(*OFFER_FIELDS)
-        if self._synced_to is not None:
-            changed = changed.filter(modified_at__gte=self._synced_to - RESYNC_OVERLAP)
-        latest = self._apply(self._directory, changed)
-        if latest and (self._synced_to is None or latest > self._synced_to):
-            self._synced_to = latest
-        return self._directory
-
-    @staticmethod
-    def _apply(directory: Directory, rows: Iterable[dict[str, Any]]) -> datetime.datetime | None:
-        latest = None
-        batch: list[HomeOffer] = []
-        gone: list[int] = []
-        for row in rows:
-            if latest is None or row["modified_at"] > latest:
-                latest = row["modified_at"]
-            offer = offer_from_row(row) if row["active"] else None
-            if offer is None:
-                gone.append(row["id"])
-            else:
-                batch.append(offer)
-            if len(batch) >= 5000:
-                directory.upsert(batch)
-                batch = []
-        directory.upsert(batch)
-        directory.remove(gone)
-        return latest
-
-
-directory_cache = DirectoryCache()
 
 
 def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> SurvivorNeeds:
@@ -231,6 +139,8 @@ def match_needs(
     now: datetime.datetime | None = None,
     limit: int = 20,
     include_excluded: bool = False,
+    excluded_limit: int = EXCLUDED_PAGE,
+    excluded_offset: int = 0,
 ) -> MatchResult:
     """Search the current directory for these needs; availability older than
     AVAILABILITY_STALE_HOURS is flagged stale and loses its freshness points."""
@@ -239,6 +149,8 @@ def match_needs(
         now=now or timezone.now(),
         limit=limit,
         include_excluded=include_excluded,
+        excluded_limit=excluded_limit,
+        excluded_offset=excluded_offset,
         stale_after=datetime.timedelta(hours=settings.AVAILABILITY_STALE_HOURS),
     )
 

@@ -20,8 +20,11 @@ from core.vocab import (
     Urgency,
     validate_zip,
 )
-from matching.engine import RULES, MatchResult, Miss
+from matching.engine import EXCLUDED_PAGE, RULES, MatchResult, Miss
 from survivors.serializers import ExclusionZoneSerializer
+
+# At most this many excluded homes per page; the CSV download has them all.
+EXCLUDED_LIMIT_MAX = 1000
 
 
 class WhatIfSerializer(serializers.Serializer):
@@ -80,6 +83,10 @@ class WhatIfSerializer(serializers.Serializer):
 class MatchQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=20)
     include_excluded = serializers.BooleanField(default=False)
+    excluded_limit = serializers.IntegerField(
+        min_value=1, max_value=EXCLUDED_LIMIT_MAX, default=EXCLUDED_PAGE
+    )
+    excluded_offset = serializers.IntegerField(min_value=0, max_value=INT_MAX, default=0)
 
 
 # --- response -------------------------------------------------------------------------
@@ -137,6 +144,7 @@ def match_response(result: MatchResult) -> dict[str, Any]:
         "excluded": None
         if result.excluded is None
         else [_miss(m, compact=True) for m in result.excluded],
+        "excluded_count": result.excluded_count,
         "relaxations": [
             {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
             for x in result.relaxations
@@ -213,6 +221,13 @@ class MatchResponseSchema(serializers.Serializer):
     excluded = ExcludedSchema(
         many=True,
         allow_null=True,
-        help_text="Only with include_excluded=1: every infeasible home and all its failed rules.",
+        help_text=(
+            "Only with include_excluded=1: excluded_limit infeasible homes from "
+            "excluded_offset on, each with all its failed rules; fewest failed rules "
+            "first, then nearest."
+        ),
+    )
+    excluded_count = serializers.IntegerField(
+        help_text="How many homes the child is not eligible for (every page together)."
     )
     relaxations = RelaxationSchema(many=True)

@@ -55,3 +55,14 @@ def search_record(
         ip=ip,
     )
     return search
+
+
+def excluded_download_record(*, actor: Any, survivor: Survivor, ip: str | None = None) -> None:
+    """Audit a download of the whole excluded list: it is a read of the child's record."""
+    audit_record(
+        actor=actor,
+        action="survivor.match_excluded",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        ip=ip,
+    )

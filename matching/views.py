@@ -93,6 +93,7 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
         "labels": FIELD_LABELS,
         "include_excluded": include_excluded,
         "propose_url": reverse("survivor-propose", args=[survivor.pk]) if case_side else None,
+        "excluded_csv_url": reverse("survivor-matches-excluded", args=[survivor.pk]),
         "can_waitlist": case_side,
     }
     if not errors:

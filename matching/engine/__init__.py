@@ -6,7 +6,7 @@ is the readable specification that the vectorised search is tested against.
 
 from __future__ import annotations
 
-from .assign import match
+from .assign import EXCLUDED_PAGE, excluded_order, match, shown_distance
 from .geo import (
     EARTH_RADIUS_MILES,
     great_circle_miles,
@@ -44,6 +44,7 @@ from .vector import RULE_BIT, Directory, failure_masks, survivor_distances
 __all__ = [
     "ACUITY_LEVELS",
     "EARTH_RADIUS_MILES",
+    "EXCLUDED_PAGE",
     "FACTORS",
     "FACTOR_MAX",
     "GENDERS",
@@ -69,6 +70,7 @@ __all__ = [
     "SurvivorNeeds",
     "VectorScores",
     "age_on",
+    "excluded_order",
     "failed_rules",
     "failure_masks",
     "great_circle_miles",
@@ -77,6 +79,7 @@ __all__ = [
     "match",
     "score_home",
     "score_rows",
+    "shown_distance",
     "survivor_distances",
     "zip_centroid",
     "zip_state",

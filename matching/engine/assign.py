@@ -7,10 +7,8 @@ breakdowns come from the scalar rules and score.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -31,6 +29,8 @@ from .vector import RULE_BIT, Directory, failure_masks, rules_in, survivor_dista
 
 # An ICPC suggestion naming forty states helps nobody at 2 a.m.
 ICPC_STATES_LISTED = 5
+# Excluded homes per page by default: a national directory has a quarter of a million.
+EXCLUDED_PAGE = 200
 
 
 def match(
@@ -40,23 +40,28 @@ def match(
     now: datetime,
     limit: int = 20,
     include_excluded: bool = False,
+    excluded_limit: int = EXCLUDED_PAGE,
+    excluded_offset: int = 0,
     stale_after: timedelta = STALE_AFTER,
 ) -> MatchResult:
     """Rank the feasible homes for a survivor and explain the others.
 
     results: the best `limit` feasible homes by score, then distance (unknown
     last), then id. near_misses: at most `limit` homes failing exactly one
-    rule, nearest first. excluded (only with include_excluded): every
-    infeasible home with all its failures, fewest failures first.
+    rule, nearest first. excluded (only with include_excluded): `excluded_limit`
+    infeasible homes from `excluded_offset` on, each with all its failures, in
+    the order of `excluded_order` (fewest failures, then nearest, then id).
     """
-    if limit < 0:
-        raise ValueError(f"limit must be >= 0; got {limit}")
+    if limit < 0 or excluded_limit < 0 or excluded_offset < 0:
+        raise ValueError("limit, excluded_limit and excluded_offset must be >= 0")
     masks = failure_masks(needs, directory)
-    distances = survivor_distances(needs, directory)
+    failure_counts = np.bitwise_count(masks)
+    # Distances only where a result, a near miss or the excluded page needs them.
+    wanted = None if include_excluded else np.flatnonzero(failure_counts <= 1)
+    distances = survivor_distances(needs, directory, wanted)
     ids = directory.ids
     # Unknown distances (no survivor location) sort last, then by id.
     sort_distances = np.where(np.isnan(distances), np.inf, distances)
-    failure_counts = np.bitwise_count(masks)
     histogram = np.bincount(masks, minlength=1 << len(RULES))
 
     feasible = np.flatnonzero(masks == 0)
@@ -81,10 +86,10 @@ def match(
 
     excluded = None
     if include_excluded:
-        # Fewest failures first, then nearest, then id.
         infeasible = np.flatnonzero(masks)
-        keys = (ids[infeasible], sort_distances[infeasible], failure_counts[infeasible])
-        excluded = _excluded(needs, directory, infeasible[np.lexsort(keys)], masks, distances)
+        keys = (failure_counts[infeasible], sort_distances[infeasible], ids[infeasible])
+        page = infeasible[_smallest(keys, excluded_offset + excluded_limit)][excluded_offset:]
+        excluded = _excluded(needs, directory, page, masks, distances)
     return MatchResult(
         homes_considered=len(directory),
         feasible_count=len(feasible),
@@ -94,7 +99,28 @@ def match(
         excluded=excluded,
         relaxations=_relaxations(needs, directory, masks, histogram),
         failures_by_rule=_failures_by_rule(histogram),
+        excluded_count=int(len(masks) - len(feasible)),
     )
+
+
+def excluded_order(needs: SurvivorNeeds, directory: Directory) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of every infeasible home, fewest failures first, then nearest, then id,
+    with their distances (NaN without a survivor location): for a full download, which
+    then explains the homes a few at a time instead of holding them all."""
+    masks = failure_masks(needs, directory)
+    distances = survivor_distances(needs, directory)
+    infeasible = np.flatnonzero(masks)
+    sort_distances = np.where(np.isnan(distances), np.inf, distances)[infeasible]
+    order = np.lexsort(
+        (directory.ids[infeasible], sort_distances, np.bitwise_count(masks[infeasible]))
+    )
+    rows = infeasible[order]
+    return directory.ids[rows].copy(), distances[rows]
+
+
+def shown_distance(distance: float) -> float | None:
+    """A distance as results show it: one decimal, None when unknown."""
+    return None if math.isnan(distance) else round(distance, 1)
 
 
 def _distances(distances: np.ndarray, rows: np.ndarray) -> list[float | None]:
@@ -112,38 +138,21 @@ def _excluded(
     masks: np.ndarray,
     distances: np.ndarray,
 ) -> tuple[Miss, ...]:
-    """Every infeasible home with all its failures, in the order of `rows`.
+    """The infeasible homes in `rows` with all their failures, in that order.
 
     The masks say which rules fail, so only those scalar checks run to write
-    the reasons: this list can hold most of a 250,000-home directory.
+    the reasons.
     """
     failing_rules: dict[int, tuple[str, ...]] = {}
     homes = directory.offers(rows.tolist())
     shown = [_shown(distance) for distance in _distances(distances, rows)]
     excluded = []
-    with _gc_paused():
-        for home, distance, mask in zip(homes, shown, masks[rows].tolist(), strict=True):
-            failing = failing_rules.get(mask)
-            if failing is None:
-                failing = failing_rules[mask] = rules_in(mask)
-            excluded.append(Miss(home, distance, explain(needs, home, failing)))
+    for home, distance, mask in zip(homes, shown, masks[rows].tolist(), strict=True):
+        failing = failing_rules.get(mask)
+        if failing is None:
+            failing = failing_rules[mask] = rules_in(mask)
+        excluded.append(Miss(home, distance, explain(needs, home, failing)))
     return tuple(excluded)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while allocating a million acyclic objects.
-
-    Otherwise it keeps re-walking the whole directory and more than doubles
-    the time of an include_excluded search; nothing built here forms a cycle.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _smallest(keys: tuple[np.ndarray, ...], k: int) -> np.ndarray:

@@ -268,7 +268,8 @@ class MatchResult:
     """The answer to one search.
 
     `near_misses` holds at most `limit` one-failure homes; `near_miss_count`
-    counts all of them. `excluded` is None unless asked for. `failures_by_rule`
+    counts all of them. `excluded` is None unless asked for, and then one page of
+    the infeasible homes (`excluded_count` counts all of them). `failures_by_rule`
     counts, for every rule, the homes failing it (alone or with others).
     """
 
@@ -280,3 +281,4 @@ class MatchResult:
     excluded: tuple[Miss, ...] | None
     relaxations: tuple[Relaxation, ...]
     failures_by_rule: dict[str, int]
+    excluded_count: int = 0

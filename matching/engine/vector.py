@@ -10,14 +10,23 @@ homes a search returns, and the tests prove both agree on every home.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
 from . import rules
 from .geo import chord2_to_miles, miles_to_chord2, unit_vectors
-from .types import HOME_TYPES, RULES, HomeOffer, SurvivorNeeds
+from .types import (
+    ACUITY_LEVELS,
+    HOME_TYPES,
+    MEDICAL_LEVELS,
+    RULES,
+    SUBSTANCE_LEVELS,
+    HomeOffer,
+    SurvivorNeeds,
+)
 
 RULE_BIT = {rule: 1 << index for index, rule in enumerate(RULES)}
 
@@ -32,18 +41,34 @@ _MICROSECOND = timedelta(microseconds=1)
 # Far enough back to be stale against any `now`, near enough not to overflow int64.
 NEVER_UPDATED_US = -(2**62)
 
-_HOME_TYPE_CODE = {home_type: i for i, home_type in enumerate(HOME_TYPES)}
 _TAG_FIELDS = ("genders_served", "languages", "services")
 _WORD_BITS = 64
+_OFFER_CACHE_SIZE = 4096
+# Ids index a dense row map (PostgreSQL serials); beyond this an id is surely a mistake.
+MAX_HOME_ID = 2**31 - 1
 
-_SCHEMA: dict[str, type] = {
+_LEVELS: dict[str, tuple[str, ...]] = {
+    "home_type": HOME_TYPES,
+    "substance_use_accepted": SUBSTANCE_LEVELS,
+    "medical_level": MEDICAL_LEVELS,
+    "mental_health_max": ACUITY_LEVELS,
+}
+_LEVEL_CODE = {field: {v: i for i, v in enumerate(levels)} for field, levels in _LEVELS.items()}
+
+_SCHEMA: dict[str, type | str] = {
     "id": np.int64,
     "home_type": np.int8,
-    "state": np.int32,
+    "state": np.int16,
+    "zip_code": "U5",
+    "latitude": np.float64,
+    "longitude": np.float64,
     "x": np.float64,
     "y": np.float64,
     "z": np.float64,
+    "licensed_beds": np.int64,
     "available_beds": np.int64,
+    "staff_on_duty": np.int64,
+    "residents_per_staff": np.int64,
     # staff_on_duty * residents_per_staff - occupied beds: the staffing rule
     # becomes one comparison with 1 + dependents.
     "staff_headroom": np.int64,
@@ -51,6 +76,8 @@ _SCHEMA: dict[str, type] = {
     "max_age": np.int64,
     "substance_use_accepted": np.int8,
     "detox_on_site": np.bool_,
+    "accepts_parenting": np.bool_,
+    "max_dependents": np.int64,
     # max_dependents when the home accepts parenting youth, else -1: the
     # dependents rule becomes one comparison.
     "dependents_cap": np.int64,
@@ -64,6 +91,22 @@ _SCHEMA: dict[str, type] = {
     "intake_24_7": np.bool_,
     "updated_us": np.int64,
 }
+_STORED = (
+    "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff", "min_age",
+    "max_age", "detox_on_site", "accepts_parenting", "max_dependents", "accepts_pregnant",
+    "staff_secure", "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements",
+    "intake_24_7", "latitude", "longitude", "zip_code",
+)  # fmt: skip
+# The fields of a batch given to Directory.upsert_columns: HomeOffer's, with the
+# availability time as microseconds (`updated_us`) and without `active`.
+BATCH_FIELDS = (
+    "id", "name", "home_type", "state", "zip_code", "latitude", "longitude", "licensed_beds",
+    "available_beds", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
+    "genders_served", "substance_use_accepted", "detox_on_site", "accepts_parenting",
+    "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
+    "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
+    "languages", "services", "updated_us",
+)  # fmt: skip
 
 
 def epoch_us(moment: datetime | None) -> int:
@@ -75,24 +118,48 @@ def epoch_us(moment: datetime | None) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+def from_epoch_us(value: int) -> datetime | None:
+    return None if value == NEVER_UPDATED_US else _EPOCH + timedelta(microseconds=value)
+
+
+def columns_of(offers: Iterable[HomeOffer]) -> dict[str, list[Any]]:
+    """A batch for Directory.upsert_columns from HomeOffers (active ones only)."""
+    batch: dict[str, list[Any]] = {name: [] for name in BATCH_FIELDS}
+    for offer in offers:
+        for name in BATCH_FIELDS:
+            if name == "updated_us":
+                batch[name].append(epoch_us(offer.availability_updated_at))
+            else:
+                batch[name].append(getattr(offer, name))
+    return batch
+
+
 class Directory:
     """Every active home, one numpy array per field, patched in place.
 
-    Row order is an implementation detail (removal moves the last row into the
-    hole); everything a search returns is ordered by score, distance and id.
-    Not thread-safe: patches write rows in place, so a search must not run
-    while another thread upserts or removes (hold one lock for both).
+    No Python object per home: a process can hold a national directory in a few
+    tens of megabytes, and processes forked after it loads share those pages
+    (a patch copies only the pages it writes). A HomeOffer is built on demand for
+    the few homes a search returns. Row order is an implementation detail (removal
+    moves the last row into the hole); everything a search returns is ordered by
+    score, distance and id. Not thread-safe: patches write rows in place, so a
+    search must not run while another thread upserts or removes (hold one lock).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 0) -> None:
         self._size = 0
-        self._offers: list[HomeOffer] = []
-        self._row_of: dict[int, int] = {}
-        self._data = {name: np.empty(0, dtype) for name, dtype in _SCHEMA.items()}
+        self._names: list[str] = []
+        self._row_by_id = np.full(0, -1, np.int64)
+        self._data = {name: np.empty(capacity, dtype) for name, dtype in _SCHEMA.items()}
         self._state_codes: dict[str, int] = {}
         self._state_names: list[str] = []
         self._tag_codes: dict[str, dict[str, int]] = {field: {} for field in _TAG_FIELDS}
-        self._tag_bits = {field: np.zeros((0, 1), np.uint64) for field in _TAG_FIELDS}
+        self._tag_values: dict[str, list[str]] = {field: [] for field in _TAG_FIELDS}
+        self._tag_masks: dict[str, dict[frozenset[str], int]] = {f: {} for f in _TAG_FIELDS}
+        self._tag_bits = {field: np.zeros((capacity, 1), np.uint64) for field in _TAG_FIELDS}
+        # HomeOffers built for returned rows, until their row is written: searches keep
+        # returning the same nearby homes. Bounded; a process's own, never shared.
+        self._offer_cache: dict[int, HomeOffer] = {}
 
     @classmethod
     def from_offers(cls, offers: Iterable[HomeOffer]) -> Directory:
@@ -104,18 +171,53 @@ class Directory:
         return self._size
 
     def __contains__(self, home_id: object) -> bool:
-        return home_id in self._row_of
+        return isinstance(home_id, int) and self.row_of(home_id) is not None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the columns (capacity included), for the record."""
+        arrays = [*self._data.values(), *self._tag_bits.values(), self._row_by_id]
+        return sum(array.nbytes for array in arrays)
 
     def offer(self, index: int) -> HomeOffer:
+        """The home in row `index` as the scalar rules see it (built on demand)."""
         if not 0 <= index < self._size:
             raise IndexError(index)
-        return self._offers[index]
+        cached = self._offer_cache.get(index)
+        if cached is not None:
+            return cached
+        if len(self._offer_cache) >= _OFFER_CACHE_SIZE:
+            self._offer_cache.clear()
+        offer = self._offer_cache[index] = self._build_offer(index)
+        return offer
+
+    def _build_offer(self, index: int) -> HomeOffer:
+        column = self._data
+        values: dict[str, Any] = {name: column[name][index].item() for name in _STORED}
+        return HomeOffer(
+            id=int(column["id"][index]),
+            name=self._names[index],
+            home_type=HOME_TYPES[column["home_type"][index]],
+            state=self._state_names[column["state"][index]],
+            genders_served=self._tags_at("genders_served", index),
+            substance_use_accepted=SUBSTANCE_LEVELS[column["substance_use_accepted"][index]],
+            medical_level=MEDICAL_LEVELS[column["medical_level"][index]],
+            mental_health_max=ACUITY_LEVELS[column["mental_health_max"][index]],
+            languages=self._tags_at("languages", index),
+            services=self._tags_at("services", index),
+            active=True,
+            availability_updated_at=from_epoch_us(int(column["updated_us"][index])),
+            **values,
+        )
 
     def offers(self, rows: Iterable[int]) -> list[HomeOffer]:
-        return [self._offers[row] for row in rows]
+        return [self.offer(row) for row in rows]
 
     def row_of(self, home_id: int) -> int | None:
-        return self._row_of.get(home_id)
+        if not 0 <= home_id < len(self._row_by_id):
+            return None
+        row = int(self._row_by_id[home_id])
+        return None if row < 0 else row
 
     @property
     def ids(self) -> np.ndarray:
@@ -127,38 +229,57 @@ class Directory:
         for offer in offers:
             latest[offer.id] = offer
         self.remove(home_id for home_id, offer in latest.items() if not offer.active)
-        live = [offer for offer in latest.values() if offer.active]
-        known = [offer for offer in live if offer.id in self._row_of]
-        new = [offer for offer in live if offer.id not in self._row_of]
-        if known:
-            rows = np.fromiter((self._row_of[o.id] for o in known), np.int64, len(known))
-            self._write(rows, known)
-            for row, offer in zip(rows.tolist(), known, strict=True):
-                self._offers[row] = offer
-        if new:
+        self.upsert_columns(columns_of(o for o in latest.values() if o.active))
+
+    def upsert_columns(self, batch: dict[str, Sequence[Any]]) -> None:
+        """Replace homes by id or append new ones, from one list per BATCH_FIELDS name.
+
+        The fastest way in: a full load of 250,000 rows goes through here in a few
+        batches, with no HomeOffer built. Within a batch the last row of an id wins.
+        """
+        ids = np.asarray(batch["id"], np.int64)
+        if not len(ids):
+            return
+        if ids.min() < 0 or ids.max() > MAX_HOME_ID:
+            raise ValueError(f"home ids must lie in 0..{MAX_HOME_ID}")
+        # The last occurrence of each id within the batch.
+        reversed_unique = np.unique(ids[::-1], return_index=True)[1]
+        keep = np.sort(len(ids) - 1 - reversed_unique)
+        if len(keep) != len(ids):
+            batch = {name: [values[i] for i in keep.tolist()] for name, values in batch.items()}
+            ids = ids[keep]
+        self._map_size(int(ids.max()) + 1)
+        rows = self._row_by_id[ids]
+        new = rows < 0
+        count = int(np.count_nonzero(new))
+        if count:
             start = self._size
-            self._reserve(start + len(new))
-            self._write(slice(start, start + len(new)), new)
-            self._offers.extend(new)
-            self._row_of.update((offer.id, start + k) for k, offer in enumerate(new))
-            self._size += len(new)
+            self._reserve(start + count)
+            rows = rows.copy()
+            rows[new] = np.arange(start, start + count)
+            self._row_by_id[ids[new]] = rows[new]
+            self._names.extend([None] * count)  # type: ignore[list-item]
+            self._size += count
+        self._write(rows, batch)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Drop homes by id (deactivated ones); unknown ids are ignored."""
         for home_id in ids:
-            row = self._row_of.pop(home_id, None)
+            row = self.row_of(home_id)
             if row is None:
                 continue
+            self._row_by_id[home_id] = -1
             last = self._size - 1
+            self._offer_cache.pop(row, None)
+            self._offer_cache.pop(last, None)
             if row != last:
-                moved = self._offers[last]
-                self._offers[row] = moved
-                self._row_of[moved.id] = row
+                self._row_by_id[self._data["id"][last]] = row
+                self._names[row] = self._names[last]
                 for array in self._data.values():
                     array[row] = array[last]
                 for bits in self._tag_bits.values():
                     bits[row] = bits[last]
-            self._offers.pop()
+            self._names.pop()
             self._size -= 1
 
     # Queries used by the vectorised rules and scores.
@@ -206,12 +327,23 @@ class Directory:
 
     # Storage.
 
-    def _reserve(self, size: int) -> None:
+    def _map_size(self, size: int) -> None:
+        if size > len(self._row_by_id):
+            grown = np.full(max(size, 2 * len(self._row_by_id), 64), -1, np.int64)
+            grown[: len(self._row_by_id)] = self._row_by_id
+            self._row_by_id = grown
+
+    def reserve(self, size: int) -> None:
+        """Room for `size` homes without reallocating (call before a fork: growing
+        a column afterwards copies it into the process's private memory)."""
+        self._reserve(size, exact=True)
+
+    def _reserve(self, size: int, *, exact: bool = False) -> None:
         capacity = len(self._data["id"])
         if size <= capacity:
             return
         # Doubling keeps a stream of single-home upserts amortised O(1).
-        capacity = max(size, 2 * capacity, 64)
+        capacity = size if exact else max(size, 2 * capacity, 64)
         for name, array in self._data.items():
             grown = np.empty(capacity, array.dtype)
             grown[: self._size] = array[: self._size]
@@ -230,11 +362,30 @@ class Directory:
                 if not add:
                     continue
                 code = codes[value] = len(codes)
+                self._tag_values[field].append(value)
             mask |= 1 << code
         return mask
 
-    def _tag_words(self, field: str, sets: list[frozenset[str]]) -> np.ndarray:
-        masks = [self._mask_of(field, values, add=True) for values in sets]
+    def _tags_at(self, field: str, row: int) -> frozenset[str]:
+        names = self._tag_values[field]
+        found = []
+        for word, value in enumerate(self._tag_bits[field][row].tolist()):
+            while value:
+                low = value & -value
+                found.append(names[word * _WORD_BITS + low.bit_length() - 1])
+                value ^= low
+        return frozenset(found)
+
+    def _tag_words(self, field: str, sets: Sequence[Iterable[str]]) -> np.ndarray:
+        # Homes share a handful of sets: each distinct one is encoded once.
+        known = self._tag_masks[field]
+        masks = []
+        for values in sets:
+            key = values if isinstance(values, frozenset) else frozenset(values)
+            mask = known.get(key)
+            if mask is None:
+                mask = known[key] = self._mask_of(field, key, add=True)
+            masks.append(mask)
         words = max(1, -(-len(self._tag_codes[field]) // _WORD_BITS))
         bits = self._tag_bits[field]
         if words > bits.shape[1]:
@@ -244,9 +395,12 @@ class Directory:
             self._tag_bits[field] = widened
         out = np.zeros((len(masks), words), np.uint64)
         low = 2**_WORD_BITS - 1
-        for word in range(words):
-            shift = word * _WORD_BITS
-            out[:, word] = [(mask >> shift) & low for mask in masks]
+        if words == 1:
+            out[:, 0] = np.asarray(masks, np.uint64)
+        else:
+            for word in range(words):
+                shift = word * _WORD_BITS
+                out[:, word] = [(mask >> shift) & low for mask in masks]
         return out
 
     def _state(self, state: str) -> int:
@@ -256,42 +410,47 @@ class Directory:
             self._state_names.append(state)
         return code
 
-    def _write(self, rows: np.ndarray | slice, offers: list[HomeOffer]) -> None:
-        x, y, z = unit_vectors([o.latitude for o in offers], [o.longitude for o in offers])
-        values: dict[str, object] = {
-            "id": [o.id for o in offers],
-            "home_type": [_HOME_TYPE_CODE[o.home_type] for o in offers],
-            "state": [self._state(o.state) for o in offers],
-            "x": x,
-            "y": y,
-            "z": z,
-            "available_beds": [o.available_beds for o in offers],
-            "staff_headroom": [
-                o.staff_on_duty * o.residents_per_staff - (o.licensed_beds - o.available_beds)
-                for o in offers
-            ],
-            "min_age": [o.min_age for o in offers],
-            "max_age": [o.max_age for o in offers],
-            "substance_use_accepted": [
-                rules.SUBSTANCE_RANK[o.substance_use_accepted] for o in offers
-            ],
-            "detox_on_site": [o.detox_on_site for o in offers],
-            "dependents_cap": [o.max_dependents if o.accepts_parenting else -1 for o in offers],
-            "medical_level": [rules.MEDICAL_RANK[o.medical_level] for o in offers],
-            "accepts_pregnant": [o.accepts_pregnant for o in offers],
-            "mental_health_max": [rules.ACUITY_RANK[o.mental_health_max] for o in offers],
-            "staff_secure": [o.staff_secure for o in offers],
-            "accepts_out_of_state": [o.accepts_out_of_state for o in offers],
-            "accepts_state_wards": [o.accepts_state_wards for o in offers],
-            "accepts_parent_placements": [o.accepts_parent_placements for o in offers],
-            "intake_24_7": [o.intake_24_7 for o in offers],
-            "updated_us": [epoch_us(o.availability_updated_at) for o in offers],
-        }
-        for name, column in values.items():
-            self._data[name][rows] = np.asarray(column, dtype=_SCHEMA[name])
+    def _codes(self, field: str, values: Sequence[str]) -> list[int]:
+        codes = _LEVEL_CODE[field]
+        try:
+            return [codes[value] for value in values]
+        except KeyError as error:
+            raise ValueError(
+                f"{field} must be one of {_LEVELS[field]}; got {error.args[0]!r}"
+            ) from None
+
+    def _write(self, rows: np.ndarray, batch: dict[str, Sequence[Any]]) -> None:
+        if self._offer_cache:
+            for row in rows.tolist():
+                self._offer_cache.pop(row, None)
+
+        def array(name: str, dtype: Any = None) -> np.ndarray:
+            return np.asarray(batch[name], dtype=dtype or _SCHEMA[name])
+
+        data = self._data
+        for name in _STORED:
+            data[name][rows] = array(name)
+        latitude, longitude = array("latitude"), array("longitude")
+        if np.isnan(latitude).any() or np.isnan(longitude).any():
+            raise ValueError("every home needs a location (latitude and longitude)")
+        data["x"][rows], data["y"][rows], data["z"][rows] = unit_vectors(latitude, longitude)
+        data["id"][rows] = array("id")
+        for field in _LEVELS:
+            data[field][rows] = np.asarray(self._codes(field, batch[field]), _SCHEMA[field])
+        data["state"][rows] = np.asarray([self._state(s) for s in batch["state"]], np.int16)
+        data["updated_us"][rows] = array("updated_us")
+        occupied = data["licensed_beds"][rows] - data["available_beds"][rows]
+        data["staff_headroom"][rows] = (
+            data["staff_on_duty"][rows] * data["residents_per_staff"][rows] - occupied
+        )
+        data["dependents_cap"][rows] = np.where(
+            data["accepts_parenting"][rows], data["max_dependents"][rows], -1
+        )
         for field in _TAG_FIELDS:
-            words = self._tag_words(field, [getattr(o, field) for o in offers])
+            words = self._tag_words(field, batch[field])
             self._tag_bits[field][rows] = words
+        for row, name in zip(rows.tolist(), batch["name"], strict=True):
+            self._names[row] = name
 
 
 def _unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
@@ -299,23 +458,37 @@ def _unit_vector(latitude: float, longitude: float) -> tuple[float, float, float
     return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
 
 
-def _chord2(directory: Directory, latitude: float, longitude: float) -> np.ndarray:
-    """Squared unit-sphere chord from one point to every home."""
+def _chord2(
+    directory: Directory, latitude: float, longitude: float, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Squared unit-sphere chord from one point to every home (or to the homes `rows`)."""
     px, py, pz = _unit_vector(latitude, longitude)
-    total = directory.column("x") - px
+
+    def column(name: str) -> np.ndarray:
+        values = directory.column(name)
+        return values if rows is None else values[rows]
+
+    total = column("x") - px
     total *= total
     for name, p in (("y", py), ("z", pz)):
-        delta = directory.column(name) - p
+        delta = column(name) - p
         delta *= delta
         total += delta
     return total
 
 
-def survivor_distances(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
-    """Great-circle miles from the survivor to every home; NaN without a location."""
+def survivor_distances(
+    needs: SurvivorNeeds, directory: Directory, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Great-circle miles from the survivor to every home, or to the homes `rows` only
+    (NaN elsewhere): a search needs them for few homes. NaN without a location."""
     if needs.latitude is None or needs.longitude is None:
         return np.full(len(directory), np.nan)
-    return chord2_to_miles(_chord2(directory, needs.latitude, needs.longitude))
+    if rows is None:
+        return chord2_to_miles(_chord2(directory, needs.latitude, needs.longitude))
+    distances = np.full(len(directory), np.nan)
+    distances[rows] = chord2_to_miles(_chord2(directory, needs.latitude, needs.longitude, rows))
+    return distances
 
 
 def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:

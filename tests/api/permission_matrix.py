@@ -361,6 +361,23 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 200,
         },
     },
+    # The whole excluded list as a CSV download: as the search itself.
+    ("survivor-matches-excluded", "GET"): {
+        "path": "/api/v1/survivors/{survivor}/matches/excluded/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 200,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
     # Workflow (tests/placement/world.py makes the records). Recommendations, referrals and
     # placements are parts of the survivor's record: 404 for whoever may not see it; the
     # receiving home also sees its referrals and placements. Case workers and supervisors

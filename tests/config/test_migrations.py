@@ -100,6 +100,10 @@ def _row_counts() -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
         for table in _tables():
+            if table == "homes_homechange":
+                # Not data: the log a trigger writes as homes change, for the matching
+                # directory (a later migration than the move makes it).
+                continue
             cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
             counts[table] = cursor.fetchone()[0]
     return counts

@@ -76,6 +76,64 @@ def test_it_lists_every_excluded_home_on_request(alice, directory):
     assert excluded == {"Needs ICPC", "Sober only", "Full"}
 
 
+def test_it_pages_the_excluded_homes_fewest_failures_then_nearest(alice, directory):
+    # Two more failing two rules each: after the three failing one.
+    HomeFactory(name="Far and sober", state="KS", zip_code="67202", substance_use_accepted="none")
+    HomeFactory(name="Near and sober", state="KS", zip_code="66044", substance_use_accepted="none")
+
+    def page(offset: int, limit: int) -> dict:
+        query = f"?include_excluded=1&excluded_limit={limit}&excluded_offset={offset}"
+        response = client_for(alice).post(f"/api/v1/match/{query}", WHAT_IF, format="json")
+        assert response.status_code == 200, response.json()
+        return response.json()
+
+    whole = page(0, 1000)
+    names = [m["home"]["name"] for m in whole["excluded"]]
+    failures = [len(m["failed"]) for m in whole["excluded"]]
+    assert whole["excluded_count"] == 5
+    assert failures == sorted(failures)
+    assert names[-2:] == ["Near and sober", "Far and sober"]
+    pages = [page(offset, 2) for offset in (0, 2, 4)]
+    assert [len(p["excluded"]) for p in pages] == [2, 2, 1]
+    assert [m["home"]["name"] for p in pages for m in p["excluded"]] == names
+    assert page(5, 2)["excluded"] == []
+
+
+@pytest.mark.parametrize(
+    "query", ["excluded_limit=0", "excluded_limit=1001", "excluded_offset=-1", "excluded_limit=x"]
+)
+def test_it_refuses_a_bad_excluded_page_naming_the_parameter(alice, directory, query):
+    response = client_for(alice).post(
+        f"/api/v1/match/?include_excluded=1&{query}", WHAT_IF, format="json"
+    )
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_it_downloads_every_excluded_home_as_csv_safe_to_open(alice, survivor, directory):
+    import csv
+    import io
+
+    HomeFactory(name='=HYPERLINK("http://evil")', state="NE", zip_code="68102")
+    client = client_for(alice)
+    searched = client.get(f"/api/v1/survivors/{survivor.pk}/matches/?include_excluded=1")
+    response = client.get(f"/api/v1/survivors/{survivor.pk}/matches/excluded/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    expected = searched.json()["excluded"]
+    assert [int(r["home_id"]) for r in rows] == [m["home"]["id"] for m in expected]
+    assert [r["failed_rules"].split() for r in rows] == [
+        [f["rule"] for f in m["failed"]] for m in expected
+    ]
+    assert '\'=HYPERLINK("http://evil")' in [r["home"] for r in rows]
+    assert not any(r["home"].startswith("=") for r in rows)
+    assert AuditEntry.objects.filter(
+        action="survivor.match_excluded", survivor_id=survivor.pk
+    ).exists()
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

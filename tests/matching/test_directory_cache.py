@@ -51,19 +51,20 @@ def test_it_prefers_a_homes_own_coordinates_over_its_zip(home):
     assert ranked[1].distance_miles > 150
 
 
-@pytest.mark.django_db
-def test_it_loads_the_directory_before_a_gunicorn_worker_serves(home):
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_loads_the_directory_once_before_it_forks_the_workers(home):
+    import gc
     import runpy
     from pathlib import Path
 
     from matching.selectors import directory_cache
 
     config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
     assert not directory_cache.loaded
-
-    class Worker:
-        log = None
-
-    config["post_worker_init"](Worker())
+    try:
+        config["when_ready"](None)
+    finally:
+        gc.unfreeze()
     assert directory_cache.loaded
     assert home.pk in directory_cache.current()

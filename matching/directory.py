@@ -1,0 +1,300 @@
+"""The directory of active homes each process searches, kept current by the database.
+
+A process loads every active home once into `engine.Directory` (numpy columns, no
+Python object per home). Before each search it asks PostgreSQL which homes changed
+since it last looked and re-reads only those rows.
+
+"Which homes changed" comes from `homes.HomeChange`, a log that a trigger on
+`homes_home` writes for every committed insert, update, delete or truncate, whoever
+makes it (the ORM, `QuerySet.update()`, psql, the admin). Each entry carries its
+transaction id, and the cache remembers the bounds of the last snapshot it read
+under (`xmax` and the transactions then in progress, `xip`): every transaction
+that snapshot could not see is either at or above `xmax` or in `xip`, so the next
+read takes exactly those entries, in PostgreSQL's commit order. No clock is
+compared, a long transaction is found when it commits, and a burst of writes is
+read once. Re-reading a home is always safe (it reads the home's row as it is now),
+so the bounds are taken in one statement and the rows read in the next: anything
+committed in between is read twice, never missed.
+
+The searching connection's own uncommitted writes are visible to it, and a search
+inside a transaction must see them; but they may yet roll back. Homes read from the
+connection's own transaction are "dirty": every later sync re-reads them, so a
+rollback is undone in the cache at the next search of any thread.
+
+On SQLite (the one-laptop demo, a few hundred homes) there is no transaction id to
+read: the cache reloads the directory at every search, which takes milliseconds
+there and cannot go stale.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db import connection
+
+from matching.engine import (
+    Directory,
+    MatchResult,
+    Miss,
+    SurvivorNeeds,
+    excluded_order,
+    failed_rules,
+    match,
+    shown_distance,
+    zip_centroid,
+)
+from matching.engine.vector import BATCH_FIELDS, NEVER_UPDATED_US, epoch_us
+
+logger = logging.getLogger(__name__)
+
+# The columns read per home, in BATCH_FIELDS order (updated_us computed by the database).
+_SELECTED = [
+    f"h.{name}" if name not in {"genders_served", "languages", "services", "updated_us"}
+    else f"h.{name}::text" if name != "updated_us"
+    else f"COALESCE((extract(epoch FROM h.availability_updated_at) * 1000000)::bigint, "
+    f"{NEVER_UPDATED_US})"
+    for name in BATCH_FIELDS
+]  # fmt: skip
+_FULL_LOAD = f"SELECT {', '.join(_SELECTED)} FROM homes_home h WHERE h.active"  # noqa: S608
+_SNAPSHOT = (
+    "SELECT pg_snapshot_xmax(s)::text::bigint, "
+    "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), "
+    "pg_current_xact_id_if_assigned()::text::bigint "
+    "FROM pg_current_snapshot() AS s"
+)
+# Every home the last snapshot could not see changing, the connection's own, and the
+# dirty ones; a home gone from the table (or inactive) comes back with h.active unset.
+_CHANGES = f"""
+    WITH changed AS (
+        SELECT home_id, pruned_below, txid FROM homes_homechange
+        WHERE txid >= %(xmax)s OR txid = ANY(%(xip)s::bigint[]) OR txid = %(own)s
+        UNION ALL
+        SELECT unnest(%(dirty)s::bigint[]), NULL, NULL
+    )
+    SELECT c.home_id, c.pruned_below, c.txid = %(own)s, h.id IS NOT NULL AND h.active,
+           {", ".join(_SELECTED)}
+    FROM changed c LEFT JOIN homes_home h ON h.id = c.home_id
+"""  # noqa: S608
+_CHUNK = 20_000
+# Room for this share more homes than loaded, so a forked worker rarely grows (copies)
+# its columns when homes are added after it starts.
+_SLACK = 0.05
+
+
+class DirectoryCache:
+    """One process's directory: a full load the first time, then only changed homes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._directory: Directory | None = None
+        self._xmax = 0
+        self._xip: tuple[int, ...] = ()
+        self._dirty: frozenset[int] = frozenset()
+        self._tags: dict[str, frozenset[str]] = {}
+        # For the record (tests, logs): full loads so far, and rows the last sync read
+        # (the second search after a burst of writes reads none again).
+        self.full_loads = 0
+        self.last_applied = 0
+
+    @property
+    def loaded(self) -> bool:
+        return self._directory is not None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._directory = None
+            self._xmax, self._xip, self._dirty = 0, (), frozenset()
+
+    def search(self, needs: SurvivorNeeds, **options: Any) -> MatchResult:
+        """Sync, then match, under one lock: a Directory is patched in place, so a search
+        running beside a sync in another thread could read a half-written row."""
+        with self._lock:
+            return match(needs, self._synced(), **options)
+
+    def excluded(self, needs: SurvivorNeeds, *, chunk: int = 1000) -> Iterator[Miss]:
+        """Every home the child is not eligible for, with every reason, for a download.
+
+        The order (fewest failed rules, then nearest, then id) is fixed at the start;
+        each home is then explained from its row as it is when its chunk is written, a
+        chunk per hold of the lock, so a download of a national directory neither
+        holds 250,000 explanations in memory nor keeps other searches waiting. A home
+        that became eligible meanwhile is left out.
+        """
+        with self._lock:
+            ids, distances = excluded_order(needs, self._synced())
+        for start in range(0, len(ids), chunk):
+            with self._lock:
+                directory = self._directory
+                if directory is None:
+                    return
+                for home_id, distance in zip(
+                    ids[start : start + chunk].tolist(),
+                    distances[start : start + chunk].tolist(),
+                    strict=True,
+                ):
+                    row = directory.row_of(home_id)
+                    if row is None:
+                        continue
+                    home = directory.offer(row)
+                    failed = failed_rules(needs, home)
+                    if failed:
+                        yield Miss(home, shown_distance(distance), failed)
+
+    def current(self) -> Directory:
+        with self._lock:
+            return self._synced()
+
+    def _synced(self) -> Directory:
+        if connection.vendor != "postgresql":
+            self._directory = self._load()
+            return self._directory
+        if self._directory is None:
+            self._directory = self._load()
+            return self._directory
+        if not self._apply_changes(self._directory):
+            self._directory = self._load()
+        return self._directory
+
+    # Reading.
+
+    def _snapshot(self, cursor: Any) -> tuple[int, tuple[int, ...], int | None]:
+        cursor.execute(_SNAPSHOT)
+        xmax, xip, own = cursor.fetchone()
+        return xmax, tuple(xip), own
+
+    def _load(self) -> Directory:
+        """Every active home, read after taking the bounds the next sync starts from."""
+        postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            if postgres:
+                xmax, xip, own = self._snapshot(cursor)
+        directory = Directory()
+        if postgres:
+            with connection.chunked_cursor() as cursor:
+                cursor.execute(_FULL_LOAD)
+                while rows := cursor.fetchmany(_CHUNK):
+                    directory.upsert_columns(self._batch(rows))
+            # Homes of this connection's own transaction were read too: re-read them later.
+            self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
+            self._dirty = frozenset(self._own_homes(own)) if own is not None else frozenset()
+        else:
+            rows = self._rows_without_sql_epoch()
+            directory.upsert_columns(self._batch(rows))
+        directory.reserve(int(len(directory) * (1 + _SLACK)) + 64)
+        self.full_loads += 1
+        self.last_applied = len(directory)
+        return directory
+
+    def _own_homes(self, own: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT home_id FROM homes_homechange "
+                "WHERE txid = %s AND home_id IS NOT NULL",
+                [own],
+            )
+            return [home_id for (home_id,) in cursor.fetchall()]
+
+    def _apply_changes(self, directory: Directory) -> bool:
+        """Patch in every home changed since the last sync; False when only a full load
+        can be trusted (the table was truncated, or the log pruned past our bounds)."""
+        with connection.cursor() as cursor:
+            xmax, xip, own = self._snapshot(cursor)
+            cursor.execute(
+                _CHANGES,
+                {
+                    "xmax": self._xmax,
+                    "xip": list(self._xip),
+                    "own": own,
+                    "dirty": sorted(self._dirty),
+                },
+            )
+            rows = cursor.fetchall()
+        live: list[tuple[Any, ...]] = []
+        gone: list[int] = []
+        dirty: set[int] = set()
+        oldest_needed = min((self._xmax, *self._xip))
+        for home_id, pruned_below, mine, active, *values in rows:
+            if home_id is None:
+                if pruned_below is None or pruned_below > oldest_needed:
+                    return False  # truncated, or entries we needed were pruned
+                continue
+            if mine:
+                dirty.add(home_id)
+            if active:
+                live.append(tuple(values))
+            else:
+                gone.append(home_id)
+        if gone:
+            directory.remove(gone)
+        if live:
+            directory.upsert_columns(self._batch(live))
+        self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
+        self._dirty = frozenset(dirty)
+        self.last_applied = len(live) + len(gone)
+        return True
+
+    def _batch(self, rows: Sequence[Sequence[Any]]) -> dict[str, Sequence[Any]]:
+        """Rows in BATCH_FIELDS order to a batch; homes without a location are left out
+        (they cannot be ranked by distance or checked against an exclusion zone)."""
+        unlocated = [i for i, row in enumerate(rows) if row[5] is None or row[6] is None]
+        if unlocated:
+            fixed = list(rows)
+            for i in unlocated:
+                row = list(fixed[i])
+                centroid = zip_centroid(row[4])
+                if centroid is None:
+                    fixed[i] = None  # type: ignore[call-overload]
+                    continue
+                row[5], row[6] = centroid
+                fixed[i] = row
+            rows = [row for row in fixed if row is not None]
+        columns = dict(zip(BATCH_FIELDS, zip(*rows, strict=True), strict=True)) if rows else {}
+        if not columns:
+            return {name: () for name in BATCH_FIELDS}
+        for field in ("genders_served", "languages", "services"):
+            columns[field] = [self._tagset(text) for text in columns[field]]
+        return columns
+
+    def _tagset(self, text: str | list[str]) -> frozenset[str]:
+        # A handful of distinct sets across a national directory: parse each once.
+        key = text if isinstance(text, str) else json.dumps(sorted(text))
+        found = self._tags.get(key)
+        if found is None:
+            values = json.loads(text) if isinstance(text, str) else text
+            found = self._tags[key] = frozenset(values)
+        return found
+
+    @staticmethod
+    def _rows_without_sql_epoch() -> list[tuple[Any, ...]]:
+        from homes.models import Home
+
+        names = [name for name in BATCH_FIELDS if name != "updated_us"]
+        rows = Home.objects.filter(active=True).values_list(*names, "availability_updated_at")
+        return [(*row[:-1], epoch_us(row[-1])) for row in rows]
+
+
+directory_cache = DirectoryCache()
+
+
+def warm_before_fork() -> None:
+    """Load the directory in a pre-forking server's parent (gunicorn's `when_ready`), so
+    every worker shares its pages, and close the connection it used: a socket must not
+    be shared across processes."""
+    import gc
+
+    from django.db import connections
+
+    try:
+        directory = directory_cache.current()
+        logger.info("Matching directory loaded: %d homes", len(directory))
+    except Exception:  # a worker loads it at its first search instead: slower, not wrong
+        logger.exception("Could not load the matching directory before forking")
+    finally:
+        connections.close_all()
+    # Objects made so far are never freed; the collector need not walk them, which would
+    # touch (and so copy) their pages in every worker.
+    gc.freeze()
