@@ -289,6 +289,7 @@ def warm_before_fork() -> None:
     from django.db import connections
 
     try:
+        zip_centroid("66044")  # the ZIP table too, which every search and form reads
         directory = directory_cache.current()
         logger.info("Matching directory loaded: %d homes", len(directory))
     except Exception:  # a worker loads it at its first search instead: slower, not wrong

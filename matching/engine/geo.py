@@ -86,6 +86,10 @@ def _zip_table() -> dict[str, _ZipInfo]:
                 centroid = (lat, lon)
         # Keep the state even without a centroid: it is still true.
         table[entry["zip_code"]] = _ZipInfo(entry["state"], centroid)
+    # The package caches every ZIP as a dict of a dozen fields, about 150 MB a process;
+    # this table is all Harbor needs, so let it go (the package reloads it if asked).
+    if hasattr(zipcodes, "_zips_cache"):
+        zipcodes._zips_cache = None
     return table
 
 

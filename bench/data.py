@@ -1,0 +1,103 @@
+"""The benchmark's data: a scratch database, realistic homes loaded by COPY, and
+random what-if bodies (the same mix of children for every size)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from datetime import timedelta
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the database named at the end of `url` (a scratch database)."""
+    import psycopg2
+
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+COPY_COLUMNS = [
+    "name", "home_type", "state", "zip_code", "latitude", "longitude", "licensed_beds",
+    "available_beds", "beds_held", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
+    "genders_served", "substance_use_accepted", "detox_on_site", "accepts_parenting",
+    "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
+    "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
+    "languages", "services", "active", "availability_updated_at", "created_at", "modified_at",
+]  # fmt: skip
+
+
+def load_homes(count: int, start: int, rng: random.Random, now) -> None:
+    """COPY `count` more realistic homes (all 50 states + DC) into homes_home."""
+    from django.db import connection
+
+    from core.vocab import US_STATES
+    from homes.demo import demo_home
+    from matching.engine import zip_centroid
+
+    states = sorted(US_STATES)
+    buffer = io.StringIO()
+    for index in range(start, start + count):
+        home = demo_home(index, rng=rng, now=now, states=states, prefix="Bench ")
+        # Own coordinates (the ZIP centroid, jittered a little) so the SQL floor can
+        # compute distances too; the engine prefers them over the centroid as well.
+        lat, lon = zip_centroid(home.zip_code)
+        home.latitude = lat + rng.uniform(-0.05, 0.05)
+        home.longitude = lon + rng.uniform(-0.05, 0.05)
+        # Steady state: rows were written over the past day, not all in the last seconds
+        # (rows within the resync window of the newest write are re-read by every search).
+        home.created_at = home.modified_at = now - timedelta(seconds=rng.uniform(60, 86400))
+        row = []
+        for column in COPY_COLUMNS:
+            value = getattr(home, column)
+            if isinstance(value, list):
+                value = json.dumps(value)
+            elif isinstance(value, bool):
+                value = "t" if value else "f"
+            elif value is None:
+                value = "\\N"
+            row.append(str(value).replace("\t", " "))
+        buffer.write("\t".join(row) + "\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY homes_home ({', '.join(COPY_COLUMNS)}) FROM STDIN", buffer)
+        cursor.execute("ANALYZE homes_home")
+
+
+def random_body(rng: random.Random) -> dict:
+    from core.vocab import US_STATES
+    from homes.demo import located_zips
+
+    states = sorted(US_STATES)
+    custody = rng.choice(states)
+    substance = rng.choices(["none", "in_recovery", "active"], [6, 3, 1])[0]
+    body = {
+        "age": rng.randint(11, 17),
+        "gender": rng.choices(["female", "male", "nonbinary"], [7, 2, 1])[0],
+        "guardianship": rng.choices(["state", "parent", "legal_guardian"], [6, 3, 1])[0],
+        "custody_state": custody,
+        "icpc_approved_states": rng.sample(states, k=rng.randint(0, 4)),
+        "residence_zip": rng.choice(located_zips(custody)),
+        "urgency": rng.choice(["crisis", "planned"]),
+        "substance_use": substance,
+        "needs_detox": substance == "active" and rng.random() < 0.3,
+        "dependents": 1 if rng.random() < 0.1 else 0,
+        "medical_level": rng.choices(["none", "routine", "complex"], [5, 4, 1])[0],
+        "pregnant": rng.random() < 0.05,
+        "mental_health_acuity": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
+        "runaway_risk": rng.choices(["low", "moderate", "high"], [4, 4, 2])[0],
+        "primary_language": rng.choice(["en", "en", "en", "es"]),
+        "services_needed": rng.sample(["trauma_therapy", "education", "mental_health"], k=2),
+        "max_distance_miles": rng.choice([None, 150, 400]),
+    }
+    if rng.random() < 0.3:
+        body["exclusion_zones"] = [
+            {"zip_code": rng.choice(located_zips(custody)), "radius_miles": rng.choice([5, 15, 30])}
+        ]
+    return body
