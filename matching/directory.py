@@ -256,7 +256,12 @@ class DirectoryCache:
         if not columns:
             return {name: () for name in BATCH_FIELDS}
         for field in ("genders_served", "languages", "services"):
-            columns[field] = [self._tagset(text) for text in columns[field]]
+            texts = columns[field]
+            try:
+                # A national directory has a handful of distinct sets: look each up in C.
+                columns[field] = list(map(self._tags.__getitem__, texts))
+            except (KeyError, TypeError):
+                columns[field] = [self._tagset(text) for text in texts]
         return columns
 
     def _tagset(self, text: str | list[str]) -> frozenset[str]:

@@ -25,9 +25,10 @@ class _Line:
 
 
 def excluded_csv(misses: Iterable[Miss]) -> Iterator[str]:
-    """The excluded list as CSV text, a row at a time (a streamed download)."""
+    """The excluded list as CSV text, a row at a time (a streamed download). It starts
+    with a byte-order mark so a spreadsheet reads it as UTF-8 ("13–18", accents)."""
     writer = csv.writer(_Line())
-    yield writer.writerow(EXCLUDED_COLUMNS)
+    yield "\ufeff" + writer.writerow(EXCLUDED_COLUMNS)
     for miss in misses:
         yield writer.writerow(
             [

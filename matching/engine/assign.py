@@ -57,16 +57,16 @@ def match(
     masks = failure_masks(needs, directory)
     failure_counts = np.bitwise_count(masks)
     # Distances only where a result, a near miss or the excluded page needs them.
-    wanted = None if include_excluded else np.flatnonzero(failure_counts <= 1)
-    distances = survivor_distances(needs, directory, wanted)
+    near = np.flatnonzero(failure_counts <= 1)
+    distances = survivor_distances(needs, directory, None if include_excluded else near)
     ids = directory.ids
-    # Unknown distances (no survivor location) sort last, then by id.
-    sort_distances = np.where(np.isnan(distances), np.inf, distances)
     histogram = np.bincount(masks, minlength=1 << len(RULES))
 
-    feasible = np.flatnonzero(masks == 0)
+    feasible = near[masks[near] == 0]
     scores = score_rows(needs, directory, distances, now, rows=feasible, stale_after=stale_after)
-    best = feasible[_smallest((-scores.score, sort_distances[feasible], ids[feasible]), limit)]
+    best = feasible[
+        _smallest((-scores.score, _sort_key(distances, feasible), ids[feasible]), limit)
+    ]
     results = []
     for rank, (home, distance) in enumerate(
         zip(directory.offers(best.tolist()), _distances(distances, best), strict=True), start=1
@@ -75,8 +75,8 @@ def match(
         score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
         results.append(Ranked(rank, score, _shown(distance), stale, home, breakdown))
 
-    single = np.flatnonzero(failure_counts == 1)
-    nearest = single[_smallest((sort_distances[single], ids[single]), limit)]
+    single = near[masks[near] != 0]
+    nearest = single[_smallest((_sort_key(distances, single), ids[single]), limit)]
     near_misses = tuple(
         Miss(home, _shown(distance), failed_rules(needs, home))
         for home, distance in zip(
@@ -87,7 +87,7 @@ def match(
     excluded = None
     if include_excluded:
         infeasible = np.flatnonzero(masks)
-        keys = (failure_counts[infeasible], sort_distances[infeasible], ids[infeasible])
+        keys = (failure_counts[infeasible], _sort_key(distances, infeasible), ids[infeasible])
         page = infeasible[_smallest(keys, excluded_offset + excluded_limit)][excluded_offset:]
         excluded = _excluded(needs, directory, page, masks, distances)
     return MatchResult(
@@ -121,6 +121,12 @@ def excluded_order(needs: SurvivorNeeds, directory: Directory) -> tuple[np.ndarr
 def shown_distance(distance: float) -> float | None:
     """A distance as results show it: one decimal, None when unknown."""
     return None if math.isnan(distance) else round(distance, 1)
+
+
+def _sort_key(distances: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Distances of `rows` for sorting: unknown ones (no survivor location) last."""
+    values = distances[rows]
+    return np.where(np.isnan(values), np.inf, values)
 
 
 def _distances(distances: np.ndarray, rows: np.ndarray) -> list[float | None]:

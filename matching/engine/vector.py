@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import rules
-from .geo import chord2_to_miles, miles_to_chord2, unit_vectors
+from .geo import EARTH_RADIUS_MILES, chord2_to_miles, miles_to_chord2, unit_vectors
 from .types import (
     ACUITY_LEVELS,
     HOME_TYPES,
@@ -44,6 +44,13 @@ NEVER_UPDATED_US = -(2**62)
 _TAG_FIELDS = ("genders_served", "languages", "services")
 _WORD_BITS = 64
 _OFFER_CACHE_SIZE = 4096
+# Rules a home fails for lack of one capability, when the child needs it.
+_CAPABILITY_RULES = {
+    "detox": "detox_on_site",
+    "pregnancy": "accepts_pregnant",
+    "runaway_risk": "staff_secure",
+    "crisis_intake": "intake_24_7",
+}
 # Ids index a dense row map (PostgreSQL serials); beyond this an id is surely a mistake.
 MAX_HOME_ID = 2**31 - 1
 
@@ -90,6 +97,11 @@ _SCHEMA: dict[str, type | str] = {
     "accepts_parent_placements": np.bool_,
     "intake_24_7": np.bool_,
     "updated_us": np.int64,
+    # The rule bits a home fails whenever the child needs what it lacks (detox,
+    # pregnancy, staff-secure, 24/7 intake) plus guardianship, one array for state
+    # wards and one for other placements: those rules become one AND per search.
+    "lacks_ward": np.uint32,
+    "lacks_other": np.uint32,
 }
 _STORED = (
     "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff", "min_age",
@@ -183,35 +195,45 @@ class Directory:
         """The home in row `index` as the scalar rules see it (built on demand)."""
         if not 0 <= index < self._size:
             raise IndexError(index)
-        cached = self._offer_cache.get(index)
-        if cached is not None:
-            return cached
-        if len(self._offer_cache) >= _OFFER_CACHE_SIZE:
-            self._offer_cache.clear()
-        offer = self._offer_cache[index] = self._build_offer(index)
-        return offer
-
-    def _build_offer(self, index: int) -> HomeOffer:
-        column = self._data
-        values: dict[str, Any] = {name: column[name][index].item() for name in _STORED}
-        return HomeOffer(
-            id=int(column["id"][index]),
-            name=self._names[index],
-            home_type=HOME_TYPES[column["home_type"][index]],
-            state=self._state_names[column["state"][index]],
-            genders_served=self._tags_at("genders_served", index),
-            substance_use_accepted=SUBSTANCE_LEVELS[column["substance_use_accepted"][index]],
-            medical_level=MEDICAL_LEVELS[column["medical_level"][index]],
-            mental_health_max=ACUITY_LEVELS[column["mental_health_max"][index]],
-            languages=self._tags_at("languages", index),
-            services=self._tags_at("services", index),
-            active=True,
-            availability_updated_at=from_epoch_us(int(column["updated_us"][index])),
-            **values,
-        )
+        return self.offers([index])[0]
 
     def offers(self, rows: Iterable[int]) -> list[HomeOffer]:
-        return [self.offer(row) for row in rows]
+        """The homes in these rows, built a column at a time for those not cached."""
+        rows = list(rows)
+        cache = self._offer_cache
+        missing = [row for row in rows if row not in cache]
+        if missing:
+            if len(cache) + len(missing) > _OFFER_CACHE_SIZE:
+                cache.clear()
+                missing = list(dict.fromkeys(rows))
+            for row, offer in zip(missing, self._build_offers(missing), strict=True):
+                cache[row] = offer
+        return [cache[row] for row in rows]
+
+    def _build_offers(self, rows: list[int]) -> list[HomeOffer]:
+        index = np.asarray(rows, np.intp)
+        column = {name: self._data[name][index].tolist() for name in _SCHEMA}
+        stored = [column[name] for name in _STORED]
+        offers = []
+        for k, row in enumerate(rows):
+            offers.append(
+                HomeOffer(
+                    id=column["id"][k],
+                    name=self._names[row],
+                    home_type=HOME_TYPES[column["home_type"][k]],
+                    state=self._state_names[column["state"][k]],
+                    genders_served=self._tags_at("genders_served", row),
+                    substance_use_accepted=SUBSTANCE_LEVELS[column["substance_use_accepted"][k]],
+                    medical_level=MEDICAL_LEVELS[column["medical_level"][k]],
+                    mental_health_max=ACUITY_LEVELS[column["mental_health_max"][k]],
+                    languages=self._tags_at("languages", row),
+                    services=self._tags_at("services", row),
+                    active=True,
+                    availability_updated_at=from_epoch_us(column["updated_us"][k]),
+                    **{name: values[k] for name, values in zip(_STORED, stored, strict=True)},
+                )
+            )
+        return offers
 
     def row_of(self, home_id: int) -> int | None:
         if not 0 <= home_id < len(self._row_by_id):
@@ -379,13 +401,16 @@ class Directory:
     def _tag_words(self, field: str, sets: Sequence[Iterable[str]]) -> np.ndarray:
         # Homes share a handful of sets: each distinct one is encoded once.
         known = self._tag_masks[field]
-        masks = []
-        for values in sets:
-            key = values if isinstance(values, frozenset) else frozenset(values)
-            mask = known.get(key)
-            if mask is None:
-                mask = known[key] = self._mask_of(field, key, add=True)
-            masks.append(mask)
+        try:
+            masks = list(map(known.__getitem__, sets))  # the usual case, looked up in C
+        except (KeyError, TypeError):
+            masks = []
+            for values in sets:
+                key = values if isinstance(values, frozenset) else frozenset(values)
+                mask = known.get(key)
+                if mask is None:
+                    mask = known[key] = self._mask_of(field, key, add=True)
+                masks.append(mask)
         words = max(1, -(-len(self._tag_codes[field]) // _WORD_BITS))
         bits = self._tag_bits[field]
         if words > bits.shape[1]:
@@ -446,6 +471,12 @@ class Directory:
         data["dependents_cap"][rows] = np.where(
             data["accepts_parenting"][rows], data["max_dependents"][rows], -1
         )
+        lacks = np.zeros(len(rows), np.uint32)
+        for rule, field in _CAPABILITY_RULES.items():
+            lacks |= ~data[field][rows] * np.uint32(RULE_BIT[rule])
+        guardianship = np.uint32(RULE_BIT["guardianship"])
+        data["lacks_ward"][rows] = lacks | ~data["accepts_state_wards"][rows] * guardianship
+        data["lacks_other"][rows] = lacks | ~data["accepts_parent_placements"][rows] * guardianship
         for field in _TAG_FIELDS:
             words = self._tag_words(field, batch[field])
             self._tag_bits[field][rows] = words
@@ -493,16 +524,21 @@ def survivor_distances(
 
 def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     inside = np.zeros(len(directory), np.bool_)
+    latitude = directory.column("latitude")
     for zone in needs.exclusion_zones:
-        chord2 = _chord2(directory, zone.latitude, zone.longitude)
+        # A home farther north or south than the radius is outside: the great-circle
+        # distance is at least the latitude difference. The slack covers rounding.
+        reach = math.degrees(zone.radius_miles / EARTH_RADIUS_MILES) + 0.01
+        rows = np.flatnonzero(np.abs(latitude - zone.latitude) <= reach)
+        chord2 = _chord2(directory, zone.latitude, zone.longitude, rows)
         limit = miles_to_chord2(zone.radius_miles)
         # The chord and the scalar haversine round differently; a home this
         # close to the circle is decided by the scalar rule itself, so both
         # always agree (exactly at the radius is inside). The band is far
         # wider than either rounding error and almost never holds a home.
         band = 1e-9 * limit + 1e-18
-        inside |= chord2 < limit - band
-        for row in np.flatnonzero(np.abs(chord2 - limit) <= band).tolist():
+        inside[rows[chord2 < limit - band]] = True
+        for row in rows[np.abs(chord2 - limit) <= band].tolist():
             if rules.inside_zone(directory.offer(row), zone):
                 inside[row] = True
     return inside
@@ -510,8 +546,19 @@ def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.nd
 
 def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     """One uint32 per home: bit i set when the home fails RULES[i] (see RULE_BIT)."""
-    masks = np.zeros(len(directory), np.uint32)
     column = directory.column
+    # Detox, pregnancy, runaway risk, crisis intake and guardianship in one AND.
+    needed = RULE_BIT["guardianship"]
+    for rule, wanted in (
+        ("detox", needs.needs_detox),
+        ("pregnancy", needs.pregnant),
+        ("runaway_risk", needs.runaway_risk == "high"),
+        ("crisis_intake", needs.urgency == "crisis"),
+    ):
+        if wanted:
+            needed |= RULE_BIT[rule]
+    lacks = column("lacks_ward" if needs.guardianship == "state" else "lacks_other")
+    masks = lacks & np.uint32(needed)
 
     def fail(rule: str, failing: np.ndarray) -> None:
         np.bitwise_or(masks, failing * np.uint32(RULE_BIT[rule]), out=masks)
@@ -525,24 +572,14 @@ def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     substance = rules.SUBSTANCE_RANK[needs.substance_use]
     if substance:
         fail("substance_use", column("substance_use_accepted") < substance)
-    if needs.needs_detox:
-        fail("detox", ~column("detox_on_site"))
     if needs.dependents:
         fail("dependents", column("dependents_cap") < needs.dependents)
     medical = rules.MEDICAL_RANK[needs.medical_level]
     if medical:
         fail("medical", column("medical_level") < medical)
-    if needs.pregnant:
-        fail("pregnancy", ~column("accepts_pregnant"))
     acuity = rules.ACUITY_RANK[needs.mental_health_acuity]
     if acuity:
         fail("mental_health", column("mental_health_max") < acuity)
-    if needs.runaway_risk == "high":
-        fail("runaway_risk", ~column("staff_secure"))
-    if needs.guardianship == "state":
-        fail("guardianship", ~column("accepts_state_wards"))
-    else:
-        fail("guardianship", ~column("accepts_parent_placements"))
     states = column("state")
     refused = ~column("accepts_out_of_state")
     if needs.guardianship == "state":
@@ -550,6 +587,4 @@ def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     fail("state_line", refused & (states != directory.state_code(needs.custody_state)))
     if needs.exclusion_zones:
         fail("exclusion_zone", _inside_exclusion_zones(needs, directory))
-    if needs.urgency == "crisis":
-        fail("crisis_intake", ~column("intake_24_7"))
     return masks

@@ -103,6 +103,19 @@ def test_it_searches_for_a_survivor_and_records_it(alice, survivor, home):
     assert MatchSearch.objects.filter(survivor=survivor, searched_by=alice).count() == 1
 
 
+def test_it_lists_excluded_homes_and_links_the_whole_list_as_csv(alice, survivor, home, other_home):
+    client = signed_in(alice)
+    page = client.post(
+        f"/survivors/{survivor.pk}/search/", {"include_excluded": "on"}
+    ).content.decode()
+    assert "Excluded homes (1)" in page and "Cedar Place" in page
+    link = f"/api/v1/survivors/{survivor.pk}/matches/excluded/"
+    assert f'href="{link}"' in page
+    download = client.get(link)
+    assert download.status_code == 200
+    assert "Cedar Place" in b"".join(download.streaming_content).decode()
+
+
 def test_it_lets_a_home_admin_set_beds_in_one_tap(home_admin, home):
     client = signed_in(home_admin)
     page = client.get(f"/homes/{home.pk}/manage/").content.decode()

@@ -160,3 +160,17 @@ def test_it_patches_to_the_same_directory_as_a_fresh_build(offers, steps, needs)
     assert sorted(directory.ids.tolist()) == sorted(current)
     assert rules_by_id(needs, directory) == rules_by_id(needs, fresh)
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, current.values())
+
+
+def test_it_builds_offers_past_its_cache_of_built_homes():
+    from matching.engine.vector import _OFFER_CACHE_SIZE
+
+    count = _OFFER_CACHE_SIZE + 10
+    directory = Directory.from_offers([a_home(id=i + 1) for i in range(count)])
+    assert [o.id for o in directory.offers(range(count - 20, count))] == list(
+        range(count - 19, count + 1)
+    )
+    # More than the cache holds, mixing rows built before and rows not yet built.
+    every = directory.offers(range(count))
+    assert [o.id for o in every] == list(range(1, count + 1))
+    assert directory.offer(5) == a_home(id=6)
