@@ -50,8 +50,7 @@ def load_homes(count: int, start: int, rng: random.Random, now) -> None:
         lat, lon = zip_centroid(home.zip_code)
         home.latitude = lat + rng.uniform(-0.05, 0.05)
         home.longitude = lon + rng.uniform(-0.05, 0.05)
-        # Steady state: rows were written over the past day, not all in the last seconds
-        # (rows within the resync window of the newest write are re-read by every search).
+        # Steady state: rows were written over the past day, not all in the last seconds.
         home.created_at = home.modified_at = now - timedelta(seconds=rng.uniform(60, 86400))
         row = []
         for column in COPY_COLUMNS:

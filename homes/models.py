@@ -96,7 +96,7 @@ class Home(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # When the profile or beds last changed, for people; the matching directory learns of
     # changes from HomeChange, which a trigger writes, never from this clock.
-    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    modified_at = models.DateTimeField(auto_now=True)
 
     objects = HomeQuerySet.as_manager()
 

@@ -176,8 +176,8 @@ def _after_availability_change(change_id: int) -> None:
 # for accepted referrals. A hold moves beds from free to held, its expiry or withdrawal
 # back, a placement fills held beds (the child is in them), a discharge frees a bed.
 # Each locks the home row, writes its history row and audit entry, and stamps modified_at
-# (save() does; a QuerySet.update() would not, and the matching directory cache would
-# keep showing the old count). Callers lock the survivor and the referral first: the
+# for people (the matching directory learns of the write from the database's change log,
+# whoever makes it). Callers lock the survivor and the referral first: the
 # lock order survivor -> referral -> home holds everywhere, so holds cannot deadlock.
 
 

@@ -43,6 +43,7 @@ from matching.engine import (
     SurvivorNeeds,
     excluded_order,
     failed_rules,
+    home_location,
     match,
     shown_distance,
     zip_centroid,
@@ -79,6 +80,9 @@ _CHANGES = f"""
            {", ".join(_SELECTED)}
     FROM changed c LEFT JOIN homes_home h ON h.id = c.home_id
 """  # noqa: S608
+_ID, _ZIP_CODE, _LATITUDE, _LONGITUDE = (
+    BATCH_FIELDS.index(name) for name in ("id", "zip_code", "latitude", "longitude")
+)
 _CHUNK = 20_000
 # Room for this share more homes than loaded, so a forked worker rarely grows (copies)
 # its columns when homes are added after it starts.
@@ -177,13 +181,13 @@ class DirectoryCache:
             with connection.chunked_cursor() as cursor:
                 cursor.execute(_FULL_LOAD)
                 while rows := cursor.fetchmany(_CHUNK):
-                    directory.upsert_columns(self._batch(rows))
+                    directory.upsert_columns(self._batch(rows)[0])
             # Homes of this connection's own transaction were read too: re-read them later.
             self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
             self._dirty = frozenset(self._own_homes(own)) if own is not None else frozenset()
         else:
             rows = self._rows_without_sql_epoch()
-            directory.upsert_columns(self._batch(rows))
+            directory.upsert_columns(self._batch(rows)[0])
         directory.reserve(int(len(directory) * (1 + _SLACK)) + 64)
         self.full_loads += 1
         self.last_applied = len(directory)
@@ -228,33 +232,36 @@ class DirectoryCache:
                 live.append(tuple(values))
             else:
                 gone.append(home_id)
+        applied = len(live) + len(gone)
+        columns, unlocated = self._batch(live)
+        # A home whose location was cleared leaves the directory, as a deactivated one does.
+        gone += unlocated
         if gone:
             directory.remove(gone)
-        if live:
-            directory.upsert_columns(self._batch(live))
+        directory.upsert_columns(columns)
         self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
         self._dirty = frozenset(dirty)
-        self.last_applied = len(live) + len(gone)
+        self.last_applied = applied
         return True
 
-    def _batch(self, rows: Sequence[Sequence[Any]]) -> dict[str, Sequence[Any]]:
-        """Rows in BATCH_FIELDS order to a batch; homes without a location are left out
-        (they cannot be ranked by distance or checked against an exclusion zone)."""
-        unlocated = [i for i, row in enumerate(rows) if row[5] is None or row[6] is None]
-        if unlocated:
-            fixed = list(rows)
-            for i in unlocated:
-                row = list(fixed[i])
-                centroid = zip_centroid(row[4])
-                if centroid is None:
-                    fixed[i] = None  # type: ignore[call-overload]
+    def _batch(self, rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Sequence[Any]], list[int]]:
+        """Rows in BATCH_FIELDS order to a batch, and the ids of the homes left out for
+        want of a location (they cannot be ranked by distance or checked against an
+        exclusion zone, so they are never considered)."""
+        located: list[Sequence[Any]] = []
+        unlocated: list[int] = []
+        for row in rows:
+            if row[_LATITUDE] is None or row[_LONGITUDE] is None:
+                where = home_location(row[_LATITUDE], row[_LONGITUDE], row[_ZIP_CODE])
+                if where is None:
+                    unlocated.append(row[_ID])
                     continue
-                row[5], row[6] = centroid
-                fixed[i] = row
-            rows = [row for row in fixed if row is not None]
-        columns = dict(zip(BATCH_FIELDS, zip(*rows, strict=True), strict=True)) if rows else {}
-        if not columns:
-            return {name: () for name in BATCH_FIELDS}
+                row = list(row)
+                row[_LATITUDE], row[_LONGITUDE] = where
+            located.append(row)
+        if not located:
+            return {name: () for name in BATCH_FIELDS}, unlocated
+        columns = dict(zip(BATCH_FIELDS, zip(*located, strict=True), strict=True))
         for field in ("genders_served", "languages", "services"):
             texts = columns[field]
             try:
@@ -262,7 +269,7 @@ class DirectoryCache:
                 columns[field] = list(map(self._tags.__getitem__, texts))
             except (KeyError, TypeError):
                 columns[field] = [self._tagset(text) for text in texts]
-        return columns
+        return columns, unlocated
 
     def _tagset(self, text: str | list[str]) -> frozenset[str]:
         # A handful of distinct sets across a national directory: parse each once.

@@ -22,6 +22,7 @@ from matching.engine import (
     SurvivorNeeds,
     age_on,
     failed_rules,
+    home_location,
     zip_centroid,
 )
 from survivors.models import Survivor
@@ -39,12 +40,10 @@ OFFER_FIELDS = [
 
 def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
     """A HomeOffer from a `values()` row; None for a home that cannot be located."""
-    latitude, longitude = row["latitude"], row["longitude"]
-    if latitude is None or longitude is None:
-        centroid = zip_centroid(row["zip_code"])
-        if centroid is None:
-            return None
-        latitude, longitude = centroid
+    location = home_location(row["latitude"], row["longitude"], row["zip_code"])
+    if location is None:
+        return None
+    latitude, longitude = location
     return HomeOffer(
         id=row["id"],
         name=row["name"],

@@ -11,6 +11,7 @@ from .geo import (
     EARTH_RADIUS_MILES,
     great_circle_miles,
     great_circle_miles_np,
+    home_location,
     zip_centroid,
     zip_state,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "failure_masks",
     "great_circle_miles",
     "great_circle_miles_np",
+    "home_location",
     "is_feasible",
     "match",
     "score_home",

@@ -73,12 +73,12 @@ def match(
     ):
         # Bit-identical to the vectorised score that ranked it (tested).
         score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
-        results.append(Ranked(rank, score, _shown(distance), stale, home, breakdown))
+        results.append(Ranked(rank, score, shown_distance(distance), stale, home, breakdown))
 
     single = near[masks[near] != 0]
     nearest = single[_smallest((_sort_key(distances, single), ids[single]), limit)]
     near_misses = tuple(
-        Miss(home, _shown(distance), failed_rules(needs, home))
+        Miss(home, shown_distance(distance), failed_rules(needs, home))
         for home, distance in zip(
             directory.offers(nearest.tolist()), _distances(distances, nearest), strict=True
         )
@@ -87,7 +87,7 @@ def match(
     excluded = None
     if include_excluded:
         infeasible = np.flatnonzero(masks)
-        keys = (failure_counts[infeasible], _sort_key(distances, infeasible), ids[infeasible])
+        keys = _excluded_keys(infeasible, failure_counts, distances, ids)
         page = infeasible[_smallest(keys, excluded_offset + excluded_limit)][excluded_offset:]
         excluded = _excluded(needs, directory, page, masks, distances)
     return MatchResult(
@@ -110,17 +110,22 @@ def excluded_order(needs: SurvivorNeeds, directory: Directory) -> tuple[np.ndarr
     masks = failure_masks(needs, directory)
     distances = survivor_distances(needs, directory)
     infeasible = np.flatnonzero(masks)
-    sort_distances = np.where(np.isnan(distances), np.inf, distances)[infeasible]
-    order = np.lexsort(
-        (directory.ids[infeasible], sort_distances, np.bitwise_count(masks[infeasible]))
-    )
-    rows = infeasible[order]
+    keys = _excluded_keys(infeasible, np.bitwise_count(masks), distances, directory.ids)
+    rows = infeasible[np.lexsort(keys[::-1])]
     return directory.ids[rows].copy(), distances[rows]
 
 
-def shown_distance(distance: float) -> float | None:
-    """A distance as results show it: one decimal, None when unknown."""
-    return None if math.isnan(distance) else round(distance, 1)
+def _excluded_keys(
+    rows: np.ndarray, failure_counts: np.ndarray, distances: np.ndarray, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The excluded list's order, most significant first: fewest failed rules, then
+    nearest (unknown last), then id."""
+    return failure_counts[rows], _sort_key(distances, rows), ids[rows]
+
+
+def shown_distance(distance: float | None) -> float | None:
+    """A distance as results show it: one decimal; None when unknown (None or NaN)."""
+    return None if distance is None or math.isnan(distance) else round(distance, 1)
 
 
 def _sort_key(distances: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -131,10 +136,6 @@ def _sort_key(distances: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def _distances(distances: np.ndarray, rows: np.ndarray) -> list[float | None]:
     return [None if math.isnan(value) else value for value in distances[rows].tolist()]
-
-
-def _shown(distance: float | None) -> float | None:
-    return None if distance is None else round(distance, 1)
 
 
 def _excluded(
@@ -151,7 +152,7 @@ def _excluded(
     """
     failing_rules: dict[int, tuple[str, ...]] = {}
     homes = directory.offers(rows.tolist())
-    shown = [_shown(distance) for distance in _distances(distances, rows)]
+    shown = [shown_distance(distance) for distance in _distances(distances, rows)]
     excluded = []
     for home, distance, mask in zip(homes, shown, masks[rows].tolist(), strict=True):
         failing = failing_rules.get(mask)

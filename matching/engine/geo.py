@@ -99,6 +99,15 @@ def zip_centroid(zip_code: str) -> tuple[float, float] | None:
     return info.centroid if info else None
 
 
+def home_location(
+    latitude: float | None, longitude: float | None, zip_code: str
+) -> tuple[float, float] | None:
+    """Where a home is: its own coordinates, else its ZIP's centroid; None if neither."""
+    if latitude is not None and longitude is not None:
+        return latitude, longitude
+    return zip_centroid(zip_code)
+
+
 def zip_state(zip_code: str) -> str | None:
     """USPS state code of a US ZIP code, or None if unknown."""
     info = _zip_table().get(_normalize_zip(zip_code))

@@ -60,7 +60,13 @@ _LEVELS: dict[str, tuple[str, ...]] = {
     "medical_level": MEDICAL_LEVELS,
     "mental_health_max": ACUITY_LEVELS,
 }
-_LEVEL_CODE = {field: {v: i for i, v in enumerate(levels)} for field, levels in _LEVELS.items()}
+# Levels are stored as their rank in the rules' order, the rules' own tables.
+_LEVEL_CODE = {
+    "home_type": {home_type: i for i, home_type in enumerate(HOME_TYPES)},
+    "substance_use_accepted": rules.SUBSTANCE_RANK,
+    "medical_level": rules.MEDICAL_RANK,
+    "mental_health_max": rules.ACUITY_RANK,
+}
 
 _SCHEMA: dict[str, type | str] = {
     "id": np.int64,
@@ -158,17 +164,17 @@ class Directory:
     search must not run while another thread upserts or removes (hold one lock).
     """
 
-    def __init__(self, capacity: int = 0) -> None:
+    def __init__(self) -> None:
         self._size = 0
         self._names: list[str] = []
         self._row_by_id = np.full(0, -1, np.int64)
-        self._data = {name: np.empty(capacity, dtype) for name, dtype in _SCHEMA.items()}
+        self._data = {name: np.empty(0, dtype) for name, dtype in _SCHEMA.items()}
         self._state_codes: dict[str, int] = {}
         self._state_names: list[str] = []
         self._tag_codes: dict[str, dict[str, int]] = {field: {} for field in _TAG_FIELDS}
         self._tag_values: dict[str, list[str]] = {field: [] for field in _TAG_FIELDS}
         self._tag_masks: dict[str, dict[frozenset[str], int]] = {f: {} for f in _TAG_FIELDS}
-        self._tag_bits = {field: np.zeros((capacity, 1), np.uint64) for field in _TAG_FIELDS}
+        self._tag_bits = {field: np.zeros((0, 1), np.uint64) for field in _TAG_FIELDS}
         # HomeOffers built for returned rows, until their row is written: searches keep
         # returning the same nearby homes. Bounded; a process's own, never shared.
         self._offer_cache: dict[int, HomeOffer] = {}

@@ -233,3 +233,17 @@ def test_a_truncated_table_reloads_the_directory(psql):
     assert feasible(newcomer.pk)
     assert not feasible(home.pk)
     assert directory_cache.full_loads == loads + 1
+
+
+def test_a_home_whose_location_is_cleared_in_psql_leaves_the_directory(psql):
+    home = HomeFactory(latitude=39.1, longitude=-94.6)
+    assert feasible(home.pk)
+    with psql.cursor() as cursor:
+        # No coordinates and a ZIP with no centroid: it can no longer be located.
+        cursor.execute(
+            "UPDATE homes_home SET latitude = NULL, longitude = NULL, zip_code = '00000' "
+            "WHERE id = %s",
+            [home.pk],
+        )
+    assert not feasible(home.pk)
+    assert directory_cache.current().row_of(home.pk) is None
