@@ -5,7 +5,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from core.vocab import STATE_CHOICES
+from core.vocab import (
+    PHONE_MAX,
+    STATE_CHOICES,
+    STATE_TIME_ZONES,
+    validate_phone,
+    validate_time_zone,
+)
 
 
 class Role(models.TextChoices):
@@ -22,6 +28,8 @@ class Agency(models.Model):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
+    # Every time on a page is shown in this zone, named; blank means the state's zone.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -30,6 +38,11 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA zone the agency's pages use: its own, else its state's."""
+        return self.time_zone or STATE_TIME_ZONES.get(self.state, "UTC")
 
 
 class Team(models.Model):
@@ -64,7 +77,7 @@ class User(AbstractUser):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
-    phone = models.CharField(max_length=30, blank=True)
+    phone = models.CharField(max_length=PHONE_MAX, blank=True, validators=[validate_phone])
 
     objects = UserManager()
 

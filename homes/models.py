@@ -10,6 +10,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from core.vocab import (
+    NAME_MAX,
+    PHONE_MAX,
     STATE_CHOICES,
     Acuity,
     HomeType,
@@ -17,6 +19,7 @@ from core.vocab import (
     SubstanceUse,
     validate_genders,
     validate_languages,
+    validate_phone,
     validate_services,
     validate_state,
     validate_zip,
@@ -83,6 +86,14 @@ class Home(models.Model):
     languages = models.JSONField(default=list, validators=[validate_languages])
     services = models.JSONField(default=list, validators=[validate_services])
     active = models.BooleanField(default=True)
+    # Whom a worker calls at 2 a.m.
+    intake_phone = models.CharField(max_length=PHONE_MAX, blank=True, validators=[validate_phone])
+    contact_name = models.CharField(max_length=NAME_MAX, blank=True)
+    # An expired license fails the `license` rule; empty means not recorded.
+    license_number = models.CharField(max_length=60, blank=True)
+    license_expires = models.DateField(null=True, blank=True)
+    # When a home admin last confirmed the whole profile; older than a year is flagged.
+    profile_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     availability_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     availability_updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

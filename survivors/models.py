@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, Role, Team
 from core.vocab import (
+    AGE_MAX,
     CASE_NUMBER_MAX,
     INT_MAX,
     LANGUAGES,
@@ -95,10 +96,22 @@ def validate_language(value: str) -> None:
 class Survivor(models.Model):
     """A child's intake record. Identity, birth date and notes are encrypted at rest."""
 
+    # Blank at intake means "Harbor issues one" (survivors.services.survivor_create).
     case_number = models.CharField(max_length=CASE_NUMBER_MAX)
-    first_name = EncryptedTextField(validators=[MaxLengthValidator(NAME_MAX)])
-    last_name = EncryptedTextField(validators=[MaxLengthValidator(NAME_MAX)])
-    date_of_birth = EncryptedDateField()
+    # A child may give no name: blank names show as "Unknown", with an optional alias.
+    first_name = EncryptedTextField(
+        blank=True, default="", validators=[MaxLengthValidator(NAME_MAX)]
+    )
+    last_name = EncryptedTextField(
+        blank=True, default="", validators=[MaxLengthValidator(NAME_MAX)]
+    )
+    alias = EncryptedTextField(blank=True, default="", validators=[MaxLengthValidator(NAME_MAX)])
+    # One of the two is required: a birth date, or an age estimated on `age_estimated_on`.
+    date_of_birth = EncryptedDateField(null=True, blank=True)
+    estimated_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(AGE_MAX)]
+    )
+    age_estimated_on = models.DateField(null=True, blank=True, editable=False)
     gender = models.CharField(max_length=10, choices=Gender.choices)
     guardianship = models.CharField(max_length=20, choices=Guardianship.choices)
     custody_state = models.CharField(
@@ -152,7 +165,7 @@ class Survivor(models.Model):
 
     objects = SurvivorQuerySet.as_manager()
 
-    ENCRYPTED_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "notes"})
+    ENCRYPTED_FIELDS = frozenset({"first_name", "last_name", "alias", "date_of_birth", "notes"})
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -168,10 +181,27 @@ class Survivor(models.Model):
         # Never the name: this string ends up in logs and admin history.
         return f"Survivor {self.case_number}"
 
+    @property
+    def age_is_estimated(self) -> bool:
+        return self.date_of_birth is None
+
+    @property
+    def display_name(self) -> str:
+        """The name as pages show it: "Unknown" when the child gave none."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or "Unknown"
+
     def age_on(self, day: datetime.date) -> int:
+        """Whole years on `day`: from the birth date, else the estimate grown by the
+        years since it was made (a girl estimated at 15 is 16 a year later)."""
         from matching.engine.types import age_on  # the engine is pure: no layer above
 
-        return age_on(self.date_of_birth, day)
+        if self.date_of_birth is not None:
+            return age_on(self.date_of_birth, day)
+        if self.estimated_age is None:
+            raise ValueError("This survivor has neither a birth date nor an estimated age.")
+        since = self.age_estimated_on or day
+        return self.estimated_age + max(0, age_on(since, day))
 
     def clean(self) -> None:
         super().clean()
@@ -182,6 +212,15 @@ class Survivor(models.Model):
                 errors["date_of_birth"] = "The date of birth cannot be in the future."
             elif self.age_on(today) > 25:
                 errors["date_of_birth"] = "Harbor places minors and young adults up to 25."
+        # An estimate ages from the day it was made (kept when the estimate is unchanged).
+        if self.estimated_age is None:
+            self.age_estimated_on = None
+        elif self.age_estimated_on is None:
+            self.age_estimated_on = today
+        if self.date_of_birth is None and self.estimated_age is None:
+            errors["date_of_birth"] = "Give the date of birth or an estimated age."
+        elif self.date_of_birth is not None and self.estimated_age is not None:
+            errors["estimated_age"] = "Give the date of birth or an estimated age, not both."
         if self.needs_detox and self.substance_use == SubstanceUse.NONE:
             errors["needs_detox"] = "Detox is only needed with substance use in recovery or active."
         if errors:
