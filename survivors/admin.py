@@ -44,7 +44,7 @@ class SurvivorAdmin(admin.ModelAdmin):
     # Status, agency and access move only through the services (history, audit, beds).
     readonly_fields = [
         "status", "agency", "team", "assigned_workers", "created_at", "updated_at", "created_by",
-        "archived_at",
+        "archived_at", "age_estimated_on",
     ]  # fmt: skip
 
     def has_add_permission(self, request) -> bool:

@@ -19,12 +19,17 @@ from audit.services import request_ip
 from survivors.models import Survivor
 from survivors.permissions import CanEditSurvivor, CanRecordIntake
 from survivors.policy import survivor_or_refuse
-from survivors.selectors import survivor_list
-from survivors.serializers import SurvivorSerializer, survivor_serializer_class
+from survivors.selectors import survivor_find
+from survivors.serializers import (
+    SurvivorQuerySerializer,
+    SurvivorSerializer,
+    survivor_serializer_class,
+)
 from survivors.services import (
     survivor_create,
     survivor_record_denied,
     survivor_record_reads,
+    survivor_search_record,
     survivor_update,
 )
 
@@ -85,11 +90,27 @@ class SurvivorListCreateApi(_AuditedRefusals, generics.GenericAPIView):
         operation_id="survivors_list",
         description="Survivors you may see, newest first: assigned case workers their "
         "cases, supervisors their agency's, MDT members their team's (without `notes` and "
-        "`exclusion_zones`), home admins none. Each survivor returned is audited as read.",
+        "`exclusion_zones`), home admins none. Each survivor returned is audited as read. "
+        "`search` finds a case by part of its case number, alias or name (MDT members: case "
+        "number only); `status` filters; a search is audited with its number of results.",
+        parameters=[SurvivorQuerySerializer],
         responses=SurvivorSerializer(many=True),
     )
     def get(self, request):
-        page = self.paginate_queryset(survivor_list(user=request.user))
+        query = SurvivorQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        search = query.validated_data.get("search", "")
+        status_filter = query.validated_data.get("status", "")
+        survivors = survivor_find(user=request.user, search=search, status=status_filter)
+        page = self.paginate_queryset(survivors)
+        if search.strip() or status_filter:
+            survivor_search_record(
+                actor=request.user,
+                results=self.paginator.count,
+                status=status_filter,
+                by_text=bool(search.strip()),
+                ip=request_ip(request),
+            )
         survivor_record_reads(actor=request.user, survivors=page, ip=request_ip(request))
         data = survivor_serializer_class(request.user)(page, many=True).data
         return self.get_paginated_response(data)

@@ -5,6 +5,7 @@ same values; the model's full_clean in the service has the last word."""
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
@@ -12,8 +13,10 @@ from django import forms
 from django.utils import timezone
 
 from core.vocab import (
+    AGE_MAX,
     CASE_NUMBER_MAX,
     INT_MAX,
+    LANGUAGE_NAMES,
     LANGUAGES,
     MAX_DEPENDENTS,
     NAME_MAX,
@@ -30,8 +33,11 @@ from core.vocab import (
     Urgency,
     validate_zip,
 )
+from survivors.models import Status, Survivor
 
 ZONE_ROWS = 3
+# Languages by name for the pages' searchable list (a <datalist>), alphabetical.
+LANGUAGE_OPTIONS = sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
 CHOICES = {
     "gender": Gender.choices,
     "guardianship": Guardianship.choices,
@@ -42,7 +48,50 @@ CHOICES = {
     "runaway_risk": Acuity.choices,
     "services": Service.choices,
     "states": STATE_CHOICES,
+    "languages": LANGUAGE_OPTIONS,
 }
+
+
+def _language_lookup() -> dict[str, str]:
+    """Each way a person may type a language (its name, either half of "Persian
+    (Farsi)", its ISO code), casefolded, to its ISO 639-1 code."""
+    lookup: dict[str, str] = {}
+    for code, name in LANGUAGE_NAMES.items():
+        lookup[name.casefold()] = code
+        if "(" in name:
+            outer, _, inner = name.partition("(")
+            lookup.setdefault(outer.strip().casefold(), code)
+            lookup.setdefault(inner.rstrip(")").strip().casefold(), code)
+    lookup.update({code: code for code in LANGUAGES})
+    return lookup
+
+
+_LANGUAGE_LOOKUP = _language_lookup()
+
+
+def language_name(code: str) -> str:
+    """What a page shows for a stored ISO 639-1 code: "es" is "Spanish"."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+class LanguageField(forms.CharField):
+    """A language typed by name ("Spanish", any case) or by ISO 639-1 code ("es"),
+    cleaned to the code the database keeps."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 60)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = " ".join((super().to_python(value) or "").split())
+        if not text:
+            return ""
+        code = _LANGUAGE_LOOKUP.get(text.casefold())
+        if code is None:
+            raise forms.ValidationError(
+                "Pick a language from the list, by its name (e.g. Spanish).", code="invalid"
+            )
+        return code
 
 
 class StatesField(forms.CharField):
@@ -88,9 +137,7 @@ class NeedsForm(forms.Form):
     pregnant = forms.BooleanField(required=False)
     mental_health_acuity = forms.ChoiceField(choices=Acuity.choices, required=False)
     runaway_risk = forms.ChoiceField(choices=Acuity.choices, required=False)
-    primary_language = forms.ChoiceField(
-        choices=[("", "—")] + [(code, code) for code in sorted(LANGUAGES)], required=False
-    )
+    primary_language = LanguageField(required=False)
     services_needed = forms.MultipleChoiceField(choices=Service.choices, required=False)
     max_distance_miles = forms.IntegerField(min_value=1, max_value=INT_MAX, required=False)
 
@@ -104,9 +151,12 @@ class NeedsForm(forms.Form):
         "runaway_risk": Acuity.LOW,
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, zone_rows: int = ZONE_ROWS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for row in range(ZONE_ROWS):
+        # A stored record may have more zones than the blank form's rows (the API takes
+        # up to ZONES_MAX): its edit page shows every one, so none is dropped on saving.
+        self.zone_rows = zone_rows
+        for row in range(zone_rows):
             self.fields[f"zone_zip_{row}"] = forms.CharField(
                 validators=[validate_zip], required=False
             )
@@ -122,7 +172,7 @@ class NeedsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        for row in range(ZONE_ROWS):
+        for row in range(self.zone_rows):
             zip_code = cleaned.get(f"zone_zip_{row}")
             radius = cleaned.get(f"zone_radius_{row}")
             if zip_code and radius is None and f"zone_radius_{row}" not in self.errors:
@@ -147,7 +197,7 @@ class NeedsForm(forms.Form):
         data["exclusion_zones"] = [
             {"zip_code": self.cleaned_data[f"zone_zip_{row}"],
              "radius_miles": self.cleaned_data[f"zone_radius_{row}"]}
-            for row in range(ZONE_ROWS)
+            for row in range(self.zone_rows)
             if self.cleaned_data.get(f"zone_zip_{row}")
         ]  # fmt: skip
         data.setdefault("primary_language", "")
@@ -178,7 +228,7 @@ class NeedsForm(forms.Form):
         values["zone_rows"] = [
             (row, {"zip_code": data.get(f"zone_zip_{row}", ""),
                    "radius_miles": data.get(f"zone_radius_{row}", "")})
-            for row in range(ZONE_ROWS)
+            for row in range(self.zone_rows)
         ]  # fmt: skip
         return values
 
@@ -186,25 +236,120 @@ class NeedsForm(forms.Form):
 def initial_values(initial: dict[str, Any]) -> dict[str, Any]:
     """A blank form's values for the template, with these starting choices."""
     values: dict[str, Any] = {"services_needed": [], "icpc_text": "", **initial}
+    if values.get("primary_language"):
+        values["primary_language"] = language_name(values["primary_language"])
     values["zone_rows"] = [(row, {"zip_code": "", "radius_miles": ""}) for row in range(ZONE_ROWS)]
     return values
 
 
 class IntakeForm(NeedsForm):
-    """A recovered child's intake: identity (encrypted at rest) and the matching fields."""
+    """A recovered child's intake: identity (encrypted at rest) and the matching fields.
 
-    case_number = forms.CharField(max_length=CASE_NUMBER_MAX)
-    first_name = forms.CharField(max_length=NAME_MAX)
-    last_name = forms.CharField(max_length=NAME_MAX)
+    A child often has no papers and gives no name: the case number may be blank
+    (Harbor issues one), the names may be blank (shown as "Unknown", with an alias),
+    and an estimated age may stand in for the date of birth (one of the two)."""
+
+    case_number = forms.CharField(max_length=CASE_NUMBER_MAX, required=False)
+    first_name = forms.CharField(max_length=NAME_MAX, required=False)
+    last_name = forms.CharField(max_length=NAME_MAX, required=False)
+    alias = forms.CharField(max_length=NAME_MAX, required=False)
+    estimated_age = forms.IntegerField(min_value=0, max_value=AGE_MAX, required=False)
     notes = forms.CharField(max_length=NOTES_MAX, required=False)
+
+    IDENTITY = ("case_number", "first_name", "last_name", "alias", "notes")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["date_of_birth"].required = True
         self.fields["residence_zip"].required = True
 
-    def intake_data(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        has_birth = cleaned.get("date_of_birth") is not None
+        has_estimate = cleaned.get("estimated_age") is not None
+        if "date_of_birth" in self.errors or "estimated_age" in self.errors:
+            return cleaned
+        if not has_birth and not has_estimate:
+            self.add_error(
+                "date_of_birth", "Give the date of birth or, without papers, an estimated age."
+            )
+        elif has_birth and has_estimate:
+            self.add_error("estimated_age", "Give the date of birth or an estimated age, not both.")
+        return cleaned
+
+    def record_data(self) -> dict[str, Any]:
+        """Every field of the record as the services take it: an optional field left
+        blank is None (a date, an age, a distance) or "" (a text)."""
         data = self.matching_fields()
-        for name in ("case_number", "first_name", "last_name", "notes"):
+        for name in ("date_of_birth", "estimated_age", "max_distance_miles"):
+            data[name] = self.cleaned_data.get(name)
+        for name in self.IDENTITY:
             data[name] = self.cleaned_data.get(name) or ""
         return data
+
+    @classmethod
+    def values_of(cls, survivor: Survivor, *, today: datetime.date) -> dict[str, Any]:
+        """A stored record as the form shows it (the edit page's starting values). An
+        estimate shows as the age it has grown to today."""
+        values: dict[str, Any] = {
+            name: getattr(survivor, name) for name in (*cls.IDENTITY, *REQUIRED_OR_CHOSEN)
+        }
+        values["date_of_birth"] = (
+            survivor.date_of_birth.isoformat() if survivor.date_of_birth else ""
+        )
+        values["estimated_age"] = survivor.age_on(today) if survivor.age_is_estimated else ""
+        values["dependents"] = survivor.dependents
+        values["max_distance_miles"] = survivor.max_distance_miles or ""
+        values["needs_detox"] = survivor.needs_detox
+        values["pregnant"] = survivor.pregnant
+        values["primary_language"] = language_name(survivor.primary_language)
+        values["services_needed"] = list(survivor.services_needed or [])
+        values["icpc_text"] = ", ".join(survivor.icpc_approved_states or [])
+        zones = list(survivor.exclusion_zones or [])
+        values["zone_rows"] = [
+            (row, zones[row] if row < len(zones) else {"zip_code": "", "radius_miles": ""})
+            for row in range(zone_rows_for(survivor))
+        ]
+        return values
+
+
+# The select and text fields the edit page starts from the stored record.
+REQUIRED_OR_CHOSEN = (
+    "gender", "guardianship", "custody_state", "residence_zip", "urgency", "substance_use",
+    "medical_level", "mental_health_acuity", "runaway_risk",
+)  # fmt: skip
+
+
+def zone_rows_for(survivor: Survivor) -> int:
+    """Rows on the edit page: every stored zone and one blank row to add another."""
+    return max(ZONE_ROWS, len(survivor.exclusion_zones or []) + 1)
+
+
+class IntakeEditForm(IntakeForm):
+    """The same intake, completed or corrected later (the edit page): a stored record
+    keeps its case number, so it may not be blanked."""
+
+    def __init__(self, *args: Any, survivor: Survivor, **kwargs: Any) -> None:
+        super().__init__(*args, zone_rows=zone_rows_for(survivor), **kwargs)
+        self.survivor = survivor
+        self.fields["case_number"].required = True
+
+    def record_data(self) -> dict[str, Any]:
+        data = super().record_data()
+        # The page shows an estimate grown to today's age; posting that same age back
+        # keeps the estimate (and the day it was made), so the child keeps ageing.
+        survivor = self.survivor
+        if (
+            survivor.age_is_estimated
+            and data["estimated_age"] is not None
+            and data["estimated_age"] == survivor.age_on(timezone.localdate())
+        ):
+            data["estimated_age"] = survivor.estimated_age
+        return data
+
+
+class CaseSearchForm(forms.Form):
+    """Find a case among those the user may see: by case number, alias or name (MDT
+    members: case number only), and by status."""
+
+    search = forms.CharField(max_length=NAME_MAX, required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)

@@ -15,6 +15,7 @@ from core.vocab import (
     AGE_MAX,
     CASE_NUMBER_MAX,
     INT_MAX,
+    LANGUAGE_NAMES,
     LANGUAGES,
     MAX_DEPENDENTS,
     NAME_MAX,
@@ -90,7 +91,9 @@ def validate_exclusion_zones(value: object) -> None:
 
 def validate_language(value: str) -> None:
     if value and value not in LANGUAGES:
-        raise ValidationError(f"{value!r} is not an ISO 639-1 language code (e.g. en, es).")
+        raise ValidationError(
+            f"{value[:40]!r} is not a language code: give an ISO 639-1 code such as es (Spanish)."
+        )
 
 
 class Survivor(models.Model):
@@ -184,6 +187,11 @@ class Survivor(models.Model):
     @property
     def age_is_estimated(self) -> bool:
         return self.date_of_birth is None
+
+    @property
+    def language_name(self) -> str:
+        """The primary language as pages show it: "Spanish", not "es"."""
+        return LANGUAGE_NAMES.get(self.primary_language, self.primary_language)
 
     @property
     def display_name(self) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from survivors.models import Status, Survivor
 
@@ -17,6 +17,38 @@ def survivor_list(*, user: Any, filters: dict[str, Any] | None = None):
     if filters:
         queryset = queryset.filter(**filters)
     return queryset
+
+
+def survivor_find(*, user: Any, search: str = "", status: str = "") -> QuerySet[Survivor]:
+    """The survivors `user` may see whose case number, alias or name contains `search`
+    (any case), in `status` if given; newest first.
+
+    Names and aliases are encrypted at rest, so SQL cannot search them: they are
+    compared here, in Python, over the user's visible records only. MDT members never
+    see names, so they find cases by case number alone.
+    """
+    from survivors.policy import need_to_know  # the policy reads through this module
+
+    filters: dict[str, Any] = {"status": status} if status else {}
+    needle = " ".join(search.split()).casefold()
+    if not needle:
+        return survivor_list(user=user, filters=filters)
+    if need_to_know(user):
+        return survivor_list(user=user, filters={**filters, "case_number__icontains": needle})
+    rows = (
+        Survivor.objects.visible_to(user)
+        .filter(**filters)
+        .values_list("pk", "case_number", "first_name", "last_name", "alias")
+    )
+    found = [
+        pk
+        for pk, case_number, first, last, alias in rows
+        if any(
+            needle in " ".join(text.split()).casefold()
+            for text in (case_number, f"{first} {last}", f"{last} {first}", alias)
+        )
+    ]
+    return survivor_list(user=user, filters={"pk__in": found})
 
 
 def survivor_status_counts(*, user: Any) -> list[tuple[str, str, int]]:

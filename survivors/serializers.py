@@ -8,6 +8,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.vocab import (
+    AGE_MAX,
+    CASE_NUMBER_MAX,
     INT_MAX,
     LANGUAGE_CHOICES,
     MAX_DEPENDENTS,
@@ -20,7 +22,7 @@ from core.vocab import (
     Service,
     validate_zip,
 )
-from survivors.models import Survivor
+from survivors.models import Status, Survivor
 from survivors.policy import need_to_know
 
 
@@ -40,8 +42,36 @@ class SurvivorSerializer(serializers.ModelSerializer):
     `exclusion_zones` (need to know).
     """
 
-    first_name = serializers.CharField(max_length=NAME_MAX)
-    last_name = serializers.CharField(max_length=NAME_MAX)
+    case_number = serializers.CharField(
+        max_length=CASE_NUMBER_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Blank or left out at intake: Harbor issues one, unique in the agency "
+        "(e.g. KS-DCF-2026-00042).",
+    )
+    # A child may give no name: blank names show as "Unknown", with an optional alias.
+    first_name = serializers.CharField(max_length=NAME_MAX, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=NAME_MAX, required=False, allow_blank=True)
+    alias = serializers.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        allow_blank=True,
+        help_text='How to refer to a child who gave no name, e.g. "Girl in blue, Greyhound '
+        'station". Not shown to MDT members.',
+    )
+    date_of_birth = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Give this or `estimated_age`, not both.",
+    )
+    estimated_age = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=AGE_MAX,
+        help_text="Whole years, for a child without papers: give this or `date_of_birth`. "
+        "The child ages from `age_estimated_on`.",
+    )
     icpc_approved_states = serializers.ListField(
         child=serializers.ChoiceField(choices=STATE_CHOICES),
         required=False,
@@ -58,6 +88,10 @@ class SurvivorSerializer(serializers.ModelSerializer):
         allow_blank=True,
         required=False,
         help_text="ISO 639-1 code, e.g. en, es.",
+        error_messages={
+            "invalid_choice": '"{input}" is not a language code: give an ISO 639-1 code such '
+            "as es (Spanish)."
+        },
     )
     exclusion_zones = ExclusionZoneSerializer(
         many=True,
@@ -91,7 +125,10 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "case_number",
             "first_name",
             "last_name",
+            "alias",
             "date_of_birth",
+            "estimated_age",
+            "age_estimated_on",
             "gender",
             "guardianship",
             "custody_state",
@@ -117,7 +154,7 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        read_only_fields = ["id", "age_estimated_on", "status", "created_at", "updated_at"]
         # PostgreSQL's column ranges, stated so the schema does not vary with the database.
         extra_kwargs = {
             "dependents": {"max_value": MAX_DEPENDENTS},
@@ -126,9 +163,11 @@ class SurvivorSerializer(serializers.ModelSerializer):
 
 
 # Where the child is now locates the child (and, often, the trafficker): not a need.
+# An alias describes the child ("Girl in blue, Greyhound station"): identity, like a name.
 NOT_NEED_TO_KNOW = frozenset(
-    {"first_name", "last_name", "date_of_birth", "notes", "exclusion_zones", "residence_zip"}
-)
+    {"first_name", "last_name", "alias", "date_of_birth", "estimated_age", "age_estimated_on",
+     "notes", "exclusion_zones", "residence_zip"}
+)  # fmt: skip
 
 
 class SurvivorSummarySerializer(SurvivorSerializer):
@@ -137,11 +176,16 @@ class SurvivorSummarySerializer(SurvivorSerializer):
 
     first_name = None
     last_name = None
+    alias = None
     date_of_birth = None
+    estimated_age = None
     notes = None
     exclusion_zones = None
     residence_zip = None
     age = serializers.SerializerMethodField(help_text="Age in whole years today.")
+    age_estimated = serializers.SerializerMethodField(
+        help_text="True when `age` grows from an estimate (no birth date is known)."
+    )
     exclusion_zone_count = serializers.SerializerMethodField(
         help_text="How many exclusion zones the case worker recorded (not where they are)."
     )
@@ -149,10 +193,13 @@ class SurvivorSummarySerializer(SurvivorSerializer):
     class Meta(SurvivorSerializer.Meta):
         fields = [
             name for name in SurvivorSerializer.Meta.fields if name not in NOT_NEED_TO_KNOW
-        ] + ["age", "exclusion_zone_count"]
+        ] + ["age", "age_estimated", "exclusion_zone_count"]
 
     def get_age(self, survivor) -> int:
         return survivor.age_on(timezone.localdate())
+
+    def get_age_estimated(self, survivor) -> bool:
+        return survivor.age_is_estimated
 
     def get_exclusion_zone_count(self, survivor) -> int:
         return len(survivor.exclusion_zones or [])
@@ -163,3 +210,16 @@ def survivor_serializer_class(user: Any) -> type[SurvivorSerializer]:
     if not user.is_harbor_admin and need_to_know(user):
         return SurvivorSummarySerializer
     return SurvivorSerializer
+
+
+class SurvivorQuerySerializer(serializers.Serializer):
+    """`survivors/?search=&status=`: find a case among those you may see."""
+
+    search = serializers.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Part of a case number, alias or name, any case (MDT members: case "
+        "number only). The search is audited; the words searched for are not kept.",
+    )
+    status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True)

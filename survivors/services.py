@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Agency, Role
 from audit.services import audit_record, audit_record_many, audit_refusal, changes
 from survivors.models import Status, StatusChange, Survivor
 
@@ -13,7 +15,8 @@ from survivors.models import Status, StatusChange, Survivor
 # decided by the services, never by the request body.
 INTAKE_FIELDS = frozenset(
     {
-        "case_number", "first_name", "last_name", "date_of_birth", "gender", "guardianship",
+        "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
+        "gender", "guardianship",
         "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
         "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
         "runaway_risk", "primary_language", "services_needed", "exclusion_zones",
@@ -40,18 +43,43 @@ def _check_fields(data: dict[str, Any]) -> None:
         raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
 
 
+def _lock_agency(agency_id: int) -> Agency:
+    """Lock the agency's row: its case numbers are then issued and checked one intake
+    at a time, so two intakes can never take the same number. (NO KEY: rows that only
+    point at the agency, such as a new user, are not held up.)"""
+    return Agency.objects.select_for_update(no_key=True).get(pk=agency_id)
+
+
+def case_number_issue(*, agency: Agency) -> str:
+    """The agency's next case number for this year, e.g. KS-DCF-2026-00042 (the year
+    in the agency's time zone). Call with the agency's row locked."""
+    year = timezone.now().astimezone(zoneinfo.ZoneInfo(agency.zone_name)).year
+    prefix = f"{agency.code.upper()[:28]}-{year}-"
+    taken = Survivor.objects.filter(agency=agency, case_number__startswith=prefix).values_list(
+        "case_number", flat=True
+    )
+    sequences = (number[len(prefix) :] for number in taken)
+    highest = max((int(n) for n in sequences if n.isascii() and n.isdigit()), default=0)
+    return f"{prefix}{highest + 1:05d}"
+
+
 @transaction.atomic
 def survivor_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) -> Survivor:
     """Record an intake for the actor's agency, assigned to the actor.
 
-    The MDT team defaults to the creating case worker's team.
+    The MDT team defaults to the creating case worker's team. A blank case number is
+    issued here (`case_number_issue`), unique in the agency.
     """
     _check_fields(data)
     if actor.agency_id is None:
         raise ValidationError(
             {"agency": "Only a user who belongs to an agency can record an intake."}
         )
-    survivor = Survivor(**data, agency_id=actor.agency_id, team_id=actor.team_id, created_by=actor)
+    agency = _lock_agency(actor.agency_id)
+    data = dict(data)
+    if not (data.get("case_number") or "").strip():
+        data["case_number"] = case_number_issue(agency=agency)
+    survivor = Survivor(**data, agency=agency, team_id=actor.team_id, created_by=actor)
     survivor.full_clean()
     survivor.save()
     if actor.role == Role.CASE_WORKER:
@@ -72,9 +100,17 @@ def survivor_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) 
 def survivor_update(
     *, actor: Any, survivor_id: int, data: dict[str, Any], ip: str | None = None
 ) -> Survivor:
+    """Change the intake fields in `data` (validated, audited: encrypted fields by name).
+
+    A new estimated age restarts its clock: the child ages from the day of the new
+    estimate. A new case number is checked against the agency's under its lock."""
     _check_fields(data)
     survivor = Survivor.objects.select_for_update().get(pk=survivor_id)
     before = {name: getattr(survivor, name) for name in data}
+    if "case_number" in data and data["case_number"] != survivor.case_number:
+        _lock_agency(survivor.agency_id)
+    if "estimated_age" in data and data["estimated_age"] != survivor.estimated_age:
+        survivor.age_estimated_on = None  # clean() dates the new estimate today
     for name, value in data.items():
         setattr(survivor, name, value)
     survivor.full_clean()
@@ -159,5 +195,19 @@ def survivor_record_denied(
         object_type=Survivor._meta.label_lower,
         object_id=survivor_id,
         survivor_id=survivor_id if exists else None,
+        ip=ip,
+    )
+
+
+def survivor_search_record(
+    *, actor: Any, results: int, status: str = "", by_text: bool, ip: str | None = None
+) -> None:
+    """Audit a search for cases: how many it found and the status it filtered on, never
+    the words searched for (they may be a child's name)."""
+    audit_record(
+        actor=actor,
+        action="survivor.search",
+        object_type=Survivor._meta.label_lower,
+        after={"results": results, "status": status or None, "by_text": by_text},
         ip=ip,
     )

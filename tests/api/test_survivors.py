@@ -177,3 +177,125 @@ def test_it_paginates_with_limit_and_offset(alice, client_for):
     assert page["count"] == 5
     assert len(page["results"]) == 2
     assert "offset=3" in page["next"]
+
+
+# --- A child without papers or a name -----------------------------------------------------
+
+NO_PAPERS = {
+    "alias": "Girl in blue, Greyhound station",
+    "estimated_age": 15,
+    "gender": "female",
+    "guardianship": "state",
+    "custody_state": "KS",
+    "residence_zip": "66101",
+    "primary_language": "es",
+}
+
+
+def test_it_records_a_child_without_case_number_name_or_birth_date(alice, client_for):
+    response = client_for(alice).post("/api/v1/survivors/", NO_PAPERS, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    year = timezone.localdate().year
+    assert body["case_number"] == f"KS-DCF-{year}-00001"
+    assert (body["first_name"], body["last_name"], body["date_of_birth"]) == ("", "", None)
+    assert body["alias"] == "Girl in blue, Greyhound station"
+    assert body["estimated_age"] == 15
+    assert body["age_estimated_on"] == timezone.localdate().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"estimated_age": None},
+         {"date_of_birth": ["Give the date of birth or an estimated age."]}),
+        ({"date_of_birth": "2011-05-04"},
+         {"estimated_age": ["Give the date of birth or an estimated age, not both."]}),
+        ({"estimated_age": 26},
+         {"estimated_age": ["Ensure this value is less than or equal to 25."]}),
+        ({"primary_language": "Spanish"},
+         {"primary_language": ['"Spanish" is not a language code: give an ISO 639-1 code such '
+                               "as es (Spanish)."]}),
+    ],
+)  # fmt: skip
+def test_it_names_the_field_of_a_missing_or_doubled_age_and_of_a_language_name(
+    alice, client_for, changes, errors
+):
+    response = client_for(alice).post("/api/v1/survivors/", {**NO_PAPERS, **changes}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert not Survivor.objects.exists()
+
+
+def test_it_tells_mdt_members_an_age_is_estimated_and_never_the_alias(alice, mdt, client_for):
+    created = client_for(alice).post("/api/v1/survivors/", NO_PAPERS, format="json").json()
+
+    summary = client_for(mdt).get(f"/api/v1/survivors/{created['id']}/").json()
+
+    assert (summary["age"], summary["age_estimated"]) == (15, True)
+    assert {"alias", "estimated_age", "age_estimated_on"}.isdisjoint(summary)
+
+
+def test_it_restarts_the_estimate_date_when_the_api_changes_the_estimate(alice, client_for):
+    client = client_for(alice)
+    created = client.post("/api/v1/survivors/", NO_PAPERS, format="json").json()
+    Survivor.objects.filter(pk=created["id"]).update(
+        age_estimated_on=timezone.localdate().replace(year=timezone.localdate().year - 1)
+    )
+
+    body = client.patch(
+        f"/api/v1/survivors/{created['id']}/", {"estimated_age": 16}, format="json"
+    ).json()
+
+    assert (body["estimated_age"], body["age_estimated_on"]) == (
+        16, timezone.localdate().isoformat(),
+    )  # fmt: skip
+
+
+# --- Finding a case ----------------------------------------------------------------------
+
+
+def test_it_finds_a_case_by_name_or_alias_and_audits_the_search_without_the_words(
+    world, alice, client_for
+):
+    survivor = world.objects["survivor"]  # Jane Roe
+    client = client_for(alice)
+    unnamed = client.post("/api/v1/survivors/", NO_PAPERS, format="json").json()
+
+    by_name = client.get("/api/v1/survivors/", {"search": "jane roe"}).json()
+    by_alias = client.get("/api/v1/survivors/", {"search": "GREYHOUND"}).json()
+
+    assert [r["id"] for r in by_name["results"]] == [survivor.pk]
+    assert [r["id"] for r in by_alias["results"]] == [unnamed["id"]]
+    searches = AuditEntry.objects.filter(action="survivor.search").order_by("id")
+    assert [s.after["results"] for s in searches] == [1, 1]
+    assert "greyhound" not in str(searches.values_list("after", flat=True)).lower()
+
+
+def test_it_filters_the_list_by_status(world, bob, client_for):
+    survivor = world.objects["survivor"]
+    Survivor.objects.filter(pk=survivor.pk).update(status="waitlisted")
+
+    listed = client_for(bob).get("/api/v1/survivors/", {"status": "waitlisted"}).json()
+
+    assert [r["id"] for r in listed["results"]] == [survivor.pk]
+    search = AuditEntry.objects.get(action="survivor.search")
+    assert search.after == {"results": 1, "status": "waitlisted", "by_text": False}
+
+
+def test_it_answers_a_bad_status_filter_with_a_400_naming_status(alice, client_for):
+    response = client_for(alice).get("/api/v1/survivors/", {"status": "lost"})
+
+    assert response.status_code == 400
+    assert response.json() == {"status": ['"lost" is not a valid choice.']}
+
+
+def test_it_lets_mdt_members_search_by_case_number_only(world, mdt, client_for):
+    survivor = world.objects["survivor"]
+    client = client_for(mdt)
+
+    assert client.get("/api/v1/survivors/", {"search": "Jane"}).json()["count"] == 0
+    found = client.get("/api/v1/survivors/", {"search": survivor.case_number.lower()}).json()
+    assert [r["id"] for r in found["results"]] == [survivor.pk]
