@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from audit.services import request_ip
 from matching.directory import directory_cache
 from matching.exports import excluded_csv
-from matching.selectors import match_needs, needs_from_fields, needs_of_survivor
+from matching.selectors import HomeSearch, needs_from_fields, needs_of_survivor, search_homes
 from matching.serializers import (
     MatchQuerySerializer,
     MatchResponseSchema,
@@ -36,9 +36,9 @@ MATCH_PARAMETERS = [
 ]
 
 
-def _search(needs, query: MatchQuerySerializer):
+def _search(needs, query: MatchQuerySerializer) -> HomeSearch:
     data = query.validated_data
-    return match_needs(
+    return search_homes(
         needs,
         limit=data["limit"],
         include_excluded=data["include_excluded"],
@@ -66,11 +66,15 @@ def survivor_matches(request: Request, id: int | None) -> Response:
         actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
     )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
-    result = _search(needs, query)
+    search = _search(needs, query)
     search_record(
-        actor=request.user, survivor=survivor, needs=needs, result=result, ip=request_ip(request)
+        actor=request.user,
+        survivor=survivor,
+        needs=needs,
+        result=search.result,
+        ip=request_ip(request),
     )
-    return Response(match_response(result))
+    return Response(match_response(search))
 
 
 @extend_schema(

@@ -48,16 +48,27 @@ from matching.engine import (
     shown_distance,
     zip_centroid,
 )
-from matching.engine.vector import BATCH_FIELDS, NEVER_UPDATED_US, epoch_us
+from matching.engine.vector import (
+    BATCH_FIELDS,
+    NEVER_UPDATED_US,
+    NO_LICENSE_EXPIRY,
+    epoch_day,
+    epoch_us,
+)
 
 logger = logging.getLogger(__name__)
 
-# The columns read per home, in BATCH_FIELDS order (updated_us computed by the database).
+# The columns read per home, in BATCH_FIELDS order (updated_us and license_day computed
+# by the database: numbers, no datetime or date object per home).
+_COMPUTED = {
+    "updated_us": "COALESCE((extract(epoch FROM h.availability_updated_at) * 1000000)::bigint, "
+    f"{NEVER_UPDATED_US})",
+    "license_day": f"COALESCE(h.license_expires - DATE '1970-01-01', {NO_LICENSE_EXPIRY})",
+}
 _SELECTED = [
-    f"h.{name}" if name not in {"genders_served", "languages", "services", "updated_us"}
-    else f"h.{name}::text" if name != "updated_us"
-    else f"COALESCE((extract(epoch FROM h.availability_updated_at) * 1000000)::bigint, "
-    f"{NEVER_UPDATED_US})"
+    _COMPUTED[name] if name in _COMPUTED
+    else f"h.{name}::text" if name in {"genders_served", "languages", "services"}
+    else f"h.{name}"
     for name in BATCH_FIELDS
 ]  # fmt: skip
 _FULL_LOAD = f"SELECT {', '.join(_SELECTED)} FROM homes_home h WHERE h.active"  # noqa: S608
@@ -284,9 +295,18 @@ class DirectoryCache:
     def _rows_without_sql_epoch() -> list[tuple[Any, ...]]:
         from homes.models import Home
 
-        names = [name for name in BATCH_FIELDS if name != "updated_us"]
-        rows = Home.objects.filter(active=True).values_list(*names, "availability_updated_at")
-        return [(*row[:-1], epoch_us(row[-1])) for row in rows]
+        computed = {
+            "updated_us": ("availability_updated_at", epoch_us),
+            "license_day": ("license_expires", epoch_day),
+        }
+        names = [computed[name][0] if name in computed else name for name in BATCH_FIELDS]
+        convert = [computed[name][1] if name in computed else None for name in BATCH_FIELDS]
+        return [
+            tuple(
+                value if to is None else to(value) for value, to in zip(row, convert, strict=True)
+            )
+            for row in Home.objects.filter(active=True).values_list(*names)
+        ]
 
 
 directory_cache = DirectoryCache()

@@ -6,18 +6,25 @@ The directory of active homes and how it stays current: `matching.directory`.
 from __future__ import annotations
 
 import datetime
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from core.vocab import phone_uri
 from homes.models import Home
 from matching.directory import directory_cache
 from matching.engine import (
     EXCLUDED_PAGE,
+    TONIGHT_RULES,
     ExclusionZone,
     HomeOffer,
     MatchResult,
+    Miss,
+    Ranked,
+    Relaxation,
     RuleFailure,
     SurvivorNeeds,
     age_on,
@@ -34,7 +41,7 @@ OFFER_FIELDS = [
     "accepts_parenting", "max_dependents", "medical_level", "accepts_pregnant",
     "mental_health_max", "staff_secure", "accepts_out_of_state", "accepts_state_wards",
     "accepts_parent_placements", "intake_24_7", "languages", "services", "active",
-    "availability_updated_at",
+    "availability_updated_at", "license_expires",
 ]  # fmt: skip
 
 
@@ -75,6 +82,7 @@ def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
         services=frozenset(row["services"]),
         active=row["active"],
         availability_updated_at=row["availability_updated_at"],
+        license_expires=row["license_expires"],
     )
 
 
@@ -115,6 +123,7 @@ def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> Surviv
         services_needed=frozenset(fields.get("services_needed") or ()),
         exclusion_zones=tuple(zones),
         max_distance_miles=fields.get("max_distance_miles"),
+        search_date=today,
     )
 
 
@@ -126,10 +135,16 @@ MATCHING_FIELDS = [
 ]  # fmt: skip
 
 
+def survivor_matching_fields(survivor: Survivor, *, today: datetime.date) -> dict[str, Any]:
+    """A survivor's matching fields, with the age on `today`: from the birth date or,
+    for a child with no papers, the estimate grown by the years since."""
+    fields = {name: getattr(survivor, name) for name in MATCHING_FIELDS}
+    fields["age"] = survivor.age_on(today)
+    return fields
+
+
 def needs_of_survivor(survivor: Survivor, *, today: datetime.date) -> SurvivorNeeds:
-    return needs_from_fields(
-        {name: getattr(survivor, name) for name in MATCHING_FIELDS}, today=today
-    )
+    return needs_from_fields(survivor_matching_fields(survivor, today=today), today=today)
 
 
 def match_needs(
@@ -152,6 +167,156 @@ def match_needs(
         excluded_offset=excluded_offset,
         stale_after=datetime.timedelta(hours=settings.AVAILABILITY_STALE_HOURS),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Whom to call at a home: read from the database for the few homes a page shows,
+    never held in the directory (a quarter of a million strings per process)."""
+
+    intake_phone: str
+    contact_name: str
+
+    @property
+    def tel(self) -> str:
+        """The `tel:` link of the intake phone ("" when none is recorded)."""
+        return phone_uri(self.intake_phone)
+
+
+NO_CONTACT = Contact("", "")
+INTERIM_LABEL = "Interim: emergency shelter"
+
+
+@dataclass(frozen=True, slots=True)
+class TonightCall:
+    """A home to call tonight: one that fails only a rule that can change tonight
+    (`rule` set, `miss` its failure), or an emergency shelter to take the child in the
+    meantime (`ranked` set; the label says it is interim)."""
+
+    rule: str | None
+    action: str
+    home: HomeOffer
+    distance_miles: float | None
+    contact: Contact
+    miss: Miss | None = None
+    ranked: Ranked | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.miss.failed[0].reason if self.miss else ""
+
+
+@dataclass(frozen=True, slots=True)
+class TonightPlan:
+    """DESIGN "When nothing fits tonight": what can change tonight, with the number to
+    call, and what takes days, listed apart. Empty lists unless `nothing_fits`."""
+
+    nothing_fits: bool
+    fail_only: tuple[TonightCall, ...]
+    interim_shelters: tuple[TonightCall, ...]
+    takes_days: tuple[Relaxation, ...]
+    watched_homes: int
+    waitlist_summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class HomeSearch:
+    """One search as the page and the API show it: the engine's result, whom to call
+    at each home shown, and what can change tonight. Built once by `search_homes`."""
+
+    result: MatchResult
+    contacts: dict[int, Contact]
+    tonight: TonightPlan
+
+    def contact(self, home_id: int) -> Contact:
+        return self.contacts.get(home_id, NO_CONTACT)
+
+
+def search_homes(needs: SurvivorNeeds, **options: Any) -> HomeSearch:
+    """match_needs, plus the contacts of the homes it returns and the "tonight" plan."""
+    result = match_needs(needs, **options)
+    shown = [r.home.id for r in result.results]
+    shown += [m.home.id for m in result.near_misses]
+    shown += [m.home.id for m in result.tonight.fail_only]
+    shown += [r.home.id for r in result.tonight.interim_shelters]
+    contacts = home_contacts(shown)
+    return HomeSearch(result, contacts, tonight_plan(needs, result, contacts))
+
+
+def home_contacts(home_ids: list[int]) -> dict[int, Contact]:
+    """Each home's intake phone and contact, by id: one query for the homes shown."""
+    if not home_ids:
+        return {}
+    rows = Home.objects.filter(pk__in=set(home_ids)).values_list(
+        "id", "intake_phone", "contact_name"
+    )
+    return {home_id: Contact(phone, name) for home_id, phone, name in rows}
+
+
+def _tonight_action(needs: SurvivorNeeds, rule: str, home: HomeOffer) -> str:
+    if rule == "staffing":
+        residents = home.licensed_beds - home.available_beds + 1 + needs.dependents
+        if home.residents_per_staff > 0:
+            more = math.ceil(residents / home.residents_per_staff) - home.staff_on_duty
+            if more == 1:
+                return "One more staff on shift would open it"
+            if more > 1:
+                return f"{more} more staff on shift would open it"
+        return "More staff on shift would open it"
+    if rule == "beds":
+        needed = 1 + needs.dependents
+        if needed > 1:
+            return f"Full: ask whether {needed} beds can be freed tonight"
+        return "Full: ask whether a bed can be freed tonight"
+    return "No 24/7 intake: ask whether they can take the child tonight"
+
+
+def tonight_plan(
+    needs: SurvivorNeeds, result: MatchResult, contacts: dict[int, Contact]
+) -> TonightPlan:
+    """What a worker can do tonight when no home but an emergency shelter fits."""
+    tonight = result.tonight
+    counts = {x.rule: x.homes for x in result.relaxations}
+    watched = counts.get("beds", 0) + counts.get("staffing", 0)
+    if not tonight.nothing_fits:
+        return TonightPlan(False, (), (), (), watched, "")
+    # Nearest first, whatever the rule: at night the closest call is the first to make.
+    calls = sorted(
+        tonight.fail_only,
+        key=lambda miss: (miss.distance_miles is None, miss.distance_miles or 0.0, miss.home.id),
+    )
+    fail_only = tuple(
+        TonightCall(
+            rule=miss.failed[0].rule,
+            action=_tonight_action(needs, miss.failed[0].rule, miss.home),
+            home=miss.home,
+            distance_miles=miss.distance_miles,
+            contact=contacts.get(miss.home.id, NO_CONTACT),
+            miss=miss,
+        )
+        for miss in calls
+    )
+    shelters = tuple(
+        TonightCall(
+            rule=None,
+            action=INTERIM_LABEL,
+            home=ranked.home,
+            distance_miles=ranked.distance_miles,
+            contact=contacts.get(ranked.home.id, NO_CONTACT),
+            ranked=ranked,
+        )
+        for ranked in tonight.interim_shelters
+    )
+    takes_days = tuple(x for x in result.relaxations if x.rule not in TONIGHT_RULES)
+    if watched:
+        homes = f"{watched} home is" if watched == 1 else f"{watched} homes are"
+        summary = (
+            f"{homes} full or short of staff tonight. Harbor watches them, and every "
+            "other home, and tells you as soon as one that fits has a bed."
+        )
+    else:
+        summary = "Harbor watches every home and tells you as soon as one that fits has a bed."
+    return TonightPlan(True, fail_only, shelters, takes_days, watched, summary)
 
 
 def home_rank(needs: SurvivorNeeds, *, home_id: int, now: datetime.datetime) -> MatchResult:

@@ -20,7 +20,8 @@ from core.vocab import (
     Urgency,
     validate_zip,
 )
-from matching.engine import EXCLUDED_PAGE, RULES, MatchResult, Miss
+from matching.engine import EXCLUDED_PAGE, RULES, TONIGHT_RULES, Miss, Ranked
+from matching.selectors import INTERIM_LABEL, NO_CONTACT, Contact, HomeSearch, TonightCall
 from survivors.serializers import ExclusionZoneSerializer
 
 # At most this many excluded homes per page; the CSV download has them all.
@@ -92,7 +93,7 @@ class MatchQuerySerializer(serializers.Serializer):
 # --- response -------------------------------------------------------------------------
 
 
-def home_summary(home) -> dict[str, Any]:
+def home_summary(home, contact: Contact = NO_CONTACT) -> dict[str, Any]:
     return {
         "id": home.id,
         "name": home.name,
@@ -105,50 +106,78 @@ def home_summary(home) -> dict[str, Any]:
         "residents_per_staff": home.residents_per_staff,
         "intake_24_7": home.intake_24_7,
         "availability_updated_at": home.availability_updated_at,
+        "intake_phone": contact.intake_phone,
+        "contact_name": contact.contact_name,
     }
 
 
-def _miss(miss: Miss, *, compact: bool = False) -> dict[str, Any]:
+def _miss(miss: Miss, contact: Contact | None = None) -> dict[str, Any]:
     home = miss.home
     return {
         # The excluded list can hold a whole national directory: name the home, no more.
         "home": {"id": home.id, "name": home.name, "state": home.state}
-        if compact
-        else home_summary(home),
+        if contact is None
+        else home_summary(home, contact),
         "distance_miles": miss.distance_miles,
         "failed": [{"rule": f.rule, "reason": f.reason} for f in miss.failed],
     }
 
 
-def match_response(result: MatchResult) -> dict[str, Any]:
-    """The DESIGN.md response shape for a MatchResult."""
+def _ranked(r: Ranked, contact: Contact) -> dict[str, Any]:
+    return {
+        "rank": r.rank,
+        "score": r.score,
+        "distance_miles": r.distance_miles,
+        "stale": r.stale,
+        "home": home_summary(r.home, contact),
+        "breakdown": [
+            {"factor": f.factor, "points": f.points, "max": f.max, "detail": f.detail}
+            for f in r.breakdown
+        ],
+    }
+
+
+def _call(call: TonightCall) -> dict[str, Any]:
+    entry = {
+        "home": home_summary(call.home, call.contact),
+        "distance_miles": call.distance_miles,
+        "intake_phone": call.contact.intake_phone,
+        "contact_name": call.contact.contact_name,
+        "action": call.action,
+    }
+    if call.ranked is None:
+        return {"rule": call.rule, "reason": call.reason, **entry}
+    return {"label": INTERIM_LABEL, "rank": call.ranked.rank, "score": call.ranked.score, **entry}
+
+
+def match_response(search: HomeSearch) -> dict[str, Any]:
+    """The DESIGN.md response shape for a search (selectors.search_homes)."""
+    result, contact, tonight = search.result, search.contact, search.tonight
     return {
         "homes_considered": result.homes_considered,
         "feasible_count": result.feasible_count,
-        "results": [
-            {
-                "rank": r.rank,
-                "score": r.score,
-                "distance_miles": r.distance_miles,
-                "stale": r.stale,
-                "home": home_summary(r.home),
-                "breakdown": [
-                    {"factor": f.factor, "points": f.points, "max": f.max, "detail": f.detail}
-                    for f in r.breakdown
-                ],
-            }
-            for r in result.results
-        ],
-        "near_misses": [_miss(m) for m in result.near_misses],
+        "results": [_ranked(r, contact(r.home.id)) for r in result.results],
+        "near_misses": [_miss(m, contact(m.home.id)) for m in result.near_misses],
         "near_miss_count": result.near_miss_count,
-        "excluded": None
-        if result.excluded is None
-        else [_miss(m, compact=True) for m in result.excluded],
+        "excluded": None if result.excluded is None else [_miss(m) for m in result.excluded],
         "excluded_count": result.excluded_count,
         "relaxations": [
             {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
             for x in result.relaxations
         ],
+        "tonight": {
+            "nothing_fits": tonight.nothing_fits,
+            "fail_only": [_call(c) for c in tonight.fail_only],
+            "interim_shelters": [_call(c) for c in tonight.interim_shelters],
+            "takes_days": [
+                {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
+                for x in tonight.takes_days
+            ],
+            "waitlist": {
+                "watched_homes": tonight.watched_homes,
+                "summary": tonight.waitlist_summary,
+            },
+        },
     }
 
 
@@ -165,6 +194,10 @@ class HomeSummarySchema(serializers.Serializer):
     residents_per_staff = serializers.IntegerField()
     intake_24_7 = serializers.BooleanField()
     availability_updated_at = serializers.DateTimeField(allow_null=True)
+    intake_phone = serializers.CharField(
+        allow_blank=True, help_text="The number to call at any hour; blank when not recorded."
+    )
+    contact_name = serializers.CharField(allow_blank=True)
 
 
 class FactorSchema(serializers.Serializer):
@@ -212,6 +245,55 @@ class RelaxationSchema(serializers.Serializer):
     suggestion = serializers.CharField()
 
 
+class TonightCallSchema(serializers.Serializer):
+    rule = serializers.ChoiceField(
+        choices=list(RULES),
+        help_text=f"The one rule it fails: {', '.join(TONIGHT_RULES)}.",
+    )
+    reason = serializers.CharField()
+    home = HomeSummarySchema()
+    distance_miles = serializers.FloatField(allow_null=True)
+    intake_phone = serializers.CharField(allow_blank=True)
+    contact_name = serializers.CharField(allow_blank=True)
+    action = serializers.CharField(help_text='What to ask for, e.g. "One more staff on shift".')
+
+
+class InterimShelterSchema(serializers.Serializer):
+    label = serializers.CharField(help_text=f'Always "{INTERIM_LABEL}".')
+    rank = serializers.IntegerField()
+    score = serializers.FloatField()
+    home = HomeSummarySchema()
+    distance_miles = serializers.FloatField(allow_null=True)
+    intake_phone = serializers.CharField(allow_blank=True)
+    contact_name = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+
+
+class WaitlistSchema(serializers.Serializer):
+    watched_homes = serializers.IntegerField(
+        help_text="Homes that fail only for a free bed or staff on shift."
+    )
+    summary = serializers.CharField(allow_blank=True, help_text="What Harbor watches.")
+
+
+class TonightSchema(serializers.Serializer):
+    nothing_fits = serializers.BooleanField(
+        help_text="No feasible home other than emergency shelters; the lists are empty otherwise."
+    )
+    fail_only = TonightCallSchema(
+        many=True,
+        help_text="Homes failing only beds, staffing or crisis_intake: what can change "
+        "tonight, nearest first within each rule, with the number to call.",
+    )
+    interim_shelters = InterimShelterSchema(
+        many=True, help_text="Feasible emergency shelters, best first: an interim placement."
+    )
+    takes_days = RelaxationSchema(
+        many=True, help_text="Changes that take days (ICPC, exceptions, a license renewal)."
+    )
+    waitlist = WaitlistSchema()
+
+
 class MatchResponseSchema(serializers.Serializer):
     homes_considered = serializers.IntegerField()
     feasible_count = serializers.IntegerField()
@@ -231,3 +313,4 @@ class MatchResponseSchema(serializers.Serializer):
         help_text="How many homes the child is not eligible for (every page together)."
     )
     relaxations = RelaxationSchema(many=True)
+    tonight = TonightSchema(help_text="When nothing fits tonight: what can change tonight.")

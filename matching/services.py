@@ -23,6 +23,7 @@ def needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
     # Coordinates are the residence ZIP's centroid; the ZIP itself stays on the survivor.
     snapshot.pop("latitude")
     snapshot.pop("longitude")
+    snapshot["search_date"] = needs.search_date.isoformat()
     return snapshot
 
 

@@ -16,14 +16,19 @@ import numpy as np
 from .rules import explain, failed_rules, plural
 from .scoring import score_home, score_rows
 from .types import (
+    HOME_TYPES,
+    INTERIM_HOME_TYPE,
     RULES,
     STALE_AFTER,
     SUBSTANCE_LEVELS,
+    TONIGHT_RULES,
+    HomeOffer,
     MatchResult,
     Miss,
     Ranked,
     Relaxation,
     SurvivorNeeds,
+    Tonight,
 )
 from .vector import RULE_BIT, Directory, failure_masks, rules_in, survivor_distances
 
@@ -31,6 +36,9 @@ from .vector import RULE_BIT, Directory, failure_masks, rules_in, survivor_dista
 ICPC_STATES_LISTED = 5
 # Excluded homes per page by default: a national directory has a quarter of a million.
 EXCLUDED_PAGE = 200
+# When nothing fits: homes to call per rule that can change tonight, and interim shelters.
+TONIGHT_PER_RULE = 5
+TONIGHT_SHELTERS = 5
 
 
 def match(
@@ -64,16 +72,16 @@ def match(
 
     feasible = near[masks[near] == 0]
     scores = score_rows(needs, directory, distances, now, rows=feasible, stale_after=stale_after)
-    best = feasible[
-        _smallest((-scores.score, _sort_key(distances, feasible), ids[feasible]), limit)
-    ]
-    results = []
-    for rank, (home, distance) in enumerate(
-        zip(directory.offers(best.tolist()), _distances(distances, best), strict=True), start=1
-    ):
-        # Bit-identical to the vectorised score that ranked it (tested).
-        score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
-        results.append(Ranked(rank, score, shown_distance(distance), stale, home, breakdown))
+    order = _smallest(
+        (-scores.score, _sort_key(distances, feasible), ids[feasible]),
+        max(limit, TONIGHT_SHELTERS),
+    )
+    ranked = feasible[order]
+
+    def rank(rows: np.ndarray) -> tuple[Ranked, ...]:
+        return _ranked(needs, directory, rows, distances, now, stale_after)
+
+    results = rank(ranked[:limit])
 
     single = near[masks[near] != 0]
     nearest = single[_smallest((_sort_key(distances, single), ids[single]), limit)]
@@ -90,17 +98,68 @@ def match(
         keys = _excluded_keys(infeasible, failure_counts, distances, ids)
         page = infeasible[_smallest(keys, excluded_offset + excluded_limit)][excluded_offset:]
         excluded = _excluded(needs, directory, page, masks, distances)
+    interim = directory.column("home_type")[feasible] == HOME_TYPES.index(INTERIM_HOME_TYPE)
+    tonight = Tonight(nothing_fits=False)
+    if interim.all():
+        # Nothing but emergency shelters fits: they are all the feasible homes, so the
+        # best of them are the head of the ranking.
+        tonight = Tonight(
+            nothing_fits=True,
+            fail_only=_fail_only(needs, directory, near, masks, distances),
+            interim_shelters=results[:TONIGHT_SHELTERS]
+            if len(results) >= min(TONIGHT_SHELTERS, len(feasible))
+            else rank(ranked[:TONIGHT_SHELTERS]),
+        )
     return MatchResult(
         homes_considered=len(directory),
         feasible_count=len(feasible),
-        results=tuple(results),
+        results=results,
         near_misses=near_misses,
         near_miss_count=len(single),
         excluded=excluded,
         relaxations=_relaxations(needs, directory, masks, histogram),
         failures_by_rule=_failures_by_rule(histogram),
         excluded_count=int(len(masks) - len(feasible)),
+        tonight=tonight,
     )
+
+
+def _ranked(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    rows: np.ndarray,
+    distances: np.ndarray,
+    now: datetime,
+    stale_after: timedelta,
+) -> tuple[Ranked, ...]:
+    """The feasible homes in `rows` (best first) with their scores and breakdowns."""
+    results = []
+    for rank, (home, distance) in enumerate(
+        zip(directory.offers(rows.tolist()), _distances(distances, rows), strict=True), start=1
+    ):
+        # Bit-identical to the vectorised score that ranked it (tested).
+        score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
+        results.append(Ranked(rank, score, shown_distance(distance), stale, home, breakdown))
+    return tuple(results)
+
+
+def _fail_only(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    near: np.ndarray,
+    masks: np.ndarray,
+    distances: np.ndarray,
+) -> tuple[Miss, ...]:
+    """The nearest homes failing one of TONIGHT_RULES and nothing else, per rule."""
+    misses: list[Miss] = []
+    ids = directory.ids
+    for rule in TONIGHT_RULES:
+        rows = near[masks[near] == RULE_BIT[rule]]
+        rows = rows[_smallest((_sort_key(distances, rows), ids[rows]), TONIGHT_PER_RULE)]
+        homes: list[HomeOffer] = directory.offers(rows.tolist())
+        for home, distance in zip(homes, _distances(distances, rows), strict=True):
+            misses.append(Miss(home, shown_distance(distance), explain(needs, home, (rule,))))
+    return tuple(misses)
 
 
 def excluded_order(needs: SurvivorNeeds, directory: Directory) -> tuple[np.ndarray, np.ndarray]:
@@ -341,6 +400,10 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
     "crisis_intake": lambda needs, n: (
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} no 24/7 intake; "
         f"{_verb(n, 'it', 'they')} could take the child at the next daytime intake"
+    ),
+    "license": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'has', 'have')} an expired license; "
+        f"{_verb(n, 'it', 'they')} would fit once renewed, which takes days"
     ),
 }
 assert set(_SUGGESTIONS) == set(RULES) - {"state_line"}

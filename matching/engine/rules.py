@@ -8,6 +8,7 @@ sentence a tired case worker understands, with the concrete values.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from .geo import great_circle_miles
 from .types import (
@@ -207,6 +208,21 @@ def check_crisis_intake(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
     return "No 24/7 intake for a crisis placement"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: date) -> str:
+    """'3 Nov 2026': no locale, no ambiguity between day and month."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def check_license(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
+    # The expiry date is the license's last valid day; none recorded passes.
+    if home.license_expires is None or home.license_expires >= needs.search_date:
+        return None
+    return f"License expired on {day_text(home.license_expires)}"
+
+
 CHECKS: dict[str, Check] = {
     "beds": check_beds,
     "staffing": check_staffing,
@@ -223,6 +239,7 @@ CHECKS: dict[str, Check] = {
     "state_line": check_state_line,
     "exclusion_zone": check_exclusion_zone,
     "crisis_intake": check_crisis_intake,
+    "license": check_license,
 }
 assert tuple(CHECKS) == RULES
 

@@ -2,8 +2,11 @@
 
 - specialisation (max 30): trafficking-specific 30, generic 0; in a crisis,
   crisis_stabilization 30, the other trafficking-specific types 20.
-- distance (30): 30 * (1 - d / ref), ref = max_distance_miles or 500 mi;
-  beyond ref 0 (points lost, not feasibility); no survivor location 0.
+- distance (30): within ref (max_distance_miles, or 500 mi) 10 + 20 * (1 - d / ref),
+  rounded; beyond it 10 * ref / d rounded down and below 10, so a home beyond the
+  preference earns fewer points than any home within it (points lost, not
+  feasibility), yet of two homes beyond it the closer still earns more. With a
+  preference under 1 mi, beyond is 10 / (d - ref + 1). No survivor location 0.
 - freshness (10): stale (never updated or older than 72 h) 0, else
   max(1, 10 * (1 - age / 72 h)), so any fresh home beats a stale one.
 - services (20): 20 * the share of services_needed the home offers; none needed 20.
@@ -35,6 +38,10 @@ FACTOR_MAX = {
     "language": 10.0,
 }
 DISTANCE_REFERENCE_MILES = 500.0
+# The distance points of a home exactly at the preference: within it a home earns
+# from here up to the factor's maximum, beyond it less than this, falling with distance.
+DISTANCE_EDGE_POINTS = 10.0
+_BEYOND_MAX = DISTANCE_EDGE_POINTS - 0.1
 
 
 def round_points(value: float) -> float:
@@ -72,16 +79,29 @@ def _distance_reference(needs: SurvivorNeeds) -> float:
     return DISTANCE_REFERENCE_MILES
 
 
+def _beyond_scale(reference: float) -> float:
+    # 10 * scale / (d + (scale - ref)) is 10 * ref / d for a preference of 1 mi or more,
+    # and stays finite and falling for a smaller one (a 0-mile preference included).
+    return max(reference, 1.0)
+
+
 def distance(needs: SurvivorNeeds, distance_miles: float | None) -> tuple[float, str]:
     if distance_miles is None:
         return 0.0, "No location"
     reference = _distance_reference(needs)
     away = f"{miles(distance_miles)} mi away"
     if distance_miles > reference:
+        scale = _beyond_scale(reference)
+        raw = DISTANCE_EDGE_POINTS * scale / (distance_miles + (scale - reference))
+        # Rounded down and capped: never the points of a home at the preference itself.
+        points = min(math.floor(raw * 10) / 10, _BEYOND_MAX)
         if needs.max_distance_miles is not None:
-            return 0.0, f"{away}, beyond the {miles(reference)} mi preference"
-        return 0.0, f"{away}, over {miles(reference)} mi"
-    raw = 30.0 * (1.0 - distance_miles / reference) if reference > 0 else 30.0
+            return points, f"{away}, beyond the {miles(reference)} mi preference"
+        return points, f"{away}, over {miles(reference)} mi"
+    if reference > 0:
+        raw = DISTANCE_EDGE_POINTS + 20.0 * (1.0 - distance_miles / reference)
+    else:
+        raw = 30.0
     return round_points(raw), away
 
 
@@ -236,14 +256,17 @@ def _distance_points_np(needs: SurvivorNeeds, miles_away: np.ndarray, size: int)
     if needs.latitude is None or needs.longitude is None:
         return np.zeros(size)
     reference = _distance_reference(needs)
-    if reference > 0:
-        # A tiny preference overflows the share for far homes; np.where
-        # discards those values, as the scalar version never computes them.
-        with np.errstate(over="ignore", invalid="ignore"):
-            raw = 30.0 * (1.0 - miles_away / reference)
-    else:
-        raw = np.full(size, 30.0)
-    return np.where(miles_away > reference, 0.0, _round_points_np(raw))
+    scale = _beyond_scale(reference)
+    # A tiny preference overflows the share for far homes; np.where discards the
+    # values of the other branch, which the scalar version never computes.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if reference > 0:
+            within = DISTANCE_EDGE_POINTS + 20.0 * (1.0 - miles_away / reference)
+        else:
+            within = np.full(size, 30.0)
+        beyond_raw = DISTANCE_EDGE_POINTS * scale / (miles_away + (scale - reference))
+        beyond = np.minimum(np.floor(beyond_raw * 10) / 10, _BEYOND_MAX)
+    return np.where(miles_away > reference, beyond, _round_points_np(within))
 
 
 def _freshness_points_np(

@@ -55,7 +55,13 @@ RULES = (
     "state_line",
     "exclusion_zone",
     "crisis_intake",
+    "license",
 )
+# What can change tonight (a bed freed, one more staff on shift, a home opening its
+# door out of hours), as opposed to what takes days (ICPC, exceptions, a license).
+TONIGHT_RULES = ("beds", "staffing", "crisis_intake")
+# The home type offered as an interim placement when nothing else fits.
+INTERIM_HOME_TYPE = "emergency_shelter"
 
 STALE_AFTER = timedelta(hours=72)
 
@@ -118,7 +124,8 @@ class ExclusionZone:
 class SurvivorNeeds:
     """The matching fields of a survivor, without identity.
 
-    `age` is computed by the caller on the search date (see `age_on`).
+    `age` is computed by the caller on `search_date` (see `age_on`), the day the
+    `license` rule checks licenses against: the caller's today, never the clock's.
     `latitude`/`longitude` are where the child is now, or both None.
     """
 
@@ -141,6 +148,7 @@ class SurvivorNeeds:
     services_needed: frozenset[str]
     exclusion_zones: tuple[ExclusionZone, ...]
     max_distance_miles: float | None
+    search_date: date
 
     def __post_init__(self) -> None:
         _check_choice("gender", self.gender, GENDERS)
@@ -157,6 +165,9 @@ class SurvivorNeeds:
             raise ValueError(f"dependents must be >= 0; got {self.dependents}")
         if self.max_distance_miles is not None and not self.max_distance_miles >= 0:
             raise ValueError(f"max_distance_miles must be >= 0; got {self.max_distance_miles!r}")
+        # A datetime is a date too, but comparing it with a license's date raises mid-search.
+        if not isinstance(self.search_date, date) or isinstance(self.search_date, datetime):
+            raise ValueError(f"search_date must be a date; got {self.search_date!r}")
 
     @property
     def has_location(self) -> bool:
@@ -167,7 +178,8 @@ class SurvivorNeeds:
 class HomeOffer:
     """A home as the engine sees it. `latitude`/`longitude` are already resolved
     by the caller (the home's own coordinates or its ZIP centroid);
-    `availability_updated_at` is an aware datetime or None (never updated)."""
+    `availability_updated_at` is an aware datetime or None (never updated);
+    `license_expires` is the last day the license is valid, or None (not recorded)."""
 
     id: int
     name: str
@@ -199,6 +211,7 @@ class HomeOffer:
     services: frozenset[str]
     active: bool
     availability_updated_at: datetime | None
+    license_expires: date | None
 
     def __post_init__(self) -> None:
         # A national directory builds 250,000 of these: check fast, explain slowly.
@@ -264,13 +277,29 @@ class Relaxation:
 
 
 @dataclass(frozen=True, slots=True)
+class Tonight:
+    """What can change tonight when no home but an emergency shelter fits.
+
+    `nothing_fits`: no feasible home other than emergency shelters. Only then are the
+    lists filled: `fail_only` holds homes failing one of TONIGHT_RULES and nothing
+    else, nearest first within each rule, rules in TONIGHT_RULES order;
+    `interim_shelters` the best feasible emergency shelters, ranked as the results.
+    """
+
+    nothing_fits: bool
+    fail_only: tuple[Miss, ...] = ()
+    interim_shelters: tuple[Ranked, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class MatchResult:
     """The answer to one search.
 
     `near_misses` holds at most `limit` one-failure homes; `near_miss_count`
     counts all of them. `excluded` is None unless asked for, and then one page of
     the infeasible homes (`excluded_count` counts all of them). `failures_by_rule`
-    counts, for every rule, the homes failing it (alone or with others).
+    counts, for every rule, the homes failing it (alone or with others). `tonight`
+    says what can change tonight when nothing but an emergency shelter fits.
     """
 
     homes_considered: int
@@ -282,3 +311,4 @@ class MatchResult:
     relaxations: tuple[Relaxation, ...]
     failures_by_rule: dict[str, int]
     excluded_count: int = 0
+    tonight: Tonight = Tonight(nothing_fits=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 # Far enough back to be stale against any `now`, near enough not to overflow int64.
 NEVER_UPDATED_US = -(2**62)
+_EPOCH_DAY = date(1970, 1, 1)
+# The day number of a license with no expiry recorded: after every search date.
+NO_LICENSE_EXPIRY = 2**31 - 1
 
 _TAG_FIELDS = ("genders_served", "languages", "services")
 _WORD_BITS = 64
@@ -103,6 +106,9 @@ _SCHEMA: dict[str, type | str] = {
     "accepts_parent_placements": np.bool_,
     "intake_24_7": np.bool_,
     "updated_us": np.int64,
+    # The day (since 1970-01-01) the license expires, NO_LICENSE_EXPIRY when none is
+    # recorded: four bytes a home, no date object.
+    "license_day": np.int32,
     # The rule bits a home fails whenever the child needs what it lacks (detox,
     # pregnancy, staff-secure, 24/7 intake) plus guardianship, one array for state
     # wards and one for other placements: those rules become one AND per search.
@@ -116,14 +122,15 @@ _STORED = (
     "intake_24_7", "latitude", "longitude", "zip_code",
 )  # fmt: skip
 # The fields of a batch given to Directory.upsert_columns: HomeOffer's, with the
-# availability time as microseconds (`updated_us`) and without `active`.
+# availability time as microseconds (`updated_us`), the license expiry as a day number
+# (`license_day`, see epoch_day) and without `active`.
 BATCH_FIELDS = (
     "id", "name", "home_type", "state", "zip_code", "latitude", "longitude", "licensed_beds",
     "available_beds", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
     "genders_served", "substance_use_accepted", "detox_on_site", "accepts_parenting",
     "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
     "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
-    "languages", "services", "updated_us",
+    "languages", "services", "updated_us", "license_day",
 )  # fmt: skip
 
 
@@ -140,6 +147,17 @@ def from_epoch_us(value: int) -> datetime | None:
     return None if value == NEVER_UPDATED_US else _EPOCH + timedelta(microseconds=value)
 
 
+def epoch_day(day: date | None) -> int:
+    """Days since 1970-01-01; NO_LICENSE_EXPIRY for None."""
+    if day is None:
+        return NO_LICENSE_EXPIRY
+    return (day - _EPOCH_DAY).days
+
+
+def from_epoch_day(value: int) -> date | None:
+    return None if value == NO_LICENSE_EXPIRY else _EPOCH_DAY + timedelta(days=value)
+
+
 def columns_of(offers: Iterable[HomeOffer]) -> dict[str, list[Any]]:
     """A batch for Directory.upsert_columns from HomeOffers (active ones only)."""
     batch: dict[str, list[Any]] = {name: [] for name in BATCH_FIELDS}
@@ -147,6 +165,8 @@ def columns_of(offers: Iterable[HomeOffer]) -> dict[str, list[Any]]:
         for name in BATCH_FIELDS:
             if name == "updated_us":
                 batch[name].append(epoch_us(offer.availability_updated_at))
+            elif name == "license_day":
+                batch[name].append(epoch_day(offer.license_expires))
             else:
                 batch[name].append(getattr(offer, name))
     return batch
@@ -236,6 +256,7 @@ class Directory:
                     services=self._tags_at("services", row),
                     active=True,
                     availability_updated_at=from_epoch_us(column["updated_us"][k]),
+                    license_expires=from_epoch_day(column["license_day"][k]),
                     **{name: values[k] for name, values in zip(_STORED, stored, strict=True)},
                 )
             )
@@ -470,6 +491,7 @@ class Directory:
             data[field][rows] = np.asarray(self._codes(field, batch[field]), _SCHEMA[field])
         data["state"][rows] = np.asarray([self._state(s) for s in batch["state"]], np.int16)
         data["updated_us"][rows] = array("updated_us")
+        data["license_day"][rows] = array("license_day")
         occupied = data["licensed_beds"][rows] - data["available_beds"][rows]
         data["staff_headroom"][rows] = (
             data["staff_on_duty"][rows] * data["residents_per_staff"][rows] - occupied
@@ -593,4 +615,5 @@ def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     fail("state_line", refused & (states != directory.state_code(needs.custody_state)))
     if needs.exclusion_zones:
         fail("exclusion_zone", _inside_exclusion_zones(needs, directory))
+    fail("license", column("license_day") < epoch_day(needs.search_date))
     return masks

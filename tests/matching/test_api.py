@@ -12,7 +12,14 @@ from audit.models import AuditEntry, Outcome
 from homes.models import Home
 from matching.engine import Directory, match
 from matching.models import MatchSearch
-from matching.selectors import OFFER_FIELDS, needs_of_survivor, offer_from_row
+from matching.selectors import (
+    OFFER_FIELDS,
+    HomeSearch,
+    home_contacts,
+    needs_of_survivor,
+    offer_from_row,
+    tonight_plan,
+)
 from matching.serializers import match_response
 from tests.factories import HomeFactory, years_before
 
@@ -184,14 +191,13 @@ def test_it_serves_the_engines_own_answer_for_a_stored_survivor(alice, survivor,
     response = client_for(alice).get(f"/api/v1/survivors/{survivor.pk}/matches/?limit=50")
     assert response.status_code == 200
     offers = [offer_from_row(r) for r in Home.objects.filter(active=True).values(*OFFER_FIELDS)]
+    needs = needs_of_survivor(survivor, today=timezone.localdate())
     expected = match(
-        needs_of_survivor(survivor, today=timezone.localdate()),
-        Directory.from_offers(offers),
-        now=timezone.now(),
-        limit=50,
-        include_excluded=True,
+        needs, Directory.from_offers(offers), now=timezone.now(), limit=50, include_excluded=True
     )
-    body, want = response.json(), as_json(match_response(expected))
+    contacts = home_contacts([home.id for home in offers])
+    search = HomeSearch(expected, contacts, tonight_plan(needs, expected, contacts))
+    body, want = response.json(), as_json(match_response(search))
     assert without_freshness(body["results"]) == without_freshness(want["results"])
     assert body["results"], "the survivor fits at least one home"
     for key in (
@@ -200,6 +206,7 @@ def test_it_serves_the_engines_own_answer_for_a_stored_survivor(alice, survivor,
         "near_misses",
         "near_miss_count",
         "relaxations",
+        "tonight",
     ):
         assert body[key] == want[key], key
 

@@ -8,7 +8,7 @@ on the boundaries of the rules (beds, ratios, ages, levels) often.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
 
@@ -28,6 +28,7 @@ from matching.engine import (
 )
 
 NOW = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+TODAY = NOW.date()
 # Kansas City, Kansas: where the child is in the examples.
 KCK = (39.1157, -94.6271)
 STATES = ("KS", "MO", "NE")
@@ -67,6 +68,7 @@ def a_home(**changes: object) -> HomeOffer:
         services=frozenset(SERVICES),
         active=True,
         availability_updated_at=NOW - timedelta(hours=1),
+        license_expires=None,
     )
     return dataclasses.replace(home, **changes)
 
@@ -93,6 +95,7 @@ def a_survivor(**changes: object) -> SurvivorNeeds:
         services_needed=frozenset(),
         exclusion_zones=(),
         max_distance_miles=None,
+        search_date=TODAY,
     )
     return dataclasses.replace(needs, **changes)
 
@@ -120,6 +123,14 @@ def mostly(value: object, others: st.SearchStrategy) -> st.SearchStrategy:
 
 
 lenient = mostly(True, st.booleans())
+# Mostly none recorded; else around the search date, its edges most of all.
+license_expiries = mostly(
+    None,
+    st.one_of(
+        st.sampled_from([TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=1)]),
+        st.dates(date(1969, 1, 1), date(2030, 12, 31)),
+    ),
+)
 
 
 @st.composite
@@ -157,6 +168,7 @@ def homes(draw: st.DrawFn, home_id: int = 1) -> HomeOffer:
         services=draw(st.frozensets(st.sampled_from(SERVICES))),
         active=True,
         availability_updated_at=draw(updated_at),
+        license_expires=draw(license_expiries),
     )
 
 
@@ -199,4 +211,5 @@ def survivors(draw: st.DrawFn) -> SurvivorNeeds:
         services_needed=draw(st.frozensets(st.sampled_from(SERVICES), max_size=4)),
         exclusion_zones=tuple(draw(st.lists(exclusion_zones, max_size=2))),
         max_distance_miles=draw(st.one_of(st.none(), st.just(0.0), st.floats(0, 150))),
+        search_date=draw(mostly(TODAY, st.dates(date(2020, 1, 1), date(2030, 12, 31)))),
     )

@@ -209,13 +209,27 @@ def test_it_ranks_a_closer_home_above_a_farther_one(case, lat1, lon1, lat2, lon2
     )
 
 
-def test_it_keeps_a_home_beyond_the_preferred_distance_but_without_distance_points():
+def test_it_keeps_a_home_beyond_the_preferred_distance_with_fewer_distance_points():
     far = a_home()  # Lawrence, KS: 34 miles from KCK
     result = search([far], a_survivor(max_distance_miles=20))
     assert ids(result.results) == [1]
     distance = result.results[0].breakdown[1]
-    assert (distance.factor, distance.points) == ("distance", 0)
+    assert (distance.factor, distance.points) == ("distance", 5.8)
     assert distance.detail == "34.1 mi away, beyond the 20 mi preference"
+
+
+def test_it_ranks_the_closer_of_two_homes_beyond_the_preference_higher():
+    # The case: a 150-mile preference; homes 200 and 942 miles from KCK due
+    # west (a degree of latitude is about 69.1 miles), and one within the preference.
+    needs = a_survivor(max_distance_miles=150, custody_state="KS")
+    within = a_home(id=1, latitude=KCK[0] - 100 / 69.09, longitude=KCK[1])
+    closer = a_home(id=2, latitude=KCK[0] - 200 / 69.09, longitude=KCK[1])
+    farther = a_home(id=3, latitude=KCK[0] - 942 / 69.09, longitude=KCK[1])
+    result = search([farther, closer, within], needs)
+    assert ids(result.results) == [1, 2, 3]
+    assert [round(r.distance_miles) for r in result.results] == [100, 200, 942]
+    points = [r.breakdown[1].points for r in result.results]
+    assert points[0] > points[1] > points[2] > 0
 
 
 @settings(max_examples=40, deadline=None)
@@ -267,12 +281,14 @@ def test_it_ranks_a_home_speaking_the_child_s_language_higher(case, language):
 
 
 def test_it_breaks_ties_by_distance_then_id():
-    near = a_home(id=9, latitude=39.0, longitude=-94.7)
-    far_a = a_home(id=5)
-    far_b = a_home(id=3)
-    # No distance factor in play: all within a 0-mile preference score alike.
-    needs = a_survivor(max_distance_miles=0)
-    assert ids(search([far_a, near, far_b], needs).results) == [9, 3, 5]
+    # 600 and 601 miles from KCK both earn 8.3 distance points: an equal score.
+    near = a_home(id=9, latitude=KCK[0] - 600 / 69.09, longitude=KCK[1])
+    far_a = a_home(id=5, latitude=KCK[0] - 601 / 69.09, longitude=KCK[1])
+    far_b = a_home(id=3, latitude=KCK[0] - 601 / 69.09, longitude=KCK[1])
+    needs = a_survivor()
+    result = search([far_a, near, far_b], needs)
+    assert len({r.score for r in result.results}) == 1
+    assert ids(result.results) == [9, 3, 5]
     unlocated = a_survivor(latitude=None, longitude=None)
     assert ids(search([far_a, near, far_b], unlocated).results) == [3, 5, 9]
     assert search([near], unlocated).results[0].distance_miles is None
@@ -436,6 +452,7 @@ def test_it_has_a_suggestion_for_every_rule():
         "state_line": {"state": "KS", **far},
         "exclusion_zone": {"latitude": lawrence[0], "longitude": lawrence[1]},
         "crisis_intake": {"intake_24_7": False, **far},
+        "license": {"license_expires": NOW.date() - timedelta(days=1), **far},
     }
     offers = [
         a_home(id=i, state="MO", **changes) if rule != "state_line" else a_home(id=i, **changes)
@@ -464,3 +481,95 @@ def test_it_runs_python_per_home_only_for_the_rows_it_returns(monkeypatch):
     result = search(offers, limit=7)
     assert (result.feasible_count, result.near_miss_count) == (300, 300)
     assert calls == {"score_home": 7, "failed_rules": 7}
+
+
+# When nothing fits tonight
+
+
+def test_it_says_something_fits_when_a_home_other_than_a_shelter_is_feasible():
+    offers = [
+        a_home(id=1),
+        a_home(id=2, home_type="emergency_shelter"),
+        a_home(id=3, available_beds=0),
+    ]
+    tonight = search(offers).tonight
+    assert (tonight.nothing_fits, tonight.fail_only, tonight.interim_shelters) == (False, (), ())
+
+
+def test_it_lists_what_can_change_tonight_when_only_a_shelter_fits():
+    needs = a_survivor(urgency="crisis", guardianship="state", custody_state="KS")
+
+    # Each home `miles` due south of the child, in KS unless said.
+    def home(home_id, miles, **changes):
+        return a_home(id=home_id, latitude=KCK[0] - miles / 69.09, longitude=KCK[1], **changes)
+
+    offers = [
+        home(1, 30, home_type="emergency_shelter"),
+        home(2, 20, staff_on_duty=1, residents_per_staff=4),  # 4 residents for 4
+        home(3, 5, available_beds=0),
+        home(4, 10, intake_24_7=False),
+        home(5, 8, available_beds=0, intake_24_7=False),  # two rules: not tonight
+        home(6, 3, state="MO"),  # needs ICPC: takes days
+        home(7, 2, available_beds=0),
+        home(8, 1, license_expires=NOW.date() - timedelta(days=3)),  # takes days
+    ]
+    result = search(offers, needs)
+    tonight = result.tonight
+    assert tonight.nothing_fits
+    assert [(m.home.id, m.failed[0].rule) for m in tonight.fail_only] == [
+        (7, "beds"),
+        (3, "beds"),
+        (2, "staffing"),
+        (4, "crisis_intake"),
+    ]
+    assert all(len(m.failed) == 1 for m in tonight.fail_only)
+    assert [r.home.id for r in tonight.interim_shelters] == [1]
+    assert tonight.interim_shelters == result.results
+    assert {r.rule for r in result.relaxations} == {
+        "beds",
+        "staffing",
+        "crisis_intake",
+        "state_line",
+        "license",
+    }
+
+
+def test_it_says_nothing_fits_when_no_home_at_all_is_feasible():
+    tonight = search([a_home(available_beds=0)]).tonight
+    assert tonight.nothing_fits
+    assert [m.home.id for m in tonight.fail_only] == [1]
+    assert tonight.interim_shelters == ()
+
+
+def test_it_lists_at_most_five_homes_per_tonight_rule_nearest_first():
+    offers = [
+        a_home(id=i, latitude=KCK[0] - i / 69.09, longitude=KCK[1], available_beds=0)
+        for i in range(1, 9)
+    ]
+    tonight = search(offers).tonight
+    assert [m.home.id for m in tonight.fail_only] == [1, 2, 3, 4, 5]
+
+
+@settings(max_examples=60, deadline=None)
+@given(directories(), survivors(), st.integers(0, 6))
+def test_it_fills_tonight_exactly_when_nothing_but_a_shelter_fits(offers, needs, limit):
+    result = search(offers, needs, limit=limit)
+    failures = {home.id: failed_rules(needs, home) for home in offers}
+    home_type = {home.id: home.home_type for home in offers}
+    fits = [
+        i for i, failed in failures.items() if not failed and home_type[i] != "emergency_shelter"
+    ]
+    tonight = result.tonight
+    assert tonight.nothing_fits == (not fits)
+    if fits:
+        assert (tonight.fail_only, tonight.interim_shelters) == ((), ())
+        return
+    for miss in tonight.fail_only:
+        assert miss.failed == failures[miss.home.id]
+        assert miss.failed[0].rule in ("beds", "staffing", "crisis_intake")
+    full = search(offers, needs, limit=len(offers) + 1)
+    assert tonight.interim_shelters == full.results[:5]
+    for rule in ("beds", "staffing", "crisis_intake"):
+        alone = [i for i, failed in failures.items() if [f.rule for f in failed] == [rule]]
+        listed = [m.home.id for m in tonight.fail_only if m.failed[0].rule == rule]
+        assert len(listed) == min(5, len(alone)) and set(listed) <= set(alone)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -315,6 +315,35 @@ def test_it_needs_24_7_intake_only_in_a_crisis():
     }
 
 
+# license
+
+
+def test_it_passes_a_license_through_its_last_day_and_refuses_it_the_day_after():
+    expires = date(2026, 11, 3)
+    home = a_home(license_expires=expires)
+    assert failures(a_survivor(search_date=expires), home) == {}
+    assert failures(a_survivor(search_date=date(2026, 11, 4)), home) == {
+        "license": "License expired on 3 Nov 2026"
+    }
+
+
+def test_it_passes_a_home_with_no_license_expiry_recorded():
+    assert failures(a_survivor(search_date=date(2099, 1, 1)), a_home(license_expires=None)) == {}
+
+
+def test_it_checks_the_license_on_the_search_date_it_is_given():
+    home = a_home(license_expires=date(2025, 1, 31))
+    assert failures(a_survivor(search_date=date(2025, 1, 31)), home) == {}
+    assert failures(a_survivor(search_date=date(2025, 2, 1)), home) == {
+        "license": "License expired on 31 Jan 2025"
+    }
+
+
+def test_it_refuses_a_datetime_for_the_search_date():
+    with pytest.raises(ValueError, match="search_date"):
+        a_survivor(search_date=datetime(2025, 3, 1, tzinfo=UTC))
+
+
 def test_it_reports_every_failed_rule_in_table_order():
     home = a_home(
         intake_24_7=False,
@@ -322,6 +351,7 @@ def test_it_reports_every_failed_rule_in_table_order():
         state="MO",
         accepts_out_of_state=False,
         genders_served=frozenset({"male"}),
+        license_expires=date(2020, 1, 1),
     )
     result = failed_rules(a_survivor(urgency="crisis"), home)
     assert [failure.rule for failure in result] == [
@@ -329,6 +359,7 @@ def test_it_reports_every_failed_rule_in_table_order():
         "gender",
         "state_line",
         "crisis_intake",
+        "license",
     ]
     assert all(isinstance(failure, RuleFailure) for failure in result)
     assert [rule for rule in RULES if rule in {f.rule for f in result}] == [f.rule for f in result]

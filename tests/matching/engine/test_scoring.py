@@ -45,14 +45,54 @@ def test_it_scores_specialisation_by_home_type_and_urgency(home_type):
 def test_it_scores_distance_against_the_preference_or_500_miles():
     needs = a_survivor()
     assert factor(needs, a_home(), "distance", 0.0).points == 30
-    assert factor(needs, a_home(), "distance", 250.0).points == 15
-    assert factor(needs, a_home(), "distance", 600.0).points == 0
+    assert factor(needs, a_home(), "distance", 250.0).points == 20
+    assert factor(needs, a_home(), "distance", 500.0).points == 10
+    # Beyond the reference a home keeps earning, 10 * 500 / 600 rounded down.
+    assert factor(needs, a_home(), "distance", 600.0).points == 8.3
     assert factor(needs, a_home(), "distance", 600.0).detail == "600 mi away, over 500 mi"
     near = a_survivor(max_distance_miles=40)
-    assert factor(near, a_home(), "distance", 10.0).points == 22.5
-    assert factor(near, a_home(), "distance", 40.0).points == 0
+    assert factor(near, a_home(), "distance", 10.0).points == 25
+    assert factor(near, a_home(), "distance", 40.0).points == 10
     beyond = factor(near, a_home(), "distance", 40.5)
-    assert (beyond.points, beyond.detail) == (0, "40.5 mi away, beyond the 40 mi preference")
+    assert (beyond.points, beyond.detail) == (9.8, "40.5 mi away, beyond the 40 mi preference")
+
+
+def test_it_keeps_counting_distance_past_the_preference():
+    # The case: a 150-mile preference, homes 200 and 942 miles away.
+    needs = a_survivor(max_distance_miles=150)
+    within = factor(needs, a_home(), "distance", 149.0)
+    closer = factor(needs, a_home(), "distance", 200.0)
+    farther = factor(needs, a_home(), "distance", 942.0)
+    assert within.points > closer.points > farther.points > 0
+    assert (closer.points, farther.points) == (7.5, 1.5)
+    assert farther.detail == "942 mi away, beyond the 150 mi preference"
+
+
+def test_it_keeps_counting_beyond_a_zero_mile_preference():
+    needs = a_survivor(max_distance_miles=0)
+    assert factor(needs, a_home(), "distance", 0.0).points == 30
+    points = [factor(needs, a_home(), "distance", d).points for d in (0.5, 3.0, 30.0)]
+    assert points == sorted(points, reverse=True) and len(set(points)) == 3
+    assert points[0] < 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.none(), st.just(0.0), st.floats(0, 3000)),
+    st.floats(0, 13_000),
+    st.floats(0, 13_000),
+)
+def test_it_never_gives_a_farther_home_more_distance_points(preference, d1, d2):
+    needs = a_survivor(max_distance_miles=preference)
+    reference = 500.0 if preference is None else preference
+    near, far = sorted((d1, d2))
+    near_points = factor(needs, a_home(), "distance", near).points
+    far_points = factor(needs, a_home(), "distance", far).points
+    assert 0 <= far_points <= near_points <= 30
+    # Beyond the preference always earns fewer points than within it.
+    if near <= reference < far:
+        assert far_points < near_points
+        assert far_points < 10 <= near_points
 
 
 def test_it_gives_no_distance_points_without_a_location():

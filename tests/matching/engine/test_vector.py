@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pytest
@@ -41,6 +42,33 @@ def test_it_sets_exactly_the_bits_of_the_scalar_rules(offers, needs):
     directory = Directory.from_offers(offers)
     assert failure_masks(needs, directory).dtype == np.uint32
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
+
+
+@settings(max_examples=60, deadline=None)
+@given(directories(), survivors())
+def test_it_fails_exactly_the_homes_whose_license_expired_before_the_search_date(offers, needs):
+    # The specification's sentence, written again without the engine's code.
+    directory = Directory.from_offers(offers)
+    masks = failure_masks(needs, directory)
+    flagged = {
+        int(directory.ids[row])
+        for row in range(len(directory))
+        if int(masks[row]) & RULE_BIT["license"]
+    }
+    expired = {
+        home.id
+        for home in offers
+        if home.license_expires is not None and home.license_expires < needs.search_date
+    }
+    assert flagged == expired
+
+
+def test_it_keeps_the_license_expiry_as_a_day_number_not_an_object():
+    home = a_home(license_expires=date(2026, 11, 3))
+    directory = Directory.from_offers([home, a_home(id=2)])
+    assert directory.column("license_day").dtype == np.int32
+    assert directory.offer(directory.row_of(1)).license_expires == date(2026, 11, 3)
+    assert directory.offer(directory.row_of(2)).license_expires is None
 
 
 @settings(max_examples=40, deadline=None)
