@@ -4,7 +4,7 @@ from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
 from core.admin_base import ReadOnlyAdmin
-from homes.models import AvailabilityChange, Home, HomeChange
+from homes.models import AvailabilityChange, Home, HomeChange, LicenseReminder
 from homes.services import PROFILE_FIELDS, home_create, home_update
 
 
@@ -12,14 +12,17 @@ from homes.services import PROFILE_FIELDS, home_create, home_update
 class HomeAdmin(GuardedModelAdmin):
     list_display = [
         "name", "home_type", "state", "zip_code", "available_beds", "licensed_beds",
-        "staff_on_duty", "availability_updated_at", "active",
+        "staff_on_duty", "availability_updated_at", "license_expires", "active",
     ]  # fmt: skip
     list_filter = [
         "active", "home_type", "state", "substance_use_accepted", "accepts_parenting",
         "intake_24_7", "accepts_out_of_state", "staff_secure",
     ]  # fmt: skip
-    search_fields = ["name", "zip_code", "state"]
-    readonly_fields = ["availability_updated_at", "availability_updated_by", "modified_at"]
+    search_fields = ["name", "zip_code", "state", "license_number", "contact_name"]
+    readonly_fields = [
+        "availability_updated_at", "availability_updated_by", "profile_confirmed_at",
+        "modified_at",
+    ]  # fmt: skip
 
     def save_model(self, request, obj, form, change) -> None:
         # Through the services, so the admin's edits are audited like everyone's.
@@ -64,3 +67,12 @@ class HomeChangeAdmin(ReadOnlyAdmin):
     """The change log the matching directory reads; written only by a database trigger."""
 
     list_display = ["id", "home_id", "txid", "pruned_below", "created_at"]
+
+
+@admin.register(LicenseReminder)
+class LicenseReminderAdmin(ReadOnlyAdmin):
+    """The license-expiry reminders sent to homes' admins (homes.services)."""
+
+    list_display = ["sent_at", "home", "license_expires", "days_before", "recipients"]
+    list_select_related = ["home"]
+    search_fields = ["home__name"]

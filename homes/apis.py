@@ -1,9 +1,10 @@
 """The home directory over REST: `homes/`, `homes/{id}/`, and its bed availability.
 
-Reading is for every signed-in user (the directory is shared); creating and
-editing a profile is for Harbor admins; a home's beds and staffing are for that
-home's admins and Harbor admins. A home's existence is no secret, so a user who
-may not change it gets 403, not 404.
+Reading is for every signed-in user (the directory is shared); creating a home is
+for Harbor admins; editing its profile and its beds and staffing
+are for that home's admins and Harbor admins (a home admin may not change what the
+license says: homes.policy). A home's existence is no secret, so a user who may
+not change it gets 403, not 404.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from accounts.permissions import IsHarborAdmin, ReadOnly
 from core.errors import NotFound
 from homes.filters import HomeFilter
 from homes.models import Home
-from homes.permissions import CanUpdateAvailability
+from homes.permissions import CanEditHomeProfile, CanUpdateAvailability
 from homes.selectors import home_availability_history, home_get, home_list
 from homes.serializers import AvailabilityChangeSerializer, AvailabilitySerializer, HomeSerializer
 from homes.services import home_create, home_update, home_update_availability
@@ -56,7 +57,12 @@ class HomeListCreateApi(generics.GenericAPIView):
 
 @extend_schema(tags=["homes"])
 class HomeDetailApi(generics.GenericAPIView):
-    permission_classes = [IsAuthenticated & (ReadOnly | IsHarborAdmin)]
+    """A home's profile. Its own admins may change all but what the license says
+    (`home_type`, `state`, `licensed_beds`, `residents_per_staff`, `license_number`,
+    `license_expires`, `active`: 400 naming the field if changed) and its beds and staff
+    (through `availability/`); Harbor admins may change everything."""
+
+    permission_classes = [IsAuthenticated & (ReadOnly | CanEditHomeProfile)]
     serializer_class = HomeSerializer
     filter_backends: list = []
 
@@ -74,6 +80,7 @@ class HomeDetailApi(generics.GenericAPIView):
 
     def _update(self, request, home_id: int | None, *, partial: bool) -> Response:
         home = _home_or_404(home_id)
+        self.check_object_permissions(request, home)
         serializer = HomeSerializer(home, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         home_update(actor=request.user, home_id=home.pk, data=serializer.validated_data)

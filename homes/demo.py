@@ -8,7 +8,7 @@ some have nobody on duty tonight; some have not confirmed their beds for days.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 import zipcodes
@@ -27,6 +27,38 @@ HOME_TYPE_WEIGHTS = {
 }  # fmt: skip
 NAMES = ["Harbor", "Haven", "Lighthouse", "Cedar", "Willow", "Hope", "Beacon", "Anchor", "Refuge"]
 KINDS = ["House", "Home", "Place", "Center", "Cottage", "Residence"]
+# A real area code of each demo state; with 555-0100..0199 (reserved for fiction) no
+# demo number rings anyone.
+AREA_CODES = {
+    "KS": "913", "MO": "816", "NE": "402", "OK": "405", "IA": "515", "CO": "303",
+    "TX": "713", "AR": "501", "IL": "312", "MN": "612", "WI": "414", "NY": "212",
+}  # fmt: skip
+CONTACT_FIRST = ["Maria", "Denise", "Angela", "Tomás", "Keisha", "Linh", "Rachel", "Omar", "Grace"]
+CONTACT_LAST = ["Lopez", "Carter", "Nguyen", "Okafor", "Hughes", "Reyes", "Bennett", "Patel"]
+LICENSE_CODES = {
+    "safe_home": "SH", "crisis_stabilization": "CS", "specialized_foster": "SF",
+    "foster": "FH", "group_home": "GH", "emergency_shelter": "ES",
+}  # fmt: skip
+
+
+def demo_phone(index: int, state: str) -> str:
+    """A fake number in the state's area code: (713) 555-0142."""
+    return f"({AREA_CODES.get(state, '785')}) 555-{100 + index % 100:04d}"
+
+
+def demo_contact(index: int, *, state: str, home_type: str, today: date) -> dict:
+    """A demo home's intake phone, contact and license, from its index alone (no draw
+    from the shared random stream, so the rest of the directory stays as it was).
+    Licenses run 3 months to 2 years ahead."""
+    return {
+        "intake_phone": demo_phone(index, state),
+        "contact_name": (
+            f"{CONTACT_FIRST[index % len(CONTACT_FIRST)]} "
+            f"{CONTACT_LAST[(index // len(CONTACT_FIRST)) % len(CONTACT_LAST)]}"
+        ),
+        "license_number": f"{state}-{LICENSE_CODES.get(home_type, 'RC')}-{10001 + index}",
+        "license_expires": today + timedelta(days=90 + (index * 37) % 640),
+    }
 
 
 @cache
@@ -87,6 +119,7 @@ def demo_home(
         services=sorted(rng.sample(ALL_SERVICES, k=rng.randint(2, 7))),
         active=rng.random() > 0.03,
         availability_updated_at=updated,
+        **demo_contact(index, state=state, home_type=home_type, today=now.date()),
     )
 
 

@@ -1,11 +1,22 @@
-"""The home admin's bed and staff taps, as a Django form with the API's limits
-(homes.serializers.AvailabilitySerializer); the service checks them against the home."""
+"""The home admin's forms: the bed and staff taps, and the profile.
+
+Each shares its limits with the API: the taps with
+`homes.serializers.AvailabilitySerializer`, the profile with `HomeSerializer` through
+the model's own validators (phone, ZIP, ages, languages, services). The services check
+them again against the home under its row lock.
+"""
 
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
-from core.vocab import INT_MAX
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from core.vocab import INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
+from homes.models import Home
+from homes.policy import AVAILABILITY_FIELDS, locked_fields
+from homes.services import PROFILE_FIELDS
 
 
 class AvailabilityForm(forms.Form):
@@ -23,3 +34,124 @@ class AvailabilityForm(forms.Form):
         ):
             raise forms.ValidationError("Tap the free beds or the staff on duty.")
         return cleaned
+
+
+_NAME_TO_CODE = {name.casefold(): code for code, name in LANGUAGE_NAMES.items()}
+LANGUAGES_TEXT_MAX = 2000
+
+
+class LanguagesField(forms.CharField):
+    """Languages by name, comma separated ("English, Spanish"), kept as ISO 639-1 codes.
+    A code ("es") is understood too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=LANGUAGES_TEXT_MAX, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(LANGUAGE_NAMES.get(code, code) for code in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value)
+        codes: list[str] = []
+        unknown: list[str] = []
+        for part in text.replace(";", ",").split(","):
+            word = " ".join(part.split())
+            if not word:
+                continue
+            code = word.lower() if word.lower() in LANGUAGES else _NAME_TO_CODE.get(word.casefold())
+            if code is None:
+                unknown.append(word[:40])
+            elif code not in codes:
+                codes.append(code)
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown language: {', '.join(unknown)}. Give names such as English, Spanish."
+            )
+        return codes
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError("Give at least one language, e.g. English.")
+
+    def run_validators(self, value: Any) -> None:
+        return None  # the model's validate_languages checks the codes
+
+
+class HomeProfileForm(forms.ModelForm):
+    """A home's profile as its admin keeps it; what the license says (homes.policy) is
+    left out for a home admin and shown read-only by the page. Beds and staff on duty
+    are never here: the taps change them, with their own history."""
+
+    genders_served = forms.MultipleChoiceField(
+        choices=Gender.choices, widget=forms.CheckboxSelectMultiple, label="Genders served"
+    )
+    services = forms.MultipleChoiceField(
+        choices=Service.choices, widget=forms.CheckboxSelectMultiple, label="Services offered"
+    )
+    languages = LanguagesField(
+        label="Languages spoken", help_text="Comma separated, e.g. English, Spanish."
+    )
+
+    class Meta:
+        model = Home
+        fields = [name for name in PROFILE_FIELDS if name not in AVAILABILITY_FIELDS]
+        labels = {
+            "name": "Home name",
+            "zip_code": "ZIP code",
+            "min_age": "Youngest age served",
+            "max_age": "Oldest age served",
+            "substance_use_accepted": "Substance use accepted",
+            "detox_on_site": "Detox on site",
+            "accepts_parenting": "Takes parenting youth with their children",
+            "max_dependents": "Most children a parenting youth may bring",
+            "medical_level": "Medical care level",
+            "accepts_pregnant": "Takes pregnant youth",
+            "mental_health_max": "Highest mental health acuity served",
+            "staff_secure": "Staff secure",
+            "accepts_out_of_state": "Takes children from other states",
+            "accepts_state_wards": "Takes state wards",
+            "accepts_parent_placements": "Takes placements by parents or guardians",
+            "intake_24_7": "Takes children 24/7 (crisis intake)",
+            "intake_phone": "Intake phone (the number a worker calls at night)",
+            "contact_name": "Contact name",
+            "licensed_beds": "Licensed beds",
+            "residents_per_staff": "Residents per staff member",
+            "license_number": "License number",
+            "license_expires": "License expires",
+            "home_type": "Home type",
+            "state": "State",
+            "active": "Offered to case workers (active)",
+        }
+        help_texts = {
+            "latitude": "Optional; the ZIP code's centre is used without it.",
+            "longitude": "Optional; give both or neither.",
+            "intake_phone": "e.g. (913) 555-0142",
+        }
+        widgets = {
+            "license_expires": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "zip_code": forms.TextInput(
+                attrs={"inputmode": "numeric", "maxlength": "5", "autocomplete": "postal-code"}
+            ),
+            "intake_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            "min_age": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "max_age": forms.NumberInput(attrs={"inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in locked_fields(user):
+            self.fields.pop(name, None)
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        # The model's clean() checks the whole row: a lower licensed bed count can clash
+        # with the beds free and held, which this form does not show. Django refuses an
+        # error for a field the form lacks (ValueError, a 500); show it above the form.
+        if hasattr(errors, "error_dict"):
+            moved: dict[str, list[ValidationError]] = {}
+            for name, messages in errors.error_dict.items():
+                key = name if name in self.fields else NON_FIELD_ERRORS
+                moved.setdefault(key, []).extend(messages)
+            errors = ValidationError(moved)
+        super()._update_errors(errors)

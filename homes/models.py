@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from core.vocab import (
     NAME_MAX,
@@ -25,6 +27,11 @@ from core.vocab import (
     validate_zip,
     zip_in_state_error,
 )
+
+# A profile nobody confirmed for this long is flagged to its admins and in the API.
+PROFILE_CONFIRMATION_DAYS = 365
+# Days before a license expires on which its home's admins are reminded, once each.
+LICENSE_REMINDER_DAYS = (60, 30, 7)
 
 
 class HomeQuerySet(models.QuerySet["Home"]):
@@ -142,6 +149,30 @@ class Home(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.state})"
 
+    @property
+    def physically_free_beds(self) -> int:
+        """What the home reports and its admin sees: empty beds, the held ones included
+        (a child on the way has not arrived). Everyone else sees `available_beds`."""
+        return self.available_beds + self.beds_held
+
+    def profile_confirmation_due(self, now: datetime | None = None) -> bool:
+        """Nobody confirmed the whole profile within PROFILE_CONFIRMATION_DAYS (or ever)."""
+        if self.profile_confirmed_at is None:
+            return True
+        now = now or timezone.now()
+        return self.profile_confirmed_at < now - timedelta(days=PROFILE_CONFIRMATION_DAYS)
+
+    def license_days_left(self, today: date | None = None) -> int | None:
+        """Days until the license expires (negative once expired); None if not recorded."""
+        if self.license_expires is None:
+            return None
+        return (self.license_expires - (today or timezone.localdate())).days
+
+    def license_expired(self, today: date | None = None) -> bool:
+        """As the `license` rule: expired when the expiry date is before today."""
+        days = self.license_days_left(today)
+        return days is not None and days < 0
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
@@ -208,6 +239,39 @@ class AvailabilityChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.home_id}: {self.available_beds_before}→{self.available_beds_after} beds"
+
+    # The number the home admin taps and sees: empty beds, held ones included.
+    @property
+    def free_beds_before(self) -> int:
+        return self.available_beds_before + self.beds_held_before
+
+    @property
+    def free_beds_after(self) -> int:
+        return self.available_beds_after + self.beds_held_after
+
+
+class LicenseReminder(models.Model):
+    """A reminder sent to a home's admins that its license expires soon: one per home,
+    expiry date and threshold (LICENSE_REMINDER_DAYS), however often the job runs.
+    A renewed license (a new expiry date) is reminded afresh."""
+
+    home = models.ForeignKey(Home, on_delete=models.PROTECT, related_name="license_reminders")
+    license_expires = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["home", "license_expires", "days_before"],
+                name="license_reminder_once_per_threshold",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"home {self.home_id}: license expires {self.license_expires} ({self.days_before} d)"
 
 
 class HomeChange(models.Model):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +8,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from homes.models import AvailabilityChange, Home
+
+# Beyond this many taps the page offers a number field instead (a phone shows ~6 a row).
+STAFF_TAPS_MAX = 24
 
 
 def home_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
@@ -38,3 +41,20 @@ def homes_with_stale_availability(*, now=None) -> QuerySet[Home]:
     return Home.objects.filter(active=True).filter(
         Q(availability_updated_at__lt=cutoff) | Q(availability_updated_at__isnull=True)
     )
+
+
+def homes_with_license_expiring(*, today: date, within_days: int) -> QuerySet[Home]:
+    """Active homes whose license expires between today and `within_days` from now."""
+    return Home.objects.filter(
+        active=True,
+        license_expires__gte=today,
+        license_expires__lte=today + timedelta(days=within_days),
+    ).order_by("license_expires", "id")
+
+
+def home_staff_choices(home: Home) -> range:
+    """The staff counts the manage page offers as taps: up to the staff a full home needs
+    at its ratio (a 16-bed centre at 1:1 needs 16), at least 0-8, and past today's count."""
+    full_house = -(-home.licensed_beds // max(home.residents_per_staff, 1))
+    top = max(8, full_house + 2, home.staff_on_duty + 2)
+    return range(0, min(top, STAFF_TAPS_MAX) + 1)

@@ -39,6 +39,13 @@ class HomeSerializer(serializers.ModelSerializer):
         help_text="Username of whoever last changed or confirmed the beds.",
     )
 
+    profile_confirmation_due = serializers.SerializerMethodField(
+        help_text="True when nobody confirmed the whole profile within a year (or ever)."
+    )
+    license_expired = serializers.SerializerMethodField(
+        help_text="True when license_expires is before today: searches no longer offer it."
+    )
+
     class Meta:
         model = Home
         fields = [
@@ -47,9 +54,13 @@ class HomeSerializer(serializers.ModelSerializer):
             "beds_held",
             "availability_updated_at",
             "availability_updated_by",
+            "profile_confirmed_at",
+            "profile_confirmation_due",
+            "license_expired",
         ]
         read_only_fields = [
             "id", "beds_held", "availability_updated_at", "availability_updated_by",
+            "profile_confirmed_at",
         ]  # fmt: skip
         # PostgreSQL's column ranges, stated so the schema does not vary with the database.
         extra_kwargs = {
@@ -62,6 +73,12 @@ class HomeSerializer(serializers.ModelSerializer):
             "max_age": {"max_value": 25},
             "max_dependents": {"max_value": 32767},
         }
+
+    def get_profile_confirmation_due(self, home: Home) -> bool:
+        return home.profile_confirmation_due()
+
+    def get_license_expired(self, home: Home) -> bool:
+        return home.license_expired()
 
 
 class AvailabilitySerializer(serializers.Serializer):

@@ -1,21 +1,28 @@
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from accounts.services import user_create
 from audit.services import audit_record, changes
-from core.errors import Conflict
-from homes.models import AvailabilityChange, Home
-from homes.selectors import homes_with_stale_availability
+from core.errors import Conflict, Forbidden
+from homes.models import LICENSE_REMINDER_DAYS, AvailabilityChange, Home, LicenseReminder
+from homes.policy import locked_fields, may_edit_home
+from homes.selectors import homes_with_license_expiring, homes_with_stale_availability
+from notifications.models import Notification
+from notifications.services import notification_send
+
+logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = [
     f.name
@@ -25,7 +32,12 @@ PROFILE_FIELDS = [
 
 
 def _snapshot(home: Home, fields: list[str]) -> dict[str, Any]:
-    return {name: getattr(home, name) for name in fields}
+    """The fields' values as the audit trail stores them (JSON: dates as ISO text)."""
+    return {name: _plain(getattr(home, name)) for name in fields}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 @transaction.atomic
@@ -45,11 +57,26 @@ def home_create(*, actor: Any, data: dict[str, Any]) -> Home:
 
 @transaction.atomic
 def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
-    """Edit a home's profile. A change of beds or staff also lands in the availability history."""
+    """Edit a home's profile. A change of beds or staff also lands in the availability history.
+
+    A Harbor admin may change every field; a home's own admin all but what its license
+    says and its beds and staff (homes.policy): such a field given with its current
+    value passes (a PUT of the profile as read), a different value is refused by name.
+    """
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    if actor is not None and not may_edit_home(actor, home_id):
+        raise Forbidden("Only this home's administrators or a Harbor administrator may edit it.")
     home = Home.objects.select_for_update().get(pk=home_id)
+    locked = locked_fields(actor)
+    refused = {
+        name: locked[name]
+        for name, value in data.items()
+        if name in locked and getattr(home, name) != value
+    }
+    if refused:
+        raise ValidationError(refused)
     before = _snapshot(home, PROFILE_FIELDS)
     for name, value in data.items():
         setattr(home, name, value)
@@ -381,6 +408,80 @@ def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
     home.save(update_fields=["availability_updated_at", "availability_updated_by", "modified_at"])
     audit_record(actor=actor, action="home.availability_confirmed", obj=home, after=before)
     return home
+
+
+@transaction.atomic
+def home_confirm_profile(*, actor: Any, home_id: int) -> Home:
+    """'The whole profile is accurate': stamps `profile_confirmed_at` without changing it.
+
+    A profile nobody confirmed for PROFILE_CONFIRMATION_DAYS is flagged to its admins
+    and in the API (`profile_confirmation_due`).
+    """
+    if actor is not None and not may_edit_home(actor, home_id):
+        raise Forbidden("Only this home's administrators or a Harbor administrator may confirm it.")
+    home = Home.objects.select_for_update().get(pk=home_id)
+    before = {"profile_confirmed_at": _plain(home.profile_confirmed_at)}
+    home.profile_confirmed_at = timezone.now()
+    home.save(update_fields=["profile_confirmed_at", "modified_at"])
+    audit_record(
+        actor=actor,
+        action="home.profile_confirmed",
+        obj=home,
+        before=before,
+        after={"profile_confirmed_at": _plain(home.profile_confirmed_at)},
+    )
+    return home
+
+
+def home_remind_license_expiry(*, today: dt.date | None = None) -> int:
+    """Remind the admins of each active home whose license expires within the largest of
+    LICENSE_REMINDER_DAYS (60, 30, 7 days before): once per threshold. Returns reminders sent.
+
+    A home is reminded for the nearest threshold it has reached, so a job that missed a
+    day catches up, and a home added 20 days before expiry gets the 30-day reminder, not
+    three at once. Safe to run twice, even at once: each reminder is claimed by a row
+    unique on (home, expiry date, threshold) before anything is sent, and the email goes
+    after that commit. A renewed license (a new date) is reminded afresh.
+    """
+    today = today or timezone.localdate()
+    sent = 0
+    for home_id, expires in homes_with_license_expiring(
+        today=today, within_days=max(LICENSE_REMINDER_DAYS)
+    ).values_list("id", "license_expires"):
+        days_left = (expires - today).days
+        threshold = min(d for d in LICENSE_REMINDER_DAYS if days_left <= d)
+        try:
+            with transaction.atomic():
+                reminder, created = LicenseReminder.objects.get_or_create(
+                    home_id=home_id, license_expires=expires, days_before=threshold
+                )
+                if not created:
+                    continue
+                home = Home.objects.get(pk=home_id)
+                sent_to = notification_send(
+                    recipients=home_admins(home),
+                    kind=Notification.Kind.LICENSE_EXPIRING,
+                    message=_license_reminder_text(home, days_left),
+                    obj=home,
+                    dedupe_key=f"license:{home_id}:{expires.isoformat()}:{threshold}",
+                )
+                reminder.recipients = len(sent_to)
+                reminder.save(update_fields=["recipients"])
+        except IntegrityError:
+            continue  # a concurrent run claimed it first
+        sent += 1
+    return sent
+
+
+def _license_reminder_text(home: Home, days_left: int) -> str:
+    """In the app and by email (notification_send does both)."""
+    when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+    return (
+        f"The license of {home.name} (number {home.license_number or 'not recorded'}) "
+        f"expires on {home.license_expires:%d %b %Y}, {when}. From the day after, case "
+        "workers' searches no longer offer the home. Once it is renewed, send the new "
+        "license to your Harbor administrator so the new expiry date is recorded."
+    )
 
 
 @transaction.atomic

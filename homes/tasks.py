@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from homes.services import home_changes_prune, home_nudge_stale
+from homes.services import home_changes_prune, home_nudge_stale, home_remind_license_expiry
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -15,3 +15,9 @@ def nudge_stale_availability() -> int:
 def prune_home_changes() -> int:
     """Daily: drop change-log entries older than HOME_CHANGE_RETENTION_HOURS."""
     return home_changes_prune()
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def remind_license_expiry() -> int:
+    """Daily: remind home admins 60, 30 and 7 days before their license expires (once each)."""
+    return home_remind_license_expiry()

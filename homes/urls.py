@@ -10,4 +10,10 @@ urlpatterns = [
         views.home_availability_update,
         name="home-availability-update",
     ),
+    path("homes/<int:home_id>/profile/", views.home_profile, name="home-profile"),
+    path(
+        "homes/<int:home_id>/profile/confirm/",
+        views.home_profile_confirm,
+        name="home-profile-confirm",
+    ),
 ]

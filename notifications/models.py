@@ -8,9 +8,11 @@ from django.db.models import Q
 class Notification(models.Model):
     """Something a user should know or do, in Harbor and by email.
 
-    `message` never names a child (no name, birth date, case number or notes): it is
-    stored in plain text and sent by email. It names the survivor, referral or
-    placement by its Harbor id, which only a user allowed to see it can open.
+    `message` is stored in plain text and sent by email, so it never carries a child's
+    name, alias, birth date or notes, nor where the child or an exclusion zone is. The
+    case side and the MDT read the case number (what they find a case by; the MDT sees
+    it on every page); a home reads a de-identified summary and the referral's id until
+    it accepts. It says what to do next, with the number to call.
     """
 
     class Kind(models.TextChoices):
@@ -25,6 +27,7 @@ class Notification(models.Model):
         HOLD_EXPIRING = "hold_expiring", "Bed hold expiring"
         HOLD_EXPIRED = "hold_expired", "Bed hold expired"
         BED_OPENED = "bed_opened", "Bed opened for a waitlisted child"
+        LICENSE_EXPIRING = "license_expiring", "Home license expiring"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"

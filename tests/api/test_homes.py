@@ -183,3 +183,135 @@ def test_it_serialises_concurrent_availability_updates(home_admin, admin_user, c
     home.refresh_from_db()
     assert home.available_beds == second.available_beds_after
     assert home.availability_updated_at > timezone.now() - datetime.timedelta(minutes=1)
+
+
+# --- A home admin keeps the profile, not what the license says (homes.policy) -------------
+
+
+def test_it_lets_a_home_admin_edit_contacts_and_shows_them(home, home_admin, client_for):
+    response = client_for(home_admin).patch(
+        f"/api/v1/homes/{home.pk}/",
+        {"intake_phone": "+1 (913) 555-0142 ext. 4", "contact_name": "Maria Lopez"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["intake_phone"], body["contact_name"]) == (
+        "+1 (913) 555-0142 ext. 4",
+        "Maria Lopez",
+    )
+    assert (body["license_number"], body["license_expires"]) == ("", None)
+    assert body["profile_confirmed_at"] is None
+    assert body["profile_confirmation_due"] is True
+    assert body["license_expired"] is False
+    entry = AuditEntry.objects.get(action="home.update", object_id=str(home.pk))
+    assert entry.before == {"intake_phone": "", "contact_name": ""}
+    assert entry.after == {
+        "intake_phone": "+1 (913) 555-0142 ext. 4",
+        "contact_name": "Maria Lopez",
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"licensed_beds": 60},
+        {"license_expires": "2099-01-01"},
+        {"license_number": "FORGED-1"},
+        {"residents_per_staff": 10},
+        {"active": False},
+        {"home_type": "emergency_shelter"},
+        {"available_beds": 4},
+    ],
+)
+def test_it_refuses_a_home_admin_changing_the_license_or_beds(home, home_admin, client_for, change):
+    before = Home.objects.filter(pk=home.pk).values().get()
+
+    response = client_for(home_admin).patch(
+        f"/api/v1/homes/{home.pk}/", {**change, "contact_name": "Maria Lopez"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == list(change)
+    assert Home.objects.filter(pk=home.pk).values().get() == before
+    assert not AuditEntry.objects.filter(action="home.update").exists()
+
+
+def test_it_takes_back_a_profile_a_home_admin_read_and_changed(home, home_admin, client_for):
+    """A PUT of the profile as read (licensed facts unchanged) with a new contact passes."""
+    client = client_for(home_admin)
+    profile = client.get(f"/api/v1/homes/{home.pk}/").json()
+
+    response = client.put(
+        f"/api/v1/homes/{home.pk}/", {**profile, "contact_name": "Maria Lopez"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    home.refresh_from_db()
+    assert home.contact_name == "Maria Lopez"
+
+
+def test_it_refuses_a_phone_nobody_can_dial(home, home_admin, client_for):
+    response = client_for(home_admin).patch(
+        f"/api/v1/homes/{home.pk}/", {"intake_phone": "call Maria"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["intake_phone"]
+
+
+def test_it_refuses_another_homes_admin(home, home_admin_other, client_for):
+    response = client_for(home_admin_other).patch(
+        f"/api/v1/homes/{home.pk}/", {"contact_name": "Hilda"}, format="json"
+    )
+
+    assert response.status_code == 403
+    home.refresh_from_db()
+    assert home.contact_name == ""
+
+
+def test_it_lets_a_harbor_admin_record_the_license(home, admin_user, client_for):
+    response = client_for(admin_user).patch(
+        f"/api/v1/homes/{home.pk}/",
+        {"license_number": "KS-RCC-0042", "license_expires": "2020-01-31"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["license_expired"] is True
+    entry = AuditEntry.objects.get(action="home.update", object_id=str(home.pk))
+    assert entry.after == {"license_number": "KS-RCC-0042", "license_expires": "2020-01-31"}
+
+
+def test_it_says_when_a_profile_was_confirmed(home, home_admin, client_for):
+    confirmed = timezone.now() - datetime.timedelta(days=400)
+    Home.objects.filter(pk=home.pk).update(profile_confirmed_at=confirmed)
+    client = client_for(home_admin)
+
+    body = client.get(f"/api/v1/homes/{home.pk}/").json()
+    assert body["profile_confirmation_due"] is True
+    assert body["profile_confirmed_at"] is not None
+
+    Home.objects.filter(pk=home.pk).update(profile_confirmed_at=timezone.now())
+    assert client.get(f"/api/v1/homes/{home.pk}/").json()["profile_confirmation_due"] is False
+
+
+def test_it_creates_a_home_with_its_contacts_and_license(world, admin_user, client_for):
+    payload = {
+        **home_full(world, "admin"),
+        "intake_phone": "(913) 555-0142",
+        "contact_name": "Maria Lopez",
+        "license_number": "KS-CS-00042",
+        "license_expires": "2027-03-31",
+    }
+
+    response = client_for(admin_user).post("/api/v1/homes/", payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["license_number"], body["license_expires"]) == ("KS-CS-00042", "2027-03-31")
+    assert body["profile_confirmation_due"] is True
+    entry = AuditEntry.objects.get(action="home.create", object_id=str(body["id"]))
+    assert entry.after["license_expires"] == "2027-03-31"
+    assert entry.after["intake_phone"] == "(913) 555-0142"

@@ -76,6 +76,10 @@ def test_it_changes_nothing_when_only_non_writable_fields_are_patched(
 
 HOME_FORBIDDEN = {
     "id": 515151,
+    "beds_held": 4,
+    "profile_confirmed_at": LONG_AGO,
+    "profile_confirmation_due": False,
+    "license_expired": False,
     "availability_updated_at": LONG_AGO,
     "availability_updated_by": "charlie",
     "availability_updated_by_id": 1,
@@ -124,3 +128,18 @@ def test_it_lets_a_home_admin_change_only_beds_and_staff_through_availability(
     assert response.status_code == 400
     assert Home.objects.filter(pk=home.pk).values().get() == before
     assert AvailabilityChange.objects.filter(home=home).count() == 1
+
+
+def test_it_ignores_non_writable_fields_a_home_admin_patches(world, home_admin, client_for):
+    home = world.objects["home"]
+    before = Home.objects.filter(pk=home.pk).values().get()
+
+    response = client_for(home_admin).patch(
+        f"/api/v1/homes/{home.pk}/", HOME_FORBIDDEN, format="json"
+    )
+
+    assert response.status_code == 200
+    after = Home.objects.filter(pk=home.pk).values().get()
+    assert {k: v for k, v in after.items() if k != "modified_at"} == {
+        k: v for k, v in before.items() if k != "modified_at"
+    }

@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--team", help="MDT team name (created if missing; needs --agency)")
         parser.add_argument("--home", type=int, nargs="*", default=[], help="home ids (home_admin)")
         parser.add_argument("--email", default="")
+        parser.add_argument("--phone", default="", help="a number to call, e.g. (913) 555-0142")
 
     def handle(self, *args, **options) -> None:
         try:
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                 agency_code=options["agency"],
                 team_name=options["team"],
                 email=options["email"],
+                phone=options["phone"],
             )
         except ValidationError as exc:
             messages = [

@@ -16,7 +16,7 @@ from accounts.models import Agency, Role, Team, User
 from accounts.services import user_create
 from core.errors import DomainError
 from core.vocab import Service
-from homes.demo import demo_homes
+from homes.demo import demo_contact, demo_homes, demo_phone
 from homes.models import Home
 from homes.services import home_admin_grant
 from placement.services import (
@@ -32,6 +32,12 @@ from survivors.models import Status, Survivor
 from survivors.services import survivor_create, survivor_set_status
 
 CRISIS_CENTER = "Demo Harbor Crisis Center"
+# The 2 a.m. case of issue 11: a pregnant 15-year-old, Spanish-speaking, in Texas crisis
+# custody, trafficker around ZIP 77002 (10 miles). No home fits her tonight, but the
+# search has something to offer: a shelter as an interim placement, and a
+# trafficking-specific home one staff member short.
+TX_SHELTER = "Demo Gulf Coast Emergency Shelter"
+TX_ONE_STAFF_SHORT = "Demo Bayou Safe Home"
 # Statuses reached through the real workflow (recommendation, review, referral, hold,
 # arrival, discharge), so a demo case in them has the records behind it.
 WORKFLOW_STATUSES = {Status.PENDING_REVIEW, Status.REFERRED, Status.PLACED, Status.DISCHARGED}
@@ -41,6 +47,12 @@ AGENCIES = [
     ("ks-dcf", "Kansas Department for Children and Families", "KS"),
     ("mo-cd", "Missouri Children's Division", "MO"),
 ]
+# Every demo login's phone, fake (555-01xx), in its state's area code.
+PHONES = {
+    "caseworker": "(913) 555-0110", "caseworker2": "(913) 555-0111",
+    "supervisor": "(913) 555-0112", "mdt": "(913) 555-0113", "homeadmin": "(913) 555-0114",
+    "admin": "(785) 555-0115", "mo-caseworker": "(816) 555-0116",
+}  # fmt: skip
 LOGINS = [
     # username, role, agency, team
     ("caseworker", Role.CASE_WORKER, "ks-dcf", "KS Metro MDT"),
@@ -82,10 +94,16 @@ class Command(BaseCommand):
             )
 
         created_homes = 0
+        today = timezone.localdate()
         if not Home.objects.filter(name__startswith="Demo ").exists():
             homes = demo_homes(options["homes"], rng=rng, now=timezone.now(), prefix="Demo ")
+            # One license lapsed (the `license` rule refuses the home) and one about to: the
+            # newest home, which the demo home admin keeps, so its page shows the warning.
+            homes[0].license_expires = today - timedelta(days=12)
+            homes[-1].license_expires = today + timedelta(days=21)
             Home.objects.bulk_create(homes, batch_size=500)
             created_homes = len(homes)
+        self._backfill_contacts(today)
 
         if not Home.objects.filter(name=CRISIS_CENTER).exists():
             Home.objects.create(
@@ -96,8 +114,11 @@ class Command(BaseCommand):
                 medical_level="complex", accepts_pregnant=True, mental_health_max="high",
                 staff_secure=True, accepts_out_of_state=True, intake_24_7=True,
                 languages=["en", "es"], services=sorted(s for s, _ in Service.choices),
-                availability_updated_at=timezone.now(),
+                availability_updated_at=timezone.now(), intake_phone="(913) 555-0100",
+                contact_name="Denise Carter", license_number="KS-CS-00001",
+                license_expires=today + timedelta(days=400),
             )  # fmt: skip
+        created_homes += self._tonight_homes(today)
 
         users: dict[str, User] = {}
         for username, role, agency, team in LOGINS:
@@ -111,9 +132,17 @@ class Command(BaseCommand):
                     agency_code=agency,
                     team_name=team,
                     email=f"{username}@example.org",
+                    phone=PHONES[username],
                 )
+            elif not user.phone:
+                User.objects.filter(pk=user.pk).update(phone=PHONES[username])
             users[username] = user
-        for home in Home.objects.filter(name__startswith="Demo ").order_by("-id")[:3]:
+        homeadmin_homes = (
+            Home.objects.filter(name__startswith="Demo ")
+            .exclude(name__in=[TX_SHELTER, TX_ONE_STAFF_SHORT])
+            .order_by("-id")[:3]
+        )
+        for home in homeadmin_homes:
             home_admin_grant(actor=None, user=users["homeadmin"], home=home)
 
         created_survivors = 0
@@ -128,6 +157,53 @@ class Command(BaseCommand):
         for username, role, agency, _team in LOGINS:
             where = f", agency {agency}" if agency else ""
             self.stdout.write(f"  {username:<14} {role.label}{where}")
+
+    def _backfill_contacts(self, today: date) -> None:
+        """Demo homes seeded before homes had contacts and licenses get them (no new rows)."""
+        missing = Home.objects.filter(name__startswith="Demo ", intake_phone="").order_by("id")
+        for index, home in enumerate(missing):
+            fields = demo_contact(index, state=home.state, home_type=home.home_type, today=today)
+            Home.objects.filter(pk=home.pk).update(**fields)
+
+    def _tonight_homes(self, today: date) -> int:
+        """The Texas homes the 2 a.m. case needs (see TX_SHELTER); returns how many are new.
+
+        The shelter takes her (pregnant, 15, a state ward or not, in crisis, runaway risk
+        or not) 19 miles from the trafficker's ZIP; the safe home passes every rule but
+        `staffing`: 6 of 8 beds filled, 2 staff at 1:3, so her bed needs a third on shift.
+        """
+        takes_her = dict(
+            state="TX", min_age=11, max_age=17, genders_served=["female", "nonbinary"],
+            substance_use_accepted="in_recovery", medical_level="complex",
+            accepts_pregnant=True, mental_health_max="high", staff_secure=True,
+            accepts_state_wards=True, accepts_parent_placements=True, intake_24_7=True,
+            languages=["en", "es"], availability_updated_at=timezone.now(),
+        )  # fmt: skip
+        homes = {
+            TX_SHELTER: dict(
+                takes_her, home_type="emergency_shelter", zip_code="77598", licensed_beds=12,
+                available_beds=3, staff_on_duty=3, residents_per_staff=4,
+                services=["education", "medical_care", "mental_health"],
+                intake_phone=demo_phone(41, "TX"), contact_name="Rosa Villarreal",
+                license_number="TX-ES-20417", license_expires=today + timedelta(days=300),
+            ),
+            TX_ONE_STAFF_SHORT: dict(
+                takes_her, home_type="safe_home", zip_code="77373", licensed_beds=8,
+                available_beds=2, staff_on_duty=2, residents_per_staff=3,
+                accepts_parenting=True, max_dependents=1,
+                services=["education", "legal_advocacy", "parenting_support", "trauma_therapy"],
+                intake_phone=demo_phone(42, "TX"), contact_name="Keisha Okafor",
+                license_number="TX-SH-20418", license_expires=today + timedelta(days=500),
+            ),
+        }  # fmt: skip
+        created = 0
+        for name, fields in homes.items():
+            if not Home.objects.filter(name=name).exists():
+                home = Home(name=name, **fields)
+                home.full_clean()
+                home.save()
+                created += 1
+        return created
 
     def _survivors(self, count: int, rng: random.Random, users: dict[str, User]) -> int:
         statuses = list(Status.values)

@@ -1,0 +1,76 @@
+"""Who may change which home, and which parts of its profile.
+
+A home's admins keep its profile (DESIGN: "keeps the home's profile, bed count and
+staffing current"), but not what its license says. A licensing authority issues the
+home's type, its state, its licensed capacity and the staffing ratio it must keep, and
+the license number and expiry; whether a home is in the directory at all (`active`) is
+Harbor's decision. A Harbor administrator records those from the license document, so
+a home can never enlarge its own capacity, loosen its ratio, or extend an expired
+license to get back into the results. Beds and staff on duty change through the
+availability taps (`homes/{id}/availability/`), which keep their own history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.services import audit_refusal
+from core.errors import NotFound
+from homes.models import Home
+
+# Set by a Harbor administrator from the license; a home admin sees them read-only.
+LICENSED_FIELDS = (
+    "home_type",
+    "state",
+    "licensed_beds",
+    "residents_per_staff",
+    "license_number",
+    "license_expires",
+    "active",
+)
+# Changed through `home_update_availability` only, by a home admin.
+AVAILABILITY_FIELDS = ("available_beds", "staff_on_duty")
+
+LOCKED_MESSAGE = {
+    "licensed": (
+        "Only a Harbor administrator may change this: it comes from the home's license. "
+        "Send the license to your Harbor administrator."
+    ),
+    "availability": "Report beds and staff on duty with the availability update instead.",
+}
+
+
+def may_edit_home(user: Any, home: Home | int) -> bool:
+    """The home's own admins (guardian `homes.change_home` on it), or a Harbor admin."""
+    pk = home.pk if isinstance(home, Home) else home
+    return Home.objects.editable_by(user).filter(pk=pk).exists()
+
+
+def locked_fields(user: Any) -> dict[str, str]:
+    """Profile fields this user may not change, each with the reason a page shows.
+
+    None is the system itself (a management command, a data migration): no lock."""
+    if user is None or getattr(user, "is_harbor_admin", False):
+        return {}
+    return {
+        **{name: LOCKED_MESSAGE["licensed"] for name in LICENSED_FIELDS},
+        **{name: LOCKED_MESSAGE["availability"] for name in AVAILABILITY_FIELDS},
+    }
+
+
+def home_editable_or_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> Home:
+    """The home if `user` may edit it; otherwise the attempt is audited and NotFound raised
+    (a page answers 404: a home admin never learns more about another home than the
+    shared directory tells)."""
+    home = Home.objects.editable_by(user).filter(pk=home_id).first() if home_id else None
+    if home is None:
+        audit_refusal(
+            actor=user,
+            action=action,
+            object_type="homes.home",
+            object_id=home_id,
+            survivor_id=None,
+            ip=ip,
+        )
+        raise NotFound()
+    return home
