@@ -68,12 +68,33 @@ class DeclineForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(max_length=CLOSE_REASON_MAX, required=False)
+    """Withdrawing lets the home give the beds away: a ticked box says it was meant
+    (a page's own confirmation, which works without JavaScript; the API needs none)."""
+
+    reason = forms.CharField(
+        max_length=CLOSE_REASON_MAX,
+        required=False,
+        help_text="The home reads this: do not name the child.",
+    )
+    confirm = forms.BooleanField(
+        label="I confirm: withdraw this referral",
+        error_messages={"required": "Tick the box to confirm you are withdrawing this referral."},
+    )
 
 
 class DischargeForm(forms.Form):
-    end_reason = forms.ChoiceField(choices=Placement.EndReason.choices)
+    """No reason is chosen for the worker, and a ticked box says the discharge was meant."""
+
+    end_reason = forms.ChoiceField(
+        label="Discharge reason",
+        choices=[("", "Choose a reason"), *Placement.EndReason.choices],
+        error_messages={"required": "Choose why the child left."},
+    )
     comment = forms.CharField(max_length=TEXT_MAX, required=False)
+    confirm = forms.BooleanField(
+        label="I confirm: the child has left this home",
+        error_messages={"required": "Tick the box to confirm the child has left this home."},
+    )
 
 
 class EmptyForm(forms.Form):

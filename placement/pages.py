@@ -16,19 +16,31 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.services import audit_reads, request_ip
 from core.errors import NotFound
+from core.vocab import phone_uri
 from homes.models import Home
 from homes.selectors import homes_editable
 from notifications.models import Notification
 from notifications.selectors import notification_list
 from placement import policy
-from placement.forms import DischargeForm
+from placement.forms import DischargeForm, WithdrawForm
 from placement.models import Recommendation, Referral
-from placement.selectors import recommendation_get, referral_get, referral_list
-from placement.serializers import child_of
+from placement.selectors import (
+    case_status,
+    case_status_counts,
+    recommendation_get,
+    recommendation_referred,
+    recommendations_ready_to_refer,
+    referral_get,
+    referral_list,
+    review_queue,
+    with_case_status,
+)
+from placement.serializers import ReferralSerializer, child_of
 from survivors.models import Survivor
 from survivors.policy import may_read_audit, need_to_know
-from survivors.selectors import survivor_list, survivor_status_counts
+from survivors.selectors import survivor_list
 from survivors.services import survivor_record_reads
+from survivors.views import case_search
 
 
 def _stale(home: Home, now) -> bool:
@@ -43,8 +55,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context: dict[str, object] = {"now": now}
     if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
-        context["status_counts"] = survivor_status_counts(user=user)
+        context["status_counts"] = case_status_counts(user=user)
         context["survivors"] = survivor_list(user=user)[:25]
+        # Find a case (GET): by case number, alias or name (MDT members: number only).
+        finder, found, found_count = case_search(request)
+        context["finder"], context["found_count"] = finder, found_count
+        context["found"] = None if found is None else with_case_status(found)
+        context["names_shown"] = not need_to_know(user)
     if policy.is_case_side(user):
         referrals = referral_list(user=user)
         context["awaiting"] = referrals.filter(status=Referral.Status.PENDING)[:20]
@@ -55,20 +72,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             kind=Notification.Kind.BED_OPENED
         )[:10]
     if user.role == Role.MDT_MEMBER:
-        context["to_review"] = (
-            Recommendation.objects.visible_to(user)
-            .filter(status=Recommendation.Status.PENDING_REVIEW, team_id=user.team_id)
-            .exclude(reviews__reviewer=user)
-            .select_related("home", "survivor")
-            .order_by("created_at")[:20]
-        )
+        context["to_review"] = review_queue(user=user)
     if user.role in (Role.HOME_ADMIN, Role.ADMIN):
         context["homes"] = [(h, _stale(h, now)) for h in homes_editable(user=user)[:50]]
         if user.role == Role.HOME_ADMIN:
             context["to_answer"] = referral_list(
                 user=user, filters={"status": Referral.Status.PENDING}
             ).order_by("created_at")[:20]
-    return render(request, "placement/dashboard.html", context)
+    if "survivors" in context:
+        # Each row's status as the case reads it ("Approved: ready to refer"), in one query.
+        context["survivors"] = with_case_status(context["survivors"])
+    finder = context.get("finder")
+    status = 400 if finder is not None and finder.errors else 200
+    return render(request, "placement/dashboard.html", context, status=status)
 
 
 def visible_or_404(request: HttpRequest, model, object_id: int, action: str):
@@ -111,6 +127,10 @@ def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
         "placement/survivor.html",
         {
             "survivor": survivor,
+            "case_status": case_status(
+                survivor,
+                ready_to_refer=recommendations_ready_to_refer().filter(survivor=survivor).exists(),
+            ),
             "age": survivor.age_on(timezone.localdate()),
             "need_to_know": need_to_know(user),
             "status_changes": survivor.status_changes.select_related("by"),
@@ -155,9 +175,12 @@ def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpRes
             "may_review": pending
             and policy.may_review(user, recommendation)
             and all(r.reviewer_id != user.pk for r in reviews),
+            # Not once its referral went (or the home said no): the page offers no
+            # "Send referral" the service would refuse.
             "may_refer": policy.may_act_on_case(user, recommendation.survivor_id)
             and recommendation.status
-            in (Recommendation.Status.PENDING_REVIEW, Recommendation.Status.APPROVED),
+            in (Recommendation.Status.PENDING_REVIEW, Recommendation.Status.APPROVED)
+            and not recommendation_referred(recommendation),
             "referrals": recommendation.referrals.select_related("home"),
             "needs": recommendation.needs,
             "profile": recommendation.home_profile,
@@ -178,18 +201,28 @@ def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
         "referral.read",
     )
     user = request.user
+    home_side = user.role == Role.HOME_ADMIN
+    may_act = policy.may_act_on_case(user, referral.survivor_id)
     return render(
         request,
         "placement/referral.html",
         {
             "referral": referral,
-            "home_side": user.role == Role.HOME_ADMIN,
+            "home_side": home_side,
             "identified": policy.may_see_identity(user, referral),
+            # What the API gives the home once it accepted (name, birth date, case number,
+            # notes): the same function, so the page never shows more or less.
+            "identity": ReferralSerializer(context={"case_side": not home_side}).get_identity(
+                referral
+            ),
             "may_answer": policy.may_answer(user, referral),
-            "may_act": policy.may_act_on_case(user, referral.survivor_id),
+            "may_act": may_act,
             "child": child_of(referral.survivor),
             "worker": referral.referred_by,
+            "worker_tel": phone_uri(referral.referred_by.phone),
+            "home_tel": phone_uri(referral.home.intake_phone),
             "reason_codes": Referral.ReasonCode.choices,
+            "withdraw_form": WithdrawForm() if may_act else None,
             "placement": getattr(referral, "placement", None),
             "now": timezone.now(),
         },
@@ -199,6 +232,8 @@ def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
 @login_required
 def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
     """The home admin's page: beds and staff in two taps, the history, its referrals."""
+    from homes.selectors import home_staff_choices
+
     home = homes_editable(user=request.user).filter(pk=home_id).first()
     if home is None:
         raise Http404
@@ -208,12 +243,11 @@ def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
         "placement/home_manage.html",
         {
             "home": home,
-            # The home reports what it physically has free; beds held for children on
-            # their way count as free there, so the taps start at the held number.
+            # One bed number on the page: what the home physically has free, beds held
+            # for children on their way included, so the taps start at the held number.
             "bed_choices": range(home.beds_held, home.licensed_beds + 1),
-            "physically_free": home.available_beds + home.beds_held,
-            # Room to add staff as well as to lose them: the staffing rule counts them.
-            "staff_choices": range(0, max(home.staff_on_duty + 4, 8) + 1),
+            # Taps up to the staff a full home needs, and a number field for more.
+            "staff_choices": home_staff_choices(home),
             "history": home.availability_changes.select_related("by")[:20],
             "referrals": referral_list(user=request.user, filters={"home": home})[:20],
             "now": now,

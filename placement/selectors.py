@@ -5,11 +5,111 @@ not a leak. The jobs' reads (what is due) are not per user."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
+from survivors.models import Status, Survivor
+from survivors.selectors import survivor_status_counts
+
+# --- What a case's status says ------------------------------------------------------------
+#
+# The stored status follows the workflow's events; "Approved: ready to refer" is a state
+# of the recommendations, not an event: a child whose approved recommendation has not
+# been referred yet reads as that, not "Searching" or "Pending MDT review". Computed
+# here, once, for every page and list that shows a case's status.
+
+READY_TO_REFER = "ready_to_refer"
+READY_TO_REFER_LABEL = "Approved: ready to refer"
+# The statuses an approved recommendation waiting to be referred speaks over.
+READY_OVER = (Status.INTAKE, Status.SEARCHING, Status.PENDING_REVIEW, Status.WAITLISTED)
+# A referral in one of these means the recommendation went, or its home said no.
+_REFERRED = (
+    Referral.Status.PENDING,
+    Referral.Status.ACCEPTED,
+    Referral.Status.PLACED,
+    Referral.Status.DECLINED,
+)
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    code: str
+    label: str
+
+
+def recommendations_ready_to_refer() -> QuerySet[Recommendation]:
+    """Approved recommendations not yet referred (or whose referral was withdrawn or ran
+    out before the child arrived): the case worker's next step is to send them."""
+    return Recommendation.objects.filter(status=Recommendation.Status.APPROVED).exclude(
+        referrals__status__in=_REFERRED
+    )
+
+
+def recommendation_referred(recommendation: Recommendation) -> bool:
+    """Whether the recommendation's referral went (or its home declined it)."""
+    return recommendation.referrals.filter(status__in=_REFERRED).exists()
+
+
+def case_status(survivor: Survivor, *, ready_to_refer: bool) -> CaseStatus:
+    if ready_to_refer and survivor.status in READY_OVER:
+        return CaseStatus(READY_TO_REFER, READY_TO_REFER_LABEL)
+    return CaseStatus(survivor.status, survivor.get_status_display())
+
+
+def with_case_status(survivors: Iterable[Survivor]) -> list[Survivor]:
+    """The survivors, each with `case_status` (code, label) set: one query for all."""
+    rows = list(survivors)
+    ready = set(
+        recommendations_ready_to_refer()
+        .filter(survivor_id__in=[s.pk for s in rows])
+        .values_list("survivor_id", flat=True)
+    )
+    for survivor in rows:
+        survivor.case_status = case_status(survivor, ready_to_refer=survivor.pk in ready)
+    return rows
+
+
+def case_status_counts(*, user: Any) -> list[tuple[str, str, int]]:
+    """(code, label, count) per status, as the lists show them: the cases ready to refer
+    counted apart, just after "Pending MDT review"."""
+    ready = dict(
+        Survivor.objects.visible_to(user)
+        .filter(status__in=READY_OVER)
+        .filter(Exists(recommendations_ready_to_refer().filter(survivor=OuterRef("pk"))))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    counts = []
+    for code, label, n in survivor_status_counts(user=user):
+        counts.append((code, label, n - ready.get(code, 0)))
+        if code == Status.PENDING_REVIEW:
+            counts.append((READY_TO_REFER, READY_TO_REFER_LABEL, sum(ready.values())))
+    return counts
+
+
+def review_queue(*, user: Any, limit: int = 20) -> QuerySet[Recommendation]:
+    """The recommendations an MDT member has still to review, most urgent first: a child
+    in crisis (or already referred under a crisis override), then the longest waiting."""
+    return (
+        Recommendation.objects.visible_to(user)
+        .filter(status=Recommendation.Status.PENDING_REVIEW, team_id=user.team_id)
+        .exclude(reviews__reviewer=user)
+        .select_related("home", "survivor")
+        .annotate(
+            crisis=Case(
+                When(Q(survivor__urgency="crisis") | Q(crisis_override=True), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-crisis", "created_at", "id")[:limit]
+    )
 
 
 def recommendation_list(*, user: Any, survivor_id: int) -> QuerySet[Recommendation]:
@@ -37,7 +137,7 @@ def recommendation_get(*, user: Any, recommendation_id: int | None) -> Recommend
 def referral_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
     """The referrals a user may see, newest first, with what their representation shows."""
     queryset = Referral.objects.visible_to(user).select_related(
-        "home", "survivor", "referred_by", "placement"
+        "home", "survivor", "referred_by__agency", "placement"
     )
     if filters:
         queryset = queryset.filter(**filters)

@@ -211,6 +211,9 @@ class ChildSerializer(serializers.Serializer):
     """The child as a home sees them before accepting: no identity."""
 
     age = serializers.IntegerField()
+    age_estimated = serializers.BooleanField(
+        help_text="True when `age` grows from an estimate (the child had no papers)."
+    )
     gender = serializers.CharField()
     dependents = serializers.IntegerField()
     urgency = serializers.CharField()
@@ -231,7 +234,8 @@ class IdentitySerializer(serializers.Serializer):
 
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    date_of_birth = serializers.DateField()
+    alias = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True, help_text="Null: age estimated.")
     case_number = serializers.CharField()
     notes = serializers.CharField()
 
@@ -239,6 +243,7 @@ class IdentitySerializer(serializers.Serializer):
 def child_of(survivor: Survivor) -> dict[str, Any]:
     return {
         "age": survivor.age_on(timezone.localdate()),
+        "age_estimated": survivor.age_is_estimated,
         "gender": survivor.gender,
         "dependents": survivor.dependents,
         "urgency": survivor.urgency,
@@ -335,7 +340,10 @@ class ReferralSerializer(serializers.ModelSerializer):
         return {
             "first_name": survivor.first_name,
             "last_name": survivor.last_name,
-            "date_of_birth": survivor.date_of_birth.isoformat(),
+            "alias": survivor.alias,
+            "date_of_birth": (
+                survivor.date_of_birth.isoformat() if survivor.date_of_birth else None
+            ),
             "case_number": survivor.case_number,
             "notes": survivor.notes,
         }

@@ -23,7 +23,7 @@ def expire_holds() -> dict[str, int]:
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def chase_stalled_referrals() -> dict[str, int]:
-    """Remind homes of unanswered referrals; escalate to supervisors later."""
+    """Remind homes of unanswered referrals; later tell the supervisors and the case worker."""
     return referrals_chase()
 
 

@@ -7,6 +7,7 @@ from placement import pages, views
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("survivors/<int:survivor_id>/", pages.survivor_page, name="survivor-page"),
+    path("survivors/<int:survivor_id>/edit/", views.survivor_edit, name="survivor-edit"),
     path("homes/<int:home_id>/manage/", pages.home_manage, name="home-manage"),
     path("survivors/<int:survivor_id>/propose/", views.propose, name="survivor-propose"),
     path("survivors/<int:survivor_id>/waitlist/", views.waitlist, name="survivor-waitlist-form"),

@@ -18,7 +18,18 @@ from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
 from placement.models import Referral
-from placement.services.common import case_workers, lock_visible, plural, settle_status, when
+from placement.services.common import (
+    agency_zone,
+    case_of,
+    case_workers,
+    home_contact,
+    lock_visible,
+    next_step,
+    plural,
+    quoted,
+    settle_status,
+    when,
+)
 from placement.services.referrals import referral_close, referral_state
 from placement.services.rules import lock_home, rules_check
 from survivors.models import Status, Survivor
@@ -66,13 +77,14 @@ def referral_accept(*, actor: Any, referral_id: int | None, ip: str | None = Non
         referral_close(
             actor, other, Referral.Status.WITHDRAWN, reason="Another home accepted first.", ip=ip
         )
+    until = when(referral.hold_expires_at, agency_zone(survivor))
     notification_send(
         recipients=case_workers(survivor, referral.referred_by),
         kind=Notification.Kind.REFERRAL_ACCEPTED,
         message=(
-            f"{home.name} accepted referral {referral.pk} (survivor {survivor.pk}) and holds "
-            f"{plural(referral.beds, 'bed')} until {when(referral.hold_expires_at)}. Confirm the "
-            "arrival before then."
+            f"{home.name} accepted the referral for {case_of(survivor)} and holds "
+            f"{plural(referral.beds, 'bed')} until {until}. {home_contact(home)} Arrange the "
+            "arrival, then confirm it in Harbor before the hold ends."
         ),
         obj=referral,
     )
@@ -149,12 +161,13 @@ def referral_decline(
         ip=ip,
     )
     settle_status(actor, survivor, note=f"Referral {referral.pk} declined", ip=ip)
+    said = f" {quoted(comment)}" if comment else ""
     notification_send(
         recipients=case_workers(survivor, referral.referred_by),
         kind=Notification.Kind.REFERRAL_DECLINED,
         message=(
-            f"{referral.home.name} declined referral {referral.pk} (survivor {survivor.pk}): "
-            f"{referral.get_reason_code_display().lower()}."
+            f"{referral.home.name} declined the referral for {case_of(survivor)}. Reason: "
+            f"{referral.get_reason_code_display()}.{said} {next_step(survivor)}"
         ),
         obj=referral,
     )

@@ -11,7 +11,7 @@ from django.db import transaction
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement.models import Referral
-from placement.services.common import case_workers, settle_status
+from placement.services.common import case_of, case_workers, next_step, settle_status
 from placement.services.referrals import referral_close
 from placement.services.rules import failures_text, for_the_home, live_failures, lock_home
 from survivors.models import Survivor
@@ -47,14 +47,18 @@ def referrals_recheck(*, actor: Any, survivor: Survivor, ip: str | None = None) 
         changed = f"The child's record changed and {home.name} no longer fits"
         shown = f"{changed}: {failures_text(for_the_home(failed))}."
         referral_close(actor, referral, Referral.Status.WITHDRAWN, reason=shown, ip=ip)
+        withdrawn.append((referral, home, failed))
+    if withdrawn:
+        settle_status(actor, survivor, note="Referrals re-checked after a record change", ip=ip)
+    # Told after the status settled, so the next step is what is left.
+    for referral, home, failed in withdrawn:
         notification_send(
             recipients=case_workers(survivor, referral.referred_by),
             kind=Notification.Kind.REFERRAL_WITHDRAWN,
-            message=f"Referral {referral.pk} to {home.name} (survivor {survivor.pk}) was "
-            f"withdrawn. {changed}: {failures_text(failed)}.",
+            # The reasons last: a long list is what the 500-character cut may shorten.
+            message=f"The referral for {case_of(survivor)} to {home.name} was withdrawn: the "
+            f"child's record changed and the home no longer fits. {next_step(survivor)} "
+            f"Why: {failures_text(failed)}.",
             obj=referral,
         )
-        withdrawn.append(referral)
-    if withdrawn:
-        settle_status(actor, survivor, note="Referrals re-checked after a record change", ip=ip)
-    return withdrawn
+    return [referral for referral, _, _ in withdrawn]

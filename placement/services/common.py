@@ -10,6 +10,7 @@ transactions never wait on each other in opposite orders.
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from typing import Any
 
 from django.db import models
@@ -17,13 +18,58 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import NotFound
+from core.vocab import STATE_TIME_ZONES
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
+from placement.selectors import recommendations_ready_to_refer
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
 
-def when(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+def when(moment: datetime.datetime, zone: str | None = None) -> str:
+    """A time for a message, in `zone` (an IANA name; the server's by default), named."""
+    tz = zoneinfo.ZoneInfo(zone) if zone else None
+    return timezone.localtime(moment, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def agency_zone(survivor: Survivor) -> str:
+    """The zone of the child's agency: their case workers read times in it."""
+    return survivor.agency.zone_name
+
+
+def home_zone(home: Any) -> str:
+    return STATE_TIME_ZONES.get(home.state, "UTC")
+
+
+def case_of(survivor: Survivor) -> str:
+    """How a message names a child to the case side and the MDT: by case number, never
+    by name (the number is what they find the case by)."""
+    return f"case {survivor.case_number}"
+
+
+def quoted(text: str, limit: int = 180) -> str:
+    """A person's comment inside a message, cut to fit (the page shows it whole)."""
+    text = " ".join((text or "").split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"“{text}”"
+
+
+def home_contact(home: Any) -> str:
+    """The number a case worker calls about a referral, and whom to ask for."""
+    if not home.intake_phone:
+        return f"{home.name} has no intake phone on file."
+    ask = f" (ask for {home.contact_name})" if home.contact_name else ""
+    return f"Call {home.name}: {home.intake_phone}{ask}."
+
+
+def worker_contact(user: Any) -> str:
+    """Whom a home calls about a referral: the case worker, their agency and number."""
+    if user is None:
+        return ""
+    name = user.get_full_name() or user.get_username()
+    agency = f", {user.agency.name}" if getattr(user, "agency", None) else ""
+    reach = user.phone or user.email
+    return f"Case worker: {name}{agency}" + (f", {reach}." if reach else ".")
 
 
 def plural(count: int, noun: str) -> str:
@@ -101,6 +147,33 @@ def settle_status(actor: Any, survivor: Survivor, *, note: str, ip: str | None) 
 
 def end_waitlist(survivor: Survivor, *, now: datetime.datetime) -> None:
     WaitlistEntry.objects.filter(survivor=survivor, ended_at__isnull=True).update(ended_at=now)
+
+
+def next_step(survivor: Survivor) -> str:
+    """What the case worker can do now for the child, after something changed: a sentence
+    for a notification, so it never says "you can refer" once the referral went."""
+    if Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
+        return "The child is placed: nothing more to do here."
+    active = list(
+        Referral.objects.filter(survivor=survivor, status__in=Referral.ACTIVE)
+        .select_related("home")
+        .order_by("id")
+    )
+    held = next((r for r in active if r.status == Referral.Status.ACCEPTED), None)
+    if held is not None:
+        return f"Beds are held at {held.home.name}: confirm the arrival there."
+    if active:
+        names = ", ".join(r.home.name for r in active)
+        return f"Still waiting for an answer from {names}."
+    ready = recommendations_ready_to_refer().filter(survivor=survivor).select_related("home")
+    names = ", ".join(r.home.name for r in ready)
+    if names:
+        return f"The MDT approved {names}: send the referral."
+    if Recommendation.objects.filter(
+        survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
+    ).exists():
+        return "Another recommendation waits for the MDT's review."
+    return "Search again and propose another home, or waitlist the child if none fits."
 
 
 def child_summary(survivor: Survivor) -> str:

@@ -1,7 +1,7 @@
 """The workflow's clocks, run by the beat jobs: holds that expire (with a warning
-first), referrals left unanswered (a reminder, then the supervisors). Each is safe to
-run twice or concurrently: row locks and conditional updates make a second run do
-nothing."""
+first), referrals left unanswered (a reminder, then the supervisors and the case
+worker). Each is safe to run twice or concurrently: row locks and conditional updates
+make a second run do nothing."""
 
 from __future__ import annotations
 
@@ -18,12 +18,19 @@ from notifications.services import notification_send
 from placement.models import Referral
 from placement.selectors import holds_expiring_soon, holds_to_expire, referrals_unanswered
 from placement.services.common import (
+    agency_zone,
+    case_of,
     case_workers,
+    child_summary,
+    home_contact,
+    home_zone,
     lock_survivor,
+    next_step,
     plural,
     settle_status,
     supervisors,
     when,
+    worker_contact,
 )
 from placement.services.referrals import referral_close
 
@@ -47,13 +54,26 @@ def referral_expire(*, referral_id: int, now: datetime.datetime | None = None) -
     )
     settle_status(None, survivor, note=f"Hold of referral {referral.pk} expired", ip=None)
     home = Home.objects.get(pk=referral.home_id)
+    beds = plural(referral.beds, "bed")
     notification_send(
-        recipients=[*case_workers(survivor, referral.referred_by), *home_admins(home)],
+        recipients=case_workers(survivor, referral.referred_by),
         kind=Notification.Kind.HOLD_EXPIRED,
         message=(
-            f"The hold at {home.name} for referral {referral.pk} expired at "
-            f"{when(referral.hold_expires_at)} before the child arrived: the "
-            f"{plural(referral.beds, 'bed')} went back."
+            f"The hold at {home.name} for {case_of(survivor)} ran out at "
+            f"{when(referral.hold_expires_at, agency_zone(survivor))} before the arrival was "
+            f"confirmed: the {beds} went back. {next_step(survivor)}"
+        ),
+        obj=referral,
+        dedupe_key=f"hold_expired:{referral.pk}",
+    )
+    # The home no longer knows who the child is (the referral is not accepted any more).
+    notification_send(
+        recipients=home_admins(home),
+        kind=Notification.Kind.HOLD_EXPIRED,
+        message=(
+            f"The hold at {home.name} for referral {referral.pk} ran out at "
+            f"{when(referral.hold_expires_at, home_zone(home))} before the child arrived: the "
+            f"{beds} are free again."
         ),
         obj=referral,
         dedupe_key=f"hold_expired:{referral.pk}",
@@ -87,9 +107,9 @@ def _hold_warn(*, referral_id: int, now: datetime.datetime) -> int:
         recipients=case_workers(referral.survivor, referral.referred_by),
         kind=Notification.Kind.HOLD_EXPIRING,
         message=(
-            f"The hold at {referral.home.name} for survivor {referral.survivor_id} (referral "
-            f"{referral.pk}) expires at {when(referral.hold_expires_at)}: confirm the arrival "
-            "before then, or the beds go back."
+            f"The hold at {referral.home.name} for {case_of(referral.survivor)} ends at "
+            f"{when(referral.hold_expires_at, agency_zone(referral.survivor))}: confirm the "
+            f"arrival before then, or the beds go back. {home_contact(referral.home)}"
         ),
         obj=referral,
         dedupe_key=f"hold_expiring:{referral.pk}",
@@ -99,7 +119,8 @@ def _hold_warn(*, referral_id: int, now: datetime.datetime) -> int:
 
 def referrals_chase(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """The stalled-referral job: remind the home of a referral unanswered after
-    REFERRAL_REMINDER_HOURS; tell the agency's supervisors after REFERRAL_ESCALATION_HOURS."""
+    REFERRAL_REMINDER_HOURS; tell the agency's supervisors and the child's case workers
+    after REFERRAL_ESCALATION_HOURS, with the home's number to call."""
     now = now or timezone.now()
     reminded = sum(
         _referral_chase(referral_id=pk, now=now, escalate=False)
@@ -127,28 +148,42 @@ def _referral_chase(*, referral_id: int, now: datetime.datetime, escalate: bool)
         pk=referral_id, status=Referral.Status.PENDING, **{f"{stamp}__isnull": True}
     ).update(**{stamp: now}):
         return 0
-    referral = Referral.objects.select_related("home", "survivor").get(pk=referral_id)
-    waited = int((now - referral.created_at).total_seconds() // 3600)
+    referral = Referral.objects.select_related("home", "survivor", "referred_by").get(
+        pk=referral_id
+    )
+    survivor, home = referral.survivor, referral.home
+    waited = plural(int((now - referral.created_at).total_seconds() // 3600), "hour")
     if escalate:
         notification_send(
-            recipients=supervisors(referral.survivor),
+            recipients=supervisors(survivor),
             kind=Notification.Kind.REFERRAL_ESCALATED,
             message=(
-                f"Referral {referral.pk} to {referral.home.name} (survivor "
-                f"{referral.survivor_id}) has had no answer for {plural(waited, 'hour')}: "
-                "call the home or refer elsewhere."
+                f"The referral for {case_of(survivor)} to {home.name} has had no answer for "
+                f"{waited}: call the home or refer elsewhere. {home_contact(home)}"
             ),
             obj=referral,
             dedupe_key=f"referral_escalated:{referral.pk}",
         )
+        # The case worker is the one who can act tonight: they hear it too.
+        notification_send(
+            recipients=case_workers(survivor, referral.referred_by),
+            kind=Notification.Kind.REFERRAL_ESCALATED,
+            message=(
+                f"The referral for {case_of(survivor)} to {home.name} has had no answer for "
+                f"{waited}; your supervisors were told. {home_contact(home)} If the home "
+                "cannot take the child, withdraw the referral and refer elsewhere."
+            ),
+            obj=referral,
+            dedupe_key=f"referral_stalled:{referral.pk}",
+        )
     else:
         notification_send(
-            recipients=home_admins(referral.home),
+            recipients=home_admins(home),
             kind=Notification.Kind.REFERRAL_REMINDER,
             message=(
-                f"Referral {referral.pk} to {referral.home.name} has waited "
-                f"{plural(waited, 'hour')} for an answer: a child needs a bed. Please "
-                "accept or decline."
+                f"Referral {referral.pk} to {home.name} has waited {waited} for an answer: "
+                f"{child_summary(survivor)} needs a bed. Please accept or decline. "
+                f"{worker_contact(referral.referred_by)}"
             ),
             obj=referral,
             dedupe_key=f"referral_reminder:{referral.pk}",

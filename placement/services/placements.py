@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from homes.services import home_fill_held_beds, home_free_beds
+from matching.engine import INTERIM_HOME_TYPE
 from placement import policy
 from placement.models import Placement, Recommendation, Referral
 from placement.services.common import end_waitlist, lock_visible, when
@@ -81,7 +82,8 @@ def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None
 
 def _close_the_search(actor: Any, survivor, placement: Placement, *, now, ip) -> None:
     """A placed child needs no other home: pending recommendations are withdrawn and
-    the child leaves the waitlist."""
+    the child leaves the waitlist, unless the home is an emergency shelter: an interim
+    stay, while Harbor keeps watching for a home."""
     for recommendation in Recommendation.objects.select_for_update().filter(
         survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
     ):
@@ -92,7 +94,8 @@ def _close_the_search(actor: Any, survivor, placement: Placement, *, now, ip) ->
             ip=ip,
             why=f"The child was placed (placement {placement.pk}).",
         )
-    end_waitlist(survivor, now=now)
+    if placement.home.home_type != INTERIM_HOME_TYPE:
+        end_waitlist(survivor, now=now)
 
 
 def _check_discharge(end_reason: str, comment: str) -> None:

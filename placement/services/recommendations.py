@@ -13,7 +13,7 @@ from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from homes.models import Home
 from homes.services import PROFILE_FIELDS
-from matching.engine import MatchResult, Ranked, SurvivorNeeds
+from matching.engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
 from matching.selectors import home_failures, home_rank, needs_of_survivor
 from matching.services import needs_snapshot
 from notifications.models import Notification
@@ -115,7 +115,8 @@ def recommendation_create(
     Freezes what the worker saw: the needs, the home's profile and its rank, score
     and breakdown in a search run now. The home must be feasible now (Conflict with
     the failed rules otherwise). The survivor moves to pending_review (a survivor
-    already referred elsewhere stays referred) and leaves the waitlist.
+    already referred elsewhere stays referred) and leaves the waitlist, unless the home
+    is an emergency shelter: an interim stay, while Harbor keeps watching for a home.
     """
     survivor = lock_visible_survivor(actor, survivor_id)
     if not policy.may_act_on_case(actor, survivor.pk):
@@ -152,12 +153,14 @@ def recommendation_create(
             note=f"Recommendation {recommendation.pk}",
             ip=ip,
         )
-    end_waitlist(survivor, now=now)
+    if home.home_type != INTERIM_HOME_TYPE:
+        end_waitlist(survivor, now=now)
     _announce(actor, recommendation, result.feasible_count, ip=ip)
     return recommendation
 
 
 def _announce(actor: Any, recommendation: Recommendation, feasible: int, *, ip) -> None:
+    survivor = recommendation.survivor
     audit_record(
         actor=actor,
         action="recommendation.create",
@@ -176,9 +179,10 @@ def _announce(actor: Any, recommendation: Recommendation, feasible: int, *, ip) 
         recipients=team_members(recommendation.team_id),
         kind=Notification.Kind.REVIEW_REQUESTED,
         message=(
-            f"Recommendation {recommendation.pk} (survivor {recommendation.survivor_id}) waits "
-            f"for your review: {recommendation.home.name}, ranked {recommendation.rank} of "
-            f"{feasible} feasible homes, score {recommendation.score}."
+            f"{'Crisis: case' if survivor.urgency == 'crisis' else 'Case'} "
+            f"{survivor.case_number} waits "
+            f"for your review: {recommendation.home.name} proposed, ranked "
+            f"{recommendation.rank} of {feasible} feasible homes, score {recommendation.score}."
         ),
         obj=recommendation,
     )

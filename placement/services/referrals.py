@@ -27,6 +27,7 @@ from placement.services.common import (
     survivor_id_of,
     team_members,
     when,
+    worker_contact,
 )
 from placement.services.rules import lock_home, rules_check
 from survivors.models import Status, Survivor
@@ -84,10 +85,15 @@ def referral_close(
     )
     if status == Referral.Status.WITHDRAWN:
         home = Home.objects.get(pk=referral.home_id)
+        freed = (
+            f" The {plural(referral.beds, 'bed')} held are free again."
+            if before == (Referral.Status.ACCEPTED)
+            else ""
+        )
         notification_send(
             recipients=home_admins(home),
             kind=Notification.Kind.REFERRAL_WITHDRAWN,
-            message=f"Referral {referral.pk} to {home.name} was withdrawn: {reason}",
+            message=f"Referral {referral.pk} to {home.name} was withdrawn: {reason}{freed}",
             obj=referral,
         )
 
@@ -242,8 +248,8 @@ def _announce_referral(
             recipients=team_members(recommendation.team_id),
             kind=Notification.Kind.REVIEW_REQUESTED,
             message=(
-                f"Recommendation {recommendation.pk} (survivor {survivor.pk}, {home.name}) "
-                "was referred under a crisis override: please review it after the fact."
+                f"Crisis: case {survivor.case_number} was referred to {home.name} under a "
+                "crisis override before the MDT's review: please review it after the fact."
             ),
             obj=recommendation,
         )
@@ -252,7 +258,8 @@ def _announce_referral(
         kind=Notification.Kind.REFERRAL_RECEIVED,
         message=(
             f"New referral {referral.pk} to {home.name}: {child_summary(survivor)}, needing "
-            f"{plural(referral.beds, 'bed')}. Please accept or decline."
+            f"{plural(referral.beds, 'bed')}. Please accept or decline. "
+            f"{worker_contact(referral.referred_by)}"
         ),
         obj=referral,
     )

@@ -13,15 +13,18 @@ from notifications.services import notification_send
 from placement import policy
 from placement.models import Recommendation, Referral, Review
 from placement.services.common import (
+    case_of,
     case_workers,
     lock_visible_survivor,
+    next_step,
+    quoted,
     settle_status,
     supervisors,
     survivor_id_of,
 )
 from placement.services.recommendations import recommendation_decide
 from placement.services.referrals import referral_close
-from survivors.models import Survivor
+from survivors.models import Status, Survivor
 
 
 def _check_may_review(actor: Any, recommendation: Recommendation) -> None:
@@ -89,6 +92,7 @@ def review_create(
 def _reject(actor: Any, survivor: Survivor, recommendation: Recommendation, *, ip) -> None:
     recommendation_decide(actor, recommendation, Recommendation.Status.REJECTED, ip=ip)
     if recommendation.crisis_override:
+        withdrawn = 0
         for referral in Referral.objects.select_for_update().filter(
             recommendation=recommendation, status=Referral.Status.PENDING
         ):
@@ -99,34 +103,68 @@ def _reject(actor: Any, survivor: Survivor, recommendation: Recommendation, *, i
                 reason="The MDT rejected the recommendation after the crisis override.",
                 ip=ip,
             )
+            withdrawn += 1
+        review = recommendation.reviews.filter(decision=Review.Decision.REJECT).last()
+        said = f" {quoted(review.comment)}" if review is not None else ""
+        done = " Its referral was withdrawn." if withdrawn else ""
         notification_send(
             recipients=supervisors(survivor),
             kind=Notification.Kind.REVIEW_DONE,
             message=(
-                f"The MDT rejected recommendation {recommendation.pk} "
-                f"({recommendation.home.name}, survivor {survivor.pk}) after it was referred "
-                "under a crisis override: review the case."
+                f"The MDT rejected {recommendation.home.name} for {case_of(survivor)} after "
+                f"the child was referred under a crisis override.{said}{done} Review the case "
+                f"with the case worker. {next_step(survivor)}"
             ),
             obj=recommendation,
         )
     settle_status(actor, survivor, note=f"Recommendation {recommendation.pk} rejected", ip=ip)
 
 
+def _outcome(survivor: Survivor, recommendation: Recommendation, review: Review) -> str:
+    """What the review means for the case worker, and what they can do now."""
+    home = recommendation.home.name
+    if recommendation.status == Recommendation.Status.PENDING_REVIEW:
+        approvals = recommendation.reviews.filter(decision=Review.Decision.APPROVE).count()
+        missing = recommendation.quorum - approvals
+        return f"It needs {missing} more approval{'' if missing == 1 else 's'}."
+    referral = (
+        recommendation.referrals.filter(status__in=[*Referral.ACTIVE, Referral.Status.PLACED])
+        .order_by("-id")
+        .first()
+    )
+    if recommendation.status == Recommendation.Status.REJECTED:
+        if referral is not None:
+            # A crisis override sent it; beds held or a child placed stay for people to decide.
+            return (
+                f"It is rejected, but the child is already {referral.get_status_display().lower()}"
+                f" at {home} under the crisis override: decide with your supervisor."
+            )
+        return f"It is rejected. {next_step(survivor)}"
+    if referral is not None:
+        return (
+            f"It is approved. The referral already went under the crisis override "
+            f"({referral.get_status_display().lower()}): nothing to send."
+        )
+    if (
+        survivor.status == Status.PLACED
+        or Referral.objects.filter(survivor=survivor, status=Referral.Status.ACCEPTED).exists()
+    ):
+        return f"It is approved. {next_step(survivor)}"
+    return f"It is approved: send the referral to {home}."
+
+
 def _tell_case_workers(
     actor: Any, survivor: Survivor, recommendation: Recommendation, review: Review
 ) -> None:
-    outcome = {
-        Recommendation.Status.APPROVED: "It is approved: you can refer.",
-        Recommendation.Status.REJECTED: "It is rejected.",
-    }.get(recommendation.status, "It waits for more reviews.")
     verb = "approved" if review.decision == Review.Decision.APPROVE else "rejected"
+    said = f" {quoted(review.comment)}" if review.comment else ""
     notification_send(
         recipients=case_workers(survivor, recommendation.proposed_by),
         kind=Notification.Kind.REVIEW_DONE,
         message=(
-            f"{actor.get_full_name() or actor.get_username()} {verb} recommendation "
-            f"{recommendation.pk} ({recommendation.home.name}, survivor {survivor.pk}). "
-            f"{outcome}"
+            f"{actor.get_full_name() or actor.get_username()} (MDT) {verb} "
+            f"{recommendation.home.name} for {case_of(survivor)}.{said} "
+            f"{_outcome(survivor, recommendation, review)}"
         ),
         obj=recommendation,
     )

@@ -11,13 +11,26 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from homes.models import Home
+from matching.engine import INTERIM_HOME_TYPE
 from matching.selectors import home_failures, match_needs, needs_of_survivor
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
-from placement.models import WaitlistEntry, WaitlistOffer
+from placement.models import (
+    Placement,
+    Recommendation,
+    Referral,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from placement.selectors import waitlist_open_entries
-from placement.services.common import case_workers, lock_visible_survivor, plural
+from placement.services.common import (
+    case_of,
+    case_workers,
+    home_contact,
+    lock_visible_survivor,
+    plural,
+)
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
@@ -34,7 +47,9 @@ def survivor_waitlist(
     *, actor: Any, survivor_id: int | None, ip: str | None = None
 ) -> WaitlistEntry:
     """Put a child no home fits on the waitlist; their case workers then hear of each
-    home that becomes feasible. Refused while any home fits (propose one instead)."""
+    home that becomes feasible. Refused while any home fits (propose one instead); an
+    emergency shelter does not count, being only an interim placement (DESIGN: "When
+    nothing fits tonight")."""
     survivor = lock_visible_survivor(actor, survivor_id)
     if not policy.may_act_on_case(actor, survivor.pk):
         raise Forbidden("Only the child's case workers and their supervisors waitlist a child.")
@@ -42,7 +57,7 @@ def survivor_waitlist(
         raise Conflict(BLOCKED[survivor.status], code=f"survivor_{survivor.status}")
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     result = match_needs(needs, limit=1)
-    if result.feasible_count:
+    if not result.tonight.nothing_fits:
         raise Conflict(
             f"{plural(result.feasible_count, 'home')} fit this child now: propose one "
             "instead of waitlisting.",
@@ -59,7 +74,10 @@ def survivor_waitlist(
         action="waitlist.add",
         obj=entry,
         survivor_id=survivor.pk,
-        after={"homes_considered": result.homes_considered, "feasible_count": 0},
+        after={
+            "homes_considered": result.homes_considered,
+            "feasible_count": result.feasible_count,
+        },
         ip=ip,
     )
     return entry
@@ -76,20 +94,49 @@ def waitlist_recheck(*, home_id: int | None = None) -> int:
     today = timezone.localdate()
     for entry in waitlist_open_entries():
         survivor = entry.survivor
-        if survivor.status != Status.WAITLISTED:
+        if survivor.status != Status.WAITLISTED and not _in_interim_stay(survivor):
             # The status moved on without the entry being closed: close it now.
             WaitlistEntry.objects.filter(pk=entry.pk, ended_at__isnull=True).update(
                 ended_at=timezone.now()
             )
             continue
         needs = needs_of_survivor(survivor, today=today)
+        # An emergency shelter is an interim placement: not the bed the child waits for.
         if home_id is not None:
-            feasible = [home_id] if home_failures(needs, home_id=home_id) == () else []
+            fits = home_failures(needs, home_id=home_id) == ()
+            interim = Home.objects.filter(pk=home_id, home_type=INTERIM_HOME_TYPE).exists()
+            feasible = [home_id] if fits and not interim else []
         else:
-            feasible = [ranked.home.id for ranked in match_needs(needs, limit=50).results]
+            feasible = [
+                ranked.home.id
+                for ranked in match_needs(needs, limit=50).results
+                if ranked.home.home_type != INTERIM_HOME_TYPE
+            ]
         for feasible_home_id in feasible:
             found += _waitlist_offer(entry, survivor, feasible_home_id)
     return found
+
+
+def _in_interim_stay(survivor: Survivor) -> bool:
+    """Proposed, referred or placed only at emergency shelters: an interim stay, during
+    which the waitlist keeps watching for a home."""
+    if survivor.status not in (Status.PENDING_REVIEW, Status.REFERRED, Status.PLACED):
+        return False
+    open_homes = [
+        *Recommendation.objects.filter(
+            survivor=survivor,
+            status__in=[Recommendation.Status.PENDING_REVIEW, Recommendation.Status.APPROVED],
+            referrals__isnull=True,
+        ).values_list("home__home_type", flat=True),
+        *Referral.objects.filter(
+            survivor=survivor,
+            status__in=[Referral.Status.PENDING, Referral.Status.ACCEPTED],
+        ).values_list("home__home_type", flat=True),
+        *Placement.objects.filter(survivor=survivor, ended_at__isnull=True).values_list(
+            "home__home_type", flat=True
+        ),
+    ]
+    return bool(open_homes) and all(kind == INTERIM_HOME_TYPE for kind in open_homes)
 
 
 @transaction.atomic
@@ -102,8 +149,8 @@ def _waitlist_offer(entry: WaitlistEntry, survivor: Survivor, home_id: int) -> i
         recipients=case_workers(survivor),
         kind=Notification.Kind.BED_OPENED,
         message=(
-            f"A bed that fits waitlisted survivor {survivor.pk} opened at {home.name} "
-            f"({home.state}): propose it before it goes."
+            f"A bed that fits {case_of(survivor)} (waitlisted) opened at {home.name} "
+            f"({home.state}): search and propose it before it goes. {home_contact(home)}"
         ),
         obj=survivor,
         dedupe_key=f"waitlist:{entry.pk}:{home_id}",

@@ -81,7 +81,7 @@ def test_it_warns_of_a_hold_about_to_expire_once(worker, case):
     assert Referral.objects.get(pk=referral.pk).status == "accepted"
 
 
-def test_it_reminds_the_home_then_tells_the_supervisor_once(worker, case, bob):
+def test_it_reminds_the_home_then_tells_the_supervisor_and_the_case_worker_once(worker, case, bob):
     referral = referred(case["alice"], case["mdt"], case["survivor"], case["home"])
     Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - timedelta(hours=5))
 
@@ -99,11 +99,11 @@ def test_it_reminds_the_home_then_tells_the_supervisor_once(worker, case, bob):
     chase_stalled_referrals.delay()
     chase_stalled_referrals.delay()
     drained(case["alice"].pk)
-    assert list(
+    assert sorted(
         Notification.objects.filter(kind="referral_escalated").values_list(
             "recipient__username", flat=True
         )
-    ) == ["bob"]
+    ) == ["alice", "bob"]
     assert Notification.objects.filter(kind="referral_reminder").count() == 1
 
 

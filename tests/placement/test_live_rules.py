@@ -200,7 +200,8 @@ def test_it_gives_the_held_bed_back_when_an_exclusion_zone_covers_the_home(
     (to_home,) = inbox(api, home_admin, "referral_withdrawn")
     assert f"Referral {referral.pk}" in to_home and "kept away from" in to_home
     (to_worker,) = inbox(api, alice, "referral_withdrawn")
-    assert f"Referral {referral.pk}" in to_worker and "exclusion zone 66101" in to_worker
+    assert f"case {case.case_number} to {home.name}" in to_worker
+    assert "exclusion zone 66101" in to_worker
 
     before = state_of(case, home)
     refused = place(api, alice, referral)

@@ -20,7 +20,9 @@ def test_it_asks_the_team_to_review_in_the_app_and_by_email(
 
     assert [m.to for m in mail.outbox] == [["mona@example.org"]]
     assert mail.outbox[0].subject == "Harbor: Review requested"
-    assert "Jane" not in mail.outbox[0].body and survivor.case_number not in mail.outbox[0].body
+    # The case number to find the case by; never the child's name.
+    assert f"Case {survivor.case_number} waits for your review" in mail.outbox[0].body
+    assert "Jane" not in mail.outbox[0].body and "Roe" not in mail.outbox[0].body
     inbox = api(mdt).get("/api/v1/notifications/").json()
     assert inbox["count"] == 1
     item = inbox["results"][0]

@@ -68,3 +68,39 @@ def test_it_keeps_others_off_the_waitlist_endpoint(charlie, mdt, survivor, full_
     assert api(charlie).post(url).status_code == 404
     assert api(mdt).post(url).status_code == 403
     assert not WaitlistEntry.objects.exists()
+
+
+def test_it_waitlists_a_child_only_an_emergency_shelter_fits(
+    alice, home_admin, survivor, full_home, api
+):
+    """A shelter is an interim placement: the child may still wait for a real bed, and a
+    shelter with room is never announced as the bed she waits for."""
+    shelter = HomeFactory(name="Gulf Shelter", home_type="emergency_shelter")
+
+    response = api(alice).post(f"/api/v1/survivors/{survivor.pk}/waitlist/")
+
+    assert response.status_code == 200, response.json()
+    assert waitlist_recheck() == 0
+    assert waitlist_recheck(home_id=shelter.pk) == 0
+    assert not Notification.objects.filter(kind="bed_opened").exists()
+    HomeFactory(name="New Haven")
+    assert waitlist_recheck() == 1
+
+
+def test_it_keeps_watching_while_the_child_waits_at_an_emergency_shelter(
+    alice, home_admin, survivor, full_home, api
+):
+    """An emergency shelter is an interim stay: proposing it keeps the waitlist open, and
+    the case worker still hears when a home opens; proposing that home ends the wait."""
+    shelter = HomeFactory(name="Gulf Shelter", home_type="emergency_shelter")
+    assert api(alice).post(f"/api/v1/survivors/{survivor.pk}/waitlist/").status_code == 200
+
+    recommend(alice, survivor, shelter)
+
+    assert WaitlistEntry.objects.get().ended_at is None
+    newcomer = HomeFactory(name="New Haven")
+    assert waitlist_recheck() == 1
+    (opened,) = Notification.objects.filter(kind="bed_opened", recipient=alice)
+    assert "New Haven" in opened.message
+    recommend(alice, survivor, newcomer)
+    assert WaitlistEntry.objects.get().ended_at is not None
