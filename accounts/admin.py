@@ -3,14 +3,21 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import AgencyAdminForm
 from accounts.models import Agency, Team, User
 
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "state", "active"]
+    list_display = ["code", "name", "state", "zone", "active"]
     list_filter = ["state", "active"]
     search_fields = ["code", "name"]
+    form = AgencyAdminForm
+
+    @admin.display(description="time zone")
+    def zone(self, agency: Agency) -> str:
+        """The zone the agency's pages use: its own, or its state's when left blank."""
+        return agency.zone_name if agency.time_zone else f"{agency.zone_name} (state default)"
 
 
 @admin.register(Team)
@@ -31,7 +38,7 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [
         *BaseUserAdmin.add_fieldsets,
-        ("Harbor", {"fields": ["role", "agency", "team"]}),
+        ("Harbor", {"fields": ["role", "agency", "team", "phone"]}),
     ]
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+
+from accounts.models import Agency
 
 
 class SignInForm(AuthenticationForm):
@@ -15,3 +18,16 @@ class SignInForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         field = self.fields["username"]
         field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class AgencyAdminForm(forms.ModelForm):
+    """The Django admin's agency form: says what the time zone is for and how to name it."""
+
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "state", "time_zone", "active"]
+        help_texts = {
+            "time_zone": "Every time on this agency's pages is shown in this zone, named. An "
+            "IANA name such as America/Chicago or America/Denver; leave blank for the "
+            "state's main zone.",
+        }

@@ -19,6 +19,7 @@ def user_create(
     agency_code: str | None = None,
     team_name: str | None = None,
     email: str = "",
+    phone: str = "",
 ) -> User:
     """Create a user with a role; a missing agency or team is created on the way.
 
@@ -53,6 +54,7 @@ def user_create(
         agency=agency,
         team=team,
         email=email,
+        phone=phone,
         is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,
     )

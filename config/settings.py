@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages show times in the signed-in user's agency's zone (after authentication).
+    "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -101,6 +103,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's embedded database has one writer at a time. A default (deferred)
+    # transaction that reads and then writes fails at once with "database is locked" when
+    # another writer got there first; an immediate one takes the write lock as it begins
+    # and waits up to `timeout` seconds for it, so concurrent acceptances queue and each
+    # gets 200 or 409, as on PostgreSQL. WAL lets pages read while a writer works.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -134,6 +149,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The web sign-in answers a locked account with a page that says what happened and when
+# to try again (429, like the API); the API answers in its own JSON shape.
+AXES_LOCKOUT_TEMPLATE = "429.html"
 # Locking by IP as well would lock a whole agency office (one NAT address) out at night
 # because of one colleague's typos; the lock is per account, as the product asks.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -207,6 +225,11 @@ CELERY_BEAT_SCHEDULE = {
     "nudge-stale-availability": {
         "task": "homes.tasks.nudge_stale_availability",
         "schedule": timedelta(hours=1),
+    },
+    # 60, 30 and 7 days before a license expires; once per threshold, so a rerun is harmless.
+    "remind-license-expiry": {
+        "task": "homes.tasks.remind_license_expiry",
+        "schedule": timedelta(days=1),
     },
     # Warns of holds expiring within HOLD_WARNING_HOURS and returns the beds of expired
     # ones. Every minute: a child arriving after expiry is refused anyway (the expiry

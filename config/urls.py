@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
 from accounts.forms import SignInForm
 
+# Browsers ask for /favicon.ico whatever the page links: answer it, not with a 404.
+_FAVICON = (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        _FAVICON, content_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -104,6 +104,7 @@ RULE_LABELS: dict[str, str] = {
     "state_line": "State line / ICPC",
     "exclusion_zone": "Exclusion zone",
     "crisis_intake": "Crisis intake",
+    "license": "License",
 }
 if set(RULE_LABELS) != set(types.RULES):
     raise ImproperlyConfigured("RULE_LABELS must name exactly the engine's RULES")
@@ -112,6 +113,8 @@ COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": "Home active"}
 # A survivor's and a what-if search's matching fields, as a page labels them.
 FIELD_LABELS = {
     "case_number": "Case number", "first_name": "First name", "last_name": "Last name",
+    "alias": "Alias", "estimated_age": "Estimated age", "search": "Search",
+    "status": "Status",
     "date_of_birth": "Date of birth", "age": "Age", "gender": "Gender",
     "guardianship": "Guardianship", "custody_state": "Custody state",
     "icpc_approved_states": "ICPC approved states", "residence_zip": "ZIP where the child is",
@@ -190,6 +193,18 @@ def validate_phone(value: str) -> None:
         raise ValidationError(
             f"{value[:40]!r} is not a phone number: give 7 to 15 digits, e.g. (913) 555-0142."
         )
+
+
+def phone_uri(value: str) -> str:
+    """The `tel:` link of a number `validate_phone` accepts ("" for none), so a tap on a
+    phone dials it: "+1 (913) 555-0142 ext. 4" -> "tel:+19135550142;ext=4"."""
+    main, _, extension = (value or "").lower().partition("ext")
+    digits = "".join(ch for ch in main if ch.isdigit())
+    if not digits:
+        return ""
+    plus = "+" if main.strip().startswith("+") else ""
+    extension = "".join(ch for ch in extension if ch.isdigit())
+    return f"tel:{plus}{digits}" + (f";ext={extension}" if extension else "")
 
 
 def validate_time_zone(value: str) -> None:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime
+import re
+
 from django import template
+from django.utils import dateformat, timezone
 
 from core import vocab
-from core.vocab import COMMITMENT_RULE_LABELS, FIELD_LABELS, HomeType
+from core.vocab import COMMITMENT_RULE_LABELS, FIELD_LABELS, LANGUAGE_NAMES, HomeType
 
 register = template.Library()
 
@@ -33,11 +37,12 @@ def field_label(name: str) -> str:
 
 @register.filter
 def shown(value) -> str:
-    """A snapshot value as a person reads it: yes/no, a dash for nothing, lists joined."""
+    """A snapshot value as a person reads it: Yes/No, a dash for nothing, labels for
+    codes, lists joined."""
     if value is True:
-        return "yes"
+        return "Yes"
     if value is False:
-        return "no"
+        return "No"
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, list | tuple):
@@ -48,12 +53,108 @@ def shown(value) -> str:
 def _code_labels() -> dict[str, str]:
     labels: dict[str, str] = {}
     for choices in (vocab.Service, vocab.SubstanceUse, vocab.MedicalLevel, vocab.Gender,
-                    vocab.Guardianship, vocab.Urgency):  # fmt: skip
+                    vocab.Guardianship, vocab.Urgency, vocab.Acuity, vocab.HomeType):  # fmt: skip
         labels.update({value: str(label) for value, label in choices.choices})
     return labels
 
 
 _CODE_LABELS = _code_labels()
+# Fields whose values are ISO 639-1 codes: shown by the language's name.
+_LANGUAGE_FIELDS = frozenset({"primary_language", "languages", "language"})
+
+
+@register.filter
+def label(value) -> str:
+    """A vocabulary code as a person reads it: `legal_advocacy` -> "Legal advocacy",
+    "moderate" -> "Moderate"; a list is joined. Anything else is shown as it is."""
+    if isinstance(value, list | tuple):
+        return ", ".join(label(v) for v in value)
+    if value is None or value == "":
+        return "—"
+    return _CODE_LABELS.get(str(value), str(value))
+
+
+@register.filter
+def language_name(value) -> str:
+    """An ISO 639-1 code as its English name ("es" -> "Spanish"); a list is joined."""
+    if isinstance(value, list | tuple):
+        return ", ".join(language_name(v) for v in value)
+    if value is None or value == "":
+        return "—"
+    return LANGUAGE_NAMES.get(str(value).lower(), str(value))
+
+
+@register.filter
+def shown_as(value, field: str) -> str:
+    """`shown`, knowing the field: a language field's codes become names."""
+    if field in _LANGUAGE_FIELDS:
+        return language_name(value)
+    if isinstance(value, str) and (field.endswith("_date") or field.startswith("date_")):
+        try:
+            return day(datetime.date.fromisoformat(value))
+        except ValueError:
+            pass
+    return shown(value)
+
+
+# The engine speaks codes (it knows no labels): "Speaks es", "Does not list es".
+_LANGUAGE_DETAIL = re.compile(r"^(Speaks|Does not list) ([a-z]{2})$")
+
+
+@register.filter
+def factor_detail(detail: str) -> str:
+    """A score factor's detail as a page shows it: a language code becomes its name."""
+    match = _LANGUAGE_DETAIL.match(str(detail))
+    if match and match.group(2) in LANGUAGE_NAMES:
+        return f"{match.group(1)} {LANGUAGE_NAMES[match.group(2)]}"
+    return detail
+
+
+# "29 Nov 2026, 02:13 CST": the day first, so no one misreads 03/04, and the zone named.
+WHEN_FORMAT = "j M Y, H:i T"
+WHEN_SECONDS_FORMAT = "j M Y, H:i:s T"
+DAY_FORMAT = "j M Y"
+
+
+@register.filter(expects_localtime=False)
+def when(value, precision: str = "") -> str:
+    """A moment in the page's time zone (the user's agency's), with the zone named;
+    `when:"seconds"` adds the seconds (the audit trail)."""
+    if value is None or value == "":
+        return "—"
+    if not isinstance(value, datetime.datetime):
+        return day(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    fmt = WHEN_SECONDS_FORMAT if precision == "seconds" else WHEN_FORMAT
+    return dateformat.format(value, fmt)
+
+
+@register.filter(expects_localtime=False)
+def day(value) -> str:
+    """The calendar day of a date, or of a moment in the page's time zone."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    if not isinstance(value, datetime.date):
+        return str(value)
+    return dateformat.format(value, DAY_FORMAT)
+
+
+@register.filter
+def minutes(value) -> int | str:
+    """A timedelta in whole minutes (rounded up), or "" for none."""
+    if not isinstance(value, datetime.timedelta):
+        return ""
+    return max(0, -(-int(value.total_seconds()) // 60))
+
+
+@register.filter
+def plural(count, words: str) -> str:
+    """`{{ n|plural:"bed,beds" }}` -> "1 bed", "2 beds", "0 beds"."""
+    singular, _, many = words.partition(",")
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
 @register.filter

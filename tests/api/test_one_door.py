@@ -103,7 +103,7 @@ ACTIONS = {
         "referral_id",
         "/api/v1/referrals/{id}/withdraw/",
         "referral",
-        lambda w: BODIES["withdraw"](w, None),
+        lambda w: {**BODIES["withdraw"](w, None), "confirm": "on"},  # the page's tick box
         lambda w: BODIES["withdraw"](w, None),
     ),
     "place": Action(
@@ -119,7 +119,7 @@ ACTIONS = {
         "placement_id",
         "/api/v1/placements/{id}/discharge/",
         "placement",
-        lambda w: BODIES["discharge"](w, None),
+        lambda w: {**BODIES["discharge"](w, None), "confirm": "on"},  # the page's tick box
         lambda w: BODIES["discharge"](w, None),
     ),
     "waitlist": Action(
@@ -157,6 +157,8 @@ def _page_answer(response) -> str:
     """What the user notices on the page."""
     if response.status_code in (403, 404):
         return str(response.status_code)
+    if response.status_code == 400 and b'role="alert"' in response.content:
+        return "error message"  # the form shown again, the error beside its field
     if response.status_code != 302:
         return f"{response.status_code} (no redirect)"
     if response["Location"].startswith(reverse(settings.LOGIN_URL)):

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
-from homes.forms import AvailabilityForm
+from homes.forms import AvailabilityForm, HomeProfileForm
 from homes.models import Home
 from matching.forms import SurvivorSearchForm, WhatIfForm
 from matching.models import MatchSearch
@@ -136,8 +136,9 @@ class FormSpec:
 
 
 INTAKE = {
-    "case_number": "KS-77", "first_name": "Lupe", "last_name": "Ortiz",
-    "date_of_birth": "2011-05-04", "gender": "female", "guardianship": "state",
+    "case_number": "KS-77", "first_name": "Lupe", "last_name": "Ortiz", "alias": "",
+    "date_of_birth": "2011-05-04", "estimated_age": "", "gender": "female",
+    "guardianship": "state",
     "custody_state": "KS", "icpc_approved_states": "mo, NE", "residence_zip": "66101",
     "urgency": "crisis", "substance_use": "none", "needs_detox": "", "dependents": "0",
     "medical_level": "none", "pregnant": "", "mental_health_acuity": "low",
@@ -148,13 +149,20 @@ INTAKE = {
 }  # fmt: skip
 WHAT_IF = {
     **{k: v for k, v in INTAKE.items() if k not in ("case_number", "first_name", "last_name",
-                                                   "notes", "date_of_birth")},
+                                                   "notes", "date_of_birth", "alias",
+                                                   "estimated_age")},
     "age": "15", "include_excluded": "on",
 }  # fmt: skip
 
 
 def _intake(get) -> Case:
     return Case(get("alice"), "/survivors/new/", INTAKE)
+
+
+def _intake_edit(get) -> Case:
+    survivor = get("survivor")
+    valid = {**INTAKE, "case_number": survivor.case_number, "primary_language": "Spanish"}
+    return Case(get("alice"), f"/survivors/{survivor.pk}/edit/", valid)
 
 
 def _what_if(get) -> Case:
@@ -206,7 +214,11 @@ def _place(get) -> Case:
 
 def _discharge(get) -> Case:
     placement = placed(get("alice"), get("mdt"), get("home_admin"), get("survivor"), get("home"))
-    valid = {"end_reason": Placement.EndReason.values[0], "comment": "Moved to kin."}
+    valid = {
+        "end_reason": Placement.EndReason.values[0],
+        "comment": "Moved to kin.",
+        "confirm": "on",
+    }
     return Case(get("alice"), f"/placements/{placement.pk}/discharge/", valid)
 
 
@@ -214,6 +226,36 @@ def _availability(get) -> Case:
     home = get("home")
     valid = {"available_beds": "1", "staff_on_duty": "3", "confirm": ""}
     return Case(get("home_admin"), f"/homes/{home.pk}/availability/", valid)
+
+
+HOME_PROFILE = {
+    "name": "Lighthouse House", "zip_code": "66101", "latitude": "", "longitude": "",
+    "min_age": "12", "max_age": "17", "genders_served": ["female", "nonbinary"],
+    "substance_use_accepted": "none", "medical_level": "routine", "mental_health_max": "high",
+    "max_dependents": "1", "accepts_parenting": "on", "accepts_pregnant": "on",
+    "detox_on_site": "", "staff_secure": "", "accepts_out_of_state": "",
+    "accepts_state_wards": "on", "accepts_parent_placements": "on", "intake_24_7": "on",
+    "languages": "English, Spanish", "services": ["trauma_therapy", "education"],
+    "intake_phone": "(913) 555-0142", "contact_name": "Maria Lopez",
+}  # fmt: skip
+HOME_LICENSE = {
+    "home_type": "safe_home", "state": "KS", "licensed_beds": "8", "residents_per_staff": "3",
+    "license_number": "KS-RCC-0042", "license_expires": "2027-03-31", "active": "on",
+}  # fmt: skip
+
+
+def _home_profile(persona: str) -> Callable[..., Case]:
+    def setup(get) -> Case:
+        home = get("home")
+        get("home_admin")
+        valid = HOME_PROFILE if persona == "home_admin" else {**HOME_PROFILE, **HOME_LICENSE}
+        return Case(get(persona), f"/homes/{home.pk}/profile/", valid)
+
+    return setup
+
+
+def _home_profile_confirm(get) -> Case:
+    return Case(get("home_admin"), f"/homes/{get('home').pk}/profile/confirm/", {})
 
 
 def _notification_open(get) -> Case:
@@ -246,11 +288,19 @@ def _logout(get) -> Case:
 
 FORMS: dict[str, FormSpec] = {
     "intake": FormSpec(IntakeForm, _intake, frozenset({"services_needed"})),
+    # The edit page's form is the intake's (for a record with up to two zones: three rows).
+    "intake-edit": FormSpec(IntakeForm, _intake_edit, frozenset({"services_needed"})),
     "what-if-search": FormSpec(WhatIfForm, _what_if, frozenset({"services_needed"})),
     "survivor-search": FormSpec(
         SurvivorSearchForm, _survivor_search, frozenset({"services_needed"})
     ),
-    "propose": FormSpec(ProposeForm, _propose, frozenset({"homes"})),
+    # A refused proposal re-renders the search from the filters posted with it.
+    "propose": FormSpec(
+        ProposeForm,
+        _propose,
+        frozenset({"homes", "services_needed"}),
+        also=("max_distance_miles", "services_needed", "filters", "include_excluded"),
+    ),
     "waitlist": FormSpec(EmptyForm, _waitlist),
     "review": FormSpec(ReviewForm, _review),
     "refer": FormSpec(ReferForm, _refer),
@@ -262,11 +312,25 @@ FORMS: dict[str, FormSpec] = {
         ),
     ),
     "withdraw": FormSpec(
-        WithdrawForm, _referral("alice", "withdraw", {"reason": "Withdrawn by the case worker"})
+        WithdrawForm,
+        _referral("alice", "withdraw", {"reason": "Withdrawn by the case worker", "confirm": "on"}),
     ),
     "place": FormSpec(EmptyForm, _place),
     "discharge": FormSpec(DischargeForm, _discharge),
     "availability": FormSpec(AvailabilityForm, _availability),
+    # As a home admin (the licensed fields are not in the form: posted, they are ignored)
+    # and as a Harbor admin (every field).
+    "home-profile": FormSpec(
+        lambda: HomeProfileForm(user=None),
+        _home_profile("home_admin"),
+        frozenset({"genders_served", "services"}),
+    ),
+    "home-profile-admin": FormSpec(
+        lambda: HomeProfileForm(user=None),
+        _home_profile("admin_user"),
+        frozenset({"genders_served", "services"}),
+    ),
+    "home-profile-confirm": FormSpec(EmptyForm, _home_profile_confirm),
     "notification-open": FormSpec(EmptyForm, _notification_open),
     "notifications-read-all": FormSpec(EmptyForm, _notifications_read_all),
     # django-axes answers 429 to an account locked after five failed sign-ins.
@@ -375,7 +439,8 @@ def test_it_never_answers_500_to_a_fuzzed_form(form_name, case, submission_count
 def test_it_fuzzes_every_field_of_the_intake(db):
     """The intake's fuzz covers every field the page posts, the zone rows included."""
     assert set(IntakeForm().fields) == {
-        "case_number", "first_name", "last_name", "date_of_birth", "gender", "guardianship",
+        "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
+        "gender", "guardianship",
         "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
         "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
         "runaway_risk", "primary_language", "services_needed", "zone_zip_0", "zone_zip_1",
@@ -436,16 +501,15 @@ def test_it_refuses_a_superscript_distance_on_the_survivor_search(survivor, alic
 
 
 def test_it_refuses_a_superscript_home_id_on_propose(survivor, alice, home):
-    """homes=² goes back to the search with a message naming the homes; nothing proposed."""
+    """homes=² re-renders the search (400) with the homes' error; nothing proposed."""
     status = Survivor.objects.get(pk=survivor.pk).status
     response = signed_in(alice).post(
         f"/survivors/{survivor.pk}/propose/",
         {"homes": "²", "rationale": "Closest trauma-informed home."},
-        follow=True,
     )
 
-    assert response.redirect_chain == [(f"/survivors/{survivor.pk}/search/", 302)]
-    assert "Homes: Each home must be a home id from the results." in shown(response)
+    assert response.status_code == 400
+    assert "Each home must be a home id from the results." in shown(response)
     assert not Recommendation.objects.exists()
     assert Survivor.objects.get(pk=survivor.pk).status == status
 
@@ -459,11 +523,10 @@ def test_it_refuses_a_home_id_too_long_to_read_on_propose(survivor, alice, home)
     response = signed_in(alice).post(
         f"/survivors/{survivor.pk}/propose/",
         {"homes": "9" * 5000, "rationale": "Closest trauma-informed home."},
-        follow=True,
     )
 
-    assert response.redirect_chain == [(f"/survivors/{survivor.pk}/search/", 302)]
-    assert "Homes: Each home must be a home id from the results." in shown(response)
+    assert response.status_code == 400
+    assert "Each home must be a home id from the results." in shown(response)
     assert not Recommendation.objects.exists()
 
 
@@ -500,7 +563,7 @@ def test_it_refuses_a_nul_in_a_review_comment(alice, mdt, survivor, home):
     ("persona", "action", "data", "label"),
     [
         ("home_admin", "decline", {"reason_code": "", "comment": "No\x00bed."}, "Comment"),
-        ("alice", "withdraw", {"reason": "Changed\x00plan."}, "Reason"),
+        ("alice", "withdraw", {"reason": "Changed\x00plan.", "confirm": "on"}, "Reason"),
     ],
 )
 def test_it_refuses_a_nul_when_closing_a_referral(
@@ -529,7 +592,7 @@ def test_it_refuses_a_nul_in_a_discharge_comment(alice, mdt, home_admin, survivo
 
     response = signed_in(alice).post(
         f"/placements/{placement.pk}/discharge/",
-        {"end_reason": Placement.EndReason.values[0], "comment": "Left\x00today."},
+        {"end_reason": Placement.EndReason.values[0], "comment": "Left\x00today.", "confirm": "on"},
         follow=True,
     )
 

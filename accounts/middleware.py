@@ -1,0 +1,71 @@
+"""Every time on a page is shown in the signed-in user's zone (their agency's), named."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounts.models import Role
+from core.vocab import STATE_TIME_ZONES
+
+
+def user_zone_name(user: Any) -> str:
+    """The IANA zone a user's pages use.
+
+    Case workers and supervisors: their agency's. MDT members: their team's agency's.
+    Home administrators: the state of their first home (a home has a state, not a zone).
+    Anyone else (an administrator without an agency, a visitor): settings.TIME_ZONE.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return settings.TIME_ZONE
+    if user.role == Role.MDT_MEMBER and user.team_id is not None:
+        return user.team.agency.zone_name
+    if user.agency_id is not None:
+        return user.agency.zone_name
+    if user.role == Role.HOME_ADMIN:
+        state = _first_home_state(user)
+        if state in STATE_TIME_ZONES:
+            return STATE_TIME_ZONES[state]
+    return settings.TIME_ZONE
+
+
+def _first_home_state(user: Any) -> str | None:
+    # Homes sit on a floor above accounts: reach them through the permission guardian
+    # keeps for them ("homes.change_home" on each of the user's homes), not an import.
+    from guardian.shortcuts import get_objects_for_user
+
+    homes = get_objects_for_user(user, "homes.change_home", accept_global_perms=False)
+    return homes.order_by("pk").values_list("state", flat=True).first()
+
+
+class TimeZoneMiddleware:
+    """Activates the signed-in user's zone for the pages (after AuthenticationMiddleware).
+
+    The API is left in UTC: its clients are other systems, and its timestamps carry
+    their offset anyway.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            timezone.deactivate()
+            return self.get_response(request)
+        try:
+            zone = zoneinfo.ZoneInfo(user_zone_name(request.user))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None  # a zone saved before its name was checked: UTC, never a 500
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
