@@ -51,6 +51,9 @@ class HomeQuerySet(models.QuerySet["Home"]):
 class Home(models.Model):
     """A safe home's profile, eligibility criteria, staffing and live bed count."""
 
+    # The home's id in the spreadsheet or system it came from: a re-import updates the
+    # home it names instead of adding a second one. Blank for homes entered by hand.
+    external_id = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=200)
     home_type = models.CharField(max_length=30, choices=HomeType.choices)
     state = models.CharField(max_length=2, choices=STATE_CHOICES, validators=[validate_state])
@@ -122,6 +125,12 @@ class Home(models.Model):
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["state", "active"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="home_external_id_unique",
+                violation_error_message="Another home already has this external id.",
+            ),
             models.CheckConstraint(
                 condition=Q(available_beds__gte=0),
                 name="home_available_beds_not_negative",
