@@ -307,7 +307,11 @@ def tonight_plan(
         )
         for ranked in tonight.interim_shelters
     )
-    takes_days = tuple(x for x in result.relaxations if x.rule not in TONIGHT_RULES)
+    # An exclusion zone is never a thing to relax for a bed (DESIGN: no override ever
+    # places a child inside one), so it is not offered as a change, tonight or later.
+    takes_days = tuple(
+        x for x in result.relaxations if x.rule not in TONIGHT_RULES and x.rule != "exclusion_zone"
+    )
     if watched:
         homes = f"{watched} home is" if watched == 1 else f"{watched} homes are"
         summary = (

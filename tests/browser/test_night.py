@@ -172,6 +172,9 @@ def test_the_2am_case_an_undocumented_child_and_nothing_fits_tonight(open_page, 
     days = tonight.locator("h3:has-text('These take days') ~ ul.relaxations").inner_text()
     assert "State line / ICPC Request ICPC approval for LA: 1 more home" in days
     assert "Pregnancy 1 home does not take pregnant youth; ask it about an exception" in days
+    # The trafficker's zone is never offered as something to change, tonight or later.
+    assert "zone" not in days.lower()
+    assert "only as an interim stay: it is an emergency shelter" in worker.inner_text("#results")
     # Taking days is listed apart from calling tonight; the zone's home is never a call.
     tonight_calls = " ".join(tonight.locator("ul.calls").all_inner_texts())
     assert "ICPC" not in tonight_calls and "Crescent House" not in tonight_calls
