@@ -46,6 +46,50 @@ HomeType = _choices(
 )
 TRAFFICKING_SPECIFIC = types.TRAFFICKING_SPECIFIC
 
+# AFCARS (45 CFR 1355, Appendix A) element "current placement setting": the federal code
+# a state reports for where a child in foster care lives.
+AFCARS_SETTINGS: dict[int, str] = {
+    1: "Pre-adoptive home",
+    2: "Foster family home (relative)",
+    3: "Foster family home (non-relative)",
+    4: "Group home",
+    5: "Institution",
+    6: "Supervised independent living",
+    7: "Runaway",
+    8: "Trial home visit",
+}
+# Each home type's setting, by what AFCARS defines the settings to be: a group home is a
+# licensed home giving 24-hour care to a small group (about 7 to 12) of children by staff;
+# an institution is a facility giving 24-hour care and/or treatment (child care
+# institutions, residential treatment facilities, shelters); a foster family home is a
+# licensed family's home. Harbor lists no relatives' homes (2), so no type maps to it; 1, 6,
+# 7 and 8 are not settings a directory of beds offers.
+HOME_TYPE_AFCARS: dict[str, int] = {
+    # A staffed residential home for a small group of survivors, 24-hour shift staff.
+    "safe_home": 4,
+    # Short-term residential treatment with clinical staff: a residential treatment
+    # facility, which AFCARS counts as an institution.
+    "crisis_stabilization": 5,
+    # A licensed (non-relative) foster family trained for trafficking survivors.
+    "specialized_foster": 3,
+    # A licensed (non-relative) foster family.
+    "foster": 3,
+    "group_home": 4,
+    # A shelter facility taking children at any hour for short stays: AFCARS reports
+    # shelter care by its setting, a child care institution.
+    "emergency_shelter": 5,
+}
+if set(HOME_TYPE_AFCARS) != set(types.HOME_TYPES) or not set(HOME_TYPE_AFCARS.values()) <= set(
+    AFCARS_SETTINGS
+):
+    raise ImproperlyConfigured("HOME_TYPE_AFCARS must map every home type to an AFCARS setting")
+# Home types whose location is never published beyond its state (HSDS export): the three
+# trafficking-specific ones, where a trafficker looking for a child must not find the
+# home, and foster, a private family's house. Group homes and emergency shelters are
+# licensed facilities whose addresses state licensing lookups already publish, and a
+# shelter must be findable at night.
+CONFIDENTIAL_HOME_TYPES = frozenset(TRAFFICKING_SPECIFIC | {"foster"})
+
 Gender = _choices(
     "Gender", types.GENDERS, {"female": "Female", "male": "Male", "nonbinary": "Nonbinary"}
 )
