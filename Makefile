@@ -31,6 +31,7 @@ test: install
 
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/imports.py
 
 lint: install
 	$(VENV)/bin/ruff check .

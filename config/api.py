@@ -12,8 +12,10 @@ from homes.apis import (
     HomeAvailabilityApi,
     HomeAvailabilityHistoryApi,
     HomeDetailApi,
+    HomeExportApi,
     HomeListCreateApi,
 )
+from homes.import_apis import HomeImportApi, HomeImportDetailApi
 from placement.apis import SurvivorDetailApi
 from survivors.apis import SurvivorListCreateApi
 from survivors.audit_apis import AuditListApi
@@ -47,6 +49,12 @@ urlpatterns = [
     path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
     # Homes and bed availability
     path("homes/", HomeListCreateApi.as_view(), name="home-list"),
+    # Before homes/{id}/, whose converter takes any segment.
+    path("homes/export/", HomeExportApi.as_view(), name="home-export"),
+    path("homes/import/", HomeImportApi.as_view(), name="home-import-api"),
+    path(
+        "homes/import/<record_id:id>/", HomeImportDetailApi.as_view(), name="home-import-detail-api"
+    ),
     path("homes/<record_id:id>/", HomeDetailApi.as_view(), name="home-detail"),
     path(
         "homes/<record_id:id>/availability/",

@@ -269,6 +269,12 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# A directory import's largest file (homes.imports): a 10,000-home CSV is about 4 MB.
+# Uploads up to it stay in memory, never in a temporary file on disk (the directory holds
+# confidential safe-home locations); a larger request is refused before it is read.
+HOME_IMPORT_MAX_BYTES = env_int("HOME_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = HOME_IMPORT_MAX_BYTES
+
 # Availability older than this is flagged stale in searches and nudged.
 AVAILABILITY_STALE_HOURS = env_int("AVAILABILITY_STALE_HOURS", 72)
 # How long the home change log keeps an entry (matching.directory reads it; homes.tasks prunes).

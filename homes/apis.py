@@ -9,13 +9,19 @@ not change it gets 403, not 404.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import IsHarborAdmin, ReadOnly
+from audit.services import request_ip
 from core.errors import NotFound
+from homes.exports import EXPORT_FORMATS, directory_csv, directory_hsds, home_export_record
 from homes.filters import HomeFilter
 from homes.models import Home
 from homes.permissions import CanEditHomeProfile, CanUpdateAvailability
@@ -133,3 +139,69 @@ class HomeAvailabilityHistoryApi(generics.GenericAPIView):
         home = _home_or_404(id)
         page = self.paginate_queryset(home_availability_history(home_id=home.pk))
         return self.get_paginated_response(AvailabilityChangeSerializer(page, many=True).data)
+
+
+class _FormatIsAParameter(DefaultContentNegotiation):
+    """`format` is the export's own parameter (csv|hsds), not DRF's renderer override:
+    errors go out as JSON whatever it says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class HomeExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=EXPORT_FORMATS)
+
+
+@extend_schema(tags=["homes"])
+class HomeExportApi(generics.GenericAPIView):
+    """The whole directory as a download, for Harbor admins: `format=csv` (the import's
+    columns, UTF-8 with a byte-order mark, formula cells escaped) or `format=hsds`
+    (HSDS 3.0 JSON: one page of fully nested services; a confidential home's location
+    is its state only). Each home carries its AFCARS placement-setting code. Streamed;
+    every export is audited (who, when, format, how many homes)."""
+
+    permission_classes = [IsAuthenticated & IsHarborAdmin]
+    content_negotiation_class = _FormatIsAParameter
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="homes_export",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=list(EXPORT_FORMATS),
+                default="csv",
+                description="csv: the import's columns; hsds: HSDS 3.0 JSON.",
+            )
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
+    )
+    def get(self, request):
+        # Absent means csv; given empty ("format=") is refused like any unknown format.
+        query = HomeExportQuerySerializer(
+            data={"format": request.query_params.get("format", "csv")}
+        )
+        query.is_valid(raise_exception=True)
+        export_format = query.validated_data["format"]
+        total = Home.objects.count()
+        home_export_record(
+            actor=request.user, format=export_format, homes=total, ip=request_ip(request)
+        )
+        day = timezone.localdate().isoformat()
+        if export_format == "hsds":
+            response = StreamingHttpResponse(
+                directory_hsds(total), content_type="application/json; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="harbor-homes-{day}.hsds.json"'
+        else:
+            response = StreamingHttpResponse(
+                directory_csv(), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="harbor-homes-{day}.csv"'
+        return response

@@ -304,3 +304,59 @@ class HomeChange(models.Model):
 
     def __str__(self) -> str:
         return f"home {self.home_id} in transaction {self.txid}"
+
+
+class HomeImport(models.Model):
+    """One upload of a directory spreadsheet (homes.imports): the file, the job's progress,
+    and its result. The file's bytes are kept only while they may still be imported (a
+    dry run that passed); an applied or refused file's bytes are cleared."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Reading the rows"
+        INVALID = "invalid", "Rows have errors: nothing stored"
+        CHECKED = "checked", "Checked: every row is valid, nothing stored yet"
+        IMPORTED = "imported", "Imported"
+        FAILED = "failed", "Failed: nothing stored"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    file_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=4, choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    content = models.BinaryField(default=b"", editable=False)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # [{"row", "column", "message"}], the first IMPORT_ERRORS_SHOWN of them.
+    errors = models.JSONField(default=list, blank=True)
+    # [{"row", "action", "external_id", "name", "changed"}], the first IMPORT_PREVIEW_SHOWN.
+    preview = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def progress(self) -> int:
+        """Percent done: reading the rows is most of the work."""
+        if self.finished:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -21,3 +21,12 @@ def prune_home_changes() -> int:
 def remind_license_expiry() -> int:
     """Daily: remind home admins 60, 30 and 7 days before their license expires (once each)."""
     return home_remind_license_expiry()
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def run_home_import(import_id: int) -> str | None:
+    """Read, check and (unless a dry run) store an uploaded directory file."""
+    from homes.imports import home_import_run
+
+    job = home_import_run(import_id=import_id)
+    return job.status if job is not None else None

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
 from homes.forms import AvailabilityForm, HomeProfileForm
+from homes.import_views import HomeImportForm
 from homes.models import Home
 from matching.forms import SurvivorSearchForm, WhatIfForm
 from matching.models import MatchSearch
@@ -258,6 +259,10 @@ def _home_profile_confirm(get) -> Case:
     return Case(get("home_admin"), f"/homes/{get('home').pk}/profile/confirm/", {})
 
 
+def _home_import(get) -> Case:
+    return Case(get("admin_user"), "/homes/import/", {"dry_run": "on"})
+
+
 def _notification_open(get) -> Case:
     alice, survivor = get("alice"), get("survivor")
     notification = Notification.objects.create(
@@ -331,6 +336,8 @@ FORMS: dict[str, FormSpec] = {
         frozenset({"genders_served", "services"}),
     ),
     "home-profile-confirm": FormSpec(EmptyForm, _home_profile_confirm),
+    # The file itself is fuzzed in tests/homes/test_import.py (bad files); here the fields.
+    "home-import": FormSpec(HomeImportForm, _home_import),
     "notification-open": FormSpec(EmptyForm, _notification_open),
     "notifications-read-all": FormSpec(EmptyForm, _notifications_read_all),
     # django-axes answers 429 to an account locked after five failed sign-ins.

@@ -1,0 +1,641 @@
+"""Importing the directory from the spreadsheets agencies keep (CSV or XLSX).
+
+The columns are homes.columns' (the export's, so an exported file imports back). A file is
+checked at the door (extension, size, readable, header) so a bad file is a 400 naming
+`file` at once; its rows are then read by a job (homes.tasks.run_home_import) that keeps
+its progress and result in a `HomeImport` row.
+
+Each row is validated as the API validates a home: the columns' readers, then the model's
+`full_clean` (ZIP in its state, beds within the licence, ages, vocabulary), the policy's
+locked fields for a home admin, and one row per external id. Nothing is stored unless
+every row is valid: the writes happen in one transaction, after the rows they update are
+locked and checked again. Every created or changed home is audited with the file's name.
+
+Decisions:
+- A row needs an `external_id`: it is the key a re-import matches on, so without it a
+  second import of the same sheet would add every home twice. The export writes
+  `harbor-<id>` for a home entered by hand; such a key updates that home, or, in another
+  database, creates a home keeping the key.
+- A cell that starts like a spreadsheet formula (=, +, -, @, a tab or a carriage return in
+  a free-text column; = or @ anywhere) is refused, not stripped: an agency's sheet should
+  not hold a formula where a name belongs, and a silently altered value is worse than a
+  message. A leading apostrophe (what the export writes) marks the text as meant.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Role
+from audit.models import AuditEntry
+from audit.services import audit_record
+from core.errors import Forbidden
+from homes import columns
+from homes.models import Home, HomeImport
+from homes.policy import locked_fields
+from homes.services import (
+    PROFILE_FIELDS,
+    _after_availability_change,
+    _plain,
+    _record_availability,
+)
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("csv", "xlsx")
+MAX_ROWS = 20_000
+# What a job keeps to show: the first errors and the first rows' plan.
+ERRORS_SHOWN = 1_000
+PREVIEW_SHOWN = 1_000
+PROGRESS_EVERY = 500
+# An XLSX is a zip: refuse one that would unpack to more than this (a zip bomb).
+XLSX_UNPACKED_MAX = 200 * 1024 * 1024
+FREE_TEXT = ("external_id", "name", "contact_name", "license_number")
+FORMULA_ANYWHERE = ("=", "@")
+FORMULA_IN_TEXT = ("=", "+", "-", "@", "\t", "\r")
+NOT_YOURS = (
+    "Not one of your homes: a home administrator can update only the homes they keep "
+    "(a Harbor administrator adds new ones)."
+)
+
+
+class ImportFileError(ValidationError):
+    """The file itself cannot be imported: a 400 naming `file`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"file": [message]})
+
+
+def max_bytes() -> int:
+    return settings.HOME_IMPORT_MAX_BYTES
+
+
+def may_import(user: Any) -> bool:
+    """Harbor admins (any home) and home admins (their own homes) import; no one else."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_harbor_admin or user.role == Role.HOME_ADMIN)
+    )
+
+
+# --- Reading a file ------------------------------------------------------------------
+
+
+def file_format(name: str) -> str:
+    """ "csv" or "xlsx" from the file's name, or ImportFileError."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in FORMATS:
+        raise ImportFileError(
+            f"{name[:80]!r} is not a .csv or .xlsx file: save the sheet as CSV (UTF-8) or "
+            "Excel workbook (.xlsx)."
+        )
+    return suffix
+
+
+def _decode_csv(content: bytes) -> str:
+    if b"\x00" in content[:65536]:
+        raise ImportFileError("This is not a CSV file (it holds binary data).")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "This CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
+        ) from None
+
+
+def _csv_rows(content: bytes) -> Iterator[list[object]]:
+    text = _decode_csv(content)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), strict=True)
+    except csv.Error as error:
+        raise ImportFileError(f"This CSV file cannot be read: {error}.") from None
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
+    """The first sheet's rows, read by calamine (Rust): 10,000 homes in under a second
+    where openpyxl took 15 to 40. Its XML reader expands no entities, so a crafted
+    workbook cannot blow up; the unpacked size is checked first all the same."""
+    from python_calamine import CalamineWorkbook
+
+    if not content.startswith(b"PK\x03\x04"):
+        raise ImportFileError("This is not an Excel workbook (.xlsx) file.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > XLSX_UNPACKED_MAX:
+                raise ImportFileError("This workbook unpacks to too much data to import.")
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        if not book.sheet_names:
+            return
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except ImportFileError:
+        raise
+    except Exception:  # a damaged or foreign zip fails in many ways
+        raise ImportFileError("This Excel workbook (.xlsx) cannot be read.") from None
+    for row in rows:
+        # calamine gives "" for an empty cell and a float for every number: whole numbers
+        # come back as the integers a person typed.
+        yield [int(cell) if isinstance(cell, float) and cell.is_integer() else cell for cell in row]
+
+
+def _blank(cells: list[object]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    # (row number as a spreadsheet shows it, header -> cell)
+    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+
+
+def read_table(*, name: str, content: bytes, head_only: bool = False) -> Table:
+    """The file's header and non-blank rows, or ImportFileError saying what is wrong.
+    With `head_only`, only up to the first home (the check at the door: reading a large
+    workbook twice would double the wait)."""
+    kind = file_format(name)
+    if not content:
+        raise ImportFileError("The file is empty.")
+    if len(content) > max_bytes():
+        raise ImportFileError(too_large_message())
+    raw = _csv_rows(content) if kind == "csv" else _xlsx_rows(content)
+    table: Table | None = None
+    for number, cells in enumerate(raw, start=1):
+        if table is None:
+            if _blank(cells):
+                continue
+            headers = [columns._text(cell) for cell in cells]
+            while headers and not headers[-1]:
+                headers.pop()
+            try:
+                columns.check_headers(headers)
+            except ValidationError as error:
+                raise ImportFileError(" ".join(error.messages)) from None
+            table = Table(headers)
+            continue
+        if _blank(cells):
+            continue
+        if len(table.rows) >= MAX_ROWS:
+            raise ImportFileError(f"The file has more than {MAX_ROWS:,} homes: split it.")
+        table.rows.append((number, dict(zip(table.headers, cells, strict=False))))
+        if head_only:
+            break
+    if table is None:
+        raise ImportFileError("The file is empty: its first row must be the template's headers.")
+    if not table.rows:
+        raise ImportFileError("The file has the headers but no homes below them.")
+    return table
+
+
+def too_large_message() -> str:
+    return f"The file is larger than {max_bytes() // (1024 * 1024)} MB: split it into parts."
+
+
+# --- Starting a job ------------------------------------------------------------------
+
+
+@transaction.atomic
+def home_import_start(*, actor: Any, name: str, content: bytes, dry_run: bool) -> HomeImport:
+    """Check the file at the door (a bad one raises ImportFileError, a 400 naming `file`),
+    record the job and queue it after the commit."""
+    from homes.tasks import run_home_import
+
+    if not may_import(actor):
+        raise Forbidden("Only Harbor administrators and home administrators import homes.")
+    read_table(name=name, content=content, head_only=True)
+    job = HomeImport.objects.create(
+        created_by=actor,
+        file_name=name[:255],
+        file_format=file_format(name),
+        content=content,
+        dry_run=dry_run,
+    )
+    transaction.on_commit(lambda: run_home_import.delay(job.pk))
+    return job
+
+
+@transaction.atomic
+def home_import_apply_checked(*, actor: Any, import_id: int) -> HomeImport:
+    """Import a file whose dry run passed, without uploading it again: a new job."""
+    from homes.tasks import run_home_import
+
+    checked = (
+        HomeImport.objects.select_for_update()
+        .filter(pk=import_id, created_by=actor, status=HomeImport.Status.CHECKED)
+        .exclude(content=b"")
+        .first()
+    )
+    if checked is None:
+        raise ValidationError(
+            {"file": ["This check cannot be imported any more: upload the file again."]}
+        )
+    job = HomeImport.objects.create(
+        created_by=actor,
+        file_name=checked.file_name,
+        file_format=checked.file_format,
+        content=bytes(checked.content),
+        dry_run=False,
+        rows_total=checked.rows_total,
+    )
+    checked.content = b""
+    checked.save(update_fields=["content"])
+    transaction.on_commit(lambda: run_home_import.delay(job.pk))
+    return job
+
+
+# --- Running a job -------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    row: int
+    data: dict[str, Any]
+    home: Home | None  # the home it updates, None for a new one
+    changed: list[str]
+
+
+@dataclass
+class Plan:
+    rows: list[Planned] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < ERRORS_SHOWN:
+            self.errors.append({"row": row, "column": column, "message": message})
+
+
+def _claim(import_id: int) -> HomeImport | None:
+    """Take a queued job (or one whose worker died mid-run: it stored nothing)."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    claimed = (
+        HomeImport.objects.filter(pk=import_id)
+        .filter(
+            Q(status=HomeImport.Status.QUEUED)
+            | Q(status=HomeImport.Status.RUNNING, started_at__lt=stale)
+        )
+        .update(status=HomeImport.Status.RUNNING, started_at=now, rows_done=0)
+    )
+    return HomeImport.objects.get(pk=import_id) if claimed else None
+
+
+def home_import_run(*, import_id: int) -> HomeImport | None:
+    """Read, validate and (unless a dry run or any row is wrong) store a queued import.
+
+    Safe to run twice: only a queued job is claimed, and the writes are one transaction.
+    """
+    job = _claim(import_id)
+    if job is None:
+        return None
+    try:
+        _run(job)
+    except Exception:
+        logger.exception("home import %s failed", job.pk)  # ids only: no directory data
+        HomeImport.objects.filter(pk=job.pk).update(
+            status=HomeImport.Status.FAILED,
+            finished_at=timezone.now(),
+            content=b"",
+            message="The import failed unexpectedly; nothing was stored. Try again.",
+        )
+    job.refresh_from_db()
+    return job
+
+
+def _finish(job: HomeImport, status: str, plan: Plan | None, *, keep_content: bool, **more) -> None:
+    job.status = status
+    job.finished_at = timezone.now()
+    if plan is not None:
+        job.errors = sorted(plan.errors, key=lambda e: e["row"])  # cells, then whole rows
+        job.error_count = plan.error_count
+        job.preview = [
+            {
+                "row": p.row,
+                "action": "update" if p.home else "create",
+                "external_id": p.data.get("external_id", ""),
+                "name": p.data.get("name", ""),
+                "changed": p.changed,
+            }
+            for p in plan.rows
+            if p.home is None or p.changed
+        ][:PREVIEW_SHOWN]
+        job.created = sum(1 for p in plan.rows if p.home is None)
+        job.updated = sum(1 for p in plan.rows if p.home is not None and p.changed)
+        job.unchanged = sum(1 for p in plan.rows if p.home is not None and not p.changed)
+    if not keep_content:
+        job.content = b""
+    for name, value in more.items():
+        setattr(job, name, value)
+    job.save()
+
+
+def _run(job: HomeImport) -> None:
+    try:
+        table = read_table(name=job.file_name, content=bytes(job.content))
+    except ImportFileError as error:
+        _finish(job, HomeImport.Status.INVALID, None, keep_content=False, message=error.messages[0])
+        return
+    job.rows_total = len(table.rows)
+    job.save(update_fields=["rows_total"])
+    actor = job.created_by
+    plan = plan_rows(actor=actor, table=table, job=job)
+    if plan.error_count:
+        _finish(job, HomeImport.Status.INVALID, plan, keep_content=False)
+        return
+    if job.dry_run:
+        _finish(job, HomeImport.Status.CHECKED, plan, keep_content=True)
+        return
+    try:
+        with transaction.atomic():
+            plan = _apply(actor=actor, table=table, job=job, plan=plan)
+            if plan.error_count:
+                transaction.set_rollback(True)
+    except IntegrityError:
+        # Another import created one of these external ids meanwhile: nothing stored.
+        _finish(
+            job,
+            HomeImport.Status.FAILED,
+            None,
+            keep_content=False,
+            message="Another import changed these homes at the same time; nothing was "
+            "stored. Upload the file again.",
+        )
+        return
+    status = HomeImport.Status.INVALID if plan.error_count else HomeImport.Status.IMPORTED
+    _finish(job, status, plan, keep_content=False)
+
+
+def plan_rows(
+    *, actor: Any, table: Table, job: HomeImport | None = None, lock: bool = False
+) -> Plan:
+    """Each row validated and matched to the home it updates (None: a new home).
+
+    With `lock` (inside the applying transaction) the matched homes are locked and read
+    fresh, so the checks hold for what is written.
+    """
+    plan = Plan()
+    keys: dict[str, int] = {}
+    parsed: list[tuple[int, dict[str, Any] | None]] = []
+    for number, row in table.rows:
+        parsed.append((number, _read(plan, number, row)))
+        if job is not None and len(parsed) % PROGRESS_EVERY == 0 and not lock:
+            HomeImport.objects.filter(pk=job.pk).update(rows_done=len(parsed) // 2)
+    wanted = {data["external_id"] for _, data in parsed if data and data["external_id"]}
+    homes = _matching_homes(wanted, lock=lock)
+    editable = None
+    if not actor.is_harbor_admin:
+        editable = set(Home.objects.editable_by(actor).values_list("pk", flat=True))
+    locked = locked_fields(actor)
+    for index, (number, data) in enumerate(parsed, start=1):
+        if data is not None:
+            _check(plan, number, data, homes, keys, editable, locked)
+        if job is not None and index % PROGRESS_EVERY == 0 and not lock:
+            done = len(parsed) // 2 + index // 2
+            HomeImport.objects.filter(pk=job.pk).update(rows_done=done)
+    return plan
+
+
+def _read(plan: Plan, number: int, row: dict[str, object]) -> dict[str, Any] | None:
+    bad = False
+    for header, cell in row.items():
+        if isinstance(cell, str) and cell:
+            starts = FORMULA_IN_TEXT if header in FREE_TEXT else FORMULA_ANYWHERE
+            if cell.startswith(starts):
+                plan.error(
+                    number,
+                    header,
+                    "Starts like a spreadsheet formula (=, +, -, @): refused. If it is meant "
+                    "as text, start the cell with an apostrophe (').",
+                )
+                bad = True
+    try:
+        data = columns.read_row(row)
+    except ValidationError as error:
+        for header, messages in error.message_dict.items():
+            for message in messages:
+                plan.error(number, header, message)
+        return None
+    if bad:
+        return None
+    return data
+
+
+def _matching_homes(keys: set[str], *, lock: bool) -> dict[str, Home]:
+    """The homes the file's external ids name: by external id, or an exported
+    `harbor-<id>` naming a home that has none."""
+    found: dict[str, Home] = {}
+    by_pk = {columns.harbor_id(key): key for key in keys if columns.harbor_id(key) is not None}
+    key_list = sorted(keys)
+    pk_list = sorted(by_pk)
+    base = Home.objects.select_for_update() if lock else Home.objects.all()
+    for start in range(0, max(len(key_list), len(pk_list)), 5_000):
+        chunk = key_list[start : start + 5_000]
+        pks = pk_list[start : start + 5_000]
+        query = base.filter(external_id__in=chunk) | base.filter(pk__in=pks, external_id="")
+        for home in query.order_by("pk"):
+            if home.external_id:
+                found[home.external_id] = home
+            else:
+                found.setdefault(by_pk[home.pk], home)
+    return found
+
+
+def _check(
+    plan: Plan,
+    number: int,
+    data: dict[str, Any],
+    homes: dict[str, Home],
+    keys: dict[str, int],
+    editable: set[int] | None,
+    locked: dict[str, str],
+) -> None:
+    key = data["external_id"]
+    if not key:
+        plan.error(
+            number,
+            "external_id",
+            "Required: give each home a lasting id from your sheet (e.g. KS-0042), so that "
+            "importing the file again updates the home instead of adding it twice.",
+        )
+        return
+    if key in keys:
+        plan.error(number, "external_id", f"{key!r} is also on row {keys[key]}: one row a home.")
+        return
+    keys[key] = number
+    home = homes.get(key)
+    if editable is not None and (home is None or home.pk not in editable):
+        plan.error(number, "external_id", NOT_YOURS)
+        return
+    if home is not None:
+        data["external_id"] = home.external_id  # a `harbor-<id>` home keeps having none
+        refused = [name for name in locked if name in data and getattr(home, name) != data[name]]
+        for name in refused:
+            plan.error(number, name, locked[name])
+        if refused:
+            return
+        changed = [name for name in PROFILE_FIELDS if getattr(home, name) != data[name]]
+        candidate = Home(**{name: getattr(home, name) for name in PROFILE_FIELDS})
+        candidate.beds_held = home.beds_held
+    else:
+        changed = list(PROFILE_FIELDS)
+        candidate = Home()
+    for name, value in data.items():
+        setattr(candidate, name, value)
+    try:
+        # The database's unique and check constraints are kept by the model's own
+        # clean() (with readable messages) and by the one-row-a-key rule above: asking
+        # the database about each row would cost five queries a row.
+        candidate.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            column = name if name in columns.HEADERS else "external_id"
+            for message in messages:
+                plan.error(number, column, message)
+        return
+    plan.rows.append(Planned(number, data, home, changed))
+
+
+def _apply(*, actor: Any, table: Table, job: HomeImport, plan: Plan) -> Plan:
+    """Inside the one transaction: lock the homes the plan updates; if one changed since
+    it was checked (a bed taken meanwhile), check every row again on the locked rows;
+    then write and audit."""
+    planned = {p.home.pk: p.home.modified_at for p in plan.rows if p.home is not None}
+    current = dict(
+        Home.objects.select_for_update()
+        .filter(pk__in=list(planned))
+        .order_by("pk")
+        .values_list("pk", "modified_at")
+    )
+    if current != planned:
+        plan = plan_rows(actor=actor, table=table, lock=True)
+        if plan.error_count:
+            return plan
+    now = timezone.now()
+    by = actor if getattr(actor, "is_authenticated", False) else None
+    source = {"file": job.file_name, "import": job.pk}
+    new: list[Home] = []
+    for planned in plan.rows:
+        if planned.home is None:
+            home = Home(**planned.data)
+            home.availability_updated_at = now
+            home.availability_updated_by = by
+            new.append(home)
+    for start in range(0, len(new), 1_000):
+        Home.objects.bulk_create(new[start : start + 1_000])
+    # The entries audit_record writes, in one INSERT a thousand: one statement per home
+    # would take most of a 10,000-home import's time.
+    entries = [
+        AuditEntry(
+            actor=by,
+            actor_username=by.get_username() if by else "",
+            action="home.import.create",
+            object_type=home._meta.label_lower,
+            object_id=str(home.pk),
+            after={**{n: _plain(getattr(home, n)) for n in PROFILE_FIELDS}, **source},
+        )
+        for home in new
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=1_000)
+    for planned in plan.rows:
+        if planned.home is not None and planned.changed:
+            _update(actor, planned, source)
+    return plan
+
+
+def _update(actor: Any, planned: Planned, source: dict[str, Any]) -> None:
+    home = planned.home
+    assert home is not None
+    before = {name: _plain(getattr(home, name)) for name in planned.changed}
+    beds = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
+    for name in planned.changed:
+        setattr(home, name, planned.data[name])
+    change = None
+    if any(beds[name] != getattr(home, name) for name in beds):
+        change = _record_availability(home, beds, actor, "profile")
+    home.save()
+    if change is not None:
+        transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
+    audit_record(
+        actor=actor,
+        action="home.import.update",
+        obj=home,
+        before=before,
+        after={**{n: _plain(getattr(home, n)) for n in planned.changed}, **source},
+    )
+
+
+# --- The template --------------------------------------------------------------------
+
+
+def example_home() -> Home:
+    return Home(
+        external_id="KS-0001",
+        name="Example Safe Home",
+        home_type="safe_home",
+        state="KS",
+        zip_code="66101",
+        licensed_beds=6,
+        available_beds=2,
+        staff_on_duty=2,
+        residents_per_staff=3,
+        min_age=12,
+        max_age=17,
+        genders_served=["female", "nonbinary"],
+        substance_use_accepted="in_recovery",
+        medical_level="routine",
+        mental_health_max="moderate",
+        accepts_state_wards=True,
+        accepts_parent_placements=True,
+        intake_24_7=True,
+        languages=["en", "es"],
+        services=["trauma_therapy", "education"],
+        intake_phone="(913) 555-0142",
+        contact_name="Maria Lopez",
+        license_number="KS-RCC-0042",
+        license_expires=dt.date(2027, 3, 31),
+    )
+
+
+def template_headers() -> list[str]:
+    return [c.header for c in columns.IMPORT_COLUMNS]
+
+
+def template_row() -> list[str]:
+    home = example_home()
+    return [c.write(home) for c in columns.IMPORT_COLUMNS]
+
+
+def template_csv() -> bytes:
+    from core.spreadsheet import csv_lines
+
+    return "".join(csv_lines(template_headers(), [template_row()])).encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Homes"
+    sheet.append(template_headers())
+    # Every cell as text (a ZIP keeps its leading zero); none starts like a formula.
+    sheet.append(template_row())
+    for cell in sheet[2]:
+        cell.number_format = "@"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
