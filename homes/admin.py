@@ -4,7 +4,7 @@ from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
 from core.admin_base import ReadOnlyAdmin
-from homes.models import AvailabilityChange, Home, HomeChange, LicenseReminder
+from homes.models import AvailabilityChange, Home, HomeChange, HomeImport, LicenseReminder
 from homes.services import PROFILE_FIELDS, home_create, home_update
 
 
@@ -76,3 +76,18 @@ class LicenseReminderAdmin(ReadOnlyAdmin):
     list_display = ["sent_at", "home", "license_expires", "days_before", "recipients"]
     list_select_related = ["home"]
     search_fields = ["home__name"]
+
+
+@admin.register(HomeImport)
+class HomeImportAdmin(ReadOnlyAdmin):
+    """Directory imports and their results (homes.imports); the uploaded bytes stay out
+    of the page."""
+
+    list_display = [
+        "created_at", "file_name", "created_by", "dry_run", "status",
+        "rows_total", "created", "updated", "unchanged", "error_count",
+    ]  # fmt: skip
+    list_filter = ["status", "dry_run"]
+    list_select_related = ["created_by"]
+    search_fields = ["file_name"]
+    exclude = ["content"]
