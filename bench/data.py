@@ -30,6 +30,7 @@ COPY_COLUMNS = [
     "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
     "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
     "languages", "services", "active", "availability_updated_at", "created_at", "modified_at",
+    "external_id", "intake_phone", "contact_name", "license_number", "license_expires",
 ]  # fmt: skip
 
 
