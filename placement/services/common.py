@@ -14,10 +14,11 @@ import zoneinfo
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accounts.models import Role, User
 from core.errors import NotFound
+from core.templatetags.harbor import WHEN_FORMAT
 from core.vocab import STATE_TIME_ZONES
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
 from placement.selectors import recommendations_ready_to_refer
@@ -26,9 +27,10 @@ from survivors.services import survivor_set_status
 
 
 def when(moment: datetime.datetime, zone: str | None = None) -> str:
-    """A time for a message, in `zone` (an IANA name; the server's by default), named."""
+    """A time for a message, in `zone` (an IANA name; the server's by default), named,
+    written as the pages write it ("29 Nov 2026, 02:13 CST")."""
     tz = zoneinfo.ZoneInfo(zone) if zone else None
-    return timezone.localtime(moment, tz).strftime("%Y-%m-%d %H:%M %Z")
+    return dateformat.format(timezone.localtime(moment, tz), WHEN_FORMAT)
 
 
 def agency_zone(survivor: Survivor) -> str:
