@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib.auth import authenticate, logout
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from accounts.models import ApiToken
+from accounts.tokens import token_issue, token_revoke
 from core.exceptions import ERROR_RESPONSES, ValidationErrorSerializer
 
 
@@ -45,7 +46,11 @@ class TokenCreateApi(APIView):
         )
 
     class TokenSerializer(serializers.Serializer):
-        token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+        token = serializers.CharField(
+            help_text="Send as `Authorization: Token <token>`. Shown only now: Harbor "
+            "keeps a digest of it, never the token."
+        )
+        expires = serializers.DateTimeField(help_text="When the token stops working.")
 
     @extend_schema(
         operation_id="auth_token_create",
@@ -80,8 +85,8 @@ class TokenCreateApi(APIView):
             raise exceptions.ValidationError(
                 {"non_field_errors": ["Unable to sign in with this username and password."]}
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        key, token = token_issue(user=user)
+        return Response({"token": key, "expires": token.expires_at})
 
 
 class LogoutApi(APIView):
@@ -91,8 +96,8 @@ class LogoutApi(APIView):
 
     @extend_schema(operation_id="auth_logout", request=None, responses={204: None}, tags=["auth"])
     def post(self, request):
-        if isinstance(request.auth, Token):
-            request.auth.delete()
+        if isinstance(request.auth, ApiToken):
+            token_revoke(token=request.auth, reason=ApiToken.RevokeReason.LOGOUT)
         else:
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -69,3 +69,51 @@ class TimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+# The paths a user signed in with a password alone may reach: the sign-in pages (the
+# second-factor steps live under /login/), sign-out, and public files.
+SECOND_FACTOR_OPEN = ("/login/", "/logout/", "/favicon.ico")
+MFA_VERIFY_PATH = "/login/verify/"
+MFA_ENROL_PATH = "/login/enrol/"
+
+
+def has_second_factor(user: Any) -> bool:
+    """Whether the user has a confirmed authenticator (TOTP) device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+class SecondFactorMiddleware:
+    """With MFA_REQUIRED, a session signed in with a password alone is not signed in yet.
+
+    Pages send it to the second-factor step (enrolment first, if the user has no
+    authenticator yet); the API answers 403. Token requests carry no session: a token
+    is only issued against a one-time code (accounts.apis). After OTPMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.MFA_REQUIRED:
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return self.get_response(request)
+        path = request.path
+        if path.startswith(SECOND_FACTOR_OPEN) or path.startswith(
+            "/" + settings.STATIC_URL.lstrip("/")
+        ):
+            return self.get_response(request)
+        if path.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "code": "second_factor_required",
+                    "detail": "Finish signing in: enter the code from your authenticator app.",
+                },
+                status=403,
+            )
+        target = MFA_VERIFY_PATH if has_second_factor(user) else MFA_ENROL_PATH
+        return HttpResponseRedirect(target)

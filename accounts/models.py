@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from core.vocab import (
     PHONE_MAX,
@@ -81,6 +83,12 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # "CW_A1" and "cw_a1" are one person to a reader of the trail: one may exist.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")
+        ]
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
@@ -94,3 +102,60 @@ class User(AbstractUser):
     @property
     def is_harbor_admin(self) -> bool:
         return self.is_superuser or self.role == Role.ADMIN
+
+
+class ApiToken(models.Model):
+    """One API credential of one user on one device (`POST /api/v1/auth/token/`).
+
+    Only a SHA-256 digest of the key is stored: the key is shown once, when issued,
+    and nobody (an administrator included) can read it afterwards. A token ends when
+    it expires, at logout, when its user's password or second factor is reset or the
+    user is deactivated; an ended token is kept, marked `revoked_at` with the reason,
+    never deleted, so the trail can still name the credential a request used.
+    """
+
+    class RevokeReason(models.TextChoices):
+        LOGOUT = "logout", "Signed out"
+        PASSWORD = "password_changed", "Password changed"
+        MFA_RESET = "mfa_reset", "Second factor reset"
+        DEACTIVATED = "deactivated", "User deactivated"
+        ADMIN = "admin", "Revoked by an administrator"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    # The first characters of the key, to tell a user's devices apart; not a secret.
+    prefix = models.CharField(max_length=8, db_index=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    name = models.CharField(max_length=100, blank=True, help_text="The device or client.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(
+        max_length=20, choices=RevokeReason.choices, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_live")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class RecoveryCode(models.Model):
+    """A one-use code for signing in without the authenticator app (lost phone).
+
+    Stored as a password hash, like a password: the codes are shown once, at
+    enrolment or when they are renewed. Using one marks it `used_at`.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=256, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of {self.user}"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -43,12 +44,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_htmx",
     "core",
     "accounts",
@@ -61,12 +63,22 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later part (throttles, axes, the audit trail) reads the client's
+    # address from REMOTE_ADDR, which this sets from TRUSTED_PROXY_COUNT proxies.
+    "core.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # no-store on anything that may carry a child's data; Permissions-Policy.
+    "core.headers.PrivateResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with the second factor too.
+    "django_otp.middleware.OTPMiddleware",
+    # With MFA_REQUIRED, a password alone reaches only the second-factor pages.
+    "accounts.middleware.SecondFactorMiddleware",
     # Pages show times in the signed-in user's agency's zone (after authentication).
     "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -128,11 +140,32 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# CJIS 5.9.5 IA-5(1) and ASVS 5.0 6.2: at least 12 characters (any characters, no
+# composition rules), not like the user's own names, not on the list of the 20,000
+# passwords most often found in breaches (Django's, offline), not all digits.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Multi-factor sign-in (CJIS 5.9.5 IA-2(1), ASVS 5.0 6.3.3): a password alone reaches
+# only the pages that enrol or ask for the second factor, and the API's token needs an
+# `otp`. On by default whenever DEBUG is off.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Harbor")
+# API tokens last a working shift unless configured otherwise, then the client signs in again.
+API_TOKEN_TTL_MINUTES = env_int("API_TOKEN_TTL_MINUTES", 12 * 60)
+
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For
+# (core.client_address). 0: the header is ignored, as a client could write anything there.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -149,6 +182,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The client's address is REMOTE_ADDR, set by core.client_address from the trusted
+# proxies; axes must not read X-Forwarded-For itself.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # The web sign-in answers a locked account with a page that says what happened and when
 # to try again (429, like the API); the API answers in its own JSON shape.
 AXES_LOCKOUT_TEMPLATE = "429.html"
@@ -301,7 +337,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "harbor@localhost")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HarborTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -311,6 +347,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Only the token endpoint throttles (per client address, shared through CACHES).
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("SIGN_IN_RATE", "30/min")},
+    # The throttles read REMOTE_ADDR, which core.client_address has already set.
+    "NUM_PROXIES": 0,
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # JSON in, JSON out: the API is for agencies' systems and scripts (people have the HTML
     # app and /api/v1/docs/). Form encodings would bring HTML-form rules, such as an empty
@@ -371,6 +409,28 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content Security Policy (ASVS 5.0 3.4.3): scripts, styles, images and fonts only from
+# this origin, no inline script or style anywhere, no plugins, no framing, forms post
+# only here. Pages and the admin are written to need nothing more.
+SECURE_CSP = {
+    "default-src": [CSP.NONE],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "manifest-src": [CSP.SELF],
+}
+# Features no Harbor page uses, refused to the page and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 
 # Application logs carry ids and actions, never names, birth dates or notes.
 LOGGING = {

@@ -45,6 +45,9 @@ def main() -> int:
     env.setdefault("FIELD_ENCRYPTION_KEY", "mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0=")
     env["SECURE_SSL_REDIRECT"] = "false"
     env["STATIC_MANIFEST"] = "false"
+    # Most tests sign in with force_login and test what comes after; the second factor
+    # has its own tests, which turn MFA_REQUIRED on (tests/accounts/test_mfa.py).
+    env.setdefault("MFA_REQUIRED", "false")
     problems = []
 
     why = postgres_answers(database_url) if database_url.startswith("postgres") else "not set"

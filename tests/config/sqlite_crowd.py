@@ -27,9 +27,9 @@ def main() -> None:
 
     from django.db import connection
     from django.test import Client
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from accounts.tokens import token_issue
     from homes.models import Home
     from homes.services import home_admin_grant
     from tests.factories import (
@@ -53,7 +53,7 @@ def main() -> None:
         survivor = SurvivorFactory(agency=agency, team=team)
         survivor.assigned_workers.add(worker)
         referral_ids.append(referred(worker, reviewer, survivor, home).pk)
-    token = Token.objects.create(user=keeper).key
+    token, _ = token_issue(user=keeper)
     connection.close()
 
     start = threading.Barrier(CROWD + READERS)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import token_issue
 from core.errors import Conflict
 from homes.models import AvailabilityChange, Home
 from placement.models import Recommendation, Referral
@@ -227,11 +227,11 @@ def test_it_answers_409_to_every_loser_through_the_api(crowd, alice, team, home_
     home = HomeFactory(name="Over HTTP", licensed_beds=8, available_beds=FREE_BEDS, staff_on_duty=3)
     home_admin_grant(home_admin, home)
     referral_ids = referrals_to(home, alice, team, [0] * THREADS)
-    token, _ = Token.objects.get_or_create(user=home_admin)
+    key, _ = token_issue(user=home_admin)
 
     def act(i: int):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         response = client.post(f"/api/v1/referrals/{referral_ids[i]}/accept/")
         return response.status_code, response.json()
 

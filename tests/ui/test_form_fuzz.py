@@ -29,8 +29,8 @@ from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import token_issue
 from homes.forms import AvailabilityForm, HomeProfileForm
 from homes.import_views import HomeImportForm
 from homes.models import Home
@@ -625,7 +625,7 @@ def test_it_refuses_a_nan_exclusion_radius_on_intake(alice):
 @pytest.mark.parametrize("path", ["/api/v1/match/", "/api/v1/survivors/"])
 def test_it_answers_400_to_deeply_nested_json(alice, path):
     """`"[" * 50000` as JSON is a malformed body (400), not a RecursionError."""
-    token, _ = Token.objects.get_or_create(user=alice)
+    token, _ = token_issue(user=alice)
     response = Client().post(
         path, "[" * 50000, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
     )
@@ -651,7 +651,7 @@ def test_it_refuses_oversized_intake_text_like_the_api(alice, name, size, limit)
 def test_it_lets_only_case_workers_record_an_intake(bob):
     """A supervisor gets 403 on the intake page, as from the API; nothing is recorded."""
     client = signed_in(bob)
-    token, _ = Token.objects.get_or_create(user=bob)
+    token, _ = token_issue(user=bob)
 
     assert client.get("/survivors/new/").status_code == 403
     assert client.post("/survivors/new/", INTAKE).status_code == 403

@@ -1,0 +1,67 @@
+"""API tokens: issued once, stored as a digest, expiring, revocable (never deleted).
+
+`token_issue` is the only place a key exists in clear: it is returned to the caller
+(the token endpoint shows it once) and only its SHA-256 digest is stored. A key is
+32 random bytes, so a fast hash is the right one: there is nothing to brute-force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiToken, User
+
+
+def token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_issue(
+    *, user: User, name: str = "", ttl: timedelta | None = None
+) -> tuple[str, ApiToken]:
+    """A new token for one device: (the key, shown once; the stored row)."""
+    key = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        prefix=key[:8],
+        digest=token_digest(key),
+        name=name[:100],
+        created_at=now,
+        expires_at=now + (ttl or timedelta(minutes=settings.API_TOKEN_TTL_MINUTES)),
+    )
+    return key, token
+
+
+def token_find(key: str) -> ApiToken | None:
+    """The live token with this key (not expired, not revoked), with its user."""
+    if not key or len(key) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or token.expires_at <= timezone.now():
+        return None
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, reason: str) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+def tokens_revoke_all(*, user: User, reason: str) -> int:
+    """End every live token of a user (password change, MFA reset, deactivation)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
