@@ -1,12 +1,13 @@
-"""The sign-in form: Django's, with the username's length checked like any field."""
+"""The sign-in forms (password, second factor, enrolment), and the admin's user forms."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
 from django.core.validators import MaxLengthValidator
 
-from accounts.models import Agency
+from accounts.mfa import CODE_MAX_LENGTH
+from accounts.models import Agency, User
 
 
 class SignInForm(AuthenticationForm):
@@ -31,3 +32,62 @@ class AgencyAdminForm(forms.ModelForm):
             "IANA name such as America/Chicago or America/Denver; leave blank for the "
             "state's main zone.",
         }
+
+
+class SecondFactorForm(forms.Form):
+    """The second sign-in step: a code from the authenticator app, or a recovery code.
+
+    Two inputs, so that a phone offers digits for the app's code and letters for a
+    recovery code; whichever is filled is checked (accounts.mfa.second_factor_verify).
+    """
+
+    code = forms.CharField(required=False, max_length=CODE_MAX_LENGTH, label="Code from your app")
+    recovery_code = forms.CharField(
+        required=False, max_length=CODE_MAX_LENGTH, label="Recovery code"
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors and not data.get("code") and not data.get("recovery_code"):
+            self.add_error("code", "Enter the 6-digit code your authenticator app shows.")
+        return data
+
+    @property
+    def submitted_code(self) -> str:
+        """The app's code when given, else the recovery code."""
+        return self.cleaned_data.get("code") or self.cleaned_data.get("recovery_code") or ""
+
+    @property
+    def field_name(self) -> str:
+        return "code" if self.cleaned_data.get("code") else "recovery_code"
+
+
+class EnrolForm(forms.Form):
+    """Enrolment's last step: the first code the newly added authenticator shows."""
+
+    code = forms.CharField(max_length=CODE_MAX_LENGTH, label="Code from your app")
+
+
+class RecoveryCodesRenewForm(forms.Form):
+    """New recovery codes need the second factor again: a code from the app."""
+
+    code = forms.CharField(max_length=CODE_MAX_LENGTH, label="Code from your app")
+
+
+class HarborUserChangeForm(UserChangeForm):
+    """The admin's user form: "CW_A1" is refused while "cw_a1" exists (a form error,
+    where the database's case-insensitive constraint would otherwise answer a 500)."""
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data.get("username")
+        if (
+            username
+            and User.objects.filter(username__iexact=username).exclude(pk=self.instance.pk).exists()
+        ):
+            raise forms.ValidationError(
+                "A user with that username already exists (usernames ignore case)."
+            )
+        return username

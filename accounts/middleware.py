@@ -5,11 +5,13 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 
+from accounts.mfa import has_second_factor
 from accounts.models import Role
 from core.vocab import STATE_TIME_ZONES
 
@@ -73,16 +75,11 @@ class TimeZoneMiddleware:
 
 # The paths a user signed in with a password alone may reach: the sign-in pages (the
 # second-factor steps live under /login/), sign-out, and public files.
-SECOND_FACTOR_OPEN = ("/login/", "/logout/", "/favicon.ico")
+# The token endpoint asks for the code itself (a browser's half-signed-in cookie must not
+# stand in the way of a script signing in).
+SECOND_FACTOR_OPEN = ("/login/", "/logout/", "/favicon.ico", "/api/v1/auth/token/")
 MFA_VERIFY_PATH = "/login/verify/"
 MFA_ENROL_PATH = "/login/enrol/"
-
-
-def has_second_factor(user: Any) -> bool:
-    """Whether the user has a confirmed authenticator (TOTP) device."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 class SecondFactorMiddleware:
@@ -116,4 +113,7 @@ class SecondFactorMiddleware:
                 status=403,
             )
         target = MFA_VERIFY_PATH if has_second_factor(user) else MFA_ENROL_PATH
+        if request.method in ("GET", "HEAD"):
+            # Back to the page asked for once the second factor is in (the views check it).
+            target += "?" + urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(target)

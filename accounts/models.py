@@ -146,16 +146,23 @@ class RecoveryCode(models.Model):
     """A one-use code for signing in without the authenticator app (lost phone).
 
     Stored as a password hash, like a password: the codes are shown once, at
-    enrolment or when they are renewed. Using one marks it `used_at`.
+    enrolment or when they are renewed. Using one marks it `used_at`; renewing the
+    codes or an administrator's reset of the second factor marks the unused ones
+    `revoked_at`. A code is live while both are empty.
     """
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="recovery_codes")
+    # The code's first group, to find its row without hashing every code of the user
+    # (each check is a slow password hash); the other 12 characters are the secret.
+    lookup = models.CharField(max_length=8, blank=True, default="", editable=False)
     code_hash = models.CharField(max_length=256, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["user", "lookup"], name="recoverycode_user_lookup")]
 
     def __str__(self) -> str:
         return f"recovery code {self.pk} of {self.user}"

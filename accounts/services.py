@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.mfa import totp_device_provision, totp_secret_decode
 from accounts.models import Agency, Role, Team, User
+from audit.models import Outcome
 from audit.services import audit_record
 
 
@@ -20,19 +24,26 @@ def user_create(
     team_name: str | None = None,
     email: str = "",
     phone: str = "",
+    totp_secret: str | None = None,
 ) -> User:
     """Create a user with a role; a missing agency or team is created on the way.
 
     Homes are granted by `homes.services.home_admin_create`, which calls this.
     A team needs an agency: it is created under `agency_code`, or under the agency
-    of an existing team of that name.
+    of an existing team of that name. The password must pass AUTH_PASSWORD_VALIDATORS,
+    and the username must differ from every other one by more than letter case. With
+    `totp_secret` (base32, provisioned elsewhere) the user's authenticator is enrolled.
     """
     if role not in Role.values:
         raise ValidationError(
             {"role": f"{role!r} is not a role; choose one of {', '.join(Role.values)}."}
         )
-    if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": f"A user named {username!r} already exists."})
+    twin = User.objects.filter(username__iexact=username).values_list("username", flat=True)
+    if twin:
+        raise ValidationError(
+            {"username": f"A user named {twin[0]!r} already exists (usernames ignore case)."}
+        )
+    totp_key = totp_secret_decode(totp_secret) if totp_secret is not None else None
     agency = None
     if agency_code:
         agency, _ = Agency.objects.get_or_create(
@@ -58,8 +69,19 @@ def user_create(
         is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,
     )
+    errors: dict[str, list[str]] = {}
+    try:
+        # With the user's name and email known, so a password like them is refused too.
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
     user.set_password(password)
-    user.full_clean()
+    try:
+        user.full_clean()
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     user.save()
     audit_record(
         actor=actor,
@@ -67,4 +89,50 @@ def user_create(
         obj=user,
         after={"username": username, "role": role, "agency": agency_code, "team": team_name},
     )
+    if totp_key is not None:
+        totp_device_provision(actor=actor, user=user, key=totp_key)
     return user
+
+
+def user_password_change(
+    *, actor: Any, user: User, old_password: str, new_password: str, ip: str | None = None
+) -> None:
+    """A user's own password change (`POST auth/password/`; the page checks the current
+    password with Django's form and calls `user_password_set`).
+
+    ValidationError names `old_password` when the current password is wrong (audited
+    as a failure) and `new_password` when a validator refuses the new one.
+    """
+    # Not user.check_password: that would re-hash and save an old-format hash, which is
+    # a password change to everything watching the hash.
+    if not isinstance(old_password, str) or not check_password(old_password, user.password):
+        password_change_refused(actor=actor, user=user, ip=ip)
+        raise ValidationError({"old_password": "Your current password is not right."})
+    user_password_set(actor=actor, user=user, new_password=new_password, ip=ip)
+
+
+def password_change_refused(*, actor: Any, user: User, ip: str | None = None) -> None:
+    """A password change refused for a wrong current password, on the trail."""
+    audit_record(
+        actor=actor,
+        action="auth.password_change_failed",
+        obj=user,
+        outcome=Outcome.FAILED,
+        after={"reason": "wrong current password"},
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def user_password_set(*, actor: Any, user: User, new_password: str, ip: str | None = None) -> None:
+    """Set a new password that AUTH_PASSWORD_VALIDATORS accept (ValidationError on
+    `new_password` otherwise). The user's API tokens end with it (accounts.signals);
+    a caller acting in the user's own session keeps it with `update_session_auth_hash`,
+    and every other session of the user ends (its auth hash no longer matches)."""
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor, action="auth.password_changed", obj=user, ip=ip)

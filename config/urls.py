@@ -7,8 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from accounts.forms import SignInForm
-
 # Browsers ask for /favicon.ico whatever the page links: answer it, not with a 404.
 _FAVICON = (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
 
@@ -22,13 +20,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=SignInForm
-        ),
-        name="login",
-    ),
+    # Sign-in (password, then the second factor) and a user's own password: accounts.urls.
+    path("", include("accounts.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("survivors.urls")),
     path("", include("homes.urls")),

@@ -33,7 +33,7 @@ def test_it_adds_a_case_worker_creating_agency_and_team():
 @pytest.mark.django_db
 def test_it_adds_a_home_admin_with_their_homes():
     first, second = HomeFactory(), HomeFactory()
-    run("add_user", "hal", "--password", "pw-12345678", "--role", "home_admin",
+    run("add_user", "hal", "--password", "pw-1234567890", "--role", "home_admin",
         "--home", str(first.pk), str(second.pk))  # fmt: skip
     hal = User.objects.get(username="hal")
     assert set(Home.objects.editable_by(hal)) == {first, second}
@@ -51,7 +51,7 @@ def test_it_adds_a_home_admin_with_their_homes():
 )
 def test_it_refuses_a_bad_user_clearly(args, message):
     with pytest.raises(CommandError, match=message):
-        run("add_user", "eve", "--password", "pw-12345678", *args)
+        run("add_user", "eve", "--password", "pw-1234567890", *args)
     assert not User.objects.filter(username="eve").exists()
 
 

@@ -20,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--home", type=int, nargs="*", default=[], help="home ids (home_admin)")
         parser.add_argument("--email", default="")
         parser.add_argument("--phone", default="", help="a number to call, e.g. (913) 555-0142")
+        parser.add_argument(
+            "--totp-secret",
+            help="base32 secret of an authenticator (TOTP) provisioned for the user: "
+            "enrolled and confirmed, so the first sign-in asks for its code",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -33,10 +38,12 @@ class Command(BaseCommand):
                 team_name=options["team"],
                 email=options["email"],
                 phone=options["phone"],
+                totp_secret=options["totp_secret"],
             )
         except ValidationError as exc:
             messages = [
                 f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()
             ]
             raise CommandError("; ".join(messages)) from exc
-        self.stdout.write(f"Created {user.username} ({user.get_role_display()}).")
+        enrolled = ", authenticator enrolled" if options["totp_secret"] is not None else ""
+        self.stdout.write(f"Created {user.username} ({user.get_role_display()}{enrolled}).")
