@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -34,3 +36,16 @@ class HarborTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class HarborTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the token in the OpenAPI schema (`Authorization: Token <key>`), so
+    clients and schemathesis know a token stands in for the session cookie."""
+
+    target_class = HarborTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=self.target.keyword
+        )

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
+from audit.services import audit_record
 
 
 def token_digest(key: str) -> str:
@@ -35,6 +37,9 @@ def token_issue(
         name=name[:100],
         created_at=now,
         expires_at=now + (ttl or timedelta(minutes=settings.API_TOKEN_TTL_MINUTES)),
+        # Signing in is the device's first use; the next write comes a minute on at most
+        # (accounts.authentication), so a client's first requests cost no extra UPDATE.
+        last_used_at=now,
     )
     return key, token
 
@@ -54,14 +59,42 @@ def token_find(key: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken, reason: str) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason
+def token_revoke(
+    *, token: ApiToken, reason: str, actor: Any | None = None, ip: str | None = None
+) -> bool:
+    """End one token (logout, an administrator); False if it had already ended. Audited."""
+    now = timezone.now()
+    ended = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason
     )
+    if ended:
+        token.revoked_at, token.revoked_reason = now, reason
+        audit_record(
+            actor=actor,
+            action="token.revoked",
+            obj=token,
+            before={"revoked_at": None},
+            after={"revoked_at": now.isoformat(), "reason": reason, "user": token.user_id},
+            ip=ip,
+        )
+    return bool(ended)
 
 
-def tokens_revoke_all(*, user: User, reason: str) -> int:
-    """End every live token of a user (password change, MFA reset, deactivation)."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+@transaction.atomic
+def tokens_revoke_all(
+    *, user: User, reason: str, actor: Any | None = None, ip: str | None = None
+) -> int:
+    """End every live token of a user (password change, MFA reset, deactivation). Audited
+    when there was any: how many, and why."""
+    ended = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
     )
+    if ended:
+        audit_record(
+            actor=actor,
+            action="token.revoked_all",
+            obj=user,
+            after={"reason": reason, "tokens": ended},
+            ip=ip,
+        )
+    return ended

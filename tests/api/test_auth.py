@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 
 import pytest
 from axes.models import AccessAttempt
@@ -9,9 +10,10 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from accounts.tokens import token_digest
 from audit.models import AuditEntry
 from config import settings as project_settings
 from tests.api.conftest import PASSWORD
@@ -23,10 +25,11 @@ TOKEN_URL = "/api/v1/auth/token/"
 WRONG = "Tr0ub4dor&3-wrong"
 
 
-def sign_in(username: str, password: str, **extra):
-    return APIClient().post(
-        TOKEN_URL, {"username": username, "password": password}, format="json", **extra
-    )
+def sign_in(username: str, password: str, otp: str | None = None, **extra):
+    body = {"username": username, "password": password}
+    if otp is not None:
+        body["otp"] = otp
+    return APIClient().post(TOKEN_URL, body, format="json", **extra)
 
 
 def test_it_hashes_passwords_with_argon2_and_signs_in_with_them(settings, agency):
@@ -38,7 +41,9 @@ def test_it_hashes_passwords_with_argon2_and_signs_in_with_them(settings, agency
     response = sign_in("ada", PASSWORD)
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=user).key}
+    assert set(response.json()) == {"token", "expires"}
+    # Only the key's digest is kept: the key itself is nowhere in the database.
+    assert ApiToken.objects.get(user=user).digest == token_digest(response.json()["token"])
 
 
 def test_it_signs_in_with_the_token_it_issues(alice):
@@ -58,7 +63,7 @@ def test_it_issues_no_token_for_wrong_credentials(alice, username, password):
 
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_it_records_a_failed_sign_in_with_the_username_and_never_the_password(alice):
@@ -93,7 +98,7 @@ def test_it_locks_the_account_after_five_failures_even_against_the_right_passwor
     assert locked.status_code == 429
     assert locked.json()["code"] == "account_locked"
     assert "token" not in locked.json()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     failures = AuditEntry.objects.filter(action="auth.login_failed").order_by("id")
     assert failures.count() == 6
     assert failures.last().after == {"username": "alice", "locked": True}
@@ -140,8 +145,10 @@ def test_it_logs_out_only_by_post_and_the_token_stops_working(alice, client_for)
     assert client.get("/api/v1/auth/logout/").status_code == 405
     assert client.post("/api/v1/auth/logout/").status_code == 204
 
-    assert not Token.objects.filter(user=alice).exists()
+    token = ApiToken.objects.get(user=alice)
+    assert token.revoked_reason == ApiToken.RevokeReason.LOGOUT
     assert client.get("/api/v1/homes/").status_code == 401
+    assert client.post("/api/v1/auth/logout/").status_code == 401
 
 
 def test_it_signs_out_of_the_web_app_only_by_post(alice, client):
@@ -193,7 +200,10 @@ def test_it_refuses_an_unknown_token_with_401(db):
     response = client.get("/api/v1/homes/")
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
+    assert response.json() == {
+        "detail": "Invalid or expired token: sign in again.",
+        "code": "authentication_failed",
+    }
     assert response.headers["WWW-Authenticate"] == "Token"
 
 
@@ -205,9 +215,7 @@ def test_it_refuses_the_token_of_a_deactivated_user(alice, client_for):
     assert client.get("/api/v1/homes/").status_code == 401
 
 
-def test_it_slows_one_address_trying_many_accounts(db, settings):
-    from rest_framework.test import APIClient
-
+def test_it_slows_one_address_trying_many_accounts(db):
     client = APIClient()
     answers = [
         client.post(
@@ -217,3 +225,127 @@ def test_it_slows_one_address_trying_many_accounts(db, settings):
     ]
     assert answers[:30] == [400] * 30  # wrong credentials, each a different account
     assert answers[30] == 429
+
+
+def test_it_clears_the_failures_of_an_account_at_each_sign_in(alice):
+    for _ in range(4):
+        sign_in("alice", WRONG)
+    assert sign_in("alice", PASSWORD).status_code == 200
+
+    for _ in range(4):
+        sign_in("alice", WRONG)
+
+    # Eight failures in all, but never five in a row: the account is not locked.
+    assert sign_in("alice", PASSWORD).status_code == 200
+
+
+def test_it_records_each_token_issued_with_the_client_address(alice):
+    response = sign_in("alice", PASSWORD, REMOTE_ADDR="198.51.100.7")
+
+    token = ApiToken.objects.get(user=alice)
+    entry = AuditEntry.objects.get(action="token.issued")
+    assert (entry.actor, entry.object_type, entry.object_id) == (
+        alice,
+        "accounts.apitoken",
+        str(token.pk),
+    )
+    assert entry.ip == "198.51.100.7"
+    assert response.json()["token"] not in json.dumps([entry.before, entry.after])
+
+
+def test_it_opens_no_session_for_a_token_client(alice):
+    response = sign_in("alice", PASSWORD)
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert not Session.objects.exists()
+
+
+def test_it_puts_the_token_sign_in_and_logout_on_the_trail(alice):
+    key = sign_in("alice", PASSWORD, REMOTE_ADDR="198.51.100.7").json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.post("/api/v1/auth/logout/", REMOTE_ADDR="198.51.100.7")
+
+    for action in ("auth.login", "auth.logout"):
+        entry = AuditEntry.objects.get(action=action)
+        assert (entry.actor, entry.ip) == (alice, "198.51.100.7")
+
+
+# With MFA_REQUIRED (on by default; the suite turns it off), a token needs a one-time code.
+
+
+def enrol_authenticator(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def current_code(device) -> str:
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def wrong_code(device) -> str:
+    return f"{(int(current_code(device)) + 500_000) % 1_000_000:06d}"
+
+
+@pytest.fixture
+def mfa_on(settings):
+    settings.MFA_REQUIRED = True
+
+
+def test_it_issues_a_token_against_the_code_of_the_authenticator(alice, mfa_on):
+    device = enrol_authenticator(alice)
+
+    response = sign_in("alice", PASSWORD, otp=current_code(device))
+
+    assert response.status_code == 200
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert client.get("/api/v1/homes/").status_code == 200
+
+
+def test_it_wants_the_code_when_mfa_is_required(alice, mfa_on):
+    enrol_authenticator(alice)
+
+    response = sign_in("alice", PASSWORD)
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["otp"]
+    assert not ApiToken.objects.exists()
+    # Asking for the code is not a failed attempt: the password was never tried.
+    assert not AccessAttempt.objects.exists()
+
+
+def test_it_refuses_a_wrong_code_and_counts_it_towards_the_lockout(alice, mfa_on):
+    device = enrol_authenticator(alice)
+
+    answers = [sign_in("alice", PASSWORD, otp=wrong_code(device)) for _ in range(5)]
+    locked = sign_in("alice", PASSWORD, otp=current_code(device))
+
+    assert [a.status_code for a in answers] == [400] * 5
+    assert all(list(a.json()) == ["otp"] for a in answers)
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "account_locked"
+    assert not ApiToken.objects.exists()
+    failures = AuditEntry.objects.filter(action="auth.login_failed").order_by("id")
+    assert failures.last().after == {"username": "alice", "locked": True}
+
+
+def test_it_tells_a_user_without_an_authenticator_to_enrol_on_the_web_first(alice, mfa_on):
+    response = sign_in("alice", PASSWORD, otp="123456")
+
+    assert response.status_code == 400
+    assert "sign in once on the web" in response.json()["otp"][0]
+    assert not ApiToken.objects.exists()
+
+
+def test_it_asks_for_no_code_when_mfa_is_off(alice, settings):
+    settings.MFA_REQUIRED = False
+    enrol_authenticator(alice)
+
+    assert sign_in("alice", PASSWORD).status_code == 200
