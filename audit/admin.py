@@ -2,22 +2,23 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, AuditSeal
+from core.admin_base import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The trail is append-only, in the admin too (and in the database: a trigger)."""
+
     list_display = ["at", "actor_username", "action", "object_type", "object_id", "outcome", "ip"]
     list_filter = ["outcome", "action", "object_type"]
     search_fields = ["actor_username", "object_id", "action"]
     date_hierarchy = "at"
 
-    # The trail is append-only, in the admin too.
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(AuditSeal)
+class AuditSealAdmin(ReadOnlyAdmin):
+    """The hash chain over the trail; `manage.py audit_verify` checks it."""
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    list_display = ["seq", "entry_id", "sealed_at", "hash"]
+    date_hierarchy = "sealed_at"

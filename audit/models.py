@@ -16,6 +16,10 @@ class AuditEntry(models.Model):
 
     `before`/`after` hold changed fields; values of encrypted survivor fields are
     written as "<encrypted>" so the trail never holds identity in plaintext.
+
+    The database refuses UPDATE and DELETE on this table (a trigger, audit 0002), and
+    `AuditSeal` chains every committed entry into a keyed hash chain that
+    `manage.py audit_verify` checks.
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -31,10 +35,47 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # PostgreSQL: the writing transaction's id, set by a trigger whatever the insert says.
+    # The sealer takes only entries of transactions every snapshot sees as finished, so
+    # no entry can commit later "below" one already sealed. Empty on SQLite (one writer).
+    txid = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["txid", "id"], name="audit_entry_txid")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or '-'} {self.action}"
+
+
+class AuditSeal(models.Model):
+    """One link of the chain: `hash` is a keyed SHA-256 (HMAC, `AUDIT_CHAIN_KEY`) over
+    `seq`, `prev_hash` and every field of the entry, so changing, removing or slipping
+    in an entry or a seal breaks the chain from that link on.
+
+    Insert-only like the entries (the same trigger). `entry` has no database foreign
+    key on purpose: an entry deleted by someone who got past the trigger leaves its seal
+    behind, and the verifier names the missing entry.
+    """
+
+    seq = models.BigIntegerField(unique=True, editable=False)
+    entry = models.OneToOneField(
+        AuditEntry,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="seal",
+        editable=False,
+    )
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    sealed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seal_seq_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"seal {self.seq} of entry {self.entry_id}"

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 
-from audit.models import AuditEntry, Outcome
+from audit import chain, context
+from audit.models import AuditEntry, AuditSeal, Outcome
+
+logger = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -24,13 +31,15 @@ def audit_record(
 ) -> AuditEntry:
     """Append one audit entry, synchronously, in the caller's transaction.
 
-    It is never queued: an audit row must not be lost because a broker is down.
+    It is never queued: an audit row must not be lost because a broker is down. Once
+    the transaction commits, the entry is sealed into the hash chain (best effort: the
+    `seal_audit_trail` task catches up every minute).
     """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=actor if is_user else None,
         actor_username=actor.get_username() if is_user else "",
         action=action,
@@ -42,6 +51,8 @@ def audit_record(
         after=after,
         ip=ip,
     )
+    _seal_after_commit()
+    return entry
 
 
 def audit_record_many(
@@ -75,7 +86,11 @@ def audit_record_many(
         )
         for obj in objects
     ]
-    return AuditEntry.objects.bulk_create(entries) if entries else []
+    if not entries:
+        return []
+    created = AuditEntry.objects.bulk_create(entries)
+    _seal_after_commit()
+    return created
 
 
 def _own_pk(obj: Any) -> int:
@@ -134,3 +149,190 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     """Only the fields that changed, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+# --- The hash chain ------------------------------------------------------------------------
+
+# pg_try_advisory_xact_lock key: one sealer at a time ("audit" in ASCII).
+SEAL_LOCK = 0x6175646974
+SEAL_BATCH = 1_000
+# Every transaction below the snapshot's xmin is over (committed or rolled back).
+_FINISHED_BELOW = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+_REQUEST_FLAG = "_harbor_audit_seal_due"
+
+
+def _seal_after_commit() -> None:
+    """Seal once the caller's transaction commits: one callback per transaction, and
+    inside a request once per request (`AuditMiddleware` seals after the view)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        func is _seal_committed for _, func, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_seal_committed)
+
+
+def _seal_committed() -> None:
+    request = context.current_request()
+    if request is not None:
+        setattr(request, _REQUEST_FLAG, True)
+        return
+    audit_seal_quietly()
+
+
+def seal_due(request: Any) -> bool:
+    """Whether this request committed audit entries (and clears the mark)."""
+    return bool(request.__dict__.pop(_REQUEST_FLAG, False))
+
+
+def audit_seal_quietly() -> None:
+    """`audit_seal` after a commit: a failure is logged, never raised at the user,
+    whose action is already committed (the beat task seals the rest)."""
+    try:
+        audit_seal(batches=1)
+    except Exception:
+        logger.exception("Sealing the audit trail failed; the beat task will retry.")
+
+
+def audit_seal(*, batches: int | None = None) -> int:
+    """Seal every entry whose transaction has finished, and return how many.
+
+    PostgreSQL: only entries whose transaction id is below the snapshot's xmin, so an
+    entry can never commit later below one already sealed; in (txid, id) order, in
+    batches of SEAL_BATCH, each in its own short transaction (at most `batches`). One
+    sealer at a time: when another holds the lock this returns at once, since that
+    one (or the next run) seals these too. SQLite (one writer): every visible entry.
+
+    Sealing happens after commit and never inside a writing transaction, so no write
+    waits for the chain (which would serialise them all, behind the bed row locks).
+    """
+    sealed = 0
+    done = 0
+    while batches is None or done < batches:
+        count = _seal_batch()
+        if count is None:
+            break
+        sealed += count
+        done += 1
+        if count < SEAL_BATCH:
+            break
+    return sealed
+
+
+def _seal_batch() -> int | None:
+    with transaction.atomic():
+        connection = transaction.get_connection()
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK])
+                if not cursor.fetchone()[0]:
+                    return None
+        last = AuditSeal.objects.order_by("-seq").values("seq", "hash", "entry_id").first()
+        unsealed = AuditEntry.objects.filter(
+            ~Exists(AuditSeal.objects.filter(entry_id=OuterRef("pk")))
+        )
+        if postgres:
+            unsealed = unsealed.filter(txid__lt=RawSQL(_FINISHED_BELOW, [])).order_by("txid", "id")
+            # Every entry below the last sealed one's transaction is sealed already.
+            floor = None
+            if last is not None:
+                floor = (
+                    AuditEntry.objects.filter(pk=last["entry_id"])
+                    .values_list("txid", flat=True)
+                    .first()
+                )
+            if floor is not None:
+                unsealed = unsealed.filter(txid__gte=floor)
+        else:
+            unsealed = unsealed.order_by("id")
+            if last is not None:
+                unsealed = unsealed.filter(pk__gt=last["entry_id"])
+        entries = list(unsealed[:SEAL_BATCH])
+        if not entries:
+            return 0
+        key = chain.chain_keys()[0]
+        seq, prev = (last["seq"], last["hash"]) if last else (0, chain.GENESIS)
+        seals = []
+        for entry in entries:
+            seq += 1
+            digest = chain.link_hash(key=key, seq=seq, prev_hash=prev, entry=entry)
+            seals.append(AuditSeal(seq=seq, entry_id=entry.pk, prev_hash=prev, hash=digest))
+            prev = digest
+        AuditSeal.objects.bulk_create(seals)
+        return len(seals)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first link that does not hold."""
+
+    seq: int
+    entry_id: int | None
+    # "changed": the entry differs from what was sealed (or the seal was forged);
+    # "missing": the sealed entry is gone; "seal_missing": a seal was removed;
+    # "out_of_order": a seal does not follow the one before (inserted or replaced).
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"seq {self.seq}" + (f" (entry {self.entry_id})" if self.entry_id else "")
+        return {
+            "changed": f"{where}: the entry is not what was sealed (changed, or the seal "
+            "forged, or AUDIT_CHAIN_KEY is not the key it was sealed with)",
+            "missing": f"{where}: the sealed entry is missing (deleted)",
+            "seal_missing": f"{where}: the seal is missing (removed, with its entry)",
+            "out_of_order": f"{where}: the seal does not follow the one before it "
+            "(a seal was inserted, replaced or removed)",
+        }[self.problem]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    sealed: int
+    unsealed: int
+    head_seq: int | None
+    head_hash: str | None
+    broken: ChainBreak | None
+
+
+def audit_chain_verify(*, page: int = 2_000) -> ChainReport:
+    """Walk the chain in `seq` order recomputing every link; stop at the first break.
+
+    Seals first what can be sealed. Entries removed together with their seals at the
+    very end of the chain leave no gap to find: compare `head_seq`/`head_hash` with a
+    copy kept elsewhere (the command prints them).
+    """
+    audit_seal()
+    keys = chain.chain_keys()
+    expected, prev, verified = 1, chain.GENESIS, 0
+    broken = None
+    while broken is None:
+        seals = list(AuditSeal.objects.filter(seq__gte=expected).order_by("seq")[:page])
+        if not seals:
+            break
+        entries = AuditEntry.objects.in_bulk([seal.entry_id for seal in seals])
+        for seal in seals:
+            entry = entries.get(seal.entry_id)
+            if seal.seq != expected:
+                broken = ChainBreak(seq=expected, entry_id=None, problem="seal_missing")
+            elif seal.prev_hash != prev:
+                broken = ChainBreak(seq=seal.seq, entry_id=seal.entry_id, problem="out_of_order")
+            elif entry is None:
+                broken = ChainBreak(seq=seal.seq, entry_id=seal.entry_id, problem="missing")
+            elif not chain.link_holds(
+                keys=keys, seq=seal.seq, prev_hash=prev, entry=entry, digest=seal.hash
+            ):
+                broken = ChainBreak(seq=seal.seq, entry_id=seal.entry_id, problem="changed")
+            if broken is not None:
+                break
+            expected, prev, verified = seal.seq + 1, seal.hash, verified + 1
+    unsealed = AuditEntry.objects.filter(
+        ~Exists(AuditSeal.objects.filter(entry_id=OuterRef("pk")))
+    ).count()
+    return ChainReport(
+        sealed=verified,
+        unsealed=unsealed,
+        head_seq=expected - 1 if verified else None,
+        head_hash=prev if verified else None,
+        broken=broken,
+    )

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from audit.selectors import audit_entries_for_survivor
-from audit.services import request_ip
+from audit.services import audit_record, request_ip
 from core.vocab import FIELD_LABELS
 from survivors import policy
 from survivors.forms import CHOICES, CaseSearchForm, IntakeForm, initial_values
@@ -114,5 +114,13 @@ def survivor_audit(request: HttpRequest, survivor_id: int) -> HttpResponse:
             actor=request.user, survivor_id=survivor_id, action="audit.read", ip=request_ip(request)
         )
         raise Http404
-    entries = audit_entries_for_survivor(survivor_id=survivor.pk)[:200]
+    entries = list(audit_entries_for_survivor(survivor_id=survivor.pk)[:200])
+    # Reading the trail is on the trail, after the page was taken (as on the API).
+    audit_record(
+        actor=request.user,
+        action="audit.read",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        ip=request_ip(request),
+    )
     return render(request, "survivors/audit.html", {"survivor": survivor, "entries": entries})

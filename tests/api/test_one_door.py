@@ -241,13 +241,14 @@ def _state(world) -> dict[str, list]:
             (roles.get(u, "?"), kind) for u, kind in by_values(Notification, "recipient_id", "kind")
         ),
         # What was done or refused (reads differ by design: the API answers with the
-        # record, the page redirects; so they are left out).
+        # record, the page redirects; so they are left out, and so is the page client's
+        # sign-in, where the API client comes with a token).
         "audit": _ordered(
             (roles.get(u), action, outcome, kind)
             for u, action, outcome, kind in by_values(
                 AuditEntry, "actor_id", "action", "outcome", "object_type"
             )
-            if not action.endswith(".read")
+            if not action.endswith(".read") and action != "auth.login"
         ),
     }
 
