@@ -1,10 +1,12 @@
 """The home directory over REST: `homes/`, `homes/{id}/`, and its bed availability.
 
-Reading is for every signed-in user (the directory is shared); creating a home is
-for Harbor admins; editing its profile and its beds and staffing
-are for that home's admins and Harbor admins (a home admin may not change what the
-license says: homes.policy). A home's existence is no secret, so a user who may
-not change it gets 403, not 404.
+Reading the directory is for case workers, supervisors, MDT members and Harbor admins;
+a home admin reads only their own homes (a safe home's location is secret from other
+homes), and gets 404 for any other. Creating a home is for Harbor admins; editing its
+profile and its beds and staffing are for that home's admins and Harbor admins (a home
+admin may not change what the license says: homes.policy). To a user who reads the
+whole directory a home's existence is no secret, so one who may not change it gets
+403, not 404.
 """
 
 from __future__ import annotations
@@ -12,29 +14,58 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.models import Role
 from accounts.permissions import IsHarborAdmin, ReadOnly
 from audit.services import request_ip
-from core.errors import NotFound
 from homes.exports import EXPORT_FORMATS, directory_csv, directory_hsds, home_export_record
 from homes.filters import HomeFilter
-from homes.models import Home
+from homes.models import AvailabilityChange, Home
 from homes.permissions import CanEditHomeProfile, CanUpdateAvailability
+from homes.policy import home_refuse, sees_whole_directory
 from homes.selectors import home_availability_history, home_get, home_list
 from homes.serializers import AvailabilityChangeSerializer, AvailabilitySerializer, HomeSerializer
 from homes.services import home_create, home_update, home_update_availability
 
 
-def _home_or_404(home_id: int | None) -> Home:
-    home = home_get(home_id=home_id) if home_id is not None else None
+def _home_or_404(request, home_id: int | None, action: str) -> Home:
+    """The home if the user may know it exists, else the API's 404 (a home admin's
+    attempt on another home is audited)."""
+    home = home_get(user=request.user, home_id=home_id) if home_id is not None else None
     if home is None:
-        raise NotFound()
+        home_refuse(user=request.user, home_id=home_id, action=action, ip=request_ip(request))
     return home
+
+
+@extend_schema_serializer(component_name="AvailabilityChange")
+class AvailabilityHistorySerializer(AvailabilityChangeSerializer):
+    """A change as the reader may see it. To a home's admins, `by` names only Harbor's
+    side of the home (its admins, Harbor admins): which agency's worker held or filled a
+    bed there is the case side's to know."""
+
+    by = serializers.CharField(
+        source="by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of whoever made the change; null for the system and, shown to "
+        "a home's admins, for a change made by a case worker or supervisor.",
+    )
+
+    def to_representation(self, instance: AvailabilityChange) -> dict:
+        data = super().to_representation(instance)
+        by = instance.by
+        if (
+            by is not None
+            and not self.context.get("case_side_names", True)
+            and not (by.is_harbor_admin or by.role == Role.HOME_ADMIN)
+        ):
+            data["by"] = None
+        return data
 
 
 @extend_schema(tags=["homes"])
@@ -44,7 +75,7 @@ class HomeListCreateApi(generics.GenericAPIView):
     filterset_class = HomeFilter
 
     def get_queryset(self):
-        return home_list()
+        return home_list(user=getattr(self.request, "user", None))
 
     @extend_schema(operation_id="homes_list", responses=HomeSerializer(many=True))
     def get(self, request):
@@ -57,7 +88,8 @@ class HomeListCreateApi(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         home = home_create(actor=request.user, data=serializer.validated_data)
         return Response(
-            HomeSerializer(home_get(home_id=home.pk)).data, status=status.HTTP_201_CREATED
+            HomeSerializer(home_get(user=request.user, home_id=home.pk)).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -74,7 +106,7 @@ class HomeDetailApi(generics.GenericAPIView):
 
     @extend_schema(operation_id="homes_retrieve")
     def get(self, request, id: int | None):
-        return Response(HomeSerializer(_home_or_404(id)).data)
+        return Response(HomeSerializer(_home_or_404(request, id, "home.read")).data)
 
     @extend_schema(operation_id="homes_update")
     def put(self, request, id: int | None):
@@ -85,12 +117,12 @@ class HomeDetailApi(generics.GenericAPIView):
         return self._update(request, id, partial=True)
 
     def _update(self, request, home_id: int | None, *, partial: bool) -> Response:
-        home = _home_or_404(home_id)
+        home = _home_or_404(request, home_id, "home.update")
         self.check_object_permissions(request, home)
         serializer = HomeSerializer(home, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         home_update(actor=request.user, home_id=home.pk, data=serializer.validated_data)
-        return Response(HomeSerializer(home_get(home_id=home.pk)).data)
+        return Response(HomeSerializer(home_get(user=request.user, home_id=home.pk)).data)
 
 
 @extend_schema(tags=["homes"])
@@ -111,34 +143,40 @@ class HomeAvailabilityApi(generics.GenericAPIView):
         responses={200: HomeSerializer},
     )
     def patch(self, request, id: int | None):
-        home = _home_or_404(id)
+        home = _home_or_404(request, id, "home.availability")
         self.check_object_permissions(request, home)
         serializer = AvailabilitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         home_update_availability(actor=request.user, home_id=home.pk, **serializer.validated_data)
-        return Response(HomeSerializer(home_get(home_id=home.pk)).data)
+        return Response(HomeSerializer(home_get(user=request.user, home_id=home.pk)).data)
 
 
 @extend_schema(tags=["homes"])
 class HomeAvailabilityHistoryApi(generics.GenericAPIView):
     """A home's bed and staffing changes, newest first: before, after, who, when.
 
-    Readable by every signed-in user, like the directory it belongs to: a case
-    worker judging whether a bed count is trustworthy needs its history.
+    Readable by whoever may see the home, like the directory it belongs to: a case
+    worker judging whether a bed count is trustworthy needs its history. A home admin
+    reads only their own homes' (404 for another), without the names of the case
+    workers who held or filled its beds.
     """
 
     permission_classes = [IsAuthenticated]
-    serializer_class = AvailabilityChangeSerializer
+    serializer_class = AvailabilityHistorySerializer
     filter_backends: list = []
 
     @extend_schema(
         operation_id="homes_availability_history",
-        responses=AvailabilityChangeSerializer(many=True),
+        responses=AvailabilityHistorySerializer(many=True),
     )
     def get(self, request, id: int | None):
-        home = _home_or_404(id)
+        home = _home_or_404(request, id, "home.availability_history")
         page = self.paginate_queryset(home_availability_history(home_id=home.pk))
-        return self.get_paginated_response(AvailabilityChangeSerializer(page, many=True).data)
+        # Only the case side (and Harbor admins) read which agency's worker was there.
+        context = {"case_side_names": sees_whole_directory(request.user)}
+        return self.get_paginated_response(
+            AvailabilityHistorySerializer(page, many=True, context=context).data
+        )
 
 
 class _FormatIsAParameter(DefaultContentNegotiation):

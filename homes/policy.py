@@ -12,8 +12,11 @@ availability taps (`homes/{id}/availability/`), which keep their own history.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
+from django.db.models import QuerySet
+
+from accounts.models import Role
 from audit.services import audit_refusal
 from core.errors import NotFound
 from homes.models import Home
@@ -38,6 +41,40 @@ LOCKED_MESSAGE = {
     ),
     "availability": "Report beds and staff on duty with the availability update instead.",
 }
+
+
+def sees_whole_directory(user: Any) -> bool:
+    """Case workers, supervisors, MDT members and Harbor admins read the whole directory
+    (DESIGN.md, users). A home admin sees only their own homes: a safe home's location
+    is secret from other homes."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_harbor_admin or user.role != Role.HOME_ADMIN)
+    )
+
+
+def homes_visible_to(user: Any) -> QuerySet[Home]:
+    """The homes this user may know exist; every read of a home starts here."""
+    if sees_whole_directory(user):
+        return Home.objects.all()
+    return Home.objects.editable_by(user)
+
+
+def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> NoReturn:
+    """NotFound for a home `user` may not know exists (or that does not exist): the
+    API's 404 either way. A home admin's attempt is audited, whether or not that home
+    exists; for a reader of the whole directory it is only a wrong id."""
+    if not sees_whole_directory(user):
+        audit_refusal(
+            actor=user,
+            action=action,
+            object_type="homes.home",
+            object_id=home_id,
+            survivor_id=None,
+            ip=ip,
+        )
+    raise NotFound()
 
 
 def may_edit_home(user: Any, home: Home | int) -> bool:

@@ -8,25 +8,27 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from homes.models import AvailabilityChange, Home
+from homes.policy import homes_visible_to
 
 # Beyond this many taps the page offers a number field instead (a phone shows ~6 a row).
 STAFF_TAPS_MAX = 24
 
 
-def home_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
-    """The shared directory: every signed-in user may read it."""
-    queryset = Home.objects.select_related("availability_updated_by")
+def home_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
+    """The directory as `user` may read it: all of it, or a home admin's own homes."""
+    queryset = homes_visible_to(user).select_related("availability_updated_by")
     if filters:
         queryset = queryset.filter(**filters)
     return queryset
 
 
-def home_get(*, home_id: int) -> Home | None:
-    return home_list().filter(pk=home_id).first()
+def home_get(*, user: Any, home_id: int) -> Home | None:
+    return home_list(user=user).filter(pk=home_id).first()
 
 
 def home_availability_history(*, home_id: int) -> QuerySet[AvailabilityChange]:
-    """A home's bed and staffing changes, newest first, with who made them."""
+    """A home's bed and staffing changes, newest first, with who made them. For a home
+    the caller has found visible (homes.policy.home_visible_or_refuse)."""
     return AvailabilityChange.objects.filter(home_id=home_id).select_related("by")
 
 

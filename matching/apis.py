@@ -6,7 +6,8 @@ from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.decorators import api_view, renderer_classes
+from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +15,14 @@ from rest_framework.response import Response
 from audit.services import request_ip
 from matching.directory import directory_cache
 from matching.exports import excluded_csv
-from matching.selectors import HomeSearch, needs_from_fields, needs_of_survivor, search_homes
+from matching.permissions import SeesWholeDirectory
+from matching.selectors import (
+    HomeSearch,
+    misses_without_zones,
+    needs_from_fields,
+    needs_of_survivor,
+    search_homes,
+)
 from matching.serializers import (
     MatchQuerySerializer,
     MatchResponseSchema,
@@ -22,7 +30,7 @@ from matching.serializers import (
     match_response,
 )
 from matching.services import excluded_download_record, search_record
-from survivors.policy import survivor_or_refuse
+from survivors.policy import need_to_know, survivor_or_refuse
 
 MATCH_PARAMETERS = [
     OpenApiParameter("limit", int, description="How many ranked homes (1–500, default 20)."),
@@ -36,10 +44,11 @@ MATCH_PARAMETERS = [
 ]
 
 
-def _search(needs, query: MatchQuerySerializer) -> HomeSearch:
+def _search(needs, query: MatchQuerySerializer, *, zone_details: bool = True) -> HomeSearch:
     data = query.validated_data
     return search_homes(
         needs,
+        zone_details=zone_details,
         limit=data["limit"],
         include_excluded=data["include_excluded"],
         excluded_limit=data["excluded_limit"],
@@ -57,7 +66,9 @@ def _search(needs, query: MatchQuerySerializer) -> HomeSearch:
 def survivor_matches(request: Request, id: int | None) -> Response:
     """Ranked homes for a survivor, why not for the others, and what would open more.
 
-    Whoever may see the survivor may search for them; the search is recorded.
+    Whoever may see the survivor may search for them; the search is recorded. An MDT
+    member reads "Inside an exclusion zone" where a case worker reads which zone and
+    how near (need to know).
     """
     query = MatchQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
@@ -66,7 +77,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
         actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
     )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
-    search = _search(needs, query)
+    search = _search(needs, query, zone_details=not need_to_know(request.user))
     search_record(
         actor=request.user,
         survivor=survivor,
@@ -85,8 +96,12 @@ def survivor_matches(request: Request, id: int | None) -> Response:
     tags=["matching"],
 )
 @api_view(["POST"])
+@permission_classes([IsAuthenticated & SeesWholeDirectory])
 def what_if_match(request: Request) -> Response:
-    """A what-if search from matching fields alone: no identity, nothing stored."""
+    """A what-if search from matching fields alone: no identity, nothing stored.
+
+    For everyone who reads the whole directory; a home admin, who sees only their own
+    homes, gets 403."""
     query = MatchQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     body = WhatIfSerializer(data=request.data)
@@ -115,7 +130,8 @@ class CSVRenderer(BaseRenderer):
 @renderer_classes([JSONRenderer, CSVRenderer])
 def survivor_matches_excluded(request: Request, id: int | None) -> HttpResponseBase:
     """Every home the survivor is not eligible for, with every reason, as a CSV download
-    (the search's excluded list, whole). Streamed: the directory's size does not matter."""
+    (the search's excluded list, whole). Streamed: the directory's size does not matter.
+    An MDT member's reasons say only "Inside an exclusion zone", as in the search."""
     survivor = survivor_or_refuse(
         actor=request.user,
         survivor_id=id,
@@ -124,8 +140,9 @@ def survivor_matches_excluded(request: Request, id: int | None) -> HttpResponseB
     )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     excluded_download_record(actor=request.user, survivor=survivor, ip=request_ip(request))
-    response = StreamingHttpResponse(
-        excluded_csv(directory_cache.excluded(needs)), content_type="text/csv; charset=utf-8"
-    )
+    misses = directory_cache.excluded(needs)
+    if need_to_know(request.user):
+        misses = misses_without_zones(misses)
+    response = StreamingHttpResponse(excluded_csv(misses), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="excluded-homes-{survivor.pk}.csv"'
     return response

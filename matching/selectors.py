@@ -5,8 +5,10 @@ The directory of active homes and how it stays current: `matching.directory`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,9 +234,50 @@ class HomeSearch:
         return self.contacts.get(home_id, NO_CONTACT)
 
 
-def search_homes(needs: SurvivorNeeds, **options: Any) -> HomeSearch:
-    """match_needs, plus the contacts of the homes it returns and the "tonight" plan."""
+# What a need-to-know reader (an MDT member) is told of a failed exclusion zone: that the
+# home lies inside one, never which zone, its radius or the distance to it (DESIGN.md,
+# users: "never ... where an exclusion zone lies").
+ZONE_REASON = "Inside an exclusion zone"
+
+
+def failures_without_zones(failed: Iterable[RuleFailure]) -> tuple[RuleFailure, ...]:
+    """The failures with every exclusion zone's reason replaced by ZONE_REASON."""
+    return tuple(
+        RuleFailure(f.rule, ZONE_REASON) if f.rule == "exclusion_zone" else f for f in failed
+    )
+
+
+def miss_without_zones(miss: Miss) -> Miss:
+    if all(f.rule != "exclusion_zone" for f in miss.failed):
+        return miss
+    return dataclasses.replace(miss, failed=failures_without_zones(miss.failed))
+
+
+def misses_without_zones(misses: Iterable[Miss]) -> Iterator[Miss]:
+    """For the excluded list's download, a home at a time."""
+    return (miss_without_zones(miss) for miss in misses)
+
+
+def result_without_zones(result: MatchResult) -> MatchResult:
+    """The search's result as a need-to-know reader may see it: every exclusion zone
+    failure says only ZONE_REASON (near misses, the excluded list, tonight's calls)."""
+    return dataclasses.replace(
+        result,
+        near_misses=tuple(misses_without_zones(result.near_misses)),
+        excluded=None if result.excluded is None else tuple(misses_without_zones(result.excluded)),
+        tonight=dataclasses.replace(
+            result.tonight, fail_only=tuple(misses_without_zones(result.tonight.fail_only))
+        ),
+    )
+
+
+def search_homes(needs: SurvivorNeeds, *, zone_details: bool = True, **options: Any) -> HomeSearch:
+    """match_needs, plus the contacts of the homes it returns and the "tonight" plan.
+
+    `zone_details=False` (an MDT member's search): no reason says where a zone lies."""
     result = match_needs(needs, **options)
+    if not zone_details:
+        result = result_without_zones(result)
     shown = [r.home.id for r in result.results]
     shown += [m.home.id for m in result.near_misses]
     shown += [m.home.id for m in result.tonight.fail_only]

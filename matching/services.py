@@ -12,15 +12,17 @@ from survivors.models import Survivor
 
 
 def needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
-    """The matching inputs as JSON; no identity is part of SurvivorNeeds."""
+    """The matching inputs as JSON, kept with a search or a recommendation.
+
+    No identity is part of SurvivorNeeds, and no location is kept: where the child is
+    and where the exclusion zones lie (often where the trafficker operates) stay
+    encrypted on the survivor's record. `exclusion_zones` is how many there were."""
     snapshot = dataclasses.asdict(needs)
     for key, value in snapshot.items():
         if isinstance(value, frozenset):
             snapshot[key] = sorted(value)
-    snapshot["exclusion_zones"] = [
-        {"zip_code": z.zip_code, "radius_miles": z.radius_miles} for z in needs.exclusion_zones
-    ]
-    # Coordinates are the residence ZIP's centroid; the ZIP itself stays on the survivor.
+    snapshot["exclusion_zones"] = len(needs.exclusion_zones)
+    # The coordinates are the residence ZIP's centroid: as telling as the ZIP.
     snapshot.pop("latitude")
     snapshot.pop("longitude")
     snapshot["search_date"] = needs.search_date.isoformat()

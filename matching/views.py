@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from audit.services import request_ip
 from core.errors import NotFound
 from core.vocab import FIELD_LABELS
+from homes.policy import sees_whole_directory
 from matching.forms import SurvivorSearchForm, WhatIfForm
 from matching.selectors import HomeSearch, needs_from_fields, search_homes, survivor_matching_fields
 from matching.services import search_record
@@ -59,7 +61,10 @@ def _render_search(
 
 @login_required
 def what_if_search(request: HttpRequest) -> HttpResponse:
-    """A search with no identity: who could take this child tonight?"""
+    """A search with no identity: who could take this child tonight? It ranks the whole
+    directory, so not for a home admin (403), who may know only their own homes."""
+    if not sees_whole_directory(request.user):
+        raise PermissionDenied("A home administrator sees only their own homes.")
     context: dict[str, object] = {"choices": CHOICES, "values": initial_values(WHAT_IF_DEFAULTS)}
     if request.method == "POST":
         form = WhatIfForm(request.POST)
@@ -157,7 +162,12 @@ def _survivor_search_page(
     }
     if not errors:
         needs = needs_from_fields(fields, today=today)
-        search = search_homes(needs, limit=20, include_excluded=include_excluded)
+        search = search_homes(
+            needs,
+            zone_details=not need_to_know(request.user),
+            limit=20,
+            include_excluded=include_excluded,
+        )
         if record:  # the search is recorded, and audited as the read of the record
             search_record(
                 actor=request.user,

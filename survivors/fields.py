@@ -8,12 +8,15 @@ with any of them and encrypts with the first, so keys can be rotated).
 from __future__ import annotations
 
 import datetime
+import json
 from functools import cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 
@@ -52,6 +55,45 @@ class EncryptedTextField(models.TextField):
         if value is None:
             return None
         return encrypt(str(value))
+
+
+class EncryptedCharField(EncryptedTextField):
+    """A short string (a ZIP code) stored as a Fernet token: one line in a form, and its
+    `max_length` checked in Python (the column holds ciphertext, far longer)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.max_length is not None:
+            # As CharField does: the cached list, not `_validators`, so that the field
+            # deconstructs (and migrates) without it.
+            self.validators.append(MaxLengthValidator(self.max_length))
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"widget": forms.TextInput, **kwargs})
+
+
+class EncryptedJSONField(models.JSONField):
+    """JSON (a list of exclusion zones) stored as a Fernet token of its text.
+
+    Python code sees the decoded value, as with a JSONField; the database holds only
+    ciphertext, so no key lookup, containment or ordering can reach it in SQL."""
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        return None if value is None else json.loads(decrypt(value), cls=self.decoder)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None or hasattr(value, "as_sql"):
+            return value
+        return encrypt(json.dumps(value, cls=self.encoder))
+
+    def get_transform(self, name: str) -> Any:
+        # No `exclusion_zones__0__zip_code`: a key path cannot be read from ciphertext.
+        return models.Field.get_transform(self, name)
 
 
 class EncryptedDateField(models.DateField):

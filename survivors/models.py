@@ -33,7 +33,12 @@ from core.vocab import (
     validate_states,
     validate_zip,
 )
-from survivors.fields import EncryptedDateField, EncryptedTextField
+from survivors.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 
 
 class Status(models.TextChoices):
@@ -97,7 +102,8 @@ def validate_language(value: str) -> None:
 
 
 class Survivor(models.Model):
-    """A child's intake record. Identity, birth date and notes are encrypted at rest."""
+    """A child's intake record. Identity, birth date, notes, where the child is and the
+    exclusion zones are encrypted at rest."""
 
     # Blank at intake means "Harbor issues one" (survivors.services.survivor_create).
     case_number = models.CharField(max_length=CASE_NUMBER_MAX)
@@ -121,7 +127,9 @@ class Survivor(models.Model):
         max_length=2, choices=STATE_CHOICES, validators=[validate_state]
     )
     icpc_approved_states = models.JSONField(default=list, blank=True, validators=[validate_states])
-    residence_zip = models.CharField(max_length=5, validators=[validate_zip])
+    # Where the child is now (and the zones below, often where the trafficker operates)
+    # locate the child: encrypted like the name, never copied into searches or the trail.
+    residence_zip = EncryptedCharField(max_length=5, validators=[validate_zip])
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.PLANNED)
     substance_use = models.CharField(
         max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.NONE
@@ -142,7 +150,7 @@ class Survivor(models.Model):
         max_length=2, default="en", blank=True, validators=[validate_language]
     )
     services_needed = models.JSONField(default=list, blank=True, validators=[validate_services])
-    exclusion_zones = models.JSONField(
+    exclusion_zones = EncryptedJSONField(
         default=list, blank=True, validators=[validate_exclusion_zones]
     )
     max_distance_miles = models.PositiveIntegerField(
@@ -168,7 +176,11 @@ class Survivor(models.Model):
 
     objects = SurvivorQuerySet.as_manager()
 
-    ENCRYPTED_FIELDS = frozenset({"first_name", "last_name", "alias", "date_of_birth", "notes"})
+    # Written to the audit trail as "<encrypted>" (survivors.services.audit_values).
+    ENCRYPTED_FIELDS = frozenset(
+        {"first_name", "last_name", "alias", "date_of_birth", "notes", "residence_zip",
+         "exclusion_zones"}
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,7 +13,13 @@ from notifications.services import notification_send
 from placement.models import Referral
 from placement.services.common import case_of, case_workers, next_step, settle_status
 from placement.services.referrals import referral_close
-from placement.services.rules import failures_text, for_the_home, live_failures, lock_home
+from placement.services.rules import (
+    failures_text,
+    for_the_home,
+    live_failures,
+    lock_home,
+    without_zones,
+)
 from survivors.models import Survivor
 from survivors.services import survivor_update
 
@@ -56,9 +62,11 @@ def referrals_recheck(*, actor: Any, survivor: Survivor, ip: str | None = None) 
             recipients=case_workers(survivor, referral.referred_by),
             kind=Notification.Kind.REFERRAL_WITHDRAWN,
             # The reasons last: a long list is what the 500-character cut may shorten.
+            # No zone's ZIP: a notification may leave Harbor as an email (the record
+            # says which zone, to those who may read it).
             message=f"The referral for {case_of(survivor)} to {home.name} was withdrawn: the "
             f"child's record changed and the home no longer fits. {next_step(survivor)} "
-            f"Why: {failures_text(failed)}.",
+            f"Why: {failures_text(without_zones(failed))}.",
             obj=referral,
         )
     return [referral for referral, _, _ in withdrawn]

@@ -36,11 +36,9 @@ def _home_profile(home: Home) -> dict[str, Any]:
 
 
 def review_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
-    """What the MDT sees of the needs: the exclusion zones (where the trafficker operates)
-    are need-to-know for the case workers only; the home passed them."""
-    snapshot = needs_snapshot(needs)
-    snapshot["exclusion_zones"] = len(snapshot["exclusion_zones"])
-    return snapshot
+    """What the MDT sees of the needs: how many exclusion zones, never where they lie
+    (need-to-know for the case workers only; the home passed them)."""
+    return needs_snapshot(needs)
 
 
 def _proposable_home(home_id: int | None, rationale: str) -> Home:

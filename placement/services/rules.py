@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.errors import RulesFailed
 from homes.models import Home
 from matching.engine import failed_rules
-from matching.selectors import needs_of_survivor, offer_of_home
+from matching.selectors import ZONE_REASON, needs_of_survivor, offer_of_home
 from survivors.models import Survivor
 
 
@@ -58,6 +58,15 @@ def for_the_home(failed: list[dict[str, str]]) -> list[dict[str, str]]:
     """The failures as a home may read them: no exclusion zone's ZIP or radius."""
     return [
         {**item, "reason": HOME_SAFE_REASONS.get(item["rule"], item["reason"])} for item in failed
+    ]
+
+
+def without_zones(failed: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The failures as an MDT member may read them, and as a notification (an inbox,
+    an email) may carry them: "Inside an exclusion zone", no ZIP, radius or distance."""
+    return [
+        {**item, "reason": ZONE_REASON} if item["rule"] == "exclusion_zone" else item
+        for item in failed
     ]
 
 

@@ -266,7 +266,8 @@ def test_it_refuses_another_homes_admin(home, home_admin_other, client_for):
         f"/api/v1/homes/{home.pk}/", {"contact_name": "Hilda"}, format="json"
     )
 
-    assert response.status_code == 403
+    # A home admin may not know another home exists (issue 12): as for no home at all.
+    assert response.status_code == 404
     home.refresh_from_db()
     assert home.contact_name == ""
 
