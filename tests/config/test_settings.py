@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,77 @@ def test_it_points_every_compose_service_at_something_that_exists():
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://redis:6379")
         assert "SECRET_KEY_FILE" in env or "SECRET_KEY" in env
+
+
+def compose_environment(tmp_path: Path) -> dict[str, str]:
+    """The environment docker-compose gives the web service, with its secrets in files,
+    and nothing of this machine's (the test run's MFA_REQUIRED=false, STATIC_MANIFEST...)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    env = {k: str(v) for k, v in compose["services"]["web"]["environment"].items()}
+    (tmp_path / "secret_key").write_text("a-long-random-production-secret-" + "z" * 40)
+    (tmp_path / "field_encryption_key").write_text("mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0=")
+    env["SECRET_KEY_FILE"] = str(tmp_path / "secret_key")
+    env["FIELD_ENCRYPTION_KEY_FILE"] = str(tmp_path / "field_encryption_key")
+    env["ALLOWED_HOSTS"] = "harbor.example.org"
+    env["CSRF_TRUSTED_ORIGINS"] = "https://harbor.example.org"
+    env["EMAIL_HOST"] = "smtp.example.org"
+    machine = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
+    return {**machine, **env}
+
+
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_it_passes_the_deploy_check_as_docker_compose_runs_it(tmp_path):
+    # DEBUG off, secrets from files, behind the TLS proxy, Redis and PostgreSQL: what
+    # `docker compose up` runs. Any warning fails (issue 12: "check --deploy is clean").
+    result = run_manage(
+        compose_environment(tmp_path), "check", "--deploy", "--fail-level", "WARNING"
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_runs_production_with_every_header_and_cookie_hardened(tmp_path):
+    # What `check --deploy` does not look at: the policy headers, MFA, the proxy.
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'mfa': s.MFA_REQUIRED, 'proxies': s.TRUSTED_PROXY_COUNT,"
+        "'proxy_ssl': s.SECURE_PROXY_SSL_HEADER, 'redirect': s.SECURE_SSL_REDIRECT,"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'cookies': [s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY], 'csp': s.SECURE_CSP,"
+        "'permissions': s.PERMISSIONS_POLICY, 'middleware': s.MIDDLEWARE,"
+        "'frame': s.X_FRAME_OPTIONS, 'coop': s.SECURE_CROSS_ORIGIN_OPENER_POLICY,"
+        "'referrer': s.SECURE_REFERRER_POLICY}))"
+    )
+    result = run_manage(compose_environment(tmp_path), "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert config["mfa"] is True
+    assert config["proxies"] == 1
+    assert config["proxy_ssl"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert config["redirect"] is True and config["hsts"] >= 31536000
+    assert config["cookies"] == [True, True, True]
+    assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in config["middleware"]
+    assert "core.headers.PrivateResponseMiddleware" in config["middleware"]
+    csp = config["csp"]
+    assert csp["default-src"] == ["'none'"]
+    for directive in ("script-src", "style-src"):
+        assert csp[directive] == ["'self'"], directive  # no inline code, no eval
+    assert csp["frame-ancestors"] == ["'none'"] and csp["object-src"] == ["'none'"]
+    assert "camera=()" in config["permissions"]
+    assert (config["frame"], config["coop"], config["referrer"]) == (
+        "DENY",
+        "same-origin",
+        "same-origin",
+    )
