@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import IsAuthenticated
 
 from accounts.apis import LogoutApi, TokenCreateApi
+from accounts.password_apis import PasswordChangeApi
 from homes.apis import (
     HomeAvailabilityApi,
     HomeAvailabilityHistoryApi,
@@ -41,12 +45,36 @@ class RecordIdConverter:
 
 register_converter(RecordIdConverter, "record_id")
 
+
+class SignedInDocsView(SpectacularSwaggerSplitView):
+    """The docs page, for signed-in users (session or token); a browser without either
+    is sent to sign in, as by any page."""
+
+    permission_classes = [IsAuthenticated]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
+
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The schema and its docs map every route: for signed-in users only (401 here; the
+    # docs page sends a browser to sign in).
+    path(
+        "schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"
+    ),
+    # The split view serves Swagger UI's start-up script as a file (`?script`), and
+    # api/docs.html has no inline <style>: the page runs under the strict CSP.
+    path(
+        "docs/",
+        SignedInDocsView.as_view(url_name="schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
     # Auth
     path("auth/token/", TokenCreateApi.as_view(), name="auth-token"),
     path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password/", PasswordChangeApi.as_view(), name="auth-password"),
     # Homes and bed availability
     path("homes/", HomeListCreateApi.as_view(), name="home-list"),
     # Before homes/{id}/, whose converter takes any segment.

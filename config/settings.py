@@ -71,6 +71,9 @@ MIDDLEWARE = [
     # no-store on anything that may carry a child's data; Permissions-Policy.
     "core.headers.PrivateResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Sign-in POSTs per client address (after ClientAddressMiddleware, which sets it;
+    # inside the header middlewares, so a 429 page carries the CSP and no-store too).
+    "accounts.throttling.SignInThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +84,9 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorMiddleware",
     # Pages show times in the signed-in user's agency's zone (after authentication).
     "accounts.middleware.TimeZoneMiddleware",
+    # Role and permission changes name the request's user; admin change pages are
+    # audited as reads; the request's audit entries are sealed into the chain after it.
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -182,6 +188,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The audit trail records every sign-in and sign-out with the client address; axes' own
+# access log would keep a second, never-pruned copy, and would open a session (and send
+# a cookie) with every API token it sees issued.
+AXES_DISABLE_ACCESS_LOG = True
 # The client's address is REMOTE_ADDR, set by core.client_address from the trusted
 # proxies; axes must not read X-Forwarded-For itself.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
@@ -225,6 +235,11 @@ if not _field_keys:
         )
     _field_keys = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 FIELD_ENCRYPTION_KEYS = _field_keys
+
+# The audit trail's hash chain is keyed (HMAC-SHA-256), so write access to the database
+# alone cannot re-forge it. Comma separated, newest first: the first seals, any verifies.
+# Unset: derived from SECRET_KEY (and its fallbacks); set it in production and keep it.
+AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEY")
 
 # Celery: with no broker configured, tasks run inline (the laptop demo).
 REDIS_URL = env_str("REDIS_URL")
@@ -289,6 +304,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.email_unsent_notifications",
         "schedule": timedelta(minutes=5),
     },
+    # Seals audit entries into the hash chain; each request seals its own after commit,
+    # this catches any left (a busy sealer, a bulk insert).
+    "seal-audit-trail": {
+        "task": "audit.tasks.seal_audit_trail",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # The placement workflow's clocks, in hours.
@@ -300,7 +321,13 @@ REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the
 # Redis, when configured, also holds the sign-in throttle's counters, so every web
 # process counts the same attempts; otherwise each process counts its own.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that does not answer must not hold a sign-in for long: the throttle then
+        # counts in process memory instead (accounts.throttling).
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

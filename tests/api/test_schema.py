@@ -37,7 +37,8 @@ def openapi():
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
-def test_it_serves_a_valid_schema(client, db):
+def test_it_serves_a_valid_schema(client, alice):
+    client.force_login(alice)
     response = client.get("/api/v1/schema/?format=json")
 
     assert response.status_code == 200
@@ -46,7 +47,21 @@ def test_it_serves_a_valid_schema(client, db):
     assert schema["info"]["title"] == "Harbor API"
 
 
-def test_it_serves_the_docs_without_any_cdn(client, db):
+def test_it_shows_the_schema_and_docs_to_signed_in_users_only(client, db):
+    """Issue 12, finding 7: the map of every route was public."""
+    schema = client.get("/api/v1/schema/?format=json")
+    assert schema.status_code == 401
+    assert set(schema.json()) == {"detail", "code"}
+    assert client.get("/api/v1/schema/").status_code == 401  # YAML, the default format
+
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 302
+    assert docs["Location"] == "/login/?next=/api/v1/docs/"
+    assert client.get("/api/v1/docs/?script=").status_code == 302
+
+
+def test_it_serves_the_docs_without_any_cdn(client, alice):
+    client.force_login(alice)
     response = client.get("/api/v1/docs/")
 
     assert response.status_code == 200
@@ -250,8 +265,12 @@ def test_it_keeps_to_its_schema_under_schemathesis(world, settings, wsgi_app_in_
     settings.ALLOWED_HOSTS = ["localhost"]  # what schemathesis' WSGI client calls the host
     # Unknown query parameters are ignored, as in most REST APIs: not generated as "invalid".
     config = schemathesis.Config.from_dict({"generation": {"allow-extra-parameters": False}})
+    schema_key, _ = token_issue(user=world.users["admin"])  # the schema is not public
     api = schemathesis.openapi.from_wsgi(
-        "/api/v1/schema/?format=json", wsgi_app_in_this_transaction, config=config
+        "/api/v1/schema/?format=json",
+        wsgi_app_in_this_transaction,
+        config=config,
+        headers={"Authorization": f"Token {schema_key}"},
     )
     known_good = _known_good(world)
     statuses: Counter = Counter()

@@ -52,7 +52,18 @@ WORKFLOW_TABLES = [f"matching_{model}" for model in MOVED] + ["matching_matchsea
 RELABELLED_TABLES = {"django_content_type", "notifications_notification"}
 DOB = datetime.date(2010, 5, 1)
 # Tables made by migrations after the move: a rollback to before the move drops them.
-LATER_TABLES = {"homes_licensereminder", "homes_homeimport"}
+LATER_TABLES = {
+    "homes_licensereminder", "homes_homeimport", "audit_auditseal", "accounts_apitoken",
+    "accounts_recoverycode",
+}  # fmt: skip
+# Columns a later migration re-encodes instead of keeping byte for byte, compared by value
+# in the tests: the child's location (survivors 0006 encrypts it) and the zones copied into
+# stored searches (matching 0004 keeps only how many there were).
+REENCODED_COLUMNS = {
+    "survivors_survivor": {"residence_zip", "exclusion_zones"},
+    "matching_matchsearch": {"needs"},
+}
+ZONE = {"zip_code": "64108", "radius_miles": 5}
 
 
 # --- Moving the database between releases ------------------------------------------------
@@ -133,6 +144,17 @@ def _content_types() -> dict[int, tuple[str, str]]:
         return {pk: (app_label, model) for pk, app_label, model in cursor.fetchall()}
 
 
+def _location_cells(survivor_id: int) -> list[str]:
+    """The survivor's residence ZIP and exclusion zones as the database holds them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT residence_zip::text, exclusion_zones::text FROM survivors_survivor "
+            "WHERE id = %s",
+            [survivor_id],
+        )
+        return list(cursor.fetchone())
+
+
 def _notification_types() -> dict[int, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, object_type FROM notifications_notification")
@@ -204,7 +226,7 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         agency=agency, team=team, created_by=alice, case_number="KS-2026-001",
         first_name="Jane", last_name="Roe", date_of_birth=DOB, notes="Arrived with one bag.",
         gender="female", guardianship="state", custody_state="KS", residence_zip="66101",
-        status="placed",
+        exclusion_zones=[ZONE], status="placed",
     )  # fmt: skip
     mary = survivor.create(
         agency=agency, team=team, created_by=alice, case_number="KS-2026-002",
@@ -216,7 +238,8 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         survivor=jane, by=alice, before="referred", after="placed", note="Arrived."
     )
     search = model("matching", "MatchSearch").objects.create(
-        survivor=jane, searched_by=alice, needs={"age": 15, "gender": "female"},
+        survivor=jane, searched_by=alice,
+        needs={"age": 15, "gender": "female", "exclusion_zones": [ZONE]},
         homes_considered=2, feasible_count=1, near_miss_count=1,
         failures_by_rule={"out_of_state": 1}, top_home_ids=[home.pk],
     )  # fmt: skip
@@ -267,7 +290,7 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         recipient=alice, kind="bed_opened", message="A bed opened for Mary.",
         object_type="survivors.survivor", object_id=str(mary.pk), dedupe_key="bed:1",
     )  # fmt: skip
-    model("audit", "AuditEntry").objects.create(
+    audit_entry = model("audit", "AuditEntry").objects.create(
         actor=alice, actor_username="alice", action="referral.create", ip="10.0.0.1",
         object_type=f"{workflow}.referral", object_id=str(placed.pk), survivor_id=jane.pk,
         after={"status": "pending"},
@@ -286,6 +309,19 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         pass
     else:
         reminder.objects.create(home=home, license_expires=DOB, days_before=30, recipients=1)
+    try:
+        api_token = model("accounts", "ApiToken")
+    except LookupError:  # nor hashed API tokens and recovery codes
+        pass
+    else:
+        api_token.objects.create(user=alice, prefix="abcd1234", digest="0" * 64, expires_at=now)
+        model("accounts", "RecoveryCode").objects.create(user=alice, code_hash="!")
+    try:
+        audit_seal = model("audit", "AuditSeal")
+    except LookupError:  # nor the audit trail's hash chain
+        pass
+    else:
+        audit_seal.objects.create(seq=1, entry=audit_entry, prev_hash="0" * 64, hash="0" * 64)
     try:
         home_import = model("homes", "HomeImport")
     except LookupError:  # nor directory imports
@@ -341,7 +377,11 @@ def _assert_only_the_labels_moved(before: tuple, old: str, new: str) -> None:
             if table in existing
         }
     shared = {
-        table: [name for name in names if name in now[table]]
+        table: [
+            name
+            for name in names
+            if name in now[table] and name not in REENCODED_COLUMNS.get(table, ())
+        ]
         for table, (names, _) in unchanged.items()
         if table in now
     }
@@ -421,12 +461,18 @@ def test_it_keeps_every_row_when_a_database_from_before_the_move_is_upgraded():
     assert entry.survivor_id == ids["mary"]
     assert [offer.pk for offer in entry.offers.all()] == [ids["offer"]]
     assert WaitlistOffer.objects.get(pk=ids["offer"]).home_id == ids["other_home"]
-    assert MatchSearch.objects.get(pk=ids["search"]).top_home_ids == [ids["home"]]
+    search = MatchSearch.objects.get(pk=ids["search"])
+    assert search.top_home_ids == [ids["home"]]
+    # Where the zones lie left the stored search; how many there were stayed.
+    assert search.needs == {"age": 15, "gender": "female", "exclusion_zones": 1}
 
     # The child's record still decrypts and reaches its workflow rows.
     jane = Survivor.objects.get(pk=ids["jane"])
     assert (jane.first_name, jane.last_name, jane.date_of_birth) == ("Jane", "Roe", DOB)
     assert jane.notes == "Arrived with one bag."
+    # Where the child is and the zones to keep her from are ciphertext now (issue 12).
+    assert (jane.residence_zip, jane.exclusion_zones) == ("66101", [ZONE])
+    assert not [cell for cell in _location_cells(ids["jane"]) if "66101" in cell or "64108" in cell]
     assert sorted(jane.referrals.values_list("pk", flat=True)) == [ids["placed"], ids["declined"]]
     assert [p.pk for p in jane.placements.all()] == [ids["placement"]]
 
@@ -478,6 +524,10 @@ def test_it_keeps_every_row_when_the_upgrade_is_rolled_back():
         assert [review.pk for review in recommendation.reviews.all()] == [ids["review"]]
         entry = old_apps.get_model("matching", "WaitlistEntry").objects.get(pk=ids["entry"])
         assert [offer.pk for offer in entry.offers.all()] == [ids["offer"]]
+        # The old release reads the child's location as plaintext again.
+        jane = old_apps.get_model("survivors", "Survivor").objects.get(pk=ids["jane"])
+        assert (jane.residence_zip, jane.exclusion_zones) == ("66101", [ZONE])
+        assert _location_cells(ids["jane"])[0] == "66101"
     finally:
         _migrate_to_latest()
     assert _fully_migrated()

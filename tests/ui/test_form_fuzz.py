@@ -24,12 +24,15 @@ from urllib.parse import urlencode
 
 import pytest
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.db import transaction
 from django.test import Client
+from django_otp.oath import TOTP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.forms import EnrolForm, RecoveryCodesRenewForm, SecondFactorForm
+from accounts.mfa import mfa_enrol_begin, mfa_enrol_confirm
 from accounts.tokens import token_issue
 from homes.forms import AvailabilityForm, HomeProfileForm
 from homes.import_views import HomeImportForm
@@ -291,6 +294,41 @@ def _logout(get) -> Case:
     return Case(get("alice"), "/logout/", {"next": "/"})
 
 
+def _totp_now(device) -> str:
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
+
+
+def _enrolled_alice(get) -> tuple[Any, Any, list[str]]:
+    alice = get("alice")
+    device = mfa_enrol_begin(alice)
+    codes = mfa_enrol_confirm(user=alice, device=device, code=_totp_now(device))
+    return alice, device, codes
+
+
+def _second_factor(get) -> Case:
+    """With MFA_REQUIRED, a session signed in with a password alone (force_login)."""
+    get("settings").MFA_REQUIRED = True
+    alice, device, codes = _enrolled_alice(get)
+    valid = {"code": _totp_now(device), "recovery_code": "", "next": "/"}
+    return Case(alice, "/login/verify/", valid, {"recovery_code": codes[:2]})
+
+
+def _enrol(get) -> Case:
+    get("settings").MFA_REQUIRED = True
+    return Case(get("alice"), "/login/enrol/", {"code": "123456", "next": "/"})
+
+
+def _password_change(get) -> Case:
+    new = "lantern-orchard-quietly"
+    valid = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    return Case(get("alice"), "/account/password/", valid)
+
+
+def _recovery_codes(get) -> Case:
+    alice, device, _ = _enrolled_alice(get)
+    return Case(alice, "/account/recovery-codes/", {"code": _totp_now(device)})
+
+
 FORMS: dict[str, FormSpec] = {
     "intake": FormSpec(IntakeForm, _intake, frozenset({"services_needed"})),
     # The edit page's form is the intake's (for a record with up to two zones: three rows).
@@ -345,6 +383,13 @@ FORMS: dict[str, FormSpec] = {
         AuthenticationForm, _login, also=("next",), answers=frozenset(ANSWERS | {429})
     ),
     "logout": FormSpec(EmptyForm, _logout, also=("next",)),
+    # The sign-in steps are limited per client address (accounts.throttling): 429.
+    "login-verify": FormSpec(
+        SecondFactorForm, _second_factor, also=("next",), answers=frozenset(ANSWERS | {429})
+    ),
+    "login-enrol": FormSpec(EnrolForm, _enrol, also=("next",), answers=frozenset(ANSWERS | {429})),
+    "password-change": FormSpec(lambda: PasswordChangeForm(user=None), _password_change),
+    "recovery-codes": FormSpec(RecoveryCodesRenewForm, _recovery_codes),
 }
 
 
