@@ -32,6 +32,7 @@ test: install
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/imports.py
+	$(PY) bench/batches.py
 
 lint: install
 	$(VENV)/bin/ruff check .
