@@ -304,6 +304,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.email_unsent_notifications",
         "schedule": timedelta(minutes=5),
     },
+    # A mass-recovery batch whose planning job was lost is marked failed, not left running.
+    "sweep-batches": {
+        "task": "placement.tasks.sweep_batches",
+        "schedule": timedelta(minutes=5),
+    },
     # Seals audit entries into the hash chain; each request seals its own after commit,
     # this catches any left (a busy sealer, a bulk insert).
     "seal-audit-trail": {

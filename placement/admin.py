@@ -4,6 +4,8 @@ from django.contrib import admin
 
 from core.admin_base import ReadOnlyAdmin
 from placement.models import (
+    Batch,
+    BatchAssignment,
     Placement,
     Recommendation,
     Referral,
@@ -79,6 +81,51 @@ class WaitlistEntryAdmin(ReadOnlyAdmin):
 @admin.register(WaitlistOffer)
 class WaitlistOfferAdmin(ReadOnlyAdmin):
     list_display = ["entry", "home", "found_at"]
+
+
+class BatchAssignmentInline(admin.TabularInline):
+    model = BatchAssignment
+    extra = 0
+    can_delete = False
+    fields = ["survivor", "home", "score", "reason", "recommendation", "referral", "outcome"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    """Mass-recovery plans: they move only through placement.services.batches."""
+
+    list_display = [
+        "id",
+        "agency",
+        "created_by",
+        "status",
+        "progress",
+        "placed_count",
+        "total_score",
+        "optimal",
+        "review_status",
+        "created_at",
+    ]
+    list_filter = ["status", "review_status", "optimal", "agency"]
+    search_fields = ["created_by__username", "agency__code"]
+    list_select_related = ["agency", "created_by"]
+    date_hierarchy = "created_at"
+    exclude = ["survivors"]
+    inlines = [BatchAssignmentInline]
+
+
+@admin.register(BatchAssignment)
+class BatchAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "survivor", "home", "score", "outcome"]
+    search_fields = ["survivor__case_number", "home__name"]
+    list_select_related = ["batch", "survivor", "home"]
 
 
 class CaseAdmin(SurvivorAdmin):

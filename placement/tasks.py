@@ -10,6 +10,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from placement.services import holds_expire, referrals_chase, waitlist_recheck
+from placement.services.batches import batch_run, batches_fail_stuck
 
 # A lost database connection or a deadlock victim: worth another try.
 TRANSIENT = (OperationalError, ConnectionError)
@@ -32,3 +33,24 @@ def recheck_waitlist(home_id: int | None = None) -> int:
     """After a bed change at `home_id` (or everywhere, from beat): tell case workers of
     newly feasible homes for their waitlisted children, each home once."""
     return waitlist_recheck(home_id=home_id)
+
+
+@shared_task
+def run_batch(batch_id: int) -> str | None:
+    """Work out a batch's plan (mass recovery) and store it.
+
+    Queued by `batch_create` with a soft time limit a minute above the batch's own
+    (the solver stops itself at `time_limit_seconds`; finding each child's homes and
+    storing the plan need the rest) and a hard one 30 s later. The soft limit marks the
+    batch failed ("time limit"). Not retried: a plan is worth asking for again, not
+    running twice behind the user's back. A redelivered job (its worker was lost) finds
+    the batch already started and marks it failed, saying so (`batch_run`).
+    """
+    batch = batch_run(batch_id=batch_id)
+    return batch.status if batch is not None else None
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def sweep_batches() -> int:
+    """Every 5 minutes: a batch whose planning job was lost is marked failed, saying so."""
+    return batches_fail_stuck()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import apis, referral_apis
+from placement import apis, batch_apis, referral_apis
 
 urlpatterns = [
     # The placement workflow (DESIGN.md "Workflow").
@@ -68,5 +68,13 @@ urlpatterns = [
         "placements/<record_id:id>/discharge/",
         referral_apis.PlacementDischargeApi.as_view(),
         name="placement-discharge",
+    ),
+    # Mass recovery (DESIGN.md "Mass recovery (batch placement)").
+    path("batches/", batch_apis.BatchListApi.as_view(), name="batch-list"),
+    path("batches/<record_id:id>/", batch_apis.BatchDetailApi.as_view(), name="batch-detail"),
+    path(
+        "batches/<record_id:id>/cancel/",
+        batch_apis.BatchCancelApi.as_view(),
+        name="batch-cancel",
     ),
 ]

@@ -10,6 +10,7 @@ has a record in the state it needs:
 - `other_survivor` (charlie's): `held_referral` accepted at `other_home`, one bed held.
 - `agency_survivor` (bob's agency, nobody assigned): `placement` active at `home`.
 - `notification`: one for alice.
+- `batch`: alice's, of `survivor`, still planning.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils import timezone
 from homes.models import Home
 from matching.selectors import directory_cache
 from notifications.models import Notification
-from placement.models import Placement, Recommendation, Referral
+from placement.models import Batch, Placement, Recommendation, Referral
 
 
 def _recommendation(survivor, home, team, worker, status: str) -> Recommendation:
@@ -95,7 +96,12 @@ def add_workflow_records(objects: dict[str, Any], users: dict[str, Any]) -> None
         type(record).objects.filter(pk=record.pk).update(status=status)
     type(agency_survivor).objects.filter(pk=agency_survivor.pk).update(status="placed")
 
+    # A batch of alice's child, still planning (the cancel row cancels it).
+    batch = Batch.objects.create(agency=alice.agency, created_by=alice, task_id="world")
+    batch.survivors.add(survivor)
+
     objects.update(
+        batch=batch,
         recommendation=pending,
         approved_recommendation=approved,
         referred_recommendation=referred,
@@ -127,6 +133,10 @@ BODIES = {
     "decline": lambda world, role: {"reason_code": "no_bed", "comment": ""},
     "withdraw": lambda world, role: {"reason": "Family found."},
     "discharge": lambda world, role: {"end_reason": "planned", "comment": ""},
+    "batch_new": lambda world, role: {
+        "survivors": [world.objects["survivor"].pk],
+        "time_limit_seconds": 5,
+    },
 }
 
 
