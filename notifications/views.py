@@ -16,6 +16,7 @@ PAGES = {
     "placement.recommendation": "recommendation-page",
     "survivors.survivor": "survivor-page",
     "homes.home": "home-manage",
+    "placement.batch": "batch-page",
 }
 
 

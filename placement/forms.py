@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django import forms
 
+from homes.models import Home
 from placement.models import CLOSE_REASON_MAX, TEXT_MAX, Placement, Referral, Review
 from placement.services import MAX_ACTIVE_REFERRALS
+from placement.services.batches import TIME_LIMIT_MAX
 
 MAX_ID = 2**63 - 1
 
@@ -99,3 +101,185 @@ class DischargeForm(forms.Form):
 
 class EmptyForm(forms.Form):
     """Accept, place and waitlist post nothing but the CSRF token."""
+
+
+# --- Mass recovery: a group of children placed by one plan --------------------------------
+
+GROUP_MAX = 30  # a keep-together label typed beside a child ("A", "Ortiz siblings")
+PAIRS_MAX = 20_000  # the keep-apart list: one pair of case numbers a line
+
+
+class _SurvivorIds(_HomeIds):
+    """Ticked children's ids: any number (the batch's limit is the service's)."""
+
+    def validate(self, value: list[int]) -> None:
+        forms.Field.validate(self, value)
+
+
+class BatchForm(forms.Form):
+    """Place a group: tick children among `candidates` (the user's visible active cases),
+    give siblings the same group label, list keep-apart pairs by case number (one pair a
+    line), and optionally a time limit. `cleaned_data` then holds `survivor_ids`,
+    `keep_together` (lists of ids) and `keep_apart` (pairs of ids) for `batch_create`,
+    which decides the rest (ids the user may not see are its 404)."""
+
+    survivors = _SurvivorIds(
+        error_messages={
+            "required": "Tick the children to place together.",
+            "invalid": "Each child must be a case from the list.",
+        },
+    )
+    keep_apart = forms.CharField(
+        label="Keep apart",
+        max_length=PAIRS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One pair of case numbers a line, e.g. “KS-12, KS-15”: never in one home.",
+    )
+    pins = forms.CharField(
+        label="Pin to a home",
+        max_length=PAIRS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional, one a line: a case number, a colon and the home, e.g. "
+        "“KS-12: Prairie Haven” (the home's name or #id). That child gets that home or none.",
+    )
+    excluded_homes = forms.CharField(
+        label="Leave out homes",
+        max_length=PAIRS_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional, one home a line (its name or #id): the plan will not use it.",
+    )
+    time_limit_seconds = forms.IntegerField(
+        label="Time limit (seconds)",
+        min_value=1,
+        max_value=TIME_LIMIT_MAX,
+        required=False,
+        help_text="Optional: the plan stops searching then and says how far from optimal.",
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates = list(candidates)
+        for survivor in self.candidates:
+            self.fields[f"group_{survivor.pk}"] = forms.CharField(
+                label=f"Group for case {survivor.case_number}",
+                max_length=GROUP_MAX,
+                required=False,
+            )
+
+    def rows(self):
+        """Each candidate with its checkbox state and group field, for the template."""
+        ticked = set(self.data.getlist("survivors")) if self.is_bound else set()
+        return [
+            (survivor, str(survivor.pk) in ticked, self[f"group_{survivor.pk}"])
+            for survivor in self.candidates
+        ]
+
+    def clean(self):
+        data = super().clean()
+        ids = data.get("survivors") or []
+        data["survivor_ids"] = ids
+        groups: dict[str, list[int]] = {}
+        for survivor in self.candidates:
+            label = " ".join((data.get(f"group_{survivor.pk}") or "").split()).casefold()
+            if not label:
+                continue
+            if survivor.pk not in ids:
+                self.add_error(f"group_{survivor.pk}", "Tick this child or clear its group.")
+                continue
+            groups.setdefault(label, []).append(survivor.pk)
+        for label, members in groups.items():
+            if len(members) == 1:
+                self.add_error(
+                    f"group_{members[0]}",
+                    f"Only this child is in group “{label}”: give its siblings the same group.",
+                )
+        data["keep_together"] = [members for members in groups.values() if len(members) > 1]
+        data["keep_apart"] = self._pairs(data.get("keep_apart") or "", ids)
+        data["pins"] = self._pins(data.get("pins") or "", ids)
+        data["excluded_home_ids"] = self._homes(data.get("excluded_homes") or "")
+        return data
+
+    def _home_id(self, text: str) -> tuple[int | None, str]:
+        """A home named by "#id", a bare id or its name (case ignored); (id, problem)."""
+        text = " ".join(text.split())
+        number = text.removeprefix("#")
+        if number.isdigit() and len(number) <= 18:
+            if Home.objects.filter(pk=int(number), active=True).exists():
+                return int(number), ""
+            return None, f"no active home has id {number}"
+        matches = list(
+            Home.objects.filter(name__iexact=text, active=True).values_list("pk", flat=True)[:2]
+        )
+        if len(matches) == 1:
+            return matches[0], ""
+        if matches:
+            return None, f"several homes are named “{text}”: give its #id"
+        return None, f"no active home is named “{text}”"
+
+    def _pins(self, text: str, ids: list[int]) -> dict[int, int]:
+        by_number = {s.case_number.casefold(): s.pk for s in self.candidates if s.pk in ids}
+        pins, problems = {}, []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            case, colon, home = line.partition(":")
+            if not colon or not case.strip() or not home.strip():
+                problems.append(f"Line {number}: write a case number, a colon and the home.")
+                continue
+            child = by_number.get(case.strip().casefold())
+            if child is None:
+                problems.append(f"Line {number}: {case.strip()} is not among the children ticked.")
+                continue
+            home_id, problem = self._home_id(home)
+            if problem:
+                problems.append(f"Line {number}: {problem}.")
+                continue
+            pins[child] = home_id
+        if problems:
+            self.add_error("pins", " ".join(problems))
+        return pins
+
+    def _homes(self, text: str) -> list[int]:
+        homes, problems = [], []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            home_id, problem = self._home_id(line)
+            if problem:
+                problems.append(f"Line {number}: {problem}.")
+            elif home_id not in homes:
+                homes.append(home_id)
+        if problems:
+            self.add_error("excluded_homes", " ".join(problems))
+        return homes
+
+    def _pairs(self, text: str, ids: list[int]) -> list[list[int]]:
+        by_number = {s.case_number.casefold(): s.pk for s in self.candidates if s.pk in ids}
+        pairs, problems = [], []
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = [part.strip() for part in line.replace(";", ",").split(",") if part.strip()]
+            if not parts:
+                continue
+            if len(parts) != 2:
+                problems.append(f"Line {number}: give two case numbers separated by a comma.")
+                continue
+            unknown = [part for part in parts if part.casefold() not in by_number]
+            if unknown:
+                problems.append(
+                    f"Line {number}: {', '.join(unknown)} is not among the children ticked."
+                )
+                continue
+            pairs.append([by_number[parts[0].casefold()], by_number[parts[1].casefold()]])
+        if problems:
+            self.add_error("keep_apart", " ".join(problems))
+        return pairs
+
+
+class BatchReviewForm(forms.Form):
+    """The MDT's decision on a whole plan: as a review of one recommendation."""
+
+    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    comment = forms.CharField(max_length=TEXT_MAX, required=False)

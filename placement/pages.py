@@ -36,6 +36,7 @@ from placement.selectors import (
     with_case_status,
 )
 from placement.serializers import ReferralSerializer, child_of
+from placement.services.batch_reviews import batches_to_review
 from survivors.models import Survivor
 from survivors.policy import may_read_audit, need_to_know
 from survivors.selectors import survivor_list
@@ -73,6 +74,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )[:10]
     if user.role == Role.MDT_MEMBER:
         context["to_review"] = review_queue(user=user)
+        context["plans_to_review"] = batches_to_review(user=user)[:20]
     if user.role in (Role.HOME_ADMIN, Role.ADMIN):
         context["homes"] = [(h, _stale(h, now)) for h in homes_editable(user=user)[:50]]
         if user.role == Role.HOME_ADMIN:

@@ -100,6 +100,8 @@ def review_queue(*, user: Any, limit: int = 20) -> QuerySet[Recommendation]:
         Recommendation.objects.visible_to(user)
         .filter(status=Recommendation.Status.PENDING_REVIEW, team_id=user.team_id)
         .exclude(reviews__reviewer=user)
+        # A group plan's lines are reviewed together, on the plan's own review page.
+        .filter(batch_assignment__isnull=True)
         .select_related("home", "survivor")
         .annotate(
             crisis=Case(

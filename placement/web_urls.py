@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import pages, views
+from placement import batch_views, pages, views
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -34,4 +34,11 @@ urlpatterns = [
     path(
         "placements/<int:placement_id>/discharge/", views.discharge, name="placement-discharge-form"
     ),
+    # Mass recovery: place a group by one plan, the MDT reviews it as one.
+    path("batches/new/", batch_views.batch_new, name="batch-new"),
+    path("batches/<int:batch_id>/", batch_views.batch_page, name="batch-page"),
+    path("batches/<int:batch_id>/progress/", batch_views.batch_progress, name="batch-progress"),
+    path("batches/<int:batch_id>/cancel/", batch_views.batch_cancel_view, name="batch-cancel-form"),
+    path("batches/<int:batch_id>/submit/", batch_views.batch_submit_view, name="batch-submit-form"),
+    path("batches/<int:batch_id>/review/", batch_views.batch_review_view, name="batch-review-page"),
 ]

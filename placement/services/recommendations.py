@@ -107,8 +107,12 @@ def recommendation_create(
     home_id: int | None,
     rationale: str,
     ip: str | None = None,
+    announce: bool = True,
 ) -> Recommendation:
     """A case worker proposes a home for the MDT to review.
+
+    `announce=False` leaves the team's "waits for your review" notice out (a group plan
+    tells the team once, for all its children); the audit entry is written either way.
 
     Freezes what the worker saw: the needs, the home's profile and its rank, score
     and breakdown in a search run now. The home must be feasible now (Conflict with
@@ -153,11 +157,13 @@ def recommendation_create(
         )
     if home.home_type != INTERIM_HOME_TYPE:
         end_waitlist(survivor, now=now)
-    _announce(actor, recommendation, result.feasible_count, ip=ip)
+    _announce(actor, recommendation, result.feasible_count, ip=ip, notify=announce)
     return recommendation
 
 
-def _announce(actor: Any, recommendation: Recommendation, feasible: int, *, ip) -> None:
+def _announce(
+    actor: Any, recommendation: Recommendation, feasible: int, *, ip, notify: bool = True
+) -> None:
     survivor = recommendation.survivor
     audit_record(
         actor=actor,
@@ -173,6 +179,8 @@ def _announce(actor: Any, recommendation: Recommendation, feasible: int, *, ip) 
         },
         ip=ip,
     )
+    if not notify:
+        return
     notification_send(
         recipients=team_members(recommendation.team_id),
         kind=Notification.Kind.REVIEW_REQUESTED,

@@ -47,8 +47,12 @@ def review_create(
     decision: str,
     comment: str = "",
     ip: str | None = None,
+    tell: bool = True,
 ) -> Review:
     """An MDT member of the reviewing team approves or rejects (with a comment).
+
+    `tell=False` leaves out the case workers' notice of the review (a group plan's
+    approval refers every child at once and tells them what happened, line by line).
 
     Rejecting a recommendation referred under a crisis override withdraws its
     referrals still waiting for an answer, and tells the supervisors; beds already
@@ -85,7 +89,8 @@ def review_create(
         >= recommendation.quorum
     ):
         recommendation_decide(actor, recommendation, Recommendation.Status.APPROVED, ip=ip)
-    _tell_case_workers(actor, survivor, recommendation, review)
+    if tell:
+        _tell_case_workers(actor, survivor, recommendation, review)
     return review
 
 

@@ -3,11 +3,15 @@ role, with the exact answer, signed in by session as a browser is."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import resolve
+from django.utils import timezone
 
 from audit.models import AuditEntry, Outcome
+from placement.models import Batch, BatchAssignment
 from survivors.models import Survivor
 from tests.api.permission_matrix import PAGES, ROLES
 
@@ -26,7 +30,27 @@ def survivor_edit(world, role) -> dict:
     }  # fmt: skip
 
 
-BODIES = {"survivor_edit": survivor_edit}
+def sent_batch(world, role) -> dict:
+    """Send the world's `batch` to the MDT as a done plan of one line (`survivor` to
+    `other_home`, its pending `recommendation`), as `batch_submit` leaves it; the body
+    is the review's form."""
+    batch, survivor = world.objects["batch"], world.objects["survivor"]
+    BatchAssignment.objects.create(
+        batch=batch,
+        survivor=survivor,
+        home=world.objects["other_home"],
+        score=80.0,
+        breakdown=[{"factor": "distance", "points": 20.0, "max": 20.0, "detail": "0 mi"}],
+        recommendation=world.objects["recommendation"],
+    )
+    Batch.objects.filter(pk=batch.pk).update(
+        status="done", progress=100, total_score=80.0, placed_count=1, optimal=True, gap=0.0,
+        review_status="pending_review", team=survivor.team, submitted_at=timezone.now(),
+    )  # fmt: skip
+    return {"decision": "approve", "comment": "Good plan."}
+
+
+BODIES = {"survivor_edit": survivor_edit, "sent_batch": sent_batch}
 CELLS = [
     pytest.param(name, method, role, id=f"{method} {name} as {role}")
     for (name, method), row in PAGES.items()
@@ -63,5 +87,5 @@ def test_it_answers_every_role_as_the_page_matrix_says(world, name, method, role
 def test_it_decides_every_role_for_every_page():
     for (name, _method), row in PAGES.items():
         assert tuple(row["expect"]) == ROLES
-        assert resolve(row["path"].split("?")[0].replace("{survivor}", "1")).url_name == name
+        assert resolve(re.sub(r"\{\w+\}", "1", row["path"].split("?")[0])).url_name == name
         assert row["body"] is None or row["body"] in BODIES

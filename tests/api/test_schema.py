@@ -167,12 +167,16 @@ def _signed_in_as(world, case):
     """Case workers record and edit survivors; the admin does everything else."""
     if case.path.startswith("/api/v1/survivors/") and case.method in {"POST", "PUT", "PATCH"}:
         return world.users["case_worker_own"]
+    if case.path.startswith("/api/v1/batches/") and case.method == "POST":
+        return world.users["case_worker_own"]  # who plans a batch (admins read them)
     return world.users["admin"]
 
 
 def _point_at_real_records(world, case) -> None:
     """Half the generated (valid) ids become records that exist, so more than 404 is tested."""
     target = "survivor" if "/survivors/" in case.path or "/audit/" in case.path else "home"
+    if case.path.startswith("/api/v1/batches/"):
+        target = "batch"
     real = world.objects[target].pk
     if case.path_parameters and isinstance(case.path_parameters.get("id"), int):
         if case.path_parameters["id"] % 2 == 0:
@@ -215,6 +219,18 @@ def _known_good(world) -> dict[str, dict]:
             "body": {"max_distance_miles": 120, "primary_language": "es"},
         },
         "GET /api/v1/audit/": {"query": {"survivor": survivor["id"]}},
+        "POST /api/v1/batches/": {
+            "body": {
+                "survivors": [survivor["id"]],
+                "keep_together": [],
+                "keep_apart": [],
+                "pins": {str(survivor["id"]): home["id"]},
+                "excluded_homes": [world.objects["other_home"].pk],
+                "time_limit_seconds": 10,
+            }
+        },
+        "GET /api/v1/batches/{id}/": {"path_parameters": {"id": world.objects["batch"].pk}},
+        "POST /api/v1/batches/{id}/cancel/": {"path_parameters": {"id": world.objects["batch"].pk}},
         **workflow_known_good(world),
     }
 

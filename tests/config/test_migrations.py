@@ -54,7 +54,8 @@ DOB = datetime.date(2010, 5, 1)
 # Tables made by migrations after the move: a rollback to before the move drops them.
 LATER_TABLES = {
     "homes_licensereminder", "homes_homeimport", "audit_auditseal", "accounts_apitoken",
-    "accounts_recoverycode",
+    "accounts_recoverycode", "placement_batch", "placement_batch_survivors",
+    "placement_batchassignment",
 }  # fmt: skip
 # Columns a later migration re-encodes instead of keeping byte for byte, compared by value
 # in the tests: the child's location (survivors 0006 encrypts it) and the zones copied into
@@ -328,6 +329,19 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         pass
     else:
         home_import.objects.create(created_by=alice, file_name="homes.csv", file_format="csv")
+    try:
+        batch_model = model(workflow, "Batch")
+    except LookupError:  # nor mass-recovery batches
+        pass
+    else:
+        batch = batch_model.objects.create(
+            agency=agency, created_by=alice, keep_together=[[jane.pk, mary.pk]], status="done",
+            progress=100, total_score=0.92, placed_count=1, optimal=True, gap=0.0,
+        )  # fmt: skip
+        batch.survivors.add(jane, mary)
+        model(workflow, "BatchAssignment").objects.create(
+            batch=batch, survivor=jane, home=home, score=0.92, breakdown=[], alternatives=[]
+        )
     return {
         "alice": alice.pk, "mona": mona.pk, "hank": hank.pk, "team": team.pk,
         "home": home.pk, "other_home": other_home.pk, "jane": jane.pk, "mary": mary.pk,
@@ -420,7 +434,12 @@ def test_it_keeps_every_row_when_a_database_from_before_the_move_is_upgraded():
         old_state = executor.loader.project_state(old)
         assert ("matching", "referral") in old_state.models
         assert ("placement", "referral") not in old_state.models
-        assert not [pk for pk, (app, _) in _content_types().items() if app == "placement"]
+        # Only the moved models' content types go back to `matching`; those of models added
+        # later (batches) stay behind, unused, as Django leaves any stale content type.
+        assert not [
+            pk for pk, (app, model) in _content_types().items()
+            if app == "placement" and model in MOVED
+        ]  # fmt: skip
         ids = _fill(old_state.apps, "matching")
         before = _snapshot()
         _assert_every_project_table_is_filled(before[0])

@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 
-HARBOR_APPS = {"accounts", "audit", "homes", "survivors", "matching", "notifications"}
+HARBOR_APPS = {
+    "accounts", "audit", "homes", "survivors", "matching", "notifications", "placement",
+}  # fmt: skip
 
 
 def test_it_has_an_admin_page_for_every_model(admin_user, survivor, home):

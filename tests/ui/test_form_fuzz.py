@@ -42,6 +42,8 @@ from matching.models import MatchSearch
 from matching.selectors import directory_cache
 from notifications.models import Notification
 from placement.forms import (
+    BatchForm,
+    BatchReviewForm,
     DeclineForm,
     DischargeForm,
     EmptyForm,
@@ -51,6 +53,8 @@ from placement.forms import (
     WithdrawForm,
 )
 from placement.models import Placement, Recommendation, Referral, Review
+from placement.services.batch_reviews import batch_submit
+from placement.services.batches import batch_create, batch_run
 from survivors.forms import IntakeForm
 from survivors.models import Survivor
 from tests.placement.helpers import accepted, approved, placed, recommend, referred
@@ -232,6 +236,41 @@ def _availability(get) -> Case:
     return Case(get("home_admin"), f"/homes/{home.pk}/availability/", valid)
 
 
+def _batch(get, *, run: bool = True):
+    """A plan for alice's child: planning, or (run) done."""
+    get("home")
+    batch = batch_create(actor=get("alice"), survivor_ids=[get("survivor").pk])
+    if run:
+        batch_run(batch_id=batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+def _batch_new(get) -> Case:
+    survivor = get("survivor")
+    valid = {
+        "survivors": [str(survivor.pk)],
+        f"group_{survivor.pk}": "",
+        "keep_apart": "",
+        "time_limit_seconds": "5",
+    }
+    return Case(get("alice"), "/batches/new/", valid, {"survivors": [str(survivor.pk)]})
+
+
+def _batch_cancel(get) -> Case:
+    return Case(get("alice"), f"/batches/{_batch(get, run=False).pk}/cancel/", {})
+
+
+def _batch_submit(get) -> Case:
+    return Case(get("alice"), f"/batches/{_batch(get).pk}/submit/", {})
+
+
+def _batch_review(get) -> Case:
+    batch = batch_submit(actor=get("alice"), batch=_batch(get))
+    valid = {"decision": "approve", "comment": "Good plan."}
+    return Case(get("mdt"), f"/batches/{batch.pk}/review/", valid)
+
+
 HOME_PROFILE = {
     "name": "Lighthouse House", "zip_code": "66101", "latitude": "", "longitude": "",
     "min_age": "12", "max_age": "17", "genders_served": ["female", "nonbinary"],
@@ -361,6 +400,12 @@ FORMS: dict[str, FormSpec] = {
     "place": FormSpec(EmptyForm, _place),
     "discharge": FormSpec(DischargeForm, _discharge),
     "availability": FormSpec(AvailabilityForm, _availability),
+    # Mass recovery: place a group (its per-child group boxes are posted as extra fields),
+    # cancel a plan, send it to the MDT, and the MDT's one review of it.
+    "batch-new": FormSpec(BatchForm, _batch_new, frozenset({"survivors"})),
+    "batch-cancel": FormSpec(EmptyForm, _batch_cancel),
+    "batch-submit": FormSpec(EmptyForm, _batch_submit),
+    "batch-review": FormSpec(BatchReviewForm, _batch_review),
     # As a home admin (the licensed fields are not in the form: posted, they are ignored)
     # and as a Harbor admin (every field).
     "home-profile": FormSpec(

@@ -1,0 +1,359 @@
+"""A batch plan through the workflow: the MDT reviews it as one, approval refers each child.
+
+`batch_submit` turns each assigned line of a done plan into a Recommendation through the
+normal service (the same snapshot of needs, home profile, score and breakdown as a case
+worker's proposal; the home re-checked as feasible now), linked back to its line, and
+sends the plan to the children's MDT team. `batch_review` records one Review per
+recommendation through the normal review service (quorum and audit as usual); once the
+plan is approved, each approved line is referred through `referral_create`, which
+re-checks every rule on the live rows under the lock. What is refused at that moment is
+written on its line (`outcome`), told to the case workers, and shown on the page: never
+dropped.
+
+Locks: the batch row first (only batch services lock it), then every child of the plan in
+id order, then what the normal services lock (the recommendation or referral, the home),
+so two transactions never wait on each other's survivors in opposite orders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, Team
+from audit.services import audit_record
+from core.errors import Conflict, DomainError, Forbidden, NotFound, RulesFailed
+from notifications.models import Notification
+from notifications.services import notification_send
+from placement import policy
+from placement.models import Batch, BatchAssignment, Recommendation, Review
+from placement.services.common import case_of, case_workers, next_step, plural, team_members
+from placement.services.recommendations import recommendation_create
+from placement.services.referrals import referral_create
+from placement.services.reviews import review_create
+from placement.services.rules import without_zones
+from survivors.models import Survivor
+
+REFERRED = "referred"
+NOT_SENT = "Not sent to the MDT"
+NOT_REFERRED = "Not referred"
+REJECTED = "Rejected by the MDT"
+
+
+def _children(count: int) -> str:
+    return f"{count} child" if count == 1 else f"{count} children"
+
+
+def _lock_batch(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().get(pk=batch.pk)
+
+
+def _lines(batch: Batch) -> list[BatchAssignment]:
+    """The plan's lines in the lock order (survivor id), each child's row locked."""
+    lines = list(
+        batch.assignments.select_related("survivor", "home", "recommendation").order_by(
+            "survivor_id"
+        )
+    )
+    ids = [line.survivor_id for line in lines]
+    list(Survivor.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    return lines
+
+
+def _plan_team(lines: list[BatchAssignment]) -> int:
+    """The one MDT team of the children placed by the plan; Conflict naming the cases
+    when one has no team, or when they belong to different teams (the plan goes to one
+    team as one review: split the batch per team)."""
+    placed = [line for line in lines if line.home_id is not None]
+    if not placed:
+        raise Conflict("The plan places no child: there is nothing to review.", code="empty_plan")
+    no_team = [line.survivor.case_number for line in placed if line.survivor.team_id is None]
+    if no_team:
+        raise Conflict(
+            f"No MDT team reviews {plural(len(no_team), 'case')} ({', '.join(no_team)}): ask "
+            "a supervisor to assign one before sending the plan.",
+            code="no_team",
+        )
+    teams: dict[int, list[str]] = {}
+    for line in placed:
+        teams.setdefault(line.survivor.team_id, []).append(line.survivor.case_number)
+    if len(teams) > 1:
+        parts = "; ".join(f"{team.name}: {', '.join(teams[team.pk])}" for team in _teams(teams))
+        raise Conflict(
+            "The children belong to different MDT teams, and a plan goes to one team as one "
+            f"review ({parts}). Plan each team's children as a separate group.",
+            code="several_teams",
+        )
+    return next(iter(teams))
+
+
+def _teams(teams: dict[int, list[str]]) -> list[Team]:
+    return list(Team.objects.filter(pk__in=teams).order_by("name"))
+
+
+@transaction.atomic
+def batch_submit(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
+    """Send a done plan to the MDT as one review.
+
+    Each child the plan places becomes a Recommendation through `recommendation_create`
+    (the home must still fit the child now; the snapshot is what the MDT reviews). A
+    line whose recommendation is refused now (the home no longer fits, the child was
+    placed meanwhile, ...) keeps the reason in its `outcome` and the rest go; if none can
+    go, nothing is sent (Conflict with the reasons). The children must share one MDT team.
+    """
+    batch = _lock_batch(batch)
+    if not policy.is_case_side(actor):
+        raise Forbidden("Only case workers and supervisors send a plan to the MDT.")
+    if batch.status != Batch.Status.DONE:
+        raise Conflict(
+            f"The plan is not ready ({batch.get_status_display().lower()}).", code="not_done"
+        )
+    if batch.review_status != Batch.ReviewStatus.DRAFT:
+        raise Conflict(
+            f"This plan was already sent to the MDT ({batch.get_review_status_display()}).",
+            code="already_sent",
+        )
+    lines = _lines(batch)
+    for line in lines:
+        if not policy.may_act_on_case(actor, line.survivor_id):
+            raise NotFound()
+    team_id = _plan_team(lines)
+    rationale = (
+        f"Group plan {batch.pk}: {_children(batch.placed_count or 0)} placed together by "
+        f"{'an optimal' if batch.optimal else 'the best found'} plan (total score "
+        f"{batch.total_score}), keeping siblings together and co-victims apart."
+    )
+    sent, refused = 0, []
+    for line in lines:
+        if line.home_id is None:
+            continue
+        try:
+            with transaction.atomic():
+                recommendation = recommendation_create(
+                    actor=actor,
+                    survivor_id=line.survivor_id,
+                    home_id=line.home_id,
+                    rationale=rationale,
+                    ip=ip,
+                    announce=False,  # the team is told once, of the whole plan
+                )
+        except (Conflict, ValidationError) as exc:
+            line.outcome = f"{NOT_SENT}: {_reason(exc)}"[:500]
+            line.save(update_fields=["outcome"])
+            refused.append(f"{case_of(line.survivor)}: {_reason(exc)}")
+            continue
+        line.recommendation = recommendation
+        line.outcome = ""
+        line.save(update_fields=["recommendation", "outcome"])
+        sent += 1
+    if not sent:
+        raise Conflict(
+            "No line of the plan can go to the MDT now: " + "; ".join(refused), code="none_sent"
+        )
+    before = batch.review_status
+    batch.review_status = Batch.ReviewStatus.PENDING_REVIEW
+    batch.team_id = team_id
+    batch.submitted_at = timezone.now()
+    batch.save(update_fields=["review_status", "team", "submitted_at"])
+    audit_record(
+        actor=actor,
+        action="batch.submit",
+        obj=batch,
+        before={"review_status": before},
+        after={
+            "review_status": batch.review_status,
+            "team": team_id,
+            "recommendations": sent,
+            "not_sent": len(refused),
+        },
+        ip=ip,
+    )
+    notification_send(
+        recipients=team_members(team_id),
+        kind=Notification.Kind.REVIEW_REQUESTED,
+        message=(
+            f"A group plan (batch {batch.pk}) for {_children(sent)} waits for your review: "
+            "approve or reject it as one, on the plan's review page."
+        ),
+        obj=batch,
+    )
+    return batch
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RulesFailed):
+        return "; ".join(f"{item['rule']}: {item['reason']}" for item in without_zones(exc.failed))
+    if isinstance(exc, DomainError):
+        return exc.reason
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def _check_decision(decision: str, comment: str) -> None:
+    if decision not in Review.Decision.values:
+        raise ValidationError({"decision": "Choose approve or reject."})
+    if decision == Review.Decision.REJECT and not comment:
+        raise ValidationError({"comment": "Say why you reject: the case worker reads it."})
+
+
+@transaction.atomic
+def batch_review(
+    *, actor: Any, batch: Batch, decision: str, comment: str = "", ip: str | None = None
+) -> Batch:
+    """An MDT member of the plan's team approves or rejects the whole plan at once.
+
+    One Review per recommendation of the plan, through `review_create`: any rejection
+    rejects the plan; once every line has its quorum of approvals the plan is approved
+    and each approved line is referred (`referral_create`, as the case worker who sent
+    the plan, re-checking every rule on the live rows). A refusal then is written on the
+    line (`outcome`) with the failed rules and told to the case workers; the rest go.
+    """
+    comment = (comment or "").strip()
+    batch = _lock_batch(batch)
+    if not (
+        getattr(actor, "role", None) == Role.MDT_MEMBER
+        and actor.team_id is not None
+        and actor.team_id == batch.team_id
+    ):
+        raise Forbidden("Only members of the MDT team reviewing this plan review it.")
+    if batch.review_status != Batch.ReviewStatus.PENDING_REVIEW:
+        raise Conflict(
+            f"This plan is not waiting for review ({batch.get_review_status_display()}).",
+            code="not_pending",
+        )
+    _check_decision(decision, comment)
+    lines = [line for line in _lines(batch) if line.recommendation_id is not None]
+    todo = [
+        line
+        for line in lines
+        if line.recommendation.status == Recommendation.Status.PENDING_REVIEW
+        and not line.recommendation.reviews.filter(reviewer=actor).exists()
+    ]
+    if not todo:
+        raise Conflict("You have already reviewed this plan.", code="already_reviewed")
+    for line in todo:
+        review_create(
+            actor=actor,
+            recommendation_id=line.recommendation_id,
+            decision=decision,
+            comment=comment,
+            ip=ip,
+            tell=False,  # the plan's outcome is told once the referrals are sent
+        )
+    for line in lines:
+        line.recommendation.refresh_from_db(fields=["status"])
+    before = batch.review_status
+    statuses = {line.recommendation.status for line in lines}
+    if decision == Review.Decision.REJECT:
+        batch.review_status = Batch.ReviewStatus.REJECTED
+    elif Recommendation.Status.PENDING_REVIEW not in statuses:
+        batch.review_status = Batch.ReviewStatus.APPROVED
+    audit_record(
+        actor=actor,
+        action="batch.review",
+        obj=batch,
+        before={"review_status": before},
+        after={"review_status": batch.review_status, "decision": decision, "lines": len(todo)},
+        ip=ip,
+    )
+    if batch.review_status == before:
+        return batch  # more approvals needed: the quorum is the team's
+    batch.decided_at = timezone.now()
+    batch.save(update_fields=["review_status", "decided_at"])
+    if batch.review_status == Batch.ReviewStatus.REJECTED:
+        for line in lines:
+            rejected = line.recommendation.status == Recommendation.Status.REJECTED
+            line.outcome = REJECTED if rejected else f"{NOT_REFERRED}: the MDT rejected the plan."
+            line.save(update_fields=["outcome"])
+        _tell_creator(batch, f"The MDT rejected group plan {batch.pk}: “{comment[:200]}”.")
+        return batch
+    _refer_all(actor, batch, lines, ip=ip)
+    return batch
+
+
+def _refer_all(actor: Any, batch: Batch, lines: list[BatchAssignment], *, ip) -> None:
+    """Refer each approved line, as the case worker who sent the plan; each refusal is
+    written on its line and told to the child's case workers."""
+    referred, refused = 0, []
+    for line in lines:
+        recommendation = line.recommendation
+        if recommendation.status != Recommendation.Status.APPROVED:
+            status = recommendation.get_status_display().lower()
+            line.outcome = (
+                REJECTED
+                if recommendation.status == Recommendation.Status.REJECTED
+                else f"{NOT_REFERRED}: the recommendation is {status}."
+            )
+            line.save(update_fields=["outcome"])
+            continue
+        try:
+            with transaction.atomic():
+                referral = referral_create(
+                    actor=batch.created_by, recommendation_id=recommendation.pk, ip=ip
+                )
+        except (DomainError, ValidationError) as exc:
+            line.outcome = f"{NOT_REFERRED}: {_reason(exc)}"[:500]
+            line.save(update_fields=["outcome"])
+            refused.append({"survivor": line.survivor_id, "why": _codes(exc)})
+            survivor = Survivor.objects.get(pk=line.survivor_id)
+            notification_send(
+                recipients=case_workers(survivor, batch.created_by),
+                kind=Notification.Kind.REVIEW_DONE,
+                message=(
+                    f"The MDT approved group plan {batch.pk}, but {line.home.name} could not "
+                    f"be referred for {case_of(survivor)}: {_reason(exc)}. {next_step(survivor)}"
+                ),
+                obj=recommendation,
+            )
+            continue
+        line.referral = referral
+        line.outcome = REFERRED
+        line.save(update_fields=["referral", "outcome"])
+        referred += 1
+    audit_record(
+        actor=actor,
+        action="batch.refer",
+        obj=batch,
+        after={"referred": referred, "refused": refused},
+        ip=ip,
+    )
+    _tell_creator(
+        batch,
+        f"The MDT approved group plan {batch.pk}: {plural(referred, 'referral')} sent"
+        + (f", {len(refused)} refused on the live check (see the plan)." if refused else "."),
+    )
+
+
+def _codes(exc: Exception) -> list[str] | str:
+    """What the audit keeps of a refusal: rule codes or the error code, no personal data."""
+    if isinstance(exc, RulesFailed):
+        return [item["rule"] for item in exc.failed]
+    if isinstance(exc, DomainError):
+        return exc.code
+    return "invalid"
+
+
+def _tell_creator(batch: Batch, message: str) -> None:
+    notification_send(
+        recipients=[batch.created_by],
+        kind=Notification.Kind.REVIEW_DONE,
+        message=message,
+        obj=batch,
+    )
+
+
+def batches_to_review(*, user: Any) -> QuerySet[Batch]:
+    """The plans waiting for this MDT member's review (the home page's list)."""
+    if getattr(user, "role", None) != Role.MDT_MEMBER or user.team_id is None:
+        return Batch.objects.none()
+    reviewed = Review.objects.filter(reviewer=user).values("recommendation_id")
+    return (
+        Batch.objects.filter(team_id=user.team_id, review_status=Batch.ReviewStatus.PENDING_REVIEW)
+        .exclude(assignments__recommendation_id__in=reviewed)
+        .order_by("submitted_at", "id")
+    )
