@@ -160,9 +160,11 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def fetch_token(server: Gunicorn, username: str, password: str, deadline_s: float = 120) -> str:
-    """`POST /api/v1/auth/token/` {username, password} → {"token"}, over HTTP."""
-    body = json.dumps({"username": username, "password": password}).encode()
+def fetch_token(
+    server: Gunicorn, username: str, password: str, *, otp: str, deadline_s: float = 120
+) -> str:
+    """`POST /api/v1/auth/token/` {username, password, otp} → {"token"}, over HTTP."""
+    body = json.dumps({"username": username, "password": password, "otp": otp}).encode()
     status, data = _first_answer(server, "POST", TOKEN, body, {}, deadline_s)
     if status != 200:
         raise RuntimeError(f"token endpoint answered {status}: {data[:500]!r}")
