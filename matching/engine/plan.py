@@ -34,9 +34,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
-
-from ortools.sat.python import cp_model
+from typing import Any
 
 # Scores have one decimal (scoring.round_points); 1000 keeps three exactly.
 SCALE = 1000
@@ -315,18 +315,26 @@ def _apart_units(problem: PlanProblem, units: list[_Unit]) -> dict[int, set[int]
 # The exact plan.
 
 
-class _Watcher(cp_model.CpSolverSolutionCallback):
-    """Remembers the latest solution's objective; runs in the solver's threads, so it
-    only records, and the caller's thread reports."""
+@cache
+def _solver_kit() -> tuple[Any, type]:
+    """OR-Tools' CP-SAT and the solution watcher, imported on the first plan: importing
+    OR-Tools takes about 0.6 s, which every web worker would otherwise pay at start."""
+    from ortools.sat.python import cp_model
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock = threading.Lock()
-        self.objective: float | None = None
+    class _Watcher(cp_model.CpSolverSolutionCallback):
+        """Remembers the latest solution's objective; runs in the solver's threads, so it
+        only records, and the caller's thread reports."""
 
-    def on_solution_callback(self) -> None:
-        with self.lock:
-            self.objective = self.objective_value
+        def __init__(self) -> None:
+            super().__init__()
+            self.lock = threading.Lock()
+            self.objective: float | None = None
+
+        def on_solution_callback(self) -> None:
+            with self.lock:
+                self.objective = self.objective_value
+
+    return cp_model, _Watcher
 
 
 def plan_solve(
@@ -350,6 +358,7 @@ def plan_solve(
     that prove the reduction exact); `workers`: CP-SAT's threads (DEFAULT_WORKERS).
     """
     started = time.monotonic()
+    cp_model, _Watcher = _solver_kit()
     children = _validate(problem)
     if on_progress:
         on_progress(0.0, "Preparing the plan")
