@@ -66,15 +66,19 @@ def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) 
     API's 404 either way. A home admin's attempt is audited, whether or not that home
     exists; for a reader of the whole directory it is only a wrong id."""
     if not sees_whole_directory(user):
-        audit_refusal(
-            actor=user,
-            action=action,
-            object_type="homes.home",
-            object_id=home_id,
-            survivor_id=None,
-            ip=ip,
-        )
+        _audit_refusal(user=user, home_id=home_id, action=action, ip=ip)
     raise NotFound()
+
+
+def _audit_refusal(*, user: Any, home_id: int | None, action: str, ip: str | None) -> None:
+    audit_refusal(
+        actor=user,
+        action=action,
+        object_type="homes.home",
+        object_id=home_id,
+        survivor_id=None,
+        ip=ip,
+    )
 
 
 def may_edit_home(user: Any, home: Home | int) -> bool:
@@ -101,13 +105,6 @@ def home_editable_or_refuse(*, user: Any, home_id: int | None, action: str, ip: 
     shared directory tells)."""
     home = Home.objects.editable_by(user).filter(pk=home_id).first() if home_id else None
     if home is None:
-        audit_refusal(
-            actor=user,
-            action=action,
-            object_type="homes.home",
-            object_id=home_id,
-            survivor_id=None,
-            ip=ip,
-        )
+        _audit_refusal(user=user, home_id=home_id, action=action, ip=ip)
         raise NotFound()
     return home
