@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "survivors",
     "matching",
     "placement",
+    "reports",
     "notifications",
 ]
 
