@@ -78,22 +78,34 @@ _SNAPSHOT = (
     "pg_current_xact_id_if_assigned()::text::bigint "
     "FROM pg_current_snapshot() AS s"
 )
-# Every home the last snapshot could not see changing, the connection's own, and the
-# dirty ones; a home gone from the table (or inactive) comes back with h.active unset.
+_OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
+# One round trip per search: a first row with the bounds of this statement's snapshot
+# (the next sync starts from them), then every home the last snapshot could not see
+# changing, the connection's own, and the dirty ones. A statement reads under the
+# snapshot pg_current_snapshot() returns, so the bounds and the rows agree exactly.
+# A home gone from the table (or inactive) comes back with h.active unset.
 _CHANGES = f"""
-    WITH changed AS (
-        SELECT home_id, pruned_below, txid FROM homes_homechange
-        WHERE txid >= %(xmax)s OR txid = ANY(%(xip)s::bigint[]) OR txid = %(own)s
-        UNION ALL
-        SELECT unnest(%(dirty)s::bigint[]), NULL, NULL
+    SELECT true, pg_snapshot_xmax(s)::text::bigint,
+           ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), {_OWN_TXID},
+           {", ".join(["NULL"] * (2 + len(BATCH_FIELDS)))}
+    FROM pg_current_snapshot() AS s
+    UNION ALL (
+        WITH changed AS (
+            SELECT home_id, pruned_below, txid FROM homes_homechange
+            WHERE txid >= %(xmax)s OR txid = ANY(%(xip)s::bigint[]) OR txid = {_OWN_TXID}
+            UNION ALL
+            SELECT unnest(%(dirty)s::bigint[]), NULL, NULL
+        )
+        SELECT false, c.home_id, NULL, c.pruned_below, c.txid = {_OWN_TXID},
+               h.id IS NOT NULL AND h.active, {", ".join(_SELECTED)}
+        FROM changed c LEFT JOIN homes_home h ON h.id = c.home_id
     )
-    SELECT c.home_id, c.pruned_below, c.txid = %(own)s, h.id IS NOT NULL AND h.active,
-           {", ".join(_SELECTED)}
-    FROM changed c LEFT JOIN homes_home h ON h.id = c.home_id
 """  # noqa: S608
 _ID, _ZIP_CODE, _LATITUDE, _LONGITUDE = (
     BATCH_FIELDS.index(name) for name in ("id", "zip_code", "latitude", "longitude")
 )
+_CONTACTS = "SELECT id, intake_phone, contact_name FROM homes_home WHERE id = ANY(%s)"
+_CONTACTS_KEPT = 20_000
 _CHUNK = 20_000
 # Room for this share more homes than loaded, so a forked worker rarely grows (copies)
 # its columns when homes are added after it starts.
@@ -110,6 +122,9 @@ class DirectoryCache:
         self._xip: tuple[int, ...] = ()
         self._dirty: frozenset[int] = frozenset()
         self._tags: dict[str, frozenset[str]] = {}
+        # Intake phone and contact name of homes searches returned, by id, until the
+        # change log says the home changed: the few a page shows, not the directory.
+        self._contacts: dict[int, tuple[str, str]] = {}
         # For the record (tests, logs): full loads so far, and rows the last sync read
         # (the second search after a burst of writes reads none again).
         self.full_loads = 0
@@ -123,6 +138,7 @@ class DirectoryCache:
         with self._lock:
             self._directory = None
             self._xmax, self._xip, self._dirty = 0, (), frozenset()
+            self._contacts = {}
 
     def search(self, needs: SurvivorNeeds, **options: Any) -> MatchResult:
         """Sync, then match, under one lock: a Directory is patched in place, so a search
@@ -158,6 +174,34 @@ class DirectoryCache:
                     failed = failed_rules(needs, home)
                     if failed:
                         yield Miss(home, shown_distance(distance), failed)
+
+    def contacts(self, home_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(intake_phone, contact_name) of these homes, by id; homes that no longer
+        exist are left out. Kept from one search to the next until the home's change
+        is read by a sync (PostgreSQL); read every time elsewhere."""
+        wanted = set(home_ids)
+        if not wanted:
+            return {}
+        if connection.vendor != "postgresql":
+            from homes.models import Home
+
+            rows = Home.objects.filter(pk__in=wanted).values_list(
+                "id", "intake_phone", "contact_name"
+            )
+            return {home_id: (phone, name) for home_id, phone, name in rows}
+        with self._lock:
+            known = self._contacts
+            found = {home_id: known[home_id] for home_id in wanted if home_id in known}
+            missing = sorted(wanted - found.keys())
+            if missing:
+                with connection.cursor() as cursor:
+                    cursor.execute(_CONTACTS, [missing])
+                    read = {home_id: (phone, name) for home_id, phone, name in cursor.fetchall()}
+                found.update(read)
+                if len(known) + len(read) > _CONTACTS_KEPT:
+                    known.clear()
+                known.update(read)
+            return found
 
     def current(self) -> Directory:
         with self._lock:
@@ -200,6 +244,7 @@ class DirectoryCache:
             rows = self._rows_without_sql_epoch()
             directory.upsert_columns(self._batch(rows)[0])
         directory.reserve(int(len(directory) * (1 + _SLACK)) + 64)
+        self._contacts = {}
         self.full_loads += 1
         self.last_applied = len(directory)
         return directory
@@ -217,26 +262,26 @@ class DirectoryCache:
         """Patch in every home changed since the last sync; False when only a full load
         can be trusted (the table was truncated, or the log pruned past our bounds)."""
         with connection.cursor() as cursor:
-            xmax, xip, own = self._snapshot(cursor)
             cursor.execute(
                 _CHANGES,
-                {
-                    "xmax": self._xmax,
-                    "xip": list(self._xip),
-                    "own": own,
-                    "dirty": sorted(self._dirty),
-                },
+                {"xmax": self._xmax, "xip": list(self._xip), "dirty": sorted(self._dirty)},
             )
             rows = cursor.fetchall()
+        bounds = next(row for row in rows if row[0])
+        xmax, xip, own = bounds[1], tuple(bounds[2]), bounds[3]
         live: list[tuple[Any, ...]] = []
         gone: list[int] = []
         dirty: set[int] = set()
         oldest_needed = min((self._xmax, *self._xip))
-        for home_id, pruned_below, mine, active, *values in rows:
+        contacts = self._contacts
+        for is_bounds, home_id, _, pruned_below, mine, active, *values in rows:
+            if is_bounds:
+                continue
             if home_id is None:
                 if pruned_below is None or pruned_below > oldest_needed:
                     return False  # truncated, or entries we needed were pruned
                 continue
+            contacts.pop(home_id, None)
             if mine:
                 dirty.add(home_id)
             if active:

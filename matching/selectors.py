@@ -287,13 +287,12 @@ def search_homes(needs: SurvivorNeeds, *, zone_details: bool = True, **options: 
 
 
 def home_contacts(home_ids: list[int]) -> dict[int, Contact]:
-    """Each home's intake phone and contact, by id: one query for the homes shown."""
-    if not home_ids:
-        return {}
-    rows = Home.objects.filter(pk__in=set(home_ids)).values_list(
-        "id", "intake_phone", "contact_name"
-    )
-    return {home_id: Contact(phone, name) for home_id, phone, name in rows}
+    """Each home's intake phone and contact, by id: read for the homes shown and kept
+    by the directory cache until the change log says the home changed."""
+    return {
+        home_id: Contact(phone, name)
+        for home_id, (phone, name) in directory_cache.contacts(home_ids).items()
+    }
 
 
 def _tonight_action(needs: SurvivorNeeds, rule: str, home: HomeOffer) -> str:

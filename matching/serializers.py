@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.utils import timezone
@@ -28,7 +29,25 @@ from survivors.serializers import ExclusionZoneSerializer
 EXCLUDED_LIMIT_MAX = 1000
 
 
-class WhatIfSerializer(serializers.Serializer):
+class SharedFieldsSerializer(serializers.Serializer):
+    """A serializer whose plain fields are shallow copies of the declared ones.
+
+    DRF deep-copies every declared field for each instance, rebuilding each choice
+    field's maps (a language list, every state) on every request: most of a what-if
+    search's validation time. A plain field holds nothing a request writes to except
+    what binding sets on the copy (its name and parent), so a shallow copy serves;
+    nested serializers are still deep-copied, as DRF does."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
+
+class WhatIfSerializer(SharedFieldsSerializer):
     """A survivor's matching fields without identity: `date_of_birth` or `age`."""
 
     date_of_birth = serializers.DateField(required=False)
@@ -81,7 +100,7 @@ class WhatIfSerializer(serializers.Serializer):
         return attrs
 
 
-class MatchQuerySerializer(serializers.Serializer):
+class MatchQuerySerializer(SharedFieldsSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=20)
     include_excluded = serializers.BooleanField(default=False)
     excluded_limit = serializers.IntegerField(

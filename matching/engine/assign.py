@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from .rules import explain, failed_rules, plural
+from .rules import explain, plural
 from .scoring import score_home, score_rows
 from .types import (
     HOME_TYPES,
@@ -85,10 +85,14 @@ def match(
 
     single = near[masks[near] != 0]
     nearest = single[_smallest((_sort_key(distances, single), ids[single]), limit)]
+    # A near miss fails one rule, and its mask says which: only that rule explains it.
     near_misses = tuple(
-        Miss(home, shown_distance(distance), failed_rules(needs, home))
-        for home, distance in zip(
-            directory.offers(nearest.tolist()), _distances(distances, nearest), strict=True
+        Miss(home, shown_distance(distance), explain(needs, home, rules_in(mask)))
+        for home, distance, mask in zip(
+            directory.offers(nearest.tolist()),
+            _distances(distances, nearest),
+            masks[nearest].tolist(),
+            strict=True,
         )
     )
 

@@ -29,6 +29,7 @@ from .types import (
 )
 
 RULE_BIT = {rule: 1 << index for index, rule in enumerate(RULES)}
+_CLIP = (-(2**15), 2**15 - 1)
 
 
 def rules_in(mask: int) -> tuple[str, ...]:
@@ -112,14 +113,33 @@ _SCHEMA: dict[str, type | str] = {
     # The rule bits a home fails whenever the child needs what it lacks (detox,
     # pregnancy, staff-secure, 24/7 intake) plus guardianship, one array for state
     # wards and one for other placements: those rules become one AND per search.
-    "lacks_ward": np.uint32,
-    "lacks_other": np.uint32,
+    "lacks_ward": np.uint16,
+    "lacks_other": np.uint16,
+    # The numbers the rules compare, clipped to int16: a child's age, places and
+    # dependents lie well inside it, so clipping never changes a comparison's outcome
+    # (x < v is the same for x and clip(x) whenever lo < v <= hi), and a comparison
+    # over int16 reads a quarter of the memory of one over int64.
+    "rule_beds": np.int16,
+    "rule_headroom": np.int16,
+    "rule_min_age": np.int16,
+    "rule_max_age": np.int16,
+    "rule_dependents_cap": np.int16,
+    # genders_served as a byte of bits (GENDERS has three): one AND per search.
+    "gender_bits": np.uint8,
 }
+# A failure mask holds one bit per rule in a uint16.
+assert len(RULES) <= 16, "failure masks are uint16: widen them for a 17th rule"
+MASK_DTYPE = np.uint16
 _STORED = (
     "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff", "min_age",
     "max_age", "detox_on_site", "accepts_parenting", "max_dependents", "accepts_pregnant",
     "staff_secure", "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements",
     "intake_24_7", "latitude", "longitude", "zip_code",
+)  # fmt: skip
+# The columns a HomeOffer is built from.
+_OFFER_COLUMNS = (
+    "id", "home_type", "state", "substance_use_accepted", "medical_level", "mental_health_max",
+    "updated_us", "license_day", *_STORED,
 )  # fmt: skip
 # The fields of a batch given to Directory.upsert_columns: HomeOffer's, with the
 # availability time as microseconds (`updated_us`), the license expiry as a day number
@@ -194,6 +214,9 @@ class Directory:
         self._tag_codes: dict[str, dict[str, int]] = {field: {} for field in _TAG_FIELDS}
         self._tag_values: dict[str, list[str]] = {field: [] for field in _TAG_FIELDS}
         self._tag_masks: dict[str, dict[frozenset[str], int]] = {f: {} for f in _TAG_FIELDS}
+        self._tag_sets: dict[str, dict[tuple[int, ...], frozenset[str]]] = {
+            f: {} for f in _TAG_FIELDS
+        }
         self._tag_bits = {field: np.zeros((0, 1), np.uint64) for field in _TAG_FIELDS}
         # HomeOffers built for returned rows, until their row is written: searches keep
         # returning the same nearby homes. Bounded; a process's own, never shared.
@@ -238,7 +261,7 @@ class Directory:
 
     def _build_offers(self, rows: list[int]) -> list[HomeOffer]:
         index = np.asarray(rows, np.intp)
-        column = {name: self._data[name][index].tolist() for name in _SCHEMA}
+        column = {name: self._data[name][index].tolist() for name in _OFFER_COLUMNS}
         stored = [column[name] for name in _STORED]
         offers = []
         for k, row in enumerate(rows):
@@ -361,6 +384,14 @@ class Directory:
         word, bit = divmod(code, _WORD_BITS)
         return (bits[:, word] & np.uint64(1 << bit)) != 0
 
+    def gender_bit(self, gender: str) -> int | None:
+        """The bit of `gender` in the `gender_bits` column: 0 when no home serves it;
+        None when codes outgrew a byte (then has_tag answers)."""
+        code = self._tag_codes["genders_served"].get(gender)
+        if code is None:
+            return 0
+        return 1 << code if code < 8 else None
+
     def count_tags(
         self, field: str, values: Iterable[str], rows: np.ndarray | None = None
     ) -> np.ndarray:
@@ -416,14 +447,20 @@ class Directory:
         return mask
 
     def _tags_at(self, field: str, row: int) -> frozenset[str]:
-        names = self._tag_values[field]
-        found = []
-        for word, value in enumerate(self._tag_bits[field][row].tolist()):
-            while value:
-                low = value & -value
-                found.append(names[word * _WORD_BITS + low.bit_length() - 1])
-                value ^= low
-        return frozenset(found)
+        words = tuple(self._tag_bits[field][row].tolist())
+        # A national directory holds a handful of distinct sets: decode each once.
+        cache = self._tag_sets[field]
+        found = cache.get(words)
+        if found is None:
+            names = self._tag_values[field]
+            values = []
+            for word, value in enumerate(words):
+                while value:
+                    low = value & -value
+                    values.append(names[word * _WORD_BITS + low.bit_length() - 1])
+                    value ^= low
+            found = cache[words] = frozenset(values)
+        return found
 
     def _tag_words(self, field: str, sets: Sequence[Iterable[str]]) -> np.ndarray:
         # Homes share a handful of sets: each distinct one is encoded once.
@@ -499,15 +536,24 @@ class Directory:
         data["dependents_cap"][rows] = np.where(
             data["accepts_parenting"][rows], data["max_dependents"][rows], -1
         )
-        lacks = np.zeros(len(rows), np.uint32)
+        for clipped, name in (
+            ("rule_beds", "available_beds"),
+            ("rule_headroom", "staff_headroom"),
+            ("rule_min_age", "min_age"),
+            ("rule_max_age", "max_age"),
+            ("rule_dependents_cap", "dependents_cap"),
+        ):
+            data[clipped][rows] = np.clip(data[name][rows], *_CLIP)
+        lacks = np.zeros(len(rows), np.uint16)
         for rule, field in _CAPABILITY_RULES.items():
-            lacks |= ~data[field][rows] * np.uint32(RULE_BIT[rule])
-        guardianship = np.uint32(RULE_BIT["guardianship"])
+            lacks |= ~data[field][rows] * np.uint16(RULE_BIT[rule])
+        guardianship = np.uint16(RULE_BIT["guardianship"])
         data["lacks_ward"][rows] = lacks | ~data["accepts_state_wards"][rows] * guardianship
         data["lacks_other"][rows] = lacks | ~data["accepts_parent_placements"][rows] * guardianship
         for field in _TAG_FIELDS:
             words = self._tag_words(field, batch[field])
             self._tag_bits[field][rows] = words
+        data["gender_bits"][rows] = self._tag_bits["genders_served"][rows, 0] & np.uint64(0xFF)
         for row, name in zip(rows.tolist(), batch["name"], strict=True):
             self._names[row] = name
 
@@ -573,7 +619,7 @@ def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.nd
 
 
 def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
-    """One uint32 per home: bit i set when the home fails RULES[i] (see RULE_BIT)."""
+    """One uint16 per home: bit i set when the home fails RULES[i] (see RULE_BIT)."""
     column = directory.column
     # Detox, pregnancy, runaway risk, crisis intake and guardianship in one AND.
     needed = RULE_BIT["guardianship"]
@@ -586,22 +632,30 @@ def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
         if wanted:
             needed |= RULE_BIT[rule]
     lacks = column("lacks_ward" if needs.guardianship == "state" else "lacks_other")
-    masks = lacks & np.uint32(needed)
+    masks = lacks & MASK_DTYPE(needed)
+    bits = np.empty(len(masks), MASK_DTYPE)  # one scratch array, reused by every rule
 
     def fail(rule: str, failing: np.ndarray) -> None:
-        np.bitwise_or(masks, failing * np.uint32(RULE_BIT[rule]), out=masks)
+        np.multiply(failing, MASK_DTYPE(RULE_BIT[rule]), out=bits)
+        np.bitwise_or(masks, bits, out=masks)
 
-    places = 1 + needs.dependents
-    fail("beds", column("available_beds") < places)
-    fail("staffing", column("staff_headroom") < places)
-    fail("age", (column("min_age") > needs.age) | (column("max_age") < needs.age))
-    fail("gender", ~directory.has_tag("genders_served", needs.gender))
+    # Every number compared is clipped to int16 in the directory; so are these.
+    places = min(1 + needs.dependents, _CLIP[1])
+    fail("beds", column("rule_beds") < places)
+    fail("staffing", column("rule_headroom") < places)
+    age = min(needs.age, _CLIP[1])
+    fail("age", (column("rule_min_age") > age) | (column("rule_max_age") < age))
+    gender = directory.gender_bit(needs.gender)
+    if gender is None:
+        fail("gender", ~directory.has_tag("genders_served", needs.gender))
+    else:
+        fail("gender", (column("gender_bits") & np.uint8(gender)) == 0)
     # A rule the survivor cannot fail (lowest level, no detox, ...) costs nothing.
     substance = rules.SUBSTANCE_RANK[needs.substance_use]
     if substance:
         fail("substance_use", column("substance_use_accepted") < substance)
     if needs.dependents:
-        fail("dependents", column("dependents_cap") < needs.dependents)
+        fail("dependents", column("rule_dependents_cap") < min(needs.dependents, _CLIP[1]))
     medical = rules.MEDICAL_RANK[needs.medical_level]
     if medical:
         fail("medical", column("medical_level") < medical)
