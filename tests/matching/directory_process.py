@@ -3,10 +3,12 @@
 The freshness tests start a few of these on the test database and ask each, line by
 line on stdin, what a case worker's search would show right now:
 
-    listed HOME_ID   ->  {"listed": bool, "beds": int|null, "applied": n, "full_loads": n}
+    listed HOME_ID   ->  {"listed": bool, "beds": int|null, "phone": str|null, "applied": n,
+                          "full_loads": n}
 
 `listed` is whether a search for a child any home takes lists the home, `beds` the
-free beds the search knows of, `applied` how many home rows the sync before it read.
+free beds the search knows of, `phone` the intake phone a page would show with it,
+`applied` how many home rows the sync before it read.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def main() -> None:
     from django.utils import timezone
 
     from matching.directory import directory_cache
-    from matching.selectors import match_needs, needs_from_fields
+    from matching.selectors import home_contacts, match_needs, needs_from_fields
 
     needs = needs_from_fields(
         {"age": 15, "gender": "female", "guardianship": "parent", "custody_state": "KS"},
@@ -45,11 +47,13 @@ def main() -> None:
         directory = directory_cache.current()
         row = directory.row_of(home_id)
         beds = None if row is None else int(directory.column("available_beds")[row])
+        contact = home_contacts([home_id]).get(home_id)
         print(
             json.dumps(
                 {
                     "listed": any(r.home.id == home_id for r in result.results),
                     "beds": beds,
+                    "phone": None if contact is None else contact.intake_phone,
                     "applied": applied,
                     "full_loads": directory_cache.full_loads,
                 }

@@ -98,6 +98,16 @@ def test_a_write_in_psql_or_by_queryset_update_is_in_the_next_search(processes, 
     assert [p.ask(by_psql.pk)["full_loads"] for p in processes] == [1, 1]  # patched, not reloaded
 
 
+def test_a_changed_intake_phone_is_shown_with_the_next_search(processes, psql):
+    home = HomeFactory(intake_phone="785-555-0100")
+    assert [p.ask(home.pk)["phone"] for p in processes] == ["785-555-0100"] * 2  # and kept
+    with psql.cursor() as cursor:
+        cursor.execute(
+            "UPDATE homes_home SET intake_phone = %s WHERE id = %s", ["785-555-0199", home.pk]
+        )
+    assert [p.ask(home.pk)["phone"] for p in processes] == ["785-555-0199"] * 2
+
+
 def test_a_long_transaction_is_seen_when_it_commits_whatever_its_timestamps(processes, psql):
     slow, other = HomeFactory(), HomeFactory(available_beds=0)
     assert listed_everywhere(processes, slow.pk) == [True, True]

@@ -202,3 +202,23 @@ def test_it_builds_offers_past_its_cache_of_built_homes():
     every = directory.offers(range(count))
     assert [o.id for o in every] == list(range(1, count + 1))
     assert directory.offer(5) == a_home(id=6)
+
+
+@pytest.mark.parametrize(
+    ("home", "needs"),
+    [
+        # Numbers far outside int16 on the home's side: the rules compare clipped copies.
+        ({"available_beds": 70_000, "licensed_beds": 70_000}, {"dependents": 2}),
+        ({"available_beds": 0, "licensed_beds": 70_000, "staff_on_duty": 0}, {}),
+        ({"staff_on_duty": 40_000, "residents_per_staff": 40_000}, {"dependents": 3}),
+        ({"min_age": 40_000, "max_age": 50_000}, {"age": 17}),
+        ({"min_age": 0, "max_age": 50_000}, {"age": 120}),
+        ({"accepts_parenting": True, "max_dependents": 90_000}, {"dependents": 4}),
+        ({"accepts_parenting": True, "max_dependents": 1}, {"dependents": 4}),
+    ],
+)
+def test_it_agrees_with_the_scalar_rules_on_numbers_beyond_what_it_stores(home, needs):
+    offers = [a_home(id=1, **home)]
+    survivor = a_survivor(**needs)
+    directory = Directory.from_offers(offers)
+    assert rules_by_id(survivor, directory) == scalar_rules_by_id(survivor, offers)
