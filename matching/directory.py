@@ -28,12 +28,14 @@ there and cannot go stale.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 from django.db import connection
 
 from matching.engine import (
@@ -48,6 +50,7 @@ from matching.engine import (
     shown_distance,
     zip_centroid,
 )
+from matching.engine.types import ACUITY_LEVELS, HOME_TYPES, MEDICAL_LEVELS, SUBSTANCE_LEVELS
 from matching.engine.vector import (
     BATCH_FIELDS,
     NEVER_UPDATED_US,
@@ -72,6 +75,60 @@ _SELECTED = [
     for name in BATCH_FIELDS
 ]  # fmt: skip
 _FULL_LOAD = f"SELECT {', '.join(_SELECTED)} FROM homes_home h WHERE h.active"  # noqa: S608
+
+# A full load on PostgreSQL reads the numbers in PostgreSQL's binary COPY format, where
+# every row of fixed-width, never-null fields has the same length: numpy reads 250,000
+# of them as one array, with no Python object per value. The words (names, ZIPs, states,
+# tag sets) come from a second, text query; both are ordered by id and joined on it.
+_LEVEL_SQL = {
+    "home_type": HOME_TYPES,
+    "substance_use_accepted": SUBSTANCE_LEVELS,
+    "medical_level": MEDICAL_LEVELS,
+    "mental_health_max": ACUITY_LEVELS,
+}
+_FLOATS = {"latitude", "longitude"}
+_TEXTS = ("name", "zip_code", "state", "genders_served", "languages", "services")
+_NUMBERS = tuple(name for name in BATCH_FIELDS if name not in _TEXTS)
+
+
+def _binary_column(name: str) -> tuple[str, str]:
+    """(SQL, big-endian numpy type) of one field of the binary full load, never null."""
+    if name in _LEVEL_SQL:
+        # The level's rank in the rules' order; -1 for a value the rules do not know.
+        levels = ", ".join(f"'{level}'" for level in _LEVEL_SQL[name])
+        return f"COALESCE(array_position(ARRAY[{levels}], h.{name}::text) - 1, -1)::int8", ">i8"
+    if name in _FLOATS:
+        return f"COALESCE(h.{name}::float8, 'NaN')", ">f8"
+    if name in _COMPUTED:
+        return f"({_COMPUTED[name]})::int8", ">i8"
+    if name in _BOOLEANS:
+        return f"h.{name}", "?"
+    return f"h.{name}::int8", ">i8"
+
+
+_BOOLEANS = {
+    "detox_on_site", "accepts_parenting", "accepts_pregnant", "staff_secure",
+    "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
+}  # fmt: skip
+_BINARY = [_binary_column(name) for name in _NUMBERS]
+_BINARY_LOAD = (
+    f"COPY (SELECT {', '.join(sql for sql, _ in _BINARY)} FROM homes_home h "  # noqa: S608
+    "WHERE h.active ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
+)
+# Each row: a 16-bit field count, then per field a 32-bit length and the value.
+_BINARY_ROW = np.dtype(
+    [("fields", ">i2")]
+    + [
+        item
+        for name, (_, kind) in zip(_NUMBERS, _BINARY, strict=True)
+        for item in ((f"{name}_length", ">i4"), (name, kind))
+    ]
+)
+_BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
+_TEXT_LOAD = (
+    "SELECT h.id, h.name, h.zip_code, h.state, h.genders_served::text, h.languages::text, "
+    "h.services::text FROM homes_home h WHERE h.active ORDER BY h.id"
+)
 _SNAPSHOT = (
     "SELECT pg_snapshot_xmax(s)::text::bigint, "
     "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), "
@@ -233,10 +290,7 @@ class DirectoryCache:
                 xmax, xip, own = self._snapshot(cursor)
         directory = Directory()
         if postgres:
-            with connection.chunked_cursor() as cursor:
-                cursor.execute(_FULL_LOAD)
-                while rows := cursor.fetchmany(_CHUNK):
-                    directory.upsert_columns(self._batch(rows)[0])
+            directory.upsert_columns(self._read_all(alongside=own is None))
             # Homes of this connection's own transaction were read too: re-read them later.
             self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
             self._dirty = frozenset(self._own_homes(own)) if own is not None else frozenset()
@@ -248,6 +302,120 @@ class DirectoryCache:
         self.full_loads += 1
         self.last_applied = len(directory)
         return directory
+
+    def _read_all(self, *, alongside: bool) -> dict[str, Any]:
+        """Every active, located home as one batch for Directory.upsert_columns.
+
+        Two statements, each reading what is committed when it starts: a home written
+        between them can differ between the two or be in one only. Either way its
+        change log entry lies past the bounds taken before both, so the next sync reads
+        it whole again; a home in one result only is left out until then.
+
+        `alongside`: the words are read on a second connection while this one copies
+        the numbers, so PostgreSQL works on both at once (a gunicorn parent loading
+        before it forks). Not from inside a transaction that wrote: the other
+        connection could not see those writes."""
+        buffer = io.BytesIO()
+        texts: list[tuple[Any, ...]] = []
+        reader = None
+        if alongside:
+            reader = threading.Thread(target=self._read_words, args=(texts,), daemon=True)
+            reader.start()
+        with connection.cursor() as cursor:
+            cursor.copy_expert(_BINARY_LOAD, buffer)
+            if reader is None:
+                cursor.execute(_TEXT_LOAD)
+                texts = cursor.fetchall()
+        if reader is not None:
+            reader.join()
+            if not texts:  # the other connection failed (logged): read them here
+                with connection.cursor() as cursor:
+                    cursor.execute(_TEXT_LOAD)
+                    texts = cursor.fetchall()
+        raw = buffer.getbuffer()
+        size, rest = divmod(len(raw) - _BINARY_HEADER - 2, _BINARY_ROW.itemsize)
+        rows = np.frombuffer(raw, _BINARY_ROW, size, _BINARY_HEADER) if not rest else None
+        if rows is None or not self._binary_layout_holds(rows):
+            # Not the layout asked for (a server that writes a header extension, a value
+            # that came out null): read every home as text, as SQLite's path does.
+            logger.warning("Binary directory load did not parse; reading it as text")
+            return self._read_all_as_text()
+        ids = rows["id"].astype(np.int64)
+        text_ids = np.fromiter((row[0] for row in texts), np.int64, len(texts))
+        both, keep, keep_text = np.intersect1d(ids, text_ids, True, True)
+        batch: dict[str, Any] = {}
+        for name in _NUMBERS:
+            values = rows[name][keep]
+            batch[name] = values.astype(values.dtype.newbyteorder("="))
+        kept = [texts[i] for i in keep_text.tolist()]
+        for position, name in enumerate(_TEXTS, start=1):
+            batch[name] = [row[position] for row in kept]
+        for field in ("genders_served", "languages", "services"):
+            texts_of = batch[field]
+            for text in set(texts_of) - self._tags.keys():  # a handful of distinct sets
+                self._tagset(text)
+            batch[field] = list(map(self._tags.__getitem__, texts_of))
+        return self._locate(batch)
+
+    @staticmethod
+    def _read_words(into: list[tuple[Any, ...]]) -> None:
+        try:
+            other = connection.get_new_connection(connection.get_connection_params())
+        except Exception:
+            logger.exception("Could not open a second connection for the directory load")
+            return
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(_TEXT_LOAD)
+                into.extend(cursor.fetchall())
+        except Exception:
+            logger.exception("Could not read the homes' words on a second connection")
+        finally:
+            other.close()
+
+    @staticmethod
+    def _binary_layout_holds(rows: np.ndarray) -> bool:
+        if not len(rows):
+            return True
+        if not (rows["fields"] == len(_NUMBERS)).all():
+            return False
+        return all(
+            (rows[f"{name}_length"] == np.dtype(kind).itemsize).all()
+            for name, (_, kind) in zip(_NUMBERS, _BINARY, strict=True)
+        )
+
+    def _read_all_as_text(self) -> dict[str, Any]:
+        batch: dict[str, list[Any]] = {name: [] for name in BATCH_FIELDS}
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(_FULL_LOAD)
+            while rows := cursor.fetchmany(_CHUNK):
+                for name, values in self._batch(rows)[0].items():
+                    batch[name].extend(values)
+        return batch
+
+    def _locate(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Homes without coordinates take their ZIP's centroid; those with neither are
+        left out (never considered: no distance, no exclusion zone check)."""
+        latitude, longitude = batch["latitude"], batch["longitude"]
+        missing = np.flatnonzero(np.isnan(latitude) | np.isnan(longitude))
+        if not len(missing):
+            return batch
+        latitude, longitude = latitude.copy(), longitude.copy()
+        located = np.ones(len(latitude), np.bool_)
+        for row in missing.tolist():
+            where = home_location(None, None, batch["zip_code"][row])
+            if where is None:
+                located[row] = False
+            else:
+                latitude[row], longitude[row] = where
+        batch["latitude"], batch["longitude"] = latitude, longitude
+        if located.all():
+            return batch
+        rows = np.flatnonzero(located)
+        return {
+            name: values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]
+            for name, values in batch.items()
+        }
 
     def _own_homes(self, own: int) -> list[int]:
         with connection.cursor() as cursor:

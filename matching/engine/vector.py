@@ -72,6 +72,13 @@ _LEVEL_CODE = {
     "mental_health_max": rules.ACUITY_RANK,
 }
 
+# A level's code is its index in the level tuple (the binary full load relies on it).
+assert all(
+    _LEVEL_CODE[field][level] == code
+    for field, levels in _LEVELS.items()
+    for code, level in enumerate(levels)
+)
+
 _SCHEMA: dict[str, type | str] = {
     "id": np.int64,
     "home_type": np.int8,
@@ -468,13 +475,13 @@ class Directory:
         try:
             masks = list(map(known.__getitem__, sets))  # the usual case, looked up in C
         except (KeyError, TypeError):
-            masks = []
-            for values in sets:
-                key = values if isinstance(values, frozenset) else frozenset(values)
-                mask = known.get(key)
-                if mask is None:
-                    mask = known[key] = self._mask_of(field, key, add=True)
-                masks.append(mask)
+            # Encode each distinct set once (sets that are not frozensets by value).
+            keys = [
+                values if isinstance(values, frozenset) else frozenset(values) for values in sets
+            ]
+            for key in set(keys) - known.keys():
+                known[key] = self._mask_of(field, key, add=True)
+            masks = list(map(known.__getitem__, keys))
         words = max(1, -(-len(self._tag_codes[field]) // _WORD_BITS))
         bits = self._tag_bits[field]
         if words > bits.shape[1]:
@@ -499,7 +506,11 @@ class Directory:
             self._state_names.append(state)
         return code
 
-    def _codes(self, field: str, values: Sequence[str]) -> list[int]:
+    def _codes(self, field: str, values: Sequence[str] | np.ndarray) -> Sequence[int]:
+        if isinstance(values, np.ndarray):  # codes already (a full load reads them so)
+            if len(values) and not 0 <= values.min() <= values.max() < len(_LEVELS[field]):
+                raise ValueError(f"{field} must be one of {_LEVELS[field]}; got an unknown one")
+            return values
         codes = _LEVEL_CODE[field]
         try:
             return [codes[value] for value in values]
