@@ -30,7 +30,14 @@ from .types import (
     SurvivorNeeds,
     Tonight,
 )
-from .vector import RULE_BIT, Directory, failure_masks, rules_in, survivor_distances
+from .vector import (
+    RULE_BIT,
+    Directory,
+    counted_failure_masks,
+    failure_masks,
+    rules_in,
+    survivor_distances,
+)
 
 # An ICPC suggestion naming forty states helps nobody at 2 a.m.
 ICPC_STATES_LISTED = 5
@@ -62,13 +69,12 @@ def match(
     """
     if limit < 0 or excluded_limit < 0 or excluded_offset < 0:
         raise ValueError("limit, excluded_limit and excluded_offset must be >= 0")
-    masks = failure_masks(needs, directory)
+    masks, failures_by_rule = counted_failure_masks(needs, directory)
     failure_counts = np.bitwise_count(masks)
     # Distances only where a result, a near miss or the excluded page needs them.
     near = np.flatnonzero(failure_counts <= 1)
     distances = survivor_distances(needs, directory, None if include_excluded else near)
     ids = directory.ids
-    histogram = np.bincount(masks, minlength=1 << len(RULES))
 
     feasible = near[masks[near] == 0]
     scores = score_rows(needs, directory, distances, now, rows=feasible, stale_after=stale_after)
@@ -84,6 +90,8 @@ def match(
     results = rank(ranked[:limit])
 
     single = near[masks[near] != 0]
+    # How many homes fail each rule alone: the one-failure homes' masks, counted.
+    alone = np.bincount(masks[single], minlength=1 << len(RULES))
     nearest = single[_smallest((_sort_key(distances, single), ids[single]), limit)]
     # A near miss fails one rule, and its mask says which: only that rule explains it.
     near_misses = tuple(
@@ -121,8 +129,8 @@ def match(
         near_misses=near_misses,
         near_miss_count=len(single),
         excluded=excluded,
-        relaxations=_relaxations(needs, directory, masks, histogram),
-        failures_by_rule=_failures_by_rule(histogram),
+        relaxations=_relaxations(needs, directory, masks, alone),
+        failures_by_rule=failures_by_rule,
         excluded_count=int(len(masks) - len(feasible)),
         tonight=tonight,
     )
@@ -256,12 +264,6 @@ def _smallest(keys: tuple[np.ndarray, ...], k: int) -> np.ndarray:
     return picked[order]
 
 
-def _failures_by_rule(histogram: np.ndarray) -> dict[str, int]:
-    values = np.flatnonzero(histogram)
-    counts = histogram[values]
-    return {rule: int(counts[(values & RULE_BIT[rule]) != 0].sum()) for rule in RULES}
-
-
 def _verb(count: int, singular: str, plural_form: str) -> str:
     return singular if count == 1 else plural_form
 
@@ -271,11 +273,11 @@ def _them(count: int) -> str:
 
 
 def _relaxations(
-    needs: SurvivorNeeds, directory: Directory, masks: np.ndarray, histogram: np.ndarray
+    needs: SurvivorNeeds, directory: Directory, masks: np.ndarray, alone: np.ndarray
 ) -> tuple[Relaxation, ...]:
     relaxations = []
     for rule in RULES:
-        count = int(histogram[RULE_BIT[rule]])
+        count = int(alone[RULE_BIT[rule]])
         if not count:
             continue
         if rule == "state_line":

@@ -55,6 +55,8 @@ _CAPABILITY_RULES = {
     "runaway_risk": "staff_secure",
     "crisis_intake": "intake_24_7",
 }
+# The rules whose bits come from the lacks_* columns.
+_LACKS_RULES = (*_CAPABILITY_RULES, "guardianship")
 # Ids index a dense row map (PostgreSQL serials); beyond this an id is surely a mistake.
 MAX_HOME_ID = 2**31 - 1
 
@@ -631,7 +633,17 @@ def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.nd
 
 def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     """One uint16 per home: bit i set when the home fails RULES[i] (see RULE_BIT)."""
+    return counted_failure_masks(needs, directory)[0]
+
+
+def counted_failure_masks(
+    needs: SurvivorNeeds, directory: Directory
+) -> tuple[np.ndarray, dict[str, int]]:
+    """failure_masks, and how many homes fail each rule (alone or with others),
+    counted while each rule's failures are at hand: cheaper than a histogram of the
+    masks over every home."""
     column = directory.column
+    counts = dict.fromkeys(RULES, 0)
     # Detox, pregnancy, runaway risk, crisis intake and guardianship in one AND.
     needed = RULE_BIT["guardianship"]
     for rule, wanted in (
@@ -645,8 +657,13 @@ def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     lacks = column("lacks_ward" if needs.guardianship == "state" else "lacks_other")
     masks = lacks & MASK_DTYPE(needed)
     bits = np.empty(len(masks), MASK_DTYPE)  # one scratch array, reused by every rule
+    for rule in _LACKS_RULES:
+        if needed & RULE_BIT[rule]:
+            np.bitwise_and(masks, MASK_DTYPE(RULE_BIT[rule]), out=bits)
+            counts[rule] = int(np.count_nonzero(bits))
 
     def fail(rule: str, failing: np.ndarray) -> None:
+        counts[rule] = int(np.count_nonzero(failing))
         np.multiply(failing, MASK_DTYPE(RULE_BIT[rule]), out=bits)
         np.bitwise_or(masks, bits, out=masks)
 
@@ -681,4 +698,4 @@ def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     if needs.exclusion_zones:
         fail("exclusion_zone", _inside_exclusion_zones(needs, directory))
     fail("license", column("license_day") < epoch_day(needs.search_date))
-    return masks
+    return masks, counts
