@@ -129,7 +129,7 @@ def match(
         near_misses=near_misses,
         near_miss_count=len(single),
         excluded=excluded,
-        relaxations=_relaxations(needs, directory, masks, alone),
+        relaxations=_relaxations(needs, directory, masks, single, alone),
         failures_by_rule=failures_by_rule,
         excluded_count=int(len(masks) - len(feasible)),
         tonight=tonight,
@@ -273,15 +273,20 @@ def _them(count: int) -> str:
 
 
 def _relaxations(
-    needs: SurvivorNeeds, directory: Directory, masks: np.ndarray, alone: np.ndarray
+    needs: SurvivorNeeds,
+    directory: Directory,
+    masks: np.ndarray,
+    single: np.ndarray,
+    alone: np.ndarray,
 ) -> tuple[Relaxation, ...]:
+    """Per rule, the homes failing it alone (`single`: the rows failing one rule)."""
     relaxations = []
     for rule in RULES:
         count = int(alone[RULE_BIT[rule]])
         if not count:
             continue
         if rule == "state_line":
-            suggestion = _state_line_suggestion(needs, directory, masks)
+            suggestion = _state_line_suggestion(needs, directory, masks, single)
         else:
             suggestion = _SUGGESTIONS[rule](needs, count)
         relaxations.append(Relaxation(rule, count, suggestion))
@@ -290,8 +295,10 @@ def _relaxations(
     return tuple(relaxations)
 
 
-def _state_line_suggestion(needs: SurvivorNeeds, directory: Directory, masks: np.ndarray) -> str:
-    rows = np.flatnonzero(masks == RULE_BIT["state_line"])
+def _state_line_suggestion(
+    needs: SurvivorNeeds, directory: Directory, masks: np.ndarray, single: np.ndarray
+) -> str:
+    rows = single[masks[single] == RULE_BIT["state_line"]]
     takes_out_of_state = directory.column("accepts_out_of_state")[rows]
     parts = []
     if needs.guardianship == "state":
