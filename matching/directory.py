@@ -48,8 +48,8 @@ from matching.engine import (
     home_location,
     match,
     shown_distance,
-    zip_centroid,
 )
+from matching.engine.geo import zip_centroid, zip_centroids
 from matching.engine.types import ACUITY_LEVELS, HOME_TYPES, MEDICAL_LEVELS, SUBSTANCE_LEVELS
 from matching.engine.vector import (
     BATCH_FIELDS,
@@ -402,8 +402,9 @@ class DirectoryCache:
             return batch
         latitude, longitude = latitude.copy(), longitude.copy()
         located = np.ones(len(latitude), np.bool_)
+        centroids = zip_centroids(batch["zip_code"][row] for row in missing.tolist())
         for row in missing.tolist():
-            where = home_location(None, None, batch["zip_code"][row])
+            where = centroids[batch["zip_code"][row]]
             if where is None:
                 located[row] = False
             else:
@@ -534,7 +535,7 @@ def warm_before_fork() -> None:
     from django.db import connections
 
     try:
-        zip_centroid("66044")  # the ZIP table too, which every search and form reads
+        zip_centroid("66044")  # the ZIP data too, which every search and form reads
         directory = directory_cache.current()
         logger.info("Matching directory loaded: %d homes", len(directory))
     except Exception:  # a worker loads it at its first search instead: slower, not wrong

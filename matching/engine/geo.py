@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from functools import cache
+import threading
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -69,23 +70,46 @@ def _normalize_zip(zip_code: str) -> str:
     return zip_code.strip()[:5]
 
 
-@cache
+_zips: dict[str, _ZipInfo] | None = None  # every ZIP, once a bulk lookup asked for it
+_looked_up: dict[str, _ZipInfo | None] = {}  # ZIPs asked for one at a time, until then
+_zips_lock = threading.Lock()
+# A bulk lookup of more distinct ZIPs than this builds the whole table (most of a
+# second) instead of looking each up (a fraction of a millisecond each).
+_BULK_ZIPS = 2000
+
+
+def zip_table_load() -> None:
+    """Build the whole ZIP table now, once per process even when several threads ask."""
+    _zip_table()
+
+
 def _zip_table() -> dict[str, _ZipInfo]:
-    # Built once per process: list_all() takes most of a second.
-    table: dict[str, _ZipInfo] = {}
-    for entry in zipcodes.list_all():
-        centroid = None
-        try:
-            lat, lon = float(entry["lat"]), float(entry["long"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        else:
-            # Military and some PO-box ZIPs ship 0/0 or blanks; a centroid in
-            # the Gulf of Guinea would silently wreck distances.
-            if lat and lon:
-                centroid = (lat, lon)
-        # Keep the state even without a centroid: it is still true.
-        table[entry["zip_code"]] = _ZipInfo(entry["state"], centroid)
+    global _zips
+    if _zips is None:
+        with _zips_lock:
+            if _zips is None:
+                _zips = _build_zip_table()
+    return _zips
+
+
+def _info(entry: dict) -> _ZipInfo:
+    centroid = None
+    try:
+        lat, lon = float(entry["lat"]), float(entry["long"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    else:
+        # Military and some PO-box ZIPs ship 0/0 or blanks; a centroid in
+        # the Gulf of Guinea would silently wreck distances.
+        if lat and lon:
+            centroid = (lat, lon)
+    # Keep the state even without a centroid: it is still true.
+    return _ZipInfo(entry["state"], centroid)
+
+
+def _build_zip_table() -> dict[str, _ZipInfo]:
+    # list_all() takes most of a second: only for a bulk lookup.
+    table = {entry["zip_code"]: _info(entry) for entry in zipcodes.list_all()}
     # The package caches every ZIP as a dict of a dozen fields, about 150 MB a process;
     # this table is all Harbor needs, so let it go (the package reloads it if asked).
     if hasattr(zipcodes, "_zips_cache"):
@@ -93,9 +117,39 @@ def _zip_table() -> dict[str, _ZipInfo]:
     return table
 
 
+def _zip_info(zip_code: str) -> _ZipInfo | None:
+    """One ZIP, from the whole table when it is built, else looked up by itself (the
+    package's first lookup reads its data in a quarter of a second; a server does that
+    before it forks) and remembered."""
+    key = _normalize_zip(zip_code)
+    if _zips is not None:
+        return _zips.get(key)
+    try:
+        return _looked_up[key]
+    except KeyError:
+        info = _looked_up[key] = _look_up(key)
+        return info
+
+
+def _look_up(key: str) -> _ZipInfo | None:
+    """One normalised ZIP, asked of the package by itself."""
+    if not (len(key) == 5 and key.isascii() and key.isdigit()):
+        return None  # the package raises on these; no such ZIP exists
+    entries = [entry for entry in zipcodes.matching(key) if entry["zip_code"] == key]
+    return _info(entries[0]) if entries else None
+
+
+def zip_centroids(zip_codes: Iterable[str]) -> dict[str, tuple[float, float] | None]:
+    """zip_centroid for many ZIPs at once (a directory load's homes without coordinates)."""
+    distinct = set(zip_codes)
+    if _zips is None and len(distinct - _looked_up.keys()) > _BULK_ZIPS:
+        zip_table_load()
+    return {zip_code: zip_centroid(zip_code) for zip_code in distinct}
+
+
 def zip_centroid(zip_code: str) -> tuple[float, float] | None:
     """(latitude, longitude) of a US ZIP code, or None if unknown or unlocated."""
-    info = _zip_table().get(_normalize_zip(zip_code))
+    info = _zip_info(zip_code)
     return info.centroid if info else None
 
 
@@ -110,5 +164,5 @@ def home_location(
 
 def zip_state(zip_code: str) -> str | None:
     """USPS state code of a US ZIP code, or None if unknown."""
-    info = _zip_table().get(_normalize_zip(zip_code))
+    info = _zip_info(zip_code)
     return info.state if info else None

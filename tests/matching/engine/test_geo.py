@@ -54,3 +54,15 @@ def test_it_knows_no_centroid_for_an_unknown_or_unlocated_zip():
     # Military ZIPs ship 0/0 coordinates: no centroid, but the state is known.
     assert zip_centroid("09001") is None
     assert zip_state("09001") == "AE"
+
+
+def test_it_finds_the_same_zip_one_at_a_time_as_in_the_whole_table():
+    # A server looks ZIPs up one by one (the whole table takes most of a second to
+    # build); a bulk lookup builds the table. Both must say the same of every ZIP.
+    from matching.engine import geo
+
+    table = geo._build_zip_table()
+    sample = sorted(table)[::41] + ["00000", "09001", "abcde", "1234", "", "６６１０１"]
+    assert len(sample) > 1000
+    for key in sample:
+        assert geo._look_up(key) == table.get(key), key
