@@ -28,6 +28,8 @@ class Notification(models.Model):
         HOLD_EXPIRED = "hold_expired", "Bed hold expired"
         BED_OPENED = "bed_opened", "Bed opened for a waitlisted child"
         LICENSE_EXPIRING = "license_expiring", "Home license expiring"
+        FOLLOW_UP_DUE = "follow_up_due", "Placement follow-up due"
+        FOLLOW_UP_ESCALATED = "follow_up_escalated", "Placement follow-up overdue (escalated)"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"

@@ -6,6 +6,7 @@ from core.admin_base import ReadOnlyAdmin
 from placement.models import (
     Batch,
     BatchAssignment,
+    FollowUp,
     Placement,
     Recommendation,
     Referral,
@@ -70,6 +71,17 @@ class PlacementAdmin(ReadOnlyAdmin):
     list_filter = ["end_reason"]
     search_fields = ["survivor__case_number", "home__name"]
     list_select_related = ["survivor", "home"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    """A record: outcomes are recorded through placement.services.outcomes, audited."""
+
+    list_display = ["placement", "day", "due_at", "outcome", "recorded_at", "from_discharge"]
+    list_filter = ["day", "outcome", "from_discharge"]
+    search_fields = ["placement__survivor__case_number", "placement__home__name"]
+    list_select_related = ["placement"]
+    date_hierarchy = "due_at"
 
 
 @admin.register(WaitlistEntry)

@@ -24,6 +24,7 @@ from core.exceptions import ERROR_RESPONSES
 from placement import policy, services
 from placement.models import Recommendation
 from placement.selectors import (
+    home_stability,
     placement_get,
     recommendation_get,
     recommendation_list,
@@ -111,7 +112,10 @@ class SurvivorRecommendationsApi(WorkflowApi):
             recommendation_list(user=request.user, survivor_id=survivor.pk)
         )
         audit_read(request, page, "recommendation.read")
-        return self.get_paginated_response(RecommendationSerializer(page, many=True).data)
+        context = {"home_stability": home_stability({r.home_id for r in page})}
+        return self.get_paginated_response(
+            RecommendationSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         operation_id="survivor_recommendations_create",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from homes.models import Home
-from placement.models import CLOSE_REASON_MAX, TEXT_MAX, Placement, Referral, Review
+from placement.models import CLOSE_REASON_MAX, TEXT_MAX, FollowUp, Placement, Referral, Review
 from placement.services import MAX_ACTIVE_REFERRALS
 from placement.services.batches import TIME_LIMIT_MAX
 
@@ -283,3 +283,19 @@ class BatchReviewForm(forms.Form):
 
     decision = forms.ChoiceField(choices=Review.Decision.choices)
     comment = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class FollowUpForm(forms.Form):
+    """A placement's 30- or 90-day outcome (the API's FollowUpRecordSerializer): the day
+    comes from the button's row; no outcome is chosen for the worker."""
+
+    day = forms.TypedChoiceField(
+        choices=FollowUp.Day.choices,
+        coerce=int,
+        error_messages={"invalid_choice": "Choose the 30- or 90-day follow-up."},
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[("", "Choose an outcome"), *FollowUp.Outcome.choices],
+        error_messages={"required": "Choose how the placement stands."},
+    )

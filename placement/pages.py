@@ -22,17 +22,20 @@ from homes.selectors import homes_editable
 from notifications.models import Notification
 from notifications.selectors import notification_list
 from placement import policy
-from placement.forms import DischargeForm, WithdrawForm
+from placement.forms import DischargeForm, FollowUpForm, WithdrawForm
 from placement.models import Recommendation, Referral
 from placement.selectors import (
     case_status,
     case_status_counts,
+    follow_ups_due,
+    home_stability,
     recommendation_get,
     recommendation_referred,
     recommendations_ready_to_refer,
     referral_get,
     referral_list,
     review_queue,
+    survivor_follow_ups,
     with_case_status,
 )
 from placement.serializers import ReferralSerializer, child_of
@@ -72,6 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["bed_alerts"] = notification_list(user=user, unread_only=True).filter(
             kind=Notification.Kind.BED_OPENED
         )[:10]
+        context["follow_ups_due"] = follow_ups_due(user=user)
     if user.role == Role.MDT_MEMBER:
         context["to_review"] = review_queue(user=user)
         context["plans_to_review"] = batches_to_review(user=user)[:20]
@@ -143,6 +147,11 @@ def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
             .select_related("home")
             .first(),
             "discharge_form": DischargeForm() if may_act else None,
+            # Outcomes are the case side's record (MDT members see a home's in aggregate).
+            "follow_ups": survivor_follow_ups(survivor)
+            if policy.may_read_follow_ups(user, survivor.pk)
+            else None,
+            "follow_up_form": FollowUpForm() if may_act else None,
             "now": timezone.now(),
             "can_audit": may_read_audit(user),
             "can_search": user.is_harbor_admin or policy.is_case_side(user),
@@ -186,6 +195,8 @@ def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpRes
             "referrals": recommendation.referrals.select_related("home"),
             "needs": recommendation.needs,
             "profile": recommendation.home_profile,
+            # Beside the home, to inform the MDT: the ranking never reads it.
+            "stability": home_stability([recommendation.home_id])[recommendation.home_id],
             "now": timezone.now(),
         },
     )

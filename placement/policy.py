@@ -35,6 +35,21 @@ def may_act_on_case(user: Any, survivor_id: int) -> bool:
     return is_case_side(user) and sees_survivor(user, survivor_id)
 
 
+def may_record_follow_up(user: Any, survivor_id: int) -> bool:
+    """A placement's 30- and 90-day outcome: the child's case workers and supervisors,
+    who visit the child; not the home (it would be marking its own work) nor the MDT."""
+    return may_act_on_case(user, survivor_id)
+
+
+def may_read_follow_ups(user: Any, survivor_id: int) -> bool:
+    """Follow-ups are the case side's record of how the child is doing, after the home
+    too (a child who moved on): the case side and Harbor admins. MDT members see only
+    a home's stability in aggregate (`selectors.home_stability`)."""
+    if getattr(user, "is_harbor_admin", False):
+        return True
+    return may_act_on_case(user, survivor_id)
+
+
 def may_review(user: Any, recommendation: Recommendation) -> bool:
     """Only members of the team asked to review."""
     return (

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
-from placement.models import Placement, Recommendation, Referral, WaitlistEntry
+from accounts.models import Role
+from placement.models import FollowUp, Placement, Recommendation, Referral, WaitlistEntry
 from survivors.models import Status, Survivor
 from survivors.selectors import survivor_status_counts
 
@@ -208,3 +210,156 @@ def waitlist_open_entries() -> QuerySet[WaitlistEntry]:
         .select_related("survivor")
         .order_by("added_at", "id")
     )
+
+
+# --- Placement outcomes ---------------------------------------------------------------------
+
+FOLLOW_UP_DAYS = tuple(FollowUp.Day.values)  # (30, 90)
+# Below this many recorded outcomes a home's figures are not shown: too few to judge, and
+# small counts could point at one child (the reports' suppression threshold, too).
+STABILITY_MIN_PLACEMENTS = 11
+
+
+def follow_up_due_at(placement: Placement, day: int) -> datetime.datetime:
+    return placement.started_at + datetime.timedelta(days=day)
+
+
+def placements_needing_follow_up(*, day: int, now: datetime.datetime) -> list[int]:
+    """Placements whose `day` has come and that have no follow-up for it yet, oldest first."""
+    return list(
+        Placement.objects.filter(started_at__lte=now - datetime.timedelta(days=day))
+        .exclude(Exists(FollowUp.objects.filter(placement=OuterRef("pk"), day=day)))
+        .order_by("started_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def follow_ups_overdue(*, now: datetime.datetime, older_than: datetime.timedelta) -> list[int]:
+    """Open follow-ups due more than `older_than` ago, not yet escalated, oldest first."""
+    return list(
+        FollowUp.objects.filter(outcome="", due_at__lte=now - older_than, escalated_at__isnull=True)
+        .order_by("due_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def follow_up_list(*, user: Any, placement_id: int) -> QuerySet[FollowUp]:
+    """A placement's follow-ups (day 30, then 90), for whoever may see the placement."""
+    return FollowUp.objects.filter(
+        placement__in=Placement.objects.visible_to(user), placement_id=placement_id
+    ).order_by("day")
+
+
+def follow_ups_due(*, user: Any, limit: int = 20) -> QuerySet[FollowUp]:
+    """The open follow-ups waiting for the user, oldest first: a case worker's assigned
+    children's, a supervisor's agency's."""
+    queryset = FollowUp.objects.filter(outcome="", placement__in=Placement.objects.visible_to(user))
+    if getattr(user, "role", None) == Role.CASE_WORKER:
+        queryset = queryset.filter(placement__survivor__assigned_workers=user)
+    return queryset.select_related("placement__home", "placement__survivor").order_by(
+        "due_at", "id"
+    )[:limit]
+
+
+@dataclass(frozen=True)
+class FollowUpLine:
+    """One follow-up on a child's page: recorded, open, or not due yet (no row until
+    the beat makes it, or the worker records it on its day)."""
+
+    placement: Placement
+    day: int
+    due_at: datetime.datetime
+    follow_up: FollowUp | None
+    due: bool
+
+    @property
+    def open(self) -> bool:
+        return self.due and (self.follow_up is None or self.follow_up.open)
+
+
+def survivor_follow_ups(
+    survivor: Survivor, *, now: datetime.datetime | None = None
+) -> list[FollowUpLine]:
+    """Each of the child's placements' two follow-ups, newest placement first. A
+    placement that ended before a day needs none for it until the beat fills it from
+    the discharge reason, so such a day is listed only once its row exists."""
+    now = now or timezone.now()
+    placements = list(
+        survivor.placements.select_related("home").prefetch_related("follow_ups__recorded_by")
+    )
+    lines = []
+    for placement in placements:
+        rows = {f.day: f for f in placement.follow_ups.all()}
+        for day in FOLLOW_UP_DAYS:
+            due_at = follow_up_due_at(placement, day)
+            row = rows.get(day)
+            if row is None and placement.ended_at is not None and placement.ended_at < due_at:
+                continue
+            lines.append(FollowUpLine(placement, day, due_at, row, due_at <= now))
+    return lines
+
+
+@dataclass(frozen=True)
+class Stability:
+    """How a home's placements stood at 90 days, over the outcomes recorded so far.
+
+    `placements` is how many were counted; `stable` those still placed or moved as
+    planned. With `few` (fewer than 11) nothing but that fact may be shown."""
+
+    placements: int
+    stable: int
+    runaways: int
+    disruptions: int
+
+    @property
+    def few(self) -> bool:
+        return self.placements < STABILITY_MIN_PLACEMENTS
+
+    @property
+    def stable_share(self) -> float | None:
+        if self.few:
+            return None
+        return round(self.stable / self.placements, 3)
+
+    @property
+    def stable_percent(self) -> int | None:
+        share = self.stable_share
+        return None if share is None else round(share * 100)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's shape: the numbers are null when there are few placements."""
+        few = self.few
+        return {
+            "placements": None if few else self.placements,
+            "stable_share": self.stable_share,
+            "runaways": None if few else self.runaways,
+            "disruptions": None if few else self.disruptions,
+            "few": few,
+        }
+
+
+def home_stability(home_ids: Iterable[int]) -> dict[int, Stability]:
+    """Per home, its placements' recorded 90-day outcomes, in one query. It informs the
+    MDT; the engine's ranking never reads it."""
+    ids = list(set(home_ids))
+    counted = {home_id: Stability(0, 0, 0, 0) for home_id in ids}
+    if not ids:
+        return counted
+    outcome = FollowUp.Outcome
+    rows = (
+        FollowUp.objects.filter(day=FollowUp.Day.DAY_90, placement__home_id__in=ids)
+        .exclude(outcome="")
+        .order_by()
+        .values("placement__home_id")
+        .annotate(
+            n=Count("id"),
+            stable=Count("id", filter=Q(outcome__in=[outcome.STABLE, outcome.MOVED_PLANNED])),
+            runaways=Count("id", filter=Q(outcome=outcome.RUNAWAY)),
+            disruptions=Count("id", filter=Q(outcome=outcome.DISRUPTED)),
+        )
+    )
+    for row in rows:
+        counted[row["placement__home_id"]] = Stability(
+            row["n"], row["stable"], row["runaways"], row["disruptions"]
+        )
+    return counted

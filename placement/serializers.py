@@ -23,6 +23,8 @@ from placement.models import (
     Referral,
     Review,
 )
+from placement.outcome_serializers import HomeStabilitySerializer
+from placement.selectors import home_stability
 from survivors.models import Survivor
 
 MAX_ID = 2**63 - 1
@@ -152,6 +154,10 @@ class RecommendationSerializer(serializers.ModelSerializer):
     needs = serializers.JSONField(help_text="The child's matching needs (no identity).")
     home_profile = serializers.JSONField(help_text="The home's profile when it was proposed.")
     reviews = serializers.SerializerMethodField(help_text="Reviews so far, oldest first.")
+    home_stability = serializers.SerializerMethodField(
+        help_text="The home's placement stability at 90 days today (it informs the MDT; "
+        "the ranking never uses it)."
+    )
 
     class Meta:
         model = Recommendation
@@ -180,11 +186,19 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "crisis_override_by",
             "crisis_override_at",
             "reviews",
+            "home_stability",
         ]
         read_only_fields = fields
 
     def get_approvals(self, obj: Recommendation) -> int:
         return sum(1 for r in obj.reviews.all() if r.decision == Review.Decision.APPROVE)
+
+    @extend_schema_field(HomeStabilitySerializer)
+    def get_home_stability(self, obj: Recommendation) -> dict[str, Any]:
+        # A list passes every home's figures in its context: one query for the page.
+        known = self.context.get("home_stability") or {}
+        stability = known.get(obj.home_id) or home_stability([obj.home_id])[obj.home_id]
+        return stability.as_dict()
 
     @extend_schema_field(ReviewItemSerializer(many=True))
     def get_reviews(self, obj: Recommendation) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from django.db import OperationalError
 
 from placement.services import holds_expire, referrals_chase, waitlist_recheck
 from placement.services.batches import batch_run, batches_fail_stuck
+from placement.services.outcomes import follow_ups_chase, follow_ups_create_due
 
 # A lost database connection or a deadlock victim: worth another try.
 TRANSIENT = (OperationalError, ConnectionError)
@@ -33,6 +34,19 @@ def recheck_waitlist(home_id: int | None = None) -> int:
     """After a bed change at `home_id` (or everywhere, from beat): tell case workers of
     newly feasible homes for their waitlisted children, each home once."""
     return waitlist_recheck(home_id=home_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def create_follow_ups() -> int:
+    """Hourly: make the 30- and 90-day follow-ups whose day came (filled from the discharge
+    reason for a placement that ended before it) and tell the case workers of the rest."""
+    return follow_ups_create_due()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def chase_follow_ups() -> dict[str, int]:
+    """Hourly: tell the supervisors of follow-ups left open FOLLOW_UP_ESCALATE_DAYS."""
+    return follow_ups_chase()
 
 
 @shared_task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import apis, batch_apis, referral_apis
+from placement import apis, batch_apis, outcome_apis, referral_apis
 
 urlpatterns = [
     # The placement workflow (DESIGN.md "Workflow").
@@ -68,6 +68,11 @@ urlpatterns = [
         "placements/<record_id:id>/discharge/",
         referral_apis.PlacementDischargeApi.as_view(),
         name="placement-discharge",
+    ),
+    path(
+        "placements/<record_id:id>/outcomes/",
+        outcome_apis.PlacementOutcomesApi.as_view(),
+        name="placement-outcomes",
     ),
     # Mass recovery (DESIGN.md "Mass recovery (batch placement)").
     path("batches/", batch_apis.BatchListApi.as_view(), name="batch-list"),

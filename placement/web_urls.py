@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import batch_views, pages, views
+from placement import batch_views, outcome_views, pages, views
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -33,6 +33,11 @@ urlpatterns = [
     path("referrals/<int:referral_id>/withdraw/", views.withdraw, name="referral-withdraw-form"),
     path(
         "placements/<int:placement_id>/discharge/", views.discharge, name="placement-discharge-form"
+    ),
+    path(
+        "placements/<int:placement_id>/follow-ups/",
+        outcome_views.follow_up,
+        name="placement-follow-up-form",
     ),
     # Mass recovery: place a group by one plan, the MDT reviews it as one.
     path("batches/new/", batch_views.batch_new, name="batch-new"),

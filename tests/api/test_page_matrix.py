@@ -50,7 +50,11 @@ def sent_batch(world, role) -> dict:
     return {"decision": "approve", "comment": "Good plan."}
 
 
-BODIES = {"survivor_edit": survivor_edit, "sent_batch": sent_batch}
+BODIES = {
+    "survivor_edit": survivor_edit,
+    "sent_batch": sent_batch,
+    "follow_up": lambda world, role: {"day": "30", "outcome": "stable"},
+}
 CELLS = [
     pytest.param(name, method, role, id=f"{method} {name} as {role}")
     for (name, method), row in PAGES.items()

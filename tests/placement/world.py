@@ -8,7 +8,8 @@ has a record in the state it needs:
   `approved_recommendation` (other_home) ready to refer, and `referral` pending at
   `home` (from `referred_recommendation`).
 - `other_survivor` (charlie's): `held_referral` accepted at `other_home`, one bed held.
-- `agency_survivor` (bob's agency, nobody assigned): `placement` active at `home`.
+- `agency_survivor` (bob's agency, nobody assigned): `placement` active at `home`,
+  since 40 days (its 30-day follow-up is due, not made yet).
 - `notification`: one for alice.
 - `batch`: alice's, of `survivor`, still planning.
 """
@@ -92,6 +93,8 @@ def add_workflow_records(objects: dict[str, Any], users: dict[str, Any]) -> None
     placement = Placement.objects.create(
         referral=placed, survivor=agency_survivor, home=home, beds=1, placed_by=bob
     )
+    # Arrived 40 days ago: its 30-day follow-up is due (the outcome rows record it).
+    Placement.objects.filter(pk=placement.pk).update(started_at=timezone.now() - timedelta(days=40))
     for record, status in ((survivor, "referred"), (other_survivor, "referred")):
         type(record).objects.filter(pk=record.pk).update(status=status)
     type(agency_survivor).objects.filter(pk=agency_survivor.pk).update(status="placed")
@@ -133,6 +136,7 @@ BODIES = {
     "decline": lambda world, role: {"reason_code": "no_bed", "comment": ""},
     "withdraw": lambda world, role: {"reason": "Family found."},
     "discharge": lambda world, role: {"end_reason": "planned", "comment": ""},
+    "follow_up": lambda world, role: {"day": 30, "outcome": "stable"},
     "batch_new": lambda world, role: {
         "survivors": [world.objects["survivor"].pk],
         "time_limit_seconds": 5,
