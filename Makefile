@@ -23,6 +23,7 @@ demo: install
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_report_history
 	@echo "Harbor is starting at http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
@@ -33,6 +34,7 @@ bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/imports.py
 	$(PY) bench/batches.py
+	$(PY) bench/reports.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -102,6 +102,7 @@ urlpatterns = [
     path("", include("matching.urls")),  # match/, survivors/{id}/matches/
     path("", include("placement.urls")),  # the workflow
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),  # reports/, reports/{name}/
     # Audit
     path("audit/", AuditListApi.as_view(), name="audit-list"),
 ]

@@ -310,6 +310,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "placement.tasks.sweep_batches",
         "schedule": timedelta(minutes=5),
     },
+    # Placement outcomes: the 30- and 90-day follow-ups appear (and the case worker hears)
+    # within the hour their day comes; one left open FOLLOW_UP_ESCALATE_DAYS goes to the
+    # supervisors. Both are once-only per follow-up, so an hourly rerun is harmless.
+    "create-follow-ups": {
+        "task": "placement.tasks.create_follow_ups",
+        "schedule": timedelta(hours=1),
+    },
+    "chase-follow-ups": {
+        "task": "placement.tasks.chase_follow_ups",
+        "schedule": timedelta(hours=1),
+    },
     # Seals audit entries into the hash chain; each request seals its own after commit,
     # this catches any left (a busy sealer, a bulk insert).
     "seal-audit-trail": {
@@ -323,6 +334,8 @@ REFERRAL_HOLD_HOURS = env_int("REFERRAL_HOLD_HOURS", 24)  # an accepted referral
 HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a hold expires
 REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
 REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
+# An open placement follow-up this many days after it fell due goes to the supervisors.
+FOLLOW_UP_ESCALATE_DAYS = env_int("FOLLOW_UP_ESCALATE_DAYS", 7)
 
 # Redis, when configured, also holds the sign-in throttle's counters, so every web
 # process counts the same attempts; otherwise each process counts its own.
@@ -426,6 +439,8 @@ SPECTACULAR_SETTINGS = {
         "DeclineReasonEnum": "placement.models.Referral.ReasonCode",
         "EndReasonEnum": "placement.models.Placement.EndReason",
         "PlacementStatusEnum": [("active", "Active"), ("discharged", "Discharged")],
+        "FollowUpOutcomeEnum": "placement.models.FollowUp.Outcome",
+        "FollowUpDayEnum": "placement.models.FollowUp.Day",
         "NotificationKindEnum": "notifications.models.Notification.Kind",
     },
 }

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("matching.web_urls")),
     path("", include("placement.web_urls")),
     path("", include("notifications.web_urls")),
+    path("", include("reports.web_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
 ]

@@ -1,7 +1,72 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+
+from matching.engine.types import RULES
+
+# The report facts of a search (see `search_facts`): flags and bands in a fixed order,
+# so a bit or a code means the same in every row, the reports and the bench.
+NEEDS = ("substance_use", "own_children", "pregnancy", "medical", "mental_health", "runaway_risk")
+NEED_BIT = {name: 1 << i for i, name in enumerate(NEEDS)}
+RULE_BIT = {rule: 1 << i for i, rule in enumerate(RULES)}
+
+
+class AgeBand(models.TextChoices):
+    UNDER_10 = "under_10", "Under 10"
+    AGE_10_12 = "10_12", "10–12"
+    AGE_13_15 = "13_15", "13–15"
+    AGE_16_17 = "16_17", "16–17"
+    ADULT = "18_plus", "18 and over"
+
+
+def age_band(age: int) -> str:
+    if age < 10:
+        return AgeBand.UNDER_10
+    if age <= 12:
+        return AgeBand.AGE_10_12
+    if age <= 15:
+        return AgeBand.AGE_13_15
+    if age <= 17:
+        return AgeBand.AGE_16_17
+    return AgeBand.ADULT
+
+
+def need_flags(needs: Mapping[str, Any]) -> int:
+    """The needs bitmask of a needs snapshot (a child may have several)."""
+    flags = {
+        "substance_use": needs.get("substance_use", "none") != "none",
+        "own_children": (needs.get("dependents") or 0) > 0,
+        "pregnancy": bool(needs.get("pregnant")),
+        "medical": needs.get("medical_level") == "complex",
+        "mental_health": needs.get("mental_health_acuity") == "high",
+        "runaway_risk": needs.get("runaway_risk") == "high",
+    }
+    return sum(NEED_BIT[name] for name, on in flags.items() if on)
+
+
+def rule_bits(rules: Iterable[str]) -> int:
+    return sum({RULE_BIT[rule] for rule in rules if rule in RULE_BIT})
+
+
+def search_facts(
+    needs: Mapping[str, Any], failures_by_rule: Mapping[str, int], sole_rules: Iterable[str]
+) -> dict[str, Any]:
+    """The columns the reports group and filter on, from what a search asked and found.
+
+    `sole_rules`: the rules that alone excluded at least one home (a near miss)."""
+    return {
+        "state": needs.get("custody_state", ""),
+        "age_band": age_band(int(needs.get("age", 0))),
+        "gender": needs.get("gender", ""),
+        "urgency": needs.get("urgency", ""),
+        "need_flags": need_flags(needs),
+        "blocked_rules": rule_bits(r for r, n in failures_by_rule.items() if n),
+        "sole_rules": rule_bits(sole_rules),
+    }
 
 
 class MatchSearch(models.Model):
@@ -24,10 +89,30 @@ class MatchSearch(models.Model):
     near_miss_count = models.PositiveIntegerField()
     failures_by_rule = models.JSONField()
     top_home_ids = models.JSONField(default=list)
+    # Denormalised for the reports (search_facts), so that a year of a million searches
+    # is one scan of narrow columns, not a parse of every `needs` document.
+    # The survivor's agency (a supervisor's report scope). Null only for rows made
+    # outside search_record (fixtures); migration 0005 filled the older ones.
+    agency = models.ForeignKey(
+        "accounts.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    state = models.CharField(max_length=2, blank=True, default="")
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices, blank=True, default="")
+    gender = models.CharField(max_length=10, blank=True, default="")
+    urgency = models.CharField(max_length=10, blank=True, default="")
+    need_flags = models.PositiveSmallIntegerField(default=0)  # NEED_BIT
+    blocked_rules = models.PositiveIntegerField(default=0)  # RULE_BIT: excluded >= 1 home
+    sole_rules = models.PositiveIntegerField(default=0)  # RULE_BIT: alone excluded >= 1 home
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "match searches"
+        indexes = [models.Index(fields=["agency", "at"], name="match_search_agency_at")]
 
     def __str__(self) -> str:
         return f"Search for survivor {self.survivor_id} at {self.at:%Y-%m-%d %H:%M}"

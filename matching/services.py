@@ -7,7 +7,7 @@ from django.db import transaction
 
 from audit.services import audit_record
 from matching.engine import MatchResult, SurvivorNeeds
-from matching.models import MatchSearch
+from matching.models import MatchSearch, search_facts
 from survivors.models import Survivor
 
 
@@ -39,15 +39,19 @@ def search_record(
     ip: str | None = None,
 ) -> MatchSearch:
     """Keep what a stored survivor's search asked and found, and audit the read."""
+    snapshot = needs_snapshot(needs)
+    sole = [r.rule for r in result.relaxations if r.homes]
     search = MatchSearch.objects.create(
         survivor=survivor,
         searched_by=actor,
-        needs=needs_snapshot(needs),
+        needs=snapshot,
         homes_considered=result.homes_considered,
         feasible_count=result.feasible_count,
         near_miss_count=result.near_miss_count,
         failures_by_rule=result.failures_by_rule,
         top_home_ids=[r.home.id for r in result.results],
+        agency_id=survivor.agency_id,
+        **search_facts(snapshot, result.failures_by_rule, sole),
     )
     audit_record(
         actor=actor,

@@ -720,6 +720,41 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 403,
         },
     },
+    # Placement outcomes (`placement` began 40 days ago: its 30-day follow-up is due). The
+    # case side's record of the child: its case workers and supervisors record; admins
+    # read; the home, which sees the placement, may not (403), nor may MDT members.
+    ("placement-outcomes", "GET"): {
+        "path": "/api/v1/placements/{placement}/outcomes/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 404,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 403,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
+    ("placement-outcomes", "POST"): {
+        "path": "/api/v1/placements/{placement}/outcomes/",
+        "body": "follow_up",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 404,
+            "case_worker_other": 404,
+            "supervisor_own": 201,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 403,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
     # Mass recovery: case workers and supervisors batch the children they see (404 if any is
     # hidden, 403 for a role that sees them but does not place children). A batch is seen by
     # its agency's supervisors, its agency's case workers who see every child in it, admins,
@@ -836,6 +871,40 @@ MATRIX: dict[tuple[str, str], dict] = {
             "home_admin_own": 404,
             "home_admin_other": 404,
             "admin": 404,
+        },
+    },
+    # Reports: de-identified aggregates for supervisors (their agency's data, checked in
+    # tests/reports/) and Harbor administrators (all); every other role never (403).
+    (("report-list", "GET")): {
+        "path": "/api/v1/reports/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
+    (("report-detail", "GET")): {
+        "path": "/api/v1/reports/unmet-need/?from=2026-01-01&to=2026-06-30",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
         },
     },
 }
@@ -1129,6 +1198,23 @@ PAGES: dict[tuple[str, str], dict] = {
             "admin": 200,
         },
     },
+    # A placement's follow-up from the child's page: as `placement-outcomes` POST.
+    ("placement-follow-up-form", "POST"): {
+        "path": "/placements/{placement}/follow-ups/",
+        "body": "follow_up",
+        "expect": {
+            "anonymous": 302,
+            "case_worker_own": 404,
+            "case_worker_other": 404,
+            "supervisor_own": 302,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 403,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
     ("batch-cancel-form", "POST"): {
         "path": "/batches/{batch}/cancel/",
         "body": None,
@@ -1208,6 +1294,55 @@ PAGES: dict[tuple[str, str], dict] = {
             "home_admin_own": 302,
             "home_admin_other": 302,
             "admin": 302,
+        },
+    },
+    # Reports (the list, a report, its CSV): supervisors and Harbor administrators only.
+    (("report-index", "GET")): {
+        "path": "/reports/",
+        "body": None,
+        "expect": {
+            "anonymous": 302,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
+    (("report-page", "GET")): {
+        "path": "/reports/blocking-rules/?state=KS",
+        "body": None,
+        "expect": {
+            "anonymous": 302,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
+    (("report-download", "GET")): {
+        "path": "/reports/outcomes/download.csv?from=2026-01-01",
+        "body": None,
+        "expect": {
+            "anonymous": 302,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
         },
     },
 }

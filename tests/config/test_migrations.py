@@ -55,7 +55,7 @@ DOB = datetime.date(2010, 5, 1)
 LATER_TABLES = {
     "homes_licensereminder", "homes_homeimport", "audit_auditseal", "accounts_apitoken",
     "accounts_recoverycode", "placement_batch", "placement_batch_survivors",
-    "placement_batchassignment",
+    "placement_batchassignment", "placement_followup",
 }  # fmt: skip
 # Columns a later migration re-encodes instead of keeping byte for byte, compared by value
 # in the tests: the child's location (survivors 0006 encrypts it) and the zones copied into
@@ -342,6 +342,15 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         model(workflow, "BatchAssignment").objects.create(
             batch=batch, survivor=jane, home=home, score=0.92, breakdown=[], alternatives=[]
         )
+    try:
+        follow_up = model(workflow, "FollowUp")
+    except LookupError:  # nor placement follow-ups
+        pass
+    else:
+        follow_up.objects.create(
+            placement=placement, day=30, due_at=now, outcome="stable", recorded_at=now,
+            recorded_by=alice,
+        )  # fmt: skip
     return {
         "alice": alice.pk, "mona": mona.pk, "hank": hank.pk, "team": team.pk,
         "home": home.pk, "other_home": other_home.pk, "jane": jane.pk, "mary": mary.pk,

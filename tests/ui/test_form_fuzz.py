@@ -19,6 +19,7 @@ import operator
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -47,6 +48,7 @@ from placement.forms import (
     DeclineForm,
     DischargeForm,
     EmptyForm,
+    FollowUpForm,
     ProposeForm,
     ReferForm,
     ReviewForm,
@@ -55,6 +57,7 @@ from placement.forms import (
 from placement.models import Placement, Recommendation, Referral, Review
 from placement.services.batch_reviews import batch_submit
 from placement.services.batches import batch_create, batch_run
+from reports.forms import ReportFilterForm
 from survivors.forms import IntakeForm
 from survivors.models import Survivor
 from tests.placement.helpers import accepted, approved, placed, recommend, referred
@@ -230,6 +233,16 @@ def _discharge(get) -> Case:
     return Case(get("alice"), f"/placements/{placement.pk}/discharge/", valid)
 
 
+def _follow_up(get) -> Case:
+    """alice's child, placed 40 days ago: the 30-day follow-up is due, the 90-day not."""
+    placement = placed(get("alice"), get("mdt"), get("home_admin"), get("survivor"), get("home"))
+    Placement.objects.filter(pk=placement.pk).update(
+        started_at=placement.started_at - timedelta(days=40)
+    )
+    valid = {"day": "30", "outcome": "stable"}
+    return Case(get("alice"), f"/placements/{placement.pk}/follow-ups/", valid)
+
+
 def _availability(get) -> Case:
     home = get("home")
     valid = {"available_beds": "1", "staff_on_duty": "3", "confirm": ""}
@@ -399,6 +412,7 @@ FORMS: dict[str, FormSpec] = {
     ),
     "place": FormSpec(EmptyForm, _place),
     "discharge": FormSpec(DischargeForm, _discharge),
+    "follow-up": FormSpec(FollowUpForm, _follow_up),
     "availability": FormSpec(AvailabilityForm, _availability),
     # Mass recovery: place a group (its per-child group boxes are posted as extra fields),
     # cancel a plan, send it to the MDT, and the MDT's one review of it.
@@ -531,6 +545,30 @@ def test_it_never_answers_500_to_a_fuzzed_form(form_name, case, submission_count
         transaction.set_rollback(True)
     directory_cache.reset()
     assert response.status_code in spec.answers, (form_name, response.status_code)
+
+
+# The report filters are a GET form (a page, not a change): fuzzed through the query string,
+# with the same strategies, on a report and on its CSV download.
+REPORT_FILTER = FormSpec(
+    ReportFilterForm,
+    lambda get: Case(get("bob"), "", {"from": "2026-01-15", "to": "2026-06-30", "state": "KS"}),
+)
+
+
+@pytest.mark.parametrize(
+    "path", ["/reports/unmet-need/", "/reports/time-to-placement/download.csv"]
+)
+@FUZZ
+@given(draw=st.data())
+def test_it_never_answers_500_to_fuzzed_report_filters(path, bob, submission_count, draw):
+    """No query string, however strange, makes a report page or its CSV fail."""
+    case = REPORT_FILTER.setup(lambda name: bob)
+    data, _, _ = draw.draw(submissions(REPORT_FILTER, case), label="query")
+    client = Client()
+    client.force_login(bob)
+    submission_count["report-filters"] += 1
+    response = client.get(path, data)
+    assert response.status_code in (200, 400), response.status_code
 
 
 def test_it_fuzzes_every_field_of_the_intake(db):

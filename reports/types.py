@@ -1,0 +1,133 @@
+"""The values a report is made of: plain data the page, the API and the CSV all render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from reports.suppression import SMALL_TEXT, SUPPRESSED_TEXT, SuppressedTable
+
+Cell = int | float | None  # None: suppressed
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A validated period (whole months) and an optional custody state."""
+
+    date_from: date
+    date_to: date
+    state: str = ""
+    # What the user asked for, when the period was widened to whole months.
+    asked_from: date | None = None
+    asked_to: date | None = None
+
+    @property
+    def rounded(self) -> bool:
+        return (self.asked_from not in (None, self.date_from)) or (
+            self.asked_to not in (None, self.date_to)
+        )
+
+    def as_query(self) -> dict[str, str]:
+        query = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        if self.state:
+            query["state"] = self.state
+        return query
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One published table: every cell already suppressed (None) where it must be.
+
+    `suppressed` holds (row, col) of the suppressed cells, `statistic` says the cells are
+    medians or percentiles (not counts)."""
+
+    name: str
+    caption: str
+    row_header: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[tuple[Cell, ...], ...]
+    row_totals: tuple[int | None, ...] | None = None
+    column_totals: tuple[int | None, ...] | None = None
+    grand_total: int | None = None
+    has_totals: bool = False
+    unit: str = ""
+    # What a withheld entry reads as. Where totals are published, every withheld entry
+    # reads the same: telling "small" from "hidden to protect a small one" would bound both.
+    withheld: str = SMALL_TEXT
+
+    @classmethod
+    def from_suppressed(
+        cls, *, name: str, caption: str, row_header: str, table: SuppressedTable, unit: str = ""
+    ) -> ReportTable:
+        return cls(
+            name=name,
+            caption=caption,
+            row_header=row_header,
+            rows=tuple(table.rows),
+            columns=tuple(table.columns),
+            cells=tuple(tuple(row) for row in table.cells),
+            row_totals=None if table.row_totals is None else tuple(table.row_totals),
+            column_totals=None if table.column_totals is None else tuple(table.column_totals),
+            grand_total=table.grand_total,
+            has_totals=table.row_totals is not None,
+            unit=unit,
+            withheld=SUPPRESSED_TEXT if table.row_totals is not None else SMALL_TEXT,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "caption": self.caption,
+            "row_header": self.row_header,
+            "rows": list(self.rows),
+            "columns": list(self.columns),
+            "cells": [list(row) for row in self.cells],
+            "row_totals": None if self.row_totals is None else list(self.row_totals),
+            "column_totals": None if self.column_totals is None else list(self.column_totals),
+            "grand_total": self.grand_total,
+        }
+
+    def body(self) -> list[tuple[str, tuple[Cell, ...], int | None]]:
+        """(row label, cells, row total) for the template."""
+        totals = self.row_totals or (None,) * len(self.rows)
+        return list(zip(self.rows, self.cells, totals, strict=True))
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What reports.charts.bar_chart draws: one table's column(s) as bars."""
+
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[Cell, ...]], ...]  # (name, values)
+    unit: str = ""
+    chart_id: str = "chart"
+    description: str = ""
+    withheld: str = SMALL_TEXT  # as the table the bars come from prints it
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    description: str
+    filters: Filters
+    tables: tuple[ReportTable, ...]
+    charts: tuple[ChartSpec, ...] = ()
+    notes: tuple[str, ...] = ()
+    method: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "filters": {
+                "from": self.filters.date_from.isoformat(),
+                "to": self.filters.date_to.isoformat(),
+                "state": self.filters.state or None,
+            },
+            "tables": [table.as_dict() for table in self.tables],
+            "notes": [*self.notes, *self.method],
+        }
