@@ -112,6 +112,12 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _statistic(value: float | None, n: int, *, shown: bool) -> float | None:
+    """A median or percentile over n children or referrals, rounded; None (withheld) when
+    n is below 11 or when the count it stands beside is itself withheld."""
+    return _round(suppress_statistic(value, n)) if shown else None
+
+
 @dataclass(frozen=True)
 class _Query:
     """The report's scope and filters as SQL conditions on one table's columns."""
@@ -453,19 +459,22 @@ def time_to_placement(
         n_counts = [[groups[k][0]] for k in keys]
         ns = suppress_table([label(k) for k in keys], ["Children placed"], n_counts)
         published.append(Published(n_counts, ns))
+        # A median or percentile is shown only beside its count: shown beside a withheld
+        # one it would say that count is 11 or more, which with the totals can pin the
+        # small count the cell was withheld to protect.
         cells = [
             (
                 ns.cells[i][0],
-                _round(suppress_statistic(groups[k][1], groups[k][0])),
-                _round(suppress_statistic(groups[k][2], groups[k][0])),
+                _statistic(groups[k][1], groups[k][0], shown=ns.cells[i][0] is not None),
+                _statistic(groups[k][2], groups[k][0], shown=ns.cells[i][0] is not None),
             )
             for i, k in enumerate(keys)
         ]
         cells.append(
             (
                 ns.grand_total,
-                _round(suppress_statistic(overall[1], overall[0])),
-                _round(suppress_statistic(overall[2], overall[0])),
+                _statistic(overall[1], overall[0], shown=ns.grand_total is not None),
+                _statistic(overall[2], overall[0], shown=ns.grand_total is not None),
             )
         )
         tables.append(
@@ -480,7 +489,11 @@ def time_to_placement(
                 withheld=SUPPRESSED_TEXT,
             )
         )
-    notes = [SUPPRESSED_NOTE, "A median or percentile over fewer than 11 children is not shown."]
+    notes = [
+        SUPPRESSED_NOTE,
+        "A median or percentile over fewer than 11 children is not shown, nor one beside a "
+        "withheld count.",
+    ]
     # Both tables publish how many children were placed in all: together they must still
     # hide every withheld count.
     if not jointly_protected(published, [((0, "grand", 0), (1, "grand", 0))]):
@@ -584,17 +597,32 @@ def referral_answers(
         answered_n.append(sum(row["answered"] for row in rest))
         medians.append(hours.get(None))
     expired_shown = suppress_values(labels, expired)
+    # Nothing here may tell more about a withheld count of the first table. A median
+    # says its home had 11 answers or more: shown only where the answers are known
+    # from that table anyway (the total and "Not answered" both shown). An expired hold
+    # was accepted first: 11 or more expired says 11 or more accepted, so a count is
+    # shown only where Accepted is (or when it is 0, which says nothing).
+    timing_cells = []
+    for i, (median, n, shown_expired) in enumerate(
+        zip(medians, answered_n, expired_shown, strict=True)
+    ):
+        total, not_answered = answers.row_totals[i], answers.cells[i][-1]
+        accepted_shown = answers.cells[i][0] is not None
+        timing_cells.append(
+            (
+                _statistic(median, n, shown=total is not None and not_answered is not None),
+                shown_expired if shown_expired == 0 or accepted_shown else None,
+            )
+        )
     timing = ReportTable(
         name="answer_time_by_home",
         caption="Hours to answer a referral, and holds that expired, by home",
         row_header="Home",
         rows=tuple(labels),
         columns=("Median hours to answer", "Holds expired"),
-        cells=tuple(
-            (_round(suppress_statistic(m, n)), e)
-            for m, n, e in zip(medians, answered_n, expired_shown, strict=True)
-        ),
+        cells=tuple(timing_cells),
         unit="hours",
+        withheld=SUPPRESSED_TEXT,
     )
     return Report(
         name="referral-answers",
@@ -615,7 +643,9 @@ def referral_answers(
         ),
         notes=(
             SUPPRESSED_NOTE,
-            "A median over fewer than 11 answered referrals is not shown.",
+            "A median over fewer than 11 answered referrals is not shown, nor one whose "
+            "number of answers the first table withholds; expired holds are shown only where "
+            "that table shows the home's accepted referrals.",
         ),
         method=(
             "Referrals made in the period, counted by how the home answered. Accepted "

@@ -167,3 +167,49 @@ def test_it_asks_the_database_a_fixed_number_of_times(history, bob, agency, name
     with CaptureQueriesContext(connection) as after:
         selector(user=bob, **PERIOD)
     assert len(after) == len(before) <= 4
+
+
+def test_it_shows_no_median_beside_a_count_withheld_to_protect_another(
+    history, bob, alice, agency, team, home
+):
+    """One more child placed, in Missouri: MO's 1 is withheld, and so is KS's 12, or the
+    total of 13 would give MO away. KS's median beside it would say KS placed 11 or more,
+    so MO placed at most 2: it is withheld too."""
+    import datetime
+
+    from tests.reports.world import DAY, placement
+
+    (child,) = children(1, agency=agency, team=team, custody_state="MO")
+    placement(child, home, by=alice, team=team, started_at=DAY - datetime.timedelta(days=30))
+    by_state = table(time_to_placement(user=bob, **PERIOD), "by_state")
+    assert by_state.rows == ("Kansas", "Missouri", "All")
+    assert by_state.cells[0] == (None, None, None)
+    assert by_state.cells[1] == (None, None, None)
+    assert by_state.cells[2][0] == 13 and by_state.cells[2][1] is not None
+
+
+def test_it_shows_no_expired_holds_that_would_bound_a_withheld_accepted_count(
+    history, bob, alice, agency, team
+):
+    """A second home: 11 holds accepted then expired, 2 declined. The 2 is withheld and
+    so is the 11 accepted (the total of 13 would give the 2 away); 11 expired holds
+    shown beside them would say 11 or more were accepted, so they are withheld too."""
+    from placement.models import Referral
+    from tests.factories import HomeFactory
+    from tests.reports.world import referral
+
+    home = HomeFactory(name="Second House")
+    for child in children(11, agency=agency, team=team):
+        referral(child, home, by=alice, team=team, status=Referral.Status.EXPIRED)
+    for child in children(2, agency=agency, team=team):
+        referral(
+            child, home, by=alice, team=team, status=Referral.Status.DECLINED,
+            reason_code="no_bed",
+        )  # fmt: skip
+    report = referral_answers(user=bob, **PERIOD)
+    answers, timing = table(report, "answers_by_home"), table(report, "answer_time_by_home")
+    row = next(r for r in answers.rows if r.startswith("Second House"))
+    assert cell(answers, row, "Accepted") is None
+    assert answers.row_totals[answers.rows.index(row)] == 13
+    assert cell(timing, row, "Holds expired") is None
+    assert cell(timing, row, "Median hours to answer") == 2.0  # 13 answers, known anyway
