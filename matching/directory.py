@@ -136,27 +136,23 @@ _SNAPSHOT = (
     "FROM pg_current_snapshot() AS s"
 )
 _OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
-# One round trip per search: a first row with the bounds of this statement's snapshot
-# (the next sync starts from them), then every home the last snapshot could not see
-# changing, the connection's own, and the dirty ones. A statement reads under the
-# snapshot pg_current_snapshot() returns, so the bounds and the rows agree exactly.
-# A home gone from the table (or inactive) comes back with h.active unset.
+# The sync's one round trip when nothing changed: a first row with the bounds of this
+# statement's snapshot (the next sync starts from them; its xip is never null), then
+# the log's entries the last snapshot could not see and the connection's own. Small
+# columns only: planning it costs a fraction of planning a read of the homes.
 _CHANGES = f"""
-    SELECT true, pg_snapshot_xmax(s)::text::bigint,
-           ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), {_OWN_TXID},
-           {", ".join(["NULL"] * (2 + len(BATCH_FIELDS)))}
+    SELECT NULL::bigint, pg_snapshot_xmax(s)::text::bigint,
+           ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), {_OWN_TXID}, NULL::bool
     FROM pg_current_snapshot() AS s
-    UNION ALL (
-        WITH changed AS (
-            SELECT home_id, pruned_below, txid FROM homes_homechange
-            WHERE txid >= %(xmax)s OR txid = ANY(%(xip)s::bigint[]) OR txid = {_OWN_TXID}
-            UNION ALL
-            SELECT unnest(%(dirty)s::bigint[]), NULL, NULL
-        )
-        SELECT false, c.home_id, NULL, c.pruned_below, c.txid = {_OWN_TXID},
-               h.id IS NOT NULL AND h.active, {", ".join(_SELECTED)}
-        FROM changed c LEFT JOIN homes_home h ON h.id = c.home_id
-    )
+    UNION ALL
+    SELECT home_id, pruned_below, NULL, NULL, txid = {_OWN_TXID}
+    FROM homes_homechange
+    WHERE txid >= %(xmax)s OR txid = ANY(%(xip)s::bigint[]) OR txid = {_OWN_TXID}
+"""
+# Then, only when some home changed: those homes as they are now (a home gone from the
+# table has no row; an inactive one comes back with h.active unset).
+_CHANGED_HOMES = f"""
+    SELECT h.id, h.active, {", ".join(_SELECTED)} FROM homes_home h WHERE h.id = ANY(%s)
 """  # noqa: S608
 _ID, _ZIP_CODE, _LATITUDE, _LONGITUDE = (
     BATCH_FIELDS.index(name) for name in ("id", "zip_code", "latitude", "longitude")
@@ -429,35 +425,36 @@ class DirectoryCache:
 
     def _apply_changes(self, directory: Directory) -> bool:
         """Patch in every home changed since the last sync; False when only a full load
-        can be trusted (the table was truncated, or the log pruned past our bounds)."""
+        can be trusted (the table was truncated, or the log pruned past our bounds).
+
+        The homes are read in a second statement, after the bounds: a home committed in
+        between is read as it is now and again at the next sync, never missed."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                _CHANGES,
-                {"xmax": self._xmax, "xip": list(self._xip), "dirty": sorted(self._dirty)},
+            cursor.execute(_CHANGES, {"xmax": self._xmax, "xip": list(self._xip)})
+            entries = cursor.fetchall()
+            xmax, xip, own = next(
+                (row[1], tuple(row[2]), row[3]) for row in entries if row[2] is not None
             )
-            rows = cursor.fetchall()
-        bounds = next(row for row in rows if row[0])
-        xmax, xip, own = bounds[1], tuple(bounds[2]), bounds[3]
-        live: list[tuple[Any, ...]] = []
-        gone: list[int] = []
-        dirty: set[int] = set()
-        oldest_needed = min((self._xmax, *self._xip))
-        contacts = self._contacts
-        for is_bounds, home_id, _, pruned_below, mine, active, *values in rows:
-            if is_bounds:
-                continue
-            if home_id is None:
-                if pruned_below is None or pruned_below > oldest_needed:
-                    return False  # truncated, or entries we needed were pruned
-                continue
-            contacts.pop(home_id, None)
-            if mine:
-                dirty.add(home_id)
-            if active:
-                live.append(tuple(values))
-            else:
-                gone.append(home_id)
-        applied = len(live) + len(gone)
+            changed, dirty = set(self._dirty), set()
+            oldest_needed = min((self._xmax, *self._xip))
+            for home_id, pruned_below, bounds, _, mine in entries:
+                if bounds is not None:
+                    continue
+                if home_id is None:
+                    if pruned_below is None or pruned_below > oldest_needed:
+                        return False  # truncated, or entries we needed were pruned
+                    continue
+                changed.add(home_id)
+                if mine:
+                    dirty.add(home_id)
+            rows = []
+            if changed:
+                cursor.execute(_CHANGED_HOMES, [sorted(changed)])
+                rows = cursor.fetchall()
+        live = [tuple(values) for _, active, *values in rows if active]
+        gone = list(changed - {home_id for home_id, active, *_ in rows if active})
+        for home_id in changed:
+            self._contacts.pop(home_id, None)
         columns, unlocated = self._batch(live)
         # A home whose location was cleared leaves the directory, as a deactivated one does.
         gone += unlocated
@@ -466,7 +463,7 @@ class DirectoryCache:
         directory.upsert_columns(columns)
         self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
         self._dirty = frozenset(dirty)
-        self.last_applied = applied
+        self.last_applied = len(changed)
         return True
 
     def _batch(self, rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Sequence[Any]], list[int]]:
