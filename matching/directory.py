@@ -45,7 +45,6 @@ from matching.engine import (
     SurvivorNeeds,
     excluded_order,
     failed_rules,
-    home_location,
     match,
     shown_distance,
 )
@@ -87,7 +86,8 @@ _LEVEL_SQL = {
     "mental_health_max": ACUITY_LEVELS,
 }
 _FLOATS = {"latitude", "longitude"}
-_TEXTS = ("name", "zip_code", "state", "genders_served", "languages", "services")
+_TAG_FIELDS = ("genders_served", "languages", "services")
+_TEXTS = ("name", "zip_code", "state", *_TAG_FIELDS)
 _NUMBERS = tuple(name for name in BATCH_FIELDS if name not in _TEXTS)
 
 
@@ -129,21 +129,19 @@ _TEXT_LOAD = (
     "SELECT h.id, h.name, h.zip_code, h.state, h.genders_served::text, h.languages::text, "
     "h.services::text FROM homes_home h WHERE h.active ORDER BY h.id"
 )
-_SNAPSHOT = (
-    "SELECT pg_snapshot_xmax(s)::text::bigint, "
-    "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), "
-    "pg_current_xact_id_if_assigned()::text::bigint "
-    "FROM pg_current_snapshot() AS s"
-)
 _OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
+# A snapshot's bounds: xmax, the transactions then in progress (xip), and our own.
+_BOUNDS = (
+    "pg_snapshot_xmax(s)::text::bigint, "
+    f"ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), {_OWN_TXID}"
+)
+_SNAPSHOT = f"SELECT {_BOUNDS} FROM pg_current_snapshot() AS s"
 # The sync's one round trip when nothing changed: a first row with the bounds of this
 # statement's snapshot (the next sync starts from them; its xip is never null), then
 # the log's entries the last snapshot could not see and the connection's own. Small
 # columns only: planning it costs a fraction of planning a read of the homes.
 _CHANGES = f"""
-    SELECT NULL::bigint, pg_snapshot_xmax(s)::text::bigint,
-           ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), {_OWN_TXID}, NULL::bool
-    FROM pg_current_snapshot() AS s
+    SELECT NULL::bigint, {_BOUNDS}, NULL::bool FROM pg_current_snapshot() AS s
     UNION ALL
     SELECT home_id, pruned_below, NULL, NULL, txid = {_OWN_TXID}
     FROM homes_homechange
@@ -154,9 +152,6 @@ _CHANGES = f"""
 _CHANGED_HOMES = f"""
     SELECT h.id, h.active, {", ".join(_SELECTED)} FROM homes_home h WHERE h.id = ANY(%s)
 """  # noqa: S608
-_ID, _ZIP_CODE, _LATITUDE, _LONGITUDE = (
-    BATCH_FIELDS.index(name) for name in ("id", "zip_code", "latitude", "longitude")
-)
 _CONTACTS = "SELECT id, intake_phone, contact_name FROM homes_home WHERE id = ANY(%s)"
 _CONTACTS_KEPT = 20_000
 _CHUNK = 20_000
@@ -346,12 +341,9 @@ class DirectoryCache:
         kept = [texts[i] for i in keep_text.tolist()]
         for position, name in enumerate(_TEXTS, start=1):
             batch[name] = [row[position] for row in kept]
-        for field in ("genders_served", "languages", "services"):
-            texts_of = batch[field]
-            for text in set(texts_of) - self._tags.keys():  # a handful of distinct sets
-                self._tagset(text)
-            batch[field] = list(map(self._tags.__getitem__, texts_of))
-        return self._locate(batch)
+        for field in _TAG_FIELDS:
+            batch[field] = self._tagsets(batch[field])
+        return self._locate(batch)[0]
 
     @staticmethod
     def _read_words(into: list[tuple[Any, ...]]) -> None:
@@ -389,13 +381,17 @@ class DirectoryCache:
                     batch[name].extend(values)
         return batch
 
-    def _locate(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """Homes without coordinates take their ZIP's centroid; those with neither are
-        left out (never considered: no distance, no exclusion zone check)."""
-        latitude, longitude = batch["latitude"], batch["longitude"]
+    @staticmethod
+    def _locate(batch: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
+        """Homes without coordinates (NaN) take their ZIP's centroid; those with neither
+        are left out, and their ids returned (they cannot be ranked by distance or
+        checked against an exclusion zone, so they are never considered)."""
+        latitude = np.asarray(batch["latitude"], np.float64)  # None reads as NaN
+        longitude = np.asarray(batch["longitude"], np.float64)
+        batch["latitude"], batch["longitude"] = latitude, longitude
         missing = np.flatnonzero(np.isnan(latitude) | np.isnan(longitude))
         if not len(missing):
-            return batch
+            return batch, []
         latitude, longitude = latitude.copy(), longitude.copy()
         located = np.ones(len(latitude), np.bool_)
         centroids = zip_centroids(batch["zip_code"][row] for row in missing.tolist())
@@ -407,12 +403,13 @@ class DirectoryCache:
                 latitude[row], longitude[row] = where
         batch["latitude"], batch["longitude"] = latitude, longitude
         if located.all():
-            return batch
+            return batch, []
         rows = np.flatnonzero(located)
+        unlocated = [batch["id"][i] for i in np.flatnonzero(~located).tolist()]
         return {
             name: values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]
             for name, values in batch.items()
-        }
+        }, [int(home_id) for home_id in unlocated]
 
     def _own_homes(self, own: int) -> list[int]:
         with connection.cursor() as cursor:
@@ -468,30 +465,24 @@ class DirectoryCache:
 
     def _batch(self, rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Sequence[Any]], list[int]]:
         """Rows in BATCH_FIELDS order to a batch, and the ids of the homes left out for
-        want of a location (they cannot be ranked by distance or checked against an
-        exclusion zone, so they are never considered)."""
-        located: list[Sequence[Any]] = []
-        unlocated: list[int] = []
-        for row in rows:
-            if row[_LATITUDE] is None or row[_LONGITUDE] is None:
-                where = home_location(row[_LATITUDE], row[_LONGITUDE], row[_ZIP_CODE])
-                if where is None:
-                    unlocated.append(row[_ID])
-                    continue
-                row = list(row)
-                row[_LATITUDE], row[_LONGITUDE] = where
-            located.append(row)
-        if not located:
-            return {name: () for name in BATCH_FIELDS}, unlocated
-        columns = dict(zip(BATCH_FIELDS, zip(*located, strict=True), strict=True))
-        for field in ("genders_served", "languages", "services"):
-            texts = columns[field]
-            try:
-                # A national directory has a handful of distinct sets: look each up in C.
-                columns[field] = list(map(self._tags.__getitem__, texts))
-            except (KeyError, TypeError):
-                columns[field] = [self._tagset(text) for text in texts]
-        return columns, unlocated
+        want of a location (see _locate)."""
+        if not rows:
+            return {name: () for name in BATCH_FIELDS}, []
+        columns: dict[str, Any] = dict(zip(BATCH_FIELDS, zip(*rows, strict=True), strict=True))
+        for field in _TAG_FIELDS:
+            columns[field] = self._tagsets(columns[field])
+        return self._locate(columns)
+
+    def _tagsets(self, texts: Sequence[str | list[str]]) -> list[frozenset[str]]:
+        """Each home's tag set (JSON text, or a list where the database parsed it)."""
+        try:
+            # A national directory has a handful of distinct sets: parse each once,
+            # then look them all up in C.
+            for text in set(texts) - self._tags.keys():
+                self._tagset(text)
+        except TypeError:  # lists: not hashable
+            return [self._tagset(text) for text in texts]
+        return list(map(self._tags.__getitem__, texts))
 
     def _tagset(self, text: str | list[str]) -> frozenset[str]:
         # A handful of distinct sets across a national directory: parse each once.
