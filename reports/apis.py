@@ -7,19 +7,18 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import request_ip
-from core.errors import Forbidden
 from reports.exports import report_csv, report_filename
-from reports.policy import REFUSAL, may_read_reports
+from reports.policy import reports_refuse_unless_allowed
 from reports.selectors import REPORTS, report_get, report_list
 from reports.serializers import ReportFilterSerializer, ReportListItemSerializer, ReportSerializer
-from reports.services import report_read_record, report_refused_record
+from reports.services import report_read_record
 
 FORMATS = ("json", "csv")
 
@@ -37,9 +36,7 @@ class _ReportApi(APIView):
     content_negotiation_class = _FormatIsAParameter
 
     def refuse_unless_allowed(self, request, name: str) -> None:
-        if not may_read_reports(request.user):
-            report_refused_record(actor=request.user, name=name, ip=request_ip(request))
-            raise PermissionDenied(REFUSAL)
+        reports_refuse_unless_allowed(user=request.user, name=name, ip=request_ip(request))
 
 
 @extend_schema(tags=["reports"])
@@ -49,10 +46,7 @@ class ReportListApi(_ReportApi):
     @extend_schema(operation_id="reports_list", responses=ReportListItemSerializer(many=True))
     def get(self, request):
         self.refuse_unless_allowed(request, "")
-        try:
-            reports = report_list(user=request.user)
-        except Forbidden as exc:
-            raise PermissionDenied(exc.reason) from exc
+        reports = report_list(user=request.user)
         items = [
             {
                 "name": name,

@@ -8,6 +8,7 @@ from typing import Any
 
 from accounts.models import Role
 from core.errors import Forbidden
+from reports.services import report_refused_record
 
 REFUSAL = "Reports are for supervisors and Harbor administrators."
 
@@ -32,3 +33,11 @@ def report_scope(user: Any) -> Scope:
     if not may_read_reports(user):
         raise Forbidden(REFUSAL)
     return Scope(agency_id=None if user.is_harbor_admin else user.agency_id)
+
+
+def reports_refuse_unless_allowed(*, user: Any, name: str, ip: str | None = None) -> None:
+    """Forbidden, audited once, for a role that never reads reports: the pages and the
+    API both ask here before anything is counted."""
+    if not may_read_reports(user):
+        report_refused_record(actor=user, name=name, ip=ip)
+        raise Forbidden(REFUSAL)

@@ -17,27 +17,25 @@ from core.errors import Forbidden
 from reports.charts import Series, bar_chart
 from reports.exports import report_csv, report_filename
 from reports.forms import ReportFilterForm
-from reports.policy import REFUSAL, may_read_reports
+from reports.policy import reports_refuse_unless_allowed
 from reports.selectors import REPORTS, report_get, report_list
-from reports.services import report_read_record, report_refused_record
+from reports.services import report_read_record
 from reports.types import Report
 
 
 def _refuse_unless_allowed(request: HttpRequest, name: str) -> None:
-    """403 (audited) for a role that never reads reports."""
-    if not may_read_reports(request.user):
-        report_refused_record(actor=request.user, name=name, ip=request_ip(request))
-        raise PermissionDenied(REFUSAL)
+    """403 (audited, by reports.policy) for a role that never reads reports."""
+    try:
+        reports_refuse_unless_allowed(user=request.user, name=name, ip=request_ip(request))
+    except Forbidden as exc:
+        raise PermissionDenied(exc.reason) from exc
 
 
 @login_required
 @require_safe
 def report_index(request: HttpRequest) -> HttpResponse:
     _refuse_unless_allowed(request, "")
-    try:
-        reports = report_list(user=request.user)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.reason) from exc
+    reports = report_list(user=request.user)
     return render(request, "reports/index.html", {"reports": reports})
 
 
