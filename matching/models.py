@@ -6,13 +6,12 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from matching.engine.types import RULES
+from matching.engine import RULE_BIT  # a failure mask's bits: the reports use the same
 
 # The report facts of a search (see `search_facts`): flags and bands in a fixed order,
 # so a bit or a code means the same in every row, the reports and the bench.
 NEEDS = ("substance_use", "own_children", "pregnancy", "medical", "mental_health", "runaway_risk")
 NEED_BIT = {name: 1 << i for i, name in enumerate(NEEDS)}
-RULE_BIT = {rule: 1 << i for i, rule in enumerate(RULES)}
 
 
 class AgeBand(models.TextChoices):
