@@ -1,6 +1,6 @@
 """One search: feasible homes ranked, near misses, and what would open more homes.
 
-Every home is judged with numpy (`vector.failure_masks`, `scoring.score_rows`);
+Every home is judged with numpy (`vector.rule_failures`, `scoring.score_rows`);
 Python only runs per home for the rows the result returns, whose reasons and
 breakdowns come from the scalar rules and score.
 """
@@ -31,10 +31,10 @@ from .types import (
     Tonight,
 )
 from .vector import (
-    RULE_BIT,
     Directory,
-    counted_failure_masks,
+    RuleFailures,
     failure_masks,
+    rule_failures,
     rules_in,
     survivor_distances,
 )
@@ -69,47 +69,50 @@ def match(
     """
     if limit < 0 or excluded_limit < 0 or excluded_offset < 0:
         raise ValueError("limit, excluded_limit and excluded_offset must be >= 0")
-    masks, failures_by_rule = counted_failure_masks(needs, directory)
-    failure_counts = np.bitwise_count(masks)
-    # Distances only where a result, a near miss or the excluded page needs them.
-    near = np.flatnonzero(failure_counts <= 1)
-    distances = survivor_distances(needs, directory, None if include_excluded else near)
+    failures = rule_failures(needs, directory)
+    feasible = failures.feasible_rows()
+    # Homes failing one rule: near misses.
+    single = failures.single_rows()
+    # Distances only where a result, a near miss or the excluded page needs them, each
+    # array beside its rows (one per home of a national directory would be megabytes).
+    if include_excluded:
+        distances = survivor_distances(needs, directory)
+        feasible_miles, single_miles = distances[feasible], distances[single]
+    else:
+        near_miles = survivor_distances(needs, directory, np.concatenate((feasible, single)))
+        feasible_miles, single_miles = np.split(near_miles, [len(feasible)])
     ids = directory.ids
 
-    feasible = near[masks[near] == 0]
-    scores = score_rows(needs, directory, distances, now, rows=feasible, stale_after=stale_after)
+    scores = score_rows(needs, directory, feasible_miles, now, feasible, stale_after)
     order = _smallest(
-        (-scores.score, _sort_key(distances, feasible), ids[feasible]),
-        max(limit, TONIGHT_SHELTERS),
+        (-scores.score, _sort_key(feasible_miles), ids[feasible]), max(limit, TONIGHT_SHELTERS)
     )
-    ranked = feasible[order]
+    ranked, ranked_miles = feasible[order], feasible_miles[order]
 
-    def rank(rows: np.ndarray) -> tuple[Ranked, ...]:
-        return _ranked(needs, directory, rows, distances, now, stale_after)
+    def rank(count: int) -> tuple[Ranked, ...]:
+        return _ranked(needs, directory, ranked[:count], ranked_miles[:count], now, stale_after)
 
-    results = rank(ranked[:limit])
+    results = rank(limit)
 
-    single = near[masks[near] != 0]
-    # How many homes fail each rule alone: the one-failure homes' masks, counted.
-    alone = np.bincount(masks[single], minlength=1 << len(RULES))
-    nearest = single[_smallest((_sort_key(distances, single), ids[single]), limit)]
+    nearest = _smallest((_sort_key(single_miles), ids[single]), limit)
     # A near miss fails one rule, and its mask says which: only that rule explains it.
     near_misses = tuple(
         Miss(home, shown_distance(distance), explain(needs, home, rules_in(mask)))
         for home, distance, mask in zip(
-            directory.offers(nearest.tolist()),
-            _distances(distances, nearest),
-            masks[nearest].tolist(),
+            directory.offers(single[nearest].tolist()),
+            _distances(single_miles[nearest]),
+            failures.masks(single[nearest]).tolist(),
             strict=True,
         )
     )
 
     excluded = None
     if include_excluded:
+        masks = failures.masks()
         infeasible = np.flatnonzero(masks)
-        keys = _excluded_keys(infeasible, failure_counts, distances, ids)
+        keys = _excluded_keys(infeasible, np.bitwise_count(masks), distances, ids)
         page = infeasible[_smallest(keys, excluded_offset + excluded_limit)][excluded_offset:]
-        excluded = _excluded(needs, directory, page, masks, distances)
+        excluded = _excluded(needs, directory, page, masks, distances[page])
     interim = directory.column("home_type")[feasible] == HOME_TYPES.index(INTERIM_HOME_TYPE)
     tonight = Tonight(nothing_fits=False)
     if interim.all():
@@ -117,10 +120,10 @@ def match(
         # best of them are the head of the ranking.
         tonight = Tonight(
             nothing_fits=True,
-            fail_only=_fail_only(needs, directory, near, masks, distances),
+            fail_only=_fail_only(needs, directory, failures, single, single_miles),
             interim_shelters=results[:TONIGHT_SHELTERS]
             if len(results) >= min(TONIGHT_SHELTERS, len(feasible))
-            else rank(ranked[:TONIGHT_SHELTERS]),
+            else rank(TONIGHT_SHELTERS),
         )
     return MatchResult(
         homes_considered=len(directory),
@@ -129,9 +132,9 @@ def match(
         near_misses=near_misses,
         near_miss_count=len(single),
         excluded=excluded,
-        relaxations=_relaxations(needs, directory, masks, single, alone),
-        failures_by_rule=failures_by_rule,
-        excluded_count=int(len(masks) - len(feasible)),
+        relaxations=_relaxations(needs, directory, failures),
+        failures_by_rule=failures.counts(),
+        excluded_count=len(directory) - len(feasible),
         tonight=tonight,
     )
 
@@ -140,14 +143,15 @@ def _ranked(
     needs: SurvivorNeeds,
     directory: Directory,
     rows: np.ndarray,
-    distances: np.ndarray,
+    miles: np.ndarray,
     now: datetime,
     stale_after: timedelta,
 ) -> tuple[Ranked, ...]:
-    """The feasible homes in `rows` (best first) with their scores and breakdowns."""
+    """The feasible homes in `rows` (best first, `miles` away) with their scores and
+    breakdowns."""
     results = []
     for rank, (home, distance) in enumerate(
-        zip(directory.offers(rows.tolist()), _distances(distances, rows), strict=True), start=1
+        zip(directory.offers(rows.tolist()), _distances(miles), strict=True), start=1
     ):
         # Bit-identical to the vectorised score that ranked it (tested).
         score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
@@ -158,18 +162,20 @@ def _ranked(
 def _fail_only(
     needs: SurvivorNeeds,
     directory: Directory,
-    near: np.ndarray,
-    masks: np.ndarray,
-    distances: np.ndarray,
+    failures: RuleFailures,
+    single: np.ndarray,
+    single_miles: np.ndarray,
 ) -> tuple[Miss, ...]:
-    """The nearest homes failing one of TONIGHT_RULES and nothing else, per rule."""
+    """The nearest homes failing one of TONIGHT_RULES and nothing else, per rule
+    (`single`: the homes failing one rule, ascending, `single_miles` away)."""
     misses: list[Miss] = []
     ids = directory.ids
     for rule in TONIGHT_RULES:
-        rows = near[masks[near] == RULE_BIT[rule]]
-        rows = rows[_smallest((_sort_key(distances, rows), ids[rows]), TONIGHT_PER_RULE)]
-        homes: list[HomeOffer] = directory.offers(rows.tolist())
-        for home, distance in zip(homes, _distances(distances, rows), strict=True):
+        rows = failures.alone_rows(rule)
+        miles = single_miles[np.searchsorted(single, rows)]
+        nearest = _smallest((_sort_key(miles), ids[rows]), TONIGHT_PER_RULE)
+        homes: list[HomeOffer] = directory.offers(rows[nearest].tolist())
+        for home, distance in zip(homes, _distances(miles[nearest]), strict=True):
             misses.append(Miss(home, shown_distance(distance), explain(needs, home, (rule,))))
     return tuple(misses)
 
@@ -191,7 +197,7 @@ def _excluded_keys(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The excluded list's order, most significant first: fewest failed rules, then
     nearest (unknown last), then id."""
-    return failure_counts[rows], _sort_key(distances, rows), ids[rows]
+    return failure_counts[rows], _sort_key(distances[rows]), ids[rows]
 
 
 def shown_distance(distance: float | None) -> float | None:
@@ -199,14 +205,13 @@ def shown_distance(distance: float | None) -> float | None:
     return None if distance is None or math.isnan(distance) else round(distance, 1)
 
 
-def _sort_key(distances: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Distances of `rows` for sorting: unknown ones (no survivor location) last."""
-    values = distances[rows]
-    return np.where(np.isnan(values), np.inf, values)
+def _sort_key(miles: np.ndarray) -> np.ndarray:
+    """Distances for sorting: unknown ones (no survivor location) last."""
+    return np.where(np.isnan(miles), np.inf, miles)
 
 
-def _distances(distances: np.ndarray, rows: np.ndarray) -> list[float | None]:
-    return [None if math.isnan(value) else value for value in distances[rows].tolist()]
+def _distances(miles: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(value) else value for value in miles.tolist()]
 
 
 def _excluded(
@@ -214,16 +219,16 @@ def _excluded(
     directory: Directory,
     rows: np.ndarray,
     masks: np.ndarray,
-    distances: np.ndarray,
+    miles: np.ndarray,
 ) -> tuple[Miss, ...]:
-    """The infeasible homes in `rows` with all their failures, in that order.
+    """The infeasible homes in `rows` (`miles` away) with all their failures, in that order.
 
     The masks say which rules fail, so only those scalar checks run to write
     the reasons.
     """
     failing_rules: dict[int, tuple[str, ...]] = {}
     homes = directory.offers(rows.tolist())
-    shown = [shown_distance(distance) for distance in _distances(distances, rows)]
+    shown = [shown_distance(distance) for distance in _distances(miles)]
     excluded = []
     for home, distance, mask in zip(homes, shown, masks[rows].tolist(), strict=True):
         failing = failing_rules.get(mask)
@@ -273,20 +278,15 @@ def _them(count: int) -> str:
 
 
 def _relaxations(
-    needs: SurvivorNeeds,
-    directory: Directory,
-    masks: np.ndarray,
-    single: np.ndarray,
-    alone: np.ndarray,
+    needs: SurvivorNeeds, directory: Directory, failures: RuleFailures
 ) -> tuple[Relaxation, ...]:
-    """Per rule, the homes failing it alone (`single`: the rows failing one rule)."""
+    """Per rule, the homes failing it and nothing else."""
     relaxations = []
-    for rule in RULES:
-        count = int(alone[RULE_BIT[rule]])
+    for rule, count in failures.alone_counts().items():
         if not count:
             continue
         if rule == "state_line":
-            suggestion = _state_line_suggestion(needs, directory, masks, single)
+            suggestion = _state_line_suggestion(needs, directory, failures.alone_rows(rule))
         else:
             suggestion = _SUGGESTIONS[rule](needs, count)
         relaxations.append(Relaxation(rule, count, suggestion))
@@ -295,10 +295,8 @@ def _relaxations(
     return tuple(relaxations)
 
 
-def _state_line_suggestion(
-    needs: SurvivorNeeds, directory: Directory, masks: np.ndarray, single: np.ndarray
-) -> str:
-    rows = single[masks[single] == RULE_BIT["state_line"]]
+def _state_line_suggestion(needs: SurvivorNeeds, directory: Directory, rows: np.ndarray) -> str:
+    """`rows`: the homes failing the state line and nothing else."""
     takes_out_of_state = directory.column("accepts_out_of_state")[rows]
     parts = []
     if needs.guardianship == "state":

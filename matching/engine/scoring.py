@@ -204,7 +204,8 @@ def score_rows(
 ) -> VectorScores:
     """score_home for the directory rows `rows` (all when None), vectorised.
 
-    `distances` covers the whole directory (NaN without a survivor location).
+    `distances`: the miles to those rows, in their order (NaN without a survivor
+    location), as survivor_distances(needs, directory, rows) gives them.
     """
 
     def take(values: np.ndarray) -> np.ndarray:
@@ -216,7 +217,7 @@ def score_rows(
     table = np.array([specialisation(needs, home_type)[0] for home_type in HOME_TYPES])
     specialisation_points = table[home_types]
 
-    distance_points = _distance_points_np(needs, take(distances), size)
+    distance_points = _distance_points_np(needs, distances, size)
     age_us = epoch_us(now) - take(directory.column("updated_us"))
     freshness_points, stale = _freshness_points_np(age_us, stale_after)
 

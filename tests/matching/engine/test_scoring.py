@@ -182,6 +182,6 @@ def test_it_scores_a_subset_of_rows_like_the_whole(offers, needs, data):
         dtype=np.intp,
     )
     whole = score_rows(needs, directory, distances, NOW)
-    part = score_rows(needs, directory, distances, NOW, rows)
+    part = score_rows(needs, directory, survivor_distances(needs, directory, rows), NOW, rows)
     assert (part.score == whole.score[rows]).all()
     assert (part.stale == whole.stale[rows]).all()

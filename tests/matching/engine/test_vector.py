@@ -113,6 +113,17 @@ def test_it_measures_the_same_distances_as_the_scalar_haversine(offers, needs):
     assert np.allclose(distances, expected, rtol=1e-12, atol=1e-9)
 
 
+@settings(max_examples=25, deadline=None)
+@given(directories(), survivors(), st.data())
+def test_it_measures_the_distances_of_some_homes_in_the_order_asked(offers, needs, data):
+    directory = Directory.from_offers(offers)
+    picked = st.lists(st.integers(0, len(directory) - 1), max_size=8) if offers else st.just([])
+    rows = np.array(data.draw(picked), dtype=np.intp)
+    some = survivor_distances(needs, directory, rows)
+    assert some.shape == rows.shape
+    np.testing.assert_array_equal(some, survivor_distances(needs, directory)[rows])
+
+
 def test_it_leaves_inactive_homes_out_of_the_directory():
     directory = Directory.from_offers([a_home(id=1), a_home(id=2, active=False)])
     assert len(directory) == 1
@@ -170,7 +181,10 @@ operations = st.lists(
 def test_it_patches_to_the_same_directory_as_a_fresh_build(offers, steps, needs):
     directory = Directory.from_offers(offers)
     current = {home.id: home for home in offers}
+    # A search before and between the patches: its rule bitsets are then patched too.
+    rules_by_id(needs, directory)
     for kind, ids, data in steps:
+        rules_by_id(needs, directory)
         if kind == "upsert":
             changed = [data.draw(homes(home_id)) for home_id in ids]
             directory.upsert(changed)
@@ -188,6 +202,28 @@ def test_it_patches_to_the_same_directory_as_a_fresh_build(offers, steps, needs)
     assert sorted(directory.ids.tolist()) == sorted(current)
     assert rules_by_id(needs, directory) == rules_by_id(needs, fresh)
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, current.values())
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.data(), survivors())
+def test_its_rule_bitsets_follow_patches_over_many_words(data, needs):
+    # 150 homes: three 64-row words, so removals move rows across words.
+    offers = {i: data.draw(homes(i)) for i in range(1, 151)}
+    directory = Directory.from_offers(offers.values())
+    for _ in range(4):
+        assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers.values())
+        gone = data.draw(st.lists(st.sampled_from(sorted(offers)), max_size=20, unique=True))
+        directory.remove(gone)
+        for home_id in gone:
+            del offers[home_id]
+        ids = data.draw(st.lists(st.integers(1, 200), max_size=30, unique=True))
+        changed = [data.draw(homes(home_id)) for home_id in ids]
+        directory.upsert(changed)
+        offers.update((home.id, home) for home in changed)
+    assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers.values())
+    assert rules_by_id(needs, directory) == rules_by_id(
+        needs, Directory.from_offers(offers.values())
+    )
 
 
 def test_it_builds_offers_past_its_cache_of_built_homes():
