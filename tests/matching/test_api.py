@@ -77,6 +77,23 @@ def test_it_answers_a_what_if_search_and_stores_nothing(alice, directory):
     assert not MatchSearch.objects.exists()
 
 
+def test_it_writes_a_search_byte_for_byte_as_drfs_json_renderer_would(alice, directory):
+    # A name with a line separator (DRF escapes it) and a time with microseconds.
+    Home.objects.filter(pk=directory["fits"].pk).update(
+        name="Fits\u2028Ünder één dak",
+        availability_updated_at=timezone.now().replace(microsecond=123456),
+    )
+    response = client_for(alice).post("/api/v1/match/", WHAT_IF, format="json")
+    assert response.status_code == 200
+    assert response.content == JSONRenderer().render(response.data)
+    assert b"Fits\\u2028\xc3\x9cnder" in response.content
+    assert b".123456Z" in response.content
+    # Errors too.
+    response = client_for(alice).post("/api/v1/match/", {**WHAT_IF, "age": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.content == JSONRenderer().render(response.data)
+
+
 def test_it_lists_every_excluded_home_on_request(alice, directory):
     response = client_for(alice).post("/api/v1/match/?include_excluded=1", WHAT_IF, format="json")
     excluded = {m["home"]["name"] for m in response.json()["excluded"]}
