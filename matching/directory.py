@@ -338,9 +338,12 @@ class DirectoryCache:
         for name in _NUMBERS:
             values = rows[name][keep]
             batch[name] = values.astype(values.dtype.newbyteorder("="))
-        kept = [texts[i] for i in keep_text.tolist()]
-        for position, name in enumerate(_TEXTS, start=1):
-            batch[name] = [row[position] for row in kept]
+        if len(keep_text) != len(texts):
+            texts = [texts[i] for i in keep_text.tolist()]
+        # One list per word field, transposed in C (the first column is the id).
+        columns = list(zip(*texts, strict=True))[1:] if texts else [()] * len(_TEXTS)
+        for name, values in zip(_TEXTS, columns, strict=True):
+            batch[name] = list(values)
         for field in _TAG_FIELDS:
             batch[field] = self._tagsets(batch[field])
         return self._locate(batch)[0]

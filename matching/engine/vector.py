@@ -376,7 +376,6 @@ class Directory:
 
     def column(self, name: str) -> np.ndarray:
         return self._data[name][: self._size]
-
     def state_code(self, state: str) -> int:
         """The code of a USPS state in the `state` column; -1 when no home is there."""
         return self._state_codes.get(state, -1)
@@ -485,9 +484,12 @@ class Directory:
         # Homes share a handful of sets: each distinct one is encoded once.
         known = self._tag_masks[field]
         try:
-            masks = list(map(known.__getitem__, sets))  # the usual case, looked up in C
-        except (KeyError, TypeError):
-            # Encode each distinct set once (sets that are not frozensets by value).
+            # The usual case, frozensets: each new distinct set encoded, then every home's
+            # looked up in C.
+            for key in set(sets) - known.keys():
+                known[key] = self._mask_of(field, key, add=True)
+            masks = list(map(known.__getitem__, sets))
+        except TypeError:  # lists or sets, not hashable: as frozensets
             keys = [
                 values if isinstance(values, frozenset) else frozenset(values) for values in sets
             ]
@@ -727,13 +729,22 @@ class RuleFailures:
 
     def __init__(self, directory: Directory, by_rule: dict[str, np.ndarray]) -> None:
         self.size = len(directory)
-        self.by_rule = by_rule
         words = directory.words
+        # One row per rule: each step below is one numpy call over all rules.
+        stack = np.zeros((len(by_rule), words), WORD)
+        for row, bits in enumerate(by_rule.values()):
+            stack[row] = bits
+        self._stack = stack
+        self._bits = np.array([RULE_BIT[rule] for rule in by_rule], MASK_DTYPE)
+        self.by_rule = dict(zip(by_rule, stack, strict=True))
+        # Homes failing any rule, and two or more: a rule's failures that some rule
+        # before it failed too.
         failing = np.zeros(words, WORD)
         several = np.zeros(words, WORD)
-        for bits in by_rule.values():
-            several |= failing & bits
-            failing |= bits
+        if len(stack):
+            before = np.bitwise_or.accumulate(stack, axis=0)
+            failing = before[-1]
+            several = np.bitwise_or.reduce(stack[1:] & before[:-1], axis=0)
         every = np.full(words, ~np.uint64(0), WORD)
         if self.size % _WORD_BITS:
             every[-1] = np.uint64((1 << (self.size % _WORD_BITS)) - 1)
@@ -759,28 +770,30 @@ class RuleFailures:
     def counts(self) -> dict[str, int]:
         """How many homes fail each rule, alone or with others."""
         counts = dict.fromkeys(RULES, 0)
-        counts.update((rule, _count(bits)) for rule, bits in self.by_rule.items())
+        counts.update(zip(self.by_rule, self._counts(self._stack), strict=True))
         return counts
 
     def alone_counts(self) -> dict[str, int]:
         """How many homes fail each rule and nothing else."""
-        single = self._single
-        return {rule: _count(bits & single) for rule, bits in self.by_rule.items()}
+        return dict(zip(self.by_rule, self._counts(self._stack & self._single), strict=True))
+
+    @staticmethod
+    def _counts(stack: np.ndarray) -> list[int]:
+        return np.bitwise_count(stack).sum(axis=1, dtype=np.int64).tolist()
 
     def masks(self, rows: np.ndarray | None = None) -> np.ndarray:
         """A uint16 failure mask (RULE_BIT) per home, for the rows `rows` (all when None)."""
         if rows is None:
             masks = np.zeros(self.size, MASK_DTYPE)
-            for rule, bits in self.by_rule.items():
+            for bit, bits in zip(self._bits, self._stack, strict=True):
                 flags = np.unpackbits(bits.view(np.uint8), bitorder="little", count=self.size)
-                masks |= flags.astype(MASK_DTYPE) * MASK_DTYPE(RULE_BIT[rule])
+                masks |= flags.astype(MASK_DTYPE) * bit
             return masks
-        masks = np.zeros(len(rows), MASK_DTYPE)
+        if not len(self._stack):
+            return np.zeros(len(rows), MASK_DTYPE)
         words, shift = rows >> 6, (rows & 63).astype(np.uint64)
-        for rule, bits in self.by_rule.items():
-            flags = (bits[words] >> shift) & np.uint64(1)
-            masks |= flags.astype(MASK_DTYPE) * MASK_DTYPE(RULE_BIT[rule])
-        return masks
+        flags = ((self._stack[:, words] >> shift) & np.uint64(1)).astype(MASK_DTYPE)
+        return np.bitwise_or.reduce(flags * self._bits[:, None], axis=0)
 
 
 def rule_failures(needs: SurvivorNeeds, directory: Directory) -> RuleFailures:
