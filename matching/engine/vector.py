@@ -376,6 +376,7 @@ class Directory:
 
     def column(self, name: str) -> np.ndarray:
         return self._data[name][: self._size]
+
     def state_code(self, state: str) -> int:
         """The code of a USPS state in the `state` column; -1 when no home is there."""
         return self._state_codes.get(state, -1)
