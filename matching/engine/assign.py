@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .geo import EARTH_RADIUS_MILES
 from .rules import explain, plural
 from .scoring import score_home, score_rows
 from .types import (
@@ -34,6 +35,8 @@ from .vector import (
     Directory,
     RuleFailures,
     failure_masks,
+    latitude_band,
+    rows_of,
     rule_failures,
     rules_in,
     survivor_distances,
@@ -43,6 +46,8 @@ from .vector import (
 ICPC_STATES_LISTED = 5
 # Excluded homes per page by default: a national directory has a quarter of a million.
 EXCLUDED_PAGE = 200
+# Near misses are first looked for within this many degrees of latitude of the child.
+_FIRST_REACH_DEGREES = 1.0
 # When nothing fits: homes to call per rule that can change tonight, and interim shelters.
 TONIGHT_PER_RULE = 5
 TONIGHT_SHELTERS = 5
@@ -71,16 +76,13 @@ def match(
         raise ValueError("limit, excluded_limit and excluded_offset must be >= 0")
     failures = rule_failures(needs, directory)
     feasible = failures.feasible_rows()
-    # Homes failing one rule: near misses.
-    single = failures.single_rows()
     # Distances only where a result, a near miss or the excluded page needs them, each
     # array beside its rows (one per home of a national directory would be megabytes).
     if include_excluded:
         distances = survivor_distances(needs, directory)
-        feasible_miles, single_miles = distances[feasible], distances[single]
+        feasible_miles = distances[feasible]
     else:
-        near_miles = survivor_distances(needs, directory, np.concatenate((feasible, single)))
-        feasible_miles, single_miles = np.split(near_miles, [len(feasible)])
+        feasible_miles = survivor_distances(needs, directory, feasible)
     ids = directory.ids
 
     scores = score_rows(needs, directory, feasible_miles, now, feasible, stale_after)
@@ -94,14 +96,15 @@ def match(
 
     results = rank(limit)
 
-    nearest = _smallest((_sort_key(single_miles), ids[single]), limit)
+    # Near misses: the homes failing exactly one rule, nearest first.
+    nearest, nearest_miles = _nearest(needs, directory, failures.single, limit)
     # A near miss fails one rule, and its mask says which: only that rule explains it.
     near_misses = tuple(
         Miss(home, shown_distance(distance), explain(needs, home, rules_in(mask)))
         for home, distance, mask in zip(
-            directory.offers(single[nearest].tolist()),
-            _distances(single_miles[nearest]),
-            failures.masks(single[nearest]).tolist(),
+            directory.offers(nearest.tolist()),
+            _distances(nearest_miles),
+            failures.masks(nearest).tolist(),
             strict=True,
         )
     )
@@ -120,7 +123,7 @@ def match(
         # best of them are the head of the ranking.
         tonight = Tonight(
             nothing_fits=True,
-            fail_only=_fail_only(needs, directory, failures, single, single_miles),
+            fail_only=_fail_only(needs, directory, failures),
             interim_shelters=results[:TONIGHT_SHELTERS]
             if len(results) >= min(TONIGHT_SHELTERS, len(feasible))
             else rank(TONIGHT_SHELTERS),
@@ -130,7 +133,7 @@ def match(
         feasible_count=len(feasible),
         results=results,
         near_misses=near_misses,
-        near_miss_count=len(single),
+        near_miss_count=failures.single_count(),
         excluded=excluded,
         relaxations=_relaxations(needs, directory, failures),
         failures_by_rule=failures.counts(),
@@ -160,24 +163,46 @@ def _ranked(
 
 
 def _fail_only(
-    needs: SurvivorNeeds,
-    directory: Directory,
-    failures: RuleFailures,
-    single: np.ndarray,
-    single_miles: np.ndarray,
+    needs: SurvivorNeeds, directory: Directory, failures: RuleFailures
 ) -> tuple[Miss, ...]:
-    """The nearest homes failing one of TONIGHT_RULES and nothing else, per rule
-    (`single`: the homes failing one rule, ascending, `single_miles` away)."""
+    """The nearest homes failing one of TONIGHT_RULES and nothing else, per rule."""
     misses: list[Miss] = []
-    ids = directory.ids
     for rule in TONIGHT_RULES:
-        rows = failures.alone_rows(rule)
-        miles = single_miles[np.searchsorted(single, rows)]
-        nearest = _smallest((_sort_key(miles), ids[rows]), TONIGHT_PER_RULE)
-        homes: list[HomeOffer] = directory.offers(rows[nearest].tolist())
-        for home, distance in zip(homes, _distances(miles[nearest]), strict=True):
+        alone = failures.by_rule.get(rule)
+        if alone is None:
+            continue
+        rows, miles = _nearest(needs, directory, alone & failures.single, TONIGHT_PER_RULE)
+        homes: list[HomeOffer] = directory.offers(rows.tolist())
+        for home, distance in zip(homes, _distances(miles), strict=True):
             misses.append(Miss(home, shown_distance(distance), explain(needs, home, (rule,))))
     return tuple(misses)
+
+
+def _nearest(
+    needs: SurvivorNeeds, directory: Directory, homes: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `limit` homes of the bitset `homes` nearest the child (then by id; by id alone
+    without a location), with their miles.
+
+    Distances are measured in a band of latitude around the child, widened until the
+    `limit`-th nearest in it is nearer than anything outside can be: a few hundred
+    homes, where the near misses of a national directory number tens of thousands."""
+    ids = directory.ids
+    reach = _FIRST_REACH_DEGREES
+    while True:
+        band = None
+        if needs.latitude is not None and needs.longitude is not None:
+            band = latitude_band(directory, needs.latitude, reach)
+        rows = rows_of(homes if band is None else homes & band)
+        miles = survivor_distances(needs, directory, rows)
+        pick = _smallest((_sort_key(miles), ids[rows]), limit)
+        if band is None:
+            return rows[pick], miles[pick]
+        # Anything outside the band is at least `reach` degrees of arc away.
+        beyond = math.radians(reach) * EARTH_RADIUS_MILES * (1 - 1e-9) - 1e-6
+        if len(pick) == limit and (not limit or miles[pick[-1]] < beyond):
+            return rows[pick], miles[pick]
+        reach *= 4
 
 
 def excluded_order(needs: SurvivorNeeds, directory: Directory) -> tuple[np.ndarray, np.ndarray]:

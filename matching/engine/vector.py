@@ -97,6 +97,9 @@ _SCHEMA: dict[str, type | str] = {
     "zip_code": "U5",
     "latitude": np.float64,
     "longitude": np.float64,
+    # The whole degree of latitude a home lies in (floor): a search near a point reads
+    # the bitsets of a few degrees instead of every home's latitude.
+    "latitude_degree": np.int16,
     "x": np.float64,
     "y": np.float64,
     "z": np.float64,
@@ -549,6 +552,7 @@ class Directory:
         if np.isnan(latitude).any() or np.isnan(longitude).any():
             raise ValueError("every home needs a location (latitude and longitude)")
         data["x"][rows], data["y"][rows], data["z"][rows] = unit_vectors(latitude, longitude)
+        data["latitude_degree"][rows] = np.floor(latitude)
         data["id"][rows] = array("id")
         for field in _LEVELS:
             data[field][rows] = np.asarray(self._codes(field, batch[field]), _SCHEMA[field])
@@ -675,6 +679,24 @@ def survivor_distances(
     return chord2_to_miles(_chord2(directory, needs.latitude, needs.longitude, rows))
 
 
+# Beyond this many degrees a latitude band is the whole directory.
+_BAND_DEGREES_MAX = 90
+
+
+def latitude_band(directory: Directory, latitude: float, reach: float) -> np.ndarray | None:
+    """A bitset holding every home whose latitude lies within `reach` degrees of
+    `latitude` (and the others of the same whole degrees); None when that is nearly the
+    whole globe. Every home outside it is more than `reach` degrees of arc away: the
+    great-circle distance is at least the difference in latitude."""
+    low, high = math.floor(latitude - reach), math.floor(latitude + reach)
+    if high - low > _BAND_DEGREES_MAX:
+        return None
+    band = np.zeros(directory.words, WORD)
+    for degree in range(max(low, -90), min(high, 90) + 1):
+        band |= directory.holds("equal", "latitude_degree", degree)
+    return band
+
+
 def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     inside = np.zeros(len(directory), np.bool_)
     latitude = directory.column("latitude")
@@ -682,7 +704,9 @@ def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.nd
         # A home farther north or south than the radius is outside: the great-circle
         # distance is at least the latitude difference. The slack covers rounding.
         reach = math.degrees(zone.radius_miles / EARTH_RADIUS_MILES) + 0.01
-        rows = np.flatnonzero(np.abs(latitude - zone.latitude) <= reach)
+        nearby = latitude_band(directory, zone.latitude, reach)
+        rows = np.arange(len(directory)) if nearby is None else rows_of(nearby)
+        rows = rows[np.abs(latitude[rows] - zone.latitude) <= reach]
         chord2 = _chord2(directory, zone.latitude, zone.longitude, rows)
         limit = miles_to_chord2(zone.radius_miles)
         # The chord and the scalar haversine round differently; a home this
@@ -767,6 +791,14 @@ class RuleFailures:
 
     def feasible_count(self) -> int:
         return _count(self._feasible)
+
+    def single_count(self) -> int:
+        return _count(self._single)
+
+    @property
+    def single(self) -> np.ndarray:
+        """The bitset of the homes failing exactly one rule."""
+        return self._single
 
     def counts(self) -> dict[str, int]:
         """How many homes fail each rule, alone or with others."""

@@ -330,6 +330,58 @@ def test_it_lists_near_misses_nearest_first_with_the_reason():
     assert result.results == ()
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.floats(-89.9, 89.9),
+    st.floats(-179.9, 179.9),
+    st.lists(
+        st.tuples(
+            # Most homes within a few degrees of the child, across the edges of the
+            # band the search first measures; some anywhere on the globe.
+            st.one_of(st.floats(-4, 4), st.floats(-180, 180)),
+            st.one_of(st.floats(-12, 12), st.floats(-360, 360)),
+            st.sampled_from([0, 0, 1]),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.integers(0, 25),
+)
+def test_it_finds_the_nearest_near_misses_wherever_they_lie(lat, lon, places, limit):
+    # The search measures only a band of latitude around the child, widening it as
+    # needed; the answer is the whole directory's, sorted by distance then id.
+    offers = [
+        a_home(
+            id=i + 1,
+            latitude=min(89.9, max(-89.9, lat + dlat)),
+            longitude=(lon + dlon + 180) % 360 - 180,
+            available_beds=beds,
+        )
+        for i, (dlat, dlon, beds) in enumerate(places)
+    ]
+    needs = dataclasses.replace(a_survivor(), latitude=lat, longitude=lon)
+    directory = Directory.from_offers(offers)
+    result = match(needs, directory, now=NOW, limit=limit)
+    miles = assign.survivor_distances(needs, directory)
+    missing = [row for row in range(len(directory)) if directory.offer(row).available_beds == 0]
+    expected = sorted(missing, key=lambda row: (miles[row], int(directory.ids[row])))[:limit]
+    assert ids(result.near_misses) == [int(directory.ids[row]) for row in expected]
+    assert result.near_miss_count == len(missing)
+
+
+def test_it_finds_a_near_miss_just_outside_the_first_band_before_a_far_one_inside():
+    # One degree north of the child's band, 130 mi away, against one inside it across
+    # the globe.
+    offers = [
+        a_home(id=1, latitude=39.5, longitude=100.0, available_beds=0),
+        a_home(id=2, latitude=41.0, longitude=-94.6, available_beds=0),
+    ]
+    result = search(
+        offers, dataclasses.replace(a_survivor(), latitude=39.1, longitude=-94.6), limit=1
+    )
+    assert ids(result.near_misses) == [2]
+
+
 # Relaxations
 
 
