@@ -11,6 +11,7 @@ from django.utils import timezone
 from homes.models import Home
 from homes.services import home_admin_grant, home_hold_beds
 from tests.factories import HomeFactory
+from tests.zones import today_of
 
 
 def signed_in(user) -> Client:
@@ -96,7 +97,7 @@ def test_it_takes_any_staff_count_in_the_number_field(home_admin, home):
 
 
 def test_it_flags_an_expired_license_and_a_profile_never_confirmed(home_admin, home):
-    expired = timezone.localdate() - datetime.timedelta(days=3)
+    expired = today_of(home_admin) - datetime.timedelta(days=3)
     Home.objects.filter(pk=home.pk).update(license_expires=expired)
 
     page = shown(signed_in(home_admin).get(f"/homes/{home.pk}/manage/"))
@@ -107,7 +108,7 @@ def test_it_flags_an_expired_license_and_a_profile_never_confirmed(home_admin, h
 
 
 def test_it_warns_of_a_license_expiring_within_sixty_days(home_admin, home):
-    soon = timezone.localdate() + datetime.timedelta(days=30)
+    soon = today_of(home_admin) + datetime.timedelta(days=30)
     Home.objects.filter(pk=home.pk).update(
         license_expires=soon, profile_confirmed_at=timezone.now()
     )
@@ -129,7 +130,7 @@ def test_it_flags_a_profile_unconfirmed_for_a_year(home_admin, home, days_ago, f
 
 
 def test_it_says_nothing_of_a_license_far_from_expiry(home_admin, db):
-    home = HomeFactory(license_expires=timezone.localdate() + datetime.timedelta(days=61))
+    home = HomeFactory(license_expires=today_of(home_admin) + datetime.timedelta(days=61))
     home_admin_grant(actor=None, user=home_admin, home=home)
 
     page = shown(signed_in(home_admin).get(f"/homes/{home.pk}/manage/"))

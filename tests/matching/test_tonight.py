@@ -21,6 +21,7 @@ from matching.selectors import match_needs, needs_of_survivor
 from placement.models import Recommendation
 from placement.services.rules import live_failures
 from tests.factories import HomeFactory, SurvivorFactory
+from tests.zones import today_of
 
 PHONE, TEL = "(913) 555-0142", "tel:9135550142"
 
@@ -54,8 +55,12 @@ FITS = dict(
 
 
 @pytest.fixture
-def night(db):
-    """Nothing but an emergency shelter fits the child; each other home fails one rule."""
+def night(alice):
+    """Nothing but an emergency shelter fits the child; each other home fails one rule.
+
+    The lapsed license ended the day before the case worker's today, which is never later
+    than the UTC day the API and the services judge by.
+    """
     return {
         "shelter": HomeFactory(
             name="Night Shelter", home_type="emergency_shelter", zip_code="66044",
@@ -74,7 +79,7 @@ def night(db):
         "daytime": HomeFactory(name="Daytime Intake", **{**FITS, "intake_24_7": False}),
         "expired": HomeFactory(
             name="Lapsed License",
-            license_expires=timezone.localdate() - datetime.timedelta(days=1),
+            license_expires=today_of(alice) - datetime.timedelta(days=1),
             **FITS,
         ),
         "icpc": HomeFactory(

@@ -68,14 +68,13 @@ def test_it_keeps_identity_out_of_the_audit_trail(alice):
     assert update.before["urgency"] == "planned"
 
 
+TOMORROW = object()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "fragment"),
     [
-        (
-            {"date_of_birth": timezone.localdate() + datetime.timedelta(days=1)},
-            "date_of_birth",
-            "future",
-        ),
+        ({"date_of_birth": TOMORROW}, "date_of_birth", "future"),
         ({"dependents": -1}, "dependents", "greater than or equal to 0"),
         ({"custody_state": "ZZ"}, "custody_state", "not a valid choice"),
         ({"icpc_approved_states": ["KS", "Kansas"]}, "icpc_approved_states", "Unknown state codes"),
@@ -104,6 +103,10 @@ def test_it_keeps_identity_out_of_the_audit_trail(alice):
     ],
 )
 def test_it_refuses_bad_intake_naming_the_field(alice, changes, field, fragment):
+    changes = {  # tomorrow when the test runs, not when the suite was collected
+        key: timezone.localdate() + datetime.timedelta(days=1) if value is TOMORROW else value
+        for key, value in changes.items()
+    }
     with pytest.raises(ValidationError) as caught:
         survivor_create(actor=alice, data=intake(**changes))
     messages = caught.value.message_dict.get(field, [])

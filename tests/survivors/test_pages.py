@@ -16,6 +16,7 @@ from placement.models import Referral
 from survivors.models import Survivor
 from survivors.services import survivor_create
 from tests.placement.helpers import recommend, referred
+from tests.zones import today_of
 
 pytestmark = pytest.mark.postgres
 
@@ -63,11 +64,11 @@ def test_it_records_a_child_without_papers_or_name(alice):
     response = signed_in(alice).post("/survivors/new/", NO_PAPERS, follow=True)
 
     survivor = Survivor.objects.get()
-    year = timezone.localdate().year
+    year = today_of(alice).year
     assert survivor.case_number == f"KS-DCF-{year}-00001"
     assert (survivor.first_name, survivor.last_name) == ("", "")
     assert survivor.primary_language == "es"
-    assert (survivor.estimated_age, survivor.age_estimated_on) == (15, timezone.localdate())
+    assert (survivor.estimated_age, survivor.age_estimated_on) == (15, today_of(alice))
     page = text(response)
     assert f"Intake saved as case KS-DCF-{year}-00001." in page
     assert f"Case KS-DCF-{year}-00001 — Unknown Known as “Girl in blue, Greyhound station”" in page
@@ -182,7 +183,7 @@ def test_it_completes_an_intake_through_the_edit_page_and_audits_it(alice, unnam
 
 
 def test_it_keeps_an_estimate_that_was_not_changed_and_restarts_a_new_one(alice, unnamed):
-    year_ago = timezone.localdate() - datetime.timedelta(days=366)
+    year_ago = today_of(alice) - datetime.timedelta(days=366)
     Survivor.objects.filter(pk=unnamed.pk).update(age_estimated_on=year_ago)
     unnamed.refresh_from_db()
     client = signed_in(alice)
@@ -194,7 +195,7 @@ def test_it_keeps_an_estimate_that_was_not_changed_and_restarts_a_new_one(alice,
 
     client.post(f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, estimated_age="17"))
     unnamed.refresh_from_db()
-    assert (unnamed.estimated_age, unnamed.age_estimated_on) == (17, timezone.localdate())
+    assert (unnamed.estimated_age, unnamed.age_estimated_on) == (17, today_of(alice))
 
 
 def test_it_keeps_every_exclusion_zone_of_a_record_with_more_than_the_blank_rows(alice, unnamed):
