@@ -517,6 +517,13 @@ class DirectoryCache:
 directory_cache = DirectoryCache()
 
 
+def _warm_zips_and_urls() -> None:
+    from django.urls import get_resolver
+
+    zip_centroid("66044")
+    get_resolver().url_patterns  # noqa: B018 (imports the URL configuration)
+
+
 def warm_before_fork() -> None:
     """Load the directory in a pre-forking server's parent (gunicorn's `when_ready`), so
     every worker shares its pages, and close the connection it used: a socket must not
@@ -525,9 +532,11 @@ def warm_before_fork() -> None:
 
     from django.db import connections
 
-    # The ZIP data too, which every search and form reads: in a thread, while the
-    # directory load mostly waits for PostgreSQL (half a second less to the first search).
-    zips = threading.Thread(target=zip_centroid, args=("66044",), name="warm-zips")
+    # The ZIP data too, which every search and form reads, and the URL configuration
+    # (every view imported), which Django otherwise reads at each worker's first request:
+    # in a thread, while the directory load mostly waits for PostgreSQL (about half a
+    # second less to the first search), and shared by the workers.
+    zips = threading.Thread(target=_warm_zips_and_urls, name="warm-zips-urls")
     zips.start()
     try:
         directory = directory_cache.current()

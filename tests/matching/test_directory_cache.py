@@ -57,14 +57,19 @@ def test_gunicorn_loads_the_directory_once_before_it_forks_the_workers(home):
     import runpy
     from pathlib import Path
 
+    from django.urls import clear_url_caches, get_resolver
+
     from matching.selectors import directory_cache
 
     config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
     assert config["preload_app"] is True
     assert not directory_cache.loaded
+    clear_url_caches()  # as in a fresh server: no URL configuration read yet
     try:
         config["when_ready"](None)
     finally:
         gc.unfreeze()
     assert directory_cache.loaded
     assert home.pk in directory_cache.current()
+    # The views are imported once, before the fork, not at each worker's first request.
+    assert "url_patterns" in vars(get_resolver())
