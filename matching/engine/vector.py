@@ -103,6 +103,9 @@ _SCHEMA: dict[str, type | str] = {
     # The whole degree of latitude a home lies in (floor): a search near a point reads
     # the bitsets of a few degrees instead of every home's latitude.
     "latitude_degree": np.int16,
+    # And of longitude (floor, -180..179): an exclusion zone reads the few degrees it
+    # spans each way, a few hundred homes, instead of a whole band of latitude.
+    "longitude_degree": np.int16,
     "x": np.float64,
     "y": np.float64,
     "z": np.float64,
@@ -556,6 +559,7 @@ class Directory:
             raise ValueError("every home needs a location (latitude and longitude)")
         data["x"][rows], data["y"][rows], data["z"][rows] = unit_vectors(latitude, longitude)
         data["latitude_degree"][rows] = np.floor(latitude)
+        data["longitude_degree"][rows] = (np.floor(longitude) + 180) % 360 - 180
         data["id"][rows] = array("id")
         for field in _LEVELS:
             data[field][rows] = np.asarray(self._codes(field, batch[field]), _SCHEMA[field])
@@ -700,15 +704,49 @@ def latitude_band(directory: Directory, latitude: float, reach: float) -> np.nda
     return band
 
 
+def longitude_band(
+    directory: Directory, latitude: float, longitude: float, reach: float
+) -> np.ndarray | None:
+    """A bitset holding every home within `reach` degrees of arc of the point (and the
+    others of the same whole degrees of longitude); None when that may be any longitude.
+
+    Seen from a point at latitude φ, a circle of angular radius d < 90° - |φ| spans
+    asin(sin d / cos φ) of longitude each way (where the meridians touch it); a circle
+    that comes near a pole may span every longitude."""
+    if abs(latitude) + reach >= _POLAR_DEGREES:
+        return None
+    spread = math.degrees(
+        math.asin(min(1.0, math.sin(math.radians(reach)) / math.cos(math.radians(latitude))))
+    )
+    low, high = math.floor(longitude - spread), math.floor(longitude + spread)
+    if high - low >= 359:
+        return None
+    band = np.zeros(directory.words, WORD)
+    for degree in range(low, high + 1):
+        band |= directory.holds("equal", "longitude_degree", (degree + 180) % 360 - 180)
+    return band
+
+
+# A circle that comes this near a pole (in degrees of latitude) may span every longitude.
+_POLAR_DEGREES = 89.0
+
+
 def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
     inside = np.zeros(len(directory), np.bool_)
     latitude = directory.column("latitude")
     for zone in needs.exclusion_zones:
         # A home farther north or south than the radius is outside: the great-circle
-        # distance is at least the latitude difference. The slack covers rounding.
+        # distance is at least the latitude difference; and so is one farther east or
+        # west than the circle spans. The slack covers rounding.
         reach = math.degrees(zone.radius_miles / EARTH_RADIUS_MILES) + 0.01
         nearby = latitude_band(directory, zone.latitude, reach)
-        rows = np.arange(len(directory)) if nearby is None else rows_of(nearby)
+        across = longitude_band(directory, zone.latitude, zone.longitude, reach)
+        if nearby is None and across is None:
+            rows = np.arange(len(directory))
+        else:
+            rows = rows_of(
+                across if nearby is None else nearby if across is None else nearby & across
+            )
         rows = rows[np.abs(latitude[rows] - zone.latitude) <= reach]
         chord2 = _chord2(directory, zone.latitude, zone.longitude, rows)
         limit = miles_to_chord2(zone.radius_miles)

@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from matching.engine import (
@@ -89,6 +89,56 @@ def test_it_agrees_with_the_scalar_rule_at_the_exclusion_radius(offers, data, sc
     needs = a_survivor(exclusion_zones=(zone,))
     directory = Directory.from_offers(offers)
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
+
+
+def _destination(lat: float, lon: float, bearing: float, miles: float) -> tuple[float, float]:
+    """The point `miles` from (lat, lon) along the great circle leaving at `bearing`."""
+    phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
+    delta = miles / 3958.7613
+    phi2 = math.asin(
+        math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(theta)
+    )
+    lam2 = lam + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi),
+        math.cos(delta) - math.sin(phi) * math.sin(phi2),
+    )
+    return math.degrees(phi2), (math.degrees(lam2) + 180) % 360 - 180
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.floats(-89.9, 89.9), st.floats(55, 89.9), st.floats(-89.9, -55)),
+    st.one_of(st.floats(-179.9, 179.9), st.floats(170, 179.9), st.floats(-179.9, -170)),
+    st.one_of(st.floats(1, 60), st.floats(1, 4000)),
+    st.lists(
+        # Homes just inside and just outside the circle, in every direction: the edges
+        # of the box of whole degrees the zone is judged from (the poles and the date
+        # line included).
+        st.tuples(st.floats(0, 360), st.floats(0.8, 1.2)),
+        min_size=1,
+        max_size=30,
+    ),
+)
+@example(70.0, -150.0, 60.0, [(90.0, 0.95), (270.0, 0.99), (80.0, 1.01)])
+@example(51.88, 179.8, 40.0, [(90.0, 0.9), (270.0, 0.9)])
+@example(80.0, 0.0, 1000.0, [(0.0, 0.9), (10.0, 0.95)])  # over the pole
+def test_it_finds_every_home_inside_a_zone_wherever_on_the_globe(lat, lon, radius, places):
+    # The scalar rule measures every home.
+    offers = []
+    for i, (bearing, share) in enumerate(places):
+        home_lat, home_lon = _destination(lat, lon, bearing, radius * share)
+        offers.append(a_home(id=i + 1, latitude=home_lat, longitude=home_lon))
+    needs = a_survivor(exclusion_zones=(ExclusionZone("66101", radius, lat, lon),))
+    assert rules_by_id(needs, Directory.from_offers(offers)) == scalar_rules_by_id(needs, offers)
+
+
+def test_it_finds_a_home_inside_a_zone_across_the_date_line():
+    # Adak, Alaska, and a home 30 mi west of it, past 180 degrees of longitude.
+    zone = ExclusionZone("99546", 40.0, 51.88, -179.6)
+    home = a_home(id=1, latitude=51.88, longitude=179.6)
+    assert great_circle_miles(51.88, -179.6, 51.88, 179.6) < 40
+    needs = a_survivor(exclusion_zones=(zone,))
+    assert rules_by_id(needs, Directory.from_offers([home])) == {1: {"exclusion_zone"}}
 
 
 def test_it_flags_a_home_exactly_at_the_exclusion_radius():
