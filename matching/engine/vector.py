@@ -804,17 +804,18 @@ class RuleFailures:
         self._bits = np.array([RULE_BIT[rule] for rule in by_rule], MASK_DTYPE)
         self.by_rule = dict(zip(by_rule, stack, strict=True))
         # Homes failing any rule, and two or more: a rule's failures that some rule
-        # before it failed too.
+        # before it failed too. (A loop of in-place operations on three 31 KB arrays:
+        # numpy's accumulate and reduce over the stack's rows took several times longer.)
         failing = np.zeros(words, WORD)
         several = np.zeros(words, WORD)
-        if len(stack):
-            before = np.bitwise_or.accumulate(stack, axis=0)
-            failing = before[-1]
-            several = np.bitwise_or.reduce(stack[1:] & before[:-1], axis=0)
-        every = np.full(words, ~np.uint64(0), WORD)
-        if self.size % _WORD_BITS:
-            every[-1] = np.uint64((1 << (self.size % _WORD_BITS)) - 1)
-        self._feasible = every & ~failing
+        both = np.empty(words, WORD)
+        for bits in stack:
+            np.bitwise_and(failing, bits, out=both)
+            several |= both
+            failing |= bits
+        self._feasible = np.invert(failing)
+        if self.size % _WORD_BITS:  # no bit past the last row
+            self._feasible[-1] &= np.uint64((1 << (self.size % _WORD_BITS)) - 1)
         # Homes failing exactly one rule: near misses.
         self._single = failing & ~several
 
