@@ -36,6 +36,7 @@ from .vector import (
     RuleFailures,
     failure_masks,
     latitude_band,
+    longitude_band,
     rows_of,
     rule_failures,
     rules_in,
@@ -184,21 +185,27 @@ def _nearest(
     """The `limit` homes of the bitset `homes` nearest the child (then by id; by id alone
     without a location), with their miles.
 
-    Distances are measured in a band of latitude around the child, widened until the
-    `limit`-th nearest in it is nearer than anything outside can be: a few hundred
-    homes, where the near misses of a national directory number tens of thousands."""
+    Distances are measured in a box of whole degrees of latitude and longitude around
+    the child, widened until the `limit`-th nearest in it is nearer than anything
+    outside can be: a few dozen homes, where the near misses of a national directory
+    number tens of thousands."""
     ids = directory.ids
     reach = _FIRST_REACH_DEGREES
     while True:
         band = None
         if needs.latitude is not None and needs.longitude is not None:
             band = latitude_band(directory, needs.latitude, reach)
+            across = longitude_band(directory, needs.latitude, needs.longitude, reach)
+            if band is None or across is None:
+                band = across if band is None else band
+            else:
+                band &= across
         rows = rows_of(homes if band is None else homes & band)
         miles = survivor_distances(needs, directory, rows)
         pick = _smallest((_sort_key(miles), ids[rows]), limit)
         if band is None:
             return rows[pick], miles[pick]
-        # Anything outside the band is at least `reach` degrees of arc away.
+        # Anything outside the box is at least `reach` degrees of arc away.
         beyond = math.radians(reach) * EARTH_RADIUS_MILES * (1 - 1e-9) - 1e-6
         if len(pick) == limit and (not limit or miles[pick[-1]] < beyond):
             return rows[pick], miles[pick]

@@ -8,6 +8,7 @@ on the boundaries of the rules (beds, ratios, ages, levels) often.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
@@ -213,3 +214,17 @@ def survivors(draw: st.DrawFn) -> SurvivorNeeds:
         max_distance_miles=draw(st.one_of(st.none(), st.just(0.0), st.floats(0, 150))),
         search_date=draw(mostly(TODAY, st.dates(date(2020, 1, 1), date(2030, 12, 31)))),
     )
+
+
+def destination(lat: float, lon: float, bearing: float, miles: float) -> tuple[float, float]:
+    """The point `miles` from (lat, lon) along the great circle leaving at `bearing`."""
+    phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
+    delta = miles / 3958.7613
+    phi2 = math.asin(
+        math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(theta)
+    )
+    lam2 = lam + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi),
+        math.cos(delta) - math.sin(phi) * math.sin(phi2),
+    )
+    return math.degrees(phi2), (math.degrees(lam2) + 180) % 360 - 180

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from matching.engine import (
@@ -32,6 +32,7 @@ from .builders import (
     NOW,
     a_home,
     a_survivor,
+    destination,
     directories,
     latitudes,
     longitudes,
@@ -367,6 +368,37 @@ def test_it_finds_the_nearest_near_misses_wherever_they_lie(lat, lon, places, li
     expected = sorted(missing, key=lambda row: (miles[row], int(directory.ids[row])))[:limit]
     assert ids(result.near_misses) == [int(directory.ids[row]) for row in expected]
     assert result.near_miss_count == len(missing)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.floats(-89.9, 89.9), st.floats(55, 89.9), st.floats(-89.9, -55)),
+    st.one_of(st.floats(-179.9, 179.9), st.floats(170, 179.9), st.floats(-179.9, -170)),
+    # Homes in every direction, from a few miles to past the box the search first reads
+    # (a degree of arc is 69 miles), and some farther.
+    st.lists(
+        st.tuples(st.floats(0, 360), st.one_of(st.floats(0, 400), st.floats(0, 6000))),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 12),
+)
+@example(70.0, -150.0, [(90.0, 150.0), (0.0, 200.0)], 1)  # far north: degrees are short
+@example(51.88, 179.8, [(90.0, 40.0), (270.0, 60.0), (0.0, 70.0)], 2)
+@example(88.0, 10.0, [(0.0, 200.0), (180.0, 250.0)], 1)  # over the pole
+def test_it_finds_the_nearest_near_misses_at_the_poles_and_the_date_line(lat, lon, places, limit):
+    # The search measures a box of whole degrees around the child, widening it as needed;
+    # the answer is the whole directory's, sorted by distance then id.
+    offers = []
+    for i, (bearing, miles) in enumerate(places):
+        home_lat, home_lon = destination(lat, lon, bearing, miles)
+        offers.append(a_home(id=i + 1, latitude=home_lat, longitude=home_lon, available_beds=0))
+    needs = dataclasses.replace(a_survivor(), latitude=lat, longitude=lon)
+    directory = Directory.from_offers(offers)
+    result = match(needs, directory, now=NOW, limit=limit)
+    miles = assign.survivor_distances(needs, directory)
+    expected = sorted(range(len(directory)), key=lambda row: (miles[row], int(directory.ids[row])))
+    assert ids(result.near_misses) == [int(directory.ids[row]) for row in expected[:limit]]
 
 
 def test_it_finds_a_near_miss_just_outside_the_first_band_before_a_far_one_inside():

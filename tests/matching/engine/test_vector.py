@@ -21,7 +21,7 @@ from matching.engine import (
     survivor_distances,
 )
 
-from .builders import KCK, a_home, a_survivor, directories, homes, survivors
+from .builders import KCK, a_home, a_survivor, destination, directories, homes, survivors
 
 
 def rules_by_id(needs, directory: Directory) -> dict[int, set[str]]:
@@ -91,20 +91,6 @@ def test_it_agrees_with_the_scalar_rule_at_the_exclusion_radius(offers, data, sc
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
 
 
-def _destination(lat: float, lon: float, bearing: float, miles: float) -> tuple[float, float]:
-    """The point `miles` from (lat, lon) along the great circle leaving at `bearing`."""
-    phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
-    delta = miles / 3958.7613
-    phi2 = math.asin(
-        math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(theta)
-    )
-    lam2 = lam + math.atan2(
-        math.sin(theta) * math.sin(delta) * math.cos(phi),
-        math.cos(delta) - math.sin(phi) * math.sin(phi2),
-    )
-    return math.degrees(phi2), (math.degrees(lam2) + 180) % 360 - 180
-
-
 @settings(max_examples=200, deadline=None)
 @given(
     st.one_of(st.floats(-89.9, 89.9), st.floats(55, 89.9), st.floats(-89.9, -55)),
@@ -126,7 +112,7 @@ def test_it_finds_every_home_inside_a_zone_wherever_on_the_globe(lat, lon, radiu
     # The scalar rule measures every home.
     offers = []
     for i, (bearing, share) in enumerate(places):
-        home_lat, home_lon = _destination(lat, lon, bearing, radius * share)
+        home_lat, home_lon = destination(lat, lon, bearing, radius * share)
         offers.append(a_home(id=i + 1, latitude=home_lat, longitude=home_lon))
     needs = a_survivor(exclusion_zones=(ExclusionZone("66101", radius, lat, lon),))
     assert rules_by_id(needs, Directory.from_offers(offers)) == scalar_rules_by_id(needs, offers)
