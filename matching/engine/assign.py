@@ -34,6 +34,7 @@ from .types import (
 from .vector import (
     Directory,
     RuleFailures,
+    count_bits,
     failure_masks,
     latitude_band,
     longitude_band,
@@ -318,7 +319,7 @@ def _relaxations(
         if not count:
             continue
         if rule == "state_line":
-            suggestion = _state_line_suggestion(needs, directory, failures.alone_rows(rule))
+            suggestion = _state_line_suggestion(needs, directory, failures.alone(rule))
         else:
             suggestion = _SUGGESTIONS[rule](needs, count)
         relaxations.append(Relaxation(rule, count, suggestion))
@@ -327,19 +328,19 @@ def _relaxations(
     return tuple(relaxations)
 
 
-def _state_line_suggestion(needs: SurvivorNeeds, directory: Directory, rows: np.ndarray) -> str:
-    """`rows`: the homes failing the state line and nothing else."""
-    takes_out_of_state = directory.column("accepts_out_of_state")[rows]
+def _state_line_suggestion(needs: SurvivorNeeds, directory: Directory, alone: np.ndarray) -> str:
+    """`alone`: the bitset of the homes failing the state line and nothing else."""
     parts = []
     if needs.guardianship == "state":
         # A home that takes out-of-state children yet fails the state line
         # for a state ward fails only for want of ICPC approval.
-        per_state = np.bincount(directory.column("state")[rows[takes_out_of_state]])
+        takes = rows_of(alone & directory.holds("true", "accepts_out_of_state"))
+        per_state = np.bincount(directory.column("state")[takes])
+        codes = np.flatnonzero(per_state)
         states = sorted(
             (
-                (int(count), directory.state_name(code))
-                for code, count in enumerate(per_state.tolist())
-                if count
+                (count, directory.state_name(code))
+                for code, count in zip(codes.tolist(), per_state[codes].tolist(), strict=True)
             ),
             key=lambda item: (-item[0], item[1]),
         )
@@ -354,7 +355,7 @@ def _state_line_suggestion(needs: SurvivorNeeds, directory: Directory, rows: np.
                 homes = plural(sum(count for count, _ in rest), "home")
                 listed.append(f"{plural(len(rest), 'other state')} ({homes})")
             parts.append("Request ICPC approval for " + ", ".join(listed))
-    refusing = int(np.count_nonzero(~takes_out_of_state))
+    refusing = count_bits(alone & directory.holds("false", "accepts_out_of_state"))
     if refusing:
         parts.append(
             f"{plural(refusing, 'home')} in another state "

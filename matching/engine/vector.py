@@ -783,7 +783,8 @@ def rows_of(bits: np.ndarray) -> np.ndarray:
     return words[found >> 6] * _WORD_BITS + (found & (_WORD_BITS - 1))
 
 
-def _count(bits: np.ndarray) -> int:
+def count_bits(bits: np.ndarray) -> int:
+    """How many rows a bitset holds."""
     return int(np.bitwise_count(bits).sum(dtype=np.int64))
 
 
@@ -822,13 +823,13 @@ class RuleFailures:
     def feasible_rows(self) -> np.ndarray:
         return rows_of(self._feasible)
 
-    def alone_rows(self, rule: str) -> np.ndarray:
-        """The homes failing `rule` and nothing else."""
+    def alone(self, rule: str) -> np.ndarray:
+        """The bitset of the homes failing `rule` and nothing else."""
         bits = self.by_rule.get(rule)
-        return np.empty(0, np.intp) if bits is None else rows_of(bits & self._single)
+        return np.zeros(len(self._single), WORD) if bits is None else bits & self._single
 
     def single_count(self) -> int:
-        return _count(self._single)
+        return count_bits(self._single)
 
     @property
     def single(self) -> np.ndarray:
