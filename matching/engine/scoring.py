@@ -105,6 +105,9 @@ def distance(needs: SurvivorNeeds, distance_miles: float | None) -> tuple[float,
     return round_points(raw), away
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def _ago(age_us: int) -> str:
     minutes = age_us // 60_000_000
     if minutes < 1:
@@ -124,8 +127,8 @@ def freshness(
     AVAILABILITY_STALE_HOURS, passed in by the caller; 72 h by default)."""
     if updated_at is None:
         return 0.0, "Stale: beds never updated", True
-    stale_us = stale_after // timedelta(microseconds=1)
-    age_us = (now - updated_at) // timedelta(microseconds=1)
+    stale_us = stale_after // _MICROSECOND
+    age_us = (now - updated_at) // _MICROSECOND
     if age_us > stale_us:
         return 0.0, f"Stale: beds updated {_ago(age_us)}", True
     # A floor of 1 keeps any fresh home ahead of every stale one; a clock a
@@ -169,19 +172,19 @@ def score_home(
     location); pass the distance the ranking used so both agree.
     """
     fresh_points, fresh_detail, stale = freshness(home.availability_updated_at, now, stale_after)
-    parts = (
-        specialisation(needs, home.home_type),
-        distance(needs, distance_miles),
-        (fresh_points, fresh_detail),
-        services(needs, home.services),
-        language(needs, home.languages),
-    )
-    breakdown = tuple(
-        Factor(name, points, FACTOR_MAX[name], detail)
-        for name, (points, detail) in zip(FACTORS, parts, strict=True)
+    kind_points, kind_detail = specialisation(needs, home.home_type)
+    away_points, away_detail = distance(needs, distance_miles)
+    offers_points, offers_detail = services(needs, home.services)
+    speaks_points, speaks_detail = language(needs, home.languages)
+    breakdown = (  # in FACTORS order
+        Factor("specialisation", kind_points, FACTOR_MAX["specialisation"], kind_detail),
+        Factor("distance", away_points, FACTOR_MAX["distance"], away_detail),
+        Factor("freshness", fresh_points, FACTOR_MAX["freshness"], fresh_detail),
+        Factor("services", offers_points, FACTOR_MAX["services"], offers_detail),
+        Factor("language", speaks_points, FACTOR_MAX["language"], speaks_detail),
     )
     # Summed in FACTORS order, as score_rows does.
-    total = parts[0][0] + parts[1][0] + parts[2][0] + parts[3][0] + parts[4][0]
+    total = kind_points + away_points + fresh_points + offers_points + speaks_points
     return round_points(total), breakdown, stale
 
 
