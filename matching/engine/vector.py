@@ -12,6 +12,7 @@ few homes a search returns, and the tests prove both agree on every home.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -158,11 +159,8 @@ _STORED = (
     "staff_secure", "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements",
     "intake_24_7", "latitude", "longitude", "zip_code",
 )  # fmt: skip
-# The columns a HomeOffer is built from.
-_OFFER_COLUMNS = (
-    "id", "home_type", "state", "substance_use_accepted", "medical_level", "mental_health_max",
-    "updated_us", "license_day", *_STORED,
-)  # fmt: skip
+# HomeOffer's fields in the order of its constructor's arguments.
+_OFFER_FIELDS = tuple(field.name for field in dataclasses.fields(HomeOffer))
 # The fields of a batch given to Directory.upsert_columns: HomeOffer's, with the
 # availability time as microseconds (`updated_us`), the license expiry as a day number
 # (`license_day`, see epoch_day) and without `active`.
@@ -286,30 +284,30 @@ class Directory:
         return [cache[row] for row in rows]
 
     def _build_offers(self, rows: list[int]) -> list[HomeOffer]:
+        """HomeOffers for these rows, a column at a time (a list per field, then one
+        positional call per home): half the time of a keyword call built per home."""
         index = np.asarray(rows, np.intp)
-        column = {name: self._data[name][index].tolist() for name in _OFFER_COLUMNS}
-        stored = [column[name] for name in _STORED]
-        offers = []
-        for k, row in enumerate(rows):
-            offers.append(
-                HomeOffer(
-                    id=column["id"][k],
-                    name=self._names[row],
-                    home_type=HOME_TYPES[column["home_type"][k]],
-                    state=self._state_names[column["state"][k]],
-                    genders_served=self._tags_at("genders_served", row),
-                    substance_use_accepted=SUBSTANCE_LEVELS[column["substance_use_accepted"][k]],
-                    medical_level=MEDICAL_LEVELS[column["medical_level"][k]],
-                    mental_health_max=ACUITY_LEVELS[column["mental_health_max"][k]],
-                    languages=self._tags_at("languages", row),
-                    services=self._tags_at("services", row),
-                    active=True,
-                    availability_updated_at=from_epoch_us(column["updated_us"][k]),
-                    license_expires=from_epoch_day(column["license_day"][k]),
-                    **{name: values[k] for name, values in zip(_STORED, stored, strict=True)},
-                )
-            )
-        return offers
+        data = self._data
+
+        def listed(name: str) -> list[Any]:
+            return data[name][index].tolist()
+
+        def named(name: str, names: Sequence[str]) -> list[str]:
+            return list(map(names.__getitem__, listed(name)))
+
+        columns: dict[str, list[Any]] = {name: listed(name) for name in ("id", *_STORED)}
+        columns["name"] = list(map(self._names.__getitem__, rows))
+        columns["home_type"] = named("home_type", HOME_TYPES)
+        columns["state"] = named("state", self._state_names)
+        for field, levels in _LEVELS.items():
+            if field != "home_type":
+                columns[field] = named(field, levels)
+        for field in _TAG_FIELDS:
+            columns[field] = self._tags_of(field, index)
+        columns["active"] = [True] * len(rows)
+        columns["availability_updated_at"] = list(map(from_epoch_us, listed("updated_us")))
+        columns["license_expires"] = list(map(from_epoch_day, listed("license_day")))
+        return list(map(HomeOffer, *(columns[name] for name in _OFFER_FIELDS)))
 
     def row_of(self, home_id: int) -> int | None:
         if not 0 <= home_id < len(self._row_by_id):
@@ -474,20 +472,23 @@ class Directory:
             mask |= 1 << code
         return mask
 
-    def _tags_at(self, field: str, row: int) -> frozenset[str]:
-        words = tuple(self._tag_bits[field][row].tolist())
+    def _tags_of(self, field: str, index: np.ndarray) -> list[frozenset[str]]:
+        """The tag sets of the rows `index`."""
         # A national directory holds a handful of distinct sets: decode each once.
         cache = self._tag_sets[field]
-        found = cache.get(words)
-        if found is None:
-            names = self._tag_values[field]
-            values = []
-            for word, value in enumerate(words):
-                while value:
-                    low = value & -value
-                    values.append(names[word * _WORD_BITS + low.bit_length() - 1])
-                    value ^= low
-            found = cache[words] = frozenset(values)
+        found = []
+        for words in map(tuple, self._tag_bits[field][index].tolist()):
+            tags = cache.get(words)
+            if tags is None:
+                names = self._tag_values[field]
+                values = []
+                for word, value in enumerate(words):
+                    while value:
+                        low = value & -value
+                        values.append(names[word * _WORD_BITS + low.bit_length() - 1])
+                        value ^= low
+                tags = cache[words] = frozenset(values)
+            found.append(tags)
         return found
 
     def _tag_words(self, field: str, sets: Sequence[Iterable[str]]) -> np.ndarray:

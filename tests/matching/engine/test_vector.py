@@ -63,6 +63,16 @@ def test_it_fails_exactly_the_homes_whose_license_expired_before_the_search_date
     assert flagged == expired
 
 
+@settings(max_examples=40, deadline=None)
+@given(directories())
+def test_it_gives_back_every_home_as_it_was_put_in(offers):
+    # Every field: words, levels, tag sets, the availability time and the license day.
+    directory = Directory.from_offers(offers)
+    rows = [directory.row_of(home.id) for home in offers]
+    assert directory.offers(rows) == offers
+    assert [directory.offer(row) for row in reversed(rows)] == offers[::-1]
+
+
 def test_it_keeps_the_license_expiry_as_a_day_number_not_an_object():
     home = a_home(license_expires=date(2026, 11, 3))
     directory = Directory.from_offers([home, a_home(id=2)])
