@@ -48,7 +48,7 @@ from .vector import (
 ICPC_STATES_LISTED = 5
 # Excluded homes per page by default: a national directory has a quarter of a million.
 EXCLUDED_PAGE = 200
-# Near misses are first looked for within this many degrees of latitude of the child.
+# Near misses are first looked for within this many degrees of arc of the child.
 _FIRST_REACH_DEGREES = 1.0
 # When nothing fits: homes to call per rule that can change tonight, and interim shelters.
 TONIGHT_PER_RULE = 5
