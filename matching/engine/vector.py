@@ -705,6 +705,10 @@ def latitude_band(directory: Directory, latitude: float, reach: float) -> np.nda
     return band
 
 
+# A circle that comes this near a pole (in degrees of latitude) may span every longitude.
+_POLAR_DEGREES = 89.0
+
+
 def longitude_band(
     directory: Directory, latitude: float, longitude: float, reach: float
 ) -> np.ndarray | None:
@@ -726,10 +730,6 @@ def longitude_band(
     for degree in range(low, high + 1):
         band |= directory.holds("equal", "longitude_degree", (degree + 180) % 360 - 180)
     return band
-
-
-# A circle that comes this near a pole (in degrees of latitude) may span every longitude.
-_POLAR_DEGREES = 89.0
 
 
 def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
