@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from homes.models import Home
 from homes.services import home_admin_grant, home_hold_beds
+from tests.days import today_of
 from tests.factories import HomeFactory
-from tests.zones import today_of
 
 
 def signed_in(user) -> Client:

@@ -20,8 +20,8 @@ from matching.models import MatchSearch
 from matching.selectors import match_needs, needs_of_survivor
 from placement.models import Recommendation
 from placement.services.rules import live_failures
+from tests.days import today_of
 from tests.factories import HomeFactory, SurvivorFactory
-from tests.zones import today_of
 
 PHONE, TEL = "(913) 555-0142", "tel:9135550142"
 

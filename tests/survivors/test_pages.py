@@ -15,8 +15,8 @@ from audit.models import AuditEntry, Outcome
 from placement.models import Referral
 from survivors.models import Survivor
 from survivors.services import survivor_create
+from tests.days import today_of
 from tests.placement.helpers import recommend, referred
-from tests.zones import today_of
 
 pytestmark = pytest.mark.postgres
 
