@@ -36,8 +36,7 @@ from .vector import (
     RuleFailures,
     count_bits,
     failure_masks,
-    latitude_band,
-    longitude_band,
+    near_box,
     rows_of,
     rule_failures,
     rules_in,
@@ -195,12 +194,7 @@ def _nearest(
     while True:
         band = None
         if needs.latitude is not None and needs.longitude is not None:
-            band = latitude_band(directory, needs.latitude, reach)
-            across = longitude_band(directory, needs.latitude, needs.longitude, reach)
-            if band is None or across is None:
-                band = across if band is None else band
-            else:
-                band &= across
+            band = near_box(directory, needs.latitude, needs.longitude, reach)
         rows = rows_of(homes if band is None else homes & band)
         miles = survivor_distances(needs, directory, rows)
         pick = _smallest((_sort_key(miles), ids[rows]), limit)

@@ -104,8 +104,8 @@ _SCHEMA: dict[str, type | str] = {
     # The whole degree of latitude a home lies in (floor): a search near a point reads
     # the bitsets of a few degrees instead of every home's latitude.
     "latitude_degree": np.int16,
-    # And of longitude (floor, -180..179): an exclusion zone reads the few degrees it
-    # spans each way, a few hundred homes, instead of a whole band of latitude.
+    # And of longitude (floor, -180..179): an exclusion zone or a near-miss search reads
+    # a box of a few degrees each way (near_box), not a whole band of latitude.
     "longitude_degree": np.int16,
     "x": np.float64,
     "y": np.float64,
@@ -297,11 +297,9 @@ class Directory:
 
         columns: dict[str, list[Any]] = {name: listed(name) for name in ("id", *_STORED)}
         columns["name"] = list(map(self._names.__getitem__, rows))
-        columns["home_type"] = named("home_type", HOME_TYPES)
         columns["state"] = named("state", self._state_names)
         for field, levels in _LEVELS.items():
-            if field != "home_type":
-                columns[field] = named(field, levels)
+            columns[field] = named(field, levels)
         for field in _TAG_FIELDS:
             columns[field] = self._tags_of(field, index)
         columns["active"] = [True] * len(rows)
@@ -560,7 +558,7 @@ class Directory:
             raise ValueError("every home needs a location (latitude and longitude)")
         data["x"][rows], data["y"][rows], data["z"][rows] = unit_vectors(latitude, longitude)
         data["latitude_degree"][rows] = np.floor(latitude)
-        data["longitude_degree"][rows] = (np.floor(longitude) + 180) % 360 - 180
+        data["longitude_degree"][rows] = _wrapped_degree(np.floor(longitude))
         data["id"][rows] = array("id")
         for field in _LEVELS:
             data[field][rows] = np.asarray(self._codes(field, batch[field]), _SCHEMA[field])
@@ -728,8 +726,27 @@ def longitude_band(
         return None
     band = np.zeros(directory.words, WORD)
     for degree in range(low, high + 1):
-        band |= directory.holds("equal", "longitude_degree", (degree + 180) % 360 - 180)
+        band |= directory.holds("equal", "longitude_degree", _wrapped_degree(degree))
     return band
+
+
+def _wrapped_degree(degree: int | np.ndarray) -> int | np.ndarray:
+    """A whole degree of longitude (an int or an array of them) as -180..179."""
+    return (degree + 180) % 360 - 180
+
+
+def near_box(
+    directory: Directory, latitude: float, longitude: float, reach: float
+) -> np.ndarray | None:
+    """A bitset holding every home within `reach` degrees of arc of the point: the
+    whole degrees of latitude and of longitude it may span (latitude_band and
+    longitude_band together); None when that may be the whole globe."""
+    box = latitude_band(directory, latitude, reach)
+    across = longitude_band(directory, latitude, longitude, reach)
+    if box is None or across is None:
+        return across if box is None else box
+    box &= across  # latitude_band's own array, never a kept bitset
+    return box
 
 
 def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
@@ -740,14 +757,8 @@ def _inside_exclusion_zones(needs: SurvivorNeeds, directory: Directory) -> np.nd
         # distance is at least the latitude difference; and so is one farther east or
         # west than the circle spans. The slack covers rounding.
         reach = math.degrees(zone.radius_miles / EARTH_RADIUS_MILES) + 0.01
-        nearby = latitude_band(directory, zone.latitude, reach)
-        across = longitude_band(directory, zone.latitude, zone.longitude, reach)
-        if nearby is None and across is None:
-            rows = np.arange(len(directory))
-        else:
-            rows = rows_of(
-                across if nearby is None else nearby if across is None else nearby & across
-            )
+        nearby = near_box(directory, zone.latitude, zone.longitude, reach)
+        rows = np.arange(len(directory)) if nearby is None else rows_of(nearby)
         rows = rows[np.abs(latitude[rows] - zone.latitude) <= reach]
         chord2 = _chord2(directory, zone.latitude, zone.longitude, rows)
         limit = miles_to_chord2(zone.radius_miles)
