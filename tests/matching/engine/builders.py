@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from matching.engine import (
     ACUITY_LEVELS,
+    EARTH_RADIUS_MILES,
     GENDERS,
     GUARDIANSHIPS,
     HOME_TYPES,
@@ -219,7 +220,7 @@ def survivors(draw: st.DrawFn) -> SurvivorNeeds:
 def destination(lat: float, lon: float, bearing: float, miles: float) -> tuple[float, float]:
     """The point `miles` from (lat, lon) along the great circle leaving at `bearing`."""
     phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
-    delta = miles / 3958.7613
+    delta = miles / EARTH_RADIUS_MILES  # the engine's sphere
     phi2 = math.asin(
         math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(theta)
     )
