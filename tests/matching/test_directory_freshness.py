@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from homes.models import Home, HomeChange
 from homes.services import home_changes_prune, home_update_availability
-from matching.directory import DirectoryCache, directory_cache
+from matching.directory import DirectoryCache, _bounds, directory_cache
 from tests.factories import HomeFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -266,3 +266,38 @@ def test_a_home_whose_location_is_cleared_in_psql_leaves_the_directory(psql):
         )
     assert not feasible(home.pk)
     assert directory_cache.current().row_of(home.pk) is None
+
+
+@pytest.mark.parametrize(
+    "snapshot, own, bounds",
+    [
+        ("100:100:", None, (100, (), None)),
+        ("100:140:100,117,139", 141, (140, (100, 117, 139), 141)),
+    ],
+)
+def test_snapshot_bounds_are_read_from_postgresqls_text(snapshot, own, bounds):
+    """xmax and every transaction in progress: a transaction left out of xip would be
+    skipped when it commits, and its homes never re-read."""
+    assert _bounds(snapshot, own) == bounds
+
+
+def test_the_bounds_parsed_are_the_snapshots_own():
+    """With a transaction in progress on another connection and a later one committed,
+    so xip is not empty."""
+    other = psycopg2.connect(database_url())
+    try:
+        with other.cursor() as busy:
+            busy.execute("SELECT pg_current_xact_id()::text::bigint")
+            (running,) = busy.fetchone()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")  # commits (autocommit)
+            cursor.execute(
+                "SELECT pg_snapshot_xmax(s)::text::bigint, "
+                "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x ORDER BY x), "
+                "pg_current_snapshot()::text FROM pg_current_snapshot() AS s"
+            )
+            xmax, xip, text = cursor.fetchone()
+    finally:
+        other.close()
+    assert running in xip
+    assert _bounds(text, None)[:2] == (xmax, tuple(xip))
