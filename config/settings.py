@@ -67,6 +67,8 @@ MIDDLEWARE = [
     # First: every later part (throttles, axes, the audit trail) reads the client's
     # address from REMOTE_ADDR, which this sets from TRUSTED_PROXY_COUNT proxies.
     "core.client_address.ClientAddressMiddleware",
+    # An API answer is freed when sent, not left in a cycle for the collector.
+    "core.cycles.ResponseCycleMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # no-store on anything that may carry a child's data; Permissions-Policy.
