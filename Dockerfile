@@ -5,6 +5,10 @@ RUN useradd --create-home harbor
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
 COPY . .
+# Bytecode now: with PYTHONDONTWRITEBYTECODE (and /app not the runtime user's to write)
+# every process would otherwise compile the app from source at each start, a third of
+# a second of gunicorn's time to its first search.
+RUN python -m compileall -q .
 # collectstatic needs settings that load; these throwaway values exist only in this build step.
 RUN DEBUG=false SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0= \
     python manage.py collectstatic --noinput
