@@ -28,11 +28,13 @@ there and cannot go stale.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -281,6 +283,10 @@ class DirectoryCache:
 
     def _load(self) -> Directory:
         """Every active home, read after taking the bounds the next sync starts from."""
+        with _collector_paused():
+            return self._load_all()
+
+    def _load_all(self) -> Directory:
         postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
             if postgres:
@@ -521,6 +527,20 @@ class DirectoryCache:
 directory_cache = DirectoryCache()
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic collector off while a full load makes a quarter of a million
+    objects that all stay alive: each collection it would run meanwhile walks them and
+    frees nothing (77 collections, 0.24 s of a 1.7 s load at 250,000 homes)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _warm_zips_and_urls() -> None:
     from django.urls import get_resolver
 
@@ -532,8 +552,6 @@ def warm_before_fork() -> None:
     """Load the directory in a pre-forking server's parent (gunicorn's `when_ready`), so
     every worker shares its pages, and close the connection it used: a socket must not
     be shared across processes."""
-    import gc
-
     from django.db import connections
 
     # The ZIP data too, which every search and form reads, and the URL configuration
@@ -541,15 +559,18 @@ def warm_before_fork() -> None:
     # in a thread, while the directory load mostly waits for PostgreSQL (about half a
     # second less to the first search), and shared by the workers.
     zips = threading.Thread(target=_warm_zips_and_urls, name="warm-zips-urls")
-    zips.start()
-    try:
-        directory = directory_cache.current()
-        logger.info("Matching directory loaded: %d homes", len(directory))
-    except Exception:  # a worker loads it at its first search instead: slower, not wrong
-        logger.exception("Could not load the matching directory before forking")
-    finally:
-        connections.close_all()
-        zips.join()  # no thread may be running when the server forks
-    # Objects made so far are never freed; the collector need not walk them, which would
-    # touch (and so copy) their pages in every worker.
-    gc.freeze()
+    # The collector stays off until everything made here is frozen: switched on before,
+    # its first pass would walk the whole directory for nothing.
+    with _collector_paused():
+        zips.start()
+        try:
+            directory = directory_cache.current()
+            logger.info("Matching directory loaded: %d homes", len(directory))
+        except Exception:  # a worker loads it at its first search instead: slower, not wrong
+            logger.exception("Could not load the matching directory before forking")
+        finally:
+            connections.close_all()
+            zips.join()  # no thread may be running when the server forks
+        # Objects made so far are never freed; the collector need not walk them, which
+        # would touch (and so copy) their pages in every worker.
+        gc.freeze()

@@ -73,3 +73,47 @@ def test_gunicorn_loads_the_directory_once_before_it_forks_the_workers(home):
     assert home.pk in directory_cache.current()
     # The views are imported once, before the fork, not at each worker's first request.
     assert "url_patterns" in vars(get_resolver())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loading_before_the_fork_runs_no_collection_and_leaves_the_collector_on(home):
+    """The collector is paused while the directory is read (enough homes here for
+    several passes otherwise) and until it is frozen, then on again for the workers."""
+    import gc
+
+    from homes.models import Home
+    from matching.directory import warm_before_fork
+    from matching.selectors import directory_cache
+
+    Home.objects.bulk_create(HomeFactory.build_batch(2000))
+    passes = []
+
+    def count(phase, info):
+        if phase == "start":
+            passes.append(info["generation"])
+
+    directory_cache.reset()
+    gc.callbacks.append(count)
+    try:
+        warm_before_fork()
+    finally:
+        gc.callbacks.remove(count)
+        gc.unfreeze()
+    assert passes == []
+    assert gc.isenabled()
+    assert home.pk in directory_cache.current()
+
+
+@pytest.mark.django_db
+def test_a_failed_load_leaves_the_collector_on(monkeypatch):
+    import gc
+
+    from matching.directory import DirectoryCache
+
+    def broken(self):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(DirectoryCache, "_load_all", broken)
+    with pytest.raises(RuntimeError):
+        DirectoryCache().current()
+    assert gc.isenabled()
