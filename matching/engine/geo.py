@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import tempfile
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import zipcodes
 
 EARTH_RADIUS_MILES = 3958.8
+
+logger = logging.getLogger(__name__)
 
 
 def great_circle_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -70,26 +76,96 @@ def _normalize_zip(zip_code: str) -> str:
     return zip_code.strip()[:5]
 
 
-_zips: dict[str, _ZipInfo] | None = None  # every ZIP, once a bulk lookup asked for it
-_looked_up: dict[str, _ZipInfo | None] = {}  # ZIPs asked for one at a time, until then
+# Every ZIP as a few numpy arrays, sorted by code: a lookup is a binary search. The
+# package itself reads all its data at a process's first lookup (a third of a second,
+# the interpreter held throughout, at every start of every process) and then scans its
+# records at each new ZIP (about half a millisecond); so the arrays are built from it
+# once and saved per package version (zip_table_file), and each start reads them in.
+_TABLE_FORMAT = 1
+_table: _ZipTable | None = None
+_looked_up: dict[str, _ZipInfo | None] = {}  # answers given, for a dict lookup next time
 _zips_lock = threading.Lock()
-# A bulk lookup of more distinct ZIPs than this builds the whole table (most of a
-# second) instead of looking each up (a fraction of a millisecond each).
-_BULK_ZIPS = 2000
+
+
+class _ZipTable(NamedTuple):
+    codes: np.ndarray  # int32, ascending: the ZIP code as a number
+    states: np.ndarray  # uint8 per ZIP, an index into `names`
+    names: np.ndarray  # the state codes, "U2"
+    latitude: np.ndarray  # float64, NaN where the ZIP has no centroid
+    longitude: np.ndarray
+
+
+def zip_table_file() -> Path:
+    """Where the compact table is saved: $HARBOR_ZIP_TABLE_DIR, else the project's var/
+    (an image builds it there, see the Dockerfile)."""
+    folder = os.environ.get("HARBOR_ZIP_TABLE_DIR") or Path(__file__).resolve().parents[2] / "var"
+    return Path(folder) / f"zips-{zipcodes.__version__}-{_TABLE_FORMAT}.npz"
 
 
 def zip_table_load() -> None:
-    """Build the whole ZIP table now, once per process even when several threads ask."""
+    """Have the whole table now (once per process, even when several threads ask)."""
     _zip_table()
 
 
-def _zip_table() -> dict[str, _ZipInfo]:
-    global _zips
-    if _zips is None:
+def _zip_table() -> _ZipTable:
+    global _table
+    if _table is None:
         with _zips_lock:
-            if _zips is None:
-                _zips = _build_zip_table()
-    return _zips
+            if _table is None:
+                _table = _read_table(zip_table_file()) or _save_table(_build_table())
+    return _table
+
+
+def _read_table(path: Path) -> _ZipTable | None:
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            table = _ZipTable(*(saved[name] for name in _ZipTable._fields))
+    except (OSError, ValueError, KeyError):
+        return None  # not built yet, or unreadable: build it again
+    sizes = {len(table.codes), len(table.states), len(table.latitude), len(table.longitude)}
+    if len(sizes) != 1 or not (np.diff(table.codes) > 0).all():
+        return None
+    return table
+
+
+def _save_table(table: _ZipTable) -> _ZipTable:
+    """Save the table for the next process (written aside, then renamed into place, so a
+    reader never sees half a file); a folder that cannot be written costs only time."""
+    path = zip_table_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
+            np.savez(out, **table._asdict())
+        os.chmod(out.name, 0o644)  # readable by the server's user when root built it
+        os.replace(out.name, path)
+    except OSError:
+        logger.info("ZIP table not saved to %s; building it at each start", path.parent)
+    return table
+
+
+def _build_table() -> _ZipTable:
+    """From the package's records (most of a second), each ZIP as _info reads it; the
+    first record of a code, as the package's own lookup answers."""
+    infos: dict[int, _ZipInfo] = {}
+    for entry in zipcodes.list_all():
+        key = entry["zip_code"]
+        if _well_formed(key):
+            infos.setdefault(int(key), _info(entry))
+    # The package keeps every ZIP as a dict of a dozen fields, about 150 MB a process;
+    # the table is all Harbor needs, so let it go (the package reloads it if asked).
+    if hasattr(zipcodes, "_zips_cache"):
+        zipcodes._zips_cache = None
+    codes = sorted(infos)
+    names = sorted({info.state for info in infos.values()})
+    index = {name: number for number, name in enumerate(names)}
+    located = [infos[code].centroid or (math.nan, math.nan) for code in codes]
+    return _ZipTable(
+        codes=np.array(codes, np.int32),
+        states=np.array([index[infos[code].state] for code in codes], np.uint8),
+        names=np.array(names, "U2"),
+        latitude=np.array([lat for lat, _ in located], np.float64),
+        longitude=np.array([lon for _, lon in located], np.float64),
+    )
 
 
 def _info(entry: dict) -> _ZipInfo:
@@ -107,44 +183,39 @@ def _info(entry: dict) -> _ZipInfo:
     return _ZipInfo(entry["state"], centroid)
 
 
-def _build_zip_table() -> dict[str, _ZipInfo]:
-    # list_all() takes most of a second: only for a bulk lookup.
-    table = {entry["zip_code"]: _info(entry) for entry in zipcodes.list_all()}
-    # The package caches every ZIP as a dict of a dozen fields, about 150 MB a process;
-    # this table is all Harbor needs, so let it go (the package reloads it if asked).
-    if hasattr(zipcodes, "_zips_cache"):
-        zipcodes._zips_cache = None
-    return table
-
-
 def _zip_info(zip_code: str) -> _ZipInfo | None:
-    """One ZIP, from the whole table when it is built, else looked up by itself (the
-    package's first lookup reads its data in a quarter of a second; a server does that
-    before it forks) and remembered."""
+    """One ZIP: a dict lookup when asked before, else a binary search of the table."""
     key = _normalize_zip(zip_code)
-    if _zips is not None:
-        return _zips.get(key)
     try:
         return _looked_up[key]
     except KeyError:
-        info = _looked_up[key] = _look_up(key)
+        info = _look_up(key)
+        if _well_formed(key):  # at most 100,000 of them: nothing a client sends grows it more
+            _looked_up[key] = info
         return info
 
 
+def _well_formed(key: str) -> bool:
+    return len(key) == 5 and key.isascii() and key.isdigit()
+
+
 def _look_up(key: str) -> _ZipInfo | None:
-    """One normalised ZIP, asked of the package by itself."""
-    if not (len(key) == 5 and key.isascii() and key.isdigit()):
-        return None  # the package raises on these; no such ZIP exists
-    entries = [entry for entry in zipcodes.matching(key) if entry["zip_code"] == key]
-    return _info(entries[0]) if entries else None
+    """One normalised ZIP, from the table."""
+    if not _well_formed(key):
+        return None  # no such ZIP exists
+    table = _zip_table()
+    code = int(key)
+    row = int(np.searchsorted(table.codes, code))
+    if row == len(table.codes) or table.codes[row] != code:
+        return None
+    latitude, longitude = float(table.latitude[row]), float(table.longitude[row])
+    centroid = None if math.isnan(latitude) else (latitude, longitude)
+    return _ZipInfo(str(table.names[table.states[row]]), centroid)
 
 
 def zip_centroids(zip_codes: Iterable[str]) -> dict[str, tuple[float, float] | None]:
     """zip_centroid for many ZIPs at once (a directory load's homes without coordinates)."""
-    distinct = set(zip_codes)
-    if _zips is None and len(distinct - _looked_up.keys()) > _BULK_ZIPS:
-        zip_table_load()
-    return {zip_code: zip_centroid(zip_code) for zip_code in distinct}
+    return {zip_code: zip_centroid(zip_code) for zip_code in set(zip_codes)}
 
 
 def zip_centroid(zip_code: str) -> tuple[float, float] | None:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import zipcodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,13 +57,57 @@ def test_it_knows_no_centroid_for_an_unknown_or_unlocated_zip():
     assert zip_state("09001") == "AE"
 
 
-def test_it_finds_the_same_zip_one_at_a_time_as_in_the_whole_table():
-    # A server looks ZIPs up one by one (the whole table takes most of a second to
-    # build); a bulk lookup builds the table. Both must say the same of every ZIP.
+def _package_answer(key: str):
+    """What the zipcodes package itself says of a normalised ZIP, as _info reads it."""
     from matching.engine import geo
 
-    table = geo._build_zip_table()
-    sample = sorted(table)[::41] + ["00000", "09001", "abcde", "1234", "", "６６１０１"]
+    if not (len(key) == 5 and key.isascii() and key.isdigit()):
+        return None
+    entries = [entry for entry in zipcodes.matching(key) if entry["zip_code"] == key]
+    return geo._info(entries[0]) if entries else None
+
+
+def test_the_compact_table_says_what_the_package_says_of_every_zip():
+    """The saved arrays answer for the package: state and centroid, to the bit, for
+    every 41st ZIP and the odd cases (no centroid, unknown, malformed)."""
+    from matching.engine import geo
+
+    every = sorted(entry["zip_code"] for entry in zipcodes.list_all())
+    sample = every[::41] + ["00000", "09001", "99999", "abcde", "1234", "", "６６１０１"]
     assert len(sample) > 1000
     for key in sample:
-        assert geo._look_up(key) == table.get(key), key
+        assert geo._look_up(key) == _package_answer(key), key
+
+
+def test_the_table_is_saved_once_and_read_back_whole(tmp_path, monkeypatch):
+    from matching.engine import geo
+
+    monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(tmp_path))
+    monkeypatch.setattr(geo, "_table", None)
+    built = geo._zip_table()
+    (saved,) = tmp_path.iterdir()
+    assert saved == geo.zip_table_file()
+    read = geo._read_table(saved)
+    for name in geo._ZipTable._fields:
+        before, after = getattr(built, name), getattr(read, name)
+        floats = before.dtype.kind == "f"
+        assert after.dtype == before.dtype, name
+        assert np.array_equal(after, before, equal_nan=floats), name
+    assert len(read.codes) > 40_000
+
+
+def test_a_damaged_or_unwritable_table_is_built_again(tmp_path, monkeypatch):
+    from matching.engine import geo
+
+    monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(tmp_path))
+    geo.zip_table_file().write_bytes(b"not a table")
+    monkeypatch.setattr(geo, "_table", None)
+    assert geo._zip_table() is not None
+    assert geo._read_table(geo.zip_table_file()) is not None  # replaced by a good one
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(blocked))
+    monkeypatch.setattr(geo, "_table", None)
+    monkeypatch.setattr(geo, "_looked_up", {})
+    assert geo.zip_centroid("66101") == (39.1157, -94.6271)
