@@ -133,8 +133,8 @@ _TEXT_LOAD = (
 )
 _OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
 # A snapshot's bounds and our own transaction. The snapshot comes as PostgreSQL writes
-# it, "xmin:xmax:xip,...", parsed by _bounds: half the server's time of taking xmax and
-# the transactions then in progress (xip) apart in SQL, on every search.
+# it, "xmin:xmax:xip,...", parsed by _bounds: on every search, cheaper for the server
+# than taking xmax and the transactions then in progress (xip) apart in SQL.
 _BOUNDS = f"pg_current_snapshot()::text, {_OWN_TXID}"
 _SNAPSHOT = f"SELECT {_BOUNDS}"
 # The sync's one round trip when nothing changed: a first row with the bounds of this
