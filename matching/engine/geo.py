@@ -132,14 +132,18 @@ def _save_table(table: _ZipTable) -> _ZipTable:
     """Save the table for the next process (written aside, then renamed into place, so a
     reader never sees half a file); a folder that cannot be written costs only time."""
     path = zip_table_file()
+    written = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
+            written = out.name
             np.savez(out, **table._asdict())
-        os.chmod(out.name, 0o644)  # readable by the server's user when root built it
-        os.replace(out.name, path)
+        os.chmod(written, 0o644)  # readable by the server's user when root built it
+        os.replace(written, path)
     except OSError:
         logger.info("ZIP table not saved to %s; building it at each start", path.parent)
+        if written is not None:
+            Path(written).unlink(missing_ok=True)
     return table
 
 

@@ -111,3 +111,13 @@ def test_a_damaged_or_unwritable_table_is_built_again(tmp_path, monkeypatch):
     monkeypatch.setattr(geo, "_table", None)
     monkeypatch.setattr(geo, "_looked_up", {})
     assert geo.zip_centroid("66101") == (39.1157, -94.6271)
+
+
+def test_a_table_that_cannot_be_put_in_place_leaves_no_file_behind(tmp_path, monkeypatch):
+    from matching.engine import geo
+
+    monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(tmp_path))
+    geo.zip_table_file().mkdir()  # a folder where the table should go: renaming fails
+    table = geo._zip_table()
+    assert geo._save_table(table) is table
+    assert [path.name for path in tmp_path.iterdir()] == [geo.zip_table_file().name]
