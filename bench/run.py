@@ -22,8 +22,8 @@ JSON line with:
   `worker_private_after_load_mb`, and for concurrency 1/4/16 over `--duration` s,
   `search_rps_cN` (POST /api/v1/match/, random bodies) and `trivial_rps_cN`
   (GET /api/v1/notifications/unread-count/, the cheapest authenticated endpoint),
-  with p50/p95 latencies; the two take turns, and at 16 clients each runs three
-  times (the median run reported, `*_rps_c16_runs` all three).
+  with p50/p95 latencies; the two take turns, and at 16 clients each runs five
+  times (the median run reported, `*_rps_c16_runs` all five).
 
 The machine has 2 cores shared by the client, gunicorn and PostgreSQL: the server
 numbers are what those cores give all three together, and the client is lean

@@ -363,7 +363,7 @@ def burst(
 
 
 # Runs of each endpoint at 16 clients, taking turns (see run()).
-C16_TURNS = 3
+C16_TURNS = 5
 
 
 def _record(line: dict, prefix: str, concurrency: int, result: dict) -> None:
