@@ -14,7 +14,7 @@ from functools import cache
 import zipcodes
 
 from homes.models import Home
-from matching.engine.geo import zip_centroid, zip_table_load
+from matching.engine.geo import zip_centroid
 
 DEMO_STATES = ["KS", "MO", "NE", "OK", "IA", "CO", "TX", "AR", "IL", "MN", "WI", "NY"]
 ALL_SERVICES = [
@@ -64,7 +64,6 @@ def demo_contact(index: int, *, state: str, home_type: str, today: date) -> dict
 @cache
 def located_zips(state: str) -> tuple[str, ...]:
     """Standard, active ZIP codes of a state that have a centroid."""
-    zip_table_load()  # every ZIP of the state is checked: the whole table is cheaper
     return tuple(
         z["zip_code"]
         for z in zipcodes.filter_by(state=state, active=True)
