@@ -9,8 +9,8 @@ COPY . .
 # every process would otherwise compile the app from source at each start, a third of
 # a second of gunicorn's time to its first search.
 RUN python -m compileall -q .
-# And the compact ZIP table (var/zips-*.npz, matching.engine.geo), so no start builds it.
-RUN python -c "from matching.engine.geo import zip_table_load; zip_table_load()"
+# And the compact ZIP table (var/zips-*.npz, engine.geo), so no start builds it.
+RUN python -c "from engine.geo import zip_table_load; zip_table_load()"
 # collectstatic needs settings that load; these throwaway values exist only in this build step.
 RUN DEBUG=false SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0= \
     python manage.py collectstatic --noinput

@@ -49,9 +49,8 @@ django.setup()
 
 from bench.data import random_body  # noqa: E402
 from core.vocab import US_STATES  # noqa: E402
-from homes.demo import demo_home, located_zips  # noqa: E402
-from matching.engine import Directory, failure_masks, score_rows, survivor_distances  # noqa: E402
-from matching.engine.plan import (  # noqa: E402
+from engine import Directory, failure_masks, score_rows, survivor_distances  # noqa: E402
+from engine.plan import (  # noqa: E402
     PlanChild,
     PlanHome,
     PlanOption,
@@ -59,6 +58,7 @@ from matching.engine.plan import (  # noqa: E402
     plan_greedy,
     plan_solve,
 )
+from homes.demo import demo_home, located_zips  # noqa: E402
 from matching.selectors import offer_of_home  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -71,7 +71,7 @@ APART_PAIRS_PER_100 = 6  # co-victims and recruiters to keep apart
 
 def build_directory(count: int, rng: random.Random) -> Directory:
     """`count` generated homes (the inactive ones dropped, as the directory does)."""
-    from matching.engine import zip_centroid
+    from engine import zip_centroid
 
     states = sorted(US_STATES)
     offers = []

@@ -39,8 +39,8 @@ def load_homes(count: int, start: int, rng: random.Random, now) -> None:
     from django.db import connection
 
     from core.vocab import US_STATES
+    from engine import zip_centroid
     from homes.demo import demo_home
-    from matching.engine import zip_centroid
 
     states = sorted(US_STATES)
     buffer = io.StringIO()

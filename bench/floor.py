@@ -13,7 +13,7 @@ The state-line rule is `state = ANY(custody ∪ ICPC) AND (state = custody OR
 accepts_out_of_state)` for state wards, and two UNION ALL branches for the other
 guardianships (`state = custody`; `state <> custody AND accepts_out_of_state`).
 Level rules the child cannot fail are dropped; an exclusion zone is a bounding box
-before the haversine (written exactly as `matching.engine.geo.great_circle_miles`
+before the haversine (written exactly as `engine.geo.great_circle_miles`
 so a home at the edge falls on the same side as in the engine).
 
 `verify` checks the floor's id set against the engine's feasible set: a floor that
@@ -37,12 +37,12 @@ INCLUDED = [
     "mental_health_max", "staff_secure", "accepts_state_wards", "accepts_parent_placements",
     "latitude", "longitude",
 ]  # fmt: skip
-EARTH_RADIUS_MILES = 3958.8  # matching.engine.geo.EARTH_RADIUS_MILES (checked in build)
+EARTH_RADIUS_MILES = 3958.8  # engine.geo.EARTH_RADIUS_MILES (checked in build)
 
 
 def build(conn) -> float:
     """(Re)create bench_floor from homes_home with the two indexes; seconds taken."""
-    from matching.engine import EARTH_RADIUS_MILES as ENGINE_RADIUS
+    from engine import EARTH_RADIUS_MILES as ENGINE_RADIUS
 
     assert ENGINE_RADIUS == EARTH_RADIUS_MILES, "the engine's earth radius changed"
     started = time.perf_counter()
@@ -107,7 +107,7 @@ def _zone(zone) -> tuple[str, list]:
 
 def floor_sql(needs) -> tuple[str, list]:
     """SQL (and its parameters) returning the ids of the homes feasible for `needs`."""
-    from matching.engine import ACUITY_LEVELS, MEDICAL_LEVELS, SUBSTANCE_LEVELS
+    from engine import ACUITY_LEVELS, MEDICAL_LEVELS, SUBSTANCE_LEVELS
 
     d = needs.dependents
     where: list[str] = []

@@ -1,7 +1,7 @@
 """The controlled vocabulary, one module on the bottom floor: states, ZIPs, languages,
 services, levels, rule codes, and the limits every input shares.
 
-The engine's tuples (`matching.engine.types`) are the source: the TextChoices are
+The engine's tuples (`engine.types`) are the source: the TextChoices are
 built from them, so a rule or level is the same string in the engine, the database,
 the API, the templates and the tests; this module adds only the labels.
 """
@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 
-from matching.engine import types
-from matching.engine.geo import zip_centroid, zip_state
+from engine import types
+from engine.geo import zip_centroid, zip_state
 
 
 def _choices(

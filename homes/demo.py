@@ -13,8 +13,8 @@ from functools import cache
 
 import zipcodes
 
+from engine.geo import zip_centroid
 from homes.models import Home
-from matching.engine.geo import zip_centroid
 
 DEMO_STATES = ["KS", "MO", "NE", "OK", "IA", "CO", "TX", "AR", "IL", "MN", "WI", "NY"]
 ALL_SERVICES = [

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from django.db import connection
 
-from matching.engine import (
+from engine import (
     Directory,
     MatchResult,
     Miss,
@@ -50,9 +50,9 @@ from matching.engine import (
     match,
     shown_distance,
 )
-from matching.engine.geo import zip_centroid, zip_centroids
-from matching.engine.types import ACUITY_LEVELS, HOME_TYPES, MEDICAL_LEVELS, SUBSTANCE_LEVELS
-from matching.engine.vector import (
+from engine.geo import zip_centroid, zip_centroids
+from engine.types import ACUITY_LEVELS, HOME_TYPES, MEDICAL_LEVELS, SUBSTANCE_LEVELS
+from engine.vector import (
     BATCH_FIELDS,
     NEVER_UPDATED_US,
     NO_LICENSE_EXPIRY,

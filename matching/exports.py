@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from core.spreadsheet import csv_lines
-from matching.engine import Miss
+from engine import Miss
 
 EXCLUDED_COLUMNS = ["home_id", "home", "state", "distance_miles", "failed_rules", "reasons"]
 

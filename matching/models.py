@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from matching.engine import RULE_BIT  # a failure mask's bits: the reports use the same
+from engine import RULE_BIT  # a failure mask's bits: the reports use the same
 
 # The report facts of a search (see `search_facts`): flags and bands in a fixed order,
 # so a bit or a code means the same in every row, the reports and the bench.

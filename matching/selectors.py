@@ -16,9 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.vocab import phone_uri
-from homes.models import Home
-from matching.directory import directory_cache
-from matching.engine import (
+from engine import (
     EXCLUDED_PAGE,
     TONIGHT_RULES,
     ExclusionZone,
@@ -34,6 +32,8 @@ from matching.engine import (
     home_location,
     zip_centroid,
 )
+from homes.models import Home
+from matching.directory import directory_cache
 from survivors.models import Survivor
 
 OFFER_FIELDS = [

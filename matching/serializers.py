@@ -21,7 +21,7 @@ from core.vocab import (
     Urgency,
     validate_zip,
 )
-from matching.engine import EXCLUDED_PAGE, RULES, TONIGHT_RULES, Miss, Ranked
+from engine import EXCLUDED_PAGE, RULES, TONIGHT_RULES, Miss, Ranked
 from matching.selectors import INTERIM_LABEL, NO_CONTACT, Contact, HomeSearch, TonightCall
 from survivors.serializers import ExclusionZoneSerializer
 

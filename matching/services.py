@@ -6,7 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record
-from matching.engine import MatchResult, SurvivorNeeds
+from engine import MatchResult, SurvivorNeeds
 from matching.models import MatchSearch, search_facts
 from survivors.models import Survivor
 

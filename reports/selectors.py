@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.vocab import US_STATES, HomeType, Urgency
-from matching.engine.types import RULES
+from engine.types import RULES
 from matching.models import NEED_BIT, NEEDS, RULE_BIT, AgeBand, MatchSearch
 from placement.models import FollowUp, Placement, Referral
 from reports.linked import Published, jointly_protected

@@ -214,7 +214,7 @@ class Survivor(models.Model):
     def age_on(self, day: datetime.date) -> int:
         """Whole years on `day`: from the birth date, else the estimate grown by the
         years since it was made (a girl estimated at 15 is 16 a year later)."""
-        from matching.engine.types import age_on  # the engine is pure: no layer above
+        from engine.types import age_on  # the engine is pure: no layer above
 
         if self.date_of_birth is not None:
             return age_on(self.date_of_birth, day)

@@ -4,7 +4,7 @@ together by one exact plan.
 `batch_create` checks the request and queues `placement.tasks.run_batch` after the
 commit; the task calls `batch_run`, which asks the matching engine for each child's
 feasible homes and scores (the very search a case worker runs for one child), hands
-them to the solver (`matching.engine.plan.plan_solve`) with the batch's constraints,
+them to the solver (`engine.plan.plan_solve`) with the batch's constraints,
 writes its progress on the row as it goes and stores one `BatchAssignment` per child.
 `batch_cancel` stops a running plan. Every step is audited; a batch is never deleted.
 
@@ -34,9 +34,9 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.services import audit_record, audit_refusal
 from core.errors import Conflict, Forbidden, NotFound
+from engine import Ranked, SurvivorNeeds
+from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from homes.models import Home
-from matching.engine import Ranked, SurvivorNeeds
-from matching.engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from matching.selectors import failures_without_zones, home_failures, match_needs, needs_of_survivor
 from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment, Placement
 from survivors.models import Status, Survivor

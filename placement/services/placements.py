@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from engine import INTERIM_HOME_TYPE
 from homes.services import home_fill_held_beds, home_free_beds
-from matching.engine import INTERIM_HOME_TYPE
 from placement import policy
 from placement.models import Placement, Recommendation, Referral
 from placement.services.common import end_waitlist, lock_visible, when

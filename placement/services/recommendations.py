@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
 from homes.models import Home
 from homes.services import PROFILE_FIELDS
-from matching.engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
 from matching.selectors import home_failures, home_rank, needs_of_survivor
 from matching.services import needs_snapshot
 from notifications.models import Notification

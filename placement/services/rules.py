@@ -15,8 +15,8 @@ from typing import Any
 from django.utils import timezone
 
 from core.errors import RulesFailed
+from engine import failed_rules
 from homes.models import Home
-from matching.engine import failed_rules
 from matching.selectors import ZONE_REASON, needs_of_survivor, offer_of_home
 from survivors.models import Survivor
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from engine import INTERIM_HOME_TYPE
 from homes.models import Home
-from matching.engine import INTERIM_HOME_TYPE
 from matching.selectors import home_failures, match_needs, needs_of_survivor
 from notifications.models import Notification
 from notifications.services import notification_send

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import vocab
 from core.templatetags.harbor import rule_label
-from matching.engine import types
+from engine import types
 
 
 def test_it_builds_every_choice_from_the_engine_in_its_order():

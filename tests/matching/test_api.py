@@ -9,8 +9,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry, Outcome
+from engine import Directory, match
 from homes.models import Home
-from matching.engine import Directory, match
 from matching.models import MatchSearch
 from matching.selectors import (
     OFFER_FIELDS,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine.plan import (
+from engine.plan import (
     PlanChild,
     PlanHome,
     PlanOption,

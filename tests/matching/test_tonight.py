@@ -13,9 +13,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
+from engine.vector import BATCH_FIELDS
 from homes.models import Home
 from matching.directory import _FULL_LOAD, DirectoryCache
-from matching.engine.vector import BATCH_FIELDS
 from matching.models import MatchSearch
 from matching.selectors import match_needs, needs_of_survivor
 from placement.models import Recommendation

@@ -98,7 +98,7 @@ class _ZipTable(NamedTuple):
 def zip_table_file() -> Path:
     """Where the compact table is saved: $HARBOR_ZIP_TABLE_DIR, else the project's var/
     (an image builds it there, see the Dockerfile)."""
-    folder = os.environ.get("HARBOR_ZIP_TABLE_DIR") or Path(__file__).resolve().parents[2] / "var"
+    folder = os.environ.get("HARBOR_ZIP_TABLE_DIR") or Path(__file__).resolve().parents[1] / "var"
     return Path(folder) / f"zips-{zipcodes.__version__}-{_TABLE_FORMAT}.npz"
 
 

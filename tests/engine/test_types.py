@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from matching.engine import ExclusionZone
+from engine import ExclusionZone
 
 from .builders import a_home, a_survivor
 

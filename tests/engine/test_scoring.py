@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.engine import (
+from engine import (
     FACTOR_MAX,
     FACTORS,
     HOME_TYPES,
@@ -20,7 +20,7 @@ from matching.engine import (
     score_rows,
     survivor_distances,
 )
-from matching.engine.scoring import round_points
+from engine.scoring import round_points
 
 from .builders import NOW, a_home, a_survivor, directories, survivors
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from matching.engine import (
+from engine import (
     HOME_TYPES,
     RULES,
     SERVICES,

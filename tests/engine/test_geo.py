@@ -10,7 +10,7 @@ import zipcodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.engine import (
+from engine import (
     EARTH_RADIUS_MILES,
     great_circle_miles,
     great_circle_miles_np,
@@ -59,7 +59,7 @@ def test_it_knows_no_centroid_for_an_unknown_or_unlocated_zip():
 
 def _package_answer(key: str):
     """What the zipcodes package itself says of a normalised ZIP, as _info reads it."""
-    from matching.engine import geo
+    from engine import geo
 
     if not (len(key) == 5 and key.isascii() and key.isdigit()):
         return None
@@ -70,7 +70,7 @@ def _package_answer(key: str):
 def test_the_compact_table_says_what_the_package_says_of_every_zip():
     """The saved arrays answer for the package: state and centroid, to the bit, for
     every 41st ZIP and the odd cases (no centroid, unknown, malformed)."""
-    from matching.engine import geo
+    from engine import geo
 
     every = sorted(entry["zip_code"] for entry in zipcodes.list_all())
     sample = every[::41] + ["00000", "09001", "99999", "abcde", "1234", "", "６６１０１"]
@@ -80,7 +80,7 @@ def test_the_compact_table_says_what_the_package_says_of_every_zip():
 
 
 def test_the_table_is_saved_once_and_read_back_whole(tmp_path, monkeypatch):
-    from matching.engine import geo
+    from engine import geo
 
     monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(tmp_path))
     monkeypatch.setattr(geo, "_table", None)
@@ -97,7 +97,7 @@ def test_the_table_is_saved_once_and_read_back_whole(tmp_path, monkeypatch):
 
 
 def test_a_damaged_or_unwritable_table_is_built_again(tmp_path, monkeypatch):
-    from matching.engine import geo
+    from engine import geo
 
     monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(tmp_path))
     geo.zip_table_file().write_bytes(b"not a table")
@@ -114,7 +114,7 @@ def test_a_damaged_or_unwritable_table_is_built_again(tmp_path, monkeypatch):
 
 
 def test_a_table_that_cannot_be_put_in_place_leaves_no_file_behind(tmp_path, monkeypatch):
-    from matching.engine import geo
+    from engine import geo
 
     monkeypatch.setenv("HARBOR_ZIP_TABLE_DIR", str(tmp_path))
     geo.zip_table_file().mkdir()  # a folder where the table should go: renaming fails

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from matching.engine import (
+from engine import (
     ACUITY_LEVELS,
     EARTH_RADIUS_MILES,
     GENDERS,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from matching.engine import (
+from engine import (
     ACUITY_LEVELS,
     MEDICAL_LEVELS,
     RULES,
