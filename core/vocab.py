@@ -15,6 +15,7 @@ from django.db import models
 
 from engine import types
 from engine.geo import zip_centroid, zip_state
+from engine.spec import labels_of
 
 
 def _choices(
@@ -129,52 +130,45 @@ Service = _choices(
     },
 )
 
-# The matching rules' codes (the engine's RULES, in the specification's order), and the
-# short name a page shows for each. "active" is not a rule of the table: a commitment
-# names it when the home was deactivated since the search.
-RULE_LABELS: dict[str, str] = {
-    "beds": "Beds",
-    "staffing": "Staffing",
-    "age": "Age",
-    "gender": "Gender",
-    "substance_use": "Substance use",
-    "detox": "Detox",
-    "dependents": "Own children",
-    "medical": "Medical",
-    "pregnancy": "Pregnancy",
-    "mental_health": "Mental health",
-    "runaway_risk": "Runaway risk",
-    "guardianship": "Guardianship",
-    "state_line": "State line / ICPC",
-    "exclusion_zone": "Exclusion zone",
-    "crisis_intake": "Crisis intake",
-    "license": "License",
+# Each level's or tag set's choices by the engine's tuple of values (a field's
+# specification names the tuple): the forms and serializers derived from it look them up.
+LEVEL_CHOICES: dict[tuple[str, ...], list[tuple[str, str]]] = {
+    types.HOME_TYPES: HomeType.choices,
+    types.GENDERS: Gender.choices,
+    types.GUARDIANSHIPS: Guardianship.choices,
+    types.URGENCIES: Urgency.choices,
+    types.SUBSTANCE_LEVELS: SubstanceUse.choices,
+    types.MEDICAL_LEVELS: MedicalLevel.choices,
+    types.ACUITY_LEVELS: Acuity.choices,
+    types.SERVICES: Service.choices,
 }
-if set(RULE_LABELS) != set(types.RULES):
-    raise ImproperlyConfigured("RULE_LABELS must name exactly the engine's RULES")
-COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": "Home active"}
 
-# A survivor's and a what-if search's matching fields, as a page labels them.
+# The matching rules' codes (the engine's RULES, in the specification's order) and the
+# short name a page and a report show for each, from the engine's specification. "active"
+# is not a rule of the table: a commitment names it when the home was deactivated since
+# the search.
+RULE_LABELS: dict[str, str] = types.RULE_LABELS
+COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": "Home active"}
+# The needs the reports count (a search's `need_flags`), as a page names them.
+NEED_LABELS: dict[str, str] = types.NEED_LABELS
+# A home's matching fields as a page labels them (the specification's labels).
+HOME_FIELD_LABELS: dict[str, str] = labels_of(types.HOME_SPEC)
+
+# A survivor's and a what-if search's matching fields, as a page labels them: the
+# specification's labels, and those of the inputs that are not matching fields.
 FIELD_LABELS = {
     "case_number": "Case number", "first_name": "First name", "last_name": "Last name",
     "alias": "Alias", "estimated_age": "Estimated age", "search": "Search",
-    "status": "Status",
-    "date_of_birth": "Date of birth", "age": "Age", "gender": "Gender",
-    "guardianship": "Guardianship", "custody_state": "Custody state",
-    "icpc_approved_states": "ICPC approved states", "residence_zip": "ZIP where the child is",
-    "urgency": "Urgency", "substance_use": "Substance use", "needs_detox": "Needs detox",
-    "dependents": "Own children", "medical_level": "Medical needs", "pregnant": "Pregnant",
-    "mental_health_acuity": "Mental health acuity", "runaway_risk": "Runaway risk",
-    "primary_language": "Primary language", "services_needed": "Services needed",
-    "exclusion_zones": "Exclusion zones", "max_distance_miles": "Maximum distance",
-    "notes": "Notes", "non_field_errors": "Form", "__all__": "Form",
+    "status": "Status", "notes": "Notes", "non_field_errors": "Form", "__all__": "Form",
+    "date_of_birth": "Date of birth", "residence_zip": "ZIP where the child is",
+    **labels_of(types.NEEDS_SPEC),
 }  # fmt: skip
 
 # Limits shared by the models, the API's serializers and the pages' forms.
 NAME_MAX = 100  # first or last name
 NOTES_MAX = 20000
 CASE_NUMBER_MAX = 40
-MAX_DEPENDENTS = 10  # own children who live with the child
+MAX_DEPENDENTS = types.MAX_DEPENDENTS
 ZONE_RADIUS_MAX = 500  # miles
 ZONES_MAX = 50
 AGE_MAX = 25  # an estimated or what-if age, in whole years

@@ -19,11 +19,17 @@ from .rules import failed_rules, is_feasible
 from .scoring import FACTOR_MAX, FACTORS, VectorScores, score_home, score_rows
 from .types import (
     ACUITY_LEVELS,
+    CAPABILITIES,
     GENDERS,
     GUARDIANSHIPS,
+    HOME_SPEC,
     HOME_TYPES,
     INTERIM_HOME_TYPE,
     MEDICAL_LEVELS,
+    NEED_LABELS,
+    NEEDS,
+    NEEDS_SPEC,
+    RULE_LABELS,
     RULES,
     SERVICES,
     STALE_AFTER,
@@ -47,6 +53,12 @@ from .vector import RULE_BIT, Directory, failure_masks, survivor_distances
 
 __all__ = [
     "ACUITY_LEVELS",
+    "CAPABILITIES",
+    "HOME_SPEC",
+    "NEED_LABELS",
+    "NEEDS",
+    "NEEDS_SPEC",
+    "RULE_LABELS",
     "EARTH_RADIUS_MILES",
     "EXCLUDED_PAGE",
     "FACTORS",

@@ -439,6 +439,10 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} no 24/7 intake; "
         f"{_verb(n, 'it', 'they')} could take the child at the next daytime intake"
     ),
+    "juvenile_justice": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not take youth with juvenile justice "
+        f"involvement; ask {_them(n)} about an exception"
+    ),
     "license": lambda needs, n: (
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} an expired license; "
         f"{_verb(n, 'it', 'they')} would fit once renewed, which takes days"

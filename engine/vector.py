@@ -12,7 +12,6 @@ few homes a search returns, and the tests prove both agree on every home.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -22,15 +21,7 @@ import numpy as np
 
 from . import rules
 from .geo import EARTH_RADIUS_MILES, chord2_to_miles, miles_to_chord2, unit_vectors
-from .types import (
-    ACUITY_LEVELS,
-    HOME_TYPES,
-    MEDICAL_LEVELS,
-    RULES,
-    SUBSTANCE_LEVELS,
-    HomeOffer,
-    SurvivorNeeds,
-)
+from .types import CAPABILITIES, HOME_SPEC, RULES, HomeOffer, SurvivorNeeds
 
 RULE_BIT = {rule: 1 << index for index, rule in enumerate(RULES)}
 _CLIP = (-(2**15), 2**15 - 1)
@@ -49,19 +40,25 @@ _EPOCH_DAY = date(1970, 1, 1)
 # The day number of a license with no expiry recorded: after every search date.
 NO_LICENSE_EXPIRY = 2**31 - 1
 
-_TAG_FIELDS = ("genders_served", "languages", "services")
+# The home's fields by how the directory keeps them, from the specification (types.py):
+# levels as their index in the level's tuple (the rules' order: the binary full load
+# relies on it), tag sets as bitsets, whole numbers and flags as they are.
+_LEVELS: dict[str, tuple[str, ...]] = {
+    name: field.levels for name, field in HOME_SPEC.items() if field.kind == "level"
+}
+_LEVEL_CODE = {name: {v: i for i, v in enumerate(levels)} for name, levels in _LEVELS.items()}
+_TAG_FIELDS = tuple(name for name, field in HOME_SPEC.items() if field.kind == "tags")
+_PLAIN_TYPES = {"int": np.int64, "bool": np.bool_}
+_PLAIN = {
+    name: _PLAIN_TYPES[field.kind]
+    for name, field in HOME_SPEC.items()
+    if field.kind in _PLAIN_TYPES and name != "active"
+}
 _WORD_BITS = 64
 # HomeOffers kept per process (about 640 bytes each, so at most ~10 MB): enough for the
 # homes some hundreds of searches across the country return (40 each), which 4,096 was
 # not: searches then rebuilt most of their homes (1 ms a search at 250,000 homes).
 _OFFER_CACHE_SIZE = 16_384
-# Rules a home fails for lack of one capability, when the child needs it.
-_CAPABILITY_RULES = {
-    "detox": "detox_on_site",
-    "pregnancy": "accepts_pregnant",
-    "runaway_risk": "staff_secure",
-    "crisis_intake": "intake_24_7",
-}
 # Rule bitsets (see Directory.holds): one bit per row, bit r % 64 of word r // 64, the
 # word little-endian whatever the machine, so np.packbits(..., bitorder="little") fills it.
 WORD = np.dtype("<u8")
@@ -73,34 +70,14 @@ _BITSETS_KEPT = 512
 # Ids index a dense row map (PostgreSQL serials); beyond this an id is surely a mistake.
 MAX_HOME_ID = 2**31 - 1
 
-_LEVELS: dict[str, tuple[str, ...]] = {
-    "home_type": HOME_TYPES,
-    "substance_use_accepted": SUBSTANCE_LEVELS,
-    "medical_level": MEDICAL_LEVELS,
-    "mental_health_max": ACUITY_LEVELS,
-}
-# Levels are stored as their rank in the rules' order, the rules' own tables.
-_LEVEL_CODE = {
-    "home_type": {home_type: i for i, home_type in enumerate(HOME_TYPES)},
-    "substance_use_accepted": rules.SUBSTANCE_RANK,
-    "medical_level": rules.MEDICAL_RANK,
-    "mental_health_max": rules.ACUITY_RANK,
-}
-
-# A level's code is its index in the level tuple (the binary full load relies on it).
-assert all(
-    _LEVEL_CODE[field][level] == code
-    for field, levels in _LEVELS.items()
-    for code, level in enumerate(levels)
-)
-
 _SCHEMA: dict[str, type | str] = {
     "id": np.int64,
-    "home_type": np.int8,
     "state": np.int16,
     "zip_code": "U5",
     "latitude": np.float64,
     "longitude": np.float64,
+    **{name: np.int8 for name in _LEVELS},
+    **_PLAIN,
     # The whole degree of latitude a home lies in (floor): a search near a point reads
     # the bitsets of a few degrees instead of every home's latitude.
     "latitude_degree": np.int16,
@@ -110,30 +87,12 @@ _SCHEMA: dict[str, type | str] = {
     "x": np.float64,
     "y": np.float64,
     "z": np.float64,
-    "licensed_beds": np.int64,
-    "available_beds": np.int64,
-    "staff_on_duty": np.int64,
-    "residents_per_staff": np.int64,
     # staff_on_duty * residents_per_staff - occupied beds: the staffing rule
     # becomes one comparison with 1 + dependents.
     "staff_headroom": np.int64,
-    "min_age": np.int64,
-    "max_age": np.int64,
-    "substance_use_accepted": np.int8,
-    "detox_on_site": np.bool_,
-    "accepts_parenting": np.bool_,
-    "max_dependents": np.int64,
     # max_dependents when the home accepts parenting youth, else -1: the
     # dependents rule becomes one comparison.
     "dependents_cap": np.int64,
-    "medical_level": np.int8,
-    "accepts_pregnant": np.bool_,
-    "mental_health_max": np.int8,
-    "staff_secure": np.bool_,
-    "accepts_out_of_state": np.bool_,
-    "accepts_state_wards": np.bool_,
-    "accepts_parent_placements": np.bool_,
-    "intake_24_7": np.bool_,
     "updated_us": np.int64,
     # The day (since 1970-01-01) the license expires, NO_LICENSE_EXPIRY when none is
     # recorded: four bytes a home, no date object.
@@ -150,28 +109,18 @@ _SCHEMA: dict[str, type | str] = {
     # genders_served as a byte of bits (GENDERS has three): one AND per search.
     "gender_bits": np.uint8,
 }
-# A failure mask holds one bit per rule in a uint16.
-assert len(RULES) <= 16, "failure masks are uint16: widen them for a 17th rule"
-MASK_DTYPE = np.uint16
-_STORED = (
-    "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff", "min_age",
-    "max_age", "detox_on_site", "accepts_parenting", "max_dependents", "accepts_pregnant",
-    "staff_secure", "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements",
-    "intake_24_7", "latitude", "longitude", "zip_code",
-)  # fmt: skip
+# A failure mask holds one bit per rule in a uint32.
+assert len(RULES) <= 32, "failure masks are uint32: widen them for a 33rd rule"
+MASK_DTYPE = np.uint32
+# The columns kept as they are: whole numbers and flags, the location and the ZIP.
+_STORED = (*_PLAIN, "latitude", "longitude", "zip_code")
 # HomeOffer's fields in the order of its constructor's arguments.
-_OFFER_FIELDS = tuple(field.name for field in dataclasses.fields(HomeOffer))
+_OFFER_FIELDS = tuple(HOME_SPEC)
 # The fields of a batch given to Directory.upsert_columns: HomeOffer's, with the
 # availability time as microseconds (`updated_us`), the license expiry as a day number
 # (`license_day`, see epoch_day) and without `active`.
-BATCH_FIELDS = (
-    "id", "name", "home_type", "state", "zip_code", "latitude", "longitude", "licensed_beds",
-    "available_beds", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
-    "genders_served", "substance_use_accepted", "detox_on_site", "accepts_parenting",
-    "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
-    "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
-    "languages", "services", "updated_us", "license_day",
-)  # fmt: skip
+_BATCH_NAMES = {"availability_updated_at": "updated_us", "license_expires": "license_day"}
+BATCH_FIELDS = tuple(_BATCH_NAMES.get(name, name) for name in HOME_SPEC if name != "active")
 
 
 def epoch_us(moment: datetime | None) -> int:
@@ -863,7 +812,7 @@ class RuleFailures:
         return np.bitwise_count(stack).sum(axis=1, dtype=np.int64).tolist()
 
     def masks(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """A uint16 failure mask (RULE_BIT) per home, for the rows `rows` (all when None)."""
+        """A uint32 failure mask (RULE_BIT) per home, for the rows `rows` (all when None)."""
         if rows is None:
             masks = np.zeros(self.size, MASK_DTYPE)
             for bit, bits in zip(self._bits, self._stack, strict=True):
@@ -881,14 +830,9 @@ def rule_failures(needs: SurvivorNeeds, directory: Directory) -> RuleFailures:
     """Every rule the child could fail, judged on every home at once (bitsets)."""
     holds = directory.holds
     by_rule: dict[str, np.ndarray] = {}
-    for rule, wanted in (
-        ("detox", needs.needs_detox),
-        ("pregnancy", needs.pregnant),
-        ("runaway_risk", needs.runaway_risk == "high"),
-        ("crisis_intake", needs.urgency == "crisis"),
-    ):
-        if wanted:
-            by_rule[rule] = holds("false", _CAPABILITY_RULES[rule])
+    for rule, (capability, need, value) in CAPABILITIES.items():
+        if getattr(needs, need) == value:
+            by_rule[rule] = holds("false", capability)
     # Every number compared is clipped to int16 in the directory; so are these.
     places = min(1 + needs.dependents, _CLIP[1])
     by_rule["beds"] = holds("below", "rule_beds", places)
@@ -946,5 +890,5 @@ def _state_line_failures(needs: SurvivorNeeds, directory: Directory) -> np.ndarr
 
 
 def failure_masks(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
-    """One uint16 per home: bit i set when the home fails RULES[i] (see RULE_BIT)."""
+    """One uint32 per home: bit i set when the home fails RULES[i] (see RULE_BIT)."""
     return rule_failures(needs, directory).masks()

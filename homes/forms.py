@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from core.vocab import INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
+from core.vocab import HOME_FIELD_LABELS, INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
 from homes.models import Home
 from homes.policy import AVAILABILITY_FIELDS, locked_fields
 from homes.services import PROFILE_FIELDS
@@ -98,31 +98,11 @@ class HomeProfileForm(forms.ModelForm):
         model = Home
         fields = [name for name in PROFILE_FIELDS if name not in AVAILABILITY_FIELDS]
         labels = {
-            "name": "Home name",
-            "zip_code": "ZIP code",
-            "min_age": "Youngest age served",
-            "max_age": "Oldest age served",
-            "substance_use_accepted": "Substance use accepted",
-            "detox_on_site": "Detox on site",
-            "accepts_parenting": "Takes parenting youth with their children",
-            "max_dependents": "Most children a parenting youth may bring",
-            "medical_level": "Medical care level",
-            "accepts_pregnant": "Takes pregnant youth",
-            "mental_health_max": "Highest mental health acuity served",
-            "staff_secure": "Staff secure",
-            "accepts_out_of_state": "Takes children from other states",
-            "accepts_state_wards": "Takes state wards",
-            "accepts_parent_placements": "Takes placements by parents or guardians",
-            "intake_24_7": "Takes children 24/7 (crisis intake)",
+            # The matching fields as the engine's specification labels them.
+            **HOME_FIELD_LABELS,
             "intake_phone": "Intake phone (the number a worker calls at night)",
             "contact_name": "Contact name",
-            "licensed_beds": "Licensed beds",
-            "residents_per_staff": "Residents per staff member",
             "license_number": "License number",
-            "license_expires": "License expires",
-            "home_type": "Home type",
-            "state": "State",
-            "active": "Offered to case workers (active)",
         }
         help_texts = {
             "latitude": "Optional; the ZIP code's centre is used without it.",

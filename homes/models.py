@@ -93,6 +93,7 @@ class Home(models.Model):
     accepts_state_wards = models.BooleanField(default=True)
     accepts_parent_placements = models.BooleanField(default=True)
     intake_24_7 = models.BooleanField(default=False)
+    accepts_juvenile_justice = models.BooleanField(default=True)
     languages = models.JSONField(default=list, validators=[validate_languages])
     services = models.JSONField(default=list, validators=[validate_services])
     active = models.BooleanField(default=True)

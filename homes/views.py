@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import request_ip
 from core.errors import DomainError, NotFound
 from core.messages import form_error_messages
+from engine import HOME_SPEC
 from homes.forms import AvailabilityForm, HomeProfileForm
 from homes.models import Home
 from homes.policy import LICENSED_FIELDS, home_editable_or_refuse, locked_fields
@@ -115,6 +116,10 @@ def home_profile(request: HttpRequest, home_id: int) -> HttpResponse:
     )
 
 
+_COUNTED_OR_LICENSED = {
+    "state", "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff",
+    "license_expires",
+}  # fmt: skip
 PROFILE_GROUPS = [
     ("Contact for referrals", ["intake_phone", "contact_name"]),
     ("Home", ["name", "zip_code", "latitude", "longitude"]),
@@ -127,11 +132,11 @@ PROFILE_GROUPS = [
     ),
     (
         "Who the home takes",
+        # Every field a rule reads but the location, the counts and the license.
         [
-            "min_age", "max_age", "genders_served", "substance_use_accepted",
-            "medical_level", "mental_health_max", "max_dependents", "detox_on_site",
-            "accepts_parenting", "accepts_pregnant", "staff_secure", "accepts_out_of_state",
-            "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
+            name
+            for name, field in HOME_SPEC.items()
+            if field.rule and name not in _COUNTED_OR_LICENSED
         ],
     ),
     ("Languages and services", ["languages", "services"]),

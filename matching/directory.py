@@ -51,7 +51,7 @@ from engine import (
     shown_distance,
 )
 from engine.geo import zip_centroid, zip_centroids
-from engine.types import ACUITY_LEVELS, HOME_TYPES, MEDICAL_LEVELS, SUBSTANCE_LEVELS
+from engine.types import HOME_SPEC
 from engine.vector import (
     BATCH_FIELDS,
     NEVER_UPDATED_US,
@@ -69,9 +69,17 @@ _COMPUTED = {
     f"{NEVER_UPDATED_US})",
     "license_day": f"COALESCE(h.license_expires - DATE '1970-01-01', {NO_LICENSE_EXPIRY})",
 }
+# The home's fields by kind, from the engine's specification of the matching fields.
+_LEVEL_SQL = {name: field.levels for name, field in HOME_SPEC.items() if field.kind == "level"}
+_FLOATS = {name for name, field in HOME_SPEC.items() if field.kind == "float"}
+_BOOLEANS = {name for name, field in HOME_SPEC.items() if field.kind == "bool"}
+_TAG_FIELDS = tuple(name for name, field in HOME_SPEC.items() if field.kind == "tags")
+_WORDS = tuple(n for n, field in HOME_SPEC.items() if field.kind in ("text", "zip", "state"))
+_TEXTS = (*_WORDS, *_TAG_FIELDS)
+_NUMBERS = tuple(name for name in BATCH_FIELDS if name not in _TEXTS)
 _SELECTED = [
     _COMPUTED[name] if name in _COMPUTED
-    else f"h.{name}::text" if name in {"genders_served", "languages", "services"}
+    else f"h.{name}::text" if name in _TAG_FIELDS
     else f"h.{name}"
     for name in BATCH_FIELDS
 ]  # fmt: skip
@@ -81,16 +89,6 @@ _FULL_LOAD = f"SELECT {', '.join(_SELECTED)} FROM homes_home h WHERE h.active"  
 # every row of fixed-width, never-null fields has the same length: numpy reads 250,000
 # of them as one array, with no Python object per value. The words (names, ZIPs, states,
 # tag sets) come from a second, text query; both are ordered by id and joined on it.
-_LEVEL_SQL = {
-    "home_type": HOME_TYPES,
-    "substance_use_accepted": SUBSTANCE_LEVELS,
-    "medical_level": MEDICAL_LEVELS,
-    "mental_health_max": ACUITY_LEVELS,
-}
-_FLOATS = {"latitude", "longitude"}
-_TAG_FIELDS = ("genders_served", "languages", "services")
-_TEXTS = ("name", "zip_code", "state", *_TAG_FIELDS)
-_NUMBERS = tuple(name for name in BATCH_FIELDS if name not in _TEXTS)
 
 
 def _binary_column(name: str) -> tuple[str, str]:
@@ -108,10 +106,6 @@ def _binary_column(name: str) -> tuple[str, str]:
     return f"h.{name}::int8", ">i8"
 
 
-_BOOLEANS = {
-    "detox_on_site", "accepts_parenting", "accepts_pregnant", "staff_secure",
-    "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
-}  # fmt: skip
 _BINARY = [_binary_column(name) for name in _NUMBERS]
 _BINARY_LOAD = (
     f"COPY (SELECT {', '.join(sql for sql, _ in _BINARY)} FROM homes_home h "  # noqa: S608
@@ -128,8 +122,9 @@ _BINARY_ROW = np.dtype(
 )
 _BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
 _TEXT_LOAD = (
-    "SELECT h.id, h.name, h.zip_code, h.state, h.genders_served::text, h.languages::text, "
-    "h.services::text FROM homes_home h WHERE h.active ORDER BY h.id"
+    f"SELECT h.id, {', '.join(f'h.{name}' for name in _WORDS)}, "  # noqa: S608
+    f"{', '.join(f'h.{name}::text' for name in _TAG_FIELDS)} "
+    "FROM homes_home h WHERE h.active ORDER BY h.id"
 )
 _OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
 # A snapshot's bounds and our own transaction. The snapshot comes as PostgreSQL writes

@@ -43,6 +43,7 @@ NEED_LABELS = {
     "medical": "Complex medical needs",
     "mental_health": "High mental-health acuity",
     "runaway_risk": "High runaway risk",
+    "juvenile_justice": "Juvenile justice involvement",
 }
 GENDER_LABELS = {"female": "Female", "male": "Male", "nonbinary": "Nonbinary"}
 RULE_LABELS = {
@@ -62,6 +63,7 @@ RULE_LABELS = {
     "exclusion_zone": "Exclusion zone",
     "crisis_intake": "No crisis intake",
     "license": "License",
+    "juvenile_justice": "Juvenile justice",
 }
 TOP_HOMES = 40  # per-home tables list the busiest homes, then "All other homes"
 SUPPRESSED_NOTE = (

@@ -146,6 +146,7 @@ class Survivor(models.Model):
         max_length=10, choices=Acuity.choices, default=Acuity.LOW
     )
     runaway_risk = models.CharField(max_length=10, choices=Acuity.choices, default=Acuity.LOW)
+    juvenile_justice_involved = models.BooleanField(default=False)
     primary_language = models.CharField(
         max_length=2, default="en", blank=True, validators=[validate_language]
     )

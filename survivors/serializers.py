@@ -22,8 +22,12 @@ from core.vocab import (
     Service,
     validate_zip,
 )
+from engine import NEEDS_SPEC
 from survivors.models import Status, Survivor
 from survivors.policy import need_to_know
+
+# The child's matching fields the record takes as they are (the engine's specification).
+MATCHING_INPUTS = [name for name, field in NEEDS_SPEC.items() if field.input]
 
 
 class ExclusionZoneSerializer(serializers.Serializer):
@@ -129,23 +133,8 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "date_of_birth",
             "estimated_age",
             "age_estimated_on",
-            "gender",
-            "guardianship",
-            "custody_state",
-            "icpc_approved_states",
             "residence_zip",
-            "urgency",
-            "substance_use",
-            "needs_detox",
-            "dependents",
-            "medical_level",
-            "pregnant",
-            "mental_health_acuity",
-            "runaway_risk",
-            "primary_language",
-            "services_needed",
-            "exclusion_zones",
-            "max_distance_miles",
+            *MATCHING_INPUTS,
             "notes",
             "status",
             "agency",

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, Role
 from audit.services import audit_record, audit_record_many, audit_refusal, changes
+from engine import NEEDS_SPEC
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -16,11 +17,8 @@ from survivors.models import Status, StatusChange, Survivor
 INTAKE_FIELDS = frozenset(
     {
         "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
-        "gender", "guardianship",
-        "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
-        "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
-        "runaway_risk", "primary_language", "services_needed", "exclusion_zones",
-        "max_distance_miles", "notes",
+        "residence_zip", "notes",
+        *(name for name, field in NEEDS_SPEC.items() if field.input),
     }
 )  # fmt: skip
 

@@ -40,7 +40,7 @@ def scalar_rules_by_id(needs, offers) -> dict[int, set[str]]:
 @given(directories(), survivors())
 def test_it_sets_exactly_the_bits_of_the_scalar_rules(offers, needs):
     directory = Directory.from_offers(offers)
-    assert failure_masks(needs, directory).dtype == np.uint16
+    assert failure_masks(needs, directory).dtype == np.uint32
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
 
 
