@@ -7,6 +7,7 @@ is the readable specification that the vectorised search is tested against.
 from __future__ import annotations
 
 from .assign import EXCLUDED_PAGE, excluded_order, match, shown_distance
+from .directory import Directory
 from .geo import (
     EARTH_RADIUS_MILES,
     great_circle_miles,
@@ -49,7 +50,7 @@ from .types import (
     Tonight,
     age_on,
 )
-from .vector import RULE_BIT, Directory, failure_masks, survivor_distances
+from .vector import RULE_BIT, failure_masks, survivor_distances
 
 __all__ = [
     "ACUITY_LEVELS",

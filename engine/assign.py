@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .directory import Directory
 from .geo import EARTH_RADIUS_MILES
+from .layout import count_bits, rows_of
 from .rules import explain, plural
 from .scoring import score_home, score_rows
 from .types import (
@@ -32,12 +34,9 @@ from .types import (
     Tonight,
 )
 from .vector import (
-    Directory,
     RuleFailures,
-    count_bits,
     failure_masks,
     near_box,
-    rows_of,
     rule_failures,
     rules_in,
     survivor_distances,

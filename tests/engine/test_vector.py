@@ -273,7 +273,7 @@ def test_its_rule_bitsets_follow_patches_over_many_words(data, needs):
 
 
 def test_it_builds_offers_past_its_cache_of_built_homes():
-    from engine.vector import _OFFER_CACHE_SIZE
+    from engine.directory import _OFFER_CACHE_SIZE
 
     count = _OFFER_CACHE_SIZE + 10
     directory = Directory.from_offers([a_home(id=i + 1) for i in range(count)])
