@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from accounts.models import Role
 from core.vocab import (
     NAME_MAX,
     PHONE_MAX,
@@ -34,7 +35,24 @@ PROFILE_CONFIRMATION_DAYS = 365
 LICENSE_REMINDER_DAYS = (60, 30, 7)
 
 
+def sees_whole_directory(user: Any) -> bool:
+    """Case workers, supervisors, MDT members and Harbor admins read the whole directory
+    (DESIGN.md, users). A home admin sees only their own homes: a safe home's location
+    is secret from other homes."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_harbor_admin or user.role != Role.HOME_ADMIN)
+    )
+
+
 class HomeQuerySet(models.QuerySet["Home"]):
+    def visible_to(self, user: Any) -> HomeQuerySet:
+        """The homes this user may know exist; every read of a home starts here."""
+        if sees_whole_directory(user):
+            return self.all()
+        return self.editable_by(user)
+
     def editable_by(self, user: Any) -> HomeQuerySet:
         """Homes whose profile and beds this user may change: their own, or all for admins."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -8,18 +8,18 @@ Harbor's decision. A Harbor administrator records those from the license documen
 a home can never enlarge its own capacity, loosen its ratio, or extend an expired
 license to get back into the results. Beds and staff on duty change through the
 availability taps (`homes/{id}/availability/`), which keep their own history.
+
+Who may see which homes is the queryset's (`Home.objects.visible_to`), beside the
+`sees_whole_directory` rule it applies, which is asked for here like every other rule.
 """
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from django.db.models import QuerySet
-
-from accounts.models import Role
 from audit.services import audit_refusal
 from core.errors import NotFound
-from homes.models import Home
+from homes.models import Home, sees_whole_directory
 
 # Set by a Harbor administrator from the license; a home admin sees them read-only.
 LICENSED_FIELDS = (
@@ -41,24 +41,6 @@ LOCKED_MESSAGE = {
     ),
     "availability": "Report beds and staff on duty with the availability update instead.",
 }
-
-
-def sees_whole_directory(user: Any) -> bool:
-    """Case workers, supervisors, MDT members and Harbor admins read the whole directory
-    (DESIGN.md, users). A home admin sees only their own homes: a safe home's location
-    is secret from other homes."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_harbor_admin or user.role != Role.HOME_ADMIN)
-    )
-
-
-def homes_visible_to(user: Any) -> QuerySet[Home]:
-    """The homes this user may know exist; every read of a home starts here."""
-    if sees_whole_directory(user):
-        return Home.objects.all()
-    return Home.objects.editable_by(user)
 
 
 def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> NoReturn:

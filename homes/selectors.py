@@ -8,7 +8,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from homes.models import AvailabilityChange, Home
-from homes.policy import homes_visible_to
 
 # Beyond this many taps the page offers a number field instead (a phone shows ~6 a row).
 STAFF_TAPS_MAX = 24
@@ -16,7 +15,7 @@ STAFF_TAPS_MAX = 24
 
 def home_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
     """The directory as `user` may read it: all of it, or a home admin's own homes."""
-    queryset = homes_visible_to(user).select_related("availability_updated_by")
+    queryset = Home.objects.visible_to(user).select_related("availability_updated_by")
     if filters:
         queryset = queryset.filter(**filters)
     return queryset

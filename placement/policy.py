@@ -19,8 +19,12 @@ from core.errors import Forbidden, NotFound
 from homes.models import Home
 from placement.models import Recommendation, Referral
 from survivors.models import Survivor
-from survivors.policy import is_case_side, need_to_know, survivor_or_refuse
-from survivors.services import survivor_record_denied
+from survivors.policy import (
+    is_case_side,
+    need_to_know,
+    survivor_or_refuse,
+    survivor_record_denied,
+)
 
 T = TypeVar("T")
 

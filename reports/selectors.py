@@ -2,7 +2,7 @@
 
 Every number is counted in the database (GROUP BY, bit operations, percentile_cont on
 PostgreSQL; on SQLite, which only `make demo` uses, the percentiles are computed here)
-over the user's scope (reports.policy), then suppressed (reports.suppression) before it
+over the user's scope (reports.scope), then suppressed (reports.suppression) before it
 leaves this module: nothing below 11 reaches a page, the API or a CSV.
 
 Counts are of children, not of searches or referrals, wherever a child could be counted
@@ -26,7 +26,7 @@ from engine.types import RULES
 from matching.models import NEED_BIT, NEEDS, RULE_BIT, AgeBand, MatchSearch
 from placement.models import FollowUp, Placement, Referral
 from reports.linked import Published, jointly_protected
-from reports.policy import Scope, report_scope
+from reports.scope import Scope, report_scope
 from reports.suppression import (
     SUPPRESSED_TEXT,
     suppress_statistic,

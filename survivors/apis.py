@@ -18,7 +18,7 @@ from accounts.permissions import ReadOnly
 from audit.services import request_ip
 from survivors.models import Survivor
 from survivors.permissions import CanEditSurvivor, CanRecordIntake
-from survivors.policy import survivor_or_refuse
+from survivors.policy import survivor_or_refuse, survivor_record_denied
 from survivors.selectors import survivor_find
 from survivors.serializers import (
     SurvivorQuerySerializer,
@@ -27,7 +27,6 @@ from survivors.serializers import (
 )
 from survivors.services import (
     survivor_create,
-    survivor_record_denied,
     survivor_record_reads,
     survivor_search_record,
     survivor_update,

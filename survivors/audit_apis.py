@@ -18,8 +18,7 @@ from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
 from core.exceptions import ERROR_RESPONSES
-from survivors.policy import survivor_or_refuse
-from survivors.services import survivor_record_denied
+from survivors.policy import survivor_or_refuse, survivor_record_denied
 
 MAX_ID = 2**63 - 1
 

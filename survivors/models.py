@@ -71,6 +71,15 @@ class SurvivorQuerySet(models.QuerySet["Survivor"]):
         return self.none()
 
 
+def need_to_know(user: Any) -> bool:
+    """MDT members see case number, age and needs: never name, birth date, notes or
+    where an exclusion zone lies, on any page, the API or the print packet.
+
+    Which fields of a visible record a user may see, beside `visible_to` (which
+    records): the selectors search by it, so it sits on their floor."""
+    return getattr(user, "role", None) == Role.MDT_MEMBER
+
+
 def validate_exclusion_zones(value: object) -> None:
     if not isinstance(value, list):
         raise ValidationError("Give a list of {zip_code, radius_miles} zones.")

@@ -1,16 +1,20 @@
 """Who may do what to survivor records, once `Survivor.objects.visible_to` has decided
 who may see them. The API's permission classes, the pages and the services all ask
-here, so a page and the API can never disagree."""
+here, so a page and the API can never disagree.
+
+`need_to_know` is defined beside `visible_to` in the models, since the selectors read
+by it too and sit below this module; it is asked for here like every other rule."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from accounts.models import Role
+from audit.services import audit_refusal
 from core.errors import NotFound
 from survivors.models import Survivor
+from survivors.models import need_to_know as need_to_know
 from survivors.selectors import survivor_get
-from survivors.services import survivor_record_denied
 
 
 def may_record_intake(user: Any) -> bool:
@@ -34,12 +38,6 @@ def may_edit(user: Any) -> bool:
     )
 
 
-def need_to_know(user: Any) -> bool:
-    """MDT members see case number, age and needs: never name, birth date, notes or
-    where an exclusion zone lies, on any page, the API or the print packet."""
-    return getattr(user, "role", None) == Role.MDT_MEMBER
-
-
 def may_read_audit(user: Any) -> bool:
     """A survivor's audit trail: the agency's supervisors and admins."""
     return bool(
@@ -59,3 +57,19 @@ def survivor_or_refuse(
         survivor_record_denied(actor=actor, survivor_id=survivor_id, action=action, ip=ip)
         raise NotFound()
     return survivor
+
+
+def survivor_record_denied(
+    *, actor: Any, survivor_id: int | None, action: str, ip: str | None = None
+) -> None:
+    """Audit a refused attempt on a survivor record, whether or not the record exists:
+    the one helper every door (page, API, workflow) calls for a survivor's refusal."""
+    exists = survivor_id is not None and Survivor.objects.filter(pk=survivor_id).exists()
+    audit_refusal(
+        actor=actor,
+        action=action,
+        object_type=Survivor._meta.label_lower,
+        object_id=survivor_id,
+        survivor_id=survivor_id if exists else None,
+        ip=ip,
+    )

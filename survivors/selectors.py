@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from survivors.models import Status, Survivor
+from survivors.models import Status, Survivor, need_to_know
 
 
 def survivor_list(*, user: Any, filters: dict[str, Any] | None = None):
@@ -27,8 +27,6 @@ def survivor_find(*, user: Any, search: str = "", status: str = "") -> QuerySet[
     compared here, in Python, over the user's visible records only. MDT members never
     see names, so they find cases by case number alone.
     """
-    from survivors.policy import need_to_know  # the policy reads through this module
-
     filters: dict[str, Any] = {"status": status} if status else {}
     needle = " ".join(search.split()).casefold()
     if not needle:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agency, Role
-from audit.services import audit_record, audit_record_many, audit_refusal, changes
+from audit.services import audit_record, audit_record_many, changes
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -182,21 +182,6 @@ def survivor_record_reads(
 ) -> None:
     """One audit entry per survivor record shown to `actor` (a list page: one INSERT)."""
     audit_record_many(actor=actor, action=action, objects=survivors, ip=ip, survivor_ids=True)
-
-
-def survivor_record_denied(
-    *, actor: Any, survivor_id: int | None, action: str, ip: str | None = None
-) -> None:
-    """Record a refused attempt on a survivor record, whether or not the record exists."""
-    exists = survivor_id is not None and Survivor.objects.filter(pk=survivor_id).exists()
-    audit_refusal(
-        actor=actor,
-        action=action,
-        object_type=Survivor._meta.label_lower,
-        object_id=survivor_id,
-        survivor_id=survivor_id if exists else None,
-        ip=ip,
-    )
 
 
 def survivor_search_record(

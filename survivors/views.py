@@ -17,7 +17,6 @@ from survivors.models import Survivor
 from survivors.selectors import survivor_find, survivor_get
 from survivors.services import (
     survivor_create,
-    survivor_record_denied,
     survivor_record_reads,
     survivor_search_record,
 )
@@ -58,7 +57,7 @@ def refused_fields(exc: ValidationError) -> dict[str, str]:
 def intake_create(request: HttpRequest) -> HttpResponse:
     """A case worker records a recovered child: identity (encrypted) and needs."""
     if not policy.may_record_intake(request.user):
-        survivor_record_denied(
+        policy.survivor_record_denied(
             actor=request.user, survivor_id=None, action="survivor.create", ip=request_ip(request)
         )
         raise PermissionDenied("Only a case worker records an intake.")
@@ -110,7 +109,7 @@ def survivor_audit(request: HttpRequest, survivor_id: int) -> HttpResponse:
     """The survivor's audit trail, for the agency's supervisors and admins."""
     survivor = survivor_get(user=request.user, survivor_id=survivor_id)
     if survivor is None or not policy.may_read_audit(request.user):
-        survivor_record_denied(
+        policy.survivor_record_denied(
             actor=request.user, survivor_id=survivor_id, action="audit.read", ip=request_ip(request)
         )
         raise Http404
