@@ -90,7 +90,8 @@ class SignInRateThrottle(SimpleRateThrottle):
     """
 
     scope = "anon"
-    cache = sign_in_cache
+    # Duck-typed: the rate throttle calls only `get` and `set`, which SignInCache has.
+    cache = sign_in_cache  # type: ignore[assignment]
     cache_format = "throttle_%(scope)s_%(ident)s"
 
     def get_ident(self, request: Any) -> str:
@@ -118,7 +119,8 @@ class SignInThrottleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path in SIGN_IN_PATHS:
             throttle = SignInRateThrottle()
-            if not throttle.allow_request(request, None):
+            # A page's request, without a view: the throttle reads only its META.
+            if not throttle.allow_request(request, None):  # type: ignore[arg-type]
                 wait = throttle.wait()
                 response = render(
                     request,
