@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
+from core.types import AuthedHttpRequest
 from core.vocab import FIELD_LABELS
 from survivors import policy
 from survivors.forms import CHOICES, CaseSearchForm, IntakeForm, initial_values
@@ -54,7 +55,7 @@ def refused_fields(exc: ValidationError) -> dict[str, str]:
 
 
 @login_required
-def intake_create(request: HttpRequest) -> HttpResponse:
+def intake_create(request: AuthedHttpRequest) -> HttpResponse:
     """A case worker records a recovered child: identity (encrypted) and needs."""
     if not policy.may_record_intake(request.user):
         policy.survivor_record_denied(
@@ -82,7 +83,7 @@ def intake_create(request: HttpRequest) -> HttpResponse:
     return intake_page(request, values=values, errors=errors)
 
 
-def case_search(request: HttpRequest) -> tuple[CaseSearchForm, list[Survivor] | None, int]:
+def case_search(request: AuthedHttpRequest) -> tuple[CaseSearchForm, list[Survivor] | None, int]:
     """The dashboard's "find a case" (GET): the form, the cases found (None when nothing
     was asked) and how many there are. A search is audited with its number of results
     (never the words), and each case listed, with its name, as a read."""
@@ -105,7 +106,7 @@ def case_search(request: HttpRequest) -> tuple[CaseSearchForm, list[Survivor] | 
 
 
 @login_required
-def survivor_audit(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_audit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """The survivor's audit trail, for the agency's supervisors and admins."""
     survivor = survivor_get(user=request.user, survivor_id=survivor_id)
     if survivor is None or not policy.may_read_audit(request.user):
