@@ -15,10 +15,11 @@ Who may see which homes is the queryset's (`Home.objects.visible_to`), beside th
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from audit.services import audit_refusal
 from core.errors import NotFound
+from core.types import RequestUser
 from homes.models import Home, sees_whole_directory
 
 # Set by a Harbor administrator from the license; a home admin sees them read-only.
@@ -43,7 +44,7 @@ LOCKED_MESSAGE = {
 }
 
 
-def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> NoReturn:
+def home_refuse(*, user: RequestUser, home_id: int | None, action: str, ip: str | None) -> NoReturn:
     """NotFound for a home `user` may not know exists (or that does not exist): the
     API's 404 either way. A home admin's attempt is audited, whether or not that home
     exists; for a reader of the whole directory it is only a wrong id."""
@@ -52,7 +53,7 @@ def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) 
     raise NotFound()
 
 
-def _audit_refusal(*, user: Any, home_id: int | None, action: str, ip: str | None) -> None:
+def _audit_refusal(*, user: RequestUser, home_id: int | None, action: str, ip: str | None) -> None:
     audit_refusal(
         actor=user,
         action=action,
@@ -63,13 +64,13 @@ def _audit_refusal(*, user: Any, home_id: int | None, action: str, ip: str | Non
     )
 
 
-def may_edit_home(user: Any, home: Home | int) -> bool:
+def may_edit_home(user: RequestUser, home: Home | int) -> bool:
     """The home's own admins (guardian `homes.change_home` on it), or a Harbor admin."""
     pk = home.pk if isinstance(home, Home) else home
     return Home.objects.editable_by(user).filter(pk=pk).exists()
 
 
-def locked_fields(user: Any) -> dict[str, str]:
+def locked_fields(user: RequestUser) -> dict[str, str]:
     """Profile fields this user may not change, each with the reason a page shows.
 
     None is the system itself (a management command, a data migration): no lock."""
@@ -81,7 +82,9 @@ def locked_fields(user: Any) -> dict[str, str]:
     }
 
 
-def home_editable_or_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> Home:
+def home_editable_or_refuse(
+    *, user: RequestUser, home_id: int | None, action: str, ip: str | None
+) -> Home:
     """The home if `user` may edit it; otherwise the attempt is audited and NotFound raised
     (a page answers 404: a home admin never learns more about another home than the
     shared directory tells)."""
