@@ -212,7 +212,7 @@ def _after_availability_change(change_id: int) -> None:
 
 def _move_beds(
     *,
-    actor: Actor,
+    actor: Actor | None,
     home: Home,
     source: str,
     available_beds: int,
@@ -272,7 +272,9 @@ def home_hold_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any
 
 
 @transaction.atomic
-def home_release_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_release_beds(
+    *, actor: Actor | None, home_id: int, beds: int, note: dict[str, Any]
+) -> Home:
     """A hold expired or was withdrawn: its beds are free again."""
     home = Home.objects.select_for_update().get(pk=home_id)
     released = min(beds, home.beds_held)

@@ -140,7 +140,7 @@ def survivor_update(
 
 @transaction.atomic
 def survivor_set_status(
-    *, actor: Actor, survivor: Survivor, status: str, note: str = "", ip: str | None = None
+    *, actor: Actor | None, survivor: Survivor, status: str, note: str = "", ip: str | None = None
 ) -> Survivor:
     """Move a survivor to `status`, with a history row and an audit entry."""
     if status not in Status.values:
