@@ -4,14 +4,13 @@ Harbor administrators every agency's; every other role never (403). The rule its
 
 from __future__ import annotations
 
-from typing import Any
-
 from audit.services import audit_refusal
 from core.errors import Forbidden
+from core.types import RequestUser
 from reports.scope import REFUSAL, may_read_reports
 
 
-def reports_refuse_unless_allowed(*, user: Any, name: str, ip: str | None = None) -> None:
+def reports_refuse_unless_allowed(*, user: RequestUser, name: str, ip: str | None = None) -> None:
     """Forbidden, audited once, for a role that never reads reports: the pages and the
     API both ask here before anything is counted."""
     if not may_read_reports(user):
@@ -19,7 +18,7 @@ def reports_refuse_unless_allowed(*, user: Any, name: str, ip: str | None = None
         raise Forbidden(REFUSAL)
 
 
-def report_refused_record(*, actor: Any, name: str, ip: str | None = None) -> None:
+def report_refused_record(*, actor: RequestUser, name: str, ip: str | None = None) -> None:
     """Audit a refused read (a role that never reads reports)."""
     audit_refusal(
         actor=actor,

@@ -7,10 +7,11 @@ below both (reports.policy asks here; it audits the refusal)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeGuard
 
 from accounts.models import Role
 from core.errors import Forbidden
+from core.types import Actor, RequestUser
 
 REFUSAL = "Reports are for supervisors and Harbor administrators."
 
@@ -22,15 +23,15 @@ class Scope:
     agency_id: int | None
 
 
-def may_read_reports(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def may_read_reports(user: RequestUser) -> TypeGuard[Actor]:
+    if not user.is_authenticated:
         return False
     if user.is_harbor_admin:
         return True
     return user.role == Role.SUPERVISOR and user.agency_id is not None
 
 
-def report_scope(user: Any) -> Scope:
+def report_scope(user: RequestUser) -> Scope:
     """The agencies a user's reports count; Forbidden for a role that never reads them."""
     if not may_read_reports(user):
         raise Forbidden(REFUSAL)

@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.types import RequestUser
 from core.vocab import US_STATES, HomeType, Urgency
 from engine.types import RULES
 from matching.models import NEED_BIT, NEEDS, RULE_BIT, AgeBand, MatchSearch
@@ -137,7 +138,7 @@ class _Query:
         return " AND ".join(clauses), params
 
 
-def _begin(user: Any, date_from: date, date_to: date, state: str | None) -> _Query:
+def _begin(user: RequestUser, date_from: date, date_to: date, state: str | None) -> _Query:
     return _Query(
         report_scope(user), Filters(date_from=date_from, date_to=date_to, state=state or "")
     )
@@ -161,7 +162,9 @@ def _table(
 # Unmet need
 
 
-def unmet_need(*, user: Any, date_from: date, date_to: date, state: str | None = None) -> Report:
+def unmet_need(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
+) -> Report:
     """Children with no feasible home: by state, state x age band, state x gender, need.
 
     Each child counts once, as of their last search with no feasible home in the period."""
@@ -283,7 +286,7 @@ def unmet_need(*, user: Any, date_from: date, date_to: date, state: str | None =
 
 
 def blocking_rules(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Per rule, the children it alone kept from a home (a near miss) and the children it
     excluded homes for at all, among searches with no feasible home; and rule x state."""
@@ -399,7 +402,7 @@ def blocking_rules(
 
 
 def time_to_placement(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Days from intake to the first placement, for children first placed in the period:
     median and 90th percentile by custody state and by urgency."""
@@ -543,7 +546,7 @@ def _as_datetime(value: Any) -> datetime:
 
 
 def referral_answers(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Per home: referrals made in the period, how they were answered (declines by reason
     code), median hours to answer, and holds that expired."""
@@ -687,7 +690,9 @@ def _answer_hours(scope: Q, top: Sequence[int]) -> dict[int | None, float | None
 # Outcomes
 
 
-def outcomes(*, user: Any, date_from: date, date_to: date, state: str | None = None) -> Report:
+def outcomes(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
+) -> Report:
     """Follow-ups due in the period, at 30 and 90 days, by home type x outcome; a placement
     that ended before its day counts through its discharge (`from_discharge`)."""
     query = _begin(user, date_from, date_to, state)
@@ -801,13 +806,13 @@ REPORTS: dict[str, ReportInfo] = {
 }
 
 
-def report_list(*, user: Any) -> list[tuple[str, ReportInfo]]:
+def report_list(*, user: RequestUser) -> list[tuple[str, ReportInfo]]:
     """The reports a user may read (all of them, or Forbidden)."""
     report_scope(user)
     return list(REPORTS.items())
 
 
-def report_get(*, user: Any, name: str, filters: Filters) -> Report:
+def report_get(*, user: RequestUser, name: str, filters: Filters) -> Report:
     """One report; KeyError for a name that is not a report."""
     info = REPORTS[name]
     return info.selector(

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from audit.services import audit_record
+from core.types import Actor
 from reports.types import Filters
 
 
-def report_read_record(*, actor: Any, name: str, filters: Filters, ip: str | None = None) -> None:
+def report_read_record(*, actor: Actor, name: str, filters: Filters, ip: str | None = None) -> None:
     """Audit one read of a report (aggregates only: no survivor is named)."""
     audit_record(
         actor=actor,
