@@ -23,7 +23,9 @@ from django.core.cache import cache as default_cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from accounts.middleware import MFA_VERIFY_PATH
 
@@ -94,10 +96,10 @@ class SignInRateThrottle(SimpleRateThrottle):
     cache = sign_in_cache  # type: ignore[assignment]
     cache_format = "throttle_%(scope)s_%(ident)s"
 
-    def get_ident(self, request: Any) -> str:
+    def get_ident(self, request: Request) -> str:
         return request.META.get("REMOTE_ADDR") or "unknown"
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.expressions import RawSQL
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from audit import chain, context
 from audit.models import AuditEntry, AuditSeal, Outcome
@@ -142,7 +144,7 @@ def audit_reads(
     )
 
 
-def request_ip(request: Any) -> str | None:
+def request_ip(request: HttpRequest | Request | None) -> str | None:
     """The client address for the trail: REMOTE_ADDR, or None when it is not an IP."""
     value = request.META.get("REMOTE_ADDR") if request is not None else None
     try:
@@ -186,7 +188,7 @@ def _seal_committed() -> None:
     audit_seal_quietly()
 
 
-def seal_due(request: Any) -> bool:
+def seal_due(request: HttpRequest) -> bool:
     """Whether this request committed audit entries (and clears the mark)."""
     return bool(request.__dict__.pop(_REQUEST_FLAG, False))
 

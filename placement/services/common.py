@@ -19,8 +19,9 @@ from django.utils import dateformat, timezone
 from accounts.models import Role, User
 from core.errors import NotFound
 from core.templatetags.harbor import WHEN_FORMAT
-from core.types import Actor
+from core.types import Actor, RequestUser
 from core.vocab import STATE_TIME_ZONES
+from homes.models import Home
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
 from placement.selectors import recommendations_ready_to_refer, records_visible_to
 from survivors.models import Status, Survivor
@@ -40,7 +41,7 @@ def agency_zone(survivor: Survivor) -> str:
     return survivor.agency.zone_name
 
 
-def home_zone(home: Any) -> str:
+def home_zone(home: Home) -> str:
     return STATE_TIME_ZONES.get(home.state, "UTC")
 
 
@@ -58,7 +59,7 @@ def quoted(text: str, limit: int = 180) -> str:
     return f"“{text}”"
 
 
-def home_contact(home: Any) -> str:
+def home_contact(home: Home) -> str:
     """The number a case worker calls about a referral, and whom to ask for."""
     if not home.intake_phone:
         return f"{home.name} has no intake phone on file."
@@ -114,11 +115,11 @@ def lock_visible(actor: Actor, model: type[models.Model], pk: int | None) -> tup
     return survivor, model._default_manager.select_for_update().get(pk=pk)
 
 
-def case_workers(survivor: Survivor, *also: Any) -> list[Any]:
+def case_workers(survivor: Survivor, *also: RequestUser | None) -> list[Actor]:
     """Who hears about a case: its assigned case workers, and whoever acted on it."""
     people = {user.pk: user for user in survivor.assigned_workers.filter(is_active=True)}
     for user in also:
-        if user is not None and getattr(user, "is_authenticated", False):
+        if user is not None and user.is_authenticated:
             people.setdefault(user.pk, user)
     return list(people.values())
 
