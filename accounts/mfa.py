@@ -291,7 +291,7 @@ def totp_secret_decode(secret: str) -> bytes:
 
 
 @transaction.atomic
-def totp_device_provision(*, actor: Actor | None, user: Actor, key: bytes) -> TOTPDevice:
+def totp_device_provision(*, actor: Actor | None, user: User, key: bytes) -> TOTPDevice:
     """A confirmed authenticator with a secret provisioned elsewhere (`add_user
     --totp-secret`), replacing any the user had. The secret is never audited."""
     TOTPDevice.objects.filter(user=user, confirmed=True).update(confirmed=False)
@@ -306,7 +306,7 @@ def totp_device_provision(*, actor: Actor | None, user: Actor, key: bytes) -> TO
 
 
 @transaction.atomic
-def mfa_reset(*, actor: Actor, user: Actor, ip: str | None = None) -> None:
+def mfa_reset(*, actor: Actor, user: User, ip: str | None = None) -> None:
     """An administrator's reset of a user's second factor (a lost or stolen phone).
 
     The user's authenticators stop working (marked unconfirmed, kept), unused recovery
