@@ -42,11 +42,11 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active", "agency", "team"]
     search_fields = ["username", "email", "first_name", "last_name"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Harbor", {"fields": ["role", "agency", "team", "phone"]}),
     ]
     add_fieldsets = [
-        *BaseUserAdmin.add_fieldsets,
+        *(BaseUserAdmin.add_fieldsets or ()),
         ("Harbor", {"fields": ["role", "agency", "team", "phone"]}),
     ]
     actions = ["reset_second_factor"]
@@ -100,8 +100,14 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at", "failures"]
     list_filter = ["confirmed"]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "failures"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "failures",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -118,8 +124,7 @@ class RecoveryCodeAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "created_at", "used_at", "revoked_at"]
     list_filter = ["used_at", "revoked_at"]
     search_fields = ["user__username"]
-    fields = ["user", "created_at", "used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "created_at", "used_at", "revoked_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")

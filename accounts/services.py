@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,12 +9,13 @@ from accounts.mfa import totp_device_provision, totp_secret_decode
 from accounts.models import Agency, Role, Team, User
 from audit.models import Outcome
 from audit.services import audit_record
+from core.types import Actor
 
 
 @transaction.atomic
 def user_create(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     username: str,
     password: str,
     role: str,
@@ -95,7 +94,7 @@ def user_create(
 
 
 def user_password_change(
-    *, actor: Any, user: User, old_password: str, new_password: str, ip: str | None = None
+    *, actor: Actor, user: User, old_password: str, new_password: str, ip: str | None = None
 ) -> None:
     """A user's own password change (`POST auth/password/`; the page checks the current
     password with Django's form and calls `user_password_set`).
@@ -111,7 +110,7 @@ def user_password_change(
     user_password_set(actor=actor, user=user, new_password=new_password, ip=ip)
 
 
-def password_change_refused(*, actor: Any, user: User, ip: str | None = None) -> None:
+def password_change_refused(*, actor: Actor, user: User, ip: str | None = None) -> None:
     """A password change refused for a wrong current password, on the trail."""
     audit_record(
         actor=actor,
@@ -124,7 +123,9 @@ def password_change_refused(*, actor: Any, user: User, ip: str | None = None) ->
 
 
 @transaction.atomic
-def user_password_set(*, actor: Any, user: User, new_password: str, ip: str | None = None) -> None:
+def user_password_set(
+    *, actor: Actor, user: User, new_password: str, ip: str | None = None
+) -> None:
     """Set a new password that AUTH_PASSWORD_VALIDATORS accept (ValidationError on
     `new_password` otherwise). The user's API tokens end with it (accounts.signals);
     a caller acting in the user's own session keeps it with `update_session_auth_hash`,

@@ -29,6 +29,7 @@ from typing import Any
 
 from audit.services import audit_record
 from core.spreadsheet import csv_lines
+from core.types import Actor
 from core.vocab import (
     AFCARS_SETTINGS,
     CONFIDENTIAL_HOME_TYPES,
@@ -63,7 +64,7 @@ def homes_in_batches(batch: int | None = None) -> Iterator[Home]:
         last = rows[-1].pk
 
 
-def home_export_record(*, actor: Any, format: str, homes: int, ip: str | None) -> None:
+def home_export_record(*, actor: Actor, format: str, homes: int, ip: str | None) -> None:
     """The audit entry of a directory export: who, when, which format, how many homes."""
     audit_record(
         actor=actor,

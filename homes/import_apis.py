@@ -61,7 +61,8 @@ class ImportPlanSerializer(serializers.Serializer):
 
 
 class HomeImportSerializer(serializers.ModelSerializer):
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    # A declared field, not Serializer.errors: DRF's metaclass moves it to _declared_fields.
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
     preview = ImportPlanSerializer(
         many=True, read_only=True, help_text="The homes created or changed (first 1,000)."
     )

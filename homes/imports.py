@@ -43,6 +43,7 @@ from accounts.models import Role
 from audit.models import AuditEntry
 from audit.services import audit_record
 from core.errors import Forbidden
+from core.types import Actor
 from homes import columns
 from homes.models import Home, HomeImport
 from homes.policy import locked_fields
@@ -83,7 +84,7 @@ def max_bytes() -> int:
     return settings.HOME_IMPORT_MAX_BYTES
 
 
-def may_import(user: Any) -> bool:
+def may_import(user: Actor) -> bool:
     """Harbor admins (any home) and home admins (their own homes) import; no one else."""
     return bool(
         getattr(user, "is_authenticated", False)
@@ -208,7 +209,7 @@ def too_large_message() -> str:
 
 
 @transaction.atomic
-def home_import_start(*, actor: Any, name: str, content: bytes, dry_run: bool) -> HomeImport:
+def home_import_start(*, actor: Actor, name: str, content: bytes, dry_run: bool) -> HomeImport:
     """Check the file at the door (a bad one raises ImportFileError, a 400 naming `file`),
     record the job and queue it after the commit."""
     from homes.tasks import run_home_import
@@ -228,7 +229,7 @@ def home_import_start(*, actor: Any, name: str, content: bytes, dry_run: bool) -
 
 
 @transaction.atomic
-def home_import_apply_checked(*, actor: Any, import_id: int) -> HomeImport:
+def home_import_apply_checked(*, actor: Actor, import_id: int) -> HomeImport:
     """Import a file whose dry run passed, without uploading it again: a new job."""
     from homes.tasks import run_home_import
 
@@ -380,7 +381,7 @@ def _run(job: HomeImport) -> None:
 
 
 def plan_rows(
-    *, actor: Any, table: Table, job: HomeImport | None = None, lock: bool = False
+    *, actor: Actor, table: Table, job: HomeImport | None = None, lock: bool = False
 ) -> Plan:
     """Each row validated and matched to the home it updates (None: a new home).
 
@@ -438,7 +439,7 @@ def _matching_homes(keys: set[str], *, lock: bool) -> dict[str, Home]:
     """The homes the file's external ids name: by external id, or an exported
     `harbor-<id>` naming a home that has none."""
     found: dict[str, Home] = {}
-    by_pk = {columns.harbor_id(key): key for key in keys if columns.harbor_id(key) is not None}
+    by_pk = {pk: key for key in keys if (pk := columns.harbor_id(key)) is not None}
     key_list = sorted(keys)
     pk_list = sorted(by_pk)
     base = Home.objects.select_for_update() if lock else Home.objects.all()
@@ -509,18 +510,18 @@ def _check(
     plan.rows.append(Planned(number, data, home, changed))
 
 
-def _apply(*, actor: Any, table: Table, job: HomeImport, plan: Plan) -> Plan:
+def _apply(*, actor: Actor, table: Table, job: HomeImport, plan: Plan) -> Plan:
     """Inside the one transaction: lock the homes the plan updates; if one changed since
     it was checked (a bed taken meanwhile), check every row again on the locked rows;
     then write and audit."""
-    planned = {p.home.pk: p.home.modified_at for p in plan.rows if p.home is not None}
+    checked = {p.home.pk: p.home.modified_at for p in plan.rows if p.home is not None}
     current = dict(
         Home.objects.select_for_update()
-        .filter(pk__in=list(planned))
+        .filter(pk__in=list(checked))
         .order_by("pk")
         .values_list("pk", "modified_at")
     )
-    if current != planned:
+    if current != checked:
         plan = plan_rows(actor=actor, table=table, lock=True)
         if plan.error_count:
             return plan
@@ -556,7 +557,7 @@ def _apply(*, actor: Any, table: Table, job: HomeImport, plan: Plan) -> Plan:
     return plan
 
 
-def _update(actor: Any, planned: Planned, source: dict[str, Any]) -> None:
+def _update(actor: Actor, planned: Planned, source: dict[str, Any]) -> None:
     home = planned.home
     assert home is not None
     before = {name: _plain(getattr(home, name)) for name in planned.changed}

@@ -13,9 +13,11 @@ from django.dispatch import Signal
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
+from accounts.models import User
 from accounts.services import user_create
 from audit.services import audit_record, changes
 from core.errors import Conflict, Forbidden
+from core.types import Actor
 from homes.models import LICENSE_REMINDER_DAYS, AvailabilityChange, Home, LicenseReminder
 from homes.policy import locked_fields, may_edit_home
 from homes.selectors import homes_with_license_expiring, homes_with_stale_availability
@@ -41,7 +43,7 @@ def _plain(value: Any) -> Any:
 
 
 @transaction.atomic
-def home_create(*, actor: Any, data: dict[str, Any]) -> Home:
+def home_create(*, actor: Actor, data: dict[str, Any]) -> Home:
     """Add a home to the directory; its availability counts as confirmed now."""
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
@@ -56,7 +58,7 @@ def home_create(*, actor: Any, data: dict[str, Any]) -> Home:
 
 
 @transaction.atomic
-def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
+def home_update(*, actor: Actor, home_id: int, data: dict[str, Any]) -> Home:
     """Edit a home's profile. A change of beds or staff also lands in the availability history.
 
     A Harbor admin may change every field; a home's own admin all but what its license
@@ -96,7 +98,7 @@ def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
 
 
 def _record_availability(
-    home: Home, before: dict[str, Any], actor: Any, source: str
+    home: Home, before: dict[str, Any], actor: Actor, source: str
 ) -> AvailabilityChange:
     home.availability_updated_at = timezone.now()
     home.availability_updated_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -116,7 +118,7 @@ def _record_availability(
 @transaction.atomic
 def home_update_availability(
     *,
-    actor: Any,
+    actor: Actor,
     home_id: int,
     available_beds: int | None = None,
     staff_on_duty: int | None = None,
@@ -210,7 +212,7 @@ def _after_availability_change(change_id: int) -> None:
 
 def _move_beds(
     *,
-    actor: Any,
+    actor: Actor | None,
     home: Home,
     source: str,
     available_beds: int,
@@ -243,7 +245,7 @@ def _move_beds(
 
 
 @transaction.atomic
-def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_hold_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """Hold `beds` free beds for an accepted referral, or refuse with Conflict (409).
 
     The check and the move happen under the home's row lock, so however many
@@ -270,7 +272,9 @@ def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
 
 
 @transaction.atomic
-def home_release_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_release_beds(
+    *, actor: Actor | None, home_id: int, beds: int, note: dict[str, Any]
+) -> Home:
     """A hold expired or was withdrawn: its beds are free again."""
     home = Home.objects.select_for_update().get(pk=home_id)
     released = min(beds, home.beds_held)
@@ -287,7 +291,7 @@ def home_release_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, An
 
 
 @transaction.atomic
-def home_fill_held_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_fill_held_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """The child arrived: the held beds are occupied. The net free count does not change."""
     home = Home.objects.select_for_update().get(pk=home_id)
     _move_beds(
@@ -302,7 +306,7 @@ def home_fill_held_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, 
 
 
 @transaction.atomic
-def home_free_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_free_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """A discharge: the child's beds are free again.
 
     If the home already reported them free (its own count is what it reports),
@@ -328,7 +332,7 @@ def _beds(n: int) -> str:
 
 
 @transaction.atomic
-def home_admin_grant(*, actor: Any, user: Any, home: Home) -> None:
+def home_admin_grant(*, actor: Actor | None, user: User, home: Home) -> None:
     """Let `user` keep `home`'s profile and beds current (a recorded permission change)."""
     if user.has_perm("homes.change_home", home):
         return
@@ -343,7 +347,7 @@ def home_admin_grant(*, actor: Any, user: Any, home: Home) -> None:
 
 
 @transaction.atomic
-def home_admin_revoke(*, actor: Any, user: Any, home: Home) -> None:
+def home_admin_revoke(*, actor: Actor | None, user: User, home: Home) -> None:
     remove_perm("homes.change_home", user, home)
     audit_record(
         actor=actor,
@@ -354,9 +358,10 @@ def home_admin_revoke(*, actor: Any, user: Any, home: Home) -> None:
     )
 
 
-def home_admins(home: Home) -> list[Any]:
+def home_admins(home: Home) -> list[User]:
+    # Without attach_perms, a QuerySet of users; guardian annotates `Any | list[str]`.
     return list(
-        get_users_with_perms(
+        get_users_with_perms(  # type: ignore[union-attr]
             home, only_with_perms_in=["change_home"], with_superusers=False, with_group_users=False
         ).filter(is_active=True)
     )
@@ -400,7 +405,7 @@ def home_nudge_stale(*, now=None) -> int:
 
 
 @transaction.atomic
-def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
+def home_confirm_availability(*, actor: Actor, home_id: int) -> Home:
     """'Still accurate': the home admin confirms the bed count without changing it."""
     home = Home.objects.select_for_update().get(pk=home_id)
     before = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
@@ -411,7 +416,7 @@ def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
 
 
 @transaction.atomic
-def home_confirm_profile(*, actor: Any, home_id: int) -> Home:
+def home_confirm_profile(*, actor: Actor, home_id: int) -> Home:
     """'The whole profile is accurate': stamps `profile_confirmed_at` without changing it.
 
     A profile nobody confirmed for PROFILE_CONFIRMATION_DAYS is flagged to its admins
@@ -448,6 +453,8 @@ def home_remind_license_expiry(*, today: dt.date | None = None) -> int:
     for home_id, expires in homes_with_license_expiring(
         today=today, within_days=max(LICENSE_REMINDER_DAYS)
     ).values_list("id", "license_expires"):
+        if expires is None:
+            continue  # never: the selector keeps homes with an expiry date
         days_left = (expires - today).days
         threshold = min(d for d in LICENSE_REMINDER_DAYS if days_left <= d)
         try:
@@ -485,7 +492,7 @@ def _license_reminder_text(home: Home, days_left: int) -> str:
 
 
 @transaction.atomic
-def user_create_with_homes(*, actor: Any | None, home_ids: list[int], **fields: Any) -> Any:
+def user_create_with_homes(*, actor: Actor | None, home_ids: list[int], **fields: Any) -> Any:
     """Create a user (accounts.services.user_create) who administers these homes.
 
     The homes are checked first, so a wrong id creates nobody.
@@ -519,7 +526,7 @@ def home_changes_prune(*, keep: timedelta | None = None) -> int:
             "SELECT max(txid) FROM homes_homechange "
             "WHERE created_at < now() - %s "
             "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            [keep],
+            [keep],  # type: ignore[list-item]  # psycopg adapts a timedelta (an interval)
         )
         (top,) = cursor.fetchone()
         if top is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import request_ip
 from core.errors import DomainError, NotFound
 from core.messages import form_error_messages
+from core.types import AuthedHttpRequest
 from engine import HOME_SPEC
 from homes.forms import AvailabilityForm, HomeProfileForm
 from homes.models import Home
@@ -26,7 +27,7 @@ from homes.services import (
 )
 
 
-def _editable_home(request: HttpRequest, home_id: int, action: str) -> Home:
+def _editable_home(request: AuthedHttpRequest, home_id: int, action: str) -> Home:
     try:
         return home_editable_or_refuse(
             user=request.user, home_id=home_id, action=action, ip=request_ip(request)
@@ -41,7 +42,7 @@ def _beds(n: int) -> str:
 
 @login_required
 @require_POST
-def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_availability_update(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """The home admin's taps: free beds and/or staff on duty, or "still accurate".
 
     The beds tapped, confirmed and shown are one number: the beds the home has empty,
@@ -75,7 +76,7 @@ def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def home_profile(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_profile(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """The home's profile as its admin keeps it; the license's facts read-only for them."""
     home = _editable_home(request, home_id, "home.update")
     status = 200
@@ -170,7 +171,7 @@ def _shown(home: Home, name: str) -> str:
 
 @login_required
 @require_POST
-def home_profile_confirm(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_profile_confirm(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """'The whole profile is accurate': stamps the confirmation, changes nothing else."""
     home = _editable_home(request, home_id, "home.profile_confirmed")
     home_confirm_profile(actor=request.user, home_id=home.pk)

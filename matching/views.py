@@ -5,13 +5,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import request_ip
 from core.errors import NotFound
+from core.types import AuthedHttpRequest
 from core.vocab import FIELD_LABELS
 from homes.policy import sees_whole_directory
 from matching.forms import SurvivorSearchForm, WhatIfForm
@@ -51,7 +52,7 @@ def _results_context(search: HomeSearch, *, include_excluded: bool) -> dict[str,
 
 
 def _render_search(
-    request: HttpRequest, template: str, context: dict[str, object], status: int = 200
+    request: AuthedHttpRequest, template: str, context: dict[str, object], status: int = 200
 ) -> HttpResponse:
     # htmx asks for the results only; without JavaScript the whole page comes back.
     if request.htmx:
@@ -60,7 +61,7 @@ def _render_search(
 
 
 @login_required
-def what_if_search(request: HttpRequest) -> HttpResponse:
+def what_if_search(request: AuthedHttpRequest) -> HttpResponse:
     """A search with no identity: who could take this child tonight? It ranks the whole
     directory, so not for a home admin (403), who may know only their own homes."""
     if not sees_whole_directory(request.user):
@@ -82,7 +83,7 @@ def what_if_search(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_survivor(
-    request: HttpRequest, survivor_id: int, action: str = "survivor.match"
+    request: AuthedHttpRequest, survivor_id: int, action: str = "survivor.match"
 ) -> Survivor:
     """The survivor if the user may see them, else 404 (the refusal audited)."""
     try:
@@ -97,7 +98,7 @@ def _visible_survivor(
 
 
 @login_required
-def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_search(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """Search for a stored survivor, with filters that re-rank (distance, services)."""
     survivor = _visible_survivor(request, survivor_id)
     return _survivor_search_page(
@@ -106,7 +107,7 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 
 def survivor_search_with_proposal(
-    request: HttpRequest, survivor_id: int, proposal: forms.Form
+    request: AuthedHttpRequest, survivor_id: int, proposal: forms.Form
 ) -> HttpResponse:
     """The search page again after a proposal the form refused (no rationale, no home
     ticked): the same filters, the ticked homes still ticked, the error beside the
@@ -124,7 +125,7 @@ def survivor_search_with_proposal(
 
 
 def _survivor_search_page(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     survivor: Survivor,
     data: Any,
     *,
@@ -142,7 +143,9 @@ def _survivor_search_page(
             include_excluded = form.cleaned_data["include_excluded"]
             fields = form.apply(fields)
         else:
-            errors = {name: " ".join(texts) for name, texts in form.errors.items()}
+            errors = {
+                name: " ".join(str(text) for text in texts) for name, texts in form.errors.items()
+            }
     # Proposing and waitlisting are the case side's (placement.policy); the page links
     # only what the service would allow.
     case_side = is_case_side(request.user)
@@ -194,5 +197,7 @@ def _proposal_context(proposal: forms.Form | None) -> dict[str, object]:
     return {
         "ticked": ticked,
         "rationale": proposal["rationale"].value() or "",
-        "proposal_errors": {name: " ".join(texts) for name, texts in proposal.errors.items()},
+        "proposal_errors": {
+            name: " ".join(str(text) for text in texts) for name, texts in proposal.errors.items()
+        },
     }

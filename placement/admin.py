@@ -23,8 +23,7 @@ class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
     can_delete = False
-    fields = ["reviewer", "decision", "comment", "after_the_fact", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("reviewer", "decision", "comment", "after_the_fact", "created_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -99,8 +98,15 @@ class BatchAssignmentInline(admin.TabularInline):
     model = BatchAssignment
     extra = 0
     can_delete = False
-    fields = ["survivor", "home", "score", "reason", "recommendation", "referral", "outcome"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "survivor",
+        "home",
+        "score",
+        "reason",
+        "recommendation",
+        "referral",
+        "outcome",
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import audit_reads, request_ip
+from core.errors import NotFound
 from core.exceptions import ERROR_RESPONSES
 from placement import policy, services
 from placement.models import Recommendation
@@ -72,21 +73,27 @@ def audit_read(request: Request, objects: list, action: str) -> None:
     audit_reads(actor=request.user, objects=objects, action=action, ip=request_ip(request))
 
 
-def recommendation_response(request, recommendation_id: int, *, status_code=200) -> Response:
+def recommendation_response(request, recommendation_id: int | None, *, status_code=200) -> Response:
     recommendation = recommendation_get(user=request.user, recommendation_id=recommendation_id)
+    if recommendation is None:
+        raise NotFound()
     audit_read(request, [recommendation], "recommendation.read")
     return Response(RecommendationSerializer(recommendation).data, status=status_code)
 
 
-def referral_response(request, referral_id: int, *, status_code=200) -> Response:
+def referral_response(request, referral_id: int | None, *, status_code=200) -> Response:
+    if referral_id is None:
+        raise NotFound()
     referral = referral_list(user=request.user).get(pk=referral_id)
     audit_read(request, [referral], "referral.read")
     context = {"case_side": policy.sees_survivor(request.user, referral.survivor_id)}
     return Response(ReferralSerializer(referral, context=context).data, status=status_code)
 
 
-def placement_response(request, placement_id: int, *, status_code=200) -> Response:
+def placement_response(request, placement_id: int | None, *, status_code=200) -> Response:
     placement = placement_get(user=request.user, placement_id=placement_id)
+    if placement is None:
+        raise NotFound()
     audit_read(request, [placement], "placement.read")
     context = {"case_side": policy.sees_survivor(request.user, placement.survivor_id)}
     return Response(PlacementSerializer(placement, context=context).data, status=status_code)
@@ -111,6 +118,7 @@ class SurvivorRecommendationsApi(WorkflowApi):
         page = self.paginate_queryset(
             recommendation_list(user=request.user, survivor_id=survivor.pk)
         )
+        assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
         audit_read(request, page, "recommendation.read")
         context = {"home_stability": home_stability({r.home_id for r in page})}
         return self.get_paginated_response(

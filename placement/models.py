@@ -3,8 +3,6 @@ workflow lived in `matching/` (`matching_referral`, ...): moving the code moved 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -13,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Role
+from core.types import RequestUser
 from homes.models import Home
 from survivors.models import Survivor
 
@@ -22,7 +21,7 @@ CLOSE_REASON_MAX = 300  # why a referral was withdrawn
 
 
 class RecommendationQuerySet(models.QuerySet["Recommendation"]):
-    def visible_to(self, user: Any) -> RecommendationQuerySet:
+    def visible_to(self, user: RequestUser) -> RecommendationQuerySet:
         """Part of a survivor's record: whoever may see the survivor sees these."""
         return self.filter(survivor__in=Survivor.objects.visible_to(user))
 
@@ -31,7 +30,7 @@ class CaseRecordQuerySet(models.QuerySet):
     """Referrals and placements: the case side sees its survivors'; a home admin sees
     those of the homes they run (a referral de-identified until it is accepted)."""
 
-    def visible_to(self, user: Any) -> CaseRecordQuerySet:
+    def visible_to(self, user: RequestUser) -> CaseRecordQuerySet:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_harbor_admin:
@@ -42,7 +41,7 @@ class CaseRecordQuerySet(models.QuerySet):
 
 
 class WaitlistQuerySet(models.QuerySet["WaitlistEntry"]):
-    def visible_to(self, user: Any) -> WaitlistQuerySet:
+    def visible_to(self, user: RequestUser) -> WaitlistQuerySet:
         return self.filter(survivor__in=Survivor.objects.visible_to(user))
 
 

@@ -5,17 +5,19 @@ what a user may do on them comes from `placement.policy`, the rule the services 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import Role
 from audit.services import audit_reads, request_ip
 from core.errors import NotFound
+from core.types import AuthedHttpRequest
 from core.vocab import phone_uri
 from homes.models import Home
 from homes.selectors import homes_editable
@@ -40,6 +42,7 @@ from placement.selectors import (
 )
 from placement.serializers import ReferralSerializer, child_of
 from placement.services.batch_reviews import batches_to_review
+from survivors.forms import CaseSearchForm
 from survivors.models import Survivor
 from survivors.policy import may_read_audit, need_to_know
 from survivors.selectors import survivor_list
@@ -53,14 +56,16 @@ def _stale(home: Home, now) -> bool:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     """What needs the signed-in user now, by role."""
     user = request.user
     now = timezone.now()
     context: dict[str, object] = {"now": now}
+    survivors: Iterable[Survivor] | None = None
+    finder: CaseSearchForm | None = None
     if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
         context["status_counts"] = case_status_counts(user=user)
-        context["survivors"] = survivor_list(user=user)[:25]
+        survivors = survivor_list(user=user)[:25]
         # Find a case (GET): by case number, alias or name (MDT members: number only).
         finder, found, found_count = case_search(request)
         context["finder"], context["found_count"] = finder, found_count
@@ -85,15 +90,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             context["to_answer"] = referral_list(
                 user=user, filters={"status": Referral.Status.PENDING}
             ).order_by("created_at")[:20]
-    if "survivors" in context:
+    if survivors is not None:
         # Each row's status as the case reads it ("Approved: ready to refer"), in one query.
-        context["survivors"] = with_case_status(context["survivors"])
-    finder = context.get("finder")
+        context["survivors"] = with_case_status(survivors)
     status = 400 if finder is not None and finder.errors else 200
     return render(request, "placement/dashboard.html", context, status=status)
 
 
-def visible_or_404(request: HttpRequest, model, object_id: int, action: str):
+def visible_or_404(request: AuthedHttpRequest, model, object_id: int, action: str):
     """The record the user may see; otherwise the refusal is audited and the page is a 404
     (the same as for no record). Pages and form posts alike start here."""
     try:
@@ -108,7 +112,7 @@ def visible_or_404(request: HttpRequest, model, object_id: int, action: str):
         raise Http404 from exc
 
 
-def _shown(request: HttpRequest, found, model, object_id: int, action: str):
+def _shown(request: AuthedHttpRequest, found, model, object_id: int, action: str):
     """A workflow record fetched for a page (None when the user may not see it): the read
     is audited on the child's trail, or the refusal is, and the page is a 404."""
     ip = request_ip(request)
@@ -120,7 +124,7 @@ def _shown(request: HttpRequest, found, model, object_id: int, action: str):
 
 
 @login_required
-def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """A child's case: needs, history, recommendations, referrals and placement."""
     survivor = visible_or_404(request, Survivor, survivor_id, "survivor.read")
     survivor_record_reads(
@@ -160,7 +164,7 @@ def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 
 @login_required
-def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def recommendation_page(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
     """What the worker saw, frozen, with the rationale and the team's reviews."""
     recommendation = _shown(
         request,
@@ -203,7 +207,7 @@ def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpRes
 
 
 @login_required
-def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
+def referral_page(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
     """A home admin sees the child de-identified until they accept; an MDT member never
     sees who the child is; the case side sees all."""
     referral = _shown(
@@ -243,7 +247,7 @@ def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @login_required
-def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_manage(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """The home admin's page: beds and staff in two taps, the history, its referrals."""
     from homes.selectors import home_staff_choices
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import request_ip
 from core.errors import DomainError, Forbidden, NotFound
 from core.messages import form_error_messages
+from core.types import AuthedHttpRequest
 from matching.views import survivor_search_with_proposal
 from placement import policy, services
 from placement.forms import (
@@ -49,7 +50,7 @@ def post_or_back(page: str, key: str) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthedHttpRequest, **kwargs: Any) -> HttpResponse:
             if request.method == "GET":
                 messages.info(request, "Nothing was changed: tap the button again to do it.")
                 return redirect(page, **{key: kwargs[key]})
@@ -61,7 +62,7 @@ def post_or_back(page: str, key: str) -> Callable:
 
 
 def submit(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     form_class: type[forms.Form],
     service: Callable[..., Any],
     *,
@@ -108,7 +109,7 @@ def submit(
 
 @login_required
 @post_or_back("survivor-search", "survivor_id")
-def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def propose(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """Propose up to three homes from the search, each a recommendation for the MDT."""
     visible_or_404(request, Survivor, survivor_id, "recommendation.create")
     form = ProposeForm(request.POST)
@@ -147,7 +148,7 @@ class _ProposeOne(forms.Form):
 
 @login_required
 @post_or_back("recommendation-page", "recommendation_id")
-def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def review(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
     submit(
         request,
         ReviewForm,
@@ -163,7 +164,7 @@ def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
 
 @login_required
 @post_or_back("recommendation-page", "recommendation_id")
-def refer(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def refer(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
     referral = submit(
         request,
         ReferForm,
@@ -186,7 +187,7 @@ def _referral_action(
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     @login_required
     @post_or_back("referral-page", "referral_id")
-    def view(request: HttpRequest, referral_id: int) -> HttpResponse:
+    def view(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
         submit(
             request,
             form_class,
@@ -231,7 +232,7 @@ withdraw = _referral_action(
 
 @login_required
 @require_POST
-def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
+def discharge(request: AuthedHttpRequest, placement_id: int) -> HttpResponse:
     done = submit(
         request,
         DischargeForm,
@@ -248,7 +249,7 @@ def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 @login_required
 @post_or_back("survivor-page", "survivor_id")
-def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def waitlist(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     submit(
         request,
         EmptyForm,
@@ -264,7 +265,7 @@ def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """Complete or correct an intake (identity, alias, needs, ICPC states, exclusion
     zones, notes) on the intake's own form. It saves through `case_update`, as the API's
     PATCH does: audited, and an open referral or hold the child no longer fits is

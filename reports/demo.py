@@ -148,7 +148,8 @@ def _referrals_and_placements(
     )
     follow_ups = []
     for placement in placements:
-        placement.started_at = placement.referral.answered_at + timedelta(hours=rng.uniform(1, 30))
+        answered = placement.referral.answered_at or placement.referral.created_at
+        placement.started_at = answered + timedelta(hours=rng.uniform(1, 30))
         for day in (30, 90):
             due = placement.started_at + timedelta(days=day)
             if due < now:

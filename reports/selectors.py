@@ -2,7 +2,7 @@
 
 Every number is counted in the database (GROUP BY, bit operations, percentile_cont on
 PostgreSQL; on SQLite, which only `make demo` uses, the percentiles are computed here)
-over the user's scope (reports.policy), then suppressed (reports.suppression) before it
+over the user's scope (reports.scope), then suppressed (reports.suppression) before it
 leaves this module: nothing below 11 reaches a page, the API or a CSV.
 
 Counts are of children, not of searches or referrals, wherever a child could be counted
@@ -21,12 +21,13 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.types import RequestUser
 from core.vocab import US_STATES, HomeType, Urgency
 from engine.types import RULES
 from matching.models import NEED_BIT, NEEDS, RULE_BIT, AgeBand, MatchSearch
 from placement.models import FollowUp, Placement, Referral
 from reports.linked import Published, jointly_protected
-from reports.policy import Scope, report_scope
+from reports.scope import Scope, report_scope
 from reports.suppression import (
     SUPPRESSED_TEXT,
     suppress_statistic,
@@ -139,7 +140,7 @@ class _Query:
         return " AND ".join(clauses), params
 
 
-def _begin(user: Any, date_from: date, date_to: date, state: str | None) -> _Query:
+def _begin(user: RequestUser, date_from: date, date_to: date, state: str | None) -> _Query:
     return _Query(
         report_scope(user), Filters(date_from=date_from, date_to=date_to, state=state or "")
     )
@@ -163,7 +164,9 @@ def _table(
 # Unmet need
 
 
-def unmet_need(*, user: Any, date_from: date, date_to: date, state: str | None = None) -> Report:
+def unmet_need(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
+) -> Report:
     """Children with no feasible home: by state, state x age band, state x gender, need.
 
     Each child counts once, as of their last search with no feasible home in the period."""
@@ -285,7 +288,7 @@ def unmet_need(*, user: Any, date_from: date, date_to: date, state: str | None =
 
 
 def blocking_rules(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Per rule, the children it alone kept from a home (a near miss) and the children it
     excluded homes for at all, among searches with no feasible home; and rule x state."""
@@ -401,7 +404,7 @@ def blocking_rules(
 
 
 def time_to_placement(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Days from intake to the first placement, for children first placed in the period:
     median and 90th percentile by custody state and by urgency."""
@@ -545,7 +548,7 @@ def _as_datetime(value: Any) -> datetime:
 
 
 def referral_answers(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Per home: referrals made in the period, how they were answered (declines by reason
     code), median hours to answer, and holds that expired."""
@@ -689,7 +692,9 @@ def _answer_hours(scope: Q, top: Sequence[int]) -> dict[int | None, float | None
 # Outcomes
 
 
-def outcomes(*, user: Any, date_from: date, date_to: date, state: str | None = None) -> Report:
+def outcomes(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
+) -> Report:
     """Follow-ups due in the period, at 30 and 90 days, by home type x outcome; a placement
     that ended before its day counts through its discharge (`from_discharge`)."""
     query = _begin(user, date_from, date_to, state)
@@ -803,13 +808,13 @@ REPORTS: dict[str, ReportInfo] = {
 }
 
 
-def report_list(*, user: Any) -> list[tuple[str, ReportInfo]]:
+def report_list(*, user: RequestUser) -> list[tuple[str, ReportInfo]]:
     """The reports a user may read (all of them, or Forbidden)."""
     report_scope(user)
     return list(REPORTS.items())
 
 
-def report_get(*, user: Any, name: str, filters: Filters) -> Report:
+def report_get(*, user: RequestUser, name: str, filters: Filters) -> Report:
     """One report; KeyError for a name that is not a report."""
     info = REPORTS[name]
     return info.selector(

@@ -31,6 +31,7 @@ import heapq
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
+from typing import Any
 
 SUPPRESS_BELOW = 11  # any count 1..10 is suppressed; 0 is shown (it identifies nobody)
 
@@ -478,7 +479,7 @@ def _exact(
     # Anything above the largest entry is as good as unbounded: the true values sit
     # below it, so a bound there never turns a movable entry into a fixed one.
     ceiling = 2 * max(max(max(row) for row in grid) for grid in grids) + 2
-    variables: dict[Hashable, object] = {}
+    variables: dict[Hashable, Any] = {}  # OR-Tools' variables (the library is untyped)
     for t, hidden in enumerate(hiddens):
         for entry in sorted(hidden):
             name = key(t, entry)

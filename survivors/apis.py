@@ -16,9 +16,10 @@ from rest_framework.response import Response
 
 from accounts.permissions import ReadOnly
 from audit.services import request_ip
+from core.pagination import HarborPagination
 from survivors.models import Survivor
 from survivors.permissions import CanEditSurvivor, CanRecordIntake
-from survivors.policy import survivor_or_refuse
+from survivors.policy import survivor_or_refuse, survivor_record_denied
 from survivors.selectors import survivor_find
 from survivors.serializers import (
     SurvivorQuerySerializer,
@@ -27,7 +28,6 @@ from survivors.serializers import (
 )
 from survivors.services import (
     survivor_create,
-    survivor_record_denied,
     survivor_record_reads,
     survivor_search_record,
     survivor_update,
@@ -47,7 +47,7 @@ def _action(request) -> str:
     return _ACTIONS.get(request.method, f"survivor.{request.method.lower()}")
 
 
-class _AuditedRefusals:
+class _AuditedRefusals(generics.GenericAPIView):
     """A refused attempt by a signed-in user is audited before it is answered.
 
     Anonymous requests get their 401 unrecorded: they name nobody, and recording
@@ -103,10 +103,12 @@ class SurvivorListCreateApi(_AuditedRefusals, generics.GenericAPIView):
         status_filter = query.validated_data.get("status", "")
         survivors = survivor_find(user=request.user, search=search, status=status_filter)
         page = self.paginate_queryset(survivors)
+        # Every list is paged (DEFAULT_PAGINATION_CLASS), so there is a page and its count.
+        assert page is not None and isinstance(self.paginator, HarborPagination)
         if search.strip() or status_filter:
             survivor_search_record(
                 actor=request.user,
-                results=self.paginator.count,
+                results=self.paginator.count or 0,
                 status=status_filter,
                 by_text=bool(search.strip()),
                 ip=request_ip(request),

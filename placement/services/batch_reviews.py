@@ -17,8 +17,6 @@ so two transactions never wait on each other's survivors in opposite orders.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Role, Team
 from audit.services import audit_record
 from core.errors import Conflict, DomainError, Forbidden, NotFound, RulesFailed
+from core.types import Actor
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
@@ -71,16 +70,19 @@ def _plan_team(lines: list[BatchAssignment]) -> int:
     placed = [line for line in lines if line.home_id is not None]
     if not placed:
         raise Conflict("The plan places no child: there is nothing to review.", code="empty_plan")
-    no_team = [line.survivor.case_number for line in placed if line.survivor.team_id is None]
+    no_team: list[str] = []
+    teams: dict[int, list[str]] = {}
+    for line in placed:
+        if line.survivor.team_id is None:
+            no_team.append(line.survivor.case_number)
+        else:
+            teams.setdefault(line.survivor.team_id, []).append(line.survivor.case_number)
     if no_team:
         raise Conflict(
             f"No MDT team reviews {plural(len(no_team), 'case')} ({', '.join(no_team)}): ask "
             "a supervisor to assign one before sending the plan.",
             code="no_team",
         )
-    teams: dict[int, list[str]] = {}
-    for line in placed:
-        teams.setdefault(line.survivor.team_id, []).append(line.survivor.case_number)
     if len(teams) > 1:
         parts = "; ".join(f"{team.name}: {', '.join(teams[team.pk])}" for team in _teams(teams))
         raise Conflict(
@@ -96,7 +98,7 @@ def _teams(teams: dict[int, list[str]]) -> list[Team]:
 
 
 @transaction.atomic
-def batch_submit(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
+def batch_submit(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
     """Send a done plan to the MDT as one review.
 
     Each child the plan places becomes a Recommendation through `recommendation_create`
@@ -203,7 +205,7 @@ def _check_decision(decision: str, comment: str) -> None:
 
 @transaction.atomic
 def batch_review(
-    *, actor: Any, batch: Batch, decision: str, comment: str = "", ip: str | None = None
+    *, actor: Actor, batch: Batch, decision: str, comment: str = "", ip: str | None = None
 ) -> Batch:
     """An MDT member of the plan's team approves or rejects the whole plan at once.
 
@@ -227,12 +229,14 @@ def batch_review(
             code="not_pending",
         )
     _check_decision(decision, comment)
-    lines = [line for line in _lines(batch) if line.recommendation_id is not None]
+    lines = [
+        (line, line.recommendation) for line in _lines(batch) if line.recommendation is not None
+    ]
     todo = [
         line
-        for line in lines
-        if line.recommendation.status == Recommendation.Status.PENDING_REVIEW
-        and not line.recommendation.reviews.filter(reviewer=actor).exists()
+        for line, recommendation in lines
+        if recommendation.status == Recommendation.Status.PENDING_REVIEW
+        and not recommendation.reviews.filter(reviewer=actor).exists()
     ]
     if not todo:
         raise Conflict("You have already reviewed this plan.", code="already_reviewed")
@@ -245,10 +249,10 @@ def batch_review(
             ip=ip,
             tell=False,  # the plan's outcome is told once the referrals are sent
         )
-    for line in lines:
-        line.recommendation.refresh_from_db(fields=["status"])
+    for _, recommendation in lines:
+        recommendation.refresh_from_db(fields=["status"])
     before = batch.review_status
-    statuses = {line.recommendation.status for line in lines}
+    statuses = {recommendation.status for _, recommendation in lines}
     if decision == Review.Decision.REJECT:
         batch.review_status = Batch.ReviewStatus.REJECTED
     elif Recommendation.Status.PENDING_REVIEW not in statuses:
@@ -266,8 +270,8 @@ def batch_review(
     batch.decided_at = timezone.now()
     batch.save(update_fields=["review_status", "decided_at"])
     if batch.review_status == Batch.ReviewStatus.REJECTED:
-        for line in lines:
-            rejected = line.recommendation.status == Recommendation.Status.REJECTED
+        for line, recommendation in lines:
+            rejected = recommendation.status == Recommendation.Status.REJECTED
             line.outcome = REJECTED if rejected else f"{NOT_REFERRED}: the MDT rejected the plan."
             line.save(update_fields=["outcome"])
         _tell_creator(batch, f"The MDT rejected group plan {batch.pk}: “{comment[:200]}”.")
@@ -276,12 +280,17 @@ def batch_review(
     return batch
 
 
-def _refer_all(actor: Any, batch: Batch, lines: list[BatchAssignment], *, ip) -> None:
+def _refer_all(
+    actor: Actor,
+    batch: Batch,
+    lines: list[tuple[BatchAssignment, Recommendation]],
+    *,
+    ip: str | None,
+) -> None:
     """Refer each approved line, as the case worker who sent the plan; each refusal is
     written on its line and told to the child's case workers."""
     referred, refused = 0, []
-    for line in lines:
-        recommendation = line.recommendation
+    for line, recommendation in lines:
         if recommendation.status != Recommendation.Status.APPROVED:
             status = recommendation.get_status_display().lower()
             line.outcome = (
@@ -305,8 +314,9 @@ def _refer_all(actor: Any, batch: Batch, lines: list[BatchAssignment], *, ip) ->
                 recipients=case_workers(survivor, batch.created_by),
                 kind=Notification.Kind.REVIEW_DONE,
                 message=(
-                    f"The MDT approved group plan {batch.pk}, but {line.home.name} could not "
-                    f"be referred for {case_of(survivor)}: {_reason(exc)}. {next_step(survivor)}"
+                    f"The MDT approved group plan {batch.pk}, but {recommendation.home.name} "
+                    f"could not be referred for {case_of(survivor)}: {_reason(exc)}. "
+                    f"{next_step(survivor)}"
                 ),
                 obj=recommendation,
             )
@@ -347,7 +357,7 @@ def _tell_creator(batch: Batch, message: str) -> None:
     )
 
 
-def batches_to_review(*, user: Any) -> QuerySet[Batch]:
+def batches_to_review(*, user: Actor) -> QuerySet[Batch]:
     """The plans waiting for this MDT member's review (the home page's list)."""
     if getattr(user, "role", None) != Role.MDT_MEMBER or user.team_id is None:
         return Batch.objects.none()

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.services import audit_record, audit_refusal
 from core.errors import Conflict, Forbidden, NotFound
+from core.types import Actor
 from engine import Ranked, SurvivorNeeds
 from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from homes.models import Home
@@ -59,7 +60,10 @@ SEARCH_SHARE = 30
 # --- Who sees and who may do what -------------------------------------------------------
 
 
-def may_plan(user: Any) -> bool:
+ONLY_CASE_SIDE = "Only case workers and supervisors place children in a batch."
+
+
+def may_plan(user: Actor) -> bool:
     """Case workers and supervisors place children; MDT members, home admins and Harbor
     admins do not (the same as proposing one home)."""
     return getattr(user, "role", None) in (Role.CASE_WORKER, Role.SUPERVISOR) and bool(
@@ -67,7 +71,7 @@ def may_plan(user: Any) -> bool:
     )
 
 
-def batch_list(*, user: Any) -> QuerySet[Batch]:
+def batch_list(*, user: Actor) -> QuerySet[Batch]:
     """The batches this user may know exist; every read of a batch starts here."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Batch.objects.none()
@@ -87,7 +91,7 @@ def batch_list(*, user: Any) -> QuerySet[Batch]:
     return Batch.objects.none()
 
 
-def batch_get(*, user: Any, batch_id: int | None) -> Batch:
+def batch_get(*, user: Actor, batch_id: int | None) -> Batch:
     """The batch if the user may see it; NotFound (404) otherwise, as for no batch."""
     batch = (
         batch_list(user=user).select_related("created_by").filter(pk=batch_id).first()
@@ -99,7 +103,7 @@ def batch_get(*, user: Any, batch_id: int | None) -> Batch:
     return batch
 
 
-def batch_or_refuse(*, actor: Any, batch_id: int | None, action: str, ip: str | None) -> Batch:
+def batch_or_refuse(*, actor: Actor, batch_id: int | None, action: str, ip: str | None) -> Batch:
     """batch_get, with a refusal written to the trail (one row, whether or not it exists)."""
     try:
         return batch_get(user=actor, batch_id=batch_id)
@@ -108,7 +112,7 @@ def batch_or_refuse(*, actor: Any, batch_id: int | None, action: str, ip: str | 
         raise
 
 
-def batch_refused(*, actor: Any, batch_id: int | None, action: str, ip: str | None) -> None:
+def batch_refused(*, actor: Actor, batch_id: int | None, action: str, ip: str | None) -> None:
     audit_refusal(
         actor=actor,
         action=action,
@@ -119,7 +123,7 @@ def batch_refused(*, actor: Any, batch_id: int | None, action: str, ip: str | No
     )
 
 
-def may_cancel(user: Any, batch: Batch) -> bool:
+def may_cancel(user: Actor, batch: Batch) -> bool:
     """Its creator, or a supervisor of its agency."""
     if not getattr(user, "is_authenticated", False):
         return False
@@ -208,7 +212,7 @@ def _shape(
     return _Request(survivors, groups, pairs, pinned, excluded, limit)
 
 
-def _refuse_hidden(actor: Any, request: _Request, ip: str | None) -> None:
+def _refuse_hidden(actor: Actor, request: _Request, ip: str | None) -> None:
     """NotFound (404) if any child the request names is one the actor may not see (or
     none at all), with each refusal on the trail: the same answer either way."""
     named = set(request.survivors)
@@ -341,7 +345,7 @@ def _check(request: _Request) -> None:
 
 def batch_create(
     *,
-    actor: Any,
+    actor: Actor,
     survivor_ids: Any,
     keep_together: Any = None,
     keep_apart: Any = None,
@@ -370,13 +374,15 @@ def batch_create(
             survivor_id=None,
             ip=ip,
         )
-        raise Forbidden("Only case workers and supervisors place children in a batch.")
+        raise Forbidden(ONLY_CASE_SIDE)
     _check(request)
     return _store(actor, request, ip=ip)
 
 
 @transaction.atomic
-def _store(actor: Any, request: _Request, *, ip: str | None) -> Batch:
+def _store(actor: Actor, request: _Request, *, ip: str | None) -> Batch:
+    if actor.agency_id is None:  # never: may_plan admits members of an agency only
+        raise Forbidden(ONLY_CASE_SIDE)
     batch = Batch(
         agency_id=actor.agency_id,
         created_by=actor,
@@ -431,7 +437,7 @@ def batch_queue(batch: Batch) -> None:
 # --- Cancelling -----------------------------------------------------------------------------
 
 
-def batch_cancel(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
+def batch_cancel(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
     """Stop a running plan: the batch is cancelled at once and its job, which checks
     twice a second, stops the solver and stores nothing. Conflict (409) once it ended."""
     visible = batch_list(user=actor).filter(pk=batch.pk).exists()
@@ -444,7 +450,7 @@ def batch_cancel(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
 
 
 @transaction.atomic
-def _cancel(actor: Any, batch_id: int, *, ip: str | None) -> Batch:
+def _cancel(actor: Actor, batch_id: int, *, ip: str | None) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch_id)
     if batch.status != Batch.Status.RUNNING:
         raise Conflict(

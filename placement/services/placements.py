@@ -3,14 +3,13 @@ after the rules are re-checked on the live rows); discharge frees the beds."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
 from engine import INTERIM_HOME_TYPE
 from homes.services import home_fill_held_beds, home_free_beds
 from placement import policy
@@ -24,7 +23,7 @@ from survivors.services import survivor_set_status
 
 
 @transaction.atomic
-def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None) -> Placement:
+def referral_place(*, actor: Actor, referral_id: int | None, ip: str | None = None) -> Placement:
     """The case worker confirms the child arrived: the hold becomes the placement.
 
     The rules are re-checked on the locked rows, counting the beds held for this child
@@ -80,7 +79,7 @@ def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None
     return placement
 
 
-def _close_the_search(actor: Any, survivor, placement: Placement, *, now, ip) -> None:
+def _close_the_search(actor: Actor, survivor, placement: Placement, *, now, ip) -> None:
     """A placed child needs no other home: pending recommendations are withdrawn and
     the child leaves the waitlist, unless the home is an emergency shelter: an interim
     stay, while Harbor keeps watching for a home."""
@@ -110,7 +109,7 @@ def _check_discharge(end_reason: str, comment: str) -> None:
 @transaction.atomic
 def placement_discharge(
     *,
-    actor: Any,
+    actor: Actor,
     placement_id: int | None,
     end_reason: str,
     comment: str = "",

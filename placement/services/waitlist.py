@@ -3,13 +3,12 @@ case workers hear of each home that becomes feasible, once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
 from engine import INTERIM_HOME_TYPE
 from homes.models import Home
 from matching.selectors import home_failures, match_needs, needs_of_survivor
@@ -34,7 +33,7 @@ from placement.services.common import (
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
-BLOCKED = {
+BLOCKED: dict[str, str] = {
     Status.PLACED: "This child is placed.",
     Status.REFERRED: "This child is referred to a home: wait for the answer.",
     Status.PENDING_REVIEW: "A recommendation for this child is waiting for MDT review.",
@@ -44,7 +43,7 @@ BLOCKED = {
 
 @transaction.atomic
 def survivor_waitlist(
-    *, actor: Any, survivor_id: int | None, ip: str | None = None
+    *, actor: Actor, survivor_id: int | None, ip: str | None = None
 ) -> WaitlistEntry:
     """Put a child no home fits on the waitlist; their case workers then hear of each
     home that becomes feasible. Refused while any home fits (propose one instead); an
