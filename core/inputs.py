@@ -7,7 +7,7 @@ name, exclusion zones) are declared by the form or serializer beside these."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from rest_framework import serializers
@@ -73,3 +73,15 @@ def needs_form_fields() -> dict[str, forms.Field]:
 def needs_serializer_fields() -> dict[str, serializers.Field]:
     """A serializer's fields for the child's derived matching inputs (new instances)."""
     return {name: serializer_field(field) for name, field in NEEDS_INPUTS.items()}
+
+
+# Bases declaring those fields, for the forms and serializers that take a child's matching
+# fields: a class built from the specification, which mypy sees as its plain base.
+if TYPE_CHECKING:
+    NeedsFormBase = forms.Form
+    NeedsSerializerBase = serializers.Serializer
+else:
+    NeedsFormBase = type(forms.Form)("NeedsFormBase", (forms.Form,), needs_form_fields())
+    NeedsSerializerBase = type(serializers.Serializer)(
+        "NeedsSerializerBase", (serializers.Serializer,), needs_serializer_fields()
+    )

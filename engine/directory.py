@@ -3,8 +3,8 @@ field (see layout.py), patched in place as homes change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -152,7 +152,7 @@ class Directory:
         self.remove(home_id for home_id, offer in latest.items() if not offer.active)
         self.upsert_columns(columns_of(o for o in latest.values() if o.active))
 
-    def upsert_columns(self, batch: dict[str, Sequence[Any]]) -> None:
+    def upsert_columns(self, batch: Mapping[str, Sequence[Any]]) -> None:
         """Replace homes by id or append new ones, from one list per BATCH_FIELDS name.
 
         The fastest way in: a full load of 250,000 rows goes through here in a few
@@ -280,9 +280,9 @@ class Directory:
             grown[: self._size] = array[: self._size]
             self._data[name] = grown
         for field, bits in self._tag_bits.items():
-            grown = np.zeros((capacity, bits.shape[1]), np.uint64)
-            grown[: self._size] = bits[: self._size]
-            self._tag_bits[field] = grown
+            widened = np.zeros((capacity, bits.shape[1]), np.uint64)
+            widened[: self._size] = bits[: self._size]
+            self._tag_bits[field] = widened
 
     def _mask_of(self, field: str, values: Iterable[str], *, add: bool) -> int:
         codes = self._tag_codes[field]
@@ -322,9 +322,10 @@ class Directory:
         try:
             # The usual case, frozensets: each new distinct set encoded, then every home's
             # looked up in C.
-            for key in set(sets) - known.keys():
+            hashed = cast(Sequence[frozenset[str]], sets)
+            for key in set(hashed) - known.keys():
                 known[key] = self._mask_of(field, key, add=True)
-            masks = list(map(known.__getitem__, sets))
+            masks = list(map(known.__getitem__, hashed))
         except TypeError:  # lists or sets, not hashable: as frozensets
             keys = [
                 values if isinstance(values, frozenset) else frozenset(values) for values in sets
@@ -356,7 +357,7 @@ class Directory:
             self._state_names.append(state)
         return code
 
-    def _codes(self, field: str, values: Sequence[str] | np.ndarray) -> Sequence[int]:
+    def _codes(self, field: str, values: Sequence[str] | np.ndarray) -> Sequence[int] | np.ndarray:
         if isinstance(values, np.ndarray):  # codes already (a full load reads them so)
             if len(values) and not 0 <= values.min() <= values.max() < len(LEVELS[field]):
                 raise ValueError(f"{field} must be one of {LEVELS[field]}; got an unknown one")
@@ -369,7 +370,7 @@ class Directory:
                 f"{field} must be one of {LEVELS[field]}; got {error.args[0]!r}"
             ) from None
 
-    def _write(self, rows: np.ndarray, batch: dict[str, Sequence[Any]]) -> None:
+    def _write(self, rows: np.ndarray, batch: Mapping[str, Sequence[Any]]) -> None:
         if self._offer_cache:
             for row in rows.tolist():
                 self._offer_cache.pop(row, None)

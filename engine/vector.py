@@ -115,7 +115,7 @@ def longitude_band(
         return None
     band = np.zeros(directory.words, WORD)
     for degree in range(low, high + 1):
-        band |= directory.holds("equal", "longitude_degree", wrapped_degree(degree))
+        band |= directory.holds("equal", "longitude_degree", int(wrapped_degree(degree)))
     return band
 
 

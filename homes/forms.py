@@ -24,8 +24,9 @@ class AvailabilityForm(forms.Form):
     staff_on_duty = forms.IntegerField(min_value=0, max_value=INT_MAX, required=False)
     confirm = forms.BooleanField(required=False)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             not self.errors
             and not cleaned.get("confirm")
@@ -49,11 +50,11 @@ class LanguagesField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list):
-            return ", ".join(LANGUAGE_NAMES.get(code, code) for code in value)
+            return ", ".join(LANGUAGE_NAMES.get(str(code), str(code)) for code in value)
         return value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         codes: list[str] = []
         unknown: list[str] = []
         for part in text.replace(";", ",").split(","):
@@ -134,4 +135,5 @@ class HomeProfileForm(forms.ModelForm):
                 key = name if name in self.fields else NON_FIELD_ERRORS
                 moved.setdefault(key, []).extend(messages)
             errors = ValidationError(moved)
-        super()._update_errors(errors)
+        # django-stubs do not declare BaseModelForm._update_errors, which Django calls.
+        super()._update_errors(errors)  # type: ignore[misc]

@@ -35,7 +35,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.db import connection
@@ -267,9 +267,11 @@ class DirectoryCache:
         if len(keep_text) != len(texts):
             texts = [texts[i] for i in keep_text.tolist()]
         # One list per word field, transposed in C (the first column is the id).
-        columns = list(zip(*texts, strict=True))[1:] if texts else [()] * len(TEXTS)
-        for name, values in zip(TEXTS, columns, strict=True):
-            batch[name] = list(values)
+        columns: list[tuple[Any, ...]] = (
+            list(zip(*texts, strict=True))[1:] if texts else [()] * len(TEXTS)
+        )
+        for name, words in zip(TEXTS, columns, strict=True):
+            batch[name] = list(words)
         for field in TAG_FIELDS:
             batch[field] = self._tagsets(batch[field])
         return self._locate(batch)[0]
@@ -407,11 +409,12 @@ class DirectoryCache:
         try:
             # A national directory has a handful of distinct sets: parse each once,
             # then look them all up in C.
-            for text in set(texts) - self._tags.keys():
+            hashed = cast(Sequence[str], texts)
+            for text in set(hashed) - self._tags.keys():
                 self._tagset(text)
         except TypeError:  # lists: not hashable
             return [self._tagset(text) for text in texts]
-        return list(map(self._tags.__getitem__, texts))
+        return list(map(self._tags.__getitem__, hashed))
 
     def _tagset(self, text: str | list[str]) -> frozenset[str]:
         # A handful of distinct sets across a national directory: parse each once.

@@ -5,7 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.inputs import needs_serializer_fields
+from core.inputs import NeedsSerializerBase
 from core.vocab import (
     AGE_MAX,
     INT_MAX,
@@ -22,15 +22,10 @@ from survivors.serializers import ExclusionZoneSerializer
 EXCLUDED_LIMIT_MAX = 1000
 
 
-# The flags, levels and numbers of the child's matching fields, from the engine's
-# specification (core.inputs): the same fields, choices, limits and defaults as the pages.
-_NeedsInputs = type(serializers.Serializer)(
-    "_NeedsInputs", (serializers.Serializer,), needs_serializer_fields()
-)
-
-
-class WhatIfSerializer(_NeedsInputs):  # type: ignore[misc,valid-type]
-    """A survivor's matching fields without identity: `date_of_birth` or `age`."""
+class WhatIfSerializer(NeedsSerializerBase):
+    """A survivor's matching fields without identity: `date_of_birth` or `age`. The flags,
+    levels and numbers come from the engine's specification (core.inputs): the same
+    fields, choices, limits and defaults as the pages."""
 
     date_of_birth = serializers.DateField(required=False)
     age = serializers.IntegerField(required=False, min_value=0, max_value=AGE_MAX)
@@ -250,7 +245,8 @@ class TonightCallSchema(serializers.Serializer):
 
 
 class InterimShelterSchema(serializers.Serializer):
-    label = serializers.CharField(help_text=f'Always "{INTERIM_LABEL}".')
+    # A response field the API names `label`; the stubs type Field.label as its text.
+    label = serializers.CharField(help_text=f'Always "{INTERIM_LABEL}".')  # type: ignore[assignment]
     rank = serializers.IntegerField()
     score = serializers.FloatField()
     home = HomeSummarySchema()

@@ -8,7 +8,7 @@ the case worker's contact; no name, case number or notes) until it accepts; then
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -226,17 +226,20 @@ class ContactSerializer(serializers.Serializer):
 # of the matching fields (the engine's specification), with the custody state.
 _CHILD_NEEDS = tuple(NEEDS_INPUTS)
 _CHILD_FIELD = {"bool": serializers.BooleanField, "level": serializers.CharField}
-_ChildNeeds = type(serializers.Serializer)(
-    "_ChildNeeds",
-    (serializers.Serializer,),
-    {
-        name: _CHILD_FIELD.get(field.kind, serializers.IntegerField)()
-        for name, field in NEEDS_INPUTS.items()
-    },
-)
+if TYPE_CHECKING:
+    _ChildNeeds = serializers.Serializer
+else:
+    _ChildNeeds = type(serializers.Serializer)(
+        "_ChildNeeds",
+        (serializers.Serializer,),
+        {
+            name: _CHILD_FIELD.get(field.kind, serializers.IntegerField)()
+            for name, field in NEEDS_INPUTS.items()
+        },
+    )
 
 
-class ChildSerializer(_ChildNeeds):  # type: ignore[misc,valid-type]
+class ChildSerializer(_ChildNeeds):
     """The child as a home sees them before accepting: no identity."""
 
     age = serializers.IntegerField()

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from core.inputs import NEEDS_DEFAULTS, NEEDS_FLAGS, NEEDS_INPUTS, needs_form_fields
+from core.inputs import NEEDS_DEFAULTS, NEEDS_FLAGS, NEEDS_INPUTS, NeedsFormBase
 from core.vocab import (
     AGE_MAX,
     CASE_NUMBER_MAX,
@@ -119,13 +119,10 @@ class RadiusField(forms.FloatField):
         return number
 
 
-# The flags, levels and numbers of the child's matching fields, from the engine's
-# specification (core.inputs): a new one appears on every page that takes the fields.
-_NeedsInputs = type(forms.Form)("_NeedsInputs", (forms.Form,), needs_form_fields())
-
-
-class NeedsForm(_NeedsInputs):  # type: ignore[misc,valid-type]
-    """A child's matching fields, as the intake and the what-if forms post them."""
+class NeedsForm(NeedsFormBase):
+    """A child's matching fields, as the intake and the what-if forms post them. The
+    flags, levels and numbers come from the engine's specification (core.inputs), so a
+    new one appears on every page that takes the fields."""
 
     date_of_birth = forms.DateField(required=False)
     custody_state = forms.ChoiceField(choices=STATE_CHOICES)
