@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import assign_perm, get_users_with_perms
 
 from accounts.services import user_create
 from audit.services import audit_record, changes
@@ -314,18 +314,6 @@ def home_admin_grant(*, actor: Any, user: Any, home: Home) -> None:
         obj=home,
         before={"home_admin": None},
         after={"home_admin": user.get_username()},
-    )
-
-
-@transaction.atomic
-def home_admin_revoke(*, actor: Any, user: Any, home: Home) -> None:
-    remove_perm("homes.change_home", user, home)
-    audit_record(
-        actor=actor,
-        action="permission.revoke",
-        obj=home,
-        before={"home_admin": user.get_username()},
-        after={"home_admin": None},
     )
 
 
