@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "placement",
     "reports",
     "notifications",
+    "desk",
 ]
 
 MIDDLEWARE = [

@@ -49,7 +49,6 @@ from homes.models import Home, HomeImport
 from homes.policy import locked_fields
 from homes.services import (
     PROFILE_FIELDS,
-    _after_availability_change,
     _plain,
     _record_availability,
 )
@@ -564,12 +563,9 @@ def _update(actor: Actor, planned: Planned, source: dict[str, Any]) -> None:
     beds = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
     for name in planned.changed:
         setattr(home, name, planned.data[name])
-    change = None
     if any(beds[name] != getattr(home, name) for name in beds):
-        change = _record_availability(home, beds, actor, "profile")
+        _record_availability(home, beds, actor, "profile")
     home.save()
-    if change is not None:
-        transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     audit_record(
         actor=actor,
         action="home.import.update",

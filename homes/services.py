@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.dispatch import Signal
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import assign_perm, get_users_with_perms
 
 from accounts.models import User
 from accounts.services import user_create
@@ -85,12 +84,9 @@ def home_update(*, actor: Actor, home_id: int, data: dict[str, Any]) -> Home:
     home.full_clean()
     after = _snapshot(home, PROFILE_FIELDS)
     beds_or_staff = ("available_beds", "staff_on_duty")
-    change = None
     if any(before[k] != after[k] for k in beds_or_staff):
-        change = _record_availability(home, before, actor, AvailabilityChange.Source.PROFILE)
+        _record_availability(home, before, actor, AvailabilityChange.Source.PROFILE)
     home.save()
-    if change is not None:
-        transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     old, new = changes(before, after)
     if new:
         audit_record(actor=actor, action="home.update", obj=home, before=old, after=new)
@@ -157,7 +153,7 @@ def home_update_availability(
         home.staff_on_duty = staff_on_duty
     if errors:
         raise ValidationError(errors)
-    change = _record_availability(home, before, actor, AvailabilityChange.Source.HOME_ADMIN)
+    _record_availability(home, before, actor, AvailabilityChange.Source.HOME_ADMIN)
     home.save(
         update_fields=[
             "available_beds",
@@ -174,29 +170,7 @@ def home_update_availability(
     if home.beds_held:
         after["beds_held"] = home.beds_held
     audit_record(actor=actor, action="home.availability", obj=home, before=before, after=after)
-    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
-
-
-# Sent after the commit of every change to a home's free beds or staff, with `home_id`.
-# The workflow (placement/apps.py) listens and re-checks its waitlist at that home.
-# A signal, against the house rule, because the arrow must point down: homes may not
-# import the workflow, yet a bed opening must reach a waiting child within seconds.
-availability_changed = Signal()
-
-
-def _after_availability_change(change_id: int) -> None:
-    """After a commit that changed a home's beds or staff: tell the listeners.
-
-    Runs from `transaction.on_commit(..., robust=True)`, so listeners see the committed
-    row, and one that fails (a broker that is down) is logged instead of failing a
-    change already made (the beat schedule's periodic re-check catches up).
-    """
-    home_id = (
-        AvailabilityChange.objects.filter(pk=change_id).values_list("home_id", flat=True).first()
-    )
-    if home_id is not None:
-        availability_changed.send(sender=Home, home_id=home_id)
 
 
 # --- Bed accounting for the placement workflow ---------------------------------------------
@@ -208,6 +182,9 @@ def _after_availability_change(change_id: int) -> None:
 # for people (the matching directory learns of the write from the database's change log,
 # whoever makes it). Callers lock the survivor and the referral first: the
 # lock order survivor -> referral -> home holds everywhere, so holds cannot deadlock.
+# A bed that comes free is the workflow's to follow up (its waitlist): the workflow's
+# services call these and then re-check, as placement.services.homes does for a home's
+# own report; this app tells nobody (it cannot import the workflow).
 
 
 def _move_beds(
@@ -278,7 +255,7 @@ def home_release_beds(
     """A hold expired or was withdrawn: its beds are free again."""
     home = Home.objects.select_for_update().get(pk=home_id)
     released = min(beds, home.beds_held)
-    change = _move_beds(
+    _move_beds(
         actor=actor,
         home=home,
         source=AvailabilityChange.Source.HOLD_RELEASED,
@@ -286,7 +263,6 @@ def home_release_beds(
         beds_held=home.beds_held - released,
         note=note,
     )
-    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
 
 
@@ -315,7 +291,7 @@ def home_free_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any
     """
     home = Home.objects.select_for_update().get(pk=home_id)
     room = home.licensed_beds - home.beds_held - home.available_beds
-    change = _move_beds(
+    _move_beds(
         actor=actor,
         home=home,
         source=AvailabilityChange.Source.DISCHARGE,
@@ -323,7 +299,6 @@ def home_free_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any
         beds_held=home.beds_held,
         note=note,
     )
-    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
 
 
@@ -343,18 +318,6 @@ def home_admin_grant(*, actor: Actor | None, user: User, home: Home) -> None:
         obj=home,
         before={"home_admin": None},
         after={"home_admin": user.get_username()},
-    )
-
-
-@transaction.atomic
-def home_admin_revoke(*, actor: Actor | None, user: User, home: Home) -> None:
-    remove_perm("homes.change_home", user, home)
-    audit_record(
-        actor=actor,
-        action="permission.revoke",
-        obj=home,
-        before={"home_admin": user.get_username()},
-        after={"home_admin": None},
     )
 
 

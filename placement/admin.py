@@ -14,9 +14,6 @@ from placement.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from placement.services import case_update
-from survivors.admin import SurvivorAdmin
-from survivors.models import Survivor
 
 
 class ReviewInline(admin.TabularInline):
@@ -144,14 +141,3 @@ class BatchAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["batch", "survivor", "home", "score", "outcome"]
     search_fields = ["survivor__case_number", "home__name"]
     list_select_related = ["batch", "survivor", "home"]
-
-
-class CaseAdmin(SurvivorAdmin):
-    """The survivor admin, with edits through the workflow's `case_update`: a change
-    that makes an open referral or hold unfit withdraws it, as on the API."""
-
-    update_service = staticmethod(case_update)
-
-
-admin.site.unregister(Survivor)
-admin.site.register(Survivor, CaseAdmin)

@@ -1,5 +1,7 @@
 """The placement workflow over REST (DESIGN.md "Workflow"): recommendations, MDT
-reviews, referrals, bed holds, placements, discharges and the waitlist.
+reviews, referrals, bed holds, placements, discharges and the waitlist; and a
+survivor's record (`survivors/{id}/`), whose every change re-checks the child's open
+referrals and holds.
 
 Thin: each view checks the record is visible (the same 404 as for one that does not
 exist, audited as denied), parses the body, calls one service and serializes. The
@@ -19,6 +21,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import ReadOnly
 from audit.services import audit_reads, request_ip
 from core.errors import NotFound
 from core.exceptions import ERROR_RESPONSES
@@ -41,8 +44,10 @@ from placement.serializers import (
     ReviewSerializer,
     WaitlistEntrySerializer,
 )
-from survivors.apis import SurvivorDetailApi as SurvivorRecordApi
+from survivors.apis import AuditedRefusals
 from survivors.models import Survivor
+from survivors.permissions import CanEditSurvivor
+from survivors.serializers import SurvivorSerializer
 
 CONFLICT = {409: ERROR_RESPONSES["409"]}
 
@@ -237,8 +242,43 @@ class SurvivorWaitlistApi(WorkflowApi):
         return Response(WaitlistEntrySerializer(entry).data)
 
 
-class SurvivorDetailApi(SurvivorRecordApi):
-    """`survivors/{id}/`: the survivors app's view, with updates through `case_update`,
-    so a change that makes an open referral or hold unfit withdraws it at once."""
+@extend_schema(tags=["survivors"])
+class SurvivorDetailApi(AuditedRefusals, generics.GenericAPIView):
+    """One survivor record, if you may see it (404 otherwise, exactly as for no record)."""
 
-    update_service = staticmethod(services.case_update)
+    # Here, not in the survivors app: an update goes through the workflow's
+    # `case_update`, so a change that makes an open referral or hold unfit withdraws it
+    # at once; the survivors app cannot import the workflow.
+    permission_classes = [IsAuthenticated & (ReadOnly | CanEditSurvivor)]
+    serializer_class = SurvivorSerializer
+    filter_backends: list = []
+
+    @extend_schema(operation_id="survivors_retrieve")
+    def get(self, request, id: int | None):
+        survivor = self.visible_survivor(request, id)
+        return self.respond_with(request, survivor)
+
+    @extend_schema(
+        operation_id="survivors_update",
+        description="Replace the intake fields (assigned case workers, the agency's "
+        "supervisors, admins; MDT members get 403).",
+    )
+    def put(self, request, id: int | None):
+        return self._update(request, id, partial=False)
+
+    @extend_schema(operation_id="survivors_partial_update")
+    def patch(self, request, id: int | None):
+        return self._update(request, id, partial=True)
+
+    def _update(self, request, survivor_id: int | None, *, partial: bool) -> Response:
+        survivor = self.visible_survivor(request, survivor_id)
+        self.check_object_permissions(request, survivor)
+        serializer = SurvivorSerializer(survivor, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.case_update(
+            actor=request.user,
+            survivor_id=survivor.pk,
+            data=serializer.validated_data,
+            ip=request_ip(request),
+        )
+        return self.respond_with(request, self.visible_survivor(request, survivor.pk))

@@ -161,21 +161,6 @@ def survivor_set_status(
     return survivor
 
 
-@transaction.atomic
-def survivor_assign_worker(*, actor: Actor, survivor: Survivor, worker: Actor) -> None:
-    """Give a case worker of the same agency access to a survivor (a permission change)."""
-    if worker.role != Role.CASE_WORKER or worker.agency_id != survivor.agency_id:
-        raise ValidationError({"worker": "Only a case worker of the survivor's agency."})
-    survivor.assigned_workers.add(worker)
-    audit_record(
-        actor=actor,
-        action="permission.assign",
-        obj=survivor,
-        survivor_id=survivor.pk,
-        after={"assigned_worker": worker.get_username()},
-    )
-
-
 def survivor_record_reads(
     *, actor: Actor, survivors: list[Survivor], ip: str | None = None, action: str = "survivor.read"
 ) -> None:

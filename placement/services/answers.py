@@ -32,6 +32,7 @@ from placement.services.common import (
 )
 from placement.services.referrals import referral_close, referral_state
 from placement.services.rules import lock_home, rules_check
+from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status, Survivor
 
 
@@ -143,6 +144,7 @@ def referral_decline(
             beds=referral.beds,
             note={"referral": referral.pk, "why": "declined"},
         )
+        waitlist_recheck_after_commit(home_id=referral.home_id)
     now = timezone.now()
     referral.status = Referral.Status.DECLINED
     referral.reason_code = reason_code

@@ -18,6 +18,7 @@ from placement.services.common import end_waitlist, lock_visible, when
 from placement.services.recommendations import recommendation_decide
 from placement.services.referrals import referral_state
 from placement.services.rules import lock_home, rules_check
+from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status
 from survivors.services import survivor_set_status
 
@@ -132,6 +133,7 @@ def placement_discharge(
         beds=placement.beds,
         note={"placement": placement.pk},
     )
+    waitlist_recheck_after_commit(home_id=placement.home_id)
     placement.ended_at = timezone.now()
     placement.end_reason = end_reason
     placement.end_comment = comment

@@ -31,6 +31,7 @@ from placement.services.common import (
     worker_contact,
 )
 from placement.services.rules import lock_home, rules_check
+from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
@@ -70,6 +71,7 @@ def referral_close(
             beds=referral.beds,
             note={"referral": referral.pk, "why": status},
         )
+        waitlist_recheck_after_commit(home_id=referral.home_id)
     referral.status = status
     referral.closed_at = timezone.now()
     referral.closed_by = actor if getattr(actor, "is_authenticated", False) else None

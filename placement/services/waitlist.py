@@ -82,6 +82,16 @@ def survivor_waitlist(
     return entry
 
 
+def waitlist_recheck_after_commit(*, home_id: int) -> None:
+    """Queue the waitlist's re-check at `home_id` once the caller's transaction commits:
+    after every change to the home's free beds or staff, so a bed that opens reaches a
+    waiting child within seconds. `robust`: a broker that is down is logged and does
+    not fail a change already made (the beat's periodic re-check catches up)."""
+    from placement.tasks import recheck_waitlist  # the task calls this module's services
+
+    transaction.on_commit(lambda: recheck_waitlist.delay(home_id=home_id), robust=True)
+
+
 def waitlist_recheck(*, home_id: int | None = None) -> int:
     """Look for newly feasible homes for every waitlisted survivor (at one home, or
     everywhere); tell their case workers of each home once. Returns homes found.
