@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.services import request_ip
 from core.errors import DomainError, Forbidden, NotFound
+from core.types import AuthedHttpRequest
 from core.vocab import FIELD_LABELS
 from matching.forms import SurvivorSearchForm
 from matching.selectors import needs_from_fields, search_homes, survivor_matching_fields
@@ -50,7 +51,7 @@ from survivors.views import intake_page, refused_fields
 
 
 @login_required
-def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """A child's case: needs, history, recommendations, referrals and placement."""
     survivor = visible_or_404(request, Survivor, survivor_id, "survivor.read")
     survivor_record_reads(
@@ -91,7 +92,7 @@ def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """Complete or correct an intake (identity, alias, needs, ICPC states, exclusion
     zones, notes) on the intake's own form. It saves through `case_update`, as the API's
     PATCH does: audited, and an open referral or hold the child no longer fits is
@@ -139,7 +140,7 @@ def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 
 def _visible_survivor(
-    request: HttpRequest, survivor_id: int, action: str = "survivor.match"
+    request: AuthedHttpRequest, survivor_id: int, action: str = "survivor.match"
 ) -> Survivor:
     """The survivor if the user may see them, else 404 (the refusal audited)."""
     try:
@@ -154,7 +155,7 @@ def _visible_survivor(
 
 
 @login_required
-def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_search(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """Search for a stored survivor, with filters that re-rank (distance, services)."""
     survivor = _visible_survivor(request, survivor_id)
     return _survivor_search_page(
@@ -163,7 +164,7 @@ def survivor_search(request: HttpRequest, survivor_id: int) -> HttpResponse:
 
 
 def survivor_search_with_proposal(
-    request: HttpRequest, survivor_id: int, proposal: forms.Form
+    request: AuthedHttpRequest, survivor_id: int, proposal: forms.Form
 ) -> HttpResponse:
     """The search page again after a proposal the form refused (no rationale, no home
     ticked): the same filters, the ticked homes still ticked, the error beside the
@@ -181,7 +182,7 @@ def survivor_search_with_proposal(
 
 
 def _survivor_search_page(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     survivor: Survivor,
     data: Any,
     *,
@@ -199,7 +200,7 @@ def _survivor_search_page(
             include_excluded = form.cleaned_data["include_excluded"]
             fields = form.apply(fields)
         else:
-            errors = {name: " ".join(texts) for name, texts in form.errors.items()}
+            errors = {name: " ".join(map(str, texts)) for name, texts in form.errors.items()}
     # Proposing and waitlisting are the case side's (placement.policy); the page links
     # only what the service would allow.
     case_side = is_case_side(request.user)
@@ -251,13 +252,15 @@ def _proposal_context(proposal: forms.Form | None) -> dict[str, object]:
     return {
         "ticked": ticked,
         "rationale": proposal["rationale"].value() or "",
-        "proposal_errors": {name: " ".join(texts) for name, texts in proposal.errors.items()},
+        "proposal_errors": {
+            name: " ".join(map(str, texts)) for name, texts in proposal.errors.items()
+        },
     }
 
 
 @login_required
 @post_or_back("survivor-search", "survivor_id")
-def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def propose(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """Propose up to three homes from the search, each a recommendation for the MDT."""
     visible_or_404(request, Survivor, survivor_id, "recommendation.create")
     form = ProposeForm(request.POST)

@@ -12,12 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.messages import form_error_messages
+from core.types import AuthedHttpRequest
 from homes.forms import AvailabilityForm
 from homes.models import Home
 from homes.selectors import home_staff_choices, homes_editable
@@ -34,7 +35,7 @@ def is_stale(home: Home, now: datetime) -> bool:
 
 
 @login_required
-def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_manage(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """The home admin's page: beds and staff in two taps, the history, its referrals."""
     home = homes_editable(user=request.user).filter(pk=home_id).first()
     if home is None:
@@ -64,7 +65,7 @@ def _beds(n: int) -> str:
 
 @login_required
 @require_POST
-def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_availability_update(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """The home admin's taps: free beds and/or staff on duty, or "still accurate".
 
     The beds tapped, confirmed and shown are one number: the beds the home has empty,

@@ -4,12 +4,15 @@ alerts (notifications), so it lives on the top floor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import Role
+from core.types import AuthedHttpRequest
 from desk.homes import is_stale
 from homes.selectors import homes_editable
 from notifications.models import Notification
@@ -30,11 +33,11 @@ from survivors.views import case_search
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     """What needs the signed-in user now, by role."""
     user = request.user
     now = timezone.now()
-    context: dict[str, object] = {"now": now}
+    context: dict[str, Any] = {"now": now}
     if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
         context["status_counts"] = case_status_counts(user=user)
         context["survivors"] = survivor_list(user=user)[:25]
@@ -65,6 +68,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if "survivors" in context:
         # Each row's status as the case reads it ("Approved: ready to refer"), in one query.
         context["survivors"] = with_case_status(context["survivors"])
-    finder = context.get("finder")
-    status = 400 if finder is not None and finder.errors else 200
+    searched = context.get("finder")
+    status = 400 if searched is not None and searched.errors else 200
     return render(request, "desk/dashboard.html", context, status=status)
