@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from accounts.models import ApiToken
 from accounts.tokens import token_revoke
 from audit.services import request_ip
+from engine.rules import plural
 
 TOKEN_FIELDS = [
     "prefix",
@@ -63,6 +64,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
         self.message_user(
             request,
-            f"Revoked {ended} token{'s' if ended != 1 else ''}: their devices must sign in again.",
+            f"Revoked {plural(ended, 'token')}: their devices must sign in again.",
             messages.SUCCESS,
         )

@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from accounts.services import user_create
 from audit.services import audit_record, changes
 from core.errors import Conflict, Forbidden
+from engine.rules import plural
 from homes.models import LICENSE_REMINDER_DAYS, AvailabilityChange, Home, LicenseReminder
 from homes.policy import locked_fields, may_edit_home
 from homes.selectors import homes_with_license_expiring, homes_with_stale_availability
@@ -254,8 +255,8 @@ def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
         raise Conflict(f"{home.name} is not taking children (inactive).", code="home_inactive")
     if home.available_beds < beds:
         raise Conflict(
-            f"{home.name} has {_beds(home.available_beds)} free; this child needs "
-            f"{_beds(beds)}. Another referral may have taken the last one.",
+            f"{home.name} has {plural(home.available_beds, 'bed')} free; this child needs "
+            f"{plural(beds, 'bed')}. Another referral may have taken the last one.",
             code="no_bed_left",
         )
     _move_beds(
@@ -321,10 +322,6 @@ def home_free_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
     )
     transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
-
-
-def _beds(n: int) -> str:
-    return f"{n} bed" if n == 1 else f"{n} beds"
 
 
 @transaction.atomic
@@ -475,7 +472,7 @@ def home_remind_license_expiry(*, today: dt.date | None = None) -> int:
 
 def _license_reminder_text(home: Home, days_left: int) -> str:
     """In the app and by email (notification_send does both)."""
-    when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+    when = "today" if days_left == 0 else f"in {plural(days_left, 'day')}"
     return (
         f"The license of {home.name} (number {home.license_number or 'not recorded'}) "
         f"expires on {home.license_expires:%d %b %Y}, {when}. From the day after, case "

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import request_ip
 from core.errors import DomainError, NotFound
 from core.messages import form_error_messages
+from engine.rules import plural
 from homes.forms import AvailabilityForm, HomeProfileForm
 from homes.models import Home
 from homes.policy import LICENSED_FIELDS, home_editable_or_refuse, locked_fields
@@ -32,10 +33,6 @@ def _editable_home(request: HttpRequest, home_id: int, action: str) -> Home:
         )
     except NotFound:
         raise Http404 from None
-
-
-def _beds(n: int) -> str:
-    return f"{n} free bed" if n == 1 else f"{n} free beds"
 
 
 @login_required
@@ -63,7 +60,7 @@ def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse
                 available_beds=data["available_beds"],
                 staff_on_duty=data["staff_on_duty"],
             )
-            saved = _beds(updated.physically_free_beds)
+            saved = plural(updated.physically_free_beds, "free bed")
             if updated.beds_held:
                 saved += f" ({updated.beds_held} held for accepted referrals)"
             messages.success(request, f"Saved: {saved}, {updated.staff_on_duty} staff on duty.")

@@ -27,11 +27,12 @@ from django.utils import timezone
 from accounts.models import Role, Team
 from audit.services import audit_record
 from core.errors import Conflict, DomainError, Forbidden, NotFound, RulesFailed
+from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
 from placement.models import Batch, BatchAssignment, Recommendation, Review
-from placement.services.common import case_of, case_workers, next_step, plural, team_members
+from placement.services.common import case_of, case_workers, next_step, team_members
 from placement.services.recommendations import recommendation_create
 from placement.services.referrals import referral_create
 from placement.services.reviews import review_create

@@ -20,6 +20,7 @@ from accounts.models import Role, User
 from core.errors import NotFound
 from core.templatetags.harbor import WHEN_FORMAT
 from core.vocab import STATE_TIME_ZONES
+from engine.rules import plural
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
 from placement.selectors import recommendations_ready_to_refer
 from survivors.models import Status, Survivor
@@ -72,10 +73,6 @@ def worker_contact(user: Any) -> str:
     agency = f", {user.agency.name}" if getattr(user, "agency", None) else ""
     reach = user.phone or user.email
     return f"Case worker: {name}{agency}" + (f", {reach}." if reach else ".")
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def survivor_id_of(model: type[models.Model], pk: int | None) -> int:

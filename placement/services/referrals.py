@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins, home_release_beds
 from notifications.models import Notification
@@ -22,7 +23,6 @@ from placement.services.common import (
     child_summary,
     lock_visible,
     lock_visible_survivor,
-    plural,
     settle_status,
     survivor_id_of,
     team_members,
