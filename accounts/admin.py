@@ -11,6 +11,7 @@ from accounts.mfa import mfa_reset
 from accounts.models import Agency, RecoveryCode, Team, User
 from audit.services import audit_record, request_ip
 from core.admin_base import ReadOnlyAdmin
+from engine.rules import plural
 
 
 @admin.register(Agency)
@@ -66,7 +67,7 @@ class UserAdmin(BaseUserAdmin):
             count += 1
         self.message_user(
             request,
-            f"Second factor reset for {count} user{'s' if count != 1 else ''}: their "
+            f"Second factor reset for {plural(count, 'user')}: their "
             "authenticator, recovery codes, API tokens and sessions have ended.",
             messages.SUCCESS,
         )

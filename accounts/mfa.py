@@ -31,6 +31,7 @@ from accounts.tokens import tokens_revoke_all
 from audit.models import Outcome
 from audit.services import audit_record
 from core.types import Actor
+from engine.rules import plural
 
 RECOVERY_CODE_COUNT = 10
 # No 0/O, 1/I/L or U/V look-alikes: a code is read off paper and typed on a phone.
@@ -265,7 +266,7 @@ def mfa_enrol_confirm(
 
 def wait_message(seconds: int) -> str:
     return (
-        f"Too many wrong codes. Wait {seconds} second{'s' if seconds != 1 else ''}, "
+        f"Too many wrong codes. Wait {plural(seconds, 'second')}, "
         "then enter the code your app shows."
     )
 

@@ -16,6 +16,7 @@ from accounts.models import ApiToken
 from accounts.tokens import token_revoke
 from audit.services import request_ip
 from core.types import AuthedHttpRequest
+from engine.rules import plural
 
 TOKEN_FIELDS = (
     "prefix",
@@ -64,6 +65,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
         self.message_user(
             request,
-            f"Revoked {ended} token{'s' if ended != 1 else ''}: their devices must sign in again.",
+            f"Revoked {plural(ended, 'token')}: their devices must sign in again.",
             messages.SUCCESS,
         )

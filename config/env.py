@@ -35,13 +35,6 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return default if value is None or value == "" else value
 
 
-def env_required(name: str, why: str) -> str:
-    value = env_str(name)
-    if value is None:
-        raise ImproperlyConfiguredEnv(f"{name} must be set: {why}")
-    return value
-
-
 def env_bool(name: str, default: bool = False) -> bool:
     value = env_str(name)
     if value is None:

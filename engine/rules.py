@@ -51,9 +51,9 @@ _GUARDIAN_REFUSED = {
 }
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 home', '3 homes'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, many: str = "") -> str:
+    """'1 home', '3 homes'; `many` for a plural that is not noun + s: '2 homes fail'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {many or noun + 's'}"
 
 
 def miles(value: float) -> str:

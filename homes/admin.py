@@ -39,7 +39,7 @@ class HomeChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(LicenseReminder)
 class LicenseReminderAdmin(ReadOnlyAdmin):
-    """The license-expiry reminders sent to homes' admins (homes.services)."""
+    """The license-expiry reminders sent to homes' admins (homes.jobs)."""
 
     list_display = ["sent_at", "home", "license_expires", "days_before", "recipients"]
     list_select_related = ["home"]

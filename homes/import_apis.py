@@ -17,13 +17,8 @@ from rest_framework.response import Response
 
 from core.errors import NotFound
 from core.parsers import HarborJSONParser
-from homes.imports import (
-    ImportFileError,
-    home_import_start,
-    max_bytes,
-    may_import,
-    too_large_message,
-)
+from homes.import_files import ImportFileError, max_bytes, too_large_message
+from homes.imports import home_import_start, may_import
 from homes.models import HomeImport
 
 

@@ -15,16 +15,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.types import AuthedHttpRequest
-from homes.imports import (
+from homes.import_files import (
     ImportFileError,
-    home_import_apply_checked,
-    home_import_start,
     max_bytes,
-    may_import,
     template_csv,
     template_xlsx,
     too_large_message,
 )
+from homes.imports import home_import_apply_checked, home_import_start, may_import
 from homes.models import HomeImport
 
 

@@ -114,7 +114,7 @@ class BatchAssignmentInline(admin.TabularInline):
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    """Mass-recovery plans: they move only through placement.services.batches."""
+    """Mass-recovery plans: they move only through placement.services.batches and batch_runs."""
 
     list_display = [
         "id",

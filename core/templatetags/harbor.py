@@ -6,6 +6,7 @@ import re
 from django import template
 from django.utils import dateformat, timezone
 
+import engine.rules
 from core import vocab
 from core.inputs import NEEDS_FLAGS
 from core.vocab import COMMITMENT_RULE_LABELS, FIELD_LABELS, LANGUAGE_NAMES, HomeType
@@ -162,7 +163,7 @@ def minutes(value) -> int | str:
 def plural(count, words: str) -> str:
     """`{{ n|plural:"bed,beds" }}` -> "1 bed", "2 beds", "0 beds"."""
     singular, _, many = words.partition(",")
-    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+    return engine.rules.plural(count, singular, many)
 
 
 @register.filter

@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
+from engine.rules import plural
 from homes.services import home_hold_beds, home_release_beds
 from notifications.models import Notification
 from notifications.services import notification_send
@@ -25,7 +26,6 @@ from placement.services.common import (
     home_contact,
     lock_visible,
     next_step,
-    plural,
     quoted,
     settle_status,
     when,

@@ -21,6 +21,7 @@ from core.errors import NotFound
 from core.templatetags.harbor import WHEN_FORMAT
 from core.types import Actor, RequestUser
 from core.vocab import STATE_TIME_ZONES
+from engine.rules import plural
 from homes.models import Home
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
 from placement.selectors import recommendations_ready_to_refer, records_visible_to
@@ -75,10 +76,6 @@ def worker_contact(user: Actor | None) -> str:
     agency = f", {user.agency.name}" if user.agency is not None else ""
     reach = user.phone or user.email
     return f"Case worker: {name}{agency}" + (f", {reach}." if reach else ".")
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def survivor_id_of(model: type[models.Model], pk: int | None) -> int:

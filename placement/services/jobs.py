@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins
 from notifications.models import Notification
@@ -26,7 +27,6 @@ from placement.services.common import (
     home_zone,
     lock_survivor,
     next_step,
-    plural,
     settle_status,
     supervisors,
     when,

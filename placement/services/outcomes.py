@@ -24,6 +24,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
+from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
@@ -39,7 +40,6 @@ from placement.services.common import (
     case_of,
     case_workers,
     lock_visible,
-    plural,
     supervisors,
     when,
 )

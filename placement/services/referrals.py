@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from core.types import Actor
+from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins, home_release_beds
 from notifications.models import Notification
@@ -23,7 +24,6 @@ from placement.services.common import (
     child_summary,
     lock_visible,
     lock_visible_survivor,
-    plural,
     settle_status,
     survivor_id_of,
     team_members,

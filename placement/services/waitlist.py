@@ -10,6 +10,7 @@ from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
 from engine import INTERIM_HOME_TYPE
+from engine.rules import plural
 from homes.models import Home
 from matching.selectors import home_failures, match_needs, needs_of_survivor
 from notifications.models import Notification
@@ -28,7 +29,6 @@ from placement.services.common import (
     case_workers,
     home_contact,
     lock_visible_survivor,
-    plural,
 )
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status

@@ -20,8 +20,9 @@ import psycopg2
 import pytest
 from django.db import connection, transaction
 
+from homes.jobs import home_changes_prune
 from homes.models import Home, HomeChange
-from homes.services import home_changes_prune, home_update_availability
+from homes.services import home_update_availability
 from matching.directory import DirectoryCache, directory_cache
 from matching.directory_sql import snapshot_bounds
 from tests.factories import HomeFactory

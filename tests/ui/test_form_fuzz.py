@@ -56,7 +56,8 @@ from placement.forms import (
 )
 from placement.models import Placement, Recommendation, Referral, Review
 from placement.services.batch_reviews import batch_submit
-from placement.services.batches import batch_create, batch_run
+from placement.services.batch_runs import batch_run
+from placement.services.batches import batch_create
 from reports.forms import ReportFilterForm
 from survivors.forms import IntakeForm
 from survivors.models import Survivor
