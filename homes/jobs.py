@@ -72,6 +72,8 @@ def home_remind_license_expiry(*, today: dt.date | None = None) -> int:
     for home_id, expires in homes_with_license_expiring(
         today=today, within_days=max(LICENSE_REMINDER_DAYS)
     ).values_list("id", "license_expires"):
+        if expires is None:
+            continue  # the query keeps only homes with a date; the type cannot say so
         days_left = (expires - today).days
         threshold = min(d for d in LICENSE_REMINDER_DAYS if days_left <= d)
         try:
@@ -121,7 +123,7 @@ def home_changes_prune(*, keep: timedelta | None = None) -> int:
             "SELECT max(txid) FROM homes_homechange "
             "WHERE created_at < now() - %s "
             "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            [keep],
+            [keep],  # type: ignore[list-item]  # psycopg adapts a timedelta (an interval)
         )
         (top,) = cursor.fetchone()
         if top is None:

@@ -3,17 +3,16 @@ that opens for them once (`placement.services.waitlist`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.types import RequestUser
 from survivors.models import Survivor
 
 
 class WaitlistQuerySet(models.QuerySet["WaitlistEntry"]):
-    def visible_to(self, user: Any) -> WaitlistQuerySet:
+    def visible_to(self, user: RequestUser) -> WaitlistQuerySet:
         return self.filter(survivor__in=Survivor.objects.visible_to(user))
 
 
