@@ -37,5 +37,18 @@ def test_it_refuses_a_vocabulary_that_drifts_from_the_engine():
     import pytest
     from django.core.exceptions import ImproperlyConfigured
 
-    with pytest.raises(ImproperlyConfigured, match="do not match the engine"):
-        vocab._choices("Gender", types.GENDERS, {"female": "Female", "male": "Male"})
+    from django.db import models
+
+    class TwoGenders(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+
+    class Reordered(models.TextChoices):
+        MALE = "male", "Male"
+        FEMALE = "female", "Female"
+        NONBINARY = "nonbinary", "Nonbinary"
+
+    for drifted in (TwoGenders, Reordered):
+        with pytest.raises(ImproperlyConfigured, match="do not match the engine"):
+            vocab._same_values(drifted, types.GENDERS)
+    vocab._same_values(vocab.Gender, types.GENDERS)
