@@ -40,7 +40,8 @@ NO_PAPERS = {
     "residence_zip": "77002", "urgency": "crisis", "substance_use": "none",
     "medical_level": "routine", "pregnant": "on", "mental_health_acuity": "moderate",
     "runaway_risk": "high", "dependents": "0", "primary_language": "Spanish",
-    "zone_zip_0": "77002", "zone_radius_0": "25", "notes": "Found at the bus station.",
+    "zone-TOTAL_FORMS": "3", "zone-INITIAL_FORMS": "0", "zone-0-zip_code": "77002",
+    "zone-0-radius_miles": "25", "notes": "Found at the bus station.",
 }  # fmt: skip
 
 
@@ -131,9 +132,14 @@ def edit_form(survivor: Survivor, **changes) -> dict:
         "services_needed": survivor.services_needed, "notes": survivor.notes,
         "max_distance_miles": survivor.max_distance_miles or "",
     }  # fmt: skip
-    for row, zone in enumerate(survivor.exclusion_zones):
-        values[f"zone_zip_{row}"] = zone["zip_code"]
-        values[f"zone_radius_{row}"] = zone["radius_miles"]
+    # The zones' rows as the page shows them: every stored zone, then blank rows (three
+    # rows at least, one blank at least), with the formset's counts.
+    zones = survivor.exclusion_zones
+    values["zone-TOTAL_FORMS"] = max(3, len(zones) + 1)
+    values["zone-INITIAL_FORMS"] = len(zones)
+    for row, zone in enumerate(zones):
+        values[f"zone-{row}-zip_code"] = zone["zip_code"]
+        values[f"zone-{row}-radius_miles"] = zone["radius_miles"]
     return {**values, **changes}
 
 
@@ -157,8 +163,8 @@ def test_it_completes_an_intake_through_the_edit_page_and_audits_it(alice, unnam
     birth = datetime.date(2010, 3, 9)
     form = edit_form(
         unnamed, first_name="Lupe", date_of_birth=birth.isoformat(), estimated_age="",
-        primary_language="english", icpc_approved_states="MO, NE", zone_zip_1="66102",
-        zone_radius_1="10",
+        primary_language="english", icpc_approved_states="MO, NE",
+        **{"zone-1-zip_code": "66102", "zone-1-radius_miles": "10"},
     )  # fmt: skip
 
     response = signed_in(alice).post(f"/survivors/{unnamed.pk}/edit/", form)
@@ -203,7 +209,7 @@ def test_it_keeps_every_exclusion_zone_of_a_record_with_more_than_the_blank_rows
     Survivor.objects.filter(pk=unnamed.pk).update(exclusion_zones=zones)
     unnamed.refresh_from_db()
     page = signed_in(alice).get(f"/survivors/{unnamed.pk}/edit/").content.decode()
-    assert 'value="67202"' in page and 'name="zone_zip_4"' in page
+    assert 'value="67202"' in page and 'name="zone-4-zip_code"' in page
 
     signed_in(alice).post(f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, alias="x"))
 
@@ -232,7 +238,7 @@ def test_it_withdraws_a_referral_the_edited_record_no_longer_fits(alice, mdt, su
 
     response = signed_in(alice).post(
         f"/survivors/{survivor.pk}/edit/",
-        edit_form(survivor, zone_zip_0=home.zip_code, zone_radius_0="10"),
+        edit_form(survivor, **{"zone-0-zip_code": home.zip_code, "zone-0-radius_miles": "10"}),
     )
 
     assert response.status_code == 302
