@@ -369,3 +369,65 @@ def test_it_lets_an_mdt_member_find_a_case_by_number_and_never_shows_a_name(mdt,
     assert "1 case found" in by_number
     assert lupe.case_number in by_number
     assert "Lupe" not in by_number and "Girl in blue" not in by_number
+
+
+# --- The exclusion zones' rows ------------------------------------------------------------
+
+
+def test_it_shows_a_zone_rows_error_at_that_row_and_saves_nothing(alice):
+    form = {**NO_PAPERS, "zone-1-zip_code": "66101"}  # a ZIP code with no radius
+
+    response = signed_in(alice).post("/survivors/new/", form)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    row = re.search(r'<input[^>]*name="zone-1-radius_miles"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in row and 'aria-describedby="id_zone-1-radius_miles_error"' in row
+    assert '<span class="error" id="id_zone-1-radius_miles_error">Give the radius in miles.' in page
+    assert "Exclusion zones: Zone 2: Give the radius in miles." in text(response)
+    assert 'name="zone-0-zip_code" value="77002"' in page  # the other rows as typed
+    assert not Survivor.objects.exists()
+
+
+def test_it_refuses_more_exclusion_zones_than_the_api_takes(alice, unnamed):
+    zones = {"zone-TOTAL_FORMS": "51", "zone-INITIAL_FORMS": "1"}
+    for row in range(51):
+        zones |= {f"zone-{row}-zip_code": "64108", f"zone-{row}-radius_miles": "5"}
+    client = signed_in(alice)
+
+    response = client.post(f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, **zones))
+    too_many = client.post(
+        f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, **{**zones, "zone-TOTAL_FORMS": "99"})
+    )
+
+    assert response.status_code == too_many.status_code == 400
+    assert "Exclusion zones: Give at most 50 exclusion zones." in text(response)
+    assert "Exclusion zones: Give at most 50 exclusion zones." in text(too_many)
+    unnamed.refresh_from_db()
+    assert len(unnamed.exclusion_zones) == 1
+
+
+def test_it_refuses_zone_rows_posted_without_their_count(alice):
+    """A post with no zone row has no zones; rows without the formset's counts are not
+    dropped in silence."""
+    form = {k: v for k, v in NO_PAPERS.items() if not k.startswith("zone-")}
+    client = signed_in(alice)
+
+    refused = client.post("/survivors/new/", {**form, "zone-0-zip_code": "77002"})
+    saved = client.post("/survivors/new/", form)
+
+    assert refused.status_code == 400
+    assert "ManagementForm data is missing" in text(refused)
+    assert saved.status_code == 302
+    assert Survivor.objects.get().exclusion_zones == []
+
+
+def test_it_shows_the_services_refusal_on_the_form(alice):
+    """The model's own check (one case number per agency), after the form passed it."""
+    signed_in(alice).post("/survivors/new/", {**NO_PAPERS, "case_number": "KS-77"})
+
+    response = signed_in(alice).post("/survivors/new/", {**NO_PAPERS, "case_number": "KS-77"})
+
+    assert response.status_code == 400
+    assert "This agency already has a survivor with this case number." in text(response)
+    assert Survivor.objects.count() == 1
