@@ -124,8 +124,8 @@ class RecoveryCodesRenewForm(FocusesErrors, forms.Form):
 
 
 class PasswordChangePageForm(FocusesErrors, PasswordChangeForm):
-    """Django's password change, with the page's hint for the new password (in place of
-    the list of validators) and no jump to the first field until one is wrong."""
+    """Django's password change, with the page's one hint, for the new password (in place
+    of the list of validators), and no jump to the first field until one is wrong."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +134,7 @@ class PasswordChangePageForm(FocusesErrors, PasswordChangeForm):
             "At least 12 characters; a phrase of a few words is easy to type and hard to "
             "guess. Not a common password, not only digits, not like your name."
         )
+        self.fields["new_password2"].help_text = ""
 
 
 class HarborUserChangeForm(UserChangeForm):

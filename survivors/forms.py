@@ -182,10 +182,7 @@ class ZoneRows(forms.BaseFormSet):
 
     def clean(self) -> None:
         if not any(self.errors) and len(self.zones()) > ZONES_MAX:
-            raise ValidationError(
-                TOO_MANY_ZONES % {"num": ZONES_MAX},
-                code="too_many_forms",
-            )
+            raise ValidationError(TOO_MANY_ZONES % {"num": ZONES_MAX}, code="too_many_forms")
 
     def zones(self) -> list[dict[str, Any]]:
         """The rows filled in, in the API's shape ({"zip_code", "radius_miles"})."""
@@ -197,8 +194,8 @@ class ZoneRows(forms.BaseFormSet):
         ]  # fmt: skip
 
 
-# The absolute maximum is one row over: a record with ZONES_MAX zones may be posted back
-# with a blank row; more rows than that are refused unread.
+# A page shows at most ZONES_MAX rows (a record at the limit has no blank row); one row
+# more is read (a full record posted with a blank row), more are refused unread.
 ZoneFormSet = cast(
     "type[ZoneRows]",
     forms.formset_factory(
