@@ -1,15 +1,31 @@
-"""The sign-in forms (password, second factor, enrolment), and the admin's user forms."""
+"""The sign-in forms (password, second factor, enrolment, a new password), and the admin's
+user forms. Each field carries what its input needs on a phone (autocomplete, inputmode,
+the hint); the pages render it with the one field template (core.forms)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserChangeForm
 from django.core.validators import MaxLengthValidator
 
 from accounts.mfa import CODE_MAX_LENGTH
 from accounts.models import Agency, User
+from core.forms import FocusesErrors
+
+
+def _app_code_input() -> forms.TextInput:
+    """The authenticator app's 6 digits: a phone offers its number pad and the code it
+    received."""
+    return forms.TextInput(
+        attrs={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        }
+    )
 
 
 class SignInForm(AuthenticationForm):
@@ -22,6 +38,8 @@ class SignInForm(AuthenticationForm):
         field = self.fields["username"]
         if isinstance(field, forms.CharField) and field.max_length is not None:
             field.validators.append(MaxLengthValidator(field.max_length))
+        # The page does not jump to the field (Django's form does): it opens on its heading.
+        field.widget.attrs.pop("autofocus", None)
 
 
 class AgencyAdminForm(forms.ModelForm):
@@ -37,17 +55,34 @@ class AgencyAdminForm(forms.ModelForm):
         }
 
 
-class SecondFactorForm(forms.Form):
+class SecondFactorForm(FocusesErrors, forms.Form):
     """The second sign-in step: a code from the authenticator app, or a recovery code.
 
     Two inputs, so that a phone offers digits for the app's code and letters for a
     recovery code; whichever is filled is checked (accounts.mfa.second_factor_verify).
     """
 
-    code = forms.CharField(required=False, max_length=CODE_MAX_LENGTH, label="Code from your app")
-    recovery_code = forms.CharField(
-        required=False, max_length=CODE_MAX_LENGTH, label="Recovery code"
+    code = forms.CharField(
+        required=False,
+        max_length=CODE_MAX_LENGTH,
+        label="Code from your app",
+        widget=_app_code_input(),
     )
+    recovery_code = forms.CharField(
+        required=False,
+        max_length=CODE_MAX_LENGTH,
+        label="Recovery code",
+        help_text="One of the codes you saved when you set up the app, such as "
+        "ABCD-EFGH-JKMN-PQRS. Each works once.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page is this code: the cursor starts in it.
+        self.fields["code"].widget.attrs["autofocus"] = True
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -66,16 +101,40 @@ class SecondFactorForm(forms.Form):
         return "code" if self.cleaned_data.get("code") else "recovery_code"
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(FocusesErrors, forms.Form):
     """Enrolment's last step: the first code the newly added authenticator shows."""
 
-    code = forms.CharField(max_length=CODE_MAX_LENGTH, label="Code from your app")
+    code = forms.CharField(
+        max_length=CODE_MAX_LENGTH,
+        label="Code from your app",
+        help_text="The 6 digits the app now shows for Harbor.",
+        widget=_app_code_input(),
+    )
 
 
-class RecoveryCodesRenewForm(forms.Form):
+class RecoveryCodesRenewForm(FocusesErrors, forms.Form):
     """New recovery codes need the second factor again: a code from the app."""
 
-    code = forms.CharField(max_length=CODE_MAX_LENGTH, label="Code from your app")
+    code = forms.CharField(
+        max_length=CODE_MAX_LENGTH,
+        label="Code from your app",
+        help_text="The 6 digits your authenticator app shows for Harbor.",
+        widget=_app_code_input(),
+    )
+
+
+class PasswordChangePageForm(FocusesErrors, PasswordChangeForm):
+    """Django's password change, with the page's one hint, for the new password (in place
+    of the list of validators), and no jump to the first field until one is wrong."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+        self.fields["new_password1"].help_text = (
+            "At least 12 characters; a phrase of a few words is easy to type and hard to "
+            "guess. Not a common password, not only digits, not like your name."
+        )
+        self.fields["new_password2"].help_text = ""
 
 
 class HarborUserChangeForm(UserChangeForm):

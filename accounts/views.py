@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.forms import EnrolForm, RecoveryCodesRenewForm, SecondFactorForm, SignInForm
+from accounts.forms import (
+    EnrolForm,
+    PasswordChangePageForm,
+    RecoveryCodesRenewForm,
+    SecondFactorForm,
+    SignInForm,
+)
 from accounts.mfa import (
     WRONG_CODE,
     confirmed_device,
@@ -202,7 +207,7 @@ def second_factor_enrol_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change_page(request: AuthedHttpRequest) -> HttpResponse:
     """A user's own password: the current one, then the new one twice."""
-    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    form = PasswordChangePageForm(request.user, request.POST if request.method == "POST" else None)
     if form.is_bound:
         if form.is_valid():
             try:

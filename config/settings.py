@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Django's own form templates, for the form renderer below (TemplatesSetting).
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -99,6 +101,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Forms render through the project's templates, each field with templates/forms/field.html.
+FORM_RENDERER = "core.forms.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

@@ -36,7 +36,8 @@ def _choices(field: FieldSpec) -> list[tuple[str, str]]:
 
 
 def form_field(field: FieldSpec) -> forms.Field:
-    """The page's input for one matching field (never required where it has a default)."""
+    """The page's input for one matching field (never required where it has a default),
+    labelled as the specification labels it: a flag is a checkbox, a level a list."""
     if field.kind == "bool":
         return forms.BooleanField(required=False, label=field.label)
     if field.kind == "level":
@@ -49,6 +50,8 @@ def form_field(field: FieldSpec) -> forms.Field:
             max_value=field.maximum,
             required=field.required,
             label=field.label,
+            # A phone offers digits; min and max come from the limits above.
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         )
     raise ValueError(f"no derived form field for kind {field.kind!r}")
 

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods
 from audit.services import request_ip
 from core.errors import DomainError, Forbidden, NotFound
 from core.types import AuthedHttpRequest
-from core.vocab import FIELD_LABELS
 from matching.forms import SurvivorSearchForm
 from matching.selectors import needs_from_fields, search_homes, survivor_matching_fields
 from matching.services import search_record
@@ -37,7 +36,7 @@ from placement.selectors import (
 )
 from placement.services import case_update, recommendation_create
 from placement.views import post_or_back, submit
-from survivors.forms import CHOICES, IntakeEditForm, IntakeForm
+from survivors.forms import IntakeEditForm
 from survivors.models import Survivor
 from survivors.policy import (
     is_case_side,
@@ -47,7 +46,7 @@ from survivors.policy import (
     survivor_or_refuse,
 )
 from survivors.services import survivor_record_reads
-from survivors.views import intake_page, refused_fields
+from survivors.views import intake_page
 
 
 @login_required
@@ -108,10 +107,8 @@ def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
         raise PermissionDenied("Your role may read this record but not change it.")
     if not editing:
         survivor_record_reads(actor=request.user, survivors=[survivor], ip=ip)
-        values = IntakeForm.values_of(survivor, today=timezone.localdate())
-        return intake_page(request, values=values, errors={}, survivor=survivor)
+        return intake_page(request, form=IntakeEditForm(survivor=survivor), survivor=survivor)
     form = IntakeEditForm(request.POST, survivor=survivor)
-    refused: dict[str, str] = {}
     if form.is_valid():
         try:
             policy.attempt(
@@ -129,14 +126,13 @@ def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.reason) from exc
         except DomainError as exc:
-            refused = {"__all__": exc.reason}
+            form.add_error(None, exc.reason)
         except ValidationError as exc:
-            refused = refused_fields(exc)
+            form.add_refusal(exc)
         else:
             messages.success(request, "Intake saved.")
             return redirect("survivor-page", survivor_id=survivor.pk)
-    errors = {**form.errors_by_field(), **refused}
-    return intake_page(request, values=form.display_values(), errors=errors, survivor=survivor)
+    return intake_page(request, form=form, survivor=survivor)
 
 
 def _visible_survivor(
@@ -192,15 +188,14 @@ def _survivor_search_page(
 ) -> HttpResponse:
     today = timezone.localdate()
     fields = survivor_matching_fields(survivor, today=today)
+    form = SurvivorSearchForm(
+        data,
+        initial={name: fields[name] for name in ("max_distance_miles", "services_needed")},
+    )
     include_excluded = False
-    errors: dict[str, str] = {}
-    if data is not None:
-        form = SurvivorSearchForm(data)
-        if form.is_valid():
-            include_excluded = form.cleaned_data["include_excluded"]
-            fields = form.apply(fields)
-        else:
-            errors = {name: " ".join(map(str, texts)) for name, texts in form.errors.items()}
+    if form.is_bound and form.is_valid():
+        include_excluded = form.cleaned_data["include_excluded"]
+        fields = form.apply(fields)
     # Proposing and waitlisting are the case side's (placement.policy); the page links
     # only what the service would allow.
     case_side = is_case_side(request.user)
@@ -208,17 +203,15 @@ def _survivor_search_page(
         "survivor": survivor,
         "age": survivor.age_on(today),
         "need_to_know": need_to_know(request.user),
+        "form": form,
         "fields": fields,
-        "choices": CHOICES,
-        "errors": errors,
-        "labels": FIELD_LABELS,
         "include_excluded": include_excluded,
         "propose_url": reverse("survivor-propose", args=[survivor.pk]) if case_side else None,
         "excluded_csv_url": reverse("survivor-matches-excluded", args=[survivor.pk]),
         "can_waitlist": case_side,
         **_proposal_context(proposal),
     }
-    if not errors:
+    if not form.errors:
         needs = needs_from_fields(fields, today=today)
         search = search_homes(
             needs,

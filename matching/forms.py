@@ -16,8 +16,16 @@ class WhatIfForm(NeedsForm):
     """Who could take this child? The matching fields with no identity: an age or a
     date of birth."""
 
-    age = forms.IntegerField(min_value=0, max_value=AGE_MAX, required=False)
-    include_excluded = forms.BooleanField(required=False)
+    age = forms.IntegerField(
+        min_value=0,
+        max_value=AGE_MAX,
+        required=False,
+        label="Age (years)",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    include_excluded = forms.BooleanField(
+        required=False, label="Also list every excluded home and why"
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -43,10 +51,19 @@ class SurvivorSearchForm(forms.Form):
         max_value=INT_MAX,
         required=False,
         error_messages={"invalid": "Give a whole number of miles, at least 1."},
+        label="Preferred maximum distance (miles)",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    services_needed = forms.MultipleChoiceField(choices=Service.choices, required=False)
+    services_needed = forms.MultipleChoiceField(
+        choices=Service.choices,
+        required=False,
+        label="Services needed",
+        widget=forms.CheckboxSelectMultiple,
+    )
     filters = forms.BooleanField(required=False)
-    include_excluded = forms.BooleanField(required=False)
+    include_excluded = forms.BooleanField(
+        required=False, label="Also list every excluded home and why"
+    )
 
     def apply(self, fields: dict[str, Any]) -> dict[str, Any]:
         """The survivor's matching fields with these filters applied."""

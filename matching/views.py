@@ -11,11 +11,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.types import AuthedHttpRequest
-from core.vocab import FIELD_LABELS
 from homes.policy import sees_whole_directory
 from matching.forms import WhatIfForm
 from matching.selectors import HomeSearch, needs_from_fields, search_homes
-from survivors.forms import CHOICES, initial_values
 
 WHAT_IF_DEFAULTS = {
     "gender": "female",
@@ -26,7 +24,7 @@ WHAT_IF_DEFAULTS = {
     "mental_health_acuity": "low",
     "runaway_risk": "low",
     "primary_language": "en",
-    "dependents": "0",
+    "dependents": 0,
 }
 
 
@@ -62,17 +60,11 @@ def what_if_search(request: AuthedHttpRequest) -> HttpResponse:
     directory, so not for a home admin (403), who may know only their own homes."""
     if not sees_whole_directory(request.user):
         raise PermissionDenied("A home administrator sees only their own homes.")
-    context: dict[str, object] = {"choices": CHOICES, "values": initial_values(WHAT_IF_DEFAULTS)}
-    if request.method == "POST":
-        form = WhatIfForm(request.POST)
-        context["values"] = form.display_values()
-        if form.is_valid():
-            include_excluded = form.cleaned_data["include_excluded"]
-            context["include_excluded"] = include_excluded
-            needs = needs_from_fields(form.matching_fields(), today=timezone.localdate())
-            search = search_homes(needs, limit=20, include_excluded=include_excluded)
-            context.update(results_context(search, include_excluded=include_excluded))
-        else:
-            context["errors"] = form.errors_by_field()
-            context["labels"] = FIELD_LABELS
+    form = WhatIfForm(request.POST if request.method == "POST" else None, initial=WHAT_IF_DEFAULTS)
+    context: dict[str, object] = {"form": form}
+    if form.is_bound and form.is_valid():
+        include_excluded = form.cleaned_data["include_excluded"]
+        needs = needs_from_fields(form.matching_fields(), today=timezone.localdate())
+        search = search_homes(needs, limit=20, include_excluded=include_excluded)
+        context.update(results_context(search, include_excluded=include_excluded))
     return render_search(request, "matching/search.html", context)

@@ -1,18 +1,24 @@
 """The pages' forms for a survivor's matching fields: `NeedsForm` is the one base for
-the intake and the what-if search (matching.forms). The fields carry the limits and
-validators the API's serializers use (core.vocab), so a page and the API accept the
-same values; the model's full_clean in the service has the last word."""
+the intake and the what-if search (matching.forms), with its exclusion zones as a
+formset of rows. The fields carry the limits and validators the API's serializers use
+(core.vocab), and the labels, hints and input attributes the pages show (one field
+template renders them, core.forms); the model's full_clean in the service has the last
+word."""
 
 from __future__ import annotations
 
-import datetime
 import math
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
-from core.inputs import NEEDS_DEFAULTS, NEEDS_FLAGS, NEEDS_INPUTS, NeedsFormBase
+from core.forms import DatalistInput
+from core.inputs import NEEDS_DEFAULTS, NEEDS_FLAGS, NeedsFormBase
 from core.vocab import (
     AGE_MAX,
     CASE_NUMBER_MAX,
@@ -24,32 +30,17 @@ from core.vocab import (
     STATE_CHOICES,
     US_STATES,
     ZONE_RADIUS_MAX,
-    Acuity,
-    Gender,
-    Guardianship,
-    MedicalLevel,
+    ZONES_MAX,
     Service,
-    SubstanceUse,
-    Urgency,
     validate_zip,
 )
 from survivors.models import Status, Survivor
 
-ZONE_ROWS = 3
-# Languages by name for the pages' searchable list (a <datalist>), alphabetical.
-LANGUAGE_OPTIONS = sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
-CHOICES = {
-    "gender": Gender.choices,
-    "guardianship": Guardianship.choices,
-    "urgency": Urgency.choices,
-    "substance_use": SubstanceUse.choices,
-    "medical_level": MedicalLevel.choices,
-    "mental_health_acuity": Acuity.choices,
-    "runaway_risk": Acuity.choices,
-    "services": Service.choices,
-    "states": STATE_CHOICES,
-    "languages": LANGUAGE_OPTIONS,
-}
+ZONE_ROWS = 3  # blank exclusion-zone rows on a new intake
+# What a ZIP code's input takes: five digits, from the phone's number pad.
+ZIP_ATTRS = {"inputmode": "numeric", "maxlength": "5", "autocomplete": "off"}
+NUMERIC = {"inputmode": "numeric"}
+BLANK_CHOICE = ("", "—")
 
 
 def _language_lookup() -> dict[str, str]:
@@ -59,7 +50,7 @@ def _language_lookup() -> dict[str, str]:
     for code, name in LANGUAGE_NAMES.items():
         lookup[name.casefold()] = code
         if "(" in name:
-            outer, _, inner = name.partition("(")
+            outer, _sep, inner = name.partition("(")
             lookup.setdefault(outer.strip().casefold(), code)
             lookup.setdefault(inner.rstrip(")").strip().casefold(), code)
     lookup.update({code: code for code in LANGUAGES})
@@ -69,18 +60,25 @@ def _language_lookup() -> dict[str, str]:
 _LANGUAGE_LOOKUP = _language_lookup()
 
 
-def language_name(code: str) -> str:
-    """What a page shows for a stored ISO 639-1 code: "es" is "Spanish"."""
-    return LANGUAGE_NAMES.get(code, code)
-
-
 class LanguageField(forms.CharField):
     """A language typed by name ("Spanish", any case) or by ISO 639-1 code ("es"),
-    cleaned to the code the database keeps."""
+    cleaned to the code the database keeps, and shown by its name; the input offers the
+    names, alphabetically (a <datalist>)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 60)
+        kwargs.setdefault(
+            "widget",
+            DatalistInput(
+                list_id="language-names",
+                options=sorted(LANGUAGE_NAMES.values()),
+                attrs={"autocomplete": "off"},
+            ),
+        )
         super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return LANGUAGE_NAMES.get(value, value) if isinstance(value, str) else value
 
     def to_python(self, value: Any) -> str:
         text = " ".join((super().to_python(value) or "").split())
@@ -97,7 +95,10 @@ class LanguageField(forms.CharField):
 class StatesField(forms.CharField):
     """USPS codes typed as "KS, NE": a list of known states, each once."""
 
-    def to_python(self, value: Any) -> list[str]:
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         text = super().to_python(value) or ""
         codes = [part.strip().upper() for part in text.replace(";", ",").split(",")]
         codes = [code for code in codes if code]
@@ -112,42 +113,189 @@ class StatesField(forms.CharField):
 class RadiusField(forms.FloatField):
     """Miles, finite: NaN and infinity are not distances."""
 
-    def to_python(self, value: Any) -> float | None:
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
         number = super().to_python(value)
         if number is not None and not math.isfinite(number):
             raise forms.ValidationError("Give a number of miles.", code="invalid")
         return number
 
 
-class NeedsForm(NeedsFormBase):
-    """A child's matching fields, as the intake and the what-if forms post them. The
-    flags, levels and numbers come from the engine's specification (core.inputs), so a
-    new one appears on every page that takes the fields."""
+class ExclusionZoneForm(forms.Form):
+    """One exclusion zone, a row of the zones' formset: keep the child more than
+    `radius_miles` from `zip_code` (where the trafficker operates). A blank row is no
+    zone; half a row is that row's error."""
 
-    date_of_birth = forms.DateField(required=False)
-    custody_state = forms.ChoiceField(choices=STATE_CHOICES)
-    icpc_approved_states = StatesField(required=False, max_length=len(US_STATES) * 4)
+    zip_code = forms.CharField(
+        validators=[validate_zip], required=False, widget=forms.TextInput(attrs=ZIP_ATTRS)
+    )
+    radius_miles = RadiusField(min_value=0, max_value=ZONE_RADIUS_MAX, required=False)
+
+    def __init__(self, *args: Any, row: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        number = "" if row is None else f" {row + 1}"
+        self.fields["zip_code"].label = f"Zone{number} ZIP"
+        self.fields["radius_miles"].label = f"Zone{number} radius (miles)"
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        zip_code, radius = cleaned.get("zip_code"), cleaned.get("radius_miles")
+        if zip_code and radius is None and "radius_miles" not in self.errors:
+            self.add_error("radius_miles", "Give the radius in miles.")
+        elif radius is not None and not zip_code and "zip_code" not in self.errors:
+            self.add_error("zip_code", "Give the ZIP code the zone is around.")
+        return cleaned
+
+
+TOO_MANY_ZONES = _("Give at most %(num)d exclusion zones.")
+
+
+class ZoneRows(forms.BaseFormSet):
+    """The exclusion zones' rows, named zone-0-zip_code, zone-0-radius_miles, ...: blank
+    rows to fill in, and on the edit page every stored zone first. At most ZONES_MAX
+    zones, as the API takes."""
+
+    default_error_messages = {"too_many_forms": TOO_MANY_ZONES}
+
+    def __init__(self, *args: Any, blank_rows: int = ZONE_ROWS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extra = blank_rows
+
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return "zone"
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "row": index}
+
+    @cached_property
+    def management_form(self) -> ManagementForm:
+        # A post with no zone row at all (a script, a page of the older form) has no
+        # zones, as before; rows posted without their count are refused, as Django does.
+        prefix = f"{self.prefix}-"
+        if self.is_bound and not any(key.startswith(prefix) for key in self.data):
+            counts = {self.add_prefix(TOTAL_FORM_COUNT): 0, self.add_prefix(INITIAL_FORM_COUNT): 0}
+            form = ManagementForm(counts, auto_id=self.auto_id, prefix=self.prefix)
+            form.full_clean()
+            return form
+        return super().management_form
+
+    def clean(self) -> None:
+        if not any(self.errors) and len(self.zones()) > ZONES_MAX:
+            raise ValidationError(TOO_MANY_ZONES % {"num": ZONES_MAX}, code="too_many_forms")
+
+    def zones(self) -> list[dict[str, Any]]:
+        """The rows filled in, in the API's shape ({"zip_code", "radius_miles"})."""
+        return [
+            {"zip_code": row.cleaned_data["zip_code"],
+             "radius_miles": row.cleaned_data["radius_miles"]}
+            for row in self.forms
+            if row.cleaned_data.get("zip_code")
+        ]  # fmt: skip
+
+
+# A page shows at most ZONES_MAX rows (a record at the limit has no blank row); one row
+# more is read (a full record posted with a blank row), more are refused unread.
+ZoneFormSet = cast(
+    "type[ZoneRows]",
+    forms.formset_factory(
+        ExclusionZoneForm, formset=ZoneRows, max_num=ZONES_MAX, absolute_max=ZONES_MAX + 1
+    ),
+)
+
+
+class NeedsForm(NeedsFormBase):
+    """A child's matching fields, as the intake and the what-if forms post them, and the
+    exclusion zones' rows (`zones`, a formset posted with the form). The flags, levels
+    and numbers come from the engine's specification (core.inputs), so a new one
+    appears on every page that takes the fields: the template loops over `flags`."""
+
+    # The template marks the required fields "(required)" (forms/field.html).
+    required_css_class = "required"
+    # The page's order, which its error summary follows (the what-if page's age first).
+    field_order = [
+        "age", "date_of_birth", "estimated_age", "gender", "residence_zip", "urgency",
+        "guardianship", "custody_state", "icpc_approved_states", "substance_use",
+        "medical_level", "mental_health_acuity", "runaway_risk", "dependents",
+        "primary_language", *NEEDS_FLAGS, "services_needed", "max_distance_miles",
+    ]  # fmt: skip
+
+    date_of_birth = forms.DateField(
+        required=False,
+        label="Date of birth",
+        help_text="Or leave blank and give an estimated age",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    custody_state = forms.ChoiceField(choices=[BLANK_CHOICE, *STATE_CHOICES], label="Custody state")
+    icpc_approved_states = StatesField(
+        required=False,
+        max_length=len(US_STATES) * 4,
+        label="ICPC approved states",
+        help_text="Comma separated, e.g. KS, NE",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     # validate_zip says what is wrong with a ZIP in one sentence (length included).
-    residence_zip = forms.CharField(validators=[validate_zip], required=False)
-    primary_language = LanguageField(required=False)
-    services_needed = forms.MultipleChoiceField(choices=Service.choices, required=False)
-    max_distance_miles = forms.IntegerField(min_value=1, max_value=INT_MAX, required=False)
+    residence_zip = forms.CharField(
+        validators=[validate_zip],
+        required=False,
+        label="Where the child is now (ZIP)",
+        widget=forms.TextInput(attrs=ZIP_ATTRS),
+    )
+    primary_language = LanguageField(
+        required=False,
+        label="Primary language",
+        help_text="Type to pick from the list, e.g. Spanish",
+    )
+    services_needed = forms.MultipleChoiceField(
+        choices=Service.choices,
+        required=False,
+        label="Services needed",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    max_distance_miles = forms.IntegerField(
+        min_value=1,
+        max_value=INT_MAX,
+        required=False,
+        label="Preferred maximum distance (miles)",
+        help_text="Optional: farther homes rank lower but still show",
+        widget=forms.NumberInput(attrs=NUMERIC),
+    )
 
     # Defaults for what a form may leave out (the model's and the serializer's).
     DEFAULTS = NEEDS_DEFAULTS
 
-    def __init__(self, *args: Any, zone_rows: int = ZONE_ROWS, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, zones: list[dict[str, Any]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # A stored record may have more zones than the blank form's rows (the API takes
-        # up to ZONES_MAX): its edit page shows every one, so none is dropped on saving.
-        self.zone_rows = zone_rows
-        for row in range(zone_rows):
-            self.fields[f"zone_zip_{row}"] = forms.CharField(
-                validators=[validate_zip], required=False
-            )
-            self.fields[f"zone_radius_{row}"] = RadiusField(
-                min_value=0, max_value=ZONE_RADIUS_MAX, required=False
-            )
+        self.fields["dependents"].label = "Own children living with them"
+        # A stored record's zones (the edit page) come first, then one blank row at least:
+        # the API takes up to ZONES_MAX, and the page shows every one, so none is dropped.
+        zones = zones or []
+        self.zones = ZoneFormSet(
+            self.data if self.is_bound else None,
+            initial=None if self.is_bound else zones,
+            blank_rows=max(1, ZONE_ROWS - len(zones)),
+        )
+
+    def flags(self) -> list[forms.BoundField]:
+        """The flags' checkboxes, in the specification's order."""
+        return [self[name] for name in NEEDS_FLAGS]
+
+    def is_valid(self) -> bool:
+        """The fields and every exclusion zone's row."""
+        fields_valid = super().is_valid()
+        return self.zones.is_valid() and fields_valid
+
+    def add_refusal(self, refusal: ValidationError) -> None:
+        """The service's (the model's) refusal, each message at its field: the exclusion
+        zones' below their rows, one this form has no field for above the form."""
+        errors = refusal.error_dict if hasattr(refusal, "error_dict") else {None: [refusal]}
+        for name, messages in errors.items():
+            if name == "exclusion_zones":
+                self.zones.non_form_errors().extend(messages)
+            else:
+                self.add_error(name if name in self.fields else None, messages)
 
     def clean_date_of_birth(self):
         value = self.cleaned_data.get("date_of_birth")
@@ -156,14 +304,8 @@ class NeedsForm(NeedsFormBase):
         return value
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        for row in range(self.zone_rows):
-            zip_code = cleaned.get(f"zone_zip_{row}")
-            radius = cleaned.get(f"zone_radius_{row}")
-            if zip_code and radius is None and f"zone_radius_{row}" not in self.errors:
-                self.add_error(f"zone_radius_{row}", "Give the radius in miles.")
-            elif radius is not None and not zip_code and f"zone_zip_{row}" not in self.errors:
-                self.add_error(f"zone_zip_{row}", "Give the ZIP code the zone is around.")
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("needs_detox") and cleaned.get("substance_use") in ("", None, "none"):
             self.add_error(
                 "needs_detox", "Detox is only needed with substance use in recovery or active."
@@ -172,63 +314,18 @@ class NeedsForm(NeedsFormBase):
 
     def matching_fields(self) -> dict[str, Any]:
         """The cleaned matching fields in the API's shape (exclusion_zones as a list)."""
-        data = {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if not name.startswith("zone_") and value not in (None, "")
-        }
+        data = {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
         for name, default in self.DEFAULTS.items():
             data.setdefault(name, default)
-        data["exclusion_zones"] = [
-            {"zip_code": self.cleaned_data[f"zone_zip_{row}"],
-             "radius_miles": self.cleaned_data[f"zone_radius_{row}"]}
-            for row in range(self.zone_rows)
-            if self.cleaned_data.get(f"zone_zip_{row}")
-        ]  # fmt: skip
+        data["exclusion_zones"] = self.zones.zones()
         data.setdefault("primary_language", "")
         return data
 
-    def errors_by_field(self) -> dict[str, str]:
-        """One message per field for the template; the zone rows' under exclusion_zones."""
-        flat: dict[str, str] = {}
-        zones = []
-        for name, messages in self.errors.items():
-            text = " ".join(str(m) for m in messages)
-            if name.startswith("zone_"):
-                zones.append(f"Zone {int(name.rsplit('_', 1)[1]) + 1}: {text}")
-            else:
-                flat[name] = text
-        if zones:
-            flat["exclusion_zones"] = " ".join(zones)
-        return flat
 
-    def display_values(self) -> dict[str, Any]:
-        """What the form shows again: what was typed, zones spread over their rows."""
-        data = self.data
-        values: dict[str, Any] = {name: data.get(name, "") for name in self.fields}
-        values["flags"] = [
-            (name, label, bool(data.get(name))) for name, label in NEEDS_FLAGS.items()
-        ]
-        values["services_needed"] = data.getlist("services_needed") if data else []
-        values["icpc_text"] = data.get("icpc_approved_states", "")
-        values["zone_rows"] = [
-            (row, {"zip_code": data.get(f"zone_zip_{row}", ""),
-                   "radius_miles": data.get(f"zone_radius_{row}", "")})
-            for row in range(self.zone_rows)
-        ]  # fmt: skip
-        return values
-
-
-def initial_values(initial: dict[str, Any]) -> dict[str, Any]:
-    """A blank form's values for the template, with these starting choices."""
-    values: dict[str, Any] = {"services_needed": [], "icpc_text": "", **initial}
-    values["flags"] = [
-        (name, label, bool(initial.get(name))) for name, label in NEEDS_FLAGS.items()
-    ]
-    if values.get("primary_language"):
-        values["primary_language"] = language_name(values["primary_language"])
-    values["zone_rows"] = [(row, {"zip_code": "", "radius_miles": ""}) for row in range(ZONE_ROWS)]
-    return values
+def _with_blank_choice(field: forms.Field) -> None:
+    """A required list that starts on "—", so nothing is chosen for the worker."""
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [BLANK_CHOICE, *cast("list[tuple[str, str]]", field.choices)]
 
 
 class IntakeForm(NeedsForm):
@@ -238,18 +335,57 @@ class IntakeForm(NeedsForm):
     (Harbor issues one), the names may be blank (shown as "Unknown", with an alias),
     and an estimated age may stand in for the date of birth (one of the two)."""
 
-    case_number = forms.CharField(max_length=CASE_NUMBER_MAX, required=False)
-    first_name = forms.CharField(max_length=NAME_MAX, required=False)
-    last_name = forms.CharField(max_length=NAME_MAX, required=False)
-    alias = forms.CharField(max_length=NAME_MAX, required=False)
-    estimated_age = forms.IntegerField(min_value=0, max_value=AGE_MAX, required=False)
-    notes = forms.CharField(max_length=NOTES_MAX, required=False)
+    case_number = forms.CharField(
+        max_length=CASE_NUMBER_MAX,
+        required=False,
+        label="Case number",
+        help_text="Blank: Harbor issues one",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    first_name = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        label="First name",
+        help_text="Blank if not given",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    last_name = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        label="Last name",
+        help_text="Blank if not given",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    alias = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        label="Alias",
+        help_text="How to refer to her without a name, e.g. Girl in blue, Greyhound station",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    estimated_age = forms.IntegerField(
+        min_value=0,
+        max_value=AGE_MAX,
+        required=False,
+        label="Estimated age (years)",
+        help_text="Without papers: your best estimate; pages mark it as estimated",
+        widget=forms.NumberInput(attrs=NUMERIC),
+    )
+    notes = forms.CharField(
+        max_length=NOTES_MAX,
+        required=False,
+        label="Notes (encrypted)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
     IDENTITY = ("case_number", "first_name", "last_name", "alias", "notes")
+    field_order = ["case_number", "first_name", "last_name", "alias", *NeedsForm.field_order]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["residence_zip"].required = True
+        _with_blank_choice(self.fields["gender"])
+        _with_blank_choice(self.fields["guardianship"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -275,54 +411,23 @@ class IntakeForm(NeedsForm):
             data[name] = self.cleaned_data.get(name) or ""
         return data
 
-    @classmethod
-    def values_of(cls, survivor: Survivor, *, today: datetime.date) -> dict[str, Any]:
-        """A stored record as the form shows it (the edit page's starting values). An
-        estimate shows as the age it has grown to today."""
-        values: dict[str, Any] = {
-            name: getattr(survivor, name) for name in (*cls.IDENTITY, *REQUIRED_OR_CHOSEN)
-        }
-        values["date_of_birth"] = (
-            survivor.date_of_birth.isoformat() if survivor.date_of_birth else ""
-        )
-        values["estimated_age"] = survivor.age_on(today) if survivor.age_is_estimated else ""
-        values["dependents"] = survivor.dependents
-        values["max_distance_miles"] = survivor.max_distance_miles or ""
-        values["flags"] = [
-            (name, label, bool(getattr(survivor, name))) for name, label in NEEDS_FLAGS.items()
-        ]
-        values["primary_language"] = language_name(survivor.primary_language)
-        values["services_needed"] = list(survivor.services_needed or [])
-        values["icpc_text"] = ", ".join(survivor.icpc_approved_states or [])
-        zones = list(survivor.exclusion_zones or [])
-        values["zone_rows"] = [
-            (row, zones[row] if row < len(zones) else {"zip_code": "", "radius_miles": ""})
-            for row in range(zone_rows_for(survivor))
-        ]
-        return values
-
-
-# The select and text fields the edit page starts from the stored record.
-REQUIRED_OR_CHOSEN = (
-    "custody_state",
-    "residence_zip",
-    *(name for name, field in NEEDS_INPUTS.items() if field.kind == "level"),
-)
-
-
-def zone_rows_for(survivor: Survivor) -> int:
-    """Rows on the edit page: every stored zone and one blank row to add another."""
-    return max(ZONE_ROWS, len(survivor.exclusion_zones or []) + 1)
-
 
 class IntakeEditForm(IntakeForm):
-    """The same intake, completed or corrected later (the edit page): a stored record
-    keeps its case number, so it may not be blanked."""
+    """The same intake, completed or corrected later (the edit page), starting from the
+    stored record: it keeps its case number, so that may not be blanked, and an estimate
+    shows as the age it has grown to today."""
 
     def __init__(self, *args: Any, survivor: Survivor, **kwargs: Any) -> None:
-        super().__init__(*args, zone_rows=zone_rows_for(survivor), **kwargs)
+        initial = {name: getattr(survivor, name) for name in self.base_fields}
+        initial["estimated_age"] = (
+            survivor.age_on(timezone.localdate()) if survivor.age_is_estimated else None
+        )
+        super().__init__(
+            *args, initial=initial, zones=list(survivor.exclusion_zones or []), **kwargs
+        )
         self.survivor = survivor
         self.fields["case_number"].required = True
+        self.fields["case_number"].help_text = ""
 
     def record_data(self) -> dict[str, Any]:
         data = super().record_data()

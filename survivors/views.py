@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,9 +9,8 @@ from django.shortcuts import redirect, render
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
 from core.types import AuthedHttpRequest
-from core.vocab import FIELD_LABELS
 from survivors import policy
-from survivors.forms import CHOICES, CaseSearchForm, IntakeForm, initial_values
+from survivors.forms import CaseSearchForm, IntakeForm
 from survivors.models import Survivor
 from survivors.selectors import survivor_find, survivor_get
 from survivors.services import (
@@ -23,35 +20,21 @@ from survivors.services import (
 )
 
 FOUND_MAX = 50  # cases a search lists on the dashboard
+# A new intake starts as a crisis, in English.
+INTAKE_INITIAL = {"urgency": "crisis", "primary_language": "en"}
 
 
 def intake_page(
-    request: HttpRequest,
-    *,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    survivor: Survivor | None = None,
+    request: HttpRequest, *, form: IntakeForm, survivor: Survivor | None = None
 ) -> HttpResponse:
-    """The intake form, blank (a new child) or filled (the edit page: `survivor`)."""
+    """The intake form, blank (a new child) or filled (the edit page: `survivor`); a
+    posted form shown again is one that was not saved (400)."""
     return render(
         request,
         "survivors/intake.html",
-        {
-            "values": values,
-            "errors": errors,
-            "choices": CHOICES,
-            "labels": FIELD_LABELS,
-            "survivor": survivor,
-        },
-        status=400 if errors else 200,
+        {"form": form, "survivor": survivor},
+        status=400 if form.is_bound else 200,
     )
-
-
-def refused_fields(exc: ValidationError) -> dict[str, str]:
-    """The service's (the model's) refusal, one message per field."""
-    if hasattr(exc, "error_dict"):
-        return {field: " ".join(texts) for field, texts in exc.message_dict.items()}
-    return {"__all__": " ".join(exc.messages)}
 
 
 @login_required
@@ -62,25 +45,21 @@ def intake_create(request: AuthedHttpRequest) -> HttpResponse:
             actor=request.user, survivor_id=None, action="survivor.create", ip=request_ip(request)
         )
         raise PermissionDenied("Only a case worker records an intake.")
-    values = initial_values({"urgency": "crisis", "primary_language": "en"})
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = IntakeForm(request.POST)
-        refused: dict[str, str] = {}
-        if form.is_valid():
-            try:
-                survivor = survivor_create(
-                    actor=request.user, data=form.record_data(), ip=request_ip(request)
-                )
-            except ValidationError as exc:
-                # The model's own checks (across fields, uniqueness in the agency).
-                refused = refused_fields(exc)
-            else:
-                messages.success(request, f"Intake saved as case {survivor.case_number}.")
-                return redirect("survivor-page", survivor_id=survivor.pk)
-        errors = {**form.errors_by_field(), **refused}
-        values = form.display_values()
-    return intake_page(request, values=values, errors=errors)
+    if request.method != "POST":
+        return intake_page(request, form=IntakeForm(initial=INTAKE_INITIAL))
+    form = IntakeForm(request.POST)
+    if form.is_valid():
+        try:
+            survivor = survivor_create(
+                actor=request.user, data=form.record_data(), ip=request_ip(request)
+            )
+        except ValidationError as exc:
+            # The model's own checks (across fields, uniqueness in the agency).
+            form.add_refusal(exc)
+        else:
+            messages.success(request, f"Intake saved as case {survivor.case_number}.")
+            return redirect("survivor-page", survivor_id=survivor.pk)
+    return intake_page(request, form=form)
 
 
 def case_search(request: AuthedHttpRequest) -> tuple[CaseSearchForm, list[Survivor] | None, int]:

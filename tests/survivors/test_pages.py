@@ -40,7 +40,8 @@ NO_PAPERS = {
     "residence_zip": "77002", "urgency": "crisis", "substance_use": "none",
     "medical_level": "routine", "pregnant": "on", "mental_health_acuity": "moderate",
     "runaway_risk": "high", "dependents": "0", "primary_language": "Spanish",
-    "zone_zip_0": "77002", "zone_radius_0": "25", "notes": "Found at the bus station.",
+    "zone-TOTAL_FORMS": "3", "zone-INITIAL_FORMS": "0", "zone-0-zip_code": "77002",
+    "zone-0-radius_miles": "25", "notes": "Found at the bus station.",
 }  # fmt: skip
 
 
@@ -131,9 +132,14 @@ def edit_form(survivor: Survivor, **changes) -> dict:
         "services_needed": survivor.services_needed, "notes": survivor.notes,
         "max_distance_miles": survivor.max_distance_miles or "",
     }  # fmt: skip
-    for row, zone in enumerate(survivor.exclusion_zones):
-        values[f"zone_zip_{row}"] = zone["zip_code"]
-        values[f"zone_radius_{row}"] = zone["radius_miles"]
+    # The zones' rows as the page shows them: every stored zone, then blank rows (three
+    # rows at least, one blank at least), with the formset's counts.
+    zones = survivor.exclusion_zones
+    values["zone-TOTAL_FORMS"] = max(3, len(zones) + 1)
+    values["zone-INITIAL_FORMS"] = len(zones)
+    for row, zone in enumerate(zones):
+        values[f"zone-{row}-zip_code"] = zone["zip_code"]
+        values[f"zone-{row}-radius_miles"] = zone["radius_miles"]
     return {**values, **changes}
 
 
@@ -157,8 +163,8 @@ def test_it_completes_an_intake_through_the_edit_page_and_audits_it(alice, unnam
     birth = datetime.date(2010, 3, 9)
     form = edit_form(
         unnamed, first_name="Lupe", date_of_birth=birth.isoformat(), estimated_age="",
-        primary_language="english", icpc_approved_states="MO, NE", zone_zip_1="66102",
-        zone_radius_1="10",
+        primary_language="english", icpc_approved_states="MO, NE",
+        **{"zone-1-zip_code": "66102", "zone-1-radius_miles": "10"},
     )  # fmt: skip
 
     response = signed_in(alice).post(f"/survivors/{unnamed.pk}/edit/", form)
@@ -203,7 +209,7 @@ def test_it_keeps_every_exclusion_zone_of_a_record_with_more_than_the_blank_rows
     Survivor.objects.filter(pk=unnamed.pk).update(exclusion_zones=zones)
     unnamed.refresh_from_db()
     page = signed_in(alice).get(f"/survivors/{unnamed.pk}/edit/").content.decode()
-    assert 'value="67202"' in page and 'name="zone_zip_4"' in page
+    assert 'value="67202"' in page and 'name="zone-4-zip_code"' in page
 
     signed_in(alice).post(f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, alias="x"))
 
@@ -232,7 +238,7 @@ def test_it_withdraws_a_referral_the_edited_record_no_longer_fits(alice, mdt, su
 
     response = signed_in(alice).post(
         f"/survivors/{survivor.pk}/edit/",
-        edit_form(survivor, zone_zip_0=home.zip_code, zone_radius_0="10"),
+        edit_form(survivor, **{"zone-0-zip_code": home.zip_code, "zone-0-radius_miles": "10"}),
     )
 
     assert response.status_code == 302
@@ -363,3 +369,65 @@ def test_it_lets_an_mdt_member_find_a_case_by_number_and_never_shows_a_name(mdt,
     assert "1 case found" in by_number
     assert lupe.case_number in by_number
     assert "Lupe" not in by_number and "Girl in blue" not in by_number
+
+
+# --- The exclusion zones' rows ------------------------------------------------------------
+
+
+def test_it_shows_a_zone_rows_error_at_that_row_and_saves_nothing(alice):
+    form = {**NO_PAPERS, "zone-1-zip_code": "66101"}  # a ZIP code with no radius
+
+    response = signed_in(alice).post("/survivors/new/", form)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    row = re.search(r'<input[^>]*name="zone-1-radius_miles"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in row and 'aria-describedby="id_zone-1-radius_miles_error"' in row
+    assert '<span class="error" id="id_zone-1-radius_miles_error">Give the radius in miles.' in page
+    assert "Exclusion zones: Zone 2: Give the radius in miles." in text(response)
+    assert 'name="zone-0-zip_code" value="77002"' in page  # the other rows as typed
+    assert not Survivor.objects.exists()
+
+
+def test_it_refuses_more_exclusion_zones_than_the_api_takes(alice, unnamed):
+    zones = {"zone-TOTAL_FORMS": "51", "zone-INITIAL_FORMS": "1"}
+    for row in range(51):
+        zones |= {f"zone-{row}-zip_code": "64108", f"zone-{row}-radius_miles": "5"}
+    client = signed_in(alice)
+
+    response = client.post(f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, **zones))
+    too_many = client.post(
+        f"/survivors/{unnamed.pk}/edit/", edit_form(unnamed, **{**zones, "zone-TOTAL_FORMS": "99"})
+    )
+
+    assert response.status_code == too_many.status_code == 400
+    assert "Exclusion zones: Give at most 50 exclusion zones." in text(response)
+    assert "Exclusion zones: Give at most 50 exclusion zones." in text(too_many)
+    unnamed.refresh_from_db()
+    assert len(unnamed.exclusion_zones) == 1
+
+
+def test_it_refuses_zone_rows_posted_without_their_count(alice):
+    """A post with no zone row has no zones; rows without the formset's counts are not
+    dropped in silence."""
+    form = {k: v for k, v in NO_PAPERS.items() if not k.startswith("zone-")}
+    client = signed_in(alice)
+
+    refused = client.post("/survivors/new/", {**form, "zone-0-zip_code": "77002"})
+    saved = client.post("/survivors/new/", form)
+
+    assert refused.status_code == 400
+    assert "ManagementForm data is missing" in text(refused)
+    assert saved.status_code == 302
+    assert Survivor.objects.get().exclusion_zones == []
+
+
+def test_it_shows_the_services_refusal_on_the_form(alice):
+    """The model's own check (one case number per agency), after the form passed it."""
+    signed_in(alice).post("/survivors/new/", {**NO_PAPERS, "case_number": "KS-77"})
+
+    response = signed_in(alice).post("/survivors/new/", {**NO_PAPERS, "case_number": "KS-77"})
+
+    assert response.status_code == 400
+    assert "This agency already has a survivor with this case number." in text(response)
+    assert Survivor.objects.count() == 1

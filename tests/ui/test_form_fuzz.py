@@ -16,6 +16,7 @@ user can read, with nothing changed.
 from __future__ import annotations
 
 import operator
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,8 +108,8 @@ WILD = st.one_of(
 )
 EXTRA_NAMES = st.one_of(
     st.sampled_from(["id", "pk", "status", "agency", "actor", "survivor_id", "home_id", "beds",
-                     "is_staff", "role", "csrfmiddlewaretoken", "exclusion_zones", "zone_zip_3",
-                     "zone_radius_9", "homes[]", "__all__", "next"]),
+                     "is_staff", "role", "csrfmiddlewaretoken", "exclusion_zones",
+                     "zone-3-zip_code", "zone-9-radius_miles", "homes[]", "__all__", "next"]),
     st.text(st.characters(codec="ascii", categories=["L", "N", "P"]), min_size=1, max_size=12),
 )  # fmt: skip
 
@@ -155,9 +156,11 @@ INTAKE = {
     "urgency": "crisis", "substance_use": "none", "needs_detox": "", "dependents": "0",
     "medical_level": "none", "pregnant": "", "mental_health_acuity": "low",
     "runaway_risk": "high", "juvenile_justice_involved": "", "primary_language": "es",
-    "services_needed": ["trauma_therapy", "education"], "zone_zip_0": "64108",
-    "zone_radius_0": "12", "zone_zip_1": "", "zone_radius_1": "", "zone_zip_2": "",
-    "zone_radius_2": "", "max_distance_miles": "50", "notes": "Met at the hospital.",
+    "services_needed": ["trauma_therapy", "education"], "zone-TOTAL_FORMS": "3",
+    "zone-INITIAL_FORMS": "0", "zone-MIN_NUM_FORMS": "0", "zone-MAX_NUM_FORMS": "50",
+    "zone-0-zip_code": "64108", "zone-0-radius_miles": "12", "zone-1-zip_code": "",
+    "zone-1-radius_miles": "", "zone-2-zip_code": "", "zone-2-radius_miles": "",
+    "max_distance_miles": "50", "notes": "Met at the hospital.",
 }  # fmt: skip
 WHAT_IF = {
     **{k: v for k, v in INTAKE.items() if k not in ("case_number", "first_name", "last_name",
@@ -453,9 +456,21 @@ FORMS: dict[str, FormSpec] = {
 }
 
 
+def posted_fields(form: forms.Form) -> dict[str, forms.Field]:
+    """Every field the page posts with this form, by the name it posts: the form's, and
+    for a form with exclusion zones (`zones`, a formset) each row's and the formset's
+    management form (its counts)."""
+    fields = dict(form.fields)
+    zones = getattr(form, "zones", None)
+    if zones is not None:
+        for part in [*zones.forms, zones.management_form]:
+            fields.update({part.add_prefix(name): field for name, field in part.fields.items()})
+    return fields
+
+
 def field_strategies(spec: FormSpec, case: Case) -> dict[str, st.SearchStrategy]:
     """Per field: a valid value or a wild one; a list of them for a multi-value field."""
-    fields = dict(spec.form().fields)
+    fields = posted_fields(spec.form())
     strategies: dict[str, st.SearchStrategy] = {}
     for name in [*fields, *spec.also]:
         known = valid_values(fields[name]) if name in fields else []
@@ -572,19 +587,22 @@ def test_it_never_answers_500_to_fuzzed_report_filters(path, bob, submission_cou
     assert response.status_code in (200, 400), response.status_code
 
 
-def test_it_fuzzes_every_field_of_the_intake(db):
-    """The intake's fuzz covers every field the page posts, the zone rows included."""
-    assert set(IntakeForm().fields) == {
+def test_it_fuzzes_every_field_of_the_intake(alice):
+    """The intake's fuzz covers every field the page posts, the zone rows and their
+    management form included."""
+    assert set(posted_fields(IntakeForm())) == {
         "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
         "gender", "guardianship",
         "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
         "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
         "runaway_risk", "juvenile_justice_involved", "primary_language", "services_needed",
-        "zone_zip_0", "zone_zip_1",
-        "zone_zip_2", "zone_radius_0", "zone_radius_1", "zone_radius_2", "max_distance_miles",
-        "notes",
+        "zone-TOTAL_FORMS", "zone-INITIAL_FORMS", "zone-MIN_NUM_FORMS", "zone-MAX_NUM_FORMS",
+        "zone-0-zip_code", "zone-1-zip_code", "zone-2-zip_code", "zone-0-radius_miles",
+        "zone-1-radius_miles", "zone-2-radius_miles", "max_distance_miles", "notes",
     }  # fmt: skip
-    assert set(INTAKE) == set(IntakeForm().fields)
+    assert set(INTAKE) == set(posted_fields(IntakeForm()))
+    page = signed_in(alice).get("/survivors/new/").content.decode()
+    assert set(re.findall(r'name="([^"]+)"', page)) - {"csrfmiddlewaretoken"} >= set(INTAKE)
 
 
 # ---------------------------------------------------------------------------------------
@@ -742,9 +760,10 @@ def test_it_refuses_a_nul_in_a_discharge_comment(alice, mdt, home_admin, survivo
 
 
 def test_it_refuses_a_nan_exclusion_radius_on_intake(alice):
-    """zone_radius_0=nan is the zone's error on the re-rendered intake; nobody recorded."""
+    """zone-0-radius_miles=nan is the zone's error on the re-rendered intake; nobody
+    recorded."""
     response = signed_in(alice).post(
-        "/survivors/new/", {**INTAKE, "zone_zip_0": "66101", "zone_radius_0": "nan"}
+        "/survivors/new/", {**INTAKE, "zone-0-zip_code": "66101", "zone-0-radius_miles": "nan"}
     )
 
     assert response.status_code == 400
@@ -787,7 +806,7 @@ def test_it_lets_only_case_workers_record_an_intake(bob):
     assert client.post("/survivors/new/", INTAKE).status_code == 403
     api = Client().post(
         "/api/v1/survivors/",
-        {k: v for k, v in INTAKE.items() if not k.startswith("zone_")},
+        {k: v for k, v in INTAKE.items() if not k.startswith("zone-")},
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Token {token}",
     )

@@ -32,7 +32,8 @@ def test_it_records_an_intake_from_the_form(alice):
             "substance_use": "none", "medical_level": "none", "mental_health_acuity": "low",
             "runaway_risk": "high", "dependents": "0", "primary_language": "es",
             "services_needed": ["trauma_therapy", "education"], "icpc_approved_states": "mo, NE",
-            "zone_zip_0": "64108", "zone_radius_0": "12", "notes": "Met at the hospital.",
+            "zone-TOTAL_FORMS": "3", "zone-INITIAL_FORMS": "0", "zone-0-zip_code": "64108",
+            "zone-0-radius_miles": "12", "notes": "Met at the hospital.",
         },
     )  # fmt: skip
     survivor = Survivor.objects.get(case_number="KS-77")
@@ -47,7 +48,8 @@ def test_it_shows_intake_errors_next_to_the_fields_and_saves_nothing(alice):
     response = signed_in(alice).post(
         "/survivors/new/",
         {"case_number": "KS-78", "date_of_birth": "2999-01-01", "residence_zip": "00000",
-         "zone_zip_0": "64108", "zone_radius_0": "-3"},
+         "zone-TOTAL_FORMS": "3", "zone-INITIAL_FORMS": "0", "zone-0-zip_code": "64108",
+         "zone-0-radius_miles": "-3"},
     )  # fmt: skip
     assert response.status_code == 400
     page = response.content.decode()
