@@ -136,7 +136,7 @@ def test_the_2am_case_an_undocumented_child_and_nothing_fits_tonight(open_page, 
     assert worker.inner_text("h1") == f"Case {number} — Unknown"
     assert "Girl in blue, Greyhound station" in worker.inner_text(".alias")
     needs = worker.inner_text("#needs-h + dl")
-    assert "15 (estimated)" in needs and "Spanish" in needs and "pregnant" in needs
+    assert "15 (estimated)" in needs and "Spanish" in needs and "Pregnant" in needs
     assert "77002 (10" in needs
     assert (survivor.first_name, survivor.last_name, survivor.date_of_birth) == ("", "", None)
     assert (survivor.estimated_age, survivor.primary_language) == (15, "es")
