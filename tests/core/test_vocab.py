@@ -36,7 +36,6 @@ def test_it_has_a_readable_label_for_every_value_and_rule():
 def test_it_refuses_a_vocabulary_that_drifts_from_the_engine():
     import pytest
     from django.core.exceptions import ImproperlyConfigured
-
     from django.db import models
 
     class TwoGenders(models.TextChoices):
