@@ -154,6 +154,17 @@ if set(RULE_LABELS) != set(types.RULES):
     raise ImproperlyConfigured("RULE_LABELS must name exactly the engine's RULES")
 COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": "Home active"}
 
+# The needs a stored search records for the reports (matching.models.NEEDS, a child may
+# have several), as the report on unmet need names them.
+NEED_LABELS: dict[str, str] = {
+    "substance_use": "Substance use",
+    "own_children": "Own children",
+    "pregnancy": "Pregnancy",
+    "medical": "Complex medical needs",
+    "mental_health": "High mental-health acuity",
+    "runaway_risk": "High runaway risk",
+}
+
 # A survivor's and a what-if search's matching fields, as a page labels them.
 FIELD_LABELS = {
     "case_number": "Case number", "first_name": "First name", "last_name": "Last name",
