@@ -11,6 +11,7 @@ from accounts.mfa import mfa_reset
 from accounts.models import Agency, RecoveryCode, Team, User
 from audit.services import audit_record, request_ip
 from core.admin_base import ReadOnlyAdmin
+from engine.rules import plural
 
 
 @admin.register(Agency)
@@ -42,11 +43,11 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active", "agency", "team"]
     search_fields = ["username", "email", "first_name", "last_name"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Harbor", {"fields": ["role", "agency", "team", "phone"]}),
     ]
     add_fieldsets = [
-        *BaseUserAdmin.add_fieldsets,
+        *(BaseUserAdmin.add_fieldsets or ()),
         ("Harbor", {"fields": ["role", "agency", "team", "phone"]}),
     ]
     actions = ["reset_second_factor"]
@@ -66,7 +67,7 @@ class UserAdmin(BaseUserAdmin):
             count += 1
         self.message_user(
             request,
-            f"Second factor reset for {count} user{'s' if count != 1 else ''}: their "
+            f"Second factor reset for {plural(count, 'user')}: their "
             "authenticator, recovery codes, API tokens and sessions have ended.",
             messages.SUCCESS,
         )
@@ -100,8 +101,14 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at", "failures"]
     list_filter = ["confirmed"]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "failures"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "failures",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -118,8 +125,7 @@ class RecoveryCodeAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "created_at", "used_at", "revoked_at"]
     list_filter = ["used_at", "revoked_at"]
     search_fields = ["user__username"]
-    fields = ["user", "created_at", "used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "created_at", "used_at", "revoked_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")

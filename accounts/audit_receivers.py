@@ -95,11 +95,11 @@ def _access(user: User, stored: dict[str, Any]) -> dict[str, Any]:
     if stored and user.agency_id == stored["agency_id"]:
         agency = stored["agency__code"]
     else:
-        agency = user.agency.code if user.agency_id else None
+        agency = user.agency.code if user.agency is not None else None
     if stored and user.team_id == stored["team_id"]:
         team = stored["team__name"]
     else:
-        team = user.team.name if user.team_id else None
+        team = user.team.name if user.team is not None else None
     return {
         "role": user.role,
         "agency": agency,
@@ -125,7 +125,7 @@ class _Relation:
 
     def held(self, owner_ids: list[int]) -> dict[int, list[str]]:
         held: dict[int, list[str]] = {pk: [] for pk in owner_ids}
-        rows = self.through.objects.filter(**{f"{self.owner}__in": owner_ids}).values_list(
+        rows = self.through._default_manager.filter(**{f"{self.owner}__in": owner_ids}).values_list(
             self.owner, *self.labels
         )
         for owner_id, *label in rows:
@@ -137,7 +137,7 @@ class _Relation:
             return [instance.pk]
         if pk_set is not None:
             return sorted(pk_set)
-        rows = self.through.objects.filter(**{self.target: instance.pk})
+        rows = self.through._default_manager.filter(**{self.target: instance.pk})
         return sorted(set(rows.values_list(self.owner, flat=True)))
 
 

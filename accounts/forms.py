@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
 from django.core.validators import MaxLengthValidator
@@ -18,7 +20,8 @@ class SignInForm(AuthenticationForm):
     def __init__(self, request=None, *args, **kwargs) -> None:
         super().__init__(request, *args, **kwargs)
         field = self.fields["username"]
-        field.validators.append(MaxLengthValidator(field.max_length))
+        if isinstance(field, forms.CharField) and field.max_length is not None:
+            field.validators.append(MaxLengthValidator(field.max_length))
 
 
 class AgencyAdminForm(forms.ModelForm):
@@ -46,8 +49,9 @@ class SecondFactorForm(forms.Form):
         required=False, max_length=CODE_MAX_LENGTH, label="Recovery code"
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not data.get("code") and not data.get("recovery_code"):
             self.add_error("code", "Enter the 6-digit code your authenticator app shows.")
         return data
@@ -81,7 +85,7 @@ class HarborUserChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
 
-    def clean_username(self) -> str:
+    def clean_username(self) -> str | None:
         username = self.cleaned_data.get("username")
         if (
             username

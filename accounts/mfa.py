@@ -30,6 +30,8 @@ from accounts.models import ApiToken, RecoveryCode, User
 from accounts.tokens import tokens_revoke_all
 from audit.models import Outcome
 from audit.services import audit_record
+from core.types import Actor
+from engine.rules import plural
 
 RECOVERY_CODE_COUNT = 10
 # No 0/O, 1/I/L or U/V look-alikes: a code is read off paper and typed on a phone.
@@ -50,17 +52,17 @@ _TOTP_CODE = re.compile(r"[0-9]{6}|[0-9]{8}")
 _RECOVERY_CODE = re.compile(f"[{RECOVERY_ALPHABET}]{{{RECOVERY_LENGTH}}}")
 
 
-def has_second_factor(user: Any) -> bool:
+def has_second_factor(user: Actor) -> bool:
     """Whether the user has a confirmed authenticator (TOTP) device."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def confirmed_device(user: Any) -> TOTPDevice | None:
+def confirmed_device(user: Actor) -> TOTPDevice | None:
     """The user's authenticator: the device a verified session is bound to."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def second_factor_wait(user: Any) -> int:
+def second_factor_wait(user: Actor) -> int:
     """Seconds before the user's authenticator accepts another code (after failures)."""
     device = confirmed_device(user)
     return 0 if device is None else device_wait(device)
@@ -83,7 +85,7 @@ def _normalise(code: Any) -> str:
     return re.sub(r"[\s-]", "", code).upper()
 
 
-def second_factor_verify(*, user: Any, code: str, ip: str | None = None) -> bool:
+def second_factor_verify(*, user: Actor, code: str, ip: str | None = None) -> bool:
     """True when `code` is a current code of the user's confirmed authenticator, or one
     of their unused recovery codes (which is then used up). Audits the outcome; never
     raises on bad input (any string, None, a huge value: False)."""
@@ -98,7 +100,7 @@ def second_factor_verify(*, user: Any, code: str, ip: str | None = None) -> bool
     return False
 
 
-def _totp_verify(*, user: Any, code: str, ip: str | None) -> bool:
+def _totp_verify(*, user: Actor, code: str, ip: str | None) -> bool:
     with transaction.atomic():
         # Locked, as django_otp.verify_token does: two requests with one code cannot both
         # pass the replay check (last_t) before either saves it.
@@ -124,7 +126,7 @@ def _totp_verify(*, user: Any, code: str, ip: str | None) -> bool:
         return True
 
 
-def _recovery_code_use(*, user: Any, code: str, ip: str | None) -> bool:
+def _recovery_code_use(*, user: Actor, code: str, ip: str | None) -> bool:
     now = timezone.now()
     candidates = list(
         RecoveryCode.objects.filter(
@@ -154,7 +156,7 @@ def _recovery_code_use(*, user: Any, code: str, ip: str | None) -> bool:
     return True
 
 
-def _failed(*, user: Any, method: str, reason: str, ip: str | None) -> None:
+def _failed(*, user: Actor, method: str, reason: str, ip: str | None) -> None:
     audit_record(
         actor=user,
         action="auth.mfa_failed",
@@ -165,7 +167,7 @@ def _failed(*, user: Any, method: str, reason: str, ip: str | None) -> None:
     )
 
 
-def recovery_codes_left(user: Any) -> int:
+def recovery_codes_left(user: Actor) -> int:
     return RecoveryCode.objects.filter(
         user=user, used_at__isnull=True, revoked_at__isnull=True
     ).count()
@@ -177,7 +179,7 @@ def recovery_code_format(code: str) -> str:
     return "-".join(code[i : i + step] for i in range(0, len(code), step))
 
 
-def _recovery_codes_issue(*, user: Any) -> list[str]:
+def _recovery_codes_issue(*, user: Actor) -> list[str]:
     """End the user's unused codes and make RECOVERY_CODE_COUNT new ones (shown once)."""
     now = timezone.now()
     RecoveryCode.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
@@ -200,7 +202,7 @@ def _recovery_codes_issue(*, user: Any) -> list[str]:
 
 
 @transaction.atomic
-def recovery_codes_renew(user: Any, *, ip: str | None = None) -> list[str]:
+def recovery_codes_renew(user: Actor, *, ip: str | None = None) -> list[str]:
     """New recovery codes for a user (the unused old ones stop working). Shown once."""
     left = recovery_codes_left(user)
     codes = _recovery_codes_issue(user=user)
@@ -215,7 +217,7 @@ def recovery_codes_renew(user: Any, *, ip: str | None = None) -> list[str]:
     return codes
 
 
-def mfa_enrol_begin(user: Any) -> TOTPDevice:
+def mfa_enrol_begin(user: Actor) -> TOTPDevice:
     """A new, unconfirmed authenticator with a fresh random secret (django-otp's 20
     bytes) for the enrolment page to show; it verifies nothing until confirmed."""
     return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
@@ -227,7 +229,7 @@ def totp_secret_display(device: TOTPDevice) -> str:
 
 
 def mfa_enrol_confirm(
-    *, user: Any, device: TOTPDevice, code: str, ip: str | None = None
+    *, user: Actor, device: TOTPDevice, code: str, ip: str | None = None
 ) -> list[str]:
     """Confirm the authenticator with a code from it; returns the new recovery codes.
 
@@ -264,7 +266,7 @@ def mfa_enrol_confirm(
 
 def wait_message(seconds: int) -> str:
     return (
-        f"Too many wrong codes. Wait {seconds} second{'s' if seconds != 1 else ''}, "
+        f"Too many wrong codes. Wait {plural(seconds, 'second')}, "
         "then enter the code your app shows."
     )
 
@@ -290,7 +292,7 @@ def totp_secret_decode(secret: str) -> bytes:
 
 
 @transaction.atomic
-def totp_device_provision(*, actor: Any | None, user: Any, key: bytes) -> TOTPDevice:
+def totp_device_provision(*, actor: Actor | None, user: User, key: bytes) -> TOTPDevice:
     """A confirmed authenticator with a secret provisioned elsewhere (`add_user
     --totp-secret`), replacing any the user had. The secret is never audited."""
     TOTPDevice.objects.filter(user=user, confirmed=True).update(confirmed=False)
@@ -305,7 +307,7 @@ def totp_device_provision(*, actor: Any | None, user: Any, key: bytes) -> TOTPDe
 
 
 @transaction.atomic
-def mfa_reset(*, actor: Any, user: Any, ip: str | None = None) -> None:
+def mfa_reset(*, actor: Actor, user: User, ip: str | None = None) -> None:
     """An administrator's reset of a user's second factor (a lost or stolen phone).
 
     The user's authenticators stop working (marked unconfirmed, kept), unused recovery
@@ -335,7 +337,7 @@ def mfa_reset(*, actor: Any, user: Any, ip: str | None = None) -> None:
     )
 
 
-def _sessions_end(user: Any) -> int:
+def _sessions_end(user: Actor) -> int:
     """End the user's signed-in sessions (database sessions, the only engine Harbor uses)."""
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
         return 0

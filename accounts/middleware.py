@@ -8,26 +8,29 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
+from django_otp.middleware import is_verified as otp_verified
 
 from accounts.mfa import has_second_factor
 from accounts.models import Role
+from core.types import Actor, RequestUser
 from core.vocab import STATE_TIME_ZONES
 
 
-def user_zone_name(user: Any) -> str:
+def user_zone_name(user: RequestUser) -> str:
     """The IANA zone a user's pages use.
 
     Case workers and supervisors: their agency's. MDT members: their team's agency's.
     Home administrators: the state of their first home (a home has a state, not a zone).
     Anyone else (an administrator without an agency, a visitor): settings.TIME_ZONE.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return settings.TIME_ZONE
-    if user.role == Role.MDT_MEMBER and user.team_id is not None:
+    if user.role == Role.MDT_MEMBER and user.team is not None:
         return user.team.agency.zone_name
-    if user.agency_id is not None:
+    if user.agency is not None:
         return user.agency.zone_name
     if user.role == Role.HOME_ADMIN:
         state = _first_home_state(user)
@@ -36,12 +39,14 @@ def user_zone_name(user: Any) -> str:
     return settings.TIME_ZONE
 
 
-def _first_home_state(user: Any) -> str | None:
+def _first_home_state(user: Actor) -> str | None:
     # Homes sit on a floor above accounts: reach them through the permission guardian
     # keeps for them ("homes.change_home" on each of the user's homes), not an import.
     from guardian.shortcuts import get_objects_for_user
 
-    homes = get_objects_for_user(user, "homes.change_home", accept_global_perms=False)
+    homes: QuerySet[Any] = get_objects_for_user(
+        user, "homes.change_home", accept_global_perms=False
+    )
     return homes.order_by("pk").values_list("state", flat=True).first()
 
 
@@ -97,7 +102,7 @@ class SecondFactorMiddleware:
         if not settings.MFA_REQUIRED:
             return self.get_response(request)
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated or otp_verified(user):
             return self.get_response(request)
         path = request.path
         if path.startswith(SECOND_FACTOR_OPEN) or path.startswith(

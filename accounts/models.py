@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar, Self
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -81,7 +83,13 @@ class User(AbstractUser):
     )
     phone = models.CharField(max_length=PHONE_MAX, blank=True, validators=[validate_phone])
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
+
+    # Carried from pre_save to post_save on the instance being saved (never stored):
+    # its access as stored before (accounts.audit_receivers) and why its API tokens
+    # end with this save (accounts.signals).
+    _harbor_access_before: dict[str, Any] | None
+    _harbor_token_revoke_reason: str | None
 
     class Meta(AbstractUser.Meta):
         constraints = [

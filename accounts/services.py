@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,12 +9,13 @@ from accounts.mfa import totp_device_provision, totp_secret_decode
 from accounts.models import Agency, Role, Team, User
 from audit.models import Outcome
 from audit.services import audit_record
+from core.types import Actor
 
 
 @transaction.atomic
 def user_create(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     username: str,
     password: str,
     role: str,
@@ -28,7 +27,7 @@ def user_create(
 ) -> User:
     """Create a user with a role; a missing agency or team is created on the way.
 
-    Homes are granted by `homes.services.home_admin_create`, which calls this.
+    Homes are granted by `homes.services.user_create_with_homes`, which calls this.
     A team needs an agency: it is created under `agency_code`, or under the agency
     of an existing team of that name. The password must pass AUTH_PASSWORD_VALIDATORS,
     and the username must differ from every other one by more than letter case. With
@@ -44,6 +43,52 @@ def user_create(
             {"username": f"A user named {twin[0]!r} already exists (usernames ignore case)."}
         )
     totp_key = totp_secret_decode(totp_secret) if totp_secret is not None else None
+    agency, team = _agency_and_team(role, agency_code, team_name)
+    user = User(
+        username=username,
+        role=role,
+        agency=agency,
+        team=team,
+        email=email,
+        phone=phone,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    _set_password_checked(user, password)
+    user.save()
+    audit_record(
+        actor=actor,
+        action="user.create",
+        obj=user,
+        after={"username": username, "role": role, "agency": agency_code, "team": team_name},
+    )
+    if totp_key is not None:
+        totp_device_provision(actor=actor, user=user, key=totp_key)
+    return user
+
+
+def _set_password_checked(user: User, password: str) -> None:
+    """Set the new user's password; ValidationError naming the password and every field
+    that is wrong, together."""
+    errors: dict[str, list[str]] = {}
+    try:
+        # With the user's name and email known, so a password like them is refused too.
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    user.set_password(password)
+    try:
+        user.full_clean()
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _agency_and_team(
+    role: str, agency_code: str | None, team_name: str | None
+) -> tuple[Agency | None, Team | None]:
+    """The user's agency and team, each created if missing."""
     agency = None
     if agency_code:
         agency, _ = Agency.objects.get_or_create(
@@ -58,44 +103,11 @@ def user_create(
             team = Team.objects.create(name=team_name, agency=agency)
         if agency is None and role in (Role.CASE_WORKER, Role.SUPERVISOR):
             agency = team.agency
-
-    user = User(
-        username=username,
-        role=role,
-        agency=agency,
-        team=team,
-        email=email,
-        phone=phone,
-        is_staff=role == Role.ADMIN,
-        is_superuser=role == Role.ADMIN,
-    )
-    errors: dict[str, list[str]] = {}
-    try:
-        # With the user's name and email known, so a password like them is refused too.
-        validate_password(password, user=user)
-    except ValidationError as exc:
-        errors["password"] = exc.messages
-    user.set_password(password)
-    try:
-        user.full_clean()
-    except ValidationError as exc:
-        errors = {**exc.message_dict, **errors}
-    if errors:
-        raise ValidationError(errors)
-    user.save()
-    audit_record(
-        actor=actor,
-        action="user.create",
-        obj=user,
-        after={"username": username, "role": role, "agency": agency_code, "team": team_name},
-    )
-    if totp_key is not None:
-        totp_device_provision(actor=actor, user=user, key=totp_key)
-    return user
+    return agency, team
 
 
 def user_password_change(
-    *, actor: Any, user: User, old_password: str, new_password: str, ip: str | None = None
+    *, actor: Actor, user: User, old_password: str, new_password: str, ip: str | None = None
 ) -> None:
     """A user's own password change (`POST auth/password/`; the page checks the current
     password with Django's form and calls `user_password_set`).
@@ -111,7 +123,7 @@ def user_password_change(
     user_password_set(actor=actor, user=user, new_password=new_password, ip=ip)
 
 
-def password_change_refused(*, actor: Any, user: User, ip: str | None = None) -> None:
+def password_change_refused(*, actor: Actor, user: User, ip: str | None = None) -> None:
     """A password change refused for a wrong current password, on the trail."""
     audit_record(
         actor=actor,
@@ -124,7 +136,9 @@ def password_change_refused(*, actor: Any, user: User, ip: str | None = None) ->
 
 
 @transaction.atomic
-def user_password_set(*, actor: Any, user: User, new_password: str, ip: str | None = None) -> None:
+def user_password_set(
+    *, actor: Actor, user: User, new_password: str, ip: str | None = None
+) -> None:
     """Set a new password that AUTH_PASSWORD_VALIDATORS accept (ValidationError on
     `new_password` otherwise). The user's API tokens end with it (accounts.signals);
     a caller acting in the user's own session keeps it with `update_session_auth_hash`,

@@ -23,7 +23,9 @@ from django.core.cache import cache as default_cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from accounts.middleware import MFA_VERIFY_PATH
 
@@ -90,13 +92,14 @@ class SignInRateThrottle(SimpleRateThrottle):
     """
 
     scope = "anon"
-    cache = sign_in_cache
+    # Duck-typed: the rate throttle calls only `get` and `set`, which SignInCache has.
+    cache = sign_in_cache  # type: ignore[assignment]
     cache_format = "throttle_%(scope)s_%(ident)s"
 
-    def get_ident(self, request: Any) -> str:
+    def get_ident(self, request: Request) -> str:
         return request.META.get("REMOTE_ADDR") or "unknown"
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
@@ -118,7 +121,8 @@ class SignInThrottleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path in SIGN_IN_PATHS:
             throttle = SignInRateThrottle()
-            if not throttle.allow_request(request, None):
+            # A page's request, without a view: the throttle reads only its META.
+            if not throttle.allow_request(request, None):  # type: ignore[arg-type]
                 wait = throttle.wait()
                 response = render(
                     request,

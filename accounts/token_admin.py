@@ -15,8 +15,10 @@ from django.http import HttpRequest
 from accounts.models import ApiToken
 from accounts.tokens import token_revoke
 from audit.services import request_ip
+from core.types import AuthedHttpRequest
+from engine.rules import plural
 
-TOKEN_FIELDS = [
+TOKEN_FIELDS = (
     "prefix",
     "user",
     "name",
@@ -25,7 +27,7 @@ TOKEN_FIELDS = [
     "last_used_at",
     "revoked_at",
     "revoked_reason",
-]
+)
 
 
 @admin.register(ApiToken)
@@ -52,7 +54,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return request.user.has_perm("accounts.change_apitoken")
 
     @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    def revoke(self, request: AuthedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         ended = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
             ended += token_revoke(
@@ -63,6 +65,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
         self.message_user(
             request,
-            f"Revoked {ended} token{'s' if ended != 1 else ''}: their devices must sign in again.",
+            f"Revoked {plural(ended, 'token')}: their devices must sign in again.",
             messages.SUCCESS,
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, User
 from audit.services import audit_record
+from core.types import Actor
 
 
 def token_digest(key: str) -> str:
@@ -60,7 +60,7 @@ def token_find(key: str) -> ApiToken | None:
 
 @transaction.atomic
 def token_revoke(
-    *, token: ApiToken, reason: str, actor: Any | None = None, ip: str | None = None
+    *, token: ApiToken, reason: str, actor: Actor | None = None, ip: str | None = None
 ) -> bool:
     """End one token (logout, an administrator); False if it had already ended. Audited."""
     now = timezone.now()
@@ -82,7 +82,7 @@ def token_revoke(
 
 @transaction.atomic
 def tokens_revoke_all(
-    *, user: User, reason: str, actor: Any | None = None, ip: str | None = None
+    *, user: User, reason: str, actor: Actor | None = None, ip: str | None = None
 ) -> int:
     """End every live token of a user (password change, MFA reset, deactivation). Audited
     when there was any: how many, and why."""

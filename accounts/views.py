@@ -38,6 +38,7 @@ from accounts.mfa import (
 )
 from accounts.services import password_change_refused, user_password_set
 from audit.services import request_ip
+from core.types import Actor, AuthedHttpRequest
 
 # The enrolment a session has begun: the same secret while the user scans and types.
 PENDING_DEVICE_KEY = "harbor_mfa_pending_device"
@@ -78,9 +79,10 @@ class SignInView(auth_views.LoginView):
 
     def get_success_url(self) -> str:
         next_url = super().get_success_url()
-        if not settings.MFA_REQUIRED or _is_verified(self.request):
+        user = self.request.user  # signed in by the form just now
+        if not settings.MFA_REQUIRED or not user.is_authenticated or _is_verified(self.request):
             return next_url
-        step = "login-verify" if has_second_factor(self.request.user) else "login-enrol"
+        step = "login-verify" if has_second_factor(user) else "login-enrol"
         return _with_next(reverse(step), next_url)
 
 
@@ -125,16 +127,16 @@ def second_factor_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending_device(request: HttpRequest) -> TOTPDevice:
+def _pending_device(request: HttpRequest, user: Actor) -> TOTPDevice:
     """The enrolment this session began, or a new one (a new secret)."""
     device_id = request.session.get(PENDING_DEVICE_KEY)
     device = (
-        TOTPDevice.objects.filter(pk=device_id, user=request.user, confirmed=False).first()
+        TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
         if isinstance(device_id, int)
         else None
     )
     if device is None:
-        device = mfa_enrol_begin(request.user)
+        device = mfa_enrol_begin(user)
         request.session[PENDING_DEVICE_KEY] = device.pk
     return device
 
@@ -157,7 +159,7 @@ def second_factor_enrol_page(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     if has_second_factor(request.user):
         return HttpResponseRedirect(_with_next(reverse("login-verify"), next_url))
-    device = _pending_device(request)
+    device = _pending_device(request, request.user)
     form = EnrolForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
@@ -198,7 +200,7 @@ def second_factor_enrol_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def password_change_page(request: HttpRequest) -> HttpResponse:
+def password_change_page(request: AuthedHttpRequest) -> HttpResponse:
     """A user's own password: the current one, then the new one twice."""
     form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if form.is_bound:
@@ -234,7 +236,7 @@ def password_change_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recovery_codes_page(request: HttpRequest) -> HttpResponse:
+def recovery_codes_page(request: AuthedHttpRequest) -> HttpResponse:
     """How many recovery codes are left, and new ones against a code from the app."""
     user = request.user
     enrolled = has_second_factor(user)

@@ -16,15 +16,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-_request: ContextVar[Any | None] = ContextVar("harbor_audit_request", default=None)
+from django.http import HttpRequest
+
+_request: ContextVar[HttpRequest | None] = ContextVar("harbor_audit_request", default=None)
 
 
-def current_request() -> Any | None:
+def current_request() -> HttpRequest | None:
     return _request.get()
 
 
 @contextmanager
-def serving(request: Any) -> Iterator[None]:
+def serving(request: HttpRequest) -> Iterator[None]:
     """While a request is served (the middleware), receivers see it."""
     token = _request.set(request)
     try:

@@ -59,7 +59,8 @@ def _admin_change_page_object(request: HttpRequest, response: HttpResponse) -> A
 def _survivor_of(obj: models.Model) -> int | None:
     """The child whose trail a read of `obj` belongs on: the survivor itself, or the
     survivor a record points at (a referral, a placement, a match search)."""
-    if obj._meta.concrete_model._meta.label_lower == SURVIVOR:
+    concrete = obj._meta.concrete_model or type(obj)  # None only on an abstract model
+    if concrete._meta.label_lower == SURVIVOR:
         return obj.pk
     survivor_id = getattr(obj, "survivor_id", None)
     return survivor_id if isinstance(survivor_id, int) else None

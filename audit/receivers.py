@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from audit.models import Outcome
 from audit.services import audit_record, request_ip
 
 
-def _channel(request: Any) -> str:
+def _channel(request: HttpRequest | None) -> str:
     """`api` for the token sign-in and logout (which send Django's signals too), else `web`."""
     path = getattr(request, "path", "") if request is not None else ""
     return "api" if path.startswith("/api/") else "web"

@@ -9,16 +9,19 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.expressions import RawSQL
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from audit import chain, context
 from audit.models import AuditEntry, AuditSeal, Outcome
+from core.types import Actor, RequestUser
 
 logger = logging.getLogger(__name__)
 
 
 def audit_record(
     *,
-    actor: Any | None,
+    actor: RequestUser | None,
     action: str,
     obj: models.Model | None = None,
     survivor_id: int | None = None,
@@ -38,10 +41,10 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = _signed_in(actor)
     entry = AuditEntry.objects.create(
-        actor=actor if is_user else None,
-        actor_username=actor.get_username() if is_user else "",
+        actor=user,
+        actor_username=user.get_username() if user is not None else "",
         action=action,
         object_type=object_type,
         object_id=object_id,
@@ -57,7 +60,7 @@ def audit_record(
 
 def audit_record_many(
     *,
-    actor: Any,
+    actor: RequestUser,
     action: str,
     objects: Iterable[models.Model],
     outcome: str = Outcome.OK,
@@ -72,11 +75,11 @@ def audit_record_many(
     """
     if survivor_ids:
         survivor_of = _own_pk
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = _signed_in(actor)
     entries = [
         AuditEntry(
-            actor=actor if is_user else None,
-            actor_username=actor.get_username() if is_user else "",
+            actor=user,
+            actor_username=user.get_username() if user is not None else "",
             action=action,
             object_type=obj._meta.label_lower,
             object_id=str(obj.pk),
@@ -93,6 +96,11 @@ def audit_record_many(
     return created
 
 
+def _signed_in(actor: RequestUser | None) -> Actor | None:
+    """The user an entry names: none for the system (None) or an anonymous visitor."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
 def _own_pk(obj: Any) -> int:
     return obj.pk
 
@@ -103,7 +111,7 @@ def _its_survivor(obj: Any) -> int | None:
 
 def audit_refusal(
     *,
-    actor: Any,
+    actor: RequestUser,
     action: str,
     object_type: str,
     object_id: int | str | None,
@@ -127,7 +135,7 @@ def audit_refusal(
 
 
 def audit_reads(
-    *, actor: Any, objects: Iterable[models.Model], action: str, ip: str | None = None
+    *, actor: RequestUser, objects: Iterable[models.Model], action: str, ip: str | None = None
 ) -> list[AuditEntry]:
     """One read entry per record shown (one INSERT), each on its survivor's trail: the
     objects carry `survivor_id` (a recommendation, a referral, a placement)."""
@@ -136,7 +144,7 @@ def audit_reads(
     )
 
 
-def request_ip(request: Any) -> str | None:
+def request_ip(request: HttpRequest | Request | None) -> str | None:
     """The client address for the trail: REMOTE_ADDR, or None when it is not an IP."""
     value = request.META.get("REMOTE_ADDR") if request is not None else None
     try:
@@ -180,7 +188,7 @@ def _seal_committed() -> None:
     audit_seal_quietly()
 
 
-def seal_due(request: Any) -> bool:
+def seal_due(request: HttpRequest) -> bool:
     """Whether this request committed audit entries (and clears the mark)."""
     return bool(request.__dict__.pop(_REQUEST_FLAG, False))
 

@@ -143,6 +143,8 @@ def floor_sql(needs) -> tuple[str, list]:
         add(sql, *values)
     if needs.urgency == "crisis":
         add("intake_24_7")
+    if needs.juvenile_justice_involved:
+        add("accepts_juvenile_justice")
 
     rest = " AND ".join(where)
     head = f"SELECT id FROM {TABLE} WHERE {INDEX_PREDICATE}"

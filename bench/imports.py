@@ -45,7 +45,7 @@ ZIPS = {"KS": ["66101", "66044", "67202"], "MO": ["64108", "63101"], "TX": ["787
 
 
 def directory_rows(count: int, rng: random.Random) -> list[dict[str, str]]:
-    from homes.imports import template_headers, template_row
+    from homes.import_files import template_headers, template_row
 
     example = dict(zip(template_headers(), template_row(), strict=True))
     rows = []

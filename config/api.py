@@ -10,20 +10,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 
-from accounts.apis import LogoutApi, TokenCreateApi
-from accounts.password_apis import PasswordChangeApi
-from homes.apis import (
-    HomeAvailabilityApi,
-    HomeAvailabilityHistoryApi,
-    HomeDetailApi,
-    HomeExportApi,
-    HomeListCreateApi,
-)
-from homes.import_apis import HomeImportApi, HomeImportDetailApi
-from placement.apis import SurvivorDetailApi
-from survivors.apis import SurvivorListCreateApi
-from survivors.audit_apis import AuditListApi
-
 
 class RecordIdConverter:
     """Any path segment; the view gets an int id, or None for one that cannot be an id.
@@ -71,38 +57,15 @@ urlpatterns = [
         SignedInDocsView.as_view(url_name="schema", template_name="api/docs.html"),
         name="api-docs",
     ),
-    # Auth
-    path("auth/token/", TokenCreateApi.as_view(), name="auth-token"),
-    path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
-    path("auth/password/", PasswordChangeApi.as_view(), name="auth-password"),
-    # Homes and bed availability
-    path("homes/", HomeListCreateApi.as_view(), name="home-list"),
-    # Before homes/{id}/, whose converter takes any segment.
-    path("homes/export/", HomeExportApi.as_view(), name="home-export"),
-    path("homes/import/", HomeImportApi.as_view(), name="home-import-api"),
-    path(
-        "homes/import/<record_id:id>/", HomeImportDetailApi.as_view(), name="home-import-detail-api"
-    ),
-    path("homes/<record_id:id>/", HomeDetailApi.as_view(), name="home-detail"),
-    path(
-        "homes/<record_id:id>/availability/",
-        HomeAvailabilityApi.as_view(),
-        name="home-availability",
-    ),
-    path(
-        "homes/<record_id:id>/availability/history/",
-        HomeAvailabilityHistoryApi.as_view(),
-        name="home-availability-history",
-    ),
-    # Survivors
-    path("survivors/", SurvivorListCreateApi.as_view(), name="survivor-list"),
-    path("survivors/<record_id:id>/", SurvivorDetailApi.as_view(), name="survivor-detail"),
-    # Every route added here needs its rows in tests/api/permission_matrix.py: the
-    # meta-test fails until it has them.
-    path("", include("matching.urls")),  # match/, survivors/{id}/matches/
-    path("", include("placement.urls")),  # the workflow
-    path("", include("notifications.urls")),
-    path("", include("reports.urls")),  # reports/, reports/{name}/
-    # Audit
-    path("audit/", AuditListApi.as_view(), name="audit-list"),
+    # Each app's API is its api_urls.py. Every route added to one needs its rows in
+    # tests/api/permission_matrix.py: the meta-test fails until it has them. homes
+    # before placement: the workflow serves homes/{id}/, whose converter would take
+    # homes/export/ too.
+    path("", include("accounts.api_urls")),  # auth/
+    path("", include("homes.api_urls")),  # homes/, export, import, availability history
+    path("", include("survivors.api_urls")),  # survivors/, audit/
+    path("", include("matching.api_urls")),  # match/, survivors/{id}/matches/
+    path("", include("placement.api_urls")),  # the workflow; survivors/{id}/, homes/{id}/
+    path("", include("notifications.api_urls")),
+    path("", include("reports.api_urls")),  # reports/, reports/{name}/
 ]

@@ -8,6 +8,7 @@ process environment.
 from __future__ import annotations
 
 import os
+from typing import overload
 
 
 class ImproperlyConfiguredEnv(RuntimeError):
@@ -25,16 +26,13 @@ def _raw(name: str) -> str | None:
     return os.environ.get(name)
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = _raw(name)
     return default if value is None or value == "" else value
-
-
-def env_required(name: str, why: str) -> str:
-    value = env_str(name)
-    if value is None:
-        raise ImproperlyConfiguredEnv(f"{name} must be set: {why}")
-    return value
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "placement",
     "reports",
     "notifications",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -353,7 +354,7 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
-# A directory import's largest file (homes.imports): a 10,000-home CSV is about 4 MB.
+# A directory import's largest file (homes.import_files): a 10,000-home CSV is about 4 MB.
 # Uploads up to it stay in memory, never in a temporary file on disk (the directory holds
 # confidential safe-home locations); a larger request is refused before it is read.
 HOME_IMPORT_MAX_BYTES = env_int("HOME_IMPORT_MAX_BYTES", 10 * 1024 * 1024)

@@ -23,12 +23,14 @@ urlpatterns = [
     # Sign-in (password, then the second factor) and a user's own password: accounts.urls.
     path("", include("accounts.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Each app's pages are its urls.py, its API its api_urls.py (config/api.py).
+    path("", include("desk.urls")),  # the role home pages, the case page, the home's page
     path("", include("survivors.urls")),
     path("", include("homes.urls")),
-    path("", include("matching.web_urls")),
-    path("", include("placement.web_urls")),
-    path("", include("notifications.web_urls")),
-    path("", include("reports.web_urls")),
+    path("", include("matching.urls")),
+    path("", include("placement.urls")),
+    path("", include("notifications.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
 ]

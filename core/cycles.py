@@ -33,5 +33,6 @@ class ResponseCycleMiddleware:
             view = context.get("view")
             if getattr(view, "response", None) is response:
                 del view.response
-            response.renderer_context = {}
+            # DRF's own attribute (APIView.finalize_response sets it); its stubs omit it.
+            response.renderer_context = {}  # type: ignore[attr-defined]
         return response

@@ -40,12 +40,14 @@ NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 def exception_handler(exc: Exception, context: dict[str, Any]):
     """REST framework's EXCEPTION_HANDLER: see the module docstring for the shapes."""
-    exc = _as_api_exception(exc)
-    if exc is None:
+    api_exc = _as_api_exception(exc)
+    if api_exc is None:
         return None
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+    response = drf_exception_handler(api_exc, context)
+    # DRF answers only its own exceptions (Django's 404 and 403 are mapped to them above).
+    if response is None or not isinstance(api_exc, exceptions.APIException):
+        return response
+    exc = api_exc
     if isinstance(exc, exceptions.ValidationError | exceptions.ParseError):
         response.status_code = 400
         response.data = flatten_errors(exc.detail)
@@ -61,6 +63,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     return response
 
 
+class _DomainApiException(exceptions.APIException):
+    """A DomainError as REST framework's; a RulesFailed's rules ride along (`failed`)."""
+
+    failed: list[dict[str, str]] | None = None
+
+
 def _as_api_exception(exc: Exception) -> Exception | None:
     # Http404's message names the model (and a hidden record must not differ from a missing one).
     if isinstance(exc, Http404 | ObjectDoesNotExist):
@@ -70,11 +78,11 @@ def _as_api_exception(exc: Exception) -> Exception | None:
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, DomainError):
-        api_exc = exceptions.APIException(detail=exc.reason, code=exc.code)
-        api_exc.status_code = exc.status_code
+        domain_exc = _DomainApiException(detail=exc.reason, code=exc.code)
+        domain_exc.status_code = exc.status_code
         if isinstance(exc, RulesFailed):
-            api_exc.failed = exc.failed
-        return api_exc
+            domain_exc.failed = exc.failed
+        return domain_exc
     if isinstance(exc, IntegrityError):
         # Services validate first (full_clean), so only a concurrent write gets here.
         api_exc = exceptions.APIException(

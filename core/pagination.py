@@ -13,7 +13,7 @@ class HarborPagination(LimitOffsetPagination):
     # Every survivor returned in a list writes an audit row: a page stays a page.
     max_limit = 200
 
-    def get_limit(self, request) -> int:
+    def get_limit(self, request) -> int | None:
         limit = self._whole_number(request, self.limit_query_param, minimum=1)
         if limit is not None and limit > self.max_limit:
             raise ValidationError({self.limit_query_param: [f"At most {self.max_limit}."]})

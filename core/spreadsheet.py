@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 # A cell starting with one of these is run as a formula by a spreadsheet ("=HYPERLINK(...)");
 # a leading apostrophe is escaped too, so that unescaping gives back exactly what was written.
@@ -34,7 +34,7 @@ class _Line:
         return text
 
 
-def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
     """CSV text a row at a time (a streamed download), BOM first; every cell escaped."""
     import csv
 

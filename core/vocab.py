@@ -15,35 +15,29 @@ from django.db import models
 
 from engine import types
 from engine.geo import zip_centroid, zip_state
+from engine.spec import labels_of
 
 
-def _choices(
-    name: str, values: tuple[str, ...], labels: dict[str, str]
-) -> type[models.TextChoices]:
-    """A TextChoices whose values are exactly the engine's tuple, in its order.
-
-    A value without a label, or a label for no value, stops the import: the engine,
-    the database, the API and the pages can never drift apart.
-    """
-    if set(labels) != set(values):
+def _same_values(choices: type[models.TextChoices], values: tuple[str, ...]) -> None:
+    """A TextChoices must hold exactly the engine's tuple, in its order: a value without a
+    label, or a label for no value, stops the import, so the engine, the database, the API
+    and the pages can never drift apart."""
+    if tuple(choices.values) != values:
         raise ImproperlyConfigured(
-            f"{name}: labels {sorted(labels)} do not match the engine's {sorted(values)}"
+            f"{choices.__name__}: {choices.values} do not match the engine's {values}"
         )
-    return models.TextChoices(name, [(v.upper(), (v, labels[v])) for v in values])
 
 
-HomeType = _choices(
-    "HomeType",
-    types.HOME_TYPES,
-    {
-        "safe_home": "Safe home",
-        "crisis_stabilization": "Crisis stabilization",
-        "specialized_foster": "Specialized foster",
-        "foster": "Foster",
-        "group_home": "Group home",
-        "emergency_shelter": "Emergency shelter",
-    },
-)
+class HomeType(models.TextChoices):
+    SAFE_HOME = "safe_home", "Safe home"
+    CRISIS_STABILIZATION = "crisis_stabilization", "Crisis stabilization"
+    SPECIALIZED_FOSTER = "specialized_foster", "Specialized foster"
+    FOSTER = "foster", "Foster"
+    GROUP_HOME = "group_home", "Group home"
+    EMERGENCY_SHELTER = "emergency_shelter", "Emergency shelter"
+
+
+_same_values(HomeType, types.HOME_TYPES)
 TRAFFICKING_SPECIFIC = types.TRAFFICKING_SPECIFIC
 
 # AFCARS (45 CFR 1355, Appendix A) element "current placement setting": the federal code
@@ -90,102 +84,114 @@ if set(HOME_TYPE_AFCARS) != set(types.HOME_TYPES) or not set(HOME_TYPE_AFCARS.va
 # shelter must be findable at night.
 CONFIDENTIAL_HOME_TYPES = frozenset(TRAFFICKING_SPECIFIC | {"foster"})
 
-Gender = _choices(
-    "Gender", types.GENDERS, {"female": "Female", "male": "Male", "nonbinary": "Nonbinary"}
-)
-Guardianship = _choices(
-    "Guardianship",
-    types.GUARDIANSHIPS,
-    {"parent": "Parent", "state": "State ward", "legal_guardian": "Legal guardian"},
-)
-Urgency = _choices("Urgency", types.URGENCIES, {"crisis": "Crisis (tonight)", "planned": "Planned"})
-SubstanceUse = _choices(
-    "SubstanceUse",
-    types.SUBSTANCE_LEVELS,
-    {"none": "None", "in_recovery": "In recovery", "active": "Active use"},
-)
-MedicalLevel = _choices(
-    "MedicalLevel",
-    types.MEDICAL_LEVELS,
-    {"none": "None", "routine": "Routine", "complex": "Complex"},
-)
-Acuity = _choices(
-    "Acuity", types.ACUITY_LEVELS, {"low": "Low", "moderate": "Moderate", "high": "High"}
-)
-Service = _choices(
-    "Service",
-    types.SERVICES,
-    {
-        "trauma_therapy": "Trauma therapy",
-        "mental_health": "Mental health",
-        "substance_use_treatment": "Substance use treatment",
-        "medical_care": "Medical care",
-        "education": "Education",
-        "legal_advocacy": "Legal advocacy",
-        "life_skills": "Life skills",
-        "parenting_support": "Parenting support",
-        "family_therapy": "Family therapy",
-        "mentoring": "Mentoring",
-    },
-)
 
-# The matching rules' codes (the engine's RULES, in the specification's order), and the
-# short name a page shows for each. "active" is not a rule of the table: a commitment
-# names it when the home was deactivated since the search.
-RULE_LABELS: dict[str, str] = {
-    "beds": "Beds",
-    "staffing": "Staffing",
-    "age": "Age",
-    "gender": "Gender",
-    "substance_use": "Substance use",
-    "detox": "Detox",
-    "dependents": "Own children",
-    "medical": "Medical",
-    "pregnancy": "Pregnancy",
-    "mental_health": "Mental health",
-    "runaway_risk": "Runaway risk",
-    "guardianship": "Guardianship",
-    "state_line": "State line / ICPC",
-    "exclusion_zone": "Exclusion zone",
-    "crisis_intake": "Crisis intake",
-    "license": "License",
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NONBINARY = "nonbinary", "Nonbinary"
+
+
+_same_values(Gender, types.GENDERS)
+
+
+class Guardianship(models.TextChoices):
+    PARENT = "parent", "Parent"
+    STATE = "state", "State ward"
+    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+
+
+_same_values(Guardianship, types.GUARDIANSHIPS)
+
+
+class Urgency(models.TextChoices):
+    CRISIS = "crisis", "Crisis (tonight)"
+    PLANNED = "planned", "Planned"
+
+
+_same_values(Urgency, types.URGENCIES)
+
+
+class SubstanceUse(models.TextChoices):
+    NONE = "none", "None"
+    IN_RECOVERY = "in_recovery", "In recovery"
+    ACTIVE = "active", "Active use"
+
+
+_same_values(SubstanceUse, types.SUBSTANCE_LEVELS)
+
+
+class MedicalLevel(models.TextChoices):
+    NONE = "none", "None"
+    ROUTINE = "routine", "Routine"
+    COMPLEX = "complex", "Complex"
+
+
+_same_values(MedicalLevel, types.MEDICAL_LEVELS)
+
+
+class Acuity(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+_same_values(Acuity, types.ACUITY_LEVELS)
+
+
+class Service(models.TextChoices):
+    TRAUMA_THERAPY = "trauma_therapy", "Trauma therapy"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE_TREATMENT = "substance_use_treatment", "Substance use treatment"
+    MEDICAL_CARE = "medical_care", "Medical care"
+    EDUCATION = "education", "Education"
+    LEGAL_ADVOCACY = "legal_advocacy", "Legal advocacy"
+    LIFE_SKILLS = "life_skills", "Life skills"
+    PARENTING_SUPPORT = "parenting_support", "Parenting support"
+    FAMILY_THERAPY = "family_therapy", "Family therapy"
+    MENTORING = "mentoring", "Mentoring"
+
+
+_same_values(Service, types.SERVICES)
+
+# Each level's or tag set's choices by the engine's tuple of values (a field's
+# specification names the tuple): the forms and serializers derived from it look them up.
+LEVEL_CHOICES: dict[tuple[str, ...], list[tuple[str, str]]] = {
+    types.HOME_TYPES: HomeType.choices,
+    types.GENDERS: Gender.choices,
+    types.GUARDIANSHIPS: Guardianship.choices,
+    types.URGENCIES: Urgency.choices,
+    types.SUBSTANCE_LEVELS: SubstanceUse.choices,
+    types.MEDICAL_LEVELS: MedicalLevel.choices,
+    types.ACUITY_LEVELS: Acuity.choices,
+    types.SERVICES: Service.choices,
 }
-if set(RULE_LABELS) != set(types.RULES):
-    raise ImproperlyConfigured("RULE_LABELS must name exactly the engine's RULES")
+
+# The matching rules' codes (the engine's RULES, in the specification's order) and the
+# short name a page and a report show for each, from the engine's specification. "active"
+# is not a rule of the table: a commitment names it when the home was deactivated since
+# the search.
+RULE_LABELS: dict[str, str] = types.RULE_LABELS
 COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": "Home active"}
+# The needs the reports count (a search's `need_flags`), as a page names them.
+NEED_LABELS: dict[str, str] = types.NEED_LABELS
+# A home's matching fields as a page labels them (the specification's labels).
+HOME_FIELD_LABELS: dict[str, str] = labels_of(types.HOME_SPEC)
 
-# The needs a stored search records for the reports (matching.models.NEEDS, a child may
-# have several), as the report on unmet need names them.
-NEED_LABELS: dict[str, str] = {
-    "substance_use": "Substance use",
-    "own_children": "Own children",
-    "pregnancy": "Pregnancy",
-    "medical": "Complex medical needs",
-    "mental_health": "High mental-health acuity",
-    "runaway_risk": "High runaway risk",
-}
-
-# A survivor's and a what-if search's matching fields, as a page labels them.
+# A survivor's and a what-if search's matching fields, as a page labels them: the
+# specification's labels, and those of the inputs that are not matching fields.
 FIELD_LABELS = {
     "case_number": "Case number", "first_name": "First name", "last_name": "Last name",
     "alias": "Alias", "estimated_age": "Estimated age", "search": "Search",
-    "status": "Status",
-    "date_of_birth": "Date of birth", "age": "Age", "gender": "Gender",
-    "guardianship": "Guardianship", "custody_state": "Custody state",
-    "icpc_approved_states": "ICPC approved states", "residence_zip": "ZIP where the child is",
-    "urgency": "Urgency", "substance_use": "Substance use", "needs_detox": "Needs detox",
-    "dependents": "Own children", "medical_level": "Medical needs", "pregnant": "Pregnant",
-    "mental_health_acuity": "Mental health acuity", "runaway_risk": "Runaway risk",
-    "primary_language": "Primary language", "services_needed": "Services needed",
-    "exclusion_zones": "Exclusion zones", "max_distance_miles": "Maximum distance",
-    "notes": "Notes", "non_field_errors": "Form", "__all__": "Form",
+    "status": "Status", "notes": "Notes", "non_field_errors": "Form", "__all__": "Form",
+    "date_of_birth": "Date of birth", "residence_zip": "ZIP where the child is",
+    **labels_of(types.NEEDS_SPEC),
 }  # fmt: skip
 
 # Limits shared by the models, the API's serializers and the pages' forms.
 NAME_MAX = 100  # first or last name
 NOTES_MAX = 20000
 CASE_NUMBER_MAX = 40
-MAX_DEPENDENTS = 10  # own children who live with the child
+MAX_DEPENDENTS = types.MAX_DEPENDENTS
 ZONE_RADIUS_MAX = 500  # miles
 ZONES_MAX = 50
 AGE_MAX = 25  # an estimated or what-if age, in whole years

@@ -7,6 +7,7 @@ is the readable specification that the vectorised search is tested against.
 from __future__ import annotations
 
 from .assign import EXCLUDED_PAGE, excluded_order, match, shown_distance
+from .directory import Directory
 from .geo import (
     EARTH_RADIUS_MILES,
     great_circle_miles,
@@ -19,11 +20,17 @@ from .rules import failed_rules, is_feasible
 from .scoring import FACTOR_MAX, FACTORS, VectorScores, score_home, score_rows
 from .types import (
     ACUITY_LEVELS,
+    CAPABILITIES,
     GENDERS,
     GUARDIANSHIPS,
+    HOME_SPEC,
     HOME_TYPES,
     INTERIM_HOME_TYPE,
     MEDICAL_LEVELS,
+    NEED_LABELS,
+    NEEDS,
+    NEEDS_SPEC,
+    RULE_LABELS,
     RULES,
     SERVICES,
     STALE_AFTER,
@@ -43,10 +50,16 @@ from .types import (
     Tonight,
     age_on,
 )
-from .vector import RULE_BIT, Directory, failure_masks, survivor_distances
+from .vector import RULE_BIT, failure_masks, survivor_distances
 
 __all__ = [
     "ACUITY_LEVELS",
+    "CAPABILITIES",
+    "HOME_SPEC",
+    "NEED_LABELS",
+    "NEEDS",
+    "NEEDS_SPEC",
+    "RULE_LABELS",
     "EARTH_RADIUS_MILES",
     "EXCLUDED_PAGE",
     "FACTORS",

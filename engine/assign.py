@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .directory import Directory
 from .geo import EARTH_RADIUS_MILES
+from .layout import count_bits, rows_of
 from .rules import explain, plural
 from .scoring import score_home, score_rows
 from .types import (
@@ -32,12 +34,9 @@ from .types import (
     Tonight,
 )
 from .vector import (
-    Directory,
     RuleFailures,
-    count_bits,
     failure_masks,
     near_box,
-    rows_of,
     rule_failures,
     rules_in,
     survivor_distances,
@@ -84,23 +83,58 @@ def match(
         feasible_miles = distances[feasible]
     else:
         feasible_miles = survivor_distances(needs, directory, feasible)
-    ids = directory.ids
-
     scores = score_rows(needs, directory, feasible_miles, now, feasible, stale_after)
-    order = _smallest(
-        (-scores.score, _sort_key(feasible_miles), ids[feasible]), max(limit, TONIGHT_SHELTERS)
-    )
+    keys = (-scores.score, _sort_key(feasible_miles), directory.ids[feasible])
+    order = _smallest(keys, max(limit, TONIGHT_SHELTERS))
     ranked, ranked_miles = feasible[order], feasible_miles[order]
 
     def rank(count: int) -> tuple[Ranked, ...]:
         return _ranked(needs, directory, ranked[:count], ranked_miles[:count], now, stale_after)
 
     results = rank(limit)
+    return MatchResult(
+        homes_considered=len(directory),
+        feasible_count=len(feasible),
+        results=results,
+        near_misses=_near_misses(needs, directory, failures, limit),
+        near_miss_count=failures.single_count(),
+        excluded=_excluded_page(
+            needs, directory, failures, distances, excluded_offset, excluded_limit
+        )
+        if include_excluded
+        else None,
+        relaxations=_relaxations(needs, directory, failures),
+        failures_by_rule=failures.counts(),
+        excluded_count=len(directory) - len(feasible),
+        tonight=_tonight(needs, directory, failures, feasible, results, rank),
+    )
 
-    # Near misses: the homes failing exactly one rule, nearest first.
+
+def _tonight(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    failures: RuleFailures,
+    feasible: np.ndarray,
+    results: tuple[Ranked, ...],
+    rank: Callable[[int], tuple[Ranked, ...]],
+) -> Tonight:
+    """What can change tonight, when nothing but emergency shelters fits."""
+    interim = directory.column("home_type")[feasible] == HOME_TYPES.index(INTERIM_HOME_TYPE)
+    if not interim.all():
+        return Tonight(nothing_fits=False)
+    # The shelters are all the feasible homes, so the best of them head the ranking.
+    enough = len(results) >= min(TONIGHT_SHELTERS, len(feasible))
+    shelters = results[:TONIGHT_SHELTERS] if enough else rank(TONIGHT_SHELTERS)
+    return Tonight(True, _fail_only(needs, directory, failures), shelters)
+
+
+def _near_misses(
+    needs: SurvivorNeeds, directory: Directory, failures: RuleFailures, limit: int
+) -> tuple[Miss, ...]:
+    """The homes failing exactly one rule, nearest first, at most `limit`."""
     nearest, nearest_miles = _nearest(needs, directory, failures.single, limit)
     # A near miss fails one rule, and its mask says which: only that rule explains it.
-    near_misses = tuple(
+    return tuple(
         Miss(home, shown_distance(distance), explain(needs, home, rules_in(mask)))
         for home, distance, mask in zip(
             directory.offers(nearest.tolist()),
@@ -110,37 +144,21 @@ def match(
         )
     )
 
-    excluded = None
-    if include_excluded:
-        masks = failures.masks()
-        infeasible = np.flatnonzero(masks)
-        keys = _excluded_keys(infeasible, np.bitwise_count(masks), distances, ids)
-        page = infeasible[_smallest(keys, excluded_offset + excluded_limit)][excluded_offset:]
-        excluded = _excluded(needs, directory, page, masks, distances[page])
-    interim = directory.column("home_type")[feasible] == HOME_TYPES.index(INTERIM_HOME_TYPE)
-    tonight = Tonight(nothing_fits=False)
-    if interim.all():
-        # Nothing but emergency shelters fits: they are all the feasible homes, so the
-        # best of them are the head of the ranking.
-        tonight = Tonight(
-            nothing_fits=True,
-            fail_only=_fail_only(needs, directory, failures),
-            interim_shelters=results[:TONIGHT_SHELTERS]
-            if len(results) >= min(TONIGHT_SHELTERS, len(feasible))
-            else rank(TONIGHT_SHELTERS),
-        )
-    return MatchResult(
-        homes_considered=len(directory),
-        feasible_count=len(feasible),
-        results=results,
-        near_misses=near_misses,
-        near_miss_count=failures.single_count(),
-        excluded=excluded,
-        relaxations=_relaxations(needs, directory, failures),
-        failures_by_rule=failures.counts(),
-        excluded_count=len(directory) - len(feasible),
-        tonight=tonight,
-    )
+
+def _excluded_page(
+    needs: SurvivorNeeds,
+    directory: Directory,
+    failures: RuleFailures,
+    distances: np.ndarray,
+    offset: int,
+    limit: int,
+) -> tuple[Miss, ...]:
+    """`limit` infeasible homes from `offset` on, in the order of `excluded_order`."""
+    masks = failures.masks()
+    infeasible = np.flatnonzero(masks)
+    keys = _excluded_keys(infeasible, np.bitwise_count(masks), distances, directory.ids)
+    page = infeasible[_smallest(keys, offset + limit)][offset:]
+    return _excluded(needs, directory, page, masks, distances[page])
 
 
 def _ranked(
@@ -438,6 +456,10 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
     "crisis_intake": lambda needs, n: (
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} no 24/7 intake; "
         f"{_verb(n, 'it', 'they')} could take the child at the next daytime intake"
+    ),
+    "juvenile_justice": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not take youth with juvenile justice "
+        f"involvement; ask {_them(n)} about an exception"
     ),
     "license": lambda needs, n: (
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} an expired license; "

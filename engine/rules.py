@@ -51,9 +51,9 @@ _GUARDIAN_REFUSED = {
 }
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 home', '3 homes'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, many: str = "") -> str:
+    """'1 home', '3 homes'; `many` for a plural that is not noun + s: '2 homes fail'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {many or noun + 's'}"
 
 
 def miles(value: float) -> str:
@@ -154,6 +154,12 @@ def check_pregnancy(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
     return "Does not take pregnant youth"
 
 
+def check_juvenile_justice(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
+    if not needs.juvenile_justice_involved or home.accepts_juvenile_justice:
+        return None
+    return "Does not take youth with juvenile justice involvement"
+
+
 def check_mental_health(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
     if ACUITY_RANK[needs.mental_health_acuity] <= ACUITY_RANK[home.mental_health_max]:
         return None
@@ -240,6 +246,7 @@ CHECKS: dict[str, Check] = {
     "exclusion_zone": check_exclusion_zone,
     "crisis_intake": check_crisis_intake,
     "license": check_license,
+    "juvenile_justice": check_juvenile_justice,
 }
 assert tuple(CHECKS) == RULES
 

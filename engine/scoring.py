@@ -25,9 +25,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .directory import Directory
+from .layout import epoch_us
 from .rules import miles
 from .types import HOME_TYPES, STALE_AFTER, TRAFFICKING_SPECIFIC, Factor, HomeOffer, SurvivorNeeds
-from .vector import Directory, epoch_us
 
 FACTORS = ("specialisation", "distance", "freshness", "services", "language")
 FACTOR_MAX = {

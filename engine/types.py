@@ -3,9 +3,11 @@ and what a search returns. Plain frozen dataclasses; no Django, no clock."""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
+
+from .spec import FieldSpec, spec, specs_of
 
 # Ordered levels: a survivor's level passes a home's when its index is not higher.
 SUBSTANCE_LEVELS = ("none", "in_recovery", "active")
@@ -37,26 +39,41 @@ SERVICES = (
     "mentoring",
 )
 
-# Rule codes in the order of the specification table; the bit of a rule in a
-# failure mask is its index here.
-RULES = (
-    "beds",
-    "staffing",
-    "age",
-    "gender",
-    "substance_use",
-    "detox",
-    "dependents",
-    "medical",
-    "pregnancy",
-    "mental_health",
-    "runaway_risk",
-    "guardianship",
-    "state_line",
-    "exclusion_zone",
-    "crisis_intake",
-    "license",
-)
+# Rule codes in the order of the specification table, with the short name a page and a
+# report show; the bit of a rule in a failure mask is its index here.
+RULE_LABELS: dict[str, str] = {
+    "beds": "Beds",
+    "staffing": "Staffing",
+    "age": "Age",
+    "gender": "Gender",
+    "substance_use": "Substance use",
+    "detox": "Detox",
+    "dependents": "Own children",
+    "medical": "Medical",
+    "pregnancy": "Pregnancy",
+    "mental_health": "Mental health",
+    "runaway_risk": "Runaway risk",
+    "guardianship": "Guardianship",
+    "state_line": "State line / ICPC",
+    "exclusion_zone": "Exclusion zone",
+    "crisis_intake": "Crisis intake",
+    "license": "License",
+    "juvenile_justice": "Juvenile justice",
+}
+RULES = tuple(RULE_LABELS)
+# The needs the reports count a search under (a child may have several), in the order of
+# their bits in a stored search: append, never reorder. Each is flagged by the child's
+# field whose spec names it (`need=`).
+NEED_LABELS: dict[str, str] = {
+    "substance_use": "Substance use",
+    "own_children": "Own children",
+    "pregnancy": "Pregnancy",
+    "medical": "Complex medical needs",
+    "mental_health": "High mental-health acuity",
+    "runaway_risk": "High runaway risk",
+    "juvenile_justice": "Juvenile justice involvement",
+}
+NEEDS = tuple(NEED_LABELS)
 # What can change tonight (a bed freed, one more staff on shift, a home opening its
 # door out of hours), as opposed to what takes days (ICPC, exceptions, a license).
 TONIGHT_RULES = ("beds", "staffing", "crisis_intake")
@@ -64,6 +81,7 @@ TONIGHT_RULES = ("beds", "staffing", "crisis_intake")
 INTERIM_HOME_TYPE = "emergency_shelter"
 
 STALE_AFTER = timedelta(hours=72)
+MAX_DEPENDENTS = 10  # own children who live with the child
 
 Gender = Literal["female", "male", "nonbinary"]
 Guardianship = Literal["parent", "state", "legal_guardian"]
@@ -129,35 +147,86 @@ class SurvivorNeeds:
     `latitude`/`longitude` are where the child is now, or both None.
     """
 
-    age: int
-    gender: Gender
-    guardianship: Guardianship
-    custody_state: str
-    icpc_approved_states: frozenset[str]
-    latitude: float | None
-    longitude: float | None
-    urgency: Urgency
-    substance_use: SubstanceLevel
-    needs_detox: bool
-    dependents: int
-    medical_level: MedicalLevel
-    pregnant: bool
-    mental_health_acuity: Acuity
-    runaway_risk: Acuity
-    primary_language: str
-    services_needed: frozenset[str]
-    exclusion_zones: tuple[ExclusionZone, ...]
-    max_distance_miles: float | None
-    search_date: date
+    age: int = spec("int", "Age", minimum=0, input=False)
+    gender: Gender = spec("level", "Gender", levels=GENDERS, rule="gender")
+    guardianship: Guardianship = spec(
+        "level", "Guardianship", levels=GUARDIANSHIPS, rule="guardianship"
+    )
+    custody_state: str = spec("state", "Custody state", rule="state_line")
+    icpc_approved_states: frozenset[str] = spec(
+        "states", "ICPC approved states", default=frozenset(), rule="state_line"
+    )
+    latitude: float | None = spec("float", "Latitude", input=False)
+    longitude: float | None = spec("float", "Longitude", input=False)
+    urgency: Urgency = spec(
+        "level", "Urgency", levels=URGENCIES, default="planned", rule="crisis_intake"
+    )
+    substance_use: SubstanceLevel = spec(
+        "level",
+        "Substance use",
+        levels=SUBSTANCE_LEVELS,
+        default="none",
+        rule="substance_use",
+        need="substance_use",
+    )
+    needs_detox: bool = spec("bool", "Needs detox", default=False, rule="detox")
+    dependents: int = spec(
+        "int",
+        "Own children",
+        default=0,
+        minimum=0,
+        maximum=MAX_DEPENDENTS,
+        rule="dependents",
+        need="own_children",
+    )
+    medical_level: MedicalLevel = spec(
+        "level",
+        "Medical needs",
+        levels=MEDICAL_LEVELS,
+        default="none",
+        rule="medical",
+        need="medical",
+        need_values=("complex",),
+    )
+    pregnant: bool = spec("bool", "Pregnant", default=False, rule="pregnancy", need="pregnancy")
+    mental_health_acuity: Acuity = spec(
+        "level",
+        "Mental health acuity",
+        levels=ACUITY_LEVELS,
+        default="low",
+        rule="mental_health",
+        need="mental_health",
+        need_values=("high",),
+    )
+    runaway_risk: Acuity = spec(
+        "level",
+        "Runaway risk",
+        levels=ACUITY_LEVELS,
+        default="low",
+        rule="runaway_risk",
+        need="runaway_risk",
+        need_values=("high",),
+    )
+    juvenile_justice_involved: bool = spec(
+        "bool",
+        "Juvenile justice involvement",
+        default=False,
+        rule="juvenile_justice",
+        need="juvenile_justice",
+    )
+    primary_language: str = spec("language", "Primary language", default="")
+    services_needed: frozenset[str] = spec(
+        "tags", "Services needed", levels=SERVICES, default=frozenset()
+    )
+    exclusion_zones: tuple[ExclusionZone, ...] = spec(
+        "zones", "Exclusion zones", default=(), rule="exclusion_zone"
+    )
+    max_distance_miles: float | None = spec("float", "Maximum distance", default=None)
+    search_date: date = spec("date", "Search date", rule="license", input=False)
 
     def __post_init__(self) -> None:
-        _check_choice("gender", self.gender, GENDERS)
-        _check_choice("guardianship", self.guardianship, GUARDIANSHIPS)
-        _check_choice("urgency", self.urgency, URGENCIES)
-        _check_choice("substance_use", self.substance_use, SUBSTANCE_LEVELS)
-        _check_choice("medical_level", self.medical_level, MEDICAL_LEVELS)
-        _check_choice("mental_health_acuity", self.mental_health_acuity, ACUITY_LEVELS)
-        _check_choice("runaway_risk", self.runaway_risk, ACUITY_LEVELS)
+        for name, levels in _NEEDS_LEVELS:
+            _check_choice(name, getattr(self, name), levels)
         _as_floats(self, "latitude", "longitude", "max_distance_miles")
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude must both be given or both be None")
@@ -181,85 +250,84 @@ class HomeOffer:
     `availability_updated_at` is an aware datetime or None (never updated);
     `license_expires` is the last day the license is valid, or None (not recorded)."""
 
-    id: int
-    name: str
-    home_type: HomeType
-    state: str
-    zip_code: str
-    latitude: float
-    longitude: float
-    licensed_beds: int
-    available_beds: int
-    staff_on_duty: int
-    residents_per_staff: int
-    min_age: int
-    max_age: int
-    genders_served: frozenset[str]
-    substance_use_accepted: SubstanceLevel
-    detox_on_site: bool
-    accepts_parenting: bool
-    max_dependents: int
-    medical_level: MedicalLevel
-    accepts_pregnant: bool
-    mental_health_max: Acuity
-    staff_secure: bool
-    accepts_out_of_state: bool
-    accepts_state_wards: bool
-    accepts_parent_placements: bool
-    intake_24_7: bool
-    languages: frozenset[str]
-    services: frozenset[str]
-    active: bool
-    availability_updated_at: datetime | None
-    license_expires: date | None
+    id: int = spec("id", "Id")
+    name: str = spec("text", "Home name")
+    home_type: HomeType = spec("level", "Home type", levels=HOME_TYPES)
+    state: str = spec("state", "State", rule="state_line")
+    zip_code: str = spec("zip", "ZIP code")
+    latitude: float = spec("float", "Latitude")
+    longitude: float = spec("float", "Longitude")
+    licensed_beds: int = spec("int", "Licensed beds", rule="staffing")
+    available_beds: int = spec("int", "Available beds", rule="beds")
+    staff_on_duty: int = spec("int", "Staff on duty", rule="staffing")
+    residents_per_staff: int = spec("int", "Residents per staff member", rule="staffing")
+    min_age: int = spec("int", "Youngest age served", rule="age")
+    max_age: int = spec("int", "Oldest age served", rule="age")
+    genders_served: frozenset[str] = spec("tags", "Genders served", levels=GENDERS, rule="gender")
+    substance_use_accepted: SubstanceLevel = spec(
+        "level", "Substance use accepted", levels=SUBSTANCE_LEVELS, rule="substance_use"
+    )
+    detox_on_site: bool = spec(
+        "bool", "Detox on site", rule="detox", requires=("needs_detox", True)
+    )
+    accepts_parenting: bool = spec(
+        "bool", "Takes parenting youth with their children", rule="dependents"
+    )
+    max_dependents: int = spec(
+        "int", "Most children a parenting youth may bring", rule="dependents"
+    )
+    medical_level: MedicalLevel = spec(
+        "level", "Medical care level", levels=MEDICAL_LEVELS, rule="medical"
+    )
+    accepts_pregnant: bool = spec(
+        "bool", "Takes pregnant youth", rule="pregnancy", requires=("pregnant", True)
+    )
+    mental_health_max: Acuity = spec(
+        "level",
+        "Highest mental health acuity served",
+        levels=ACUITY_LEVELS,
+        rule="mental_health",
+    )
+    staff_secure: bool = spec(
+        "bool", "Staff secure", rule="runaway_risk", requires=("runaway_risk", "high")
+    )
+    accepts_out_of_state: bool = spec("bool", "Takes children from other states", rule="state_line")
+    accepts_state_wards: bool = spec("bool", "Takes state wards", rule="guardianship")
+    accepts_parent_placements: bool = spec(
+        "bool", "Takes placements by parents or guardians", rule="guardianship"
+    )
+    intake_24_7: bool = spec(
+        "bool",
+        "Takes children 24/7 (crisis intake)",
+        rule="crisis_intake",
+        requires=("urgency", "crisis"),
+    )
+    accepts_juvenile_justice: bool = spec(
+        "bool",
+        "Takes youth with juvenile justice involvement",
+        rule="juvenile_justice",
+        requires=("juvenile_justice_involved", True),
+    )
+    languages: frozenset[str] = spec("tags", "Languages spoken")
+    services: frozenset[str] = spec("tags", "Services offered", levels=SERVICES)
+    active: bool = spec("bool", "Offered to case workers (active)")
+    availability_updated_at: datetime | None = spec("datetime", "Availability updated")
+    license_expires: date | None = spec("date", "License expires", rule="license")
 
     def __post_init__(self) -> None:
         # A national directory builds 250,000 of these: check fast, explain slowly.
-        if (
-            self.home_type not in HOME_TYPES
-            or self.substance_use_accepted not in SUBSTANCE_LEVELS
-            or self.medical_level not in MEDICAL_LEVELS
-            or self.mental_health_max not in ACUITY_LEVELS
-        ):
-            _check_choice("home_type", self.home_type, HOME_TYPES)
-            _check_choice("substance_use_accepted", self.substance_use_accepted, SUBSTANCE_LEVELS)
-            _check_choice("medical_level", self.medical_level, MEDICAL_LEVELS)
-            _check_choice("mental_health_max", self.mental_health_max, ACUITY_LEVELS)
+        for name, levels in _HOME_LEVELS:
+            _check_choice(name, getattr(self, name), levels)
         if type(self.latitude) is not float or type(self.longitude) is not float:
             _as_floats(self, "latitude", "longitude")
 
 
-def _quick_init[T](cls: type[T]) -> type[T]:
-    """A frozen, slotted dataclass built in half the time: its __init__ sets each field
-    through the slot's own descriptor, where the generated one calls
-    object.__setattr__ with the field's name (a lookup by name per field). Same
-    signature and values, still frozen; for the value types a search makes by the
-    hundred (factors, failures, results), which have no defaults and no __post_init__."""
-    names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
-    assert all(
-        field.default is MISSING and field.default_factory is MISSING
-        for field in fields(cls)  # type: ignore[arg-type]
-    ), cls
-    assert not hasattr(cls, "__post_init__"), cls
-    namespace = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
-    source = f"def __init__(self, {', '.join(names)}):\n" + "".join(
-        f"    _set_{name}(self, {name})\n" for name in names
-    )
-    exec(source, namespace)  # noqa: S102 (as dataclasses builds __init__ itself)
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init  # type: ignore[misc]
-    return cls
-
-
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class RuleFailure:
     rule: str
     reason: str
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Factor:
     """One part of a score: `points` out of `max`, rounded to 0.1."""
@@ -270,7 +338,6 @@ class Factor:
     detail: str
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Ranked:
     """A feasible home. `distance_miles` is rounded to 0.1 mi, None without a
@@ -284,7 +351,6 @@ class Ranked:
     breakdown: tuple[Factor, ...]
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Miss:
     """An infeasible home with its failed rules in RULES order."""
@@ -294,7 +360,6 @@ class Miss:
     failed: tuple[RuleFailure, ...]
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Relaxation:
     """How many homes fail only `rule`, and what a case worker could do about it."""
@@ -340,3 +405,22 @@ class MatchResult:
     failures_by_rule: dict[str, int]
     excluded_count: int = 0
     tonight: Tonight = Tonight(nothing_fits=False)
+
+
+# The specification of every matching field (see spec.py), and what is derived from it.
+NEEDS_SPEC: dict[str, FieldSpec] = dict(specs_of(SurvivorNeeds))
+HOME_SPEC: dict[str, FieldSpec] = dict(specs_of(HomeOffer))
+_NEEDS_LEVELS = tuple((n, f.levels) for n, f in NEEDS_SPEC.items() if f.kind == "level")
+_HOME_LEVELS = tuple((n, f.levels) for n, f in HOME_SPEC.items() if f.kind == "level")
+# Rules a home fails for lack of one capability when the child needs it:
+# rule -> (the home's field, the child's field, the value that needs it).
+CAPABILITIES: dict[str, tuple[str, str, object]] = {
+    field.rule: (name, *field.requires)
+    for name, field in HOME_SPEC.items()
+    if field.requires is not None and field.rule is not None
+}
+assert all(
+    field.rule in RULE_LABELS for field in (*NEEDS_SPEC.values(), *HOME_SPEC.values()) if field.rule
+)
+assert all(field.need in NEED_LABELS for field in NEEDS_SPEC.values() if field.need)
+assert all(needed in NEEDS_SPEC for _, needed, _ in CAPABILITIES.values())

@@ -1,45 +1,13 @@
+"""The homes' records: availability history, change log, reminders, imports. The
+Home admin itself is on the top floor (desk.admin): an edit of its beds re-checks the
+waitlist."""
+
 from __future__ import annotations
 
 from django.contrib import admin
-from guardian.admin import GuardedModelAdmin
 
 from core.admin_base import ReadOnlyAdmin
-from homes.models import AvailabilityChange, Home, HomeChange, HomeImport, LicenseReminder
-from homes.services import PROFILE_FIELDS, home_create, home_update
-
-
-@admin.register(Home)
-class HomeAdmin(GuardedModelAdmin):
-    list_display = [
-        "name", "home_type", "state", "zip_code", "available_beds", "licensed_beds",
-        "staff_on_duty", "availability_updated_at", "license_expires", "active",
-    ]  # fmt: skip
-    list_filter = [
-        "active", "home_type", "state", "substance_use_accepted", "accepts_parenting",
-        "intake_24_7", "accepts_out_of_state", "staff_secure",
-    ]  # fmt: skip
-    search_fields = ["name", "zip_code", "state", "license_number", "contact_name"]
-    readonly_fields = [
-        "availability_updated_at", "availability_updated_by", "profile_confirmed_at",
-        "modified_at",
-    ]  # fmt: skip
-
-    def save_model(self, request, obj, form, change) -> None:
-        # Through the services, so the admin's edits are audited like everyone's.
-        data = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in PROFILE_FIELDS
-        }
-        if change:
-            saved = home_update(actor=request.user, home_id=obj.pk, data=data)
-        else:
-            saved = home_create(
-                actor=request.user,
-                data={n: form.cleaned_data[n] for n in form.cleaned_data if n in PROFILE_FIELDS},
-            )
-        obj.pk = saved.pk
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # deactivate (active = False) instead
+from homes.models import AvailabilityChange, HomeChange, HomeImport, LicenseReminder
 
 
 @admin.register(AvailabilityChange)
@@ -71,7 +39,7 @@ class HomeChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(LicenseReminder)
 class LicenseReminderAdmin(ReadOnlyAdmin):
-    """The license-expiry reminders sent to homes' admins (homes.services)."""
+    """The license-expiry reminders sent to homes' admins (homes.jobs)."""
 
     list_display = ["sent_at", "home", "license_expires", "days_before", "recipients"]
     list_select_related = ["home"]

@@ -1,4 +1,7 @@
-"""The home directory over REST: `homes/`, `homes/{id}/`, and its bed availability.
+"""The home directory over REST: `homes/`, its export, and a home's bed history. One
+home's profile and beds (`homes/{id}/`, `homes/{id}/availability/`) are served by the
+workflow's views (placement.home_apis), since a change there re-checks the waitlist;
+they use `home_or_404` from here.
 
 Reading the directory is for case workers, supervisors, MDT members and Harbor admins;
 a home admin reads only their own homes (a safe home's location is secret from other
@@ -26,14 +29,13 @@ from audit.services import request_ip
 from homes.exports import EXPORT_FORMATS, directory_csv, directory_hsds, home_export_record
 from homes.filters import HomeFilter
 from homes.models import AvailabilityChange, Home
-from homes.permissions import CanEditHomeProfile, CanUpdateAvailability
 from homes.policy import home_refuse, sees_whole_directory
 from homes.selectors import home_availability_history, home_get, home_list
-from homes.serializers import AvailabilityChangeSerializer, AvailabilitySerializer, HomeSerializer
-from homes.services import home_create, home_update, home_update_availability
+from homes.serializers import AvailabilityChangeSerializer, HomeSerializer
+from homes.services import home_create
 
 
-def _home_or_404(request, home_id: int | None, action: str) -> Home:
+def home_or_404(request, home_id: int | None, action: str) -> Home:
     """The home if the user may know it exists, else the API's 404 (a home admin's
     attempt on another home is audited)."""
     home = home_get(user=request.user, home_id=home_id) if home_id is not None else None
@@ -94,64 +96,6 @@ class HomeListCreateApi(generics.GenericAPIView):
 
 
 @extend_schema(tags=["homes"])
-class HomeDetailApi(generics.GenericAPIView):
-    """A home's profile. Its own admins may change all but what the license says
-    (`home_type`, `state`, `licensed_beds`, `residents_per_staff`, `license_number`,
-    `license_expires`, `active`: 400 naming the field if changed) and its beds and staff
-    (through `availability/`); Harbor admins may change everything."""
-
-    permission_classes = [IsAuthenticated & (ReadOnly | CanEditHomeProfile)]
-    serializer_class = HomeSerializer
-    filter_backends: list = []
-
-    @extend_schema(operation_id="homes_retrieve")
-    def get(self, request, id: int | None):
-        return Response(HomeSerializer(_home_or_404(request, id, "home.read")).data)
-
-    @extend_schema(operation_id="homes_update")
-    def put(self, request, id: int | None):
-        return self._update(request, id, partial=False)
-
-    @extend_schema(operation_id="homes_partial_update")
-    def patch(self, request, id: int | None):
-        return self._update(request, id, partial=True)
-
-    def _update(self, request, home_id: int | None, *, partial: bool) -> Response:
-        home = _home_or_404(request, home_id, "home.update")
-        self.check_object_permissions(request, home)
-        serializer = HomeSerializer(home, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        home_update(actor=request.user, home_id=home.pk, data=serializer.validated_data)
-        return Response(HomeSerializer(home_get(user=request.user, home_id=home.pk)).data)
-
-
-@extend_schema(tags=["homes"])
-class HomeAvailabilityApi(generics.GenericAPIView):
-    """Report a home's free beds and/or staff on duty.
-
-    Atomic; refused with 400 unless 0 <= available_beds <= licensed_beds; stamps
-    availability_updated_at/by and appends a row to the availability history.
-    """
-
-    permission_classes = [IsAuthenticated & CanUpdateAvailability]
-    serializer_class = AvailabilitySerializer
-    filter_backends: list = []
-
-    @extend_schema(
-        operation_id="homes_availability_update",
-        request=AvailabilitySerializer,
-        responses={200: HomeSerializer},
-    )
-    def patch(self, request, id: int | None):
-        home = _home_or_404(request, id, "home.availability")
-        self.check_object_permissions(request, home)
-        serializer = AvailabilitySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        home_update_availability(actor=request.user, home_id=home.pk, **serializer.validated_data)
-        return Response(HomeSerializer(home_get(user=request.user, home_id=home.pk)).data)
-
-
-@extend_schema(tags=["homes"])
 class HomeAvailabilityHistoryApi(generics.GenericAPIView):
     """A home's bed and staffing changes, newest first: before, after, who, when.
 
@@ -170,7 +114,7 @@ class HomeAvailabilityHistoryApi(generics.GenericAPIView):
         responses=AvailabilityHistorySerializer(many=True),
     )
     def get(self, request, id: int | None):
-        home = _home_or_404(request, id, "home.availability_history")
+        home = home_or_404(request, id, "home.availability_history")
         page = self.paginate_queryset(home_availability_history(home_id=home.pk))
         # Only the case side (and Harbor admins) read which agency's worker was there.
         context = {"case_side_names": sees_whole_directory(request.user)}

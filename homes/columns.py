@@ -338,7 +338,8 @@ def _column(field: models.Field) -> Column:
         return Column(name, name, _write_list(name), _read_list(field, what, choices))
     if field.choices:
         what = _CHOICE_WHAT.get(name, name.replace("_", " "))
-        return Column(name, name, write, _read_choice(field, what, list(field.choices)))
+        choices = [(str(value), str(label)) for value, label in field.flatchoices]
+        return Column(name, name, write, _read_choice(field, what, choices))
     if isinstance(field, models.BooleanField):
         return Column(name, name, _write_bool(name), _read_bool(field))
     if isinstance(field, models.DateField):
@@ -356,7 +357,7 @@ def _column(field: models.Field) -> Column:
 _PROFILE_FIELDS = [
     f
     for f in Home._meta.get_fields()
-    if getattr(f, "editable", False) and not f.auto_created and f.name != "id"
+    if isinstance(f, models.Field) and f.editable and not f.auto_created and f.name != "id"
 ]
 AFCARS_COLUMN = Column("afcars_setting", None, _write_afcars, None)
 COLUMNS: list[Column] = [*(_column(f) for f in _PROFILE_FIELDS), AFCARS_COLUMN]

@@ -115,6 +115,9 @@ def demo_home(
         accepts_parent_placements=rng.random() < 0.7,
         intake_24_7=home_type in ("crisis_stabilization", "emergency_shelter")
         or rng.random() < 0.2,
+        # One home in four turns away youth with juvenile justice involvement (drawn from
+        # the index, so the other fields' draws stay those of earlier demos).
+        accepts_juvenile_justice=index % 4 != 3,
         languages=["en", "es"] if rng.random() < 0.3 else ["en"],
         services=sorted(rng.sample(ALL_SERVICES, k=rng.randint(2, 7))),
         active=rng.random() > 0.03,

@@ -29,6 +29,7 @@ from typing import Any
 
 from audit.services import audit_record
 from core.spreadsheet import csv_lines
+from core.types import Actor
 from core.vocab import (
     AFCARS_SETTINGS,
     CONFIDENTIAL_HOME_TYPES,
@@ -63,7 +64,7 @@ def homes_in_batches(batch: int | None = None) -> Iterator[Home]:
         last = rows[-1].pk
 
 
-def home_export_record(*, actor: Any, format: str, homes: int, ip: str | None) -> None:
+def home_export_record(*, actor: Actor, format: str, homes: int, ip: str | None) -> None:
     """The audit entry of a directory export: who, when, which format, how many homes."""
     audit_record(
         actor=actor,
@@ -181,43 +182,7 @@ def hsds_service(home: Home) -> dict[str, Any]:
     organization_id = _id("organization", home.pk)
     location_id = _id("location", home.pk)
     home_type = HomeType(home.home_type)
-    afcars = HOME_TYPE_AFCARS[home.home_type]
     genders = ", ".join(home.genders_served) or "none recorded"
-
-    attributes = [
-        _attribute(
-            service_id,
-            "afcars_placement_setting",
-            _term(
-                AFCARS_TAXONOMY,
-                str(afcars),
-                AFCARS_SETTINGS[afcars],
-                f"AFCARS current placement setting {afcars}: {AFCARS_SETTINGS[afcars]}.",
-            ),
-        ),
-        _attribute(
-            service_id,
-            "home_type",
-            _term("Harbor home type", home.home_type, home_type.label, home_type.label + "."),
-        ),
-    ]
-    for code, (name, description) in _CAPACITY.items():
-        attributes.append(
-            _attribute(
-                service_id,
-                "capacity",
-                _term("Harbor capacity", code, name, description),
-                getattr(home, code),
-            )
-        )
-    for code in home.services:
-        label = Service(code).label
-        attributes.append(
-            _attribute(
-                service_id, "service_offered", _term("Harbor services", code, label, label + ".")
-            )
-        )
-
     service: dict[str, Any] = {
         "id": service_id,
         "organization_id": organization_id,
@@ -255,13 +220,53 @@ def hsds_service(home: Home) -> dict[str, Any]:
                 "location": _location(home, location_id),
             }
         ],
-        "attributes": attributes,
+        "attributes": _attributes(home, service_id),
     }
     if home.modified_at:
         service["last_modified"] = home.modified_at.astimezone(dt.UTC).isoformat()
     if home.profile_confirmed_at:
         service["assured_date"] = home.profile_confirmed_at.date().isoformat()
     return service
+
+
+def _attributes(home: Home, service_id: str) -> list[dict[str, Any]]:
+    """The service's attributes: its AFCARS setting, home type, capacity and services."""
+    home_type = HomeType(home.home_type)
+    afcars = HOME_TYPE_AFCARS[home.home_type]
+    attributes = [
+        _attribute(
+            service_id,
+            "afcars_placement_setting",
+            _term(
+                AFCARS_TAXONOMY,
+                str(afcars),
+                AFCARS_SETTINGS[afcars],
+                f"AFCARS current placement setting {afcars}: {AFCARS_SETTINGS[afcars]}.",
+            ),
+        ),
+        _attribute(
+            service_id,
+            "home_type",
+            _term("Harbor home type", home.home_type, home_type.label, home_type.label + "."),
+        ),
+    ]
+    for code, (name, description) in _CAPACITY.items():
+        attributes.append(
+            _attribute(
+                service_id,
+                "capacity",
+                _term("Harbor capacity", code, name, description),
+                getattr(home, code),
+            )
+        )
+    for code in home.services:
+        label = Service(code).label
+        attributes.append(
+            _attribute(
+                service_id, "service_offered", _term("Harbor services", code, label, label + ".")
+            )
+        )
+    return attributes
 
 
 def directory_hsds(total: int) -> Iterator[str]:

@@ -13,6 +13,7 @@ from django_filters import filters as base_filters
 from django_filters import rest_framework as filters
 
 from core.vocab import STATE_CHOICES, HomeType
+from engine import HOME_SPEC
 from homes.models import Home
 
 
@@ -55,19 +56,12 @@ class HomeFilter(filters.FilterSet):
     class Meta:
         model = Home
         form = SingleValuedQueryForm
+        # Every flag of the home's matching fields (the engine's specification).
         fields = [
             "state",
             "home_type",
             "has_beds",
-            "active",
-            "accepts_out_of_state",
-            "accepts_state_wards",
-            "accepts_parent_placements",
-            "accepts_parenting",
-            "accepts_pregnant",
-            "intake_24_7",
-            "staff_secure",
-            "detox_on_site",
+            *(name for name, field in HOME_SPEC.items() if field.kind == "bool"),
         ]
         filter_overrides = {models.BooleanField: {"filter_class": StrictBooleanFilter}}
 

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from core.vocab import INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
+from core.vocab import HOME_FIELD_LABELS, INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
 from homes.models import Home
 from homes.policy import AVAILABILITY_FIELDS, locked_fields
 from homes.services import PROFILE_FIELDS
@@ -24,8 +24,9 @@ class AvailabilityForm(forms.Form):
     staff_on_duty = forms.IntegerField(min_value=0, max_value=INT_MAX, required=False)
     confirm = forms.BooleanField(required=False)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             not self.errors
             and not cleaned.get("confirm")
@@ -49,11 +50,11 @@ class LanguagesField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list):
-            return ", ".join(LANGUAGE_NAMES.get(code, code) for code in value)
+            return ", ".join(LANGUAGE_NAMES.get(str(code), str(code)) for code in value)
         return value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         codes: list[str] = []
         unknown: list[str] = []
         for part in text.replace(";", ",").split(","):
@@ -98,31 +99,11 @@ class HomeProfileForm(forms.ModelForm):
         model = Home
         fields = [name for name in PROFILE_FIELDS if name not in AVAILABILITY_FIELDS]
         labels = {
-            "name": "Home name",
-            "zip_code": "ZIP code",
-            "min_age": "Youngest age served",
-            "max_age": "Oldest age served",
-            "substance_use_accepted": "Substance use accepted",
-            "detox_on_site": "Detox on site",
-            "accepts_parenting": "Takes parenting youth with their children",
-            "max_dependents": "Most children a parenting youth may bring",
-            "medical_level": "Medical care level",
-            "accepts_pregnant": "Takes pregnant youth",
-            "mental_health_max": "Highest mental health acuity served",
-            "staff_secure": "Staff secure",
-            "accepts_out_of_state": "Takes children from other states",
-            "accepts_state_wards": "Takes state wards",
-            "accepts_parent_placements": "Takes placements by parents or guardians",
-            "intake_24_7": "Takes children 24/7 (crisis intake)",
+            # The matching fields as the engine's specification labels them.
+            **HOME_FIELD_LABELS,
             "intake_phone": "Intake phone (the number a worker calls at night)",
             "contact_name": "Contact name",
-            "licensed_beds": "Licensed beds",
-            "residents_per_staff": "Residents per staff member",
             "license_number": "License number",
-            "license_expires": "License expires",
-            "home_type": "Home type",
-            "state": "State",
-            "active": "Offered to case workers (active)",
         }
         help_texts = {
             "latitude": "Optional; the ZIP code's centre is used without it.",
@@ -154,4 +135,5 @@ class HomeProfileForm(forms.ModelForm):
                 key = name if name in self.fields else NON_FIELD_ERRORS
                 moved.setdefault(key, []).extend(messages)
             errors = ValidationError(moved)
-        super()._update_errors(errors)
+        # django-stubs do not declare BaseModelForm._update_errors, which Django calls.
+        super()._update_errors(errors)  # type: ignore[misc]

@@ -17,13 +17,8 @@ from rest_framework.response import Response
 
 from core.errors import NotFound
 from core.parsers import HarborJSONParser
-from homes.imports import (
-    ImportFileError,
-    home_import_start,
-    max_bytes,
-    may_import,
-    too_large_message,
-)
+from homes.import_files import ImportFileError, max_bytes, too_large_message
+from homes.imports import home_import_start, may_import
 from homes.models import HomeImport
 
 
@@ -61,7 +56,8 @@ class ImportPlanSerializer(serializers.Serializer):
 
 
 class HomeImportSerializer(serializers.ModelSerializer):
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    # A declared field, not Serializer.errors: DRF's metaclass moves it to _declared_fields.
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
     preview = ImportPlanSerializer(
         many=True, read_only=True, help_text="The homes created or changed (first 1,000)."
     )

@@ -10,20 +10,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from homes.imports import (
+from core.types import AuthedHttpRequest
+from homes.import_files import (
     ImportFileError,
-    home_import_apply_checked,
-    home_import_start,
     max_bytes,
-    may_import,
     template_csv,
     template_xlsx,
     too_large_message,
 )
+from homes.imports import home_import_apply_checked, home_import_start, may_import
 from homes.models import HomeImport
 
 
@@ -46,14 +45,14 @@ class HomeImportForm(forms.Form):
         return upload
 
 
-def _importer(request: HttpRequest) -> None:
+def _importer(request: AuthedHttpRequest) -> None:
     if not may_import(request.user):
         raise PermissionDenied
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def home_import(request: HttpRequest) -> HttpResponse:
+def home_import(request: AuthedHttpRequest) -> HttpResponse:
     _importer(request)
     status = 200
     if request.method == "POST":
@@ -82,7 +81,7 @@ def home_import(request: HttpRequest) -> HttpResponse:
     return _page(request, form, status)
 
 
-def _page(request: HttpRequest, form: HomeImportForm, status: int) -> HttpResponse:
+def _page(request: AuthedHttpRequest, form: HomeImportForm, status: int) -> HttpResponse:
     recent = HomeImport.objects.defer("content").filter(created_by=request.user)[:5]
     return render(
         request,
@@ -92,7 +91,7 @@ def _page(request: HttpRequest, form: HomeImportForm, status: int) -> HttpRespon
     )
 
 
-def _job(request: HttpRequest, import_id: int) -> HomeImport:
+def _job(request: AuthedHttpRequest, import_id: int) -> HomeImport:
     _importer(request)
     jobs = HomeImport.objects.defer("content")
     if not request.user.is_harbor_admin:
@@ -105,7 +104,7 @@ def _job(request: HttpRequest, import_id: int) -> HomeImport:
 
 @login_required
 @require_safe
-def home_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def home_import_detail(request: AuthedHttpRequest, import_id: int) -> HttpResponse:
     job = _job(request, import_id)
     response = render(request, "homes/import_job.html", {"job": job, "Status": HomeImport.Status})
     if not job.finished:
@@ -119,7 +118,7 @@ class ApplyForm(forms.Form):
 
 @login_required
 @require_POST
-def home_import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
+def home_import_apply(request: AuthedHttpRequest, import_id: int) -> HttpResponse:
     job = _job(request, import_id)
     try:
         new = home_import_apply_checked(actor=request.user, import_id=job.pk)
@@ -134,7 +133,7 @@ def home_import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def home_import_template(request: HttpRequest) -> HttpResponse:
+def home_import_template(request: AuthedHttpRequest) -> HttpResponse:
     """The columns and one example row, as CSV (default) or XLSX."""
     _importer(request)
     if request.GET.get("format") == "xlsx":

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +10,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from accounts.models import Role
+from core.types import RequestUser
 from core.vocab import (
     NAME_MAX,
     PHONE_MAX,
@@ -34,16 +35,35 @@ PROFILE_CONFIRMATION_DAYS = 365
 LICENSE_REMINDER_DAYS = (60, 30, 7)
 
 
+def sees_whole_directory(user: RequestUser | None) -> bool:
+    """Case workers, supervisors, MDT members and Harbor admins read the whole directory
+    (DESIGN.md, users). A home admin sees only their own homes: a safe home's location
+    is secret from other homes. (None: a request without a user, as the API schema's.)"""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_harbor_admin or user.role != Role.HOME_ADMIN)
+    )
+
+
 class HomeQuerySet(models.QuerySet["Home"]):
-    def editable_by(self, user: Any) -> HomeQuerySet:
+    def visible_to(self, user: RequestUser | None) -> HomeQuerySet:
+        """The homes this user may know exist; every read of a home starts here."""
+        if sees_whole_directory(user):
+            return self.all()
+        return self.editable_by(user)
+
+    def editable_by(self, user: RequestUser | None) -> HomeQuerySet:
         """Homes whose profile and beds this user may change: their own, or all for admins."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_harbor_admin:
             return self.all()
         from guardian.shortcuts import get_objects_for_user
 
-        return get_objects_for_user(
+        # Filtered from `klass`, so a HomeQuerySet; guardian's annotation says QuerySet.
+        return get_objects_for_user(  # type: ignore[return-value]
             user, "homes.change_home", klass=self, accept_global_perms=False
         )
 
@@ -93,6 +113,7 @@ class Home(models.Model):
     accepts_state_wards = models.BooleanField(default=True)
     accepts_parent_placements = models.BooleanField(default=True)
     intake_24_7 = models.BooleanField(default=False)
+    accepts_juvenile_justice = models.BooleanField(default=True)
     languages = models.JSONField(default=list, validators=[validate_languages])
     services = models.JSONField(default=list, validators=[validate_services])
     active = models.BooleanField(default=True)

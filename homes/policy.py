@@ -8,18 +8,19 @@ Harbor's decision. A Harbor administrator records those from the license documen
 a home can never enlarge its own capacity, loosen its ratio, or extend an expired
 license to get back into the results. Beds and staff on duty change through the
 availability taps (`homes/{id}/availability/`), which keep their own history.
+
+Who may see which homes is the queryset's (`Home.objects.visible_to`), beside the
+`sees_whole_directory` rule it applies, which is asked for here like every other rule.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from django.db.models import QuerySet
-
-from accounts.models import Role
 from audit.services import audit_refusal
 from core.errors import NotFound
-from homes.models import Home
+from core.types import RequestUser
+from homes.models import Home, sees_whole_directory
 
 # Set by a Harbor administrator from the license; a home admin sees them read-only.
 LICENSED_FIELDS = (
@@ -43,25 +44,7 @@ LOCKED_MESSAGE = {
 }
 
 
-def sees_whole_directory(user: Any) -> bool:
-    """Case workers, supervisors, MDT members and Harbor admins read the whole directory
-    (DESIGN.md, users). A home admin sees only their own homes: a safe home's location
-    is secret from other homes."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_harbor_admin or user.role != Role.HOME_ADMIN)
-    )
-
-
-def homes_visible_to(user: Any) -> QuerySet[Home]:
-    """The homes this user may know exist; every read of a home starts here."""
-    if sees_whole_directory(user):
-        return Home.objects.all()
-    return Home.objects.editable_by(user)
-
-
-def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> NoReturn:
+def home_refuse(*, user: RequestUser, home_id: int | None, action: str, ip: str | None) -> NoReturn:
     """NotFound for a home `user` may not know exists (or that does not exist): the
     API's 404 either way. A home admin's attempt is audited, whether or not that home
     exists; for a reader of the whole directory it is only a wrong id."""
@@ -70,7 +53,7 @@ def home_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) 
     raise NotFound()
 
 
-def _audit_refusal(*, user: Any, home_id: int | None, action: str, ip: str | None) -> None:
+def _audit_refusal(*, user: RequestUser, home_id: int | None, action: str, ip: str | None) -> None:
     audit_refusal(
         actor=user,
         action=action,
@@ -81,13 +64,13 @@ def _audit_refusal(*, user: Any, home_id: int | None, action: str, ip: str | Non
     )
 
 
-def may_edit_home(user: Any, home: Home | int) -> bool:
+def may_edit_home(user: RequestUser, home: Home | int) -> bool:
     """The home's own admins (guardian `homes.change_home` on it), or a Harbor admin."""
     pk = home.pk if isinstance(home, Home) else home
     return Home.objects.editable_by(user).filter(pk=pk).exists()
 
 
-def locked_fields(user: Any) -> dict[str, str]:
+def locked_fields(user: RequestUser) -> dict[str, str]:
     """Profile fields this user may not change, each with the reason a page shows.
 
     None is the system itself (a management command, a data migration): no lock."""
@@ -99,7 +82,9 @@ def locked_fields(user: Any) -> dict[str, str]:
     }
 
 
-def home_editable_or_refuse(*, user: Any, home_id: int | None, action: str, ip: str | None) -> Home:
+def home_editable_or_refuse(
+    *, user: RequestUser, home_id: int | None, action: str, ip: str | None
+) -> Home:
     """The home if `user` may edit it; otherwise the attempt is audited and NotFound raised
     (a page answers 404: a home admin never learns more about another home than the
     shared directory tells)."""

@@ -7,22 +7,22 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.types import RequestUser
 from homes.models import AvailabilityChange, Home
-from homes.policy import homes_visible_to
 
 # Beyond this many taps the page offers a number field instead (a phone shows ~6 a row).
 STAFF_TAPS_MAX = 24
 
 
-def home_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
+def home_list(*, user: RequestUser | None, filters: dict[str, Any] | None = None) -> QuerySet[Home]:
     """The directory as `user` may read it: all of it, or a home admin's own homes."""
-    queryset = homes_visible_to(user).select_related("availability_updated_by")
+    queryset = Home.objects.visible_to(user).select_related("availability_updated_by")
     if filters:
         queryset = queryset.filter(**filters)
     return queryset
 
 
-def home_get(*, user: Any, home_id: int) -> Home | None:
+def home_get(*, user: RequestUser, home_id: int) -> Home | None:
     return home_list(user=user).filter(pk=home_id).first()
 
 
@@ -32,7 +32,7 @@ def home_availability_history(*, home_id: int) -> QuerySet[AvailabilityChange]:
     return AvailabilityChange.objects.filter(home_id=home_id).select_related("by")
 
 
-def homes_editable(*, user: Any) -> QuerySet[Home]:
+def homes_editable(*, user: RequestUser) -> QuerySet[Home]:
     return Home.objects.editable_by(user).order_by("name", "id")
 
 

@@ -1,28 +1,24 @@
+"""Every write to a home: its profile, its beds and staff, the beds the workflow holds
+and fills, its admins; each validated and audited. The periodic jobs are homes.jobs'."""
+
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.dispatch import Signal
+from django.db import transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+from guardian.shortcuts import assign_perm, get_users_with_perms
 
+from accounts.models import User
 from accounts.services import user_create
 from audit.services import audit_record, changes
 from core.errors import Conflict, Forbidden
-from homes.models import LICENSE_REMINDER_DAYS, AvailabilityChange, Home, LicenseReminder
+from core.types import Actor
+from engine.rules import plural
+from homes.models import AvailabilityChange, Home
 from homes.policy import locked_fields, may_edit_home
-from homes.selectors import homes_with_license_expiring, homes_with_stale_availability
-from notifications.models import Notification
-from notifications.services import notification_send
-
-logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = [
     f.name
@@ -41,7 +37,7 @@ def _plain(value: Any) -> Any:
 
 
 @transaction.atomic
-def home_create(*, actor: Any, data: dict[str, Any]) -> Home:
+def home_create(*, actor: Actor, data: dict[str, Any]) -> Home:
     """Add a home to the directory; its availability counts as confirmed now."""
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
@@ -56,7 +52,7 @@ def home_create(*, actor: Any, data: dict[str, Any]) -> Home:
 
 
 @transaction.atomic
-def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
+def home_update(*, actor: Actor, home_id: int, data: dict[str, Any]) -> Home:
     """Edit a home's profile. A change of beds or staff also lands in the availability history.
 
     A Harbor admin may change every field; a home's own admin all but what its license
@@ -83,12 +79,9 @@ def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
     home.full_clean()
     after = _snapshot(home, PROFILE_FIELDS)
     beds_or_staff = ("available_beds", "staff_on_duty")
-    change = None
     if any(before[k] != after[k] for k in beds_or_staff):
-        change = _record_availability(home, before, actor, AvailabilityChange.Source.PROFILE)
+        _record_availability(home, before, actor, AvailabilityChange.Source.PROFILE)
     home.save()
-    if change is not None:
-        transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     old, new = changes(before, after)
     if new:
         audit_record(actor=actor, action="home.update", obj=home, before=old, after=new)
@@ -96,7 +89,7 @@ def home_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
 
 
 def _record_availability(
-    home: Home, before: dict[str, Any], actor: Any, source: str
+    home: Home, before: dict[str, Any], actor: Actor, source: str
 ) -> AvailabilityChange:
     home.availability_updated_at = timezone.now()
     home.availability_updated_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -116,7 +109,7 @@ def _record_availability(
 @transaction.atomic
 def home_update_availability(
     *,
-    actor: Any,
+    actor: Actor,
     home_id: int,
     available_beds: int | None = None,
     staff_on_duty: int | None = None,
@@ -137,16 +130,8 @@ def home_update_availability(
     before = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
     errors: dict[str, str] = {}
     if available_beds is not None:
-        if available_beds < 0 or available_beds > home.licensed_beds:
-            errors["available_beds"] = (
-                f"Must be between 0 and the {home.licensed_beds} licensed beds."
-            )
-        elif available_beds < home.beds_held:
-            errors["available_beds"] = (
-                f"{home.beds_held} of this home's beds are held for accepted referrals "
-                f"(children on their way): report at least {home.beds_held} free beds, "
-                "counting the held ones."
-            )
+        if error := _free_beds_error(home, available_beds):
+            errors["available_beds"] = error
         else:
             home.available_beds = available_beds - home.beds_held
     if staff_on_duty is not None:
@@ -155,7 +140,7 @@ def home_update_availability(
         home.staff_on_duty = staff_on_duty
     if errors:
         raise ValidationError(errors)
-    change = _record_availability(home, before, actor, AvailabilityChange.Source.HOME_ADMIN)
+    _record_availability(home, before, actor, AvailabilityChange.Source.HOME_ADMIN)
     home.save(
         update_fields=[
             "available_beds",
@@ -172,29 +157,20 @@ def home_update_availability(
     if home.beds_held:
         after["beds_held"] = home.beds_held
     audit_record(actor=actor, action="home.availability", obj=home, before=before, after=after)
-    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
 
 
-# Sent after the commit of every change to a home's free beds or staff, with `home_id`.
-# The workflow (placement/apps.py) listens and re-checks its waitlist at that home.
-# A signal, against the house rule, because the arrow must point down: homes may not
-# import the workflow, yet a bed opening must reach a waiting child within seconds.
-availability_changed = Signal()
-
-
-def _after_availability_change(change_id: int) -> None:
-    """After a commit that changed a home's beds or staff: tell the listeners.
-
-    Runs from `transaction.on_commit(..., robust=True)`, so listeners see the committed
-    row, and one that fails (a broker that is down) is logged instead of failing a
-    change already made (the beat schedule's periodic re-check catches up).
-    """
-    home_id = (
-        AvailabilityChange.objects.filter(pk=change_id).values_list("home_id", flat=True).first()
-    )
-    if home_id is not None:
-        availability_changed.send(sender=Home, home_id=home_id)
+def _free_beds_error(home: Home, available_beds: int) -> str:
+    """Why a home admin's count of free beds (held ones included) cannot be right, or ""."""
+    if available_beds < 0 or available_beds > home.licensed_beds:
+        return f"Must be between 0 and the {home.licensed_beds} licensed beds."
+    if available_beds < home.beds_held:
+        return (
+            f"{home.beds_held} of this home's beds are held for accepted referrals "
+            f"(children on their way): report at least {home.beds_held} free beds, "
+            "counting the held ones."
+        )
+    return ""
 
 
 # --- Bed accounting for the placement workflow ---------------------------------------------
@@ -206,11 +182,14 @@ def _after_availability_change(change_id: int) -> None:
 # for people (the matching directory learns of the write from the database's change log,
 # whoever makes it). Callers lock the survivor and the referral first: the
 # lock order survivor -> referral -> home holds everywhere, so holds cannot deadlock.
+# A bed that comes free is the workflow's to follow up (its waitlist): the workflow's
+# services call these and then re-check, as placement.services.homes does for a home's
+# own report; this app tells nobody (it cannot import the workflow).
 
 
 def _move_beds(
     *,
-    actor: Any,
+    actor: Actor | None,
     home: Home,
     source: str,
     available_beds: int,
@@ -243,7 +222,7 @@ def _move_beds(
 
 
 @transaction.atomic
-def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_hold_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """Hold `beds` free beds for an accepted referral, or refuse with Conflict (409).
 
     The check and the move happen under the home's row lock, so however many
@@ -254,8 +233,8 @@ def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
         raise Conflict(f"{home.name} is not taking children (inactive).", code="home_inactive")
     if home.available_beds < beds:
         raise Conflict(
-            f"{home.name} has {_beds(home.available_beds)} free; this child needs "
-            f"{_beds(beds)}. Another referral may have taken the last one.",
+            f"{home.name} has {plural(home.available_beds, 'bed')} free; this child needs "
+            f"{plural(beds, 'bed')}. Another referral may have taken the last one.",
             code="no_bed_left",
         )
     _move_beds(
@@ -270,11 +249,13 @@ def home_hold_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
 
 
 @transaction.atomic
-def home_release_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_release_beds(
+    *, actor: Actor | None, home_id: int, beds: int, note: dict[str, Any]
+) -> Home:
     """A hold expired or was withdrawn: its beds are free again."""
     home = Home.objects.select_for_update().get(pk=home_id)
     released = min(beds, home.beds_held)
-    change = _move_beds(
+    _move_beds(
         actor=actor,
         home=home,
         source=AvailabilityChange.Source.HOLD_RELEASED,
@@ -282,12 +263,11 @@ def home_release_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, An
         beds_held=home.beds_held - released,
         note=note,
     )
-    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
 
 
 @transaction.atomic
-def home_fill_held_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_fill_held_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """The child arrived: the held beds are occupied. The net free count does not change."""
     home = Home.objects.select_for_update().get(pk=home_id)
     _move_beds(
@@ -302,7 +282,7 @@ def home_fill_held_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, 
 
 
 @transaction.atomic
-def home_free_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_free_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """A discharge: the child's beds are free again.
 
     If the home already reported them free (its own count is what it reports),
@@ -311,7 +291,7 @@ def home_free_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
     """
     home = Home.objects.select_for_update().get(pk=home_id)
     room = home.licensed_beds - home.beds_held - home.available_beds
-    change = _move_beds(
+    _move_beds(
         actor=actor,
         home=home,
         source=AvailabilityChange.Source.DISCHARGE,
@@ -319,16 +299,11 @@ def home_free_beds(*, actor: Any, home_id: int, beds: int, note: dict[str, Any])
         beds_held=home.beds_held,
         note=note,
     )
-    transaction.on_commit(lambda: _after_availability_change(change.pk), robust=True)
     return home
 
 
-def _beds(n: int) -> str:
-    return f"{n} bed" if n == 1 else f"{n} beds"
-
-
 @transaction.atomic
-def home_admin_grant(*, actor: Any, user: Any, home: Home) -> None:
+def home_admin_grant(*, actor: Actor | None, user: User, home: Home) -> None:
     """Let `user` keep `home`'s profile and beds current (a recorded permission change)."""
     if user.has_perm("homes.change_home", home):
         return
@@ -342,65 +317,17 @@ def home_admin_grant(*, actor: Any, user: Any, home: Home) -> None:
     )
 
 
-@transaction.atomic
-def home_admin_revoke(*, actor: Any, user: Any, home: Home) -> None:
-    remove_perm("homes.change_home", user, home)
-    audit_record(
-        actor=actor,
-        action="permission.revoke",
-        obj=home,
-        before={"home_admin": user.get_username()},
-        after={"home_admin": None},
-    )
-
-
-def home_admins(home: Home) -> list[Any]:
+def home_admins(home: Home) -> list[User]:
+    # Without attach_perms, a QuerySet of users; guardian annotates `Any | list[str]`.
     return list(
-        get_users_with_perms(
+        get_users_with_perms(  # type: ignore[union-attr]
             home, only_with_perms_in=["change_home"], with_superusers=False, with_group_users=False
         ).filter(is_active=True)
     )
 
 
-def home_nudge_stale(*, now=None) -> int:
-    """Email each stale home's admins, at most once per 24 h per home. Returns homes nudged.
-
-    Safe to run twice: a home is claimed by a conditional update (a second run, or a
-    concurrent one, finds it claimed), and the email goes out after that commit, so no
-    row lock is held while a mail server answers.
-    """
-    now = now or timezone.now()
-    nudged = 0
-    due = homes_with_stale_availability(now=now).exclude(
-        stale_nudged_at__gte=now - timedelta(hours=24)
-    )
-    for home_id in due.values_list("id", flat=True):
-        claimed = (
-            Home.objects.filter(pk=home_id)
-            .exclude(stale_nudged_at__gte=now - timedelta(hours=24))
-            .update(stale_nudged_at=now)
-        )
-        if not claimed:
-            continue
-        home = Home.objects.get(pk=home_id)
-        recipients = [u.email for u in home_admins(home) if u.email]
-        if recipients:
-            send_mail(
-                subject=f"Harbor: please confirm the beds at {home.name}",
-                message=(
-                    f"The bed count of {home.name} has not been confirmed for over "
-                    f"{settings.AVAILABILITY_STALE_HOURS} hours. Case workers see it "
-                    "flagged as stale. Please update it or confirm it is still accurate."
-                ),
-                from_email=None,
-                recipient_list=recipients,
-            )
-        nudged += 1
-    return nudged
-
-
 @transaction.atomic
-def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
+def home_confirm_availability(*, actor: Actor, home_id: int) -> Home:
     """'Still accurate': the home admin confirms the bed count without changing it."""
     home = Home.objects.select_for_update().get(pk=home_id)
     before = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
@@ -411,7 +338,7 @@ def home_confirm_availability(*, actor: Any, home_id: int) -> Home:
 
 
 @transaction.atomic
-def home_confirm_profile(*, actor: Any, home_id: int) -> Home:
+def home_confirm_profile(*, actor: Actor, home_id: int) -> Home:
     """'The whole profile is accurate': stamps `profile_confirmed_at` without changing it.
 
     A profile nobody confirmed for PROFILE_CONFIRMATION_DAYS is flagged to its admins
@@ -433,59 +360,8 @@ def home_confirm_profile(*, actor: Any, home_id: int) -> Home:
     return home
 
 
-def home_remind_license_expiry(*, today: dt.date | None = None) -> int:
-    """Remind the admins of each active home whose license expires within the largest of
-    LICENSE_REMINDER_DAYS (60, 30, 7 days before): once per threshold. Returns reminders sent.
-
-    A home is reminded for the nearest threshold it has reached, so a job that missed a
-    day catches up, and a home added 20 days before expiry gets the 30-day reminder, not
-    three at once. Safe to run twice, even at once: each reminder is claimed by a row
-    unique on (home, expiry date, threshold) before anything is sent, and the email goes
-    after that commit. A renewed license (a new date) is reminded afresh.
-    """
-    today = today or timezone.localdate()
-    sent = 0
-    for home_id, expires in homes_with_license_expiring(
-        today=today, within_days=max(LICENSE_REMINDER_DAYS)
-    ).values_list("id", "license_expires"):
-        days_left = (expires - today).days
-        threshold = min(d for d in LICENSE_REMINDER_DAYS if days_left <= d)
-        try:
-            with transaction.atomic():
-                reminder, created = LicenseReminder.objects.get_or_create(
-                    home_id=home_id, license_expires=expires, days_before=threshold
-                )
-                if not created:
-                    continue
-                home = Home.objects.get(pk=home_id)
-                sent_to = notification_send(
-                    recipients=home_admins(home),
-                    kind=Notification.Kind.LICENSE_EXPIRING,
-                    message=_license_reminder_text(home, days_left),
-                    obj=home,
-                    dedupe_key=f"license:{home_id}:{expires.isoformat()}:{threshold}",
-                )
-                reminder.recipients = len(sent_to)
-                reminder.save(update_fields=["recipients"])
-        except IntegrityError:
-            continue  # a concurrent run claimed it first
-        sent += 1
-    return sent
-
-
-def _license_reminder_text(home: Home, days_left: int) -> str:
-    """In the app and by email (notification_send does both)."""
-    when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
-    return (
-        f"The license of {home.name} (number {home.license_number or 'not recorded'}) "
-        f"expires on {home.license_expires:%d %b %Y}, {when}. From the day after, case "
-        "workers' searches no longer offer the home. Once it is renewed, send the new "
-        "license to your Harbor administrator so the new expiry date is recorded."
-    )
-
-
 @transaction.atomic
-def user_create_with_homes(*, actor: Any | None, home_ids: list[int], **fields: Any) -> Any:
+def user_create_with_homes(*, actor: Actor | None, home_ids: list[int], **fields: Any) -> Any:
     """Create a user (accounts.services.user_create) who administers these homes.
 
     The homes are checked first, so a wrong id creates nobody.
@@ -502,32 +378,3 @@ def user_create_with_homes(*, actor: Any | None, home_ids: list[int], **fields: 
     for home in homes:
         home_admin_grant(actor=actor, user=user, home=home)
     return user
-
-
-def home_changes_prune(*, keep: timedelta | None = None) -> int:
-    """Delete change-log entries older than `keep` (HOME_CHANGE_RETENTION_HOURS), leaving
-    a marker that names the pruned range: a process whose directory still needed one of
-    them reloads it whole instead of missing a change. Returns the entries deleted."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return 0  # no log on SQLite: the demo reloads its directory at every search
-    keep = keep if keep is not None else timedelta(hours=settings.HOME_CHANGE_RETENTION_HOURS)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Only transactions every snapshot now sees as finished: below xmin.
-        cursor.execute(
-            "SELECT max(txid) FROM homes_homechange "
-            "WHERE created_at < now() - %s "
-            "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            [keep],
-        )
-        (top,) = cursor.fetchone()
-        if top is None:
-            return 0
-        cursor.execute(
-            "INSERT INTO homes_homechange (home_id, txid, pruned_below) "
-            "VALUES (NULL, pg_current_xact_id()::text::bigint, %s)",
-            [top + 1],
-        )
-        cursor.execute("DELETE FROM homes_homechange WHERE txid <= %s", [top])
-        return cursor.rowcount

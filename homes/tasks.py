@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from homes.services import home_changes_prune, home_nudge_stale, home_remind_license_expiry
+from homes.jobs import home_changes_prune, home_nudge_stale, home_remind_license_expiry
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)

@@ -1,3 +1,5 @@
+"""The homes app's pages: the directory import and a home's profile."""
+
 from __future__ import annotations
 
 from django.urls import path
@@ -12,11 +14,6 @@ urlpatterns = [
         "homes/import/<int:import_id>/apply/",
         import_views.home_import_apply,
         name="home-import-apply",
-    ),
-    path(
-        "homes/<int:home_id>/availability/",
-        views.home_availability_update,
-        name="home-availability-update",
     ),
     path("homes/<int:home_id>/profile/", views.home_profile, name="home-profile"),
     path(

@@ -1,31 +1,32 @@
-"""The home admin's pages: the bed and staff taps (the manage page lives in
-placement.pages, which gathers the home's referrals too) and the home's profile."""
+"""The home's profile as its admins keep it. The home admin's page with the bed and
+staff taps gathers the home's referrals too, and a tap re-checks the waitlist: it
+lives on the top floor (desk.homes)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import request_ip
 from core.errors import DomainError, NotFound
-from core.messages import form_error_messages
-from homes.forms import AvailabilityForm, HomeProfileForm
+from core.types import AuthedHttpRequest
+from engine import HOME_SPEC
+from homes.forms import HomeProfileForm
 from homes.models import Home
 from homes.policy import LICENSED_FIELDS, home_editable_or_refuse, locked_fields
 from homes.services import (
-    home_confirm_availability,
     home_confirm_profile,
     home_update,
-    home_update_availability,
 )
 
 
-def _editable_home(request: HttpRequest, home_id: int, action: str) -> Home:
+def editable_home(request: AuthedHttpRequest, home_id: int, action: str) -> Home:
+    """The home if this user may change it, else 404 (a refusal audited)."""
     try:
         return home_editable_or_refuse(
             user=request.user, home_id=home_id, action=action, ip=request_ip(request)
@@ -34,55 +35,19 @@ def _editable_home(request: HttpRequest, home_id: int, action: str) -> Home:
         raise Http404 from None
 
 
-def _beds(n: int) -> str:
-    return f"{n} free bed" if n == 1 else f"{n} free beds"
-
-
-@login_required
-@require_POST
-def home_availability_update(request: HttpRequest, home_id: int) -> HttpResponse:
-    """The home admin's taps: free beds and/or staff on duty, or "still accurate".
-
-    The beds tapped, confirmed and shown are one number: the beds the home has empty,
-    those held for accepted referrals included (homes.models.Home.physically_free_beds).
-    """
-    home = _editable_home(request, home_id, "home.availability")
-    form = AvailabilityForm(request.POST)
-    if not form.is_valid():
-        form_error_messages(request, form.errors)
-        return redirect("home-manage", home_id=home.pk)
-    data = form.cleaned_data
-    try:
-        if data["confirm"]:
-            home_confirm_availability(actor=request.user, home_id=home.pk)
-            messages.success(request, "Thanks: the bed count is confirmed as still accurate.")
-        else:
-            updated = home_update_availability(
-                actor=request.user,
-                home_id=home.pk,
-                available_beds=data["available_beds"],
-                staff_on_duty=data["staff_on_duty"],
-            )
-            saved = _beds(updated.physically_free_beds)
-            if updated.beds_held:
-                saved += f" ({updated.beds_held} held for accepted referrals)"
-            messages.success(request, f"Saved: {saved}, {updated.staff_on_duty} staff on duty.")
-    except ValidationError as exc:
-        form_error_messages(request, exc.message_dict)
-    return redirect("home-manage", home_id=home.pk)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def home_profile(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_profile(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """The home's profile as its admin keeps it; the license's facts read-only for them."""
-    home = _editable_home(request, home_id, "home.update")
+    home = editable_home(request, home_id, "home.update")
     status = 200
     if request.method == "POST":
         form = HomeProfileForm(request.POST, instance=home, user=request.user)
         if form.is_valid():
             data = {name: form.cleaned_data[name] for name in form.fields}
             try:
+                # No beds or staff in this form (the taps change them), so nothing the
+                # waitlist re-checks changes here: the homes service alone.
                 home_update(actor=request.user, home_id=home.pk, data=data)
             except ValidationError as exc:
                 for field, texts in exc.message_dict.items():
@@ -115,6 +80,10 @@ def home_profile(request: HttpRequest, home_id: int) -> HttpResponse:
     )
 
 
+_COUNTED_OR_LICENSED = {
+    "state", "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff",
+    "license_expires",
+}  # fmt: skip
 PROFILE_GROUPS = [
     ("Contact for referrals", ["intake_phone", "contact_name"]),
     ("Home", ["name", "zip_code", "latitude", "longitude"]),
@@ -127,11 +96,11 @@ PROFILE_GROUPS = [
     ),
     (
         "Who the home takes",
+        # Every field a rule reads but the location, the counts and the license.
         [
-            "min_age", "max_age", "genders_served", "substance_use_accepted",
-            "medical_level", "mental_health_max", "max_dependents", "detox_on_site",
-            "accepts_parenting", "accepts_pregnant", "staff_secure", "accepts_out_of_state",
-            "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
+            name
+            for name, field in HOME_SPEC.items()
+            if field.rule and name not in _COUNTED_OR_LICENSED
         ],
     ),
     ("Languages and services", ["languages", "services"]),
@@ -165,9 +134,9 @@ def _shown(home: Home, name: str) -> str:
 
 @login_required
 @require_POST
-def home_profile_confirm(request: HttpRequest, home_id: int) -> HttpResponse:
+def home_profile_confirm(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
     """'The whole profile is accurate': stamps the confirmation, changes nothing else."""
-    home = _editable_home(request, home_id, "home.profile_confirmed")
+    home = editable_home(request, home_id, "home.profile_confirmed")
     home_confirm_profile(actor=request.user, home_id=home.pk)
     messages.success(request, "Thanks: the whole profile is confirmed as accurate.")
     return redirect("home-profile", home_id=home.pk)

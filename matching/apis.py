@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from audit.services import request_ip
+from core.types import actor_of
 from matching.directory import directory_cache
 from matching.exports import excluded_csv
 from matching.permissions import SeesWholeDirectory
@@ -98,7 +99,7 @@ def survivor_matches(request: Request, id: int | None) -> Response:
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     search = _search(needs, query, zone_details=not need_to_know(request.user))
     search_record(
-        actor=request.user,
+        actor=actor_of(request),
         survivor=survivor,
         needs=needs,
         result=search.result,
@@ -159,7 +160,7 @@ def survivor_matches_excluded(request: Request, id: int | None) -> HttpResponseB
         ip=request_ip(request),
     )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
-    excluded_download_record(actor=request.user, survivor=survivor, ip=request_ip(request))
+    excluded_download_record(actor=actor_of(request), survivor=survivor, ip=request_ip(request))
     misses = directory_cache.excluded(needs)
     if need_to_know(request.user):
         misses = misses_without_zones(misses)

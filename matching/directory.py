@@ -35,7 +35,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.db import connection
@@ -51,117 +51,31 @@ from engine import (
     shown_distance,
 )
 from engine.geo import zip_centroid, zip_centroids
-from engine.types import ACUITY_LEVELS, HOME_TYPES, MEDICAL_LEVELS, SUBSTANCE_LEVELS
-from engine.vector import (
+from engine.layout import (
     BATCH_FIELDS,
-    NEVER_UPDATED_US,
-    NO_LICENSE_EXPIRY,
     epoch_day,
     epoch_us,
+)
+from matching.directory_sql import (
+    BINARY,
+    BINARY_HEADER,
+    BINARY_LOAD,
+    BINARY_ROW,
+    CHANGED_HOMES,
+    CHANGES,
+    CONTACTS,
+    FULL_LOAD,
+    NUMBERS,
+    SNAPSHOT,
+    TAG_FIELDS,
+    TEXT_LOAD,
+    TEXTS,
+    snapshot_bounds,
 )
 
 logger = logging.getLogger(__name__)
 
-# The columns read per home, in BATCH_FIELDS order (updated_us and license_day computed
-# by the database: numbers, no datetime or date object per home).
-_COMPUTED = {
-    "updated_us": "COALESCE((extract(epoch FROM h.availability_updated_at) * 1000000)::bigint, "
-    f"{NEVER_UPDATED_US})",
-    "license_day": f"COALESCE(h.license_expires - DATE '1970-01-01', {NO_LICENSE_EXPIRY})",
-}
-_SELECTED = [
-    _COMPUTED[name] if name in _COMPUTED
-    else f"h.{name}::text" if name in {"genders_served", "languages", "services"}
-    else f"h.{name}"
-    for name in BATCH_FIELDS
-]  # fmt: skip
-_FULL_LOAD = f"SELECT {', '.join(_SELECTED)} FROM homes_home h WHERE h.active"  # noqa: S608
-
-# A full load on PostgreSQL reads the numbers in PostgreSQL's binary COPY format, where
-# every row of fixed-width, never-null fields has the same length: numpy reads 250,000
-# of them as one array, with no Python object per value. The words (names, ZIPs, states,
-# tag sets) come from a second, text query; both are ordered by id and joined on it.
-_LEVEL_SQL = {
-    "home_type": HOME_TYPES,
-    "substance_use_accepted": SUBSTANCE_LEVELS,
-    "medical_level": MEDICAL_LEVELS,
-    "mental_health_max": ACUITY_LEVELS,
-}
-_FLOATS = {"latitude", "longitude"}
-_TAG_FIELDS = ("genders_served", "languages", "services")
-_TEXTS = ("name", "zip_code", "state", *_TAG_FIELDS)
-_NUMBERS = tuple(name for name in BATCH_FIELDS if name not in _TEXTS)
-
-
-def _binary_column(name: str) -> tuple[str, str]:
-    """(SQL, big-endian numpy type) of one field of the binary full load, never null."""
-    if name in _LEVEL_SQL:
-        # The level's rank in the rules' order; -1 for a value the rules do not know.
-        levels = ", ".join(f"'{level}'" for level in _LEVEL_SQL[name])
-        return f"COALESCE(array_position(ARRAY[{levels}], h.{name}::text) - 1, -1)::int8", ">i8"
-    if name in _FLOATS:
-        return f"COALESCE(h.{name}::float8, 'NaN')", ">f8"
-    if name in _COMPUTED:
-        return f"({_COMPUTED[name]})::int8", ">i8"
-    if name in _BOOLEANS:
-        return f"h.{name}", "?"
-    return f"h.{name}::int8", ">i8"
-
-
-_BOOLEANS = {
-    "detox_on_site", "accepts_parenting", "accepts_pregnant", "staff_secure",
-    "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
-}  # fmt: skip
-_BINARY = [_binary_column(name) for name in _NUMBERS]
-_BINARY_LOAD = (
-    f"COPY (SELECT {', '.join(sql for sql, _ in _BINARY)} FROM homes_home h "  # noqa: S608
-    "WHERE h.active ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
-)
-# Each row: a 16-bit field count, then per field a 32-bit length and the value.
-_BINARY_ROW = np.dtype(
-    [("fields", ">i2")]
-    + [
-        item
-        for name, (_, kind) in zip(_NUMBERS, _BINARY, strict=True)
-        for item in ((f"{name}_length", ">i4"), (name, kind))
-    ]
-)
-_BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
-_TEXT_LOAD = (
-    "SELECT h.id, h.name, h.zip_code, h.state, h.genders_served::text, h.languages::text, "
-    "h.services::text FROM homes_home h WHERE h.active ORDER BY h.id"
-)
-_OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
-# A snapshot's bounds and our own transaction. The snapshot comes as PostgreSQL writes
-# it, "xmin:xmax:xip,...", parsed by _bounds: on every search, cheaper for the server
-# than taking xmax and the transactions then in progress (xip) apart in SQL.
-_BOUNDS = f"pg_current_snapshot()::text, {_OWN_TXID}"
-_SNAPSHOT = f"SELECT {_BOUNDS}"
-# The sync's one round trip when nothing changed: a first row with the bounds of this
-# statement's snapshot (the next sync starts from them; never null), then the log's
-# entries the last snapshot could not see and the connection's own. Small columns
-# only: planning it costs a fraction of planning a read of the homes.
-_CHANGES = f"""
-    SELECT NULL::bigint, NULL::bigint, {_BOUNDS}, NULL::bool
-    UNION ALL
-    SELECT home_id, pruned_below, NULL, NULL, txid = {_OWN_TXID}
-    FROM homes_homechange
-    WHERE txid >= %(xmax)s OR txid = ANY(%(xip)s::bigint[]) OR txid = {_OWN_TXID}
-"""
-
-
-def _bounds(snapshot: str, own: int | None) -> tuple[int, tuple[int, ...], int | None]:
-    """(xmax, xip, own) of a snapshot's text, "xmin:xmax:xip,..." (xip may be empty)."""
-    _, xmax, xip = snapshot.split(":")
-    return int(xmax), tuple(int(txid) for txid in xip.split(",") if txid), own
-
-
-# Then, only when some home changed: those homes as they are now (a home gone from the
-# table has no row; an inactive one comes back with h.active unset).
-_CHANGED_HOMES = f"""
-    SELECT h.id, h.active, {", ".join(_SELECTED)} FROM homes_home h WHERE h.id = ANY(%s)
-"""  # noqa: S608
-_CONTACTS = "SELECT id, intake_phone, contact_name FROM homes_home WHERE id = ANY(%s)"
+# Contacts kept per process, and rows read per fetch of a full load on SQLite.
 _CONTACTS_KEPT = 20_000
 _CHUNK = 20_000
 # Room for this share more homes than loaded, so a forked worker rarely grows (copies)
@@ -252,7 +166,7 @@ class DirectoryCache:
             missing = sorted(wanted - found.keys())
             if missing:
                 with connection.cursor() as cursor:
-                    cursor.execute(_CONTACTS, [missing])
+                    cursor.execute(CONTACTS, [missing])
                     read = {home_id: (phone, name) for home_id, phone, name in cursor.fetchall()}
                 found.update(read)
                 if len(known) + len(read) > _CONTACTS_KEPT:
@@ -278,8 +192,8 @@ class DirectoryCache:
     # Reading.
 
     def _snapshot(self, cursor: Any) -> tuple[int, tuple[int, ...], int | None]:
-        cursor.execute(_SNAPSHOT)
-        return _bounds(*cursor.fetchone())
+        cursor.execute(SNAPSHOT)
+        return snapshot_bounds(*cursor.fetchone())
 
     def _load(self) -> Directory:
         """Every active home, read after taking the bounds the next sync starts from."""
@@ -325,19 +239,19 @@ class DirectoryCache:
             reader = threading.Thread(target=self._read_words, args=(texts,), daemon=True)
             reader.start()
         with connection.cursor() as cursor:
-            cursor.copy_expert(_BINARY_LOAD, buffer)
+            cursor.copy_expert(BINARY_LOAD, buffer)
             if reader is None:
-                cursor.execute(_TEXT_LOAD)
+                cursor.execute(TEXT_LOAD)
                 texts = cursor.fetchall()
         if reader is not None:
             reader.join()
             if not texts:  # the other connection failed (logged): read them here
                 with connection.cursor() as cursor:
-                    cursor.execute(_TEXT_LOAD)
+                    cursor.execute(TEXT_LOAD)
                     texts = cursor.fetchall()
         raw = buffer.getbuffer()
-        size, rest = divmod(len(raw) - _BINARY_HEADER - 2, _BINARY_ROW.itemsize)
-        rows = np.frombuffer(raw, _BINARY_ROW, size, _BINARY_HEADER) if not rest else None
+        size, rest = divmod(len(raw) - BINARY_HEADER - 2, BINARY_ROW.itemsize)
+        rows = np.frombuffer(raw, BINARY_ROW, size, BINARY_HEADER) if not rest else None
         if rows is None or not self._binary_layout_holds(rows):
             # Not the layout asked for (a server that writes a header extension, a value
             # that came out null): read every home as text, as SQLite's path does.
@@ -347,16 +261,18 @@ class DirectoryCache:
         text_ids = np.fromiter((row[0] for row in texts), np.int64, len(texts))
         both, keep, keep_text = np.intersect1d(ids, text_ids, True, True)
         batch: dict[str, Any] = {}
-        for name in _NUMBERS:
+        for name in NUMBERS:
             values = rows[name][keep]
             batch[name] = values.astype(values.dtype.newbyteorder("="))
         if len(keep_text) != len(texts):
             texts = [texts[i] for i in keep_text.tolist()]
         # One list per word field, transposed in C (the first column is the id).
-        columns = list(zip(*texts, strict=True))[1:] if texts else [()] * len(_TEXTS)
-        for name, values in zip(_TEXTS, columns, strict=True):
-            batch[name] = list(values)
-        for field in _TAG_FIELDS:
+        columns: list[tuple[Any, ...]] = (
+            list(zip(*texts, strict=True))[1:] if texts else [()] * len(TEXTS)
+        )
+        for name, words in zip(TEXTS, columns, strict=True):
+            batch[name] = list(words)
+        for field in TAG_FIELDS:
             batch[field] = self._tagsets(batch[field])
         return self._locate(batch)[0]
 
@@ -369,7 +285,7 @@ class DirectoryCache:
             return
         try:
             with other.cursor() as cursor:
-                cursor.execute(_TEXT_LOAD)
+                cursor.execute(TEXT_LOAD)
                 into.extend(cursor.fetchall())
         except Exception:
             logger.exception("Could not read the homes' words on a second connection")
@@ -380,17 +296,17 @@ class DirectoryCache:
     def _binary_layout_holds(rows: np.ndarray) -> bool:
         if not len(rows):
             return True
-        if not (rows["fields"] == len(_NUMBERS)).all():
+        if not (rows["fields"] == len(NUMBERS)).all():
             return False
         return all(
             (rows[f"{name}_length"] == np.dtype(kind).itemsize).all()
-            for name, (_, kind) in zip(_NUMBERS, _BINARY, strict=True)
+            for name, (_, kind) in zip(NUMBERS, BINARY, strict=True)
         )
 
     def _read_all_as_text(self) -> dict[str, Any]:
         batch: dict[str, list[Any]] = {name: [] for name in BATCH_FIELDS}
         with connection.chunked_cursor() as cursor:
-            cursor.execute(_FULL_LOAD)
+            cursor.execute(FULL_LOAD)
             while rows := cursor.fetchmany(_CHUNK):
                 for name, values in self._batch(rows)[0].items():
                     batch[name].extend(values)
@@ -442,9 +358,11 @@ class DirectoryCache:
         The homes are read in a second statement, after the bounds: a home committed in
         between is read as it is now and again at the next sync, never missed."""
         with connection.cursor() as cursor:
-            cursor.execute(_CHANGES, {"xmax": self._xmax, "xip": list(self._xip)})
+            cursor.execute(CHANGES, {"xmax": self._xmax, "xip": list(self._xip)})
             entries = cursor.fetchall()
-            xmax, xip, own = next(_bounds(row[2], row[3]) for row in entries if row[2] is not None)
+            xmax, xip, own = next(
+                snapshot_bounds(row[2], row[3]) for row in entries if row[2] is not None
+            )
             changed, dirty = set(self._dirty), set()
             oldest_needed = min((self._xmax, *self._xip))
             for home_id, pruned_below, bounds, _, mine in entries:
@@ -459,7 +377,7 @@ class DirectoryCache:
                     dirty.add(home_id)
             rows = []
             if changed:
-                cursor.execute(_CHANGED_HOMES, [sorted(changed)])
+                cursor.execute(CHANGED_HOMES, [sorted(changed)])
                 rows = cursor.fetchall()
         live = [tuple(values) for _, active, *values in rows if active]
         gone = list(changed - {home_id for home_id, active, *_ in rows if active})
@@ -482,7 +400,7 @@ class DirectoryCache:
         if not rows:
             return {name: () for name in BATCH_FIELDS}, []
         columns: dict[str, Any] = dict(zip(BATCH_FIELDS, zip(*rows, strict=True), strict=True))
-        for field in _TAG_FIELDS:
+        for field in TAG_FIELDS:
             columns[field] = self._tagsets(columns[field])
         return self._locate(columns)
 
@@ -491,11 +409,12 @@ class DirectoryCache:
         try:
             # A national directory has a handful of distinct sets: parse each once,
             # then look them all up in C.
-            for text in set(texts) - self._tags.keys():
+            hashed = cast(Sequence[str], texts)
+            for text in set(hashed) - self._tags.keys():
                 self._tagset(text)
         except TypeError:  # lists: not hashable
             return [self._tagset(text) for text in texts]
-        return list(map(self._tags.__getitem__, texts))
+        return list(map(self._tags.__getitem__, hashed))
 
     def _tagset(self, text: str | list[str]) -> frozenset[str]:
         # A handful of distinct sets across a national directory: parse each once.

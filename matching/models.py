@@ -6,12 +6,19 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from engine import RULE_BIT  # a failure mask's bits: the reports use the same
+from engine import NEEDS, NEEDS_SPEC, RULE_BIT  # a failure mask's bits: the reports use them
 
-# The report facts of a search (see `search_facts`): flags and bands in a fixed order,
-# so a bit or a code means the same in every row, the reports and the bench.
-NEEDS = ("substance_use", "own_children", "pregnancy", "medical", "mental_health", "runaway_risk")
+# The report facts of a search (see `search_facts`): flags and bands in a fixed order
+# (the engine's NEEDS, appended to, never reordered), so a bit or a code means the same
+# in every row, the reports and the bench.
 NEED_BIT = {name: 1 << i for i, name in enumerate(NEEDS)}
+# The child's field that flags each need, and the values that do (empty: any value but
+# the field's default), from the engine's specification.
+_NEED_FIELDS = tuple(
+    (field.need, name, field.need_values, field.default)
+    for name, field in NEEDS_SPEC.items()
+    if field.need is not None
+)
 
 
 class AgeBand(models.TextChoices):
@@ -36,15 +43,12 @@ def age_band(age: int) -> str:
 
 def need_flags(needs: Mapping[str, Any]) -> int:
     """The needs bitmask of a needs snapshot (a child may have several)."""
-    flags = {
-        "substance_use": needs.get("substance_use", "none") != "none",
-        "own_children": (needs.get("dependents") or 0) > 0,
-        "pregnancy": bool(needs.get("pregnant")),
-        "medical": needs.get("medical_level") == "complex",
-        "mental_health": needs.get("mental_health_acuity") == "high",
-        "runaway_risk": needs.get("runaway_risk") == "high",
-    }
-    return sum(NEED_BIT[name] for name, on in flags.items() if on)
+    flags = 0
+    for need, name, values, default in _NEED_FIELDS:
+        value = needs.get(name, default)
+        if value in values if values else value not in (default, None):
+            flags |= NEED_BIT[need]
+    return flags
 
 
 def rule_bits(rules: Iterable[str]) -> int:

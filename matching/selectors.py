@@ -18,6 +18,8 @@ from django.utils import timezone
 from core.vocab import phone_uri
 from engine import (
     EXCLUDED_PAGE,
+    HOME_SPEC,
+    NEEDS_SPEC,
     TONIGHT_RULES,
     ExclusionZone,
     HomeOffer,
@@ -32,19 +34,14 @@ from engine import (
     home_location,
     zip_centroid,
 )
+from engine.spec import FieldSpec
 from homes.models import Home
 from matching.directory import directory_cache
 from survivors.models import Survivor
 
-OFFER_FIELDS = [
-    "id", "name", "home_type", "state", "zip_code", "latitude", "longitude",
-    "licensed_beds", "available_beds", "staff_on_duty", "residents_per_staff", "min_age",
-    "max_age", "genders_served", "substance_use_accepted", "detox_on_site",
-    "accepts_parenting", "max_dependents", "medical_level", "accepts_pregnant",
-    "mental_health_max", "staff_secure", "accepts_out_of_state", "accepts_state_wards",
-    "accepts_parent_placements", "intake_24_7", "languages", "services", "active",
-    "availability_updated_at", "license_expires",
-]  # fmt: skip
+# A home's matching fields (the engine's specification), as `values()` reads them.
+OFFER_FIELDS = list(HOME_SPEC)
+_OFFER_TAGS = tuple(name for name, field in HOME_SPEC.items() if field.kind == "tags")
 
 
 def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
@@ -52,40 +49,33 @@ def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
     location = home_location(row["latitude"], row["longitude"], row["zip_code"])
     if location is None:
         return None
-    latitude, longitude = location
-    return HomeOffer(
-        id=row["id"],
-        name=row["name"],
-        home_type=row["home_type"],
-        state=row["state"],
-        zip_code=row["zip_code"],
-        latitude=latitude,
-        longitude=longitude,
-        licensed_beds=row["licensed_beds"],
-        available_beds=row["available_beds"],
-        staff_on_duty=row["staff_on_duty"],
-        residents_per_staff=row["residents_per_staff"],
-        min_age=row["min_age"],
-        max_age=row["max_age"],
-        genders_served=frozenset(row["genders_served"]),
-        substance_use_accepted=row["substance_use_accepted"],
-        detox_on_site=row["detox_on_site"],
-        accepts_parenting=row["accepts_parenting"],
-        max_dependents=row["max_dependents"],
-        medical_level=row["medical_level"],
-        accepts_pregnant=row["accepts_pregnant"],
-        mental_health_max=row["mental_health_max"],
-        staff_secure=row["staff_secure"],
-        accepts_out_of_state=row["accepts_out_of_state"],
-        accepts_state_wards=row["accepts_state_wards"],
-        accepts_parent_placements=row["accepts_parent_placements"],
-        intake_24_7=row["intake_24_7"],
-        languages=frozenset(row["languages"]),
-        services=frozenset(row["services"]),
-        active=row["active"],
-        availability_updated_at=row["availability_updated_at"],
-        license_expires=row["license_expires"],
-    )
+    values = {name: row[name] for name in OFFER_FIELDS}
+    values["latitude"], values["longitude"] = location
+    for name in _OFFER_TAGS:
+        values[name] = frozenset(values[name])
+    return HomeOffer(**values)
+
+
+def _need_value(name: str, field: FieldSpec, fields: dict[str, Any]) -> Any:
+    """One matching field from validated input: its default when left out or blank."""
+    value = fields.get(name)
+    if value is None or value == "":
+        if field.required:
+            raise ValueError(f"{name} is required")
+        value = field.default
+    if field.kind in ("states", "tags"):
+        return frozenset(value)
+    if field.kind == "bool":
+        return bool(value)
+    if field.kind == "int":
+        return int(value)
+    return value
+
+
+# The child's fields the inputs give as they are (the others are computed below).
+_NEEDS_INPUTS = {
+    name: field for name, field in NEEDS_SPEC.items() if field.input and field.kind != "zones"
+}
 
 
 def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> SurvivorNeeds:
@@ -107,34 +97,21 @@ def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> Surviv
         zones.append(ExclusionZone(zone["zip_code"], float(zone["radius_miles"]), *centroid))
     return SurvivorNeeds(
         age=age,
-        gender=fields["gender"],
-        guardianship=fields["guardianship"],
-        custody_state=fields["custody_state"],
-        icpc_approved_states=frozenset(fields.get("icpc_approved_states") or ()),
         latitude=location[0] if location else None,
         longitude=location[1] if location else None,
-        urgency=fields.get("urgency", "planned"),
-        substance_use=fields.get("substance_use", "none"),
-        needs_detox=bool(fields.get("needs_detox", False)),
-        dependents=int(fields.get("dependents", 0)),
-        medical_level=fields.get("medical_level", "none"),
-        pregnant=bool(fields.get("pregnant", False)),
-        mental_health_acuity=fields.get("mental_health_acuity", "low"),
-        runaway_risk=fields.get("runaway_risk", "low"),
-        primary_language=fields.get("primary_language") or "",
-        services_needed=frozenset(fields.get("services_needed") or ()),
         exclusion_zones=tuple(zones),
-        max_distance_miles=fields.get("max_distance_miles"),
         search_date=today,
+        **{name: _need_value(name, field, fields) for name, field in _NEEDS_INPUTS.items()},
     )
 
 
+# A survivor's fields a search reads: the inputs of the specification, the birth date
+# (the age is computed) and the ZIP where the child is (located here).
 MATCHING_FIELDS = [
-    "date_of_birth", "gender", "guardianship", "custody_state", "icpc_approved_states",
-    "residence_zip", "urgency", "substance_use", "needs_detox", "dependents", "medical_level",
-    "pregnant", "mental_health_acuity", "runaway_risk", "primary_language", "services_needed",
-    "exclusion_zones", "max_distance_miles",
-]  # fmt: skip
+    "date_of_birth",
+    "residence_zip",
+    *(name for name, field in NEEDS_SPEC.items() if field.input),
+]
 
 
 def survivor_matching_fields(survivor: Survivor, *, today: datetime.date) -> dict[str, Any]:

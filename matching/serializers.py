@@ -1,24 +1,17 @@
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.inputs import NeedsSerializerBase
 from core.vocab import (
     AGE_MAX,
     INT_MAX,
     LANGUAGE_CHOICES,
-    MAX_DEPENDENTS,
     STATE_CHOICES,
-    Acuity,
-    Gender,
-    Guardianship,
-    MedicalLevel,
     Service,
-    SubstanceUse,
-    Urgency,
     validate_zip,
 )
 from engine import EXCLUDED_PAGE, RULES, TONIGHT_RULES, Miss, Ranked
@@ -29,39 +22,13 @@ from survivors.serializers import ExclusionZoneSerializer
 EXCLUDED_LIMIT_MAX = 1000
 
 
-class SharedFieldsSerializer(serializers.Serializer):
-    """A serializer whose plain fields are shallow copies of the declared ones.
-
-    DRF deep-copies every declared field for each instance, rebuilding each choice
-    field's maps (a language list, every state) on every request: most of a what-if
-    search's validation time. A plain field holds nothing a request writes to except
-    what binding sets on the copy (its name and parent), so a shallow copy serves;
-    nested serializers are still deep-copied, as DRF does."""
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            name: copy.deepcopy(field)
-            if isinstance(field, serializers.BaseSerializer)
-            else _shallow_copy(field)
-            for name, field in self._declared_fields.items()
-        }
-
-
-def _shallow_copy(field: serializers.Field) -> serializers.Field:
-    """copy.copy(field), a quarter of the time: a new instance sharing the attributes
-    (copy.copy goes through __reduce_ex__ and copyreg for the same result)."""
-    twin = object.__new__(type(field))
-    twin.__dict__.update(field.__dict__)
-    return twin
-
-
-class WhatIfSerializer(SharedFieldsSerializer):
-    """A survivor's matching fields without identity: `date_of_birth` or `age`."""
+class WhatIfSerializer(NeedsSerializerBase):
+    """A survivor's matching fields without identity: `date_of_birth` or `age`. The flags,
+    levels and numbers come from the engine's specification (core.inputs): the same
+    fields, choices, limits and defaults as the pages."""
 
     date_of_birth = serializers.DateField(required=False)
     age = serializers.IntegerField(required=False, min_value=0, max_value=AGE_MAX)
-    gender = serializers.ChoiceField(choices=Gender.choices)
-    guardianship = serializers.ChoiceField(choices=Guardianship.choices)
     custody_state = serializers.ChoiceField(choices=STATE_CHOICES)
     icpc_approved_states = serializers.ListField(
         child=serializers.ChoiceField(choices=STATE_CHOICES), required=False, default=list
@@ -69,14 +36,6 @@ class WhatIfSerializer(SharedFieldsSerializer):
     residence_zip = serializers.CharField(
         required=False, min_length=5, max_length=5, validators=[validate_zip]
     )
-    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.PLANNED)
-    substance_use = serializers.ChoiceField(choices=SubstanceUse.choices, default="none")
-    needs_detox = serializers.BooleanField(default=False)
-    dependents = serializers.IntegerField(min_value=0, max_value=MAX_DEPENDENTS, default=0)
-    medical_level = serializers.ChoiceField(choices=MedicalLevel.choices, default="none")
-    pregnant = serializers.BooleanField(default=False)
-    mental_health_acuity = serializers.ChoiceField(choices=Acuity.choices, default="low")
-    runaway_risk = serializers.ChoiceField(choices=Acuity.choices, default="low")
     primary_language = serializers.ChoiceField(
         choices=LANGUAGE_CHOICES, required=False, allow_blank=True, default=""
     )
@@ -108,7 +67,7 @@ class WhatIfSerializer(SharedFieldsSerializer):
         return attrs
 
 
-class MatchQuerySerializer(SharedFieldsSerializer):
+class MatchQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=20)
     include_excluded = serializers.BooleanField(default=False)
     excluded_limit = serializers.IntegerField(
@@ -286,7 +245,8 @@ class TonightCallSchema(serializers.Serializer):
 
 
 class InterimShelterSchema(serializers.Serializer):
-    label = serializers.CharField(help_text=f'Always "{INTERIM_LABEL}".')
+    # A response field the API names `label`; the stubs type Field.label as its text.
+    label = serializers.CharField(help_text=f'Always "{INTERIM_LABEL}".')  # type: ignore[assignment]
     rank = serializers.IntegerField()
     score = serializers.FloatField()
     home = HomeSummarySchema()

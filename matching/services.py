@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record
+from core.types import Actor
 from engine import MatchResult, SurvivorNeeds
 from matching.models import MatchSearch, search_facts
 from survivors.models import Survivor
@@ -32,7 +33,7 @@ def needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
 @transaction.atomic
 def search_record(
     *,
-    actor: Any,
+    actor: Actor,
     survivor: Survivor,
     needs: SurvivorNeeds,
     result: MatchResult,
@@ -64,7 +65,7 @@ def search_record(
     return search
 
 
-def excluded_download_record(*, actor: Any, survivor: Survivor, ip: str | None = None) -> None:
+def excluded_download_record(*, actor: Actor, survivor: Survivor, ip: str | None = None) -> None:
     """Audit a download of the whole excluded list: it is a read of the child's record."""
     audit_record(
         actor=actor,

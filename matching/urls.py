@@ -1,15 +1,11 @@
+"""The what-if search page (a stored survivor's search is on their case: desk)."""
+
 from __future__ import annotations
 
 from django.urls import path
 
-from matching import apis
+from matching import views
 
 urlpatterns = [
-    path("match/", apis.what_if_match, name="match-what-if"),
-    path("survivors/<record_id:id>/matches/", apis.survivor_matches, name="survivor-matches"),
-    path(
-        "survivors/<record_id:id>/matches/excluded/",
-        apis.survivor_matches_excluded,
-        name="survivor-matches-excluded",
-    ),
+    path("search/", views.what_if_search, name="what-if-search"),
 ]

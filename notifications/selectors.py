@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
+from core.types import RequestUser
 from notifications.models import Notification
 
 
-def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+def notification_list(*, user: RequestUser, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's own notifications, newest first; nobody reads anyone else's."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Notification.objects.none()
     queryset = Notification.objects.filter(recipient=user)
     if unread_only:
@@ -17,5 +16,5 @@ def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notif
     return queryset
 
 
-def notification_unread_count(*, user: Any) -> int:
+def notification_unread_count(*, user: RequestUser) -> int:
     return notification_list(user=user, unread_only=True).count()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.core.mail import send_mail
@@ -10,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.types import Actor
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -66,14 +68,16 @@ def notification_send(
                 # robust: a broker that is down must not fail the change already committed;
                 # the periodic job emails what was left unsent.
                 transaction.on_commit(
-                    lambda pk=notification.pk: send_notification_email.delay(pk), robust=True
+                    partial(send_notification_email.delay, notification.pk), robust=True
                 )
     return created
 
 
 @transaction.atomic
-def notification_mark_read(*, actor: Any, notification_id: int | None) -> Notification:
+def notification_mark_read(*, actor: Actor, notification_id: int | None) -> Notification:
     """Mark one of the actor's notifications read (again is harmless); others are 404."""
+    if notification_id is None:
+        raise NotFound()
     notification = (
         Notification.objects.select_for_update()
         .filter(pk=notification_id, recipient_id=getattr(actor, "pk", None))
@@ -88,7 +92,7 @@ def notification_mark_read(*, actor: Any, notification_id: int | None) -> Notifi
 
 
 @transaction.atomic
-def notification_mark_all_read(*, actor: Any) -> int:
+def notification_mark_all_read(*, actor: Actor) -> int:
     """Mark all of the actor's unread notifications read; returns how many."""
     return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
         read_at=timezone.now()

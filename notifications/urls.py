@@ -1,30 +1,15 @@
-"""The notifications API under /api/v1/: each user's own inbox."""
-
 from __future__ import annotations
 
 from django.urls import path
 
-from notifications import apis
+from notifications import views
 
 urlpatterns = [
+    path("notifications/", views.notifications_page, name="notifications-page"),
     path(
-        "notifications/",
-        apis.NotificationListApi.as_view(),
-        name="notification-list",
+        "notifications/<int:notification_id>/open/",
+        views.notification_open,
+        name="notification-open",
     ),
-    path(
-        "notifications/unread-count/",
-        apis.NotificationUnreadCountApi.as_view(),
-        name="notification-unread-count",
-    ),
-    path(
-        "notifications/read-all/",
-        apis.NotificationReadAllApi.as_view(),
-        name="notification-read-all",
-    ),
-    path(
-        "notifications/<record_id:id>/read/",
-        apis.NotificationReadApi.as_view(),
-        name="notification-read",
-    ),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
 ]

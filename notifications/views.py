@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import NotFound
+from core.types import AuthedHttpRequest
 from notifications.models import Notification
 from notifications.selectors import notification_list
 from notifications.services import notification_mark_all_read, notification_mark_read
@@ -32,7 +33,7 @@ def link_of(notification: Notification) -> str | None:
 
 
 @login_required
-def notifications_page(request: HttpRequest) -> HttpResponse:
+def notifications_page(request: AuthedHttpRequest) -> HttpResponse:
     items = list(notification_list(user=request.user)[:100])
     return render(
         request,
@@ -43,7 +44,7 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_open(request: AuthedHttpRequest, notification_id: int) -> HttpResponse:
     """Mark it read and go to what it is about."""
     try:
         notification = notification_mark_read(actor=request.user, notification_id=notification_id)
@@ -54,6 +55,6 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 
 @login_required
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: AuthedHttpRequest) -> HttpResponse:
     notification_mark_all_read(actor=request.user)
     return redirect("notifications-page")

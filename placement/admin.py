@@ -14,17 +14,13 @@ from placement.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from placement.services import case_update
-from survivors.admin import SurvivorAdmin
-from survivors.models import Survivor
 
 
 class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
     can_delete = False
-    fields = ["reviewer", "decision", "comment", "after_the_fact", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("reviewer", "decision", "comment", "after_the_fact", "created_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -99,8 +95,15 @@ class BatchAssignmentInline(admin.TabularInline):
     model = BatchAssignment
     extra = 0
     can_delete = False
-    fields = ["survivor", "home", "score", "reason", "recommendation", "referral", "outcome"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "survivor",
+        "home",
+        "score",
+        "reason",
+        "recommendation",
+        "referral",
+        "outcome",
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -111,7 +114,7 @@ class BatchAssignmentInline(admin.TabularInline):
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    """Mass-recovery plans: they move only through placement.services.batches."""
+    """Mass-recovery plans: they move only through placement.services.batches and batch_runs."""
 
     list_display = [
         "id",
@@ -138,14 +141,3 @@ class BatchAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["batch", "survivor", "home", "score", "outcome"]
     search_fields = ["survivor__case_number", "home__name"]
     list_select_related = ["batch", "survivor", "home"]
-
-
-class CaseAdmin(SurvivorAdmin):
-    """The survivor admin, with edits through the workflow's `case_update`: a change
-    that makes an open referral or hold unfit withdraws it, as on the API."""
-
-    update_service = staticmethod(case_update)
-
-
-admin.site.unregister(Survivor)
-admin.site.register(Survivor, CaseAdmin)

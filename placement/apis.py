@@ -1,5 +1,7 @@
 """The placement workflow over REST (DESIGN.md "Workflow"): recommendations, MDT
-reviews, referrals, bed holds, placements, discharges and the waitlist.
+reviews, referrals, bed holds, placements, discharges and the waitlist; and a
+survivor's record (`survivors/{id}/`), whose every change re-checks the child's open
+referrals and holds.
 
 Thin: each view checks the record is visible (the same 404 as for one that does not
 exist, audited as denied), parses the body, calls one service and serializes. The
@@ -19,7 +21,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import ReadOnly
 from audit.services import audit_reads, request_ip
+from core.errors import NotFound
 from core.exceptions import ERROR_RESPONSES
 from placement import policy, services
 from placement.models import Recommendation
@@ -40,8 +44,10 @@ from placement.serializers import (
     ReviewSerializer,
     WaitlistEntrySerializer,
 )
-from survivors.apis import SurvivorDetailApi as SurvivorRecordApi
+from survivors.apis import AuditedRefusals
 from survivors.models import Survivor
+from survivors.permissions import CanEditSurvivor
+from survivors.serializers import SurvivorSerializer
 
 CONFLICT = {409: ERROR_RESPONSES["409"]}
 
@@ -72,21 +78,27 @@ def audit_read(request: Request, objects: list, action: str) -> None:
     audit_reads(actor=request.user, objects=objects, action=action, ip=request_ip(request))
 
 
-def recommendation_response(request, recommendation_id: int, *, status_code=200) -> Response:
+def recommendation_response(request, recommendation_id: int | None, *, status_code=200) -> Response:
     recommendation = recommendation_get(user=request.user, recommendation_id=recommendation_id)
+    if recommendation is None:
+        raise NotFound()
     audit_read(request, [recommendation], "recommendation.read")
     return Response(RecommendationSerializer(recommendation).data, status=status_code)
 
 
-def referral_response(request, referral_id: int, *, status_code=200) -> Response:
+def referral_response(request, referral_id: int | None, *, status_code=200) -> Response:
+    if referral_id is None:
+        raise NotFound()
     referral = referral_list(user=request.user).get(pk=referral_id)
     audit_read(request, [referral], "referral.read")
     context = {"case_side": policy.sees_survivor(request.user, referral.survivor_id)}
     return Response(ReferralSerializer(referral, context=context).data, status=status_code)
 
 
-def placement_response(request, placement_id: int, *, status_code=200) -> Response:
+def placement_response(request, placement_id: int | None, *, status_code=200) -> Response:
     placement = placement_get(user=request.user, placement_id=placement_id)
+    if placement is None:
+        raise NotFound()
     audit_read(request, [placement], "placement.read")
     context = {"case_side": policy.sees_survivor(request.user, placement.survivor_id)}
     return Response(PlacementSerializer(placement, context=context).data, status=status_code)
@@ -111,6 +123,7 @@ class SurvivorRecommendationsApi(WorkflowApi):
         page = self.paginate_queryset(
             recommendation_list(user=request.user, survivor_id=survivor.pk)
         )
+        assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
         audit_read(request, page, "recommendation.read")
         context = {"home_stability": home_stability({r.home_id for r in page})}
         return self.get_paginated_response(
@@ -229,8 +242,43 @@ class SurvivorWaitlistApi(WorkflowApi):
         return Response(WaitlistEntrySerializer(entry).data)
 
 
-class SurvivorDetailApi(SurvivorRecordApi):
-    """`survivors/{id}/`: the survivors app's view, with updates through `case_update`,
-    so a change that makes an open referral or hold unfit withdraws it at once."""
+@extend_schema(tags=["survivors"])
+class SurvivorDetailApi(AuditedRefusals, generics.GenericAPIView):
+    """One survivor record, if you may see it (404 otherwise, exactly as for no record)."""
 
-    update_service = staticmethod(services.case_update)
+    # Here, not in the survivors app: an update goes through the workflow's
+    # `case_update`, so a change that makes an open referral or hold unfit withdraws it
+    # at once; the survivors app cannot import the workflow.
+    permission_classes = [IsAuthenticated & (ReadOnly | CanEditSurvivor)]
+    serializer_class = SurvivorSerializer
+    filter_backends: list = []
+
+    @extend_schema(operation_id="survivors_retrieve")
+    def get(self, request, id: int | None):
+        survivor = self.visible_survivor(request, id)
+        return self.respond_with(request, survivor)
+
+    @extend_schema(
+        operation_id="survivors_update",
+        description="Replace the intake fields (assigned case workers, the agency's "
+        "supervisors, admins; MDT members get 403).",
+    )
+    def put(self, request, id: int | None):
+        return self._update(request, id, partial=False)
+
+    @extend_schema(operation_id="survivors_partial_update")
+    def patch(self, request, id: int | None):
+        return self._update(request, id, partial=True)
+
+    def _update(self, request, survivor_id: int | None, *, partial: bool) -> Response:
+        survivor = self.visible_survivor(request, survivor_id)
+        self.check_object_permissions(request, survivor)
+        serializer = SurvivorSerializer(survivor, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.case_update(
+            actor=request.user,
+            survivor_id=survivor.pk,
+            data=serializer.validated_data,
+            ip=request_ip(request),
+        )
+        return self.respond_with(request, self.visible_survivor(request, survivor.pk))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import audit_reads, audit_record, request_ip
 from core.exceptions import ERROR_RESPONSES
+from core.types import AuthedRequest
 from placement.batch_serializers import BatchCreateSerializer, BatchSerializer
 from placement.models import Batch
 from placement.services.batches import (
@@ -28,7 +28,7 @@ from placement.services.batches import (
 CONFLICT = {409: ERROR_RESPONSES["409"]}
 
 
-def batch_response(request: Request, batch: Batch, *, status_code: int = 200) -> Response:
+def batch_response(request: AuthedRequest, batch: Batch, *, status_code: int = 200) -> Response:
     """The batch, its read on the trail: once the plan is done, a read on each child's
     trail (it says where each child may go); before that, one on the batch's."""
     ip = request_ip(request)
@@ -61,7 +61,7 @@ class BatchListApi(BatchApi):
         request=BatchCreateSerializer,
         responses={201: BatchSerializer, 404: ERROR_RESPONSES["404"]},
     )
-    def post(self, request: Request):
+    def post(self, request: AuthedRequest):
         body = BatchCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -89,7 +89,7 @@ class BatchDetailApi(BatchApi):
         "`placed_count`, `optimal` and, when the time limit stopped the solver, `gap`.",
         responses={200: BatchSerializer},
     )
-    def get(self, request: Request, id: int | None):
+    def get(self, request: AuthedRequest, id: int | None):
         batch = batch_or_refuse(
             actor=request.user, batch_id=id, action="batch.read", ip=request_ip(request)
         )
@@ -106,7 +106,7 @@ class BatchCancelApi(BatchApi):
         request=None,
         responses={200: BatchSerializer, **CONFLICT},
     )
-    def post(self, request: Request, id: int | None):
+    def post(self, request: AuthedRequest, id: int | None):
         ip = request_ip(request)
         batch = batch_or_refuse(actor=request.user, batch_id=id, action="batch.cancel", ip=ip)
         batch = batch_cancel(actor=request.user, batch=batch, ip=ip)

@@ -174,7 +174,7 @@ class BatchSerializer(serializers.ModelSerializer):
         return sorted(obj.survivors.values_list("pk", flat=True))
 
     @extend_schema_field(BatchAssignmentSerializer(many=True))
-    def get_assignments(self, obj: Batch) -> list[dict[str, Any]]:
+    def get_assignments(self, obj: Batch) -> Any:
         if obj.status != Batch.Status.DONE:
             return []
         rows = self.context.get("assignments")

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import audit_reads, audit_record, request_ip
 from core.errors import DomainError, Forbidden, NotFound
 from core.messages import form_error_messages
+from core.types import Actor, AuthedHttpRequest
 from placement import policy
 from placement.forms import BatchForm, BatchReviewForm, EmptyForm
 from placement.models import Batch, BatchAssignment, Recommendation
@@ -32,12 +33,12 @@ PICKABLE = [s for s in Status.values if s not in (Status.PLACED, Status.DISCHARG
 FORM_FIELDS = {"survivors", "keep_apart", "pins", "excluded_homes", "time_limit_seconds"}
 
 
-def _refuse(request: HttpRequest, batch_id: int | None, action: str) -> None:
+def _refuse(request: AuthedHttpRequest, batch_id: int | None, action: str) -> None:
     """Audit one refused attempt on a plan (whether or not it exists)."""
     batch_refused(actor=request.user, batch_id=batch_id, action=action, ip=request_ip(request))
 
 
-def _batch_or_404(request: HttpRequest, batch_id: int, action: str) -> Batch:
+def _batch_or_404(request: AuthedHttpRequest, batch_id: int, action: str) -> Batch:
     """The plan if the user may see it; otherwise the refusal is audited and a 404."""
     try:
         return batch_get(user=request.user, batch_id=batch_id)
@@ -51,7 +52,7 @@ def _batch_or_404(request: HttpRequest, batch_id: int, action: str) -> Batch:
 SELF_AUDITED = {batch_create, batch_cancel}
 
 
-def _attempt(request: HttpRequest, service, *, batch_id: int | None, action: str, **kwargs):
+def _attempt(request: AuthedHttpRequest, service, *, batch_id: int | None, action: str, **kwargs):
     """Run a batch service (the one door, as `policy.attempt`): a refusal is audited once
     and answers 404/403; a state that does not allow it raises DomainError, a bad field
     ValidationError, for the caller to show."""
@@ -65,7 +66,7 @@ def _attempt(request: HttpRequest, service, *, batch_id: int | None, action: str
         raise PermissionDenied(exc.reason) from exc
 
 
-def _post(request: HttpRequest, service, *, batch: Batch, action: str, success: str) -> None:
+def _post(request: AuthedHttpRequest, service, *, batch: Batch, action: str, success: str) -> None:
     if not EmptyForm(request.POST).is_valid():
         return
     try:
@@ -76,7 +77,7 @@ def _post(request: HttpRequest, service, *, batch: Batch, action: str, success: 
         messages.success(request, success)
 
 
-def _candidates(user: Any) -> list[Survivor]:
+def _candidates(user: Actor) -> list[Survivor]:
     today = timezone.localdate()
     survivors = list(
         Survivor.objects.visible_to(user)
@@ -84,13 +85,13 @@ def _candidates(user: Any) -> list[Survivor]:
         .order_by("case_number", "pk")[:1000]
     )
     for survivor in survivors:
-        survivor.age_now = survivor.age_on(today)
+        survivor.age_now = survivor.age_on(today)  # type: ignore[attr-defined]  # for the page
     return survivors
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_new(request: HttpRequest) -> HttpResponse:
+def batch_new(request: AuthedHttpRequest) -> HttpResponse:
     """Place a group: pick children, mark siblings and co-victims, ask for a plan."""
     user = request.user
     if not policy.is_case_side(user):
@@ -128,7 +129,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     return _new_page(request, form, status=400)
 
 
-def _new_page(request: HttpRequest, form: BatchForm, status: int = 200) -> HttpResponse:
+def _new_page(request: AuthedHttpRequest, form: BatchForm, status: int = 200) -> HttpResponse:
     recent = Batch.objects.filter(created_by=request.user).order_by("-created_at", "-id")[:10]
     return render(
         request,
@@ -138,7 +139,7 @@ def _new_page(request: HttpRequest, form: BatchForm, status: int = 200) -> HttpR
     )
 
 
-def _plan_context(request: HttpRequest, batch: Batch) -> dict[str, Any]:
+def _plan_context(request: AuthedHttpRequest, batch: Batch) -> dict[str, Any]:
     user = request.user
     lines = list(
         batch.assignments.select_related("survivor", "home", "recommendation", "referral")
@@ -171,14 +172,15 @@ def _mark_constraints(batch: Batch, lines: list[BatchAssignment]) -> None:
     case = {line.survivor_id: line.survivor.case_number for line in lines}
     for line in lines:
         me = line.survivor_id
-        line.together = [
+        # For the page's template: no such fields on the model.
+        line.together = [  # type: ignore[attr-defined]
             case[other]
             for group in batch.keep_together
             if me in group
             for other in group
             if other != me and other in case
         ]
-        line.apart = [
+        line.apart = [  # type: ignore[attr-defined]
             case[b if a == me else a]
             for a, b in batch.keep_apart
             if me in (a, b) and (b if a == me else a) in case
@@ -186,7 +188,7 @@ def _mark_constraints(batch: Batch, lines: list[BatchAssignment]) -> None:
 
 
 @login_required
-def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_page(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     """The plan's progress while it runs, then the plan; an MDT member reads the plan
     on its review page (need to know)."""
     batch = _batch_or_404(request, batch_id, "batch.read")
@@ -197,7 +199,7 @@ def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @login_required
-def batch_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_progress(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     """The fragment htmx polls: the bar while planning (carrying its own trigger), then
     the plan (without one, so the polling stops)."""
     batch = _batch_or_404(request, batch_id, "batch.read")
@@ -208,7 +210,7 @@ def batch_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def batch_cancel_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_cancel_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch_or_404(request, batch_id, "batch.cancel")
     _post(request, batch_cancel, batch=batch, action="batch.cancel", success="Cancelled.")
     return redirect("batch-page", batch_id=batch.pk)
@@ -216,7 +218,7 @@ def batch_cancel_view(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def batch_submit_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_submit_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch_or_404(request, batch_id, "batch.submit")
     _post(
         request,
@@ -230,7 +232,7 @@ def batch_submit_view(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_review_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_review_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     """The whole plan as one review, need to know only (case number, age, needs); the
     team's members approve or reject it; afterwards each line's outcome."""
     user = request.user

@@ -4,7 +4,10 @@ accept and refuse the same input; the services then decide."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.http import QueryDict
 
 from homes.models import Home
 from placement.models import CLOSE_REASON_MAX, TEXT_MAX, FollowUp, Placement, Referral, Review
@@ -171,14 +174,16 @@ class BatchForm(forms.Form):
 
     def rows(self):
         """Each candidate with its checkbox state and group field, for the template."""
-        ticked = set(self.data.getlist("survivors")) if self.is_bound else set()
+        data = self.data  # request.POST once bound
+        ticked = set(data.getlist("survivors")) if isinstance(data, QueryDict) else set()
         return [
             (survivor, str(survivor.pk) in ticked, self[f"group_{survivor.pk}"])
             for survivor in self.candidates
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         ids = data.get("survivors") or []
         data["survivor_ids"] = ids
         groups: dict[str, list[int]] = {}
@@ -234,7 +239,7 @@ class BatchForm(forms.Form):
                 problems.append(f"Line {number}: {case.strip()} is not among the children ticked.")
                 continue
             home_id, problem = self._home_id(home)
-            if problem:
+            if home_id is None:
                 problems.append(f"Line {number}: {problem}.")
                 continue
             pins[child] = home_id
@@ -248,7 +253,7 @@ class BatchForm(forms.Form):
             if not line.strip():
                 continue
             home_id, problem = self._home_id(line)
-            if problem:
+            if home_id is None:
                 problems.append(f"Line {number}: {problem}.")
             elif home_id not in homes:
                 homes.append(home_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from core.types import AuthedHttpRequest
 from placement.forms import FollowUpForm
 from placement.models import Placement
 from placement.services.outcomes import follow_up_record
@@ -17,7 +18,7 @@ from placement.views import submit
 
 @login_required
 @require_POST
-def follow_up(request: HttpRequest, placement_id: int) -> HttpResponse:
+def follow_up(request: AuthedHttpRequest, placement_id: int) -> HttpResponse:
     done = submit(
         request,
         FollowUpForm,

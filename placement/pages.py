@@ -1,99 +1,34 @@
-"""Pages that gather the workflow with the other apps: each role's home page, a
-survivor's case page, a recommendation (and its print packet), a referral, and the
-home admin's page. They read through the `visible_to` querysets and audit each read;
-what a user may do on them comes from `placement.policy`, the rule the services apply."""
+"""The workflow's own pages: a recommendation (and its print packet) and a referral.
+They read through the `visible_to` querysets and audit each read; what a user may do
+on them comes from `placement.policy`, the rule the services apply. The pages that
+gather the workflow with the other apps (each role's home page, a child's case page,
+the home admin's page) live in `desk`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import Role
 from audit.services import audit_reads, request_ip
 from core.errors import NotFound
+from core.types import AuthedHttpRequest
 from core.vocab import phone_uri
-from homes.models import Home
-from homes.selectors import homes_editable
-from notifications.models import Notification
-from notifications.selectors import notification_list
 from placement import policy
-from placement.forms import DischargeForm, FollowUpForm, WithdrawForm
+from placement.forms import WithdrawForm
 from placement.models import Recommendation, Referral
 from placement.selectors import (
-    case_status,
-    case_status_counts,
-    follow_ups_due,
     home_stability,
     recommendation_get,
     recommendation_referred,
-    recommendations_ready_to_refer,
     referral_get,
-    referral_list,
-    review_queue,
-    survivor_follow_ups,
-    with_case_status,
 )
 from placement.serializers import ReferralSerializer, child_of
-from placement.services.batch_reviews import batches_to_review
-from survivors.models import Survivor
-from survivors.policy import may_read_audit, need_to_know
-from survivors.selectors import survivor_list
-from survivors.services import survivor_record_reads
-from survivors.views import case_search
 
 
-def _stale(home: Home, now) -> bool:
-    updated = home.availability_updated_at
-    return updated is None or now - updated > timedelta(hours=settings.AVAILABILITY_STALE_HOURS)
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """What needs the signed-in user now, by role."""
-    user = request.user
-    now = timezone.now()
-    context: dict[str, object] = {"now": now}
-    if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
-        context["status_counts"] = case_status_counts(user=user)
-        context["survivors"] = survivor_list(user=user)[:25]
-        # Find a case (GET): by case number, alias or name (MDT members: number only).
-        finder, found, found_count = case_search(request)
-        context["finder"], context["found_count"] = finder, found_count
-        context["found"] = None if found is None else with_case_status(found)
-        context["names_shown"] = not need_to_know(user)
-    if policy.is_case_side(user):
-        referrals = referral_list(user=user)
-        context["awaiting"] = referrals.filter(status=Referral.Status.PENDING)[:20]
-        context["holds"] = referrals.filter(status=Referral.Status.ACCEPTED).order_by(
-            "hold_expires_at"
-        )[:20]
-        context["bed_alerts"] = notification_list(user=user, unread_only=True).filter(
-            kind=Notification.Kind.BED_OPENED
-        )[:10]
-        context["follow_ups_due"] = follow_ups_due(user=user)
-    if user.role == Role.MDT_MEMBER:
-        context["to_review"] = review_queue(user=user)
-        context["plans_to_review"] = batches_to_review(user=user)[:20]
-    if user.role in (Role.HOME_ADMIN, Role.ADMIN):
-        context["homes"] = [(h, _stale(h, now)) for h in homes_editable(user=user)[:50]]
-        if user.role == Role.HOME_ADMIN:
-            context["to_answer"] = referral_list(
-                user=user, filters={"status": Referral.Status.PENDING}
-            ).order_by("created_at")[:20]
-    if "survivors" in context:
-        # Each row's status as the case reads it ("Approved: ready to refer"), in one query.
-        context["survivors"] = with_case_status(context["survivors"])
-    finder = context.get("finder")
-    status = 400 if finder is not None and finder.errors else 200
-    return render(request, "placement/dashboard.html", context, status=status)
-
-
-def visible_or_404(request: HttpRequest, model, object_id: int, action: str):
+def visible_or_404(request: AuthedHttpRequest, model, object_id: int, action: str):
     """The record the user may see; otherwise the refusal is audited and the page is a 404
     (the same as for no record). Pages and form posts alike start here."""
     try:
@@ -108,7 +43,7 @@ def visible_or_404(request: HttpRequest, model, object_id: int, action: str):
         raise Http404 from exc
 
 
-def _shown(request: HttpRequest, found, model, object_id: int, action: str):
+def _shown(request: AuthedHttpRequest, found, model, object_id: int, action: str):
     """A workflow record fetched for a page (None when the user may not see it): the read
     is audited on the child's trail, or the refusal is, and the page is a 404."""
     ip = request_ip(request)
@@ -120,47 +55,7 @@ def _shown(request: HttpRequest, found, model, object_id: int, action: str):
 
 
 @login_required
-def survivor_page(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    """A child's case: needs, history, recommendations, referrals and placement."""
-    survivor = visible_or_404(request, Survivor, survivor_id, "survivor.read")
-    survivor_record_reads(
-        actor=request.user, survivors=[survivor], ip=request_ip(request), action="survivor.read"
-    )
-    user = request.user
-    may_act = policy.may_act_on_case(user, survivor.pk)
-    return render(
-        request,
-        "placement/survivor.html",
-        {
-            "survivor": survivor,
-            "case_status": case_status(
-                survivor,
-                ready_to_refer=recommendations_ready_to_refer().filter(survivor=survivor).exists(),
-            ),
-            "age": survivor.age_on(timezone.localdate()),
-            "need_to_know": need_to_know(user),
-            "status_changes": survivor.status_changes.select_related("by"),
-            "searches": survivor.searches.select_related("searched_by")[:5],
-            "recommendations": survivor.recommendations.select_related("home"),
-            "referrals": survivor.referrals.select_related("home"),
-            "placement": survivor.placements.filter(ended_at__isnull=True)
-            .select_related("home")
-            .first(),
-            "discharge_form": DischargeForm() if may_act else None,
-            # Outcomes are the case side's record (MDT members see a home's in aggregate).
-            "follow_ups": survivor_follow_ups(survivor)
-            if policy.may_read_follow_ups(user, survivor.pk)
-            else None,
-            "follow_up_form": FollowUpForm() if may_act else None,
-            "now": timezone.now(),
-            "can_audit": may_read_audit(user),
-            "can_search": user.is_harbor_admin or policy.is_case_side(user),
-        },
-    )
-
-
-@login_required
-def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def recommendation_page(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
     """What the worker saw, frozen, with the rationale and the team's reviews."""
     recommendation = _shown(
         request,
@@ -203,7 +98,7 @@ def recommendation_page(request: HttpRequest, recommendation_id: int) -> HttpRes
 
 
 @login_required
-def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
+def referral_page(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
     """A home admin sees the child de-identified until they accept; an MDT member never
     sees who the child is; the case side sees all."""
     referral = _shown(
@@ -238,32 +133,5 @@ def referral_page(request: HttpRequest, referral_id: int) -> HttpResponse:
             "withdraw_form": WithdrawForm() if may_act else None,
             "placement": getattr(referral, "placement", None),
             "now": timezone.now(),
-        },
-    )
-
-
-@login_required
-def home_manage(request: HttpRequest, home_id: int) -> HttpResponse:
-    """The home admin's page: beds and staff in two taps, the history, its referrals."""
-    from homes.selectors import home_staff_choices
-
-    home = homes_editable(user=request.user).filter(pk=home_id).first()
-    if home is None:
-        raise Http404
-    now = timezone.now()
-    return render(
-        request,
-        "placement/home_manage.html",
-        {
-            "home": home,
-            # One bed number on the page: what the home physically has free, beds held
-            # for children on their way included, so the taps start at the held number.
-            "bed_choices": range(home.beds_held, home.licensed_beds + 1),
-            # Taps up to the staff a full home needs, and a number field for more.
-            "staff_choices": home_staff_choices(home),
-            "history": home.availability_changes.select_related("by")[:20],
-            "referrals": referral_list(user=request.user, filters={"home": home})[:20],
-            "now": now,
-            "stale": _stale(home, now),
         },
     )

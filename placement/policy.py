@@ -9,39 +9,45 @@ what to show. Neither the pages nor the API decide: they call the services throu
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import models
 
 from accounts.models import Role
 from audit.services import audit_refusal
 from core.errors import Forbidden, NotFound
+from core.types import RequestUser
 from homes.models import Home
 from placement.models import Recommendation, Referral
+from placement.selectors import records_visible_to
 from survivors.models import Survivor
-from survivors.policy import is_case_side, need_to_know, survivor_or_refuse
-from survivors.services import survivor_record_denied
+from survivors.policy import (
+    is_case_side,
+    need_to_know,
+    survivor_or_refuse,
+    survivor_record_denied,
+)
 
 T = TypeVar("T")
 
 
-def sees_survivor(user: Any, survivor_id: int) -> bool:
+def sees_survivor(user: RequestUser, survivor_id: int) -> bool:
     """Whether the user may see the child's record (the case side of a referral)."""
     return Survivor.objects.visible_to(user).filter(pk=survivor_id).exists()
 
 
-def may_act_on_case(user: Any, survivor_id: int) -> bool:
+def may_act_on_case(user: RequestUser, survivor_id: int) -> bool:
     """Propose, refer, withdraw, confirm an arrival, discharge, waitlist."""
     return is_case_side(user) and sees_survivor(user, survivor_id)
 
 
-def may_record_follow_up(user: Any, survivor_id: int) -> bool:
+def may_record_follow_up(user: RequestUser, survivor_id: int) -> bool:
     """A placement's 30- and 90-day outcome: the child's case workers and supervisors,
     who visit the child; not the home (it would be marking its own work) nor the MDT."""
     return may_act_on_case(user, survivor_id)
 
 
-def may_read_follow_ups(user: Any, survivor_id: int) -> bool:
+def may_read_follow_ups(user: RequestUser, survivor_id: int) -> bool:
     """Follow-ups are the case side's record of how the child is doing, after the home
     too (a child who moved on): the case side and Harbor admins. MDT members see only
     a home's stability in aggregate (`selectors.home_stability`)."""
@@ -50,21 +56,22 @@ def may_read_follow_ups(user: Any, survivor_id: int) -> bool:
     return may_act_on_case(user, survivor_id)
 
 
-def may_review(user: Any, recommendation: Recommendation) -> bool:
+def may_review(user: RequestUser, recommendation: Recommendation) -> bool:
     """Only members of the team asked to review."""
     return (
-        getattr(user, "role", None) == Role.MDT_MEMBER
+        user.is_authenticated
+        and user.role == Role.MDT_MEMBER
         and user.team_id is not None
         and user.team_id == recommendation.team_id
     )
 
 
-def may_answer(user: Any, referral: Referral) -> bool:
+def may_answer(user: RequestUser, referral: Referral) -> bool:
     """The home's own admins (or a Harbor admin) accept and decline its referrals."""
     return Home.objects.editable_by(user).filter(pk=referral.home_id).exists()
 
 
-def may_see_identity(user: Any, referral: Referral) -> bool:
+def may_see_identity(user: RequestUser, referral: Referral) -> bool:
     """Who the child is: the case side always; the home once it has accepted; an MDT
     member never (need to know)."""
     if need_to_know(user):
@@ -78,7 +85,12 @@ def may_see_identity(user: Any, referral: Referral) -> bool:
 
 
 def refuse(
-    *, actor: Any, model: type[models.Model], object_id: int | None, action: str, ip: str | None
+    *,
+    actor: RequestUser,
+    model: type[models.Model],
+    object_id: int | None,
+    action: str,
+    ip: str | None,
 ) -> None:
     """Audit one refused attempt on a survivor or a workflow record (whether or not it
     exists; it joins the survivor's trail only when it does)."""
@@ -89,7 +101,9 @@ def refuse(
         survivor_id = None
     else:
         survivor_id = (
-            model.objects.filter(pk=object_id).values_list("survivor_id", flat=True).first()
+            model._default_manager.filter(pk=object_id)
+            .values_list("survivor_id", flat=True)
+            .first()
         )
     audit_refusal(
         actor=actor,
@@ -101,15 +115,17 @@ def refuse(
     )
 
 
-def visible_or_refuse[T](
-    *, actor: Any, model: type[T], object_id: int | None, action: str, ip: str | None
+def visible_or_refuse[T: models.Model](
+    *, actor: RequestUser, model: type[T], object_id: int | None, action: str, ip: str | None
 ) -> T:
     """The record if the actor may see it; otherwise the refusal is audited and NotFound
     raised (a page answers 404, the API its JSON 404: the same as for no record)."""
     if model is Survivor:
-        return survivor_or_refuse(actor=actor, survivor_id=object_id, action=action, ip=ip)
+        # Its own door (its selector's joins, its refusal's entry); T is Survivor here.
+        survivor = survivor_or_refuse(actor=actor, survivor_id=object_id, action=action, ip=ip)
+        return cast(T, survivor)
     found = (
-        model.objects.visible_to(actor).filter(pk=object_id).first()
+        records_visible_to(model, actor).filter(pk=object_id).first()
         if object_id is not None
         else None
     )
@@ -122,7 +138,7 @@ def visible_or_refuse[T](
 def attempt[T](
     service: Callable[..., T],
     *,
-    actor: Any,
+    actor: RequestUser,
     model: type[models.Model],
     object_id: int | None,
     action: str,

@@ -45,6 +45,7 @@ class ReferralListApi(WorkflowApi):
         query.is_valid(raise_exception=True)
         filters = {"status": query.validated_data["status"]} if query.validated_data else None
         page = self.paginate_queryset(referral_list(user=request.user, filters=filters))
+        assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
         audit_read(request, page, "referral.read")
         visible = set(
             Survivor.objects.visible_to(request.user)

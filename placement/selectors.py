@@ -7,15 +7,28 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
+from django.db import models
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Role
+from core.types import Actor, RequestUser
 from placement.models import FollowUp, Placement, Recommendation, Referral, WaitlistEntry
 from survivors.models import Status, Survivor
 from survivors.selectors import survivor_status_counts
+
+
+class _Scoped[T: models.Model](Protocol):
+    def visible_to(self, user: RequestUser) -> QuerySet[T]: ...
+
+
+def records_visible_to[T: models.Model](model: type[T], user: RequestUser) -> QuerySet[T]:
+    """`model.objects.visible_to(user)` for a model named at run time: every workflow
+    model's queryset (placement.models), and Survivor's, scopes reads by user."""
+    return cast(_Scoped[T], model._default_manager).visible_to(user)
+
 
 # --- What a case's status says ------------------------------------------------------------
 #
@@ -71,11 +84,14 @@ def with_case_status(survivors: Iterable[Survivor]) -> list[Survivor]:
         .values_list("survivor_id", flat=True)
     )
     for survivor in rows:
-        survivor.case_status = case_status(survivor, ready_to_refer=survivor.pk in ready)
+        # For the pages' templates: Survivor declares no such field.
+        survivor.case_status = case_status(  # type: ignore[attr-defined]
+            survivor, ready_to_refer=survivor.pk in ready
+        )
     return rows
 
 
-def case_status_counts(*, user: Any) -> list[tuple[str, str, int]]:
+def case_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
     """(code, label, count) per status, as the lists show them: the cases ready to refer
     counted apart, just after "Pending MDT review"."""
     ready = dict(
@@ -95,9 +111,11 @@ def case_status_counts(*, user: Any) -> list[tuple[str, str, int]]:
     return counts
 
 
-def review_queue(*, user: Any, limit: int = 20) -> QuerySet[Recommendation]:
+def review_queue(*, user: Actor, limit: int = 20) -> QuerySet[Recommendation]:
     """The recommendations an MDT member has still to review, most urgent first: a child
     in crisis (or already referred under a crisis override), then the longest waiting."""
+    if user.team_id is None:
+        return Recommendation.objects.none()  # every recommendation has its team
     return (
         Recommendation.objects.visible_to(user)
         .filter(status=Recommendation.Status.PENDING_REVIEW, team_id=user.team_id)
@@ -116,7 +134,7 @@ def review_queue(*, user: Any, limit: int = 20) -> QuerySet[Recommendation]:
     )
 
 
-def recommendation_list(*, user: Any, survivor_id: int) -> QuerySet[Recommendation]:
+def recommendation_list(*, user: RequestUser, survivor_id: int) -> QuerySet[Recommendation]:
     """A survivor's recommendations, newest first, with their reviews."""
     return (
         Recommendation.objects.visible_to(user)
@@ -126,7 +144,9 @@ def recommendation_list(*, user: Any, survivor_id: int) -> QuerySet[Recommendati
     )
 
 
-def recommendation_get(*, user: Any, recommendation_id: int | None) -> Recommendation | None:
+def recommendation_get(
+    *, user: RequestUser, recommendation_id: int | None
+) -> Recommendation | None:
     if recommendation_id is None:
         return None
     return (
@@ -138,7 +158,9 @@ def recommendation_get(*, user: Any, recommendation_id: int | None) -> Recommend
     )
 
 
-def referral_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
+def referral_list(
+    *, user: RequestUser, filters: dict[str, Any] | None = None
+) -> QuerySet[Referral]:
     """The referrals a user may see, newest first, with what their representation shows."""
     queryset = Referral.objects.visible_to(user).select_related(
         "home", "survivor", "referred_by__agency", "placement"
@@ -148,13 +170,13 @@ def referral_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     return queryset
 
 
-def referral_get(*, user: Any, referral_id: int | None) -> Referral | None:
+def referral_get(*, user: RequestUser, referral_id: int | None) -> Referral | None:
     if referral_id is None:
         return None
     return referral_list(user=user).filter(pk=referral_id).first()
 
 
-def placement_get(*, user: Any, placement_id: int | None) -> Placement | None:
+def placement_get(*, user: RequestUser, placement_id: int | None) -> Placement | None:
     if placement_id is None:
         return None
     return (
@@ -243,14 +265,14 @@ def follow_ups_overdue(*, now: datetime.datetime, older_than: datetime.timedelta
     )
 
 
-def follow_up_list(*, user: Any, placement_id: int) -> QuerySet[FollowUp]:
+def follow_up_list(*, user: RequestUser, placement_id: int) -> QuerySet[FollowUp]:
     """A placement's follow-ups (day 30, then 90), for whoever may see the placement."""
     return FollowUp.objects.filter(
         placement__in=Placement.objects.visible_to(user), placement_id=placement_id
     ).order_by("day")
 
 
-def follow_ups_due(*, user: Any, limit: int = 20) -> QuerySet[FollowUp]:
+def follow_ups_due(*, user: Actor, limit: int = 20) -> QuerySet[FollowUp]:
     """The open follow-ups waiting for the user, oldest first: a case worker's assigned
     children's, a supervisor's agency's."""
     queryset = FollowUp.objects.filter(outcome="", placement__in=Placement.objects.visible_to(user))

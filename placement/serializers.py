@@ -8,12 +8,13 @@ the case worker's contact; no name, case number or notes) until it accepts; then
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.inputs import NEEDS_INPUTS
 from matching.serializers import FactorSchema
 from placement.models import (
     CLOSE_REASON_MAX,
@@ -221,24 +222,31 @@ class ContactSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
-class ChildSerializer(serializers.Serializer):
+# What a home reads of a child's needs before accepting: the flags, levels and numbers
+# of the matching fields (the engine's specification), with the custody state.
+_CHILD_NEEDS = tuple(NEEDS_INPUTS)
+_CHILD_FIELD = {"bool": serializers.BooleanField, "level": serializers.CharField}
+if TYPE_CHECKING:
+    _ChildNeeds = serializers.Serializer
+else:
+    _ChildNeeds = type(serializers.Serializer)(
+        "_ChildNeeds",
+        (serializers.Serializer,),
+        {
+            name: _CHILD_FIELD.get(field.kind, serializers.IntegerField)()
+            for name, field in NEEDS_INPUTS.items()
+        },
+    )
+
+
+class ChildSerializer(_ChildNeeds):
     """The child as a home sees them before accepting: no identity."""
 
     age = serializers.IntegerField()
     age_estimated = serializers.BooleanField(
         help_text="True when `age` grows from an estimate (the child had no papers)."
     )
-    gender = serializers.CharField()
-    dependents = serializers.IntegerField()
-    urgency = serializers.CharField()
-    guardianship = serializers.CharField()
     custody_state = serializers.CharField()
-    substance_use = serializers.CharField()
-    needs_detox = serializers.BooleanField()
-    medical_level = serializers.CharField()
-    pregnant = serializers.BooleanField()
-    mental_health_acuity = serializers.CharField()
-    runaway_risk = serializers.CharField()
     primary_language = serializers.CharField()
     services_needed = serializers.ListField(child=serializers.CharField())
 
@@ -258,17 +266,8 @@ def child_of(survivor: Survivor) -> dict[str, Any]:
     return {
         "age": survivor.age_on(timezone.localdate()),
         "age_estimated": survivor.age_is_estimated,
-        "gender": survivor.gender,
-        "dependents": survivor.dependents,
-        "urgency": survivor.urgency,
-        "guardianship": survivor.guardianship,
+        **{name: getattr(survivor, name) for name in _CHILD_NEEDS},
         "custody_state": survivor.custody_state,
-        "substance_use": survivor.substance_use,
-        "needs_detox": survivor.needs_detox,
-        "medical_level": survivor.medical_level,
-        "pregnant": survivor.pregnant,
-        "mental_health_acuity": survivor.mental_health_acuity,
-        "runaway_risk": survivor.runaway_risk,
         "primary_language": survivor.primary_language,
         "services_needed": list(survivor.services_needed or []),
     }

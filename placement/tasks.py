@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from placement.services import holds_expire, referrals_chase, waitlist_recheck
-from placement.services.batches import batch_run, batches_fail_stuck
+from placement.services.batch_runs import batch_run, batches_fail_stuck
 from placement.services.outcomes import follow_ups_chase, follow_ups_create_due
 
 # A lost database connection or a deadlock victim: worth another try.

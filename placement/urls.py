@@ -1,85 +1,47 @@
-"""The workflow's API routes under /api/v1/ (DESIGN.md, public interface)."""
+"""The workflow's pages and form posts (a child's case page and the role home pages
+are desk's)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from placement import apis, batch_apis, outcome_apis, referral_apis
+from placement import batch_views, outcome_views, pages, views
 
 urlpatterns = [
-    # The placement workflow (DESIGN.md "Workflow").
+    path("survivors/<int:survivor_id>/waitlist/", views.waitlist, name="survivor-waitlist-form"),
     path(
-        "survivors/<record_id:id>/recommendations/",
-        apis.SurvivorRecommendationsApi.as_view(),
-        name="survivor-recommendations",
+        "recommendations/<int:recommendation_id>/",
+        pages.recommendation_page,
+        name="recommendation-page",
     ),
     path(
-        "survivors/<record_id:id>/waitlist/",
-        apis.SurvivorWaitlistApi.as_view(),
-        name="survivor-waitlist",
+        "recommendations/<int:recommendation_id>/review/",
+        views.review,
+        name="recommendation-review",
     ),
     path(
-        "recommendations/<record_id:id>/",
-        apis.RecommendationDetailApi.as_view(),
-        name="recommendation-detail",
+        "recommendations/<int:recommendation_id>/refer/",
+        views.refer,
+        name="recommendation-refer-form",
+    ),
+    path("referrals/<int:referral_id>/", pages.referral_page, name="referral-page"),
+    path("referrals/<int:referral_id>/accept/", views.accept, name="referral-accept-form"),
+    path("referrals/<int:referral_id>/decline/", views.decline, name="referral-decline-form"),
+    path("referrals/<int:referral_id>/place/", views.place, name="referral-place-form"),
+    path("referrals/<int:referral_id>/withdraw/", views.withdraw, name="referral-withdraw-form"),
+    path(
+        "placements/<int:placement_id>/discharge/", views.discharge, name="placement-discharge-form"
     ),
     path(
-        "recommendations/<record_id:id>/reviews/",
-        apis.RecommendationReviewsApi.as_view(),
-        name="recommendation-reviews",
+        "placements/<int:placement_id>/follow-ups/",
+        outcome_views.follow_up,
+        name="placement-follow-up-form",
     ),
-    path(
-        "recommendations/<record_id:id>/refer/",
-        apis.RecommendationReferApi.as_view(),
-        name="recommendation-refer",
-    ),
-    path("referrals/", referral_apis.ReferralListApi.as_view(), name="referral-list"),
-    path(
-        "referrals/<record_id:id>/",
-        referral_apis.ReferralDetailApi.as_view(),
-        name="referral-detail",
-    ),
-    path(
-        "referrals/<record_id:id>/accept/",
-        referral_apis.ReferralAcceptApi.as_view(),
-        name="referral-accept",
-    ),
-    path(
-        "referrals/<record_id:id>/decline/",
-        referral_apis.ReferralDeclineApi.as_view(),
-        name="referral-decline",
-    ),
-    path(
-        "referrals/<record_id:id>/withdraw/",
-        referral_apis.ReferralWithdrawApi.as_view(),
-        name="referral-withdraw",
-    ),
-    path(
-        "referrals/<record_id:id>/place/",
-        referral_apis.ReferralPlaceApi.as_view(),
-        name="referral-place",
-    ),
-    path(
-        "placements/<record_id:id>/",
-        referral_apis.PlacementDetailApi.as_view(),
-        name="placement-detail",
-    ),
-    path(
-        "placements/<record_id:id>/discharge/",
-        referral_apis.PlacementDischargeApi.as_view(),
-        name="placement-discharge",
-    ),
-    path(
-        "placements/<record_id:id>/outcomes/",
-        outcome_apis.PlacementOutcomesApi.as_view(),
-        name="placement-outcomes",
-    ),
-    # Mass recovery (DESIGN.md "Mass recovery (batch placement)").
-    path("batches/", batch_apis.BatchListApi.as_view(), name="batch-list"),
-    path("batches/<record_id:id>/", batch_apis.BatchDetailApi.as_view(), name="batch-detail"),
-    path(
-        "batches/<record_id:id>/cancel/",
-        batch_apis.BatchCancelApi.as_view(),
-        name="batch-cancel",
-    ),
+    # Mass recovery: place a group by one plan, the MDT reviews it as one.
+    path("batches/new/", batch_views.batch_new, name="batch-new"),
+    path("batches/<int:batch_id>/", batch_views.batch_page, name="batch-page"),
+    path("batches/<int:batch_id>/progress/", batch_views.batch_progress, name="batch-progress"),
+    path("batches/<int:batch_id>/cancel/", batch_views.batch_cancel_view, name="batch-cancel-form"),
+    path("batches/<int:batch_id>/submit/", batch_views.batch_submit_view, name="batch-submit-form"),
+    path("batches/<int:batch_id>/review/", batch_views.batch_review_view, name="batch-review-page"),
 ]

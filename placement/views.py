@@ -1,5 +1,6 @@
-"""The workflow's form posts: propose, review, refer, accept, decline, withdraw, place,
-discharge, waitlist. Each is a Django form (the API serializer's fields and limits) →
+"""The workflow's form posts: review, refer, accept, decline, withdraw, place,
+discharge, waitlist (the proposal from a child's search is on their case: desk.cases,
+through the same `submit`). Each is a Django form (the API serializer's fields and limits) →
 `policy.attempt` (the one door: the service decides, a refusal is audited once) →
 redirect. A record the user may not see is 404 and a role that may not act is 403,
 exactly as the API answers; a state that does not allow it is a message on the page."""
@@ -17,30 +18,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from audit.services import request_ip
 from core.errors import DomainError, Forbidden, NotFound
 from core.messages import form_error_messages
-from matching.views import survivor_search_with_proposal
+from core.types import AuthedHttpRequest
 from placement import policy, services
 from placement.forms import (
     DeclineForm,
     DischargeForm,
     EmptyForm,
-    ProposeForm,
     ReferForm,
     ReviewForm,
     WithdrawForm,
 )
 from placement.models import Placement, Recommendation, Referral
 from placement.pages import visible_or_404
-from survivors.forms import IntakeEditForm, IntakeForm
 from survivors.models import Survivor
-from survivors.policy import may_edit
-from survivors.services import survivor_record_reads
-from survivors.views import intake_page, refused_fields
 
 
 def post_or_back(page: str, key: str) -> Callable:
@@ -49,7 +44,7 @@ def post_or_back(page: str, key: str) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthedHttpRequest, **kwargs: Any) -> HttpResponse:
             if request.method == "GET":
                 messages.info(request, "Nothing was changed: tap the button again to do it.")
                 return redirect(page, **{key: kwargs[key]})
@@ -61,7 +56,7 @@ def post_or_back(page: str, key: str) -> Callable:
 
 
 def submit(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     form_class: type[forms.Form],
     service: Callable[..., Any],
     *,
@@ -107,47 +102,8 @@ def submit(
 
 
 @login_required
-@post_or_back("survivor-search", "survivor_id")
-def propose(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    """Propose up to three homes from the search, each a recommendation for the MDT."""
-    visible_or_404(request, Survivor, survivor_id, "recommendation.create")
-    form = ProposeForm(request.POST)
-    if not form.is_valid():
-        # The search again with the homes still ticked and the error beside the field.
-        return survivor_search_with_proposal(request, survivor_id, form)
-    proposed = []
-    for home_id in form.cleaned_data["homes"]:
-        recommendation = submit(
-            request,
-            _ProposeOne,
-            services.recommendation_create,
-            model=Survivor,
-            object_id=survivor_id,
-            action="recommendation.create",
-            success=None,
-            survivor_id=survivor_id,
-            home_id=home_id,
-        )
-        if recommendation is not None:
-            proposed.append(recommendation.home.name)
-    if proposed:
-        # One banner for the whole proposal, naming each home.
-        homes = (
-            proposed[0] if len(proposed) == 1 else ", ".join(proposed[:-1]) + " and " + proposed[-1]
-        )
-        messages.success(request, f"Proposed to the MDT: {homes}. The team is notified.")
-    return redirect("survivor-page", survivor_id=survivor_id)
-
-
-class _ProposeOne(forms.Form):
-    """One home of a proposal: the rationale, already checked by ProposeForm."""
-
-    rationale = ProposeForm.base_fields["rationale"]
-
-
-@login_required
 @post_or_back("recommendation-page", "recommendation_id")
-def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def review(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
     submit(
         request,
         ReviewForm,
@@ -163,7 +119,7 @@ def review(request: HttpRequest, recommendation_id: int) -> HttpResponse:
 
 @login_required
 @post_or_back("recommendation-page", "recommendation_id")
-def refer(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def refer(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
     referral = submit(
         request,
         ReferForm,
@@ -186,7 +142,7 @@ def _referral_action(
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     @login_required
     @post_or_back("referral-page", "referral_id")
-    def view(request: HttpRequest, referral_id: int) -> HttpResponse:
+    def view(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
         submit(
             request,
             form_class,
@@ -231,7 +187,7 @@ withdraw = _referral_action(
 
 @login_required
 @require_POST
-def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
+def discharge(request: AuthedHttpRequest, placement_id: int) -> HttpResponse:
     done = submit(
         request,
         DischargeForm,
@@ -248,7 +204,7 @@ def discharge(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 @login_required
 @post_or_back("survivor-page", "survivor_id")
-def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def waitlist(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     submit(
         request,
         EmptyForm,
@@ -260,52 +216,3 @@ def waitlist(request: HttpRequest, survivor_id: int) -> HttpResponse:
         survivor_id=survivor_id,
     )
     return redirect("survivor-page", survivor_id=survivor_id)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def survivor_edit(request: HttpRequest, survivor_id: int) -> HttpResponse:
-    """Complete or correct an intake (identity, alias, needs, ICPC states, exclusion
-    zones, notes) on the intake's own form. It saves through `case_update`, as the API's
-    PATCH does: audited, and an open referral or hold the child no longer fits is
-    withdrawn at once. Who may: as for the API (a role that sees but may not edit: 403)."""
-    ip = request_ip(request)
-    editing = request.method == "POST"
-    action = "survivor.update" if editing else "survivor.read"
-    survivor = visible_or_404(request, Survivor, survivor_id, action)
-    if not may_edit(request.user):
-        policy.refuse(
-            actor=request.user, model=Survivor, object_id=survivor.pk, action=action, ip=ip
-        )
-        raise PermissionDenied("Your role may read this record but not change it.")
-    if not editing:
-        survivor_record_reads(actor=request.user, survivors=[survivor], ip=ip)
-        values = IntakeForm.values_of(survivor, today=timezone.localdate())
-        return intake_page(request, values=values, errors={}, survivor=survivor)
-    form = IntakeEditForm(request.POST, survivor=survivor)
-    refused: dict[str, str] = {}
-    if form.is_valid():
-        try:
-            policy.attempt(
-                services.case_update,
-                actor=request.user,
-                model=Survivor,
-                object_id=survivor.pk,
-                action=action,
-                ip=ip,
-                survivor_id=survivor.pk,
-                data=form.record_data(),
-            )
-        except NotFound as exc:
-            raise Http404 from exc
-        except Forbidden as exc:
-            raise PermissionDenied(exc.reason) from exc
-        except DomainError as exc:
-            refused = {"__all__": exc.reason}
-        except ValidationError as exc:
-            refused = refused_fields(exc)
-        else:
-            messages.success(request, "Intake saved.")
-            return redirect("survivor-page", survivor_id=survivor.pk)
-    errors = {**form.errors_by_field(), **refused}
-    return intake_page(request, values=form.display_values(), errors=errors, survivor=survivor)

@@ -4,10 +4,10 @@ children it alone kept from a home (a near miss) and the children it blocked at 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.db import connection
 
+from core.types import RequestUser
 from core.vocab import RULE_LABELS
 from engine.types import RULES
 from matching.models import RULE_BIT, MatchSearch
@@ -90,7 +90,7 @@ def _by_state(states: list[str], blocked: dict[str, list[int]]) -> ReportTable:
 
 
 def blocking_rules(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Per rule, the children it alone kept from a home (a near miss) and the children it
     excluded homes for at all, among searches with no feasible home; and rule x state."""

@@ -101,7 +101,7 @@ def bar_chart(
     if defs:
         parts.append(format_html("<defs>{}</defs>", mark_safe("".join(defs))))
 
-    y = PAD
+    y: float = PAD
     if len(series) > 1:
         legend, y = _legend(chart_id, series, y)
         parts.append(legend)
@@ -276,7 +276,7 @@ def _swatch(chart_id: str, k: int, x: float, y: float, size: float) -> SafeStrin
 def _legend(chart_id: str, series: Sequence[Series], y: float) -> tuple[SafeString, float]:
     """Swatches and names, flowing onto as many rows as the width needs."""
     items = []
-    x = PAD
+    x: float = PAD
     row_bottom = y + LEGEND_ROW
     widest = WIDTH - 2 * PAD - SWATCH - 6
     for k, s in enumerate(series):

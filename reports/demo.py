@@ -25,7 +25,7 @@ RULE_ODDS = {
     "mental_health": 0.25, "runaway_risk": 0.3, "state_line": 0.5, "crisis_intake": 0.2,
     "pregnancy": 0.08, "dependents": 0.1, "medical": 0.12,
 }  # fmt: skip
-NEED_ODDS = [0.3, 0.12, 0.08, 0.12, 0.25, 0.3]
+NEED_ODDS = [0.3, 0.12, 0.08, 0.12, 0.25, 0.3, 0.1]
 OUTCOMES = ["stable"] * 5 + ["runaway", "runaway", "disrupted", "disrupted", "moved_planned"] * 2
 REASONS = ["no_bed", "no_bed", "no_bed", "staffing", "clinical_fit", "safety", "eligibility"]
 
@@ -148,7 +148,8 @@ def _referrals_and_placements(
     )
     follow_ups = []
     for placement in placements:
-        placement.started_at = placement.referral.answered_at + timedelta(hours=rng.uniform(1, 30))
+        answered = placement.referral.answered_at or placement.referral.created_at
+        placement.started_at = answered + timedelta(hours=rng.uniform(1, 30))
         for day in (30, 90):
             due = placement.started_at + timedelta(days=day)
             if due < now:

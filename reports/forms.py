@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -16,8 +18,9 @@ class ReportFilterForm(forms.Form):
         choices=[("", "All states"), *STATE_CHOICES], required=False, label="Custody state"
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:
@@ -35,15 +38,18 @@ class ReportFilterForm(forms.Form):
         return self.cleaned_data["filters"]
 
 
-_DATE = {
-    "required": False,
-    "input_formats": ["%Y-%m-%d"],
-    "widget": forms.DateInput(attrs={"type": "date"}),
-}
+def _date(label: str, help_text: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 ReportFilterForm.base_fields = {
-    "from": forms.DateField(
-        label="From", help_text="Rounded down to the 1st of its month.", **_DATE
-    ),
-    "to": forms.DateField(label="To", help_text="Rounded up to the end of its month.", **_DATE),
+    "from": _date("From", "Rounded down to the 1st of its month."),
+    "to": _date("To", "Rounded up to the end of its month."),
     **ReportFilterForm.base_fields,
 }

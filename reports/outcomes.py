@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
 
 from django.db.models import Count, Q
 
+from core.types import RequestUser
 from core.vocab import HomeType
 from placement.models import FollowUp
 from reports.query import ReportQuery, report_query
@@ -51,7 +51,9 @@ def _count(query: ReportQuery) -> tuple[Counts, int]:
     return counts, from_discharge
 
 
-def outcomes(*, user: Any, date_from: date, date_to: date, state: str | None = None) -> Report:
+def outcomes(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
+) -> Report:
     """Follow-ups due in the period, at 30 and 90 days, by home type x outcome; a placement
     that ended before its day counts through its discharge (`from_discharge`)."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from reports.policy import Scope, report_scope
+from core.types import RequestUser
+from reports.scope import Scope, report_scope
 from reports.types import Filters
 
 
@@ -39,7 +39,9 @@ class ReportQuery:
         return condition
 
 
-def report_query(*, user: Any, date_from: date, date_to: date, state: str | None) -> ReportQuery:
+def report_query(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None
+) -> ReportQuery:
     """The user's scope (Forbidden for a role that never reads reports) and the filters."""
     return ReportQuery(
         report_scope(user), Filters(date_from=date_from, date_to=date_to, state=state or "")

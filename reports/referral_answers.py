@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, When
 
+from core.types import RequestUser
 from placement.models import Referral
 from reports.query import report_query
 from reports.sql import HOUR, Elapsed, Percentile
@@ -40,7 +41,7 @@ REASONS = list(Referral.ReasonCode)
 ANSWERED = Q(answered_at__isnull=False)
 
 
-def _per_home(scope: Q) -> list[dict[str, Any]]:
+def _per_home(scope: Q) -> list[Mapping[str, Any]]:
     """Referrals per home, busiest first: made, accepted, expired, answered, declined by
     each reason (`r_<code>`)."""
     aggregates = {
@@ -56,7 +57,7 @@ def _per_home(scope: Q) -> list[dict[str, Any]]:
         Referral.objects.filter(scope)
         .values("home_id", "home__name")
         .annotate(**aggregates)
-        .order_by("-referrals", "home__name", "home_id")
+        .order_by(F("referrals").desc(), "home__name", "home_id")
     )
 
 
@@ -72,10 +73,10 @@ def _answer_hours(scope: Q, top: Sequence[int]) -> dict[int | None, float | None
     return {row["key"]: row["median"] for row in rows}
 
 
-def _answers(top: list[dict[str, Any]], rest: list[dict[str, Any]]) -> ReportTable:
+def _answers(top: list[Mapping[str, Any]], rest: list[Mapping[str, Any]]) -> ReportTable:
     """Referrals by home and answer: the top homes, then the rest added together."""
 
-    def split(row: dict[str, Any]) -> list[int]:
+    def split(row: Mapping[str, Any]) -> list[int]:
         declined = [row[f"r_{r.value}"] for r in REASONS]
         return [row["accepted"], *declined, row["referrals"] - row["accepted"] - sum(declined)]
 
@@ -92,7 +93,7 @@ def _answers(top: list[dict[str, Any]], rest: list[dict[str, Any]]) -> ReportTab
 
 
 def _timing(
-    answers: ReportTable, top: list[dict[str, Any]], rest: list[dict[str, Any]],
+    answers: ReportTable, top: list[Mapping[str, Any]], rest: list[Mapping[str, Any]],
     hours: dict[int | None, float | None],
 ) -> ReportTable:  # fmt: skip
     """Median hours to answer and holds expired, per row of `answers`.
@@ -134,7 +135,7 @@ def _timing(
 
 
 def referral_answers(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Per home: referrals made in the period, how they were answered (declines by reason
     code), median hours to answer, and holds that expired."""

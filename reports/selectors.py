@@ -11,10 +11,9 @@ twice: twelve searches for one child must not pass as twelve children.
 
 from __future__ import annotations
 
-from typing import Any
-
+from core.types import RequestUser
 from reports import blocking_rules, outcomes, referral_answers, time_to_placement, unmet_need
-from reports.policy import report_scope
+from reports.scope import report_scope
 from reports.types import Filters, Report, ReportInfo
 
 REPORTS: dict[str, ReportInfo] = {
@@ -23,13 +22,13 @@ REPORTS: dict[str, ReportInfo] = {
 }
 
 
-def report_list(*, user: Any) -> list[tuple[str, ReportInfo]]:
+def report_list(*, user: RequestUser) -> list[tuple[str, ReportInfo]]:
     """The reports a user may read (all of them, or Forbidden)."""
     report_scope(user)
     return list(REPORTS.items())
 
 
-def report_get(*, user: Any, name: str, filters: Filters) -> Report:
+def report_get(*, user: RequestUser, name: str, filters: Filters) -> Report:
     """One report; KeyError for a name that is not a report."""
     info = REPORTS[name]
     return info.selector(

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
-from audit.services import audit_record, audit_refusal
+from audit.services import audit_record
+from core.types import Actor
 from reports.types import Filters
 
 
-def report_read_record(*, actor: Any, name: str, filters: Filters, ip: str | None = None) -> None:
+def report_read_record(*, actor: Actor, name: str, filters: Filters, ip: str | None = None) -> None:
     """Audit one read of a report (aggregates only: no survivor is named)."""
     audit_record(
         actor=actor,
@@ -14,17 +13,5 @@ def report_read_record(*, actor: Any, name: str, filters: Filters, ip: str | Non
         object_type="reports.report",
         object_id=name,
         after={"report": name, **filters.as_query()},
-        ip=ip,
-    )
-
-
-def report_refused_record(*, actor: Any, name: str, ip: str | None = None) -> None:
-    """Audit a refused read (a role that never reads reports)."""
-    audit_refusal(
-        actor=actor,
-        action="report.read",
-        object_type="reports.report",
-        object_id=name[:64],
-        survivor_id=None,
         ip=ip,
     )

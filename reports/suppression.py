@@ -31,6 +31,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
+from typing import Any
 
 SUPPRESS_BELOW = 11  # any count 1..10 is suppressed; 0 is shown (it identifies nobody)
 
@@ -401,7 +402,7 @@ def _exact_entries(grid: Sequence[Sequence[int]], hidden: set[Position]) -> list
     # Anything above the largest entry is as good as unbounded: the true values sit
     # below it, so a bound there never turns a movable entry into a fixed one.
     ceiling = 2 * max(max(row) for row in grid) + 2
-    variables = {
+    variables: dict[Position, Any] = {  # OR-Tools' variables (the library is untyped)
         entry: solver.NumVar(1, ceiling, f"x{n}") for n, entry in enumerate(sorted(hidden))
     }
     n_rows, n_cols = len(grid), len(grid[0])
@@ -419,7 +420,7 @@ def _exact_entries(grid: Sequence[Sequence[int]], hidden: set[Position]) -> list
     return [entry for entry, variable in variables.items() if _fixed(solver, variable, entry)]
 
 
-def _fixed(solver, variable, entry: Position) -> bool:
+def _fixed(solver: Any, variable: Any, entry: Position) -> bool:
     """Whether the LP's least and greatest values of `variable` are the same."""
     from ortools.linear_solver import pywraplp
 

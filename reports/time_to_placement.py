@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
+from core.types import RequestUser
 from core.vocab import Urgency
 from placement.models import Placement
 from reports.linked import Published, jointly_protected
@@ -44,7 +45,7 @@ URGENCY_WITHHELD_NOTE = (
 Stats = tuple[int, float | None, float | None]  # children, median days, 90th percentile
 
 
-def _first_placements(query: ReportQuery) -> QuerySet[Placement, dict[str, Any]]:
+def _first_placements(query: ReportQuery) -> QuerySet[Placement, Any]:
     """Each child first placed in the period: custody state, urgency, days from intake.
 
     A first placement is one with no earlier placement of the same child (of two begun
@@ -93,10 +94,17 @@ def _count(query: ReportQuery) -> tuple[dict[str, Stats], dict[str, Stats], Stat
             params,
         )
         rows = cursor.fetchall()
-    groups: tuple[dict[str, Stats], dict[str, Stats], dict[str, Stats]] = ({}, {}, {})
+    by_state: dict[str, Stats] = {}
+    by_urgency: dict[str, Stats] = {}
+    overall: Stats = (0, None, None)
     for grouping, key, n, median, p90 in rows:
-        groups[grouping][key] = (n, median, p90)
-    return groups[0], groups[1], groups[2].get(None, (0, None, None))
+        if grouping == 0:
+            by_state[key] = (n, median, p90)
+        elif grouping == 1:
+            by_urgency[key] = (n, median, p90)
+        else:
+            overall = (n, median, p90)
+    return by_state, by_urgency, overall
 
 
 def _table(
@@ -129,7 +137,7 @@ def _table(
 
 
 def time_to_placement(
-    *, user: Any, date_from: date, date_to: date, state: str | None = None
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Days from intake to the first placement, for children first placed in the period:
     median and 90th percentile by custody state and by urgency."""

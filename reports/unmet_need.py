@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Count, Max
 
+from core.types import RequestUser
 from core.vocab import NEED_LABELS, Gender
 from matching.models import NEED_BIT, NEEDS, AgeBand, MatchSearch
 from reports.linked import Published, jointly_protected
@@ -20,9 +19,6 @@ from reports.query import ReportQuery, report_query
 from reports.suppression import SUPPRESSED_TEXT, SuppressedTable, suppress_table, suppress_values
 from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
-
-if set(NEED_LABELS) != set(NEEDS):
-    raise ImproperlyConfigured("core.vocab.NEED_LABELS must name exactly matching's NEEDS")
 
 NAME = "unmet-need"
 TITLE = "Unmet need"
@@ -149,7 +145,9 @@ def _by_need(needs: list[int]) -> ReportTable:
     )
 
 
-def unmet_need(*, user: Any, date_from: date, date_to: date, state: str | None = None) -> Report:
+def unmet_need(
+    *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
+) -> Report:
     """Children with no feasible home: by state, state x age band, state x gender, need."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     counts = _count(query)

@@ -1,12 +1,11 @@
-"""The reports' API routes under /api/v1/ (DESIGN.md, public interface)."""
-
 from __future__ import annotations
 
 from django.urls import path
 
-from reports import apis
+from reports import views
 
 urlpatterns = [
-    path("reports/", apis.ReportListApi.as_view(), name="report-list"),
-    path("reports/<str:name>/", apis.ReportDetailApi.as_view(), name="report-detail"),
+    path("reports/", views.report_index, name="report-index"),
+    path("reports/<slug:name>/", views.report_page, name="report-page"),
+    path("reports/<slug:name>/download.csv", views.report_download, name="report-download"),
 ]

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from audit.services import request_ip
 from core.errors import Forbidden
+from core.types import AuthedHttpRequest
 from reports.charts import Series, bar_chart
 from reports.exports import report_csv, report_filename
 from reports.forms import ReportFilterForm
@@ -23,7 +25,7 @@ from reports.services import report_read_record
 from reports.types import Report
 
 
-def _refuse_unless_allowed(request: HttpRequest, name: str) -> None:
+def _refuse_unless_allowed(request: AuthedHttpRequest, name: str) -> None:
     """403 (audited, by reports.policy) for a role that never reads reports."""
     try:
         reports_refuse_unless_allowed(user=request.user, name=name, ip=request_ip(request))
@@ -33,7 +35,7 @@ def _refuse_unless_allowed(request: HttpRequest, name: str) -> None:
 
 @login_required
 @require_safe
-def report_index(request: HttpRequest) -> HttpResponse:
+def report_index(request: AuthedHttpRequest) -> HttpResponse:
     _refuse_unless_allowed(request, "")
     reports = report_list(user=request.user)
     return render(request, "reports/index.html", {"reports": reports})
@@ -56,7 +58,7 @@ def _charts(report: Report) -> list[str]:
 
 @login_required
 @require_safe
-def report_page(request: HttpRequest, name: str) -> HttpResponse:
+def report_page(request: AuthedHttpRequest, name: str) -> HttpResponse:
     if name not in REPORTS:
         raise Http404("No such report.")
     _refuse_unless_allowed(request, name)
@@ -82,13 +84,15 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_safe
-def report_download(request: HttpRequest, name: str) -> HttpResponse:
+def report_download(request: AuthedHttpRequest, name: str) -> HttpResponseBase:
     if name not in REPORTS:
         raise Http404("No such report.")
     _refuse_unless_allowed(request, name)
     form = ReportFilterForm(request.GET)
     if not form.is_valid():
-        errors = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
+        errors = "; ".join(
+            f"{field}: {' '.join(str(msg) for msg in msgs)}" for field, msgs in form.errors.items()
+        )
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     report = report_get(user=request.user, name=name, filters=form.filters)
     report_read_record(actor=request.user, name=name, filters=form.filters, ip=request_ip(request))

@@ -1,4 +1,5 @@
-"""Survivor records over REST: `survivors/` and `survivors/{id}/`.
+"""Survivor records over REST: `survivors/`. One record, `survivors/{id}/`, is the
+workflow's route (placement.apis): a change to it re-checks the child's open referrals.
 
 Every read starts from `Survivor.objects.visible_to(user)` (through the
 selectors). A record the user may not see answers the same 404 as one that does
@@ -16,9 +17,10 @@ from rest_framework.response import Response
 
 from accounts.permissions import ReadOnly
 from audit.services import request_ip
+from core.pagination import HarborPagination
 from survivors.models import Survivor
-from survivors.permissions import CanEditSurvivor, CanRecordIntake
-from survivors.policy import survivor_or_refuse
+from survivors.permissions import CanRecordIntake
+from survivors.policy import survivor_or_refuse, survivor_record_denied
 from survivors.selectors import survivor_find
 from survivors.serializers import (
     SurvivorQuerySerializer,
@@ -27,10 +29,8 @@ from survivors.serializers import (
 )
 from survivors.services import (
     survivor_create,
-    survivor_record_denied,
     survivor_record_reads,
     survivor_search_record,
-    survivor_update,
 )
 
 _ACTIONS = {
@@ -47,7 +47,7 @@ def _action(request) -> str:
     return _ACTIONS.get(request.method, f"survivor.{request.method.lower()}")
 
 
-class _AuditedRefusals:
+class AuditedRefusals(generics.GenericAPIView):
     """A refused attempt by a signed-in user is audited before it is answered.
 
     Anonymous requests get their 401 unrecorded: they name nobody, and recording
@@ -79,7 +79,7 @@ class _AuditedRefusals:
 
 
 @extend_schema(tags=["survivors"])
-class SurvivorListCreateApi(_AuditedRefusals, generics.GenericAPIView):
+class SurvivorListCreateApi(AuditedRefusals, generics.GenericAPIView):
     """Survivors the user may see, newest first; case workers record intakes here."""
 
     permission_classes = [IsAuthenticated & (ReadOnly | CanRecordIntake)]
@@ -103,10 +103,12 @@ class SurvivorListCreateApi(_AuditedRefusals, generics.GenericAPIView):
         status_filter = query.validated_data.get("status", "")
         survivors = survivor_find(user=request.user, search=search, status=status_filter)
         page = self.paginate_queryset(survivors)
+        # Every list is paged (DEFAULT_PAGINATION_CLASS), so there is a page and its count.
+        assert page is not None and isinstance(self.paginator, HarborPagination)
         if search.strip() or status_filter:
             survivor_search_record(
                 actor=request.user,
-                results=self.paginator.count,
+                results=self.paginator.count or 0,
                 status=status_filter,
                 by_text=bool(search.strip()),
                 ip=request_ip(request),
@@ -129,45 +131,3 @@ class SurvivorListCreateApi(_AuditedRefusals, generics.GenericAPIView):
         )
         survivor = self.visible_survivor(request, survivor.pk)
         return self.respond_with(request, survivor, status_code=status.HTTP_201_CREATED)
-
-
-@extend_schema(tags=["survivors"])
-class SurvivorDetailApi(_AuditedRefusals, generics.GenericAPIView):
-    """One survivor record, if you may see it (404 otherwise, exactly as for no record)."""
-
-    permission_classes = [IsAuthenticated & (ReadOnly | CanEditSurvivor)]
-    serializer_class = SurvivorSerializer
-    filter_backends: list = []
-    # The workflow's view (placement.apis) swaps in `case_update`, which re-checks the
-    # child's open referrals and holds; this app cannot import the workflow.
-    update_service = staticmethod(survivor_update)
-
-    @extend_schema(operation_id="survivors_retrieve")
-    def get(self, request, id: int | None):
-        survivor = self.visible_survivor(request, id)
-        return self.respond_with(request, survivor)
-
-    @extend_schema(
-        operation_id="survivors_update",
-        description="Replace the intake fields (assigned case workers, the agency's "
-        "supervisors, admins; MDT members get 403).",
-    )
-    def put(self, request, id: int | None):
-        return self._update(request, id, partial=False)
-
-    @extend_schema(operation_id="survivors_partial_update")
-    def patch(self, request, id: int | None):
-        return self._update(request, id, partial=True)
-
-    def _update(self, request, survivor_id: int | None, *, partial: bool) -> Response:
-        survivor = self.visible_survivor(request, survivor_id)
-        self.check_object_permissions(request, survivor)
-        serializer = SurvivorSerializer(survivor, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        self.update_service(
-            actor=request.user,
-            survivor_id=survivor.pk,
-            data=serializer.validated_data,
-            ip=request_ip(request),
-        )
-        return self.respond_with(request, self.visible_survivor(request, survivor.pk))

@@ -18,8 +18,7 @@ from audit.models import AuditEntry
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
 from core.exceptions import ERROR_RESPONSES
-from survivors.policy import survivor_or_refuse
-from survivors.services import survivor_record_denied
+from survivors.policy import survivor_or_refuse, survivor_record_denied
 
 MAX_ID = 2**63 - 1
 
@@ -98,7 +97,8 @@ class AuditListApi(generics.GenericAPIView):
         survivor = survivor_or_refuse(
             actor=request.user, survivor_id=survivor_id, action="audit.read", ip=request_ip(request)
         )
-        page = list(self.paginate_queryset(audit_entries_for_survivor(survivor_id=survivor.pk)))
+        page = self.paginate_queryset(audit_entries_for_survivor(survivor_id=survivor.pk))
+        assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
         data = AuditEntrySerializer(page, many=True).data
         audit_record(
             actor=request.user,

@@ -102,7 +102,7 @@ class EncryptedDateField(models.DateField):
     def get_internal_type(self) -> str:
         return "TextField"
 
-    def db_type(self, connection: Any) -> str:
+    def db_type(self, connection: Any) -> str | None:
         return models.TextField().db_type(connection)
 
     def from_db_value(

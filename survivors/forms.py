@@ -12,13 +12,13 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from core.inputs import NEEDS_DEFAULTS, NEEDS_FLAGS, NEEDS_INPUTS, NeedsFormBase
 from core.vocab import (
     AGE_MAX,
     CASE_NUMBER_MAX,
     INT_MAX,
     LANGUAGE_NAMES,
     LANGUAGES,
-    MAX_DEPENDENTS,
     NAME_MAX,
     NOTES_MAX,
     STATE_CHOICES,
@@ -119,37 +119,22 @@ class RadiusField(forms.FloatField):
         return number
 
 
-class NeedsForm(forms.Form):
-    """A child's matching fields, as the intake and the what-if forms post them."""
+class NeedsForm(NeedsFormBase):
+    """A child's matching fields, as the intake and the what-if forms post them. The
+    flags, levels and numbers come from the engine's specification (core.inputs), so a
+    new one appears on every page that takes the fields."""
 
     date_of_birth = forms.DateField(required=False)
-    gender = forms.ChoiceField(choices=Gender.choices)
-    guardianship = forms.ChoiceField(choices=Guardianship.choices)
     custody_state = forms.ChoiceField(choices=STATE_CHOICES)
     icpc_approved_states = StatesField(required=False, max_length=len(US_STATES) * 4)
     # validate_zip says what is wrong with a ZIP in one sentence (length included).
     residence_zip = forms.CharField(validators=[validate_zip], required=False)
-    urgency = forms.ChoiceField(choices=Urgency.choices, required=False)
-    substance_use = forms.ChoiceField(choices=SubstanceUse.choices, required=False)
-    needs_detox = forms.BooleanField(required=False)
-    dependents = forms.IntegerField(min_value=0, max_value=MAX_DEPENDENTS, required=False)
-    medical_level = forms.ChoiceField(choices=MedicalLevel.choices, required=False)
-    pregnant = forms.BooleanField(required=False)
-    mental_health_acuity = forms.ChoiceField(choices=Acuity.choices, required=False)
-    runaway_risk = forms.ChoiceField(choices=Acuity.choices, required=False)
     primary_language = LanguageField(required=False)
     services_needed = forms.MultipleChoiceField(choices=Service.choices, required=False)
     max_distance_miles = forms.IntegerField(min_value=1, max_value=INT_MAX, required=False)
 
     # Defaults for what a form may leave out (the model's and the serializer's).
-    DEFAULTS = {
-        "urgency": Urgency.PLANNED,
-        "substance_use": SubstanceUse.NONE,
-        "dependents": 0,
-        "medical_level": MedicalLevel.NONE,
-        "mental_health_acuity": Acuity.LOW,
-        "runaway_risk": Acuity.LOW,
-    }
+    DEFAULTS = NEEDS_DEFAULTS
 
     def __init__(self, *args: Any, zone_rows: int = ZONE_ROWS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -221,8 +206,9 @@ class NeedsForm(forms.Form):
         """What the form shows again: what was typed, zones spread over their rows."""
         data = self.data
         values: dict[str, Any] = {name: data.get(name, "") for name in self.fields}
-        values["needs_detox"] = bool(data.get("needs_detox"))
-        values["pregnant"] = bool(data.get("pregnant"))
+        values["flags"] = [
+            (name, label, bool(data.get(name))) for name, label in NEEDS_FLAGS.items()
+        ]
         values["services_needed"] = data.getlist("services_needed") if data else []
         values["icpc_text"] = data.get("icpc_approved_states", "")
         values["zone_rows"] = [
@@ -236,6 +222,9 @@ class NeedsForm(forms.Form):
 def initial_values(initial: dict[str, Any]) -> dict[str, Any]:
     """A blank form's values for the template, with these starting choices."""
     values: dict[str, Any] = {"services_needed": [], "icpc_text": "", **initial}
+    values["flags"] = [
+        (name, label, bool(initial.get(name))) for name, label in NEEDS_FLAGS.items()
+    ]
     if values.get("primary_language"):
         values["primary_language"] = language_name(values["primary_language"])
     values["zone_rows"] = [(row, {"zip_code": "", "radius_miles": ""}) for row in range(ZONE_ROWS)]
@@ -299,8 +288,9 @@ class IntakeForm(NeedsForm):
         values["estimated_age"] = survivor.age_on(today) if survivor.age_is_estimated else ""
         values["dependents"] = survivor.dependents
         values["max_distance_miles"] = survivor.max_distance_miles or ""
-        values["needs_detox"] = survivor.needs_detox
-        values["pregnant"] = survivor.pregnant
+        values["flags"] = [
+            (name, label, bool(getattr(survivor, name))) for name, label in NEEDS_FLAGS.items()
+        ]
         values["primary_language"] = language_name(survivor.primary_language)
         values["services_needed"] = list(survivor.services_needed or [])
         values["icpc_text"] = ", ".join(survivor.icpc_approved_states or [])
@@ -314,9 +304,10 @@ class IntakeForm(NeedsForm):
 
 # The select and text fields the edit page starts from the stored record.
 REQUIRED_OR_CHOSEN = (
-    "gender", "guardianship", "custody_state", "residence_zip", "urgency", "substance_use",
-    "medical_level", "mental_health_acuity", "runaway_risk",
-)  # fmt: skip
+    "custody_state",
+    "residence_zip",
+    *(name for name, field in NEEDS_INPUTS.items() if field.kind == "level"),
+)
 
 
 def zone_rows_for(survivor: Survivor) -> int:

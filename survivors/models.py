@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Agency, Role, Team
+from core.types import RequestUser
 from core.vocab import (
     AGE_MAX,
     CASE_NUMBER_MAX,
@@ -52,7 +52,7 @@ class Status(models.TextChoices):
 
 
 class SurvivorQuerySet(models.QuerySet["Survivor"]):
-    def visible_to(self, user: Any) -> SurvivorQuerySet:
+    def visible_to(self, user: RequestUser) -> SurvivorQuerySet:
         """The survivors this user may know exist; every read starts here.
 
         Assigned case workers, the agency's supervisors and the members of the
@@ -69,6 +69,15 @@ class SurvivorQuerySet(models.QuerySet["Survivor"]):
         if user.role == Role.MDT_MEMBER and user.team_id:
             return self.filter(team_id=user.team_id)
         return self.none()
+
+
+def need_to_know(user: RequestUser) -> bool:
+    """MDT members see case number, age and needs: never name, birth date, notes or
+    where an exclusion zone lies, on any page, the API or the print packet.
+
+    Which fields of a visible record a user may see, beside `visible_to` (which
+    records): the selectors search by it, so it sits on their floor."""
+    return getattr(user, "role", None) == Role.MDT_MEMBER
 
 
 def validate_exclusion_zones(value: object) -> None:
@@ -146,6 +155,7 @@ class Survivor(models.Model):
         max_length=10, choices=Acuity.choices, default=Acuity.LOW
     )
     runaway_risk = models.CharField(max_length=10, choices=Acuity.choices, default=Acuity.LOW)
+    juvenile_justice_involved = models.BooleanField(default=False)
     primary_language = models.CharField(
         max_length=2, default="en", blank=True, validators=[validate_language]
     )

@@ -1,55 +1,49 @@
 """Who may do what to survivor records, once `Survivor.objects.visible_to` has decided
 who may see them. The API's permission classes, the pages and the services all ask
-here, so a page and the API can never disagree."""
+here, so a page and the API can never disagree.
+
+`need_to_know` is defined beside `visible_to` in the models, since the selectors read
+by it too and sit below this module; it is asked for here like every other rule."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from accounts.models import Role
+from audit.services import audit_refusal
 from core.errors import NotFound
+from core.types import RequestUser
 from survivors.models import Survivor
+from survivors.models import need_to_know as need_to_know
 from survivors.selectors import survivor_get
-from survivors.services import survivor_record_denied
 
 
-def may_record_intake(user: Any) -> bool:
+def may_record_intake(user: RequestUser) -> bool:
     """Case workers record intakes (for their agency; they are assigned to them).
     Supervisors oversee and reassign cases; they do not open them (DESIGN.md, users)."""
-    return bool(getattr(user, "is_authenticated", False) and user.role == Role.CASE_WORKER)
+    return bool(user.is_authenticated and user.role == Role.CASE_WORKER)
 
 
-def is_case_side(user: Any) -> bool:
+def is_case_side(user: RequestUser) -> bool:
     """Case workers and supervisors move a case along (among the survivors they see):
     search and propose, refer, confirm arrivals, discharge, waitlist."""
     return getattr(user, "role", None) in (Role.CASE_WORKER, Role.SUPERVISOR)
 
 
-def may_edit(user: Any) -> bool:
+def may_edit(user: RequestUser) -> bool:
     """Assigned case workers, the agency's supervisors and admins edit a record they see;
     MDT members see a need-to-know summary and never edit it."""
     return bool(
-        getattr(user, "is_authenticated", False)
+        user.is_authenticated
         and (user.is_harbor_admin or user.role in (Role.CASE_WORKER, Role.SUPERVISOR))
     )
 
 
-def need_to_know(user: Any) -> bool:
-    """MDT members see case number, age and needs: never name, birth date, notes or
-    where an exclusion zone lies, on any page, the API or the print packet."""
-    return getattr(user, "role", None) == Role.MDT_MEMBER
-
-
-def may_read_audit(user: Any) -> bool:
+def may_read_audit(user: RequestUser) -> bool:
     """A survivor's audit trail: the agency's supervisors and admins."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and (user.is_harbor_admin or user.role == Role.SUPERVISOR)
-    )
+    return bool(user.is_authenticated and (user.is_harbor_admin or user.role == Role.SUPERVISOR))
 
 
 def survivor_or_refuse(
-    *, actor: Any, survivor_id: int | None, action: str, ip: str | None
+    *, actor: RequestUser, survivor_id: int | None, action: str, ip: str | None
 ) -> Survivor:
     """The survivor record if the actor may see it; otherwise the attempt is audited
     (one row, whether or not the record exists) and NotFound raised: a page answers
@@ -59,3 +53,19 @@ def survivor_or_refuse(
         survivor_record_denied(actor=actor, survivor_id=survivor_id, action=action, ip=ip)
         raise NotFound()
     return survivor
+
+
+def survivor_record_denied(
+    *, actor: RequestUser, survivor_id: int | None, action: str, ip: str | None = None
+) -> None:
+    """Audit a refused attempt on a survivor record, whether or not the record exists:
+    the one helper every door (page, API, workflow) calls for a survivor's refusal."""
+    exists = survivor_id is not None and Survivor.objects.filter(pk=survivor_id).exists()
+    audit_refusal(
+        actor=actor,
+        action=action,
+        object_type=Survivor._meta.label_lower,
+        object_id=survivor_id,
+        survivor_id=survivor_id if exists else None,
+        ip=ip,
+    )

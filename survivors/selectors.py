@@ -4,10 +4,11 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from survivors.models import Status, Survivor
+from core.types import RequestUser
+from survivors.models import Status, Survivor, need_to_know
 
 
-def survivor_list(*, user: Any, filters: dict[str, Any] | None = None):
+def survivor_list(*, user: RequestUser, filters: dict[str, Any] | None = None):
     """The survivors `user` may see, newest first, with what list pages show."""
     queryset = (
         Survivor.objects.visible_to(user)
@@ -19,7 +20,7 @@ def survivor_list(*, user: Any, filters: dict[str, Any] | None = None):
     return queryset
 
 
-def survivor_find(*, user: Any, search: str = "", status: str = "") -> QuerySet[Survivor]:
+def survivor_find(*, user: RequestUser, search: str = "", status: str = "") -> QuerySet[Survivor]:
     """The survivors `user` may see whose case number, alias or name contains `search`
     (any case), in `status` if given; newest first.
 
@@ -27,8 +28,6 @@ def survivor_find(*, user: Any, search: str = "", status: str = "") -> QuerySet[
     compared here, in Python, over the user's visible records only. MDT members never
     see names, so they find cases by case number alone.
     """
-    from survivors.policy import need_to_know  # the policy reads through this module
-
     filters: dict[str, Any] = {"status": status} if status else {}
     needle = " ".join(search.split()).casefold()
     if not needle:
@@ -51,7 +50,7 @@ def survivor_find(*, user: Any, search: str = "", status: str = "") -> QuerySet[
     return survivor_list(user=user, filters={"pk__in": found})
 
 
-def survivor_status_counts(*, user: Any) -> list[tuple[str, str, int]]:
+def survivor_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
     """(status, label, count) for every status, in workflow order, for a dashboard."""
     counts = dict(
         Survivor.objects.visible_to(user)
@@ -63,7 +62,7 @@ def survivor_status_counts(*, user: Any) -> list[tuple[str, str, int]]:
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
 
-def survivor_get(*, user: Any, survivor_id: int | None) -> Survivor | None:
+def survivor_get(*, user: RequestUser, survivor_id: int | None) -> Survivor | None:
     """One survivor if `user` may see it; None whether it is hidden or does not exist."""
     if survivor_id is None:
         return None

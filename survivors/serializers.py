@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.models import Agency, Team, User
+from core.types import Actor
 from core.vocab import (
     AGE_MAX,
     CASE_NUMBER_MAX,
@@ -22,8 +22,12 @@ from core.vocab import (
     Service,
     validate_zip,
 )
+from engine import NEEDS_SPEC
 from survivors.models import Status, Survivor
 from survivors.policy import need_to_know
+
+# The child's matching fields the record takes as they are (the engine's specification).
+MATCHING_INPUTS = [name for name, field in NEEDS_SPEC.items() if field.input]
 
 
 class ExclusionZoneSerializer(serializers.Serializer):
@@ -93,7 +97,9 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "as es (Spanish)."
         },
     )
-    exclusion_zones = ExclusionZoneSerializer(
+    # many=True hands max_length to the ListSerializer (DRF's many_init); the stubs
+    # type the call as the child serializer's.
+    exclusion_zones = ExclusionZoneSerializer(  # type: ignore[call-arg]
         many=True,
         required=False,
         max_length=ZONES_MAX,
@@ -105,13 +111,13 @@ class SurvivorSerializer(serializers.ModelSerializer):
         max_length=NOTES_MAX,
         help_text="Not shown to MDT members.",
     )
-    agency = serializers.SlugRelatedField(
+    agency: serializers.SlugRelatedField[Agency] = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text="The agency's code."
     )
-    team = serializers.SlugRelatedField(
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         slug_field="name", read_only=True, allow_null=True, help_text="The MDT team's name."
     )
-    assigned_workers = serializers.SlugRelatedField(
+    assigned_workers: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username",
         many=True,
         read_only=True,
@@ -129,23 +135,8 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "date_of_birth",
             "estimated_age",
             "age_estimated_on",
-            "gender",
-            "guardianship",
-            "custody_state",
-            "icpc_approved_states",
             "residence_zip",
-            "urgency",
-            "substance_use",
-            "needs_detox",
-            "dependents",
-            "medical_level",
-            "pregnant",
-            "mental_health_acuity",
-            "runaway_risk",
-            "primary_language",
-            "services_needed",
-            "exclusion_zones",
-            "max_distance_miles",
+            *MATCHING_INPUTS,
             "notes",
             "status",
             "agency",
@@ -174,13 +165,14 @@ class SurvivorSummarySerializer(SurvivorSerializer):
     """The MDT member's need-to-know view (DESIGN.md, users): case number, age and needs;
     never the name, birth date, notes, where the child is or where an exclusion zone lies."""
 
-    first_name = None
-    last_name = None
-    alias = None
-    date_of_birth = None
-    estimated_age = None
-    notes = None
-    exclusion_zones = None
+    # None removes an inherited field (DRF); the stubs type each name as its field.
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    alias = None  # type: ignore[assignment]
+    date_of_birth = None  # type: ignore[assignment]
+    estimated_age = None  # type: ignore[assignment]
+    notes = None  # type: ignore[assignment]
+    exclusion_zones = None  # type: ignore[assignment]
     residence_zip = None
     age = serializers.SerializerMethodField(help_text="Age in whole years today.")
     age_estimated = serializers.SerializerMethodField(
@@ -205,7 +197,7 @@ class SurvivorSummarySerializer(SurvivorSerializer):
         return len(survivor.exclusion_zones or [])
 
 
-def survivor_serializer_class(user: Any) -> type[SurvivorSerializer]:
+def survivor_serializer_class(user: Actor) -> type[SurvivorSerializer]:
     """What this user may read of a record it can see."""
     if not user.is_harbor_admin and need_to_know(user):
         return SurvivorSummarySerializer

@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agency, Role
-from audit.services import audit_record, audit_record_many, audit_refusal, changes
+from audit.services import audit_record, audit_record_many, changes
+from core.types import Actor
+from engine import NEEDS_SPEC
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -16,11 +18,8 @@ from survivors.models import Status, StatusChange, Survivor
 INTAKE_FIELDS = frozenset(
     {
         "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
-        "gender", "guardianship",
-        "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
-        "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
-        "runaway_risk", "primary_language", "services_needed", "exclusion_zones",
-        "max_distance_miles", "notes",
+        "residence_zip", "notes",
+        *(name for name, field in NEEDS_SPEC.items() if field.input),
     }
 )  # fmt: skip
 
@@ -64,7 +63,7 @@ def case_number_issue(*, agency: Agency) -> str:
 
 
 @transaction.atomic
-def survivor_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) -> Survivor:
+def survivor_create(*, actor: Actor, data: dict[str, Any], ip: str | None = None) -> Survivor:
     """Record an intake for the actor's agency, assigned to the actor.
 
     The MDT team defaults to the creating case worker's team. A blank case number is
@@ -98,7 +97,7 @@ def survivor_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) 
 
 @transaction.atomic
 def survivor_update(
-    *, actor: Any, survivor_id: int, data: dict[str, Any], ip: str | None = None
+    *, actor: Actor, survivor_id: int, data: dict[str, Any], ip: str | None = None
 ) -> Survivor:
     """Change the intake fields in `data` (validated, audited: encrypted fields by name).
 
@@ -139,7 +138,7 @@ def survivor_update(
 
 @transaction.atomic
 def survivor_set_status(
-    *, actor: Any, survivor: Survivor, status: str, note: str = "", ip: str | None = None
+    *, actor: Actor | None, survivor: Survivor, status: str, note: str = "", ip: str | None = None
 ) -> Survivor:
     """Move a survivor to `status`, with a history row and an audit entry."""
     if status not in Status.values:
@@ -162,45 +161,15 @@ def survivor_set_status(
     return survivor
 
 
-@transaction.atomic
-def survivor_assign_worker(*, actor: Any, survivor: Survivor, worker: Any) -> None:
-    """Give a case worker of the same agency access to a survivor (a permission change)."""
-    if worker.role != Role.CASE_WORKER or worker.agency_id != survivor.agency_id:
-        raise ValidationError({"worker": "Only a case worker of the survivor's agency."})
-    survivor.assigned_workers.add(worker)
-    audit_record(
-        actor=actor,
-        action="permission.assign",
-        obj=survivor,
-        survivor_id=survivor.pk,
-        after={"assigned_worker": worker.get_username()},
-    )
-
-
 def survivor_record_reads(
-    *, actor: Any, survivors: list[Survivor], ip: str | None = None, action: str = "survivor.read"
+    *, actor: Actor, survivors: list[Survivor], ip: str | None = None, action: str = "survivor.read"
 ) -> None:
     """One audit entry per survivor record shown to `actor` (a list page: one INSERT)."""
     audit_record_many(actor=actor, action=action, objects=survivors, ip=ip, survivor_ids=True)
 
 
-def survivor_record_denied(
-    *, actor: Any, survivor_id: int | None, action: str, ip: str | None = None
-) -> None:
-    """Record a refused attempt on a survivor record, whether or not the record exists."""
-    exists = survivor_id is not None and Survivor.objects.filter(pk=survivor_id).exists()
-    audit_refusal(
-        actor=actor,
-        action=action,
-        object_type=Survivor._meta.label_lower,
-        object_id=survivor_id,
-        survivor_id=survivor_id if exists else None,
-        ip=ip,
-    )
-
-
 def survivor_search_record(
-    *, actor: Any, results: int, status: str = "", by_text: bool, ip: str | None = None
+    *, actor: Actor, results: int, status: str = "", by_text: bool, ip: str | None = None
 ) -> None:
     """Audit a search for cases: how many it found and the status it filtered on, never
     the words searched for (they may be a child's name)."""

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
+from core.types import AuthedHttpRequest
 from core.vocab import FIELD_LABELS
 from survivors import policy
 from survivors.forms import CHOICES, CaseSearchForm, IntakeForm, initial_values
@@ -17,7 +18,6 @@ from survivors.models import Survivor
 from survivors.selectors import survivor_find, survivor_get
 from survivors.services import (
     survivor_create,
-    survivor_record_denied,
     survivor_record_reads,
     survivor_search_record,
 )
@@ -55,10 +55,10 @@ def refused_fields(exc: ValidationError) -> dict[str, str]:
 
 
 @login_required
-def intake_create(request: HttpRequest) -> HttpResponse:
+def intake_create(request: AuthedHttpRequest) -> HttpResponse:
     """A case worker records a recovered child: identity (encrypted) and needs."""
     if not policy.may_record_intake(request.user):
-        survivor_record_denied(
+        policy.survivor_record_denied(
             actor=request.user, survivor_id=None, action="survivor.create", ip=request_ip(request)
         )
         raise PermissionDenied("Only a case worker records an intake.")
@@ -83,7 +83,7 @@ def intake_create(request: HttpRequest) -> HttpResponse:
     return intake_page(request, values=values, errors=errors)
 
 
-def case_search(request: HttpRequest) -> tuple[CaseSearchForm, list[Survivor] | None, int]:
+def case_search(request: AuthedHttpRequest) -> tuple[CaseSearchForm, list[Survivor] | None, int]:
     """The dashboard's "find a case" (GET): the form, the cases found (None when nothing
     was asked) and how many there are. A search is audited with its number of results
     (never the words), and each case listed, with its name, as a read."""
@@ -106,11 +106,11 @@ def case_search(request: HttpRequest) -> tuple[CaseSearchForm, list[Survivor] | 
 
 
 @login_required
-def survivor_audit(request: HttpRequest, survivor_id: int) -> HttpResponse:
+def survivor_audit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     """The survivor's audit trail, for the agency's supervisors and admins."""
     survivor = survivor_get(user=request.user, survivor_id=survivor_id)
     if survivor is None or not policy.may_read_audit(request.user):
-        survivor_record_denied(
+        policy.survivor_record_denied(
             actor=request.user, survivor_id=survivor_id, action="audit.read", ip=request_ip(request)
         )
         raise Http404

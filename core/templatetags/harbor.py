@@ -6,7 +6,9 @@ import re
 from django import template
 from django.utils import dateformat, timezone
 
+import engine.rules
 from core import vocab
+from core.inputs import NEEDS_FLAGS
 from core.vocab import COMMITMENT_RULE_LABELS, FIELD_LABELS, LANGUAGE_NAMES, HomeType
 
 register = template.Library()
@@ -15,6 +17,13 @@ register = template.Library()
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key, key)
+
+
+@register.filter
+def needs_flags(record: object) -> str:
+    """The labels of the child's flags that are set ("Needs detox, Pregnant"), from the
+    engine's specification: a flag added there shows on the case page too."""
+    return ", ".join(label for name, label in NEEDS_FLAGS.items() if getattr(record, name, False))
 
 
 @register.filter
@@ -154,7 +163,7 @@ def minutes(value) -> int | str:
 def plural(count, words: str) -> str:
     """`{{ n|plural:"bed,beds" }}` -> "1 bed", "2 beds", "0 beds"."""
     singular, _, many = words.partition(",")
-    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+    return engine.rules.plural(count, singular, many)
 
 
 @register.filter

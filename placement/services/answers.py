@@ -4,7 +4,6 @@ are re-checked on the live rows under the home's lock) or decline with a reason.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +12,8 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
+from engine.rules import plural
 from homes.services import home_hold_beds, home_release_beds
 from notifications.models import Notification
 from notifications.services import notification_send
@@ -25,18 +26,18 @@ from placement.services.common import (
     home_contact,
     lock_visible,
     next_step,
-    plural,
     quoted,
     settle_status,
     when,
 )
 from placement.services.referrals import referral_close, referral_state
 from placement.services.rules import lock_home, rules_check
+from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status, Survivor
 
 
 @transaction.atomic
-def referral_accept(*, actor: Any, referral_id: int | None, ip: str | None = None) -> Referral:
+def referral_accept(*, actor: Actor, referral_id: int | None, ip: str | None = None) -> Referral:
     """The home accepts: 1 + dependents beds are held until the hold expires.
 
     Under the home's row lock the rules are re-checked on the live rows (`beds` among
@@ -91,7 +92,7 @@ def referral_accept(*, actor: Any, referral_id: int | None, ip: str | None = Non
     return referral
 
 
-def _hold(actor: Any, survivor: Survivor, referral: Referral):
+def _hold(actor: Actor, survivor: Survivor, referral: Referral):
     """Hold 1 + dependents beds at the (locked) home until the hold expires."""
     beds = 1 + survivor.dependents
     home = home_hold_beds(
@@ -120,7 +121,7 @@ def _check_decline(reason_code: str, comment: str) -> None:
 @transaction.atomic
 def referral_decline(
     *,
-    actor: Any,
+    actor: Actor,
     referral_id: int | None,
     reason_code: str,
     comment: str = "",
@@ -143,6 +144,7 @@ def referral_decline(
             beds=referral.beds,
             note={"referral": referral.pk, "why": "declined"},
         )
+        waitlist_recheck_after_commit(home_id=referral.home_id)
     now = timezone.now()
     referral.status = Referral.Status.DECLINED
     referral.reason_code = reason_code

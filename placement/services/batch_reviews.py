@@ -17,8 +17,6 @@ so two transactions never wait on each other's survivors in opposite orders.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,11 +25,13 @@ from django.utils import timezone
 from accounts.models import Role, Team
 from audit.services import audit_record
 from core.errors import Conflict, DomainError, Forbidden, NotFound, RulesFailed
+from core.types import Actor
+from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
 from placement.models import Batch, BatchAssignment, Recommendation, Review
-from placement.services.common import case_of, case_workers, next_step, plural, team_members
+from placement.services.common import case_of, case_workers, next_step, team_members
 from placement.services.recommendations import recommendation_create
 from placement.services.referrals import referral_create
 from placement.services.reviews import review_create
@@ -42,10 +42,6 @@ REFERRED = "referred"
 NOT_SENT = "Not sent to the MDT"
 NOT_REFERRED = "Not referred"
 REJECTED = "Rejected by the MDT"
-
-
-def _children(count: int) -> str:
-    return f"{count} child" if count == 1 else f"{count} children"
 
 
 def _lock_batch(batch: Batch) -> Batch:
@@ -71,16 +67,19 @@ def _plan_team(lines: list[BatchAssignment]) -> int:
     placed = [line for line in lines if line.home_id is not None]
     if not placed:
         raise Conflict("The plan places no child: there is nothing to review.", code="empty_plan")
-    no_team = [line.survivor.case_number for line in placed if line.survivor.team_id is None]
+    no_team: list[str] = []
+    teams: dict[int, list[str]] = {}
+    for line in placed:
+        if line.survivor.team_id is None:
+            no_team.append(line.survivor.case_number)
+        else:
+            teams.setdefault(line.survivor.team_id, []).append(line.survivor.case_number)
     if no_team:
         raise Conflict(
             f"No MDT team reviews {plural(len(no_team), 'case')} ({', '.join(no_team)}): ask "
             "a supervisor to assign one before sending the plan.",
             code="no_team",
         )
-    teams: dict[int, list[str]] = {}
-    for line in placed:
-        teams.setdefault(line.survivor.team_id, []).append(line.survivor.case_number)
     if len(teams) > 1:
         parts = "; ".join(f"{team.name}: {', '.join(teams[team.pk])}" for team in _teams(teams))
         raise Conflict(
@@ -96,7 +95,7 @@ def _teams(teams: dict[int, list[str]]) -> list[Team]:
 
 
 @transaction.atomic
-def batch_submit(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
+def batch_submit(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
     """Send a done plan to the MDT as one review.
 
     Each child the plan places becomes a Recommendation through `recommendation_create`
@@ -106,50 +105,13 @@ def batch_submit(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
     go, nothing is sent (Conflict with the reasons). The children must share one MDT team.
     """
     batch = _lock_batch(batch)
-    if not policy.is_case_side(actor):
-        raise Forbidden("Only case workers and supervisors send a plan to the MDT.")
-    if batch.status != Batch.Status.DONE:
-        raise Conflict(
-            f"The plan is not ready ({batch.get_status_display().lower()}).", code="not_done"
-        )
-    if batch.review_status != Batch.ReviewStatus.DRAFT:
-        raise Conflict(
-            f"This plan was already sent to the MDT ({batch.get_review_status_display()}).",
-            code="already_sent",
-        )
+    _check_submittable(actor, batch)
     lines = _lines(batch)
     for line in lines:
         if not policy.may_act_on_case(actor, line.survivor_id):
             raise NotFound()
     team_id = _plan_team(lines)
-    rationale = (
-        f"Group plan {batch.pk}: {_children(batch.placed_count or 0)} placed together by "
-        f"{'an optimal' if batch.optimal else 'the best found'} plan (total score "
-        f"{batch.total_score}), keeping siblings together and co-victims apart."
-    )
-    sent, refused = 0, []
-    for line in lines:
-        if line.home_id is None:
-            continue
-        try:
-            with transaction.atomic():
-                recommendation = recommendation_create(
-                    actor=actor,
-                    survivor_id=line.survivor_id,
-                    home_id=line.home_id,
-                    rationale=rationale,
-                    ip=ip,
-                    announce=False,  # the team is told once, of the whole plan
-                )
-        except (Conflict, ValidationError) as exc:
-            line.outcome = f"{NOT_SENT}: {_reason(exc)}"[:500]
-            line.save(update_fields=["outcome"])
-            refused.append(f"{case_of(line.survivor)}: {_reason(exc)}")
-            continue
-        line.recommendation = recommendation
-        line.outcome = ""
-        line.save(update_fields=["recommendation", "outcome"])
-        sent += 1
+    sent, refused = _recommend_lines(actor, batch, lines, ip=ip)
     if not sent:
         raise Conflict(
             "No line of the plan can go to the MDT now: " + "; ".join(refused), code="none_sent"
@@ -176,12 +138,62 @@ def batch_submit(*, actor: Any, batch: Batch, ip: str | None = None) -> Batch:
         recipients=team_members(team_id),
         kind=Notification.Kind.REVIEW_REQUESTED,
         message=(
-            f"A group plan (batch {batch.pk}) for {_children(sent)} waits for your review: "
-            "approve or reject it as one, on the plan's review page."
+            f"A group plan (batch {batch.pk}) for {plural(sent, 'child', 'children')} waits for "
+            "your review: approve or reject it as one, on the plan's review page."
         ),
         obj=batch,
     )
     return batch
+
+
+def _check_submittable(actor: Actor, batch: Batch) -> None:
+    if not policy.is_case_side(actor):
+        raise Forbidden("Only case workers and supervisors send a plan to the MDT.")
+    if batch.status != Batch.Status.DONE:
+        raise Conflict(
+            f"The plan is not ready ({batch.get_status_display().lower()}).", code="not_done"
+        )
+    if batch.review_status != Batch.ReviewStatus.DRAFT:
+        raise Conflict(
+            f"This plan was already sent to the MDT ({batch.get_review_status_display()}).",
+            code="already_sent",
+        )
+
+
+def _recommend_lines(
+    actor: Actor, batch: Batch, lines: list[BatchAssignment], *, ip: str | None
+) -> tuple[int, list[str]]:
+    """A recommendation for each line that places its child, each in its own savepoint:
+    how many went, and why each refused one did not (also written on its line)."""
+    rationale = (
+        f"Group plan {batch.pk}: {plural(batch.placed_count or 0, 'child', 'children')} placed "
+        f"together by {'an optimal' if batch.optimal else 'the best found'} plan (total "
+        f"score {batch.total_score}), keeping siblings together and co-victims apart."
+    )
+    sent, refused = 0, []
+    for line in lines:
+        if line.home_id is None:
+            continue
+        try:
+            with transaction.atomic():
+                recommendation = recommendation_create(
+                    actor=actor,
+                    survivor_id=line.survivor_id,
+                    home_id=line.home_id,
+                    rationale=rationale,
+                    ip=ip,
+                    announce=False,  # the team is told once, of the whole plan
+                )
+        except (Conflict, ValidationError) as exc:
+            line.outcome = f"{NOT_SENT}: {_reason(exc)}"[:500]
+            line.save(update_fields=["outcome"])
+            refused.append(f"{case_of(line.survivor)}: {_reason(exc)}")
+            continue
+        line.recommendation = recommendation
+        line.outcome = ""
+        line.save(update_fields=["recommendation", "outcome"])
+        sent += 1
+    return sent, refused
 
 
 def _reason(exc: Exception) -> str:
@@ -203,7 +215,7 @@ def _check_decision(decision: str, comment: str) -> None:
 
 @transaction.atomic
 def batch_review(
-    *, actor: Any, batch: Batch, decision: str, comment: str = "", ip: str | None = None
+    *, actor: Actor, batch: Batch, decision: str, comment: str = "", ip: str | None = None
 ) -> Batch:
     """An MDT member of the plan's team approves or rejects the whole plan at once.
 
@@ -215,24 +227,16 @@ def batch_review(
     """
     comment = (comment or "").strip()
     batch = _lock_batch(batch)
-    if not (
-        getattr(actor, "role", None) == Role.MDT_MEMBER
-        and actor.team_id is not None
-        and actor.team_id == batch.team_id
-    ):
-        raise Forbidden("Only members of the MDT team reviewing this plan review it.")
-    if batch.review_status != Batch.ReviewStatus.PENDING_REVIEW:
-        raise Conflict(
-            f"This plan is not waiting for review ({batch.get_review_status_display()}).",
-            code="not_pending",
-        )
+    _check_reviewable(actor, batch)
     _check_decision(decision, comment)
-    lines = [line for line in _lines(batch) if line.recommendation_id is not None]
+    lines = [
+        (line, line.recommendation) for line in _lines(batch) if line.recommendation is not None
+    ]
     todo = [
         line
-        for line in lines
-        if line.recommendation.status == Recommendation.Status.PENDING_REVIEW
-        and not line.recommendation.reviews.filter(reviewer=actor).exists()
+        for line, recommendation in lines
+        if recommendation.status == Recommendation.Status.PENDING_REVIEW
+        and not recommendation.reviews.filter(reviewer=actor).exists()
     ]
     if not todo:
         raise Conflict("You have already reviewed this plan.", code="already_reviewed")
@@ -245,10 +249,10 @@ def batch_review(
             ip=ip,
             tell=False,  # the plan's outcome is told once the referrals are sent
         )
-    for line in lines:
-        line.recommendation.refresh_from_db(fields=["status"])
+    for _, recommendation in lines:
+        recommendation.refresh_from_db(fields=["status"])
     before = batch.review_status
-    statuses = {line.recommendation.status for line in lines}
+    statuses = {recommendation.status for _, recommendation in lines}
     if decision == Review.Decision.REJECT:
         batch.review_status = Batch.ReviewStatus.REJECTED
     elif Recommendation.Status.PENDING_REVIEW not in statuses:
@@ -266,22 +270,48 @@ def batch_review(
     batch.decided_at = timezone.now()
     batch.save(update_fields=["review_status", "decided_at"])
     if batch.review_status == Batch.ReviewStatus.REJECTED:
-        for line in lines:
-            rejected = line.recommendation.status == Recommendation.Status.REJECTED
-            line.outcome = REJECTED if rejected else f"{NOT_REFERRED}: the MDT rejected the plan."
-            line.save(update_fields=["outcome"])
-        _tell_creator(batch, f"The MDT rejected group plan {batch.pk}: “{comment[:200]}”.")
-        return batch
-    _refer_all(actor, batch, lines, ip=ip)
+        _reject_lines(batch, lines, comment)
+    else:
+        _refer_all(actor, batch, lines, ip=ip)
     return batch
 
 
-def _refer_all(actor: Any, batch: Batch, lines: list[BatchAssignment], *, ip) -> None:
+def _check_reviewable(actor: Actor, batch: Batch) -> None:
+    if not (
+        getattr(actor, "role", None) == Role.MDT_MEMBER
+        and actor.team_id is not None
+        and actor.team_id == batch.team_id
+    ):
+        raise Forbidden("Only members of the MDT team reviewing this plan review it.")
+    if batch.review_status != Batch.ReviewStatus.PENDING_REVIEW:
+        raise Conflict(
+            f"This plan is not waiting for review ({batch.get_review_status_display()}).",
+            code="not_pending",
+        )
+
+
+def _reject_lines(
+    batch: Batch, lines: list[tuple[BatchAssignment, Recommendation]], comment: str
+) -> None:
+    """The MDT rejected the plan: each line says so, and whoever made the plan hears why."""
+    for line, recommendation in lines:
+        rejected = recommendation.status == Recommendation.Status.REJECTED
+        line.outcome = REJECTED if rejected else f"{NOT_REFERRED}: the MDT rejected the plan."
+        line.save(update_fields=["outcome"])
+    _tell_creator(batch, f"The MDT rejected group plan {batch.pk}: “{comment[:200]}”.")
+
+
+def _refer_all(
+    actor: Actor,
+    batch: Batch,
+    lines: list[tuple[BatchAssignment, Recommendation]],
+    *,
+    ip: str | None,
+) -> None:
     """Refer each approved line, as the case worker who sent the plan; each refusal is
     written on its line and told to the child's case workers."""
     referred, refused = 0, []
-    for line in lines:
-        recommendation = line.recommendation
+    for line, recommendation in lines:
         if recommendation.status != Recommendation.Status.APPROVED:
             status = recommendation.get_status_display().lower()
             line.outcome = (
@@ -305,8 +335,9 @@ def _refer_all(actor: Any, batch: Batch, lines: list[BatchAssignment], *, ip) ->
                 recipients=case_workers(survivor, batch.created_by),
                 kind=Notification.Kind.REVIEW_DONE,
                 message=(
-                    f"The MDT approved group plan {batch.pk}, but {line.home.name} could not "
-                    f"be referred for {case_of(survivor)}: {_reason(exc)}. {next_step(survivor)}"
+                    f"The MDT approved group plan {batch.pk}, but {recommendation.home.name} "
+                    f"could not be referred for {case_of(survivor)}: {_reason(exc)}. "
+                    f"{next_step(survivor)}"
                 ),
                 obj=recommendation,
             )
@@ -347,7 +378,7 @@ def _tell_creator(batch: Batch, message: str) -> None:
     )
 
 
-def batches_to_review(*, user: Any) -> QuerySet[Batch]:
+def batches_to_review(*, user: Actor) -> QuerySet[Batch]:
     """The plans waiting for this MDT member's review (the home page's list)."""
     if getattr(user, "role", None) != Role.MDT_MEMBER or user.team_id is None:
         return Batch.objects.none()

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.types import Actor
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement.models import Referral
@@ -26,7 +27,7 @@ from survivors.services import survivor_update
 
 @transaction.atomic
 def case_update(
-    *, actor: Any, survivor_id: int, data: dict[str, Any], ip: str | None = None
+    *, actor: Actor, survivor_id: int, data: dict[str, Any], ip: str | None = None
 ) -> Survivor:
     """Update the survivor's record (validated and audited by the survivors service),
     then re-check their open referrals and holds under the same locks."""
@@ -35,7 +36,7 @@ def case_update(
     return survivor
 
 
-def referrals_recheck(*, actor: Any, survivor: Survivor, ip: str | None = None) -> list[Referral]:
+def referrals_recheck(*, actor: Actor, survivor: Survivor, ip: str | None = None) -> list[Referral]:
     """Withdraw each pending or accepted referral of the (locked) survivor whose home the
     child no longer fits; the home and the case workers are told why. Returns them."""
     withdrawn = []

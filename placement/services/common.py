@@ -19,16 +19,20 @@ from django.utils import dateformat, timezone
 from accounts.models import Role, User
 from core.errors import NotFound
 from core.templatetags.harbor import WHEN_FORMAT
+from core.types import Actor, RequestUser
 from core.vocab import STATE_TIME_ZONES
+from engine.rules import plural
+from homes.models import Home
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
-from placement.selectors import recommendations_ready_to_refer
+from placement.selectors import recommendations_ready_to_refer, records_visible_to
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
 
-def when(moment: datetime.datetime, zone: str | None = None) -> str:
+def when(moment: datetime.datetime | None, zone: str | None = None) -> str:
     """A time for a message, in `zone` (an IANA name; the server's by default), named,
-    written as the pages write it ("29 Nov 2026, 02:13 CST")."""
+    written as the pages write it ("29 Nov 2026, 02:13 CST"). None is now, as for
+    Django's localtime."""
     tz = zoneinfo.ZoneInfo(zone) if zone else None
     return dateformat.format(timezone.localtime(moment, tz), WHEN_FORMAT)
 
@@ -38,7 +42,7 @@ def agency_zone(survivor: Survivor) -> str:
     return survivor.agency.zone_name
 
 
-def home_zone(home: Any) -> str:
+def home_zone(home: Home) -> str:
     return STATE_TIME_ZONES.get(home.state, "UTC")
 
 
@@ -56,7 +60,7 @@ def quoted(text: str, limit: int = 180) -> str:
     return f"“{text}”"
 
 
-def home_contact(home: Any) -> str:
+def home_contact(home: Home) -> str:
     """The number a case worker calls about a referral, and whom to ask for."""
     if not home.intake_phone:
         return f"{home.name} has no intake phone on file."
@@ -64,23 +68,19 @@ def home_contact(home: Any) -> str:
     return f"Call {home.name}: {home.intake_phone}{ask}."
 
 
-def worker_contact(user: Any) -> str:
+def worker_contact(user: Actor | None) -> str:
     """Whom a home calls about a referral: the case worker, their agency and number."""
     if user is None:
         return ""
     name = user.get_full_name() or user.get_username()
-    agency = f", {user.agency.name}" if getattr(user, "agency", None) else ""
+    agency = f", {user.agency.name}" if user.agency is not None else ""
     reach = user.phone or user.email
     return f"Case worker: {name}{agency}" + (f", {reach}." if reach else ".")
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def survivor_id_of(model: type[models.Model], pk: int | None) -> int:
     survivor_id = (
-        model.objects.filter(pk=pk).values_list("survivor_id", flat=True).first()
+        model._default_manager.filter(pk=pk).values_list("survivor_id", flat=True).first()
         if pk is not None
         else None
     )
@@ -93,7 +93,7 @@ def lock_survivor(survivor_id: int) -> Survivor:
     return Survivor.objects.select_for_update().get(pk=survivor_id)
 
 
-def lock_visible_survivor(actor: Any, survivor_id: int | None) -> Survivor:
+def lock_visible_survivor(actor: Actor, survivor_id: int | None) -> Survivor:
     """The survivor row, locked, if the actor may see it; NotFound otherwise."""
     if (
         survivor_id is None
@@ -103,20 +103,20 @@ def lock_visible_survivor(actor: Any, survivor_id: int | None) -> Survivor:
     return lock_survivor(survivor_id)
 
 
-def lock_visible(actor: Any, model: type[models.Model], pk: int | None) -> tuple[Survivor, Any]:
+def lock_visible(actor: Actor, model: type[models.Model], pk: int | None) -> tuple[Survivor, Any]:
     """Lock the survivor, then the record (a referral or a placement); NotFound unless
     the actor may see the record."""
     survivor = lock_survivor(survivor_id_of(model, pk))
-    if not model.objects.visible_to(actor).filter(pk=pk).exists():
+    if not records_visible_to(model, actor).filter(pk=pk).exists():
         raise NotFound()
-    return survivor, model.objects.select_for_update().get(pk=pk)
+    return survivor, model._default_manager.select_for_update().get(pk=pk)
 
 
-def case_workers(survivor: Survivor, *also: Any) -> list[Any]:
+def case_workers(survivor: Survivor, *also: RequestUser | None) -> list[Actor]:
     """Who hears about a case: its assigned case workers, and whoever acted on it."""
     people = {user.pk: user for user in survivor.assigned_workers.filter(is_active=True)}
     for user in also:
-        if user is not None and getattr(user, "is_authenticated", False):
+        if user is not None and user.is_authenticated:
             people.setdefault(user.pk, user)
     return list(people.values())
 
@@ -131,7 +131,7 @@ def team_members(team_id: int) -> list[Any]:
     return list(User.objects.filter(role=Role.MDT_MEMBER, team_id=team_id, is_active=True))
 
 
-def settle_status(actor: Any, survivor: Survivor, *, note: str, ip: str | None) -> None:
+def settle_status(actor: Actor | None, survivor: Survivor, *, note: str, ip: str | None) -> None:
     """After something ended (a rejection, decline, expiry, withdrawal), the survivor's
     status says what is still going on: placed, referred, pending review, else searching."""
     if Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists():

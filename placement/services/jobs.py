@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins
 from notifications.models import Notification
@@ -26,7 +27,6 @@ from placement.services.common import (
     home_zone,
     lock_survivor,
     next_step,
-    plural,
     settle_status,
     supervisors,
     when,
@@ -43,7 +43,8 @@ def referral_expire(*, referral_id: int, now: datetime.datetime | None = None) -
     survivor_id = Referral.objects.filter(pk=referral_id).values_list("survivor_id", flat=True)
     survivor = lock_survivor(survivor_id.get())
     referral = Referral.objects.select_for_update().get(pk=referral_id)
-    if referral.status != Referral.Status.ACCEPTED or referral.hold_expires_at > now:
+    expires = referral.hold_expires_at
+    if referral.status != Referral.Status.ACCEPTED or expires is None or expires > now:
         return False
     referral_close(
         None,

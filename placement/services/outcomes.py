@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
+from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
@@ -38,13 +40,12 @@ from placement.services.common import (
     case_of,
     case_workers,
     lock_visible,
-    plural,
     supervisors,
     when,
 )
 
 # What a discharge reason says about how the placement ended, as a follow-up outcome.
-FROM_DISCHARGE = {
+FROM_DISCHARGE: dict[str, str] = {
     Placement.EndReason.RUNAWAY: FollowUp.Outcome.RUNAWAY,
     Placement.EndReason.DISRUPTION: FollowUp.Outcome.DISRUPTED,
     Placement.EndReason.PLANNED: FollowUp.Outcome.MOVED_PLANNED,
@@ -183,7 +184,7 @@ def _check(day: Any, outcome: Any) -> int:
 @transaction.atomic
 def follow_up_record(
     *,
-    actor: Any,
+    actor: Actor,
     placement_id: int | None,
     day: int,
     outcome: str,

@@ -3,14 +3,13 @@ after the rules are re-checked on the live rows); discharge frees the beds."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
 from engine import INTERIM_HOME_TYPE
 from homes.services import home_fill_held_beds, home_free_beds
 from placement import policy
@@ -19,12 +18,13 @@ from placement.services.common import end_waitlist, lock_visible, when
 from placement.services.recommendations import recommendation_decide
 from placement.services.referrals import referral_state
 from placement.services.rules import lock_home, rules_check
+from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status
 from survivors.services import survivor_set_status
 
 
 @transaction.atomic
-def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None) -> Placement:
+def referral_place(*, actor: Actor, referral_id: int | None, ip: str | None = None) -> Placement:
     """The case worker confirms the child arrived: the hold becomes the placement.
 
     The rules are re-checked on the locked rows, counting the beds held for this child
@@ -80,7 +80,7 @@ def referral_place(*, actor: Any, referral_id: int | None, ip: str | None = None
     return placement
 
 
-def _close_the_search(actor: Any, survivor, placement: Placement, *, now, ip) -> None:
+def _close_the_search(actor: Actor, survivor, placement: Placement, *, now, ip) -> None:
     """A placed child needs no other home: pending recommendations are withdrawn and
     the child leaves the waitlist, unless the home is an emergency shelter: an interim
     stay, while Harbor keeps watching for a home."""
@@ -110,7 +110,7 @@ def _check_discharge(end_reason: str, comment: str) -> None:
 @transaction.atomic
 def placement_discharge(
     *,
-    actor: Any,
+    actor: Actor,
     placement_id: int | None,
     end_reason: str,
     comment: str = "",
@@ -133,6 +133,7 @@ def placement_discharge(
         beds=placement.beds,
         note={"placement": placement.pk},
     )
+    waitlist_recheck_after_commit(home_id=placement.home_id)
     placement.ended_at = timezone.now()
     placement.end_reason = end_reason
     placement.end_comment = comment

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Team
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
 from engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
 from homes.models import Home
 from homes.services import PROFILE_FIELDS
@@ -50,12 +52,13 @@ def _proposable_home(home_id: int | None, rationale: str) -> Home:
         errors["home"] = "No such home."
     elif not home.active:
         errors["home"] = f"{home.name} is not taking children (inactive)."
-    if errors:
+    if errors or home is None:  # no home is an error already
         raise ValidationError(errors)
     return home
 
 
-def _check_case_allows_proposal(survivor: Survivor, home: Home) -> None:
+def _check_case_allows_proposal(survivor: Survivor, home: Home) -> Team:
+    """The team that reviews the proposal, unless the case refuses it (Conflict)."""
     if survivor.status == Status.PLACED:
         raise Conflict(
             "This child is placed: discharge them before proposing another home.",
@@ -68,7 +71,8 @@ def _check_case_allows_proposal(survivor: Survivor, home: Home) -> None:
             "the arrival or withdraw that referral before proposing another home.",
             code="hold_exists",
         )
-    if survivor.team_id is None:
+    team = survivor.team
+    if team is None:
         raise Conflict(
             "This child has no MDT team to review a recommendation: ask a supervisor to "
             "assign one.",
@@ -81,6 +85,7 @@ def _check_case_allows_proposal(survivor: Survivor, home: Home) -> None:
             f"{home.name} is already proposed for this child and waiting for review.",
             code="already_proposed",
         )
+    return team
 
 
 def _ranked(needs: SurvivorNeeds, home: Home, now) -> tuple[Ranked, MatchResult]:
@@ -102,7 +107,7 @@ def _ranked(needs: SurvivorNeeds, home: Home, now) -> tuple[Ranked, MatchResult]
 @transaction.atomic
 def recommendation_create(
     *,
-    actor: Any,
+    actor: Actor,
     survivor_id: int | None,
     home_id: int | None,
     rationale: str,
@@ -124,15 +129,15 @@ def recommendation_create(
     if not policy.may_act_on_case(actor, survivor.pk):
         raise Forbidden("Only the child's case workers and their supervisors propose homes.")
     home = _proposable_home(home_id, (rationale or "").strip())
-    _check_case_allows_proposal(survivor, home)
+    team = _check_case_allows_proposal(survivor, home)
     now = timezone.now()
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     ranked, result = _ranked(needs, home, now)
     recommendation = Recommendation(
         survivor=survivor,
         home=home,
-        team_id=survivor.team_id,
-        quorum=survivor.team.quorum,
+        team=team,
+        quorum=team.quorum,
         proposed_by=actor,
         rationale=(rationale or "").strip(),
         searched_at=now,
@@ -162,7 +167,7 @@ def recommendation_create(
 
 
 def _announce(
-    actor: Any, recommendation: Recommendation, feasible: int, *, ip, notify: bool = True
+    actor: Actor, recommendation: Recommendation, feasible: int, *, ip, notify: bool = True
 ) -> None:
     survivor = recommendation.survivor
     audit_record(
@@ -195,7 +200,7 @@ def _announce(
 
 
 def recommendation_decide(
-    actor: Any, recommendation: Recommendation, status: str, *, ip: str | None, why: str = ""
+    actor: Actor, recommendation: Recommendation, status: str, *, ip: str | None, why: str = ""
 ) -> None:
     """Move a recommendation to approved, rejected or withdrawn (the caller holds it locked)."""
     before = recommendation.status

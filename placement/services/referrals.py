@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden, NotFound
+from core.types import Actor
+from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins, home_release_beds
 from notifications.models import Notification
@@ -22,7 +24,6 @@ from placement.services.common import (
     child_summary,
     lock_visible,
     lock_visible_survivor,
-    plural,
     settle_status,
     survivor_id_of,
     team_members,
@@ -30,6 +31,7 @@ from placement.services.common import (
     worker_contact,
 )
 from placement.services.rules import lock_home, rules_check
+from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
@@ -57,7 +59,7 @@ def referral_state(referral: Referral) -> str:
 
 
 def referral_close(
-    actor: Any, referral: Referral, status: str, *, reason: str, ip: str | None
+    actor: Actor | None, referral: Referral, status: str, *, reason: str, ip: str | None
 ) -> None:
     """End a pending or accepted referral (withdrawn or expired; the caller holds it
     locked): an accepted one gives its held beds back. A withdrawal tells the home."""
@@ -69,6 +71,7 @@ def referral_close(
             beds=referral.beds,
             note={"referral": referral.pk, "why": status},
         )
+        waitlist_recheck_after_commit(home_id=referral.home_id)
     referral.status = status
     referral.closed_at = timezone.now()
     referral.closed_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -157,7 +160,7 @@ def _check_may_refer(survivor: Survivor, home: Home) -> None:
         )
 
 
-def _record_override(actor: Any, recommendation: Recommendation, justification: str) -> None:
+def _record_override(actor: Actor, recommendation: Recommendation, justification: str) -> None:
     recommendation.crisis_override = True
     recommendation.crisis_justification = justification
     recommendation.crisis_override_by = actor
@@ -176,7 +179,7 @@ def _record_override(actor: Any, recommendation: Recommendation, justification: 
 @transaction.atomic
 def referral_create(
     *,
-    actor: Any,
+    actor: Actor,
     recommendation_id: int | None,
     crisis_override: bool = False,
     justification: str = "",
@@ -190,6 +193,8 @@ def referral_create(
     once, and never while beds are held for them; the first home to accept withdraws
     the others.
     """
+    if recommendation_id is None:
+        raise NotFound()
     survivor = lock_visible_survivor(actor, survivor_id_of(Recommendation, recommendation_id))
     if not policy.may_act_on_case(actor, survivor.pk):
         raise Forbidden("Only the child's case workers and their supervisors refer a child.")
@@ -223,7 +228,7 @@ def referral_create(
 
 
 def _announce_referral(
-    actor: Any, survivor: Survivor, recommendation: Recommendation, referral: Referral, *, ip
+    actor: Actor, survivor: Survivor, recommendation: Recommendation, referral: Referral, *, ip
 ) -> None:
     """Audit the referral; tell the home, and the MDT of a crisis override."""
     home, override = referral.home, referral.crisis_override
@@ -267,7 +272,7 @@ def _announce_referral(
 
 @transaction.atomic
 def referral_withdraw(
-    *, actor: Any, referral_id: int | None, reason: str = "", ip: str | None = None
+    *, actor: Actor, referral_id: int | None, reason: str = "", ip: str | None = None
 ) -> Referral:
     """The case worker withdraws a referral still pending or accepted (held beds return)."""
     survivor, referral = lock_visible(actor, Referral, referral_id)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from audit.services import audit_record
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden, NotFound
+from core.types import Actor
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
@@ -27,7 +26,7 @@ from placement.services.referrals import referral_close
 from survivors.models import Status, Survivor
 
 
-def _check_may_review(actor: Any, recommendation: Recommendation) -> None:
+def _check_may_review(actor: Actor, recommendation: Recommendation) -> None:
     if not policy.may_review(actor, recommendation):
         raise Forbidden("Only members of the MDT team reviewing this case review it.")
     if recommendation.reviews.filter(reviewer=actor).exists():
@@ -42,7 +41,7 @@ def _check_may_review(actor: Any, recommendation: Recommendation) -> None:
 @transaction.atomic
 def review_create(
     *,
-    actor: Any,
+    actor: Actor,
     recommendation_id: int | None,
     decision: str,
     comment: str = "",
@@ -58,6 +57,8 @@ def review_create(
     referrals still waiting for an answer, and tells the supervisors; beds already
     held or a child already placed stay as they are, for the case worker to act on.
     """
+    if recommendation_id is None:
+        raise NotFound()
     survivor = lock_visible_survivor(actor, survivor_id_of(Recommendation, recommendation_id))
     recommendation = Recommendation.objects.select_for_update().get(pk=recommendation_id)
     _check_may_review(actor, recommendation)
@@ -94,7 +95,7 @@ def review_create(
     return review
 
 
-def _reject(actor: Any, survivor: Survivor, recommendation: Recommendation, *, ip) -> None:
+def _reject(actor: Actor, survivor: Survivor, recommendation: Recommendation, *, ip) -> None:
     recommendation_decide(actor, recommendation, Recommendation.Status.REJECTED, ip=ip)
     if recommendation.crisis_override:
         withdrawn = 0
@@ -159,7 +160,7 @@ def _outcome(survivor: Survivor, recommendation: Recommendation, review: Review)
 
 
 def _tell_case_workers(
-    actor: Any, survivor: Survivor, recommendation: Recommendation, review: Review
+    actor: Actor, survivor: Survivor, recommendation: Recommendation, review: Review
 ) -> None:
     verb = "approved" if review.decision == Review.Decision.APPROVE else "rejected"
     said = f" {quoted(review.comment)}" if review.comment else ""

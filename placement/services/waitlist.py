@@ -3,14 +3,14 @@ case workers hear of each home that becomes feasible, once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.types import Actor
 from engine import INTERIM_HOME_TYPE
+from engine.rules import plural
 from homes.models import Home
 from matching.selectors import home_failures, match_needs, needs_of_survivor
 from notifications.models import Notification
@@ -29,12 +29,11 @@ from placement.services.common import (
     case_workers,
     home_contact,
     lock_visible_survivor,
-    plural,
 )
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
-BLOCKED = {
+BLOCKED: dict[str, str] = {
     Status.PLACED: "This child is placed.",
     Status.REFERRED: "This child is referred to a home: wait for the answer.",
     Status.PENDING_REVIEW: "A recommendation for this child is waiting for MDT review.",
@@ -44,7 +43,7 @@ BLOCKED = {
 
 @transaction.atomic
 def survivor_waitlist(
-    *, actor: Any, survivor_id: int | None, ip: str | None = None
+    *, actor: Actor, survivor_id: int | None, ip: str | None = None
 ) -> WaitlistEntry:
     """Put a child no home fits on the waitlist; their case workers then hear of each
     home that becomes feasible. Refused while any home fits (propose one instead); an
@@ -81,6 +80,16 @@ def survivor_waitlist(
         ip=ip,
     )
     return entry
+
+
+def waitlist_recheck_after_commit(*, home_id: int) -> None:
+    """Queue the waitlist's re-check at `home_id` once the caller's transaction commits:
+    after every change to the home's free beds or staff, so a bed that opens reaches a
+    waiting child within seconds. `robust`: a broker that is down is logged and does
+    not fail a change already made (the beat's periodic re-check catches up)."""
+    from placement.tasks import recheck_waitlist  # the task calls this module's services
+
+    transaction.on_commit(lambda: recheck_waitlist.delay(home_id=home_id), robust=True)
 
 
 def waitlist_recheck(*, home_id: int | None = None) -> int:

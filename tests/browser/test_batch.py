@@ -15,7 +15,7 @@ import pytest
 
 from homes.services import home_admin_grant
 from placement.models import Batch, Referral
-from placement.services import batches
+from placement.services import batch_runs, batches
 from tests.browser.conftest import DESKTOP, PHONE, sign_in
 from tests.browser.test_story import flash, look
 from tests.factories import AgencyFactory, HomeFactory, SurvivorFactory, TeamFactory, UserFactory
@@ -98,7 +98,7 @@ def test_a_supervisor_places_twelve_children_and_the_mdt_approves_on_a_phone(
     assert "Finding homes: 5 of 12" in page.inner_text("#batch-progress")
 
     # --- 3. The plan: the worker's job finishes; the page shows it and stops polling.
-    batches.batch_run(batch_id=batch.pk)
+    batch_runs.batch_run(batch_id=batch.pk)
     page.wait_for_selector("button:has-text('Send to MDT')")
     assert page.locator("[hx-trigger]").count() == 0
     batch.refresh_from_db()

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from homes.imports import template_headers, template_row
+from homes.import_files import template_headers, template_row
 from homes.models import Home
 from tests.browser.conftest import DESKTOP, PHONE, axe_serious, screenshot, sign_in
 from tests.factories import UserFactory

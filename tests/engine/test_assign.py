@@ -516,6 +516,7 @@ def test_it_has_a_suggestion_for_every_rule():
         pregnant=True,
         mental_health_acuity="high",
         runaway_risk="high",
+        juvenile_justice_involved=True,
         exclusion_zones=(ExclusionZone("66044", 5, 38.9717, -95.2353),),
     )
     lawrence = (38.9717, -95.2353)
@@ -537,6 +538,7 @@ def test_it_has_a_suggestion_for_every_rule():
         "exclusion_zone": {"latitude": lawrence[0], "longitude": lawrence[1]},
         "crisis_intake": {"intake_24_7": False, **far},
         "license": {"license_expires": NOW.date() - timedelta(days=1), **far},
+        "juvenile_justice": {"accepts_juvenile_justice": False, **far},
     }
     offers = [
         a_home(id=i, state="MO", **changes) if rule != "state_line" else a_home(id=i, **changes)

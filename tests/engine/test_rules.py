@@ -191,6 +191,15 @@ def test_it_refuses_a_pregnant_child_where_the_home_does_not_take_one():
     }
 
 
+def test_it_refuses_a_child_with_juvenile_justice_involvement_where_the_home_does_not_take_one():
+    home = a_home(accepts_juvenile_justice=False)
+    assert failures(a_survivor(juvenile_justice_involved=False), home) == {}
+    assert failures(a_survivor(juvenile_justice_involved=True), home) == {
+        "juvenile_justice": "Does not take youth with juvenile justice involvement"
+    }
+    assert failures(a_survivor(juvenile_justice_involved=True), a_home()) == {}
+
+
 def test_it_needs_a_staff_secure_home_only_for_a_high_runaway_risk():
     home = a_home(staff_secure=False)
     assert failures(a_survivor(runaway_risk="moderate"), home) == {}

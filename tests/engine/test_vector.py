@@ -40,7 +40,7 @@ def scalar_rules_by_id(needs, offers) -> dict[int, set[str]]:
 @given(directories(), survivors())
 def test_it_sets_exactly_the_bits_of_the_scalar_rules(offers, needs):
     directory = Directory.from_offers(offers)
-    assert failure_masks(needs, directory).dtype == np.uint16
+    assert failure_masks(needs, directory).dtype == np.uint32
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
 
 
@@ -273,7 +273,7 @@ def test_its_rule_bitsets_follow_patches_over_many_words(data, needs):
 
 
 def test_it_builds_offers_past_its_cache_of_built_homes():
-    from engine.vector import _OFFER_CACHE_SIZE
+    from engine.directory import _OFFER_CACHE_SIZE
 
     count = _OFFER_CACHE_SIZE + 10
     directory = Directory.from_offers([a_home(id=i + 1) for i in range(count)])

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEntry
 from homes.columns import HEADERS
 from homes.exports import directory_csv
-from homes.imports import template_csv, template_headers, template_row, template_xlsx
+from homes.import_files import template_csv, template_headers, template_row, template_xlsx
 from homes.models import Home, HomeImport
 from homes.services import PROFILE_FIELDS
 from tests.factories import HomeFactory

@@ -10,8 +10,9 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from homes.jobs import home_remind_license_expiry
 from homes.models import LicenseReminder
-from homes.services import home_admin_grant, home_remind_license_expiry
+from homes.services import home_admin_grant
 from homes.tasks import remind_license_expiry
 from notifications.models import Notification
 from tests.factories import HomeFactory, UserFactory

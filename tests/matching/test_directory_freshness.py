@@ -20,9 +20,11 @@ import psycopg2
 import pytest
 from django.db import connection, transaction
 
+from homes.jobs import home_changes_prune
 from homes.models import Home, HomeChange
-from homes.services import home_changes_prune, home_update_availability
-from matching.directory import DirectoryCache, _bounds, directory_cache
+from homes.services import home_update_availability
+from matching.directory import DirectoryCache, directory_cache
+from matching.directory_sql import snapshot_bounds
 from tests.factories import HomeFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -278,7 +280,7 @@ def test_a_home_whose_location_is_cleared_in_psql_leaves_the_directory(psql):
 def test_snapshot_bounds_are_read_from_postgresqls_text(snapshot, own, bounds):
     """xmax and every transaction in progress: a transaction left out of xip would be
     skipped when it commits, and its homes never re-read."""
-    assert _bounds(snapshot, own) == bounds
+    assert snapshot_bounds(snapshot, own) == bounds
 
 
 def test_the_bounds_parsed_are_the_snapshots_own():
@@ -300,4 +302,4 @@ def test_the_bounds_parsed_are_the_snapshots_own():
     finally:
         other.close()
     assert running in xip
-    assert _bounds(text, None)[:2] == (xmax, tuple(xip))
+    assert snapshot_bounds(text, None)[:2] == (xmax, tuple(xip))

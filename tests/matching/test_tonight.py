@@ -13,9 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from engine.vector import BATCH_FIELDS
+from engine.layout import BATCH_FIELDS
 from homes.models import Home
-from matching.directory import _FULL_LOAD, DirectoryCache
+from matching.directory import DirectoryCache
+from matching.directory_sql import FULL_LOAD
 from matching.models import MatchSearch
 from matching.selectors import match_needs, needs_of_survivor
 from placement.models import Recommendation
@@ -180,7 +181,7 @@ def test_it_opens_a_home_once_its_license_is_renewed(child, night):
 def test_it_reads_the_license_day_alike_in_sql_and_through_the_orm(night):
     """The PostgreSQL full load and the SQLite demo's load give the same day numbers."""
     with connection.cursor() as cursor:
-        cursor.execute(_FULL_LOAD)
+        cursor.execute(FULL_LOAD)
         sql = cursor.fetchall()
     orm = DirectoryCache._rows_without_sql_epoch()
     at = [BATCH_FIELDS.index(name) for name in ("id", "license_day", "updated_us")]

@@ -19,7 +19,8 @@ from notifications.views import link_of
 from placement.models import Batch, Recommendation, Referral, Review
 from placement.selectors import review_queue
 from placement.services.batch_reviews import batch_review, batch_submit
-from placement.services.batches import batch_create, batch_run
+from placement.services.batch_runs import batch_run
+from placement.services.batches import batch_create
 from survivors.models import Status
 from tests.factories import HomeFactory, SurvivorFactory, UserFactory
 

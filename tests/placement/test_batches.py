@@ -19,7 +19,8 @@ from audit.models import AuditEntry, Outcome
 from homes.models import Home
 from matching.selectors import match_needs, needs_of_survivor
 from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment
-from placement.services.batches import SEARCH_SHARE, batch_cancel, batch_create, batch_run
+from placement.services.batch_runs import SEARCH_SHARE, batch_run
+from placement.services.batches import batch_cancel, batch_create
 from placement.tasks import run_batch, sweep_batches
 from tests.factories import HomeFactory, SurvivorFactory, UserFactory
 from tests.placement.helpers import placed
@@ -548,7 +549,7 @@ def test_a_failed_plan_says_why_without_personal_data(alice, children, homes, ap
     def broken(*args, **kwargs):
         raise RuntimeError("Jane Roe at 66101")
 
-    monkeypatch.setattr("placement.services.batches.plan_solve", broken)
+    monkeypatch.setattr("placement.services.batch_runs.plan_solve", broken)
     batch = batch_run(batch_id=batch_id)
 
     assert batch.status == "failed"
@@ -653,7 +654,7 @@ def test_a_plan_past_its_time_limit_fails_saying_so(alice, children, homes, api,
     def too_slow(*args, **kwargs):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("placement.services.batches.plan_solve", too_slow)
+    monkeypatch.setattr("placement.services.batch_runs.plan_solve", too_slow)
     batch = batch_run(batch_id=batch_id)
 
     assert batch.status == "failed"

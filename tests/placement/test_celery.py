@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from homes.models import AvailabilityChange
-from homes.services import home_update_availability
 from notifications.models import Notification
 from notifications.tasks import send_notification_email
 from placement.models import Referral, WaitlistOffer
 from placement.services import survivor_waitlist
+from placement.services.homes import home_availability_report
 from placement.tasks import chase_stalled_referrals, expire_holds, recheck_waitlist
 from tests.placement.helpers import accepted, referred
 from tests.worker import wait_for
@@ -110,14 +110,14 @@ def test_it_reminds_the_home_then_tells_the_supervisor_and_the_case_worker_once(
 def test_it_tells_the_case_worker_once_when_a_bed_opens_for_a_waitlisted_child(
     worker, alice, home_admin, survivor, home
 ):
-    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=0)
+    home_availability_report(actor=home_admin, home_id=home.pk, available_beds=0)
     drained(alice.pk)
     survivor_waitlist(actor=alice, survivor_id=survivor.pk)
 
-    # The home reports a bed: after commit the hook queues the re-check for this home.
-    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=1)
+    # The home reports a bed: after commit the re-check of this home is queued.
+    home_availability_report(actor=home_admin, home_id=home.pk, available_beds=1)
     assert wait_for(lambda: WaitlistOffer.objects.filter(home=home).exists())
-    home_update_availability(actor=home_admin, home_id=home.pk, staff_on_duty=3)
+    home_availability_report(actor=home_admin, home_id=home.pk, staff_on_duty=3)
     recheck_waitlist.delay()
     recheck_waitlist.delay(home.pk)
     drained(alice.pk)

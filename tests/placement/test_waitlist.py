@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from homes.services import home_update_availability
 from notifications.models import Notification
 from placement.models import WaitlistEntry, WaitlistOffer
 from placement.services import waitlist_recheck
+from placement.services.homes import home_availability_report
 from survivors.models import Status
-from tests.factories import HomeFactory
-from tests.placement.helpers import recommend
+from tests.factories import HomeFactory, SurvivorFactory
+from tests.placement.helpers import accepted, placed, recommend
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def full_home(home, home_admin):
-    home_update_availability(actor=home_admin, home_id=home.pk, available_beds=0)
+    home_availability_report(actor=home_admin, home_id=home.pk, available_beds=0)
     return home
 
 
@@ -40,9 +40,9 @@ def test_it_waitlists_then_tells_the_case_worker_of_each_opened_home_once(
     again = api(bob).post(f"/api/v1/survivors/{survivor.pk}/waitlist/")
     assert again.status_code == 409
 
-    # A bed opens: the hook re-checks the waitlist at that home after commit.
+    # A bed opens: the waitlist is re-checked at that home after commit.
     with django_capture_on_commit_callbacks(execute=True):
-        home_update_availability(actor=home_admin, home_id=full_home.pk, available_beds=1)
+        home_availability_report(actor=home_admin, home_id=full_home.pk, available_beds=1)
     assert waitlist_recheck() == 0  # the full re-check finds nothing new
     assert waitlist_recheck(home_id=full_home.pk) == 0
     newcomer = HomeFactory(name="New Haven")
@@ -104,3 +104,70 @@ def test_it_keeps_watching_while_the_child_waits_at_an_emergency_shelter(
     assert "New Haven" in opened.message
     recommend(alice, survivor, newcomer)
     assert WaitlistEntry.objects.get().ended_at is not None
+
+
+# Every change that frees a bed re-checks the waitlist at that home after the commit,
+# whoever makes it: the home's report (above), a Harbor admin's edit of the profile,
+# a withdrawn hold, a discharge.
+
+
+@pytest.fixture
+def waiting(alice, team):
+    """A second child of alice's, for whom no home has a bed."""
+    child = SurvivorFactory(agency=alice.agency, team=team, first_name="Mary", last_name="Poe")
+    child.assigned_workers.add(alice)
+    return child
+
+
+def told_of(alice, home) -> bool:
+    return Notification.objects.filter(
+        kind="bed_opened", recipient=alice, message__contains=f" opened at {home.name}"
+    ).exists()
+
+
+def test_it_tells_the_case_worker_when_an_admin_edit_of_the_profile_frees_a_bed(
+    alice, admin_user, survivor, full_home, api, django_capture_on_commit_callbacks
+):
+    assert api(alice).post(f"/api/v1/survivors/{survivor.pk}/waitlist/").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(admin_user).patch(
+            f"/api/v1/homes/{full_home.pk}/", {"available_beds": 1}, format="json"
+        )
+
+    assert response.status_code == 200, response.json()
+    assert told_of(alice, full_home)
+
+
+def test_it_tells_the_case_worker_when_a_withdrawn_hold_gives_the_bed_back(
+    alice, mdt, home_admin, survivor, waiting, home, api, django_capture_on_commit_callbacks
+):
+    home_availability_report(actor=home_admin, home_id=home.pk, available_beds=1)
+    referral = accepted(alice, mdt, home_admin, survivor, home)
+    assert api(alice).post(f"/api/v1/survivors/{waiting.pk}/waitlist/").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(alice).post(
+            f"/api/v1/referrals/{referral.pk}/withdraw/", {"reason": "Family found."}, format="json"
+        )
+
+    assert response.status_code == 200, response.json()
+    assert told_of(alice, home)
+
+
+def test_it_tells_the_case_worker_when_a_discharge_frees_the_bed(
+    alice, mdt, home_admin, survivor, waiting, home, api, django_capture_on_commit_callbacks
+):
+    home_availability_report(actor=home_admin, home_id=home.pk, available_beds=1)
+    placement = placed(alice, mdt, home_admin, survivor, home)
+    assert api(alice).post(f"/api/v1/survivors/{waiting.pk}/waitlist/").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(alice).post(
+            f"/api/v1/placements/{placement.pk}/discharge/",
+            {"end_reason": "runaway"},
+            format="json",
+        )
+
+    assert response.status_code == 200, response.json()
+    assert told_of(alice, home)

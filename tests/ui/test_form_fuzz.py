@@ -56,7 +56,8 @@ from placement.forms import (
 )
 from placement.models import Placement, Recommendation, Referral, Review
 from placement.services.batch_reviews import batch_submit
-from placement.services.batches import batch_create, batch_run
+from placement.services.batch_runs import batch_run
+from placement.services.batches import batch_create
 from reports.forms import ReportFilterForm
 from survivors.forms import IntakeForm
 from survivors.models import Survivor
@@ -153,7 +154,7 @@ INTAKE = {
     "custody_state": "KS", "icpc_approved_states": "mo, NE", "residence_zip": "66101",
     "urgency": "crisis", "substance_use": "none", "needs_detox": "", "dependents": "0",
     "medical_level": "none", "pregnant": "", "mental_health_acuity": "low",
-    "runaway_risk": "high", "primary_language": "es",
+    "runaway_risk": "high", "juvenile_justice_involved": "", "primary_language": "es",
     "services_needed": ["trauma_therapy", "education"], "zone_zip_0": "64108",
     "zone_radius_0": "12", "zone_zip_1": "", "zone_radius_1": "", "zone_zip_2": "",
     "zone_radius_2": "", "max_distance_miles": "50", "notes": "Met at the hospital.",
@@ -578,7 +579,8 @@ def test_it_fuzzes_every_field_of_the_intake(db):
         "gender", "guardianship",
         "custody_state", "icpc_approved_states", "residence_zip", "urgency", "substance_use",
         "needs_detox", "dependents", "medical_level", "pregnant", "mental_health_acuity",
-        "runaway_risk", "primary_language", "services_needed", "zone_zip_0", "zone_zip_1",
+        "runaway_risk", "juvenile_justice_involved", "primary_language", "services_needed",
+        "zone_zip_0", "zone_zip_1",
         "zone_zip_2", "zone_radius_0", "zone_radius_1", "zone_radius_2", "max_distance_miles",
         "notes",
     }  # fmt: skip

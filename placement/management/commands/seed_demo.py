@@ -92,11 +92,27 @@ class Command(BaseCommand):
             Team.objects.get_or_create(
                 name=team_name, defaults={"agency": Agency.objects.get(code=code)}
             )
+        created_homes = self._homes(options["homes"], rng)
+        users = self._users()
+        created_survivors = 0
+        if not Survivor.objects.filter(case_number__startswith="DEMO-").exists():
+            created_survivors = self._survivors(options["survivors"], rng, users)
 
+        self.stdout.write(
+            f"Demo data: {Home.objects.count()} homes ({created_homes} new), "
+            f"{Survivor.objects.count()} survivors ({created_survivors} new)."
+        )
+        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for username, role, agency, _team in LOGINS:
+            where = f", agency {agency}" if agency else ""
+            self.stdout.write(f"  {username:<14} {role.label}{where}")
+
+    def _homes(self, count: int, rng: random.Random) -> int:
+        """The demo's homes, the crisis centre and tonight's homes, once: how many are new."""
         created_homes = 0
         today = timezone.localdate()
         if not Home.objects.filter(name__startswith="Demo ").exists():
-            homes = demo_homes(options["homes"], rng=rng, now=timezone.now(), prefix="Demo ")
+            homes = demo_homes(count, rng=rng, now=timezone.now(), prefix="Demo ")
             # One license lapsed (the `license` rule refuses the home) and one about to: the
             # newest home, which the demo home admin keeps, so its page shows the warning.
             homes[0].license_expires = today - timedelta(days=12)
@@ -118,8 +134,10 @@ class Command(BaseCommand):
                 contact_name="Denise Carter", license_number="KS-CS-00001",
                 license_expires=today + timedelta(days=400),
             )  # fmt: skip
-        created_homes += self._tonight_homes(today)
+        return created_homes + self._tonight_homes(today)
 
+    def _users(self) -> dict[str, User]:
+        """One sign-in per role (the home admin keeps three demo homes), by username."""
         users: dict[str, User] = {}
         for username, role, agency, team in LOGINS:
             user = User.objects.filter(username=username).first()
@@ -144,19 +162,7 @@ class Command(BaseCommand):
         )
         for home in homeadmin_homes:
             home_admin_grant(actor=None, user=users["homeadmin"], home=home)
-
-        created_survivors = 0
-        if not Survivor.objects.filter(case_number__startswith="DEMO-").exists():
-            created_survivors = self._survivors(options["survivors"], rng, users)
-
-        self.stdout.write(
-            f"Demo data: {Home.objects.count()} homes ({created_homes} new), "
-            f"{Survivor.objects.count()} survivors ({created_survivors} new)."
-        )
-        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
-        for username, role, agency, _team in LOGINS:
-            where = f", agency {agency}" if agency else ""
-            self.stdout.write(f"  {username:<14} {role.label}{where}")
+        return users
 
     def _backfill_contacts(self, today: date) -> None:
         """Demo homes seeded before homes had contacts and licenses get them (no new rows)."""

@@ -1,9 +1,6 @@
-"""The placement workflow's records. Their tables keep the names they had when the
-workflow lived in `matching/` (`matching_referral`, ...): moving the code moved no row."""
+"""The workflow's records: recommendation, MDT review, referral, placement."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Role
+from core.types import RequestUser
 from homes.models import Home
 from survivors.models import Survivor
 
@@ -22,7 +20,7 @@ CLOSE_REASON_MAX = 300  # why a referral was withdrawn
 
 
 class RecommendationQuerySet(models.QuerySet["Recommendation"]):
-    def visible_to(self, user: Any) -> RecommendationQuerySet:
+    def visible_to(self, user: RequestUser) -> RecommendationQuerySet:
         """Part of a survivor's record: whoever may see the survivor sees these."""
         return self.filter(survivor__in=Survivor.objects.visible_to(user))
 
@@ -31,18 +29,13 @@ class CaseRecordQuerySet(models.QuerySet):
     """Referrals and placements: the case side sees its survivors'; a home admin sees
     those of the homes they run (a referral de-identified until it is accepted)."""
 
-    def visible_to(self, user: Any) -> CaseRecordQuerySet:
+    def visible_to(self, user: RequestUser) -> CaseRecordQuerySet:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_harbor_admin:
             return self.all()
         if user.role == Role.HOME_ADMIN:
             return self.filter(home__in=Home.objects.editable_by(user))
-        return self.filter(survivor__in=Survivor.objects.visible_to(user))
-
-
-class WaitlistQuerySet(models.QuerySet["WaitlistEntry"]):
-    def visible_to(self, user: Any) -> WaitlistQuerySet:
         return self.filter(survivor__in=Survivor.objects.visible_to(user))
 
 
@@ -323,218 +316,3 @@ class Placement(models.Model):
     @property
     def active(self) -> bool:
         return self.ended_at is None
-
-
-class WaitlistEntry(models.Model):
-    """A survivor for whom no home fit, waiting for a bed: from waitlisting until they
-    leave the waitlist (a recommendation, or anything else that moves their status)."""
-
-    survivor = models.ForeignKey(
-        "survivors.Survivor", on_delete=models.PROTECT, related_name="waitlist_entries"
-    )
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    added_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-
-    objects = WaitlistQuerySet.as_manager()
-
-    class Meta:
-        db_table = "matching_waitlistentry"
-        ordering = ["-added_at", "-id"]
-        verbose_name_plural = "waitlist entries"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["survivor"],
-                condition=Q(ended_at__isnull=True),
-                name="waitlist_one_open_entry_per_survivor",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Waitlist entry {self.pk}: survivor {self.survivor_id}"
-
-
-class WaitlistOffer(models.Model):
-    """A home found feasible for a waitlisted survivor: the case worker hears of it once."""
-
-    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
-    home = models.ForeignKey("homes.Home", on_delete=models.PROTECT, related_name="+")
-    found_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        db_table = "matching_waitlistoffer"
-        ordering = ["found_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["entry", "home"], name="waitlist_offer_once_per_home"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Home {self.home_id} for waitlist entry {self.entry_id}"
-
-
-BATCH_MAX_CHILDREN = 500
-
-
-class Batch(models.Model):
-    """Mass recovery: several children placed together by one optimal plan.
-
-    running -> done (a plan: `BatchAssignment` rows, `total_score`, `optimal`)
-            -> failed (`error` says why) | cancelled (by its creator or a supervisor)
-    A done plan may go to the MDT as one review (`review_status`): each assigned child
-    becomes a Recommendation linked back here; approving the batch approves them all and
-    refers each through the normal services, re-checked on live rows; what fails then is
-    written on its assignment (`outcome`), never dropped.
-
-    The constraints are ids: `keep_together` a list of groups (lists of survivor ids),
-    `keep_apart` a list of pairs, `pins` {survivor id: home id}, `excluded_homes` ids.
-    """
-
-    class Status(models.TextChoices):
-        RUNNING = "running", "Planning"
-        DONE = "done", "Plan ready"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    class ReviewStatus(models.TextChoices):
-        DRAFT = "draft", "Not sent to the MDT"
-        PENDING_REVIEW = "pending_review", "Pending MDT review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-
-    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    survivors = models.ManyToManyField(Survivor, related_name="batches")
-    keep_together = models.JSONField(default=list, blank=True)
-    keep_apart = models.JSONField(default=list, blank=True)
-    pins = models.JSONField(default=dict, blank=True)
-    excluded_homes = models.JSONField(default=list, blank=True)
-    time_limit_seconds = models.PositiveIntegerField(default=30)
-
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
-    progress = models.PositiveSmallIntegerField(default=0)  # 0..100, for the progress bar
-    progress_note = models.CharField(max_length=200, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-
-    total_score = models.FloatField(null=True, blank=True)
-    placed_count = models.PositiveIntegerField(null=True, blank=True)
-    optimal = models.BooleanField(null=True, blank=True)
-    gap = models.FloatField(null=True, blank=True)  # relative gap when a time limit stopped it
-    solve_seconds = models.FloatField(null=True, blank=True)
-
-    review_status = models.CharField(
-        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
-    )
-    team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(progress__gte=0) & Q(progress__lte=100), name="batch_progress_0_100"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Batch {self.pk} ({self.get_status_display()})"
-
-
-class BatchAssignment(models.Model):
-    """One child's line of a plan: a home (or none, with the reason), its score and
-    breakdown, and the runners-up the MDT sees as alternatives."""
-
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="assignments")
-    survivor = models.ForeignKey(Survivor, on_delete=models.PROTECT, related_name="+")
-    home = models.ForeignKey(
-        Home, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    score = models.FloatField(null=True, blank=True)
-    reason = models.CharField(max_length=500, blank=True)  # why unplaced
-    breakdown = models.JSONField(default=list, blank=True)
-    alternatives = models.JSONField(default=list, blank=True)  # [{home, name, score}]
-    recommendation = models.OneToOneField(
-        Recommendation,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="batch_assignment",
-    )
-    referral = models.ForeignKey(
-        "Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    # What happened at approval: "referred", or why this child's referral was refused.
-    outcome = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["batch", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["batch", "survivor"], name="batch_child_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Batch {self.batch_id}: survivor {self.survivor_id} -> home {self.home_id}"
-
-
-class FollowUp(models.Model):
-    """How a placement stood 30 or 90 days after arrival, as the case worker recorded it.
-
-    Beat creates each follow-up when its day comes (`due_at`) and reminds the case
-    worker; one left unanswered escalates to the supervisor. A placement that ended
-    before its day needs no visit: its follow-up is filled from the discharge reason
-    (`from_discharge`). Reports and the MDT's stability figures count `outcome`."""
-
-    class Day(models.IntegerChoices):
-        DAY_30 = 30, "30 days"
-        DAY_90 = 90, "90 days"
-
-    class Outcome(models.TextChoices):
-        STABLE = "stable", "Stable"
-        RUNAWAY = "runaway", "Ran away"
-        DISRUPTED = "disrupted", "Disrupted"
-        MOVED_PLANNED = "moved_planned", "Moved as planned"
-        OTHER = "other", "Other"
-
-    placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="follow_ups")
-    day = models.PositiveSmallIntegerField(choices=Day.choices)
-    due_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    recorded_at = models.DateTimeField(null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    from_discharge = models.BooleanField(default=False)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["placement", "day"]
-        constraints = [
-            models.UniqueConstraint(fields=["placement", "day"], name="follow_up_once_per_day"),
-            models.CheckConstraint(condition=Q(day__in=[30, 90]), name="follow_up_day_30_or_90"),
-            models.CheckConstraint(
-                condition=Q(outcome="", recorded_at__isnull=True)
-                | (~Q(outcome="") & Q(recorded_at__isnull=False)),
-                name="follow_up_outcome_has_time",
-            ),
-        ]
-        indexes = [models.Index(fields=["outcome", "day"], name="follow_up_outcome_day")]
-
-    def __str__(self) -> str:
-        return f"Placement {self.placement_id}: day {self.day} follow-up"
-
-    @property
-    def open(self) -> bool:
-        return not self.outcome

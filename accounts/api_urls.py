@@ -1,0 +1,14 @@
+"""Signing in and out over the API, and a user's own password (under /api/v1/)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts.apis import LogoutApi, TokenCreateApi
+from accounts.password_apis import PasswordChangeApi
+
+urlpatterns = [
+    path("auth/token/", TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password/", PasswordChangeApi.as_view(), name="auth-password"),
+]

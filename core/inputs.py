@@ -1,0 +1,87 @@
+"""The matching inputs of the pages' forms and the API's serializers, derived from the
+engine's specification of the matching fields (engine/spec.py): a flag, a level or a
+whole number the child's record holds becomes the same field with the same choices,
+limits and default on the intake page, the what-if page and the API. The fields whose
+input differs from what the engine holds (a state list typed as text, a language by
+name, exclusion zones) are declared by the form or serializer beside these."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from rest_framework import serializers
+
+from core.vocab import LEVEL_CHOICES
+from engine import NEEDS_SPEC
+from engine.spec import FieldSpec
+
+# The kinds of field derived here; the others are declared where they are used.
+DERIVED_KINDS = ("bool", "level", "int")
+# The child's matching inputs of those kinds, in the specification's order.
+NEEDS_INPUTS: dict[str, FieldSpec] = {
+    name: field for name, field in NEEDS_SPEC.items() if field.input and field.kind in DERIVED_KINDS
+}
+# Flags a page shows as checkboxes, and the defaults a form fills in when left out.
+NEEDS_FLAGS: dict[str, str] = {
+    name: field.label for name, field in NEEDS_INPUTS.items() if field.kind == "bool"
+}
+NEEDS_DEFAULTS: dict[str, Any] = {
+    name: field.default for name, field in NEEDS_INPUTS.items() if not field.required
+}
+
+
+def _choices(field: FieldSpec) -> list[tuple[str, str]]:
+    return LEVEL_CHOICES[field.levels]
+
+
+def form_field(field: FieldSpec) -> forms.Field:
+    """The page's input for one matching field (never required where it has a default)."""
+    if field.kind == "bool":
+        return forms.BooleanField(required=False, label=field.label)
+    if field.kind == "level":
+        return forms.ChoiceField(
+            choices=_choices(field), required=field.required, label=field.label
+        )
+    if field.kind == "int":
+        return forms.IntegerField(
+            min_value=field.minimum,
+            max_value=field.maximum,
+            required=field.required,
+            label=field.label,
+        )
+    raise ValueError(f"no derived form field for kind {field.kind!r}")
+
+
+def serializer_field(field: FieldSpec) -> serializers.Field:
+    """The API's input for one matching field, with the specification's default."""
+    options: dict[str, Any] = {} if field.required else {"default": field.default}
+    if field.kind == "bool":
+        return serializers.BooleanField(**options)
+    if field.kind == "level":
+        return serializers.ChoiceField(choices=_choices(field), **options)
+    if field.kind == "int":
+        return serializers.IntegerField(min_value=field.minimum, max_value=field.maximum, **options)
+    raise ValueError(f"no derived serializer field for kind {field.kind!r}")
+
+
+def needs_form_fields() -> dict[str, forms.Field]:
+    """A form's fields for the child's derived matching inputs (new instances)."""
+    return {name: form_field(field) for name, field in NEEDS_INPUTS.items()}
+
+
+def needs_serializer_fields() -> dict[str, serializers.Field]:
+    """A serializer's fields for the child's derived matching inputs (new instances)."""
+    return {name: serializer_field(field) for name, field in NEEDS_INPUTS.items()}
+
+
+# Bases declaring those fields, for the forms and serializers that take a child's matching
+# fields: a class built from the specification, which mypy sees as its plain base.
+if TYPE_CHECKING:
+    NeedsFormBase = forms.Form
+    NeedsSerializerBase = serializers.Serializer
+else:
+    NeedsFormBase = type(forms.Form)("NeedsFormBase", (forms.Form,), needs_form_fields())
+    NeedsSerializerBase = type(serializers.Serializer)(
+        "NeedsSerializerBase", (serializers.Serializer,), needs_serializer_fields()
+    )

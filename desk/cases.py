@@ -1,0 +1,297 @@
+"""A child's case, in one place: the case page (needs, history, recommendations,
+referrals, placement), the intake's edit page, the search for homes and the proposal
+made from it. They gather the survivors app, matching and the workflow, so they live
+on the top floor; each form post goes through the workflow's one door
+(`placement.policy.attempt`), and an edit of the record through the workflow's
+`case_update`, which re-checks the child's open referrals and holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from audit.services import request_ip
+from core.errors import DomainError, Forbidden, NotFound
+from core.types import AuthedHttpRequest
+from core.vocab import FIELD_LABELS
+from matching.forms import SurvivorSearchForm
+from matching.selectors import needs_from_fields, search_homes, survivor_matching_fields
+from matching.services import search_record
+from matching.views import render_search, results_context
+from placement import policy
+from placement.forms import DischargeForm, FollowUpForm, ProposeForm
+from placement.pages import visible_or_404
+from placement.selectors import (
+    case_status,
+    recommendations_ready_to_refer,
+    survivor_follow_ups,
+)
+from placement.services import case_update, recommendation_create
+from placement.views import post_or_back, submit
+from survivors.forms import CHOICES, IntakeEditForm, IntakeForm
+from survivors.models import Survivor
+from survivors.policy import (
+    is_case_side,
+    may_edit,
+    may_read_audit,
+    need_to_know,
+    survivor_or_refuse,
+)
+from survivors.services import survivor_record_reads
+from survivors.views import intake_page, refused_fields
+
+
+@login_required
+def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
+    """A child's case: needs, history, recommendations, referrals and placement."""
+    survivor = visible_or_404(request, Survivor, survivor_id, "survivor.read")
+    survivor_record_reads(
+        actor=request.user, survivors=[survivor], ip=request_ip(request), action="survivor.read"
+    )
+    user = request.user
+    may_act = policy.may_act_on_case(user, survivor.pk)
+    return render(
+        request,
+        "desk/survivor.html",
+        {
+            "survivor": survivor,
+            "case_status": case_status(
+                survivor,
+                ready_to_refer=recommendations_ready_to_refer().filter(survivor=survivor).exists(),
+            ),
+            "age": survivor.age_on(timezone.localdate()),
+            "need_to_know": need_to_know(user),
+            "status_changes": survivor.status_changes.select_related("by"),
+            "searches": survivor.searches.select_related("searched_by")[:5],
+            "recommendations": survivor.recommendations.select_related("home"),
+            "referrals": survivor.referrals.select_related("home"),
+            "placement": survivor.placements.filter(ended_at__isnull=True)
+            .select_related("home")
+            .first(),
+            "discharge_form": DischargeForm() if may_act else None,
+            # Outcomes are the case side's record (MDT members see a home's in aggregate).
+            "follow_ups": survivor_follow_ups(survivor)
+            if policy.may_read_follow_ups(user, survivor.pk)
+            else None,
+            "follow_up_form": FollowUpForm() if may_act else None,
+            "now": timezone.now(),
+            "can_audit": may_read_audit(user),
+            "can_search": user.is_harbor_admin or policy.is_case_side(user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
+    """Complete or correct an intake (identity, alias, needs, ICPC states, exclusion
+    zones, notes) on the intake's own form. It saves through `case_update`, as the API's
+    PATCH does: audited, and an open referral or hold the child no longer fits is
+    withdrawn at once. Who may: as for the API (a role that sees but may not edit: 403)."""
+    ip = request_ip(request)
+    editing = request.method == "POST"
+    action = "survivor.update" if editing else "survivor.read"
+    survivor = visible_or_404(request, Survivor, survivor_id, action)
+    if not may_edit(request.user):
+        policy.refuse(
+            actor=request.user, model=Survivor, object_id=survivor.pk, action=action, ip=ip
+        )
+        raise PermissionDenied("Your role may read this record but not change it.")
+    if not editing:
+        survivor_record_reads(actor=request.user, survivors=[survivor], ip=ip)
+        values = IntakeForm.values_of(survivor, today=timezone.localdate())
+        return intake_page(request, values=values, errors={}, survivor=survivor)
+    form = IntakeEditForm(request.POST, survivor=survivor)
+    refused: dict[str, str] = {}
+    if form.is_valid():
+        try:
+            policy.attempt(
+                case_update,
+                actor=request.user,
+                model=Survivor,
+                object_id=survivor.pk,
+                action=action,
+                ip=ip,
+                survivor_id=survivor.pk,
+                data=form.record_data(),
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except Forbidden as exc:
+            raise PermissionDenied(exc.reason) from exc
+        except DomainError as exc:
+            refused = {"__all__": exc.reason}
+        except ValidationError as exc:
+            refused = refused_fields(exc)
+        else:
+            messages.success(request, "Intake saved.")
+            return redirect("survivor-page", survivor_id=survivor.pk)
+    errors = {**form.errors_by_field(), **refused}
+    return intake_page(request, values=form.display_values(), errors=errors, survivor=survivor)
+
+
+def _visible_survivor(
+    request: AuthedHttpRequest, survivor_id: int, action: str = "survivor.match"
+) -> Survivor:
+    """The survivor if the user may see them, else 404 (the refusal audited)."""
+    try:
+        return survivor_or_refuse(
+            actor=request.user,
+            survivor_id=survivor_id,
+            action=action,
+            ip=request_ip(request),
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+def survivor_search(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
+    """Search for a stored survivor, with filters that re-rank (distance, services)."""
+    survivor = _visible_survivor(request, survivor_id)
+    return _survivor_search_page(
+        request, survivor, request.POST if request.method == "POST" else None
+    )
+
+
+def survivor_search_with_proposal(
+    request: AuthedHttpRequest, survivor_id: int, proposal: forms.Form
+) -> HttpResponse:
+    """The search page again after a proposal the form refused (no rationale, no home
+    ticked): the same filters, the ticked homes still ticked, the error beside the
+    field, answered 400. For `propose` below, which found the record visible.
+
+    The same search shown again is a read of the record, audited as one, not a new
+    search: it is not recorded (the reports count searches)."""
+    survivor = _visible_survivor(request, survivor_id, action="survivor.read")
+    survivor_record_reads(
+        actor=request.user, survivors=[survivor], ip=request_ip(request), action="survivor.read"
+    )
+    return _survivor_search_page(
+        request, survivor, request.POST, proposal=proposal, status=400, record=False
+    )
+
+
+def _survivor_search_page(
+    request: AuthedHttpRequest,
+    survivor: Survivor,
+    data: Any,
+    *,
+    proposal: forms.Form | None = None,
+    status: int = 200,
+    record: bool = True,
+) -> HttpResponse:
+    today = timezone.localdate()
+    fields = survivor_matching_fields(survivor, today=today)
+    include_excluded = False
+    errors: dict[str, str] = {}
+    if data is not None:
+        form = SurvivorSearchForm(data)
+        if form.is_valid():
+            include_excluded = form.cleaned_data["include_excluded"]
+            fields = form.apply(fields)
+        else:
+            errors = {name: " ".join(map(str, texts)) for name, texts in form.errors.items()}
+    # Proposing and waitlisting are the case side's (placement.policy); the page links
+    # only what the service would allow.
+    case_side = is_case_side(request.user)
+    context: dict[str, object] = {
+        "survivor": survivor,
+        "age": survivor.age_on(today),
+        "need_to_know": need_to_know(request.user),
+        "fields": fields,
+        "choices": CHOICES,
+        "errors": errors,
+        "labels": FIELD_LABELS,
+        "include_excluded": include_excluded,
+        "propose_url": reverse("survivor-propose", args=[survivor.pk]) if case_side else None,
+        "excluded_csv_url": reverse("survivor-matches-excluded", args=[survivor.pk]),
+        "can_waitlist": case_side,
+        **_proposal_context(proposal),
+    }
+    if not errors:
+        needs = needs_from_fields(fields, today=today)
+        search = search_homes(
+            needs,
+            zone_details=not need_to_know(request.user),
+            limit=20,
+            include_excluded=include_excluded,
+        )
+        if record:  # the search is recorded, and audited as the read of the record
+            search_record(
+                actor=request.user,
+                survivor=survivor,
+                needs=needs,
+                result=search.result,
+                ip=request_ip(request),
+            )
+        context.update(results_context(search, include_excluded=include_excluded))
+    return render_search(request, "desk/survivor_search.html", context, status)
+
+
+def _proposal_context(proposal: forms.Form | None) -> dict[str, object]:
+    """What the worker had ticked and written, and what the form refused."""
+    if proposal is None:
+        return {"ticked": [], "rationale": "", "proposal_errors": {}}
+    posted = proposal["homes"].value() or []
+    # An id as posted; anything else cannot match a result (and 19 digits fit an id).
+    ticked = [
+        int(v)
+        for v in posted
+        if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 19
+    ]
+    return {
+        "ticked": ticked,
+        "rationale": proposal["rationale"].value() or "",
+        "proposal_errors": {
+            name: " ".join(map(str, texts)) for name, texts in proposal.errors.items()
+        },
+    }
+
+
+@login_required
+@post_or_back("survivor-search", "survivor_id")
+def propose(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
+    """Propose up to three homes from the search, each a recommendation for the MDT."""
+    visible_or_404(request, Survivor, survivor_id, "recommendation.create")
+    form = ProposeForm(request.POST)
+    if not form.is_valid():
+        # The search again with the homes still ticked and the error beside the field.
+        return survivor_search_with_proposal(request, survivor_id, form)
+    proposed = []
+    for home_id in form.cleaned_data["homes"]:
+        recommendation = submit(
+            request,
+            _ProposeOne,
+            recommendation_create,
+            model=Survivor,
+            object_id=survivor_id,
+            action="recommendation.create",
+            success=None,
+            survivor_id=survivor_id,
+            home_id=home_id,
+        )
+        if recommendation is not None:
+            proposed.append(recommendation.home.name)
+    if proposed:
+        # One banner for the whole proposal, naming each home.
+        homes = (
+            proposed[0] if len(proposed) == 1 else ", ".join(proposed[:-1]) + " and " + proposed[-1]
+        )
+        messages.success(request, f"Proposed to the MDT: {homes}. The team is notified.")
+    return redirect("survivor-page", survivor_id=survivor_id)
+
+
+class _ProposeOne(forms.Form):
+    """One home of a proposal: the rationale, already checked by ProposeForm."""
+
+    rationale = ProposeForm.base_fields["rationale"]

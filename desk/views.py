@@ -1,0 +1,73 @@
+"""Each role's home page: what needs the signed-in user now. It gathers the cases
+(survivors), the workflow's queues, the homes a home admin keeps and the unread bed
+alerts (notifications), so it lives on the top floor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.models import Role
+from core.types import AuthedHttpRequest
+from desk.homes import is_stale
+from homes.selectors import homes_editable
+from notifications.models import Notification
+from notifications.selectors import notification_list
+from placement import policy
+from placement.models import Referral
+from placement.selectors import (
+    case_status_counts,
+    follow_ups_due,
+    referral_list,
+    review_queue,
+    with_case_status,
+)
+from placement.services.batch_reviews import batches_to_review
+from survivors.policy import need_to_know
+from survivors.selectors import survivor_list
+from survivors.views import case_search
+
+
+@login_required
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
+    """What needs the signed-in user now, by role."""
+    user = request.user
+    now = timezone.now()
+    context: dict[str, Any] = {"now": now}
+    if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
+        context["status_counts"] = case_status_counts(user=user)
+        context["survivors"] = survivor_list(user=user)[:25]
+        # Find a case (GET): by case number, alias or name (MDT members: number only).
+        finder, found, found_count = case_search(request)
+        context["finder"], context["found_count"] = finder, found_count
+        context["found"] = None if found is None else with_case_status(found)
+        context["names_shown"] = not need_to_know(user)
+    if policy.is_case_side(user):
+        referrals = referral_list(user=user)
+        context["awaiting"] = referrals.filter(status=Referral.Status.PENDING)[:20]
+        context["holds"] = referrals.filter(status=Referral.Status.ACCEPTED).order_by(
+            "hold_expires_at"
+        )[:20]
+        context["bed_alerts"] = notification_list(user=user, unread_only=True).filter(
+            kind=Notification.Kind.BED_OPENED
+        )[:10]
+        context["follow_ups_due"] = follow_ups_due(user=user)
+    if user.role == Role.MDT_MEMBER:
+        context["to_review"] = review_queue(user=user)
+        context["plans_to_review"] = batches_to_review(user=user)[:20]
+    if user.role in (Role.HOME_ADMIN, Role.ADMIN):
+        context["homes"] = [(h, is_stale(h, now)) for h in homes_editable(user=user)[:50]]
+        if user.role == Role.HOME_ADMIN:
+            context["to_answer"] = referral_list(
+                user=user, filters={"status": Referral.Status.PENDING}
+            ).order_by("created_at")[:20]
+    if "survivors" in context:
+        # Each row's status as the case reads it ("Approved: ready to refer"), in one query.
+        context["survivors"] = with_case_status(context["survivors"])
+    searched = context.get("finder")
+    status = 400 if searched is not None and searched.errors else 200
+    return render(request, "desk/dashboard.html", context, status=status)

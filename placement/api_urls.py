@@ -1,0 +1,94 @@
+"""The workflow's API routes under /api/v1/ (DESIGN.md, public interface)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from placement import apis, batch_apis, home_apis, outcome_apis, referral_apis
+
+urlpatterns = [
+    # A survivor's and a home's record: a change re-checks the workflow (the child's
+    # open referrals and holds; the waitlist at the home).
+    path("survivors/<record_id:id>/", apis.SurvivorDetailApi.as_view(), name="survivor-detail"),
+    path("homes/<record_id:id>/", home_apis.HomeDetailApi.as_view(), name="home-detail"),
+    path(
+        "homes/<record_id:id>/availability/",
+        home_apis.HomeAvailabilityApi.as_view(),
+        name="home-availability",
+    ),
+    # The placement workflow (DESIGN.md "Workflow").
+    path(
+        "survivors/<record_id:id>/recommendations/",
+        apis.SurvivorRecommendationsApi.as_view(),
+        name="survivor-recommendations",
+    ),
+    path(
+        "survivors/<record_id:id>/waitlist/",
+        apis.SurvivorWaitlistApi.as_view(),
+        name="survivor-waitlist",
+    ),
+    path(
+        "recommendations/<record_id:id>/",
+        apis.RecommendationDetailApi.as_view(),
+        name="recommendation-detail",
+    ),
+    path(
+        "recommendations/<record_id:id>/reviews/",
+        apis.RecommendationReviewsApi.as_view(),
+        name="recommendation-reviews",
+    ),
+    path(
+        "recommendations/<record_id:id>/refer/",
+        apis.RecommendationReferApi.as_view(),
+        name="recommendation-refer",
+    ),
+    path("referrals/", referral_apis.ReferralListApi.as_view(), name="referral-list"),
+    path(
+        "referrals/<record_id:id>/",
+        referral_apis.ReferralDetailApi.as_view(),
+        name="referral-detail",
+    ),
+    path(
+        "referrals/<record_id:id>/accept/",
+        referral_apis.ReferralAcceptApi.as_view(),
+        name="referral-accept",
+    ),
+    path(
+        "referrals/<record_id:id>/decline/",
+        referral_apis.ReferralDeclineApi.as_view(),
+        name="referral-decline",
+    ),
+    path(
+        "referrals/<record_id:id>/withdraw/",
+        referral_apis.ReferralWithdrawApi.as_view(),
+        name="referral-withdraw",
+    ),
+    path(
+        "referrals/<record_id:id>/place/",
+        referral_apis.ReferralPlaceApi.as_view(),
+        name="referral-place",
+    ),
+    path(
+        "placements/<record_id:id>/",
+        referral_apis.PlacementDetailApi.as_view(),
+        name="placement-detail",
+    ),
+    path(
+        "placements/<record_id:id>/discharge/",
+        referral_apis.PlacementDischargeApi.as_view(),
+        name="placement-discharge",
+    ),
+    path(
+        "placements/<record_id:id>/outcomes/",
+        outcome_apis.PlacementOutcomesApi.as_view(),
+        name="placement-outcomes",
+    ),
+    # Mass recovery (DESIGN.md "Mass recovery (batch placement)").
+    path("batches/", batch_apis.BatchListApi.as_view(), name="batch-list"),
+    path("batches/<record_id:id>/", batch_apis.BatchDetailApi.as_view(), name="batch-detail"),
+    path(
+        "batches/<record_id:id>/cancel/",
+        batch_apis.BatchCancelApi.as_view(),
+        name="batch-cancel",
+    ),
+]
