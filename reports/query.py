@@ -1,4 +1,4 @@
-"""What every report counts over: the user's agencies (reports.policy), the period (whole
+"""What every report counts over: the user's agencies (reports.scope), the period (whole
 months, in the server's time zone) and the custody state, as ORM conditions."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The reports, one module each, and the two reads the pages and the API make of them.
 
-Every number is counted in the database over the user's scope (reports.policy), with
+Every number is counted in the database over the user's scope (reports.scope), with
 one query path on PostgreSQL and SQLite (reports.sql), then suppressed
 (reports.suppression) before it leaves the report's module: nothing below 11 reaches a
 page, the API or a CSV.

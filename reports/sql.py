@@ -1,10 +1,13 @@
 """The query expressions the reports share, written once for PostgreSQL and SQLite.
 
-A report is one ORM query (or a few) on either database: `make demo` runs on SQLite, a
+A report counts on either database by the same query: `make demo` runs on SQLite, a
 deployment on PostgreSQL, and the tests run the reports on both. Where the two spell a
 function differently, the expression carries both spellings (`as_postgresql`,
-`as_sqlite`); SQLite has no percentile_cont and no bit_or, so each new SQLite connection is given
-both (`add_sqlite_functions`, connected in reports.apps), computing what PostgreSQL's do.
+`as_sqlite`). SQLite has neither percentile_cont nor bit_or: each new SQLite connection
+is given both (`add_sqlite_functions`, connected in reports.apps), computing what
+PostgreSQL's compute. Where a report groups a grouped subquery, which the ORM cannot
+say, the ORM writes the inner query and the report a short outer SELECT in SQL both
+databases run, with `percentile_sql` for the one function they spell differently.
 """
 
 from __future__ import annotations
