@@ -70,18 +70,7 @@ def bar_chart(
     should pass reports.suppression.SUPPRESSED_TEXT, so that a withheld larger count is
     neither mislabelled nor told apart from a small one.
     """
-    if not _ID.match(chart_id):
-        raise ValueError(f"chart_id must be a letter then letters, digits, - or _: {chart_id!r}")
-    categories = [str(c) for c in categories]
-    for s in series:
-        if len(s.values) != len(categories):
-            raise ValueError(
-                f"series {s.name!r} has {len(s.values)} values for {len(categories)} categories"
-            )
-        for v in s.values:
-            if v is not None and (isinstance(v, bool) or not math.isfinite(v) or v < 0):
-                raise ValueError(f"series {s.name!r} has a value that is not a count: {v!r}")
-
+    categories = _checked(chart_id, categories, series)
     values = [v for s in series for v in s.values]
     if not any(v is None or v > 0 for v in values):
         return _empty(title=title, chart_id=chart_id, description=description)
@@ -107,72 +96,9 @@ def bar_chart(
         parts.append(legend)
         y += BAR_GAP
 
-    bars_top = y
-    for index, category in enumerate(categories):
-        text, y = _lines("chart-category", category, PAD, y, WIDTH - 2 * PAD)
-        parts.append(text)
-        y += 2
-        for k, s in enumerate(series):
-            value = s.values[index]
-            baseline = _n(y + BAR - 3.5)
-            if value is None:
-                parts.append(_swatch(chart_id, k, PAD + 2, y + 3, BAR - 6))
-                parts.append(
-                    format_html(
-                        '<text class="chart-suppressed" x="{}" y="{}" font-size="{}" fill="{}"'
-                        ' font-style="italic" data-series="{}" data-category="{}">{}</text>',
-                        PAD + BAR,
-                        baseline,
-                        VALUE_FONT,
-                        MUTED,
-                        s.name,
-                        category,
-                        suppressed_text,
-                    )
-                )
-            else:
-                width = float(value) * scale
-                parts.append(
-                    format_html(
-                        '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"'
-                        ' stroke="{}" stroke-width="1" data-series="{}" data-category="{}"'
-                        ' data-value="{}"/>',
-                        PAD,
-                        _n(y),
-                        _n(width),
-                        BAR,
-                        _fill(chart_id, k),
-                        _colour(k),
-                        s.name,
-                        category,
-                        _n(value),
-                    )
-                )
-                parts.append(
-                    format_html(
-                        '<text class="chart-value" x="{}" y="{}" font-size="{}" fill="{}">'
-                        "{}</text>",
-                        _n(PAD + width + BAR_GAP + 1),
-                        baseline,
-                        VALUE_FONT,
-                        INK,
-                        label(value),
-                    )
-                )
-            y += BAR + BAR_GAP
-        y += GROUP_GAP - BAR_GAP
-    parts.append(
-        format_html(
-            '<line class="chart-axis" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
-            ' stroke-width="1"/>',
-            PAD,
-            _n(bars_top),
-            PAD,
-            _n(y - GROUP_GAP + BAR_GAP),
-            AXIS,
-        )
-    )
-    height = y - GROUP_GAP + PAD
+    bars, bottom = _groups(chart_id, categories, series, y, scale, label)
+    parts += [*bars, _axis(y, bottom - GROUP_GAP + BAR_GAP)]
+    height = bottom - GROUP_GAP + PAD
 
     if not description:
         description = _describe(categories, series, label)
@@ -183,6 +109,109 @@ def bar_chart(
         height=height,
         body=mark_safe("".join(parts)),
     )
+
+
+def _checked(chart_id: str, categories: Sequence[str], series: Sequence[Series]) -> list[str]:
+    """The category names, once the id is safe and every series has a count per category."""
+    if not _ID.match(chart_id):
+        raise ValueError(f"chart_id must be a letter then letters, digits, - or _: {chart_id!r}")
+    names = [str(c) for c in categories]
+    for s in series:
+        if len(s.values) != len(names):
+            raise ValueError(
+                f"series {s.name!r} has {len(s.values)} values for {len(names)} categories"
+            )
+        for v in s.values:
+            if v is not None and (isinstance(v, bool) or not math.isfinite(v) or v < 0):
+                raise ValueError(f"series {s.name!r} has a value that is not a count: {v!r}")
+    return names
+
+
+def _groups(
+    chart_id: str, categories: list[str], series: Sequence[Series], y: float, scale: float,
+    label: Callable[[int | float | None], str],
+) -> tuple[list[SafeString], float]:  # fmt: skip
+    """Each category's name over its bars, from `y` down; and where they end."""
+    parts: list[SafeString] = []
+    for index, category in enumerate(categories):
+        text, y = _lines("chart-category", category, PAD, y, WIDTH - 2 * PAD)
+        parts.append(text)
+        y += 2
+        for k, s in enumerate(series):
+            bar = _Bar(chart_id, k, s.name, category, s.values[index], y)
+            parts += bar.drawn(scale, label) if bar.value is not None else bar.withheld(label)
+            y += BAR + BAR_GAP
+        y += GROUP_GAP - BAR_GAP
+    return parts, y
+
+
+def _axis(top: float, bottom: float) -> SafeString:
+    return format_html(
+        '<line class="chart-axis" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>',
+        PAD,
+        _n(top),
+        PAD,
+        _n(bottom),
+        AXIS,
+    )
+
+
+@dataclass(frozen=True)
+class _Bar:
+    """One series' bar for one category, its top at `y`."""
+
+    chart_id: str
+    k: int  # the series' place: its colour and pattern
+    series: str
+    category: str
+    value: int | float | None
+    y: float
+
+    def drawn(self, scale: float, label: Callable[[int | float | None], str]) -> list[SafeString]:
+        """The bar, as long as its value, and the value written after it."""
+        assert self.value is not None
+        width = float(self.value) * scale
+        return [
+            format_html(
+                '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" fill="{}"'
+                ' stroke="{}" stroke-width="1" data-series="{}" data-category="{}"'
+                ' data-value="{}"/>',
+                PAD,
+                _n(self.y),
+                _n(width),
+                BAR,
+                _fill(self.chart_id, self.k),
+                _colour(self.k),
+                self.series,
+                self.category,
+                _n(self.value),
+            ),
+            format_html(
+                '<text class="chart-value" x="{}" y="{}" font-size="{}" fill="{}">{}</text>',
+                _n(PAD + width + BAR_GAP + 1),
+                _n(self.y + BAR - 3.5),
+                VALUE_FONT,
+                INK,
+                label(self.value),
+            ),
+        ]
+
+    def withheld(self, label: Callable[[int | float | None], str]) -> list[SafeString]:
+        """No bar for a withheld value: the series' swatch and the words instead."""
+        return [
+            _swatch(self.chart_id, self.k, PAD + 2, self.y + 3, BAR - 6),
+            format_html(
+                '<text class="chart-suppressed" x="{}" y="{}" font-size="{}" fill="{}"'
+                ' font-style="italic" data-series="{}" data-category="{}">{}</text>',
+                PAD + BAR,
+                _n(self.y + BAR - 3.5),
+                VALUE_FONT,
+                MUTED,
+                self.series,
+                self.category,
+                label(None),
+            ),
+        ]
 
 
 # ---------------------------------------------------------------------------

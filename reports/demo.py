@@ -101,27 +101,7 @@ def _referrals_and_placements(
         (s, rng.choice(["declined", "declined", "declined", "expired", "pending"]))
         for s in others[:500]
     ]
-    recommendations = Recommendation.objects.bulk_create(
-        [
-            Recommendation(
-                survivor=s,
-                home=rng.choice(homes),
-                team=team,
-                quorum=1,
-                proposed_by=worker,
-                rationale="Demo history.",
-                status="approved",
-                searched_at=now,
-                needs={},
-                home_profile={},
-                rank=1,
-                score=0.8,
-                breakdown={},
-                feasible_count=3,
-            )  # fmt: skip
-            for s, _ in asked
-        ]
-    )
+    recommendations = _recommendations([s for s, _ in asked], homes, rng, worker, team, now)
     referrals, made_at = [], []
     for (survivor, status), recommendation in zip(asked, recommendations, strict=True):
         made = survivor.created_at + timedelta(days=rng.uniform(0.5, 20))
@@ -146,6 +126,40 @@ def _referrals_and_placements(
             if r.status == "placed"
         ]
     )
+    _start_and_follow_up(placements, rng, now)
+    Survivor.objects.filter(pk__in=[p.survivor_id for p in placements]).update(status=Status.PLACED)
+
+
+def _recommendations(
+    survivors: list[Survivor], homes: list[Home], rng: random.Random, worker: User, team: Team,
+    now: Any,
+) -> list[Recommendation]:  # fmt: skip
+    return Recommendation.objects.bulk_create(
+        [
+            Recommendation(
+                survivor=s,
+                home=rng.choice(homes),
+                team=team,
+                quorum=1,
+                proposed_by=worker,
+                rationale="Demo history.",
+                status="approved",
+                searched_at=now,
+                needs={},
+                home_profile={},
+                rank=1,
+                score=0.8,
+                breakdown={},
+                feasible_count=3,
+            )  # fmt: skip
+            for s in survivors
+        ]
+    )
+
+
+def _start_and_follow_up(placements: list[Placement], rng: random.Random, now: Any) -> None:
+    """Each placement begins a few hours after its referral was answered; its 30- and
+    90-day follow-ups that are due by now have an outcome."""
     follow_ups = []
     for placement in placements:
         answered = placement.referral.answered_at or placement.referral.created_at
@@ -161,4 +175,3 @@ def _referrals_and_placements(
                 )  # fmt: skip
     Placement.objects.bulk_update(placements, ["started_at"])
     FollowUp.objects.bulk_create(follow_ups)
-    Survivor.objects.filter(pk__in=[p.survivor_id for p in placements]).update(status=Status.PLACED)

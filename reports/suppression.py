@@ -28,7 +28,7 @@ a fresh cycle of shown entries is withheld around it and the loop runs again.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -122,83 +122,6 @@ def suppress_table(
     primary_entries = _small_entries(grid)
     hidden = _protect(grid, set(primary_entries))
     return _result(row_labels, column_labels, grid, primary_entries, hidden)
-
-
-def suppress_linked_tables(
-    rows: Sequence[str],
-    tables: Sequence[tuple[Sequence[str], Sequence[Sequence[int]]]],
-) -> tuple[SuppressedTable, ...]:
-    """Several additive tables over the same rows and the same children (children by
-    state and age band, and by state and gender), each given as (columns, counts).
-
-    Their row totals and grand total are the same numbers, so a reader lays the tables
-    side by side: a total withheld in one is withheld in all, and the check that nothing
-    can be recovered runs over all the tables at once (two tables that each leave a
-    shared total free can still pin it down together).
-    """
-    row_labels = tuple(str(label) for label in rows)
-    grids, labels = [], []
-    for columns, counts in tables:
-        column_labels = tuple(str(label) for label in columns)
-        matrix = _checked_counts(counts, len(row_labels), len(column_labels))
-        grids.append(_with_margins(matrix, len(column_labels)))
-        labels.append(column_labels)
-    if not grids:
-        return ()
-    margins = {tuple(row[-1] for row in grid) for grid in grids}
-    if len(margins) > 1:
-        raise ValueError("tables over the same rows must have the same row totals")
-
-    def shared(t: int, entry: Position) -> Hashable:
-        # The row totals and the grand total are one number in every table.
-        if entry[1] == len(grids[t][0]) - 1:
-            return ("total", entry[0])
-        return (t, *entry)
-
-    primaries = [_small_entries(grid) for grid in grids]
-    hiddens = [set(primary) for primary in primaries]
-    lasts = [len(grid[0]) - 1 for grid in grids]
-
-    def withheld_totals() -> set[int]:
-        return {i for t, hidden in enumerate(hiddens) for i, j in hidden if j == lasts[t]}
-
-    while True:
-        # Protecting one table may withhold a total the others show: repeat until
-        # every table withholds the same totals and each is protected with them.
-        totals = withheld_totals()
-        while True:
-            for t, grid in enumerate(grids):
-                hiddens[t] = _protect(grid, hiddens[t] | {(i, lasts[t]) for i in totals})
-            if withheld_totals() == totals:
-                break
-            totals = withheld_totals()
-        exact = _exact(grids, hiddens, shared)
-        if not exact:
-            break
-        name = min(exact, key=repr)
-        before = sum(map(len, hiddens))
-        for t, grid in enumerate(grids):
-            for entry in sorted(hiddens[t]):
-                if shared(t, entry) == name:
-                    hiddens[t] |= _cheapest_cycle(grid, hiddens[t], entry, through_hidden=False)
-        if sum(map(len, hiddens)) == before:
-            # The tables around it are used up: give the smallest shown entry anywhere.
-            shown = [
-                (grid[i][j], t, (i, j))
-                for t, grid in enumerate(grids)
-                for i, row in enumerate(grid)
-                for j, v in enumerate(row)
-                if v > 0 and (i, j) not in hiddens[t]
-            ]
-            if not shown:
-                raise RuntimeError("every non-zero entry is withheld, yet one is exact")
-            _, t, entry = min(shown)
-            hiddens[t].add(entry)
-
-    return tuple(
-        _result(row_labels, labels[t], grid, primaries[t], hiddens[t])
-        for t, grid in enumerate(grids)
-    )
 
 
 def _result(
@@ -384,6 +307,35 @@ def _cheapest_cycle(
     a withheld zero protects nothing, and an attacker who knows zeros are shown would
     learn it is not zero anyway.
     """
+    start, goal = _node_ids(grid, entry)
+    came_from = _cheapest_paths(grid, hidden, entry, through_hidden=through_hidden)
+    if goal not in came_from:
+        # No such path is left (the rare table where the shown entries around `entry`
+        # are all used up): withhold the smallest shown entry on its lines, else any.
+        # Each call withholds at least one more entry, and a table with every non-zero
+        # entry withheld is safe (scale every entry up: all the sums still hold), so
+        # an empty answer means there was nothing left to give.
+        smallest = _smallest_shown(grid, hidden, entry)
+        return set() if smallest is None else {smallest}
+    added: set[Position] = set()
+    node = goal
+    while node != start:
+        node, step = came_from[node]
+        if step not in hidden:
+            added.add(step)
+    return added
+
+
+def _cheapest_paths(
+    grid: Sequence[Sequence[int]],
+    hidden: set[Position],
+    entry: Position,
+    *,
+    through_hidden: bool,
+) -> dict[int, tuple[int, Position]]:
+    """From `entry`'s row line towards its column line, through every entry but `entry`
+    (Dijkstra, at _cheapest_cycle's costs): for each line reached, the line before it
+    on its cheapest path and the entry stepped over."""
     n_rows = len(grid)
     n_cols = len(grid[0])
     start, goal = _node_ids(grid, entry)
@@ -421,22 +373,7 @@ def _cheapest_cycle(
                 best[neighbour] = new_cost
                 came_from[neighbour] = (node, step)
                 heapq.heappush(queue, (new_cost, neighbour))
-
-    if goal not in came_from:
-        # No such path is left (the rare table where the shown entries around `entry`
-        # are all used up): withhold the smallest shown entry on its lines, else any.
-        # Each call withholds at least one more entry, and a table with every non-zero
-        # entry withheld is safe (scale every entry up: all the sums still hold), so
-        # an empty answer means there was nothing left to give.
-        smallest = _smallest_shown(grid, hidden, entry)
-        return set() if smallest is None else {smallest}
-    added: set[Position] = set()
-    node = goal
-    while node != start:
-        node, step = came_from[node]
-        if step not in hidden:
-            added.add(step)
-    return added
+    return came_from
 
 
 def _smallest_shown(
@@ -455,66 +392,48 @@ def _smallest_shown(
 
 
 def _exact_entries(grid: Sequence[Sequence[int]], hidden: set[Position]) -> list[Position]:
-    """Withheld entries whose least and greatest possible values are equal."""
-    return _exact([grid], [hidden], lambda t, entry: entry)  # type: ignore[return-value]
-
-
-def _exact(
-    grids: Sequence[Sequence[Sequence[int]]],
-    hiddens: Sequence[set[Position]],
-    key: Callable[[int, Position], Hashable],
-) -> list[Hashable]:
-    """The withheld numbers, across tables, whose least and greatest possible values are
-    equal. `key` names the number an entry of table t is: tables over the same rows
-    share their row totals and grand total, and an attacker reads them together.
+    """Withheld entries whose least and greatest possible values are equal.
 
     The attacker knows every shown entry, every line sum, and that each withheld entry
-    is a whole number of at least 1 (only non-zero entries are withheld). Several tables
-    joined at their row totals are still a network (a circulation through each table's
-    columns and the shared rows), so the LP bounds are whole numbers there too.
-    """
+    is a whole number of at least 1 (only non-zero entries are withheld)."""
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("GLOP")
     # Anything above the largest entry is as good as unbounded: the true values sit
     # below it, so a bound there never turns a movable entry into a fixed one.
-    ceiling = 2 * max(max(max(row) for row in grid) for grid in grids) + 2
-    variables: dict[Hashable, Any] = {}  # OR-Tools' variables (the library is untyped)
-    for t, hidden in enumerate(hiddens):
-        for entry in sorted(hidden):
-            name = key(t, entry)
-            if name not in variables:
-                variables[name] = solver.NumVar(1, ceiling, f"x{len(variables)}")
+    ceiling = 2 * max(max(row) for row in grid) + 2
+    variables: dict[Position, Any] = {  # OR-Tools' variables (the library is untyped)
+        entry: solver.NumVar(1, ceiling, f"x{n}") for n, entry in enumerate(sorted(hidden))
+    }
+    n_rows, n_cols = len(grid), len(grid[0])
+    # A line's last entry is its total: the others, minus it, add up to zero.
+    lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
+    lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+    for line in lines:
+        if not any(entry in hidden for entry in line):
+            continue
+        signed = [(entry, -1 if k == len(line) - 1 else 1) for k, entry in enumerate(line)]
+        known = sum(sign * grid[i][j] for (i, j), sign in signed if (i, j) not in hidden)
+        solver.Add(
+            sum(sign * variables[entry] for entry, sign in signed if entry in hidden) == -known
+        )
+    return [entry for entry, variable in variables.items() if _fixed(solver, variable, entry)]
 
-    for t, (grid, hidden) in enumerate(zip(grids, hiddens, strict=True)):
-        n_rows, n_cols = len(grid), len(grid[0])
-        # A line's last entry is its total: the others, minus it, add up to zero.
-        lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
-        lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
-        for line in lines:
-            if not any(entry in hidden for entry in line):
-                continue
-            signed = [(entry, -1 if k == len(line) - 1 else 1) for k, entry in enumerate(line)]
-            known = sum(sign * grid[i][j] for (i, j), sign in signed if (i, j) not in hidden)
-            solver.Add(
-                sum(sign * variables[key(t, entry)] for entry, sign in signed if entry in hidden)
-                == -known
-            )
+
+def _fixed(solver: Any, variable: Any, entry: Position) -> bool:
+    """Whether the LP's least and greatest values of `variable` are the same."""
+    from ortools.linear_solver import pywraplp
 
     objective = solver.Objective()
-    exact = []
-    for name, variable in variables.items():
-        bounds = []
-        for maximise in (False, True):
-            objective.Clear()
-            objective.SetCoefficient(variable, 1)
-            if maximise:
-                objective.SetMaximization()
-            else:
-                objective.SetMinimization()
-            if solver.Solve() != pywraplp.Solver.OPTIMAL:
-                raise RuntimeError(f"the suppression check could not bound {name}")
-            bounds.append(variable.solution_value())
-        if bounds[1] - bounds[0] < 0.5:
-            exact.append(name)
-    return exact
+    bounds = []
+    for maximise in (False, True):
+        objective.Clear()
+        objective.SetCoefficient(variable, 1)
+        if maximise:
+            objective.SetMaximization()
+        else:
+            objective.SetMinimization()
+        if solver.Solve() != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"the suppression check could not bound {entry}")
+        bounds.append(variable.solution_value())
+    return bounds[1] - bounds[0] < 0.5

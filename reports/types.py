@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -131,3 +132,12 @@ class Report:
             "tables": [table.as_dict() for table in self.tables],
             "notes": [*self.notes, *self.method],
         }
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """A report as the list names it, and the selector that computes it."""
+
+    title: str
+    description: str
+    selector: Callable[..., Report]

@@ -12,8 +12,6 @@ from rest_framework.test import APIClient
 from audit.models import AuditEntry
 from reports.selectors import REPORTS
 
-pytestmark = pytest.mark.postgres
-
 QUERY = "from=2026-01-15&to=2026-12-10"
 
 

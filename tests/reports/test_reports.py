@@ -7,18 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import Forbidden
-from reports.selectors import (
-    REPORTS,
-    blocking_rules,
-    outcomes,
-    referral_answers,
-    time_to_placement,
-    unmet_need,
-)
+from reports.blocking_rules import blocking_rules
+from reports.outcomes import outcomes
+from reports.referral_answers import referral_answers
+from reports.selectors import REPORTS
+from reports.time_to_placement import time_to_placement
 from reports.types import Report, ReportTable
+from reports.unmet_need import unmet_need
 from tests.reports.world import PERIOD, children, searches
-
-pytestmark = pytest.mark.postgres
 
 
 def table(report: Report, name: str) -> ReportTable:
@@ -82,12 +78,12 @@ def test_it_counts_near_misses_and_blocks_per_rule(history, bob):
     blocked 33, alone 3 (suppressed); state_line (olga's children only) nobody."""
     report = blocking_rules(user=bob, **PERIOD)
     by_rule = table(report, "by_rule")
-    assert by_rule.cells[by_rule.rows.index("No bed free")] == (24, 33)
-    assert by_rule.cells[by_rule.rows.index("Age range")] == (None, 33)
-    assert by_rule.cells[by_rule.rows.index("State line (ICPC)")] == (0, 0)
+    assert by_rule.cells[by_rule.rows.index("Beds")] == (24, 33)
+    assert by_rule.cells[by_rule.rows.index("Age")] == (None, 33)
+    assert by_rule.cells[by_rule.rows.index("State line / ICPC")] == (0, 0)
     per_state = table(report, "rule_by_state")
     assert per_state.columns == ("Kansas", "Missouri")
-    assert per_state.cells[per_state.rows.index("No bed free")] == (21, 12)
+    assert per_state.cells[per_state.rows.index("Beds")] == (21, 12)
 
 
 def test_it_measures_days_from_intake_to_first_placement(history, bob):
@@ -135,8 +131,8 @@ def test_a_supervisor_never_sees_another_agencys_searches(history, other_supervi
     report = unmet_need(user=other_supervisor, **PERIOD)
     assert table(report, "by_state").cells == ((20, 20),)
     rules = table(blocking_rules(user=other_supervisor, **PERIOD), "by_rule")
-    assert rules.cells[rules.rows.index("State line (ICPC)")] == (20, 20)
-    assert rules.cells[rules.rows.index("No bed free")] == (0, 0)
+    assert rules.cells[rules.rows.index("State line / ICPC")] == (20, 20)
+    assert rules.cells[rules.rows.index("Beds")] == (0, 0)
 
 
 def test_an_admin_sees_every_agency(history, admin_user):

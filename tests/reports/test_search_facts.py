@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from rest_framework.test import APIClient
 
 from matching.models import NEED_BIT, RULE_BIT, MatchSearch, age_band, need_flags, rule_bits
 from tests.factories import HomeFactory
-
-pytestmark = pytest.mark.postgres
 
 
 def test_it_writes_the_report_facts_with_each_search(alice, survivor, home, other_home):
