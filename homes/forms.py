@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from core.types import RequestUser
 from core.vocab import HOME_FIELD_LABELS, INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
 from homes.models import Home
 from homes.policy import AVAILABILITY_FIELDS, locked_fields
@@ -120,7 +121,7 @@ class HomeProfileForm(forms.ModelForm):
             "max_age": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: RequestUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in locked_fields(user):
             self.fields.pop(name, None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.types import Actor
 from homes.models import Home
 from homes.policy import AVAILABILITY_FIELDS
 from homes.services import home_update, home_update_availability
@@ -20,7 +21,7 @@ from placement.services.waitlist import waitlist_recheck_after_commit
 @transaction.atomic
 def home_availability_report(
     *,
-    actor: Any,
+    actor: Actor,
     home_id: int,
     available_beds: int | None = None,
     staff_on_duty: int | None = None,
@@ -35,7 +36,7 @@ def home_availability_report(
 
 
 @transaction.atomic
-def home_profile_update(*, actor: Any, home_id: int, data: dict[str, Any]) -> Home:
+def home_profile_update(*, actor: Actor, home_id: int, data: dict[str, Any]) -> Home:
     """Edit a home's profile (`homes.services.home_update`); when that changed its free
     beds or staff (a Harbor admin may), the waitlist is re-checked there."""
     # Read under the home's row lock, which home_update takes too: what it changes is
