@@ -7,6 +7,7 @@ name, exclusion zones) are declared by the form or serializer beside these."""
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -78,13 +79,33 @@ def needs_serializer_fields() -> dict[str, serializers.Field]:
     return {name: serializer_field(field) for name, field in NEEDS_INPUTS.items()}
 
 
+class SharedFieldsSerializer(serializers.Serializer):
+    """A serializer whose plain fields are shallow copies of the declared ones.
+
+    DRF deep-copies every declared field for each instance, rebuilding each choice
+    field's maps (the language list, every state) on every request: measured on the
+    what-if search's validation, 690 us deep-copied against 190 us shallow, about a
+    tenth of the search's p50 at 250,000 homes. A plain field holds nothing a request
+    writes to except what binding sets on the copy (its name and parent), so a shallow
+    copy serves; nested serializers are still deep-copied, as DRF does. `get_fields` is
+    DRF's documented place to decide a serializer's fields."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
+
 # Bases declaring those fields, for the forms and serializers that take a child's matching
 # fields: a class built from the specification, which mypy sees as its plain base.
 if TYPE_CHECKING:
     NeedsFormBase = forms.Form
-    NeedsSerializerBase = serializers.Serializer
+    NeedsSerializerBase = SharedFieldsSerializer
 else:
     NeedsFormBase = type(forms.Form)("NeedsFormBase", (forms.Form,), needs_form_fields())
-    NeedsSerializerBase = type(serializers.Serializer)(
-        "NeedsSerializerBase", (serializers.Serializer,), needs_serializer_fields()
+    NeedsSerializerBase = type(SharedFieldsSerializer)(
+        "NeedsSerializerBase", (SharedFieldsSerializer,), needs_serializer_fields()
     )

@@ -5,7 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.inputs import NeedsSerializerBase
+from core.inputs import NeedsSerializerBase, SharedFieldsSerializer
 from core.vocab import (
     AGE_MAX,
     INT_MAX,
@@ -67,7 +67,7 @@ class WhatIfSerializer(NeedsSerializerBase):
         return attrs
 
 
-class MatchQuerySerializer(serializers.Serializer):
+class MatchQuerySerializer(SharedFieldsSerializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=20)
     include_excluded = serializers.BooleanField(default=False)
     excluded_limit = serializers.IntegerField(
