@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .spec import names_of_kind
 from .types import HOME_SPEC, RULES, HomeOffer
 
 # The numbers the rules compare are clipped to int16 (see SCHEMA's rule_* columns).
@@ -32,7 +33,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     name: field.levels for name, field in HOME_SPEC.items() if field.kind == "level"
 }
 LEVEL_CODE = {name: {v: i for i, v in enumerate(levels)} for name, levels in LEVELS.items()}
-TAG_FIELDS = tuple(name for name, field in HOME_SPEC.items() if field.kind == "tags")
+TAG_FIELDS = names_of_kind(HOME_SPEC, "tags")
 _PLAIN_TYPES = {"int": np.int64, "bool": np.bool_}
 _PLAIN = {
     name: _PLAIN_TYPES[field.kind]

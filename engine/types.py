@@ -410,6 +410,8 @@ class MatchResult:
 # The specification of every matching field (see spec.py), and what is derived from it.
 NEEDS_SPEC: dict[str, FieldSpec] = dict(specs_of(SurvivorNeeds))
 HOME_SPEC: dict[str, FieldSpec] = dict(specs_of(HomeOffer))
+# The child's fields an input (a form, a request, the stored record) gives as they are.
+NEEDS_INPUT_NAMES = tuple(name for name, field in NEEDS_SPEC.items() if field.input)
 _NEEDS_LEVELS = tuple((n, f.levels) for n, f in NEEDS_SPEC.items() if f.kind == "level")
 _HOME_LEVELS = tuple((n, f.levels) for n, f in HOME_SPEC.items() if f.kind == "level")
 # Rules a home fails for lack of one capability when the child needs it:

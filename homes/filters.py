@@ -14,6 +14,7 @@ from django_filters import rest_framework as filters
 
 from core.vocab import STATE_CHOICES, HomeType
 from engine import HOME_SPEC
+from engine.spec import names_of_kind
 from homes.models import Home
 
 
@@ -61,7 +62,7 @@ class HomeFilter(filters.FilterSet):
             "state",
             "home_type",
             "has_beds",
-            *(name for name, field in HOME_SPEC.items() if field.kind == "bool"),
+            *names_of_kind(HOME_SPEC, "bool"),
         ]
         filter_overrides = {models.BooleanField: {"filter_class": StrictBooleanFilter}}
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.layout import BATCH_FIELDS, NEVER_UPDATED_US, NO_LICENSE_EXPIRY
+from engine.layout import BATCH_FIELDS, LEVELS, NEVER_UPDATED_US, NO_LICENSE_EXPIRY, TAG_FIELDS
+from engine.spec import names_of_kind
 from engine.types import HOME_SPEC
 
 # The columns read per home, in BATCH_FIELDS order (updated_us and license_day computed
@@ -19,11 +20,10 @@ COMPUTED = {
     "license_day": f"COALESCE(h.license_expires - DATE '1970-01-01', {NO_LICENSE_EXPIRY})",
 }
 # The home's fields by kind, from the engine's specification of the matching fields.
-LEVEL_SQL = {name: field.levels for name, field in HOME_SPEC.items() if field.kind == "level"}
-FLOATS = {name for name, field in HOME_SPEC.items() if field.kind == "float"}
-BOOLEANS = {name for name, field in HOME_SPEC.items() if field.kind == "bool"}
-TAG_FIELDS = tuple(name for name, field in HOME_SPEC.items() if field.kind == "tags")
-WORDS = tuple(n for n, field in HOME_SPEC.items() if field.kind in ("text", "zip", "state"))
+# Levels and tag sets as the directory keeps them (engine.layout).
+FLOATS = set(names_of_kind(HOME_SPEC, "float"))
+BOOLEANS = set(names_of_kind(HOME_SPEC, "bool"))
+WORDS = names_of_kind(HOME_SPEC, "text", "zip", "state")
 TEXTS = (*WORDS, *TAG_FIELDS)
 NUMBERS = tuple(name for name in BATCH_FIELDS if name not in TEXTS)
 SELECTED = [
@@ -42,9 +42,9 @@ FULL_LOAD = f"SELECT {', '.join(SELECTED)} FROM homes_home h WHERE h.active"  # 
 
 def binary_column(name: str) -> tuple[str, str]:
     """(SQL, big-endian numpy type) of one field of the binary full load, never null."""
-    if name in LEVEL_SQL:
+    if name in LEVELS:
         # The level's rank in the rules' order; -1 for a value the rules do not know.
-        levels = ", ".join(f"'{level}'" for level in LEVEL_SQL[name])
+        levels = ", ".join(f"'{level}'" for level in LEVELS[name])
         return f"COALESCE(array_position(ARRAY[{levels}], h.{name}::text) - 1, -1)::int8", ">i8"
     if name in FLOATS:
         return f"COALESCE(h.{name}::float8, 'NaN')", ">f8"

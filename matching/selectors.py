@@ -19,6 +19,7 @@ from core.vocab import phone_uri
 from engine import (
     EXCLUDED_PAGE,
     HOME_SPEC,
+    NEEDS_INPUT_NAMES,
     NEEDS_SPEC,
     TONIGHT_RULES,
     ExclusionZone,
@@ -34,6 +35,7 @@ from engine import (
     home_location,
     zip_centroid,
 )
+from engine.layout import TAG_FIELDS
 from engine.spec import FieldSpec
 from homes.models import Home
 from matching.directory import directory_cache
@@ -41,7 +43,6 @@ from survivors.models import Survivor
 
 # A home's matching fields (the engine's specification), as `values()` reads them.
 OFFER_FIELDS = list(HOME_SPEC)
-_OFFER_TAGS = tuple(name for name, field in HOME_SPEC.items() if field.kind == "tags")
 
 
 def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
@@ -51,7 +52,7 @@ def offer_from_row(row: dict[str, Any]) -> HomeOffer | None:
         return None
     values = {name: row[name] for name in OFFER_FIELDS}
     values["latitude"], values["longitude"] = location
-    for name in _OFFER_TAGS:
+    for name in TAG_FIELDS:
         values[name] = frozenset(values[name])
     return HomeOffer(**values)
 
@@ -110,7 +111,7 @@ def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> Surviv
 MATCHING_FIELDS = [
     "date_of_birth",
     "residence_zip",
-    *(name for name, field in NEEDS_SPEC.items() if field.input),
+    *NEEDS_INPUT_NAMES,
 ]
 
 

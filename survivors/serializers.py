@@ -22,12 +22,12 @@ from core.vocab import (
     Service,
     validate_zip,
 )
-from engine import NEEDS_SPEC
+from engine import NEEDS_INPUT_NAMES
 from survivors.models import Status, Survivor
 from survivors.policy import need_to_know
 
 # The child's matching fields the record takes as they are (the engine's specification).
-MATCHING_INPUTS = [name for name, field in NEEDS_SPEC.items() if field.input]
+MATCHING_INPUTS = list(NEEDS_INPUT_NAMES)
 
 
 class ExclusionZoneSerializer(serializers.Serializer):

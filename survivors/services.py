@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Agency, Role
 from audit.services import audit_record, audit_record_many, changes
 from core.types import Actor
-from engine import NEEDS_SPEC
+from engine import NEEDS_INPUT_NAMES
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -19,7 +19,7 @@ INTAKE_FIELDS = frozenset(
     {
         "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
         "residence_zip", "notes",
-        *(name for name, field in NEEDS_SPEC.items() if field.input),
+        *NEEDS_INPUT_NAMES,
     }
 )  # fmt: skip
 
