@@ -71,6 +71,7 @@ bench: install
 	$(PY) bench/reports.py
 
 lint: install migrations-check
+	$(UV) lock --check --quiet
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
