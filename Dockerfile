@@ -2,8 +2,13 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 RUN useradd --create-home harbor
-COPY pyproject.toml ./
-RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
+# The versions in uv.lock, as CI and `make install` get them; what running needs only,
+# in a venv of its own (uv is used for the install and not kept in the image).
+COPY pyproject.toml uv.lock ./
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_LINK_MODE=copy PATH=/opt/venv/bin:$PATH
+RUN pip install --no-cache-dir uv==0.13.9 \
+    && uv sync --frozen --no-install-project --no-cache --python /usr/local/bin/python \
+    && pip uninstall --yes uv
 COPY . .
 # Bytecode now: with PYTHONDONTWRITEBYTECODE (and /app not the runtime user's to write)
 # every process would otherwise compile the app from source at each start, a third of

@@ -6,20 +6,47 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
+# uv is given the interpreter's path: a pyenv shim's name can mean another version there.
+PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 DEMO_ENV := DEBUG=true
 
-.PHONY: install demo test bench lint format migrations-check clean
+.PHONY: install install-run upgrade demo test bench lint format migrations-check clean
 
-$(VENV)/.installed: pyproject.toml
+# Every install comes from uv.lock (`make upgrade` refreshes it): the versions CI, the image
+# and a newcomer's laptop get are the ones reviewed, not whatever was released last night.
+# uv itself, pinned, lives in its own small venv so that syncing .venv never removes it.
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+$(UV):
 	@test -n "$(PYTHON)" || { echo "Harbor needs Python >= 3.12 (python3.12 or python3.13 on the PATH)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet ".[dev]"
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# What running needs (`make demo`); --inexact keeps the development tools of an earlier
+# `make install`, so a demo never uninstalls the test suite's tools.
+$(VENV)/.installed-run: uv.lock | $(UV)
+	$(UV) sync --frozen --no-install-project --inexact --python $(PYTHON_EXE) --quiet
 	touch $@
+
+# What running, testing and linting need (`make test`, `make lint`, CI).
+$(VENV)/.installed: uv.lock | $(UV)
+	$(UV) sync --frozen --no-install-project --extra dev --python $(PYTHON_EXE) --quiet
+	touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed
 
-demo: install
+install-run: $(VENV)/.installed-run
+
+# A new lock from the newest releases pyproject.toml allows; review `git diff uv.lock`
+# (README, "Upgrading") before committing it.
+upgrade: | $(UV)
+	$(UV) lock --upgrade
+	@$(UV) tree --depth 1 --outdated 2>/dev/null | head -40 || true
+	@echo "uv.lock refreshed: review 'git diff --stat uv.lock' and the changelogs of what moved, then run make test."
+
+demo: install-run
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
@@ -44,6 +71,7 @@ bench: install
 	$(PY) bench/reports.py
 
 lint: install migrations-check
+	$(UV) lock --check --quiet
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -61,4 +89,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) .uv var staticfiles .pytest_cache
