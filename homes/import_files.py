@@ -10,12 +10,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from homes import columns
 from homes.models import Home
@@ -72,8 +76,9 @@ def _csv_rows(content: bytes) -> Iterator[list[object]]:
 
 def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
     """The first sheet's rows, read by calamine (Rust): 10,000 homes in under a second
-    where openpyxl took 15 to 40. Its XML reader expands no entities, so a crafted
-    workbook cannot blow up; the unpacked size is checked first all the same."""
+    where openpyxl took 15 to 40. Its XML reader expands no entities; the unpacked size
+    and the text the cells would expand to (check_xlsx_expansion) are checked first, as
+    calamine copies a shared string into every cell that uses it."""
     from python_calamine import CalamineWorkbook
 
     if not content.startswith(b"PK\x03\x04"):
@@ -82,6 +87,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(info.file_size for info in archive.infolist()) > XLSX_UNPACKED_MAX:
                 raise ImportFileError("This workbook unpacks to too much data to import.")
+            check_xlsx_expansion(archive)
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         if not book.sheet_names:
             return
@@ -94,6 +100,192 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
         # calamine gives "" for an empty cell and a float for every number: whole numbers
         # come back as the integers a person typed.
         yield [int(cell) if isinstance(cell, float) and cell.is_integer() else cell for cell in row]
+
+
+# --- What a workbook would expand to -------------------------------------------------
+#
+# A workbook's shared strings are stored once and referenced by index, so a 7 KB file
+# holding one 4 MB string used in 100 cells unpacks within every size limit yet
+# becomes 400 MB of text once a reader copies the string into each cell. Before any
+# reader builds cells, the workbook's XML is streamed (64 KB at a time, nothing kept
+# but one length per shared string) and the file is refused if one cell would hold
+# more than XLSX_CELL_TEXT_MAX characters, all its cells together more than
+# XLSX_TEXT_MAX, or a cell would lie beyond the rows and columns an import can hold
+# (a reader lays a sheet out as a dense grid up to its last cell).
+
+XLSX_CELL_TEXT_MAX = 10_000  # characters in one cell: a home's longest text is far shorter
+XLSX_TEXT_MAX = 32 * 1024 * 1024  # characters in all the cells of the workbook together
+XLSX_SHARED_STRINGS_MAX = 1_000_000  # distinct shared strings (one int each is kept)
+XLSX_COLUMNS_MAX = 200  # the template has about 30
+XLSX_ROWS_MAX = MAX_ROWS + 1_000  # the homes, the header and some blank rows
+_CHUNK = 64 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _stream_xml(archive: zipfile.ZipFile, name: str, parser: Any) -> None:
+    """Feed one part of the workbook to an expat parser without reading it whole. A
+    document type declaration (where entities would be declared) is refused."""
+
+    def refuse_doctype(*_: object) -> None:
+        raise ImportFileError(
+            gettext("This Excel workbook (.xlsx) declares XML entities: save it again.")
+        )
+
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    with archive.open(name) as part:
+        while chunk := part.read(_CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if "}" in tag else tag.rsplit(":", 1)[-1]
+
+
+def _shared_string_lengths(archive: zipfile.ZipFile, name: str) -> array[int]:
+    """The length in characters of each shared string, refusing any above the cell cap."""
+    from xml.parsers import expat
+
+    lengths: array[int] = array("I")
+    state = {"in_t": False, "current": 0, "total": 0}
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def start(tag: str, _attrs: dict[str, str]) -> None:
+        local = _local(tag)
+        if local == "si":
+            state["current"] = 0
+        elif local == "t":
+            state["in_t"] = True
+
+    def end(tag: str) -> None:
+        local = _local(tag)
+        if local == "t":
+            state["in_t"] = False
+        elif local == "si":
+            if len(lengths) >= XLSX_SHARED_STRINGS_MAX:
+                raise _TooLarge
+            lengths.append(state["current"])
+
+    def text(data: str) -> None:
+        if state["in_t"]:
+            state["current"] += len(data)
+            state["total"] += len(data)
+            if state["current"] > XLSX_CELL_TEXT_MAX or state["total"] > XLSX_TEXT_MAX:
+                raise _TooLarge
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    _stream_xml(archive, name, parser)
+    return lengths
+
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _check_sheet(archive: zipfile.ZipFile, name: str, shared: array[int], total: int) -> int:
+    """The characters the sheet's cells would hold, added to `total`; _TooLarge when a
+    cell, the total or the sheet's extent is past its limit."""
+    from xml.parsers import expat
+
+    state: dict[str, Any] = {"kind": "", "in_value": False, "digits": "", "cell": 0}
+    state["total"] = total
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def add(count: int) -> None:
+        state["cell"] += count
+        state["total"] += count
+        if state["cell"] > XLSX_CELL_TEXT_MAX or state["total"] > XLSX_TEXT_MAX:
+            raise _TooLarge
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        local = _local(tag)
+        if local == "c":
+            state["kind"], state["cell"] = attrs.get("t", "n"), 0
+            match = _CELL_REF.match(attrs.get("r", "A1"))
+            if match is None:
+                raise _TooLarge
+            if _column_number(match[1]) > XLSX_COLUMNS_MAX or int(match[2]) > XLSX_ROWS_MAX:
+                raise _TooLarge
+        elif local in ("v", "t"):
+            state["in_value"], state["digits"] = True, ""
+        elif local == "row" and int(attrs.get("r", "1") or "1") > XLSX_ROWS_MAX:
+            raise _TooLarge
+        elif local == "dimension":
+            # The extent the reader will lay out: "A1:AD20001".
+            for ref in attrs.get("ref", "A1").split(":"):
+                match = _CELL_REF.match(ref)
+                if match and (
+                    _column_number(match[1]) > XLSX_COLUMNS_MAX or int(match[2]) > XLSX_ROWS_MAX
+                ):
+                    raise _TooLarge
+
+    def end(tag: str) -> None:
+        local = _local(tag)
+        if local == "v" and state["kind"] == "s":
+            digits = state["digits"].strip()
+            index = int(digits) if digits.isdigit() else -1
+            add(shared[index] if 0 <= index < len(shared) else 0)
+        if local in ("v", "t"):
+            state["in_value"] = False
+
+    def text(data: str) -> None:
+        if not state["in_value"]:
+            return
+        if state["kind"] == "s":
+            if len(state["digits"]) < 12:
+                state["digits"] += data
+        else:
+            add(len(data))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    _stream_xml(archive, name, parser)
+    return int(state["total"])
+
+
+def check_xlsx_expansion(archive: zipfile.ZipFile) -> None:
+    """ImportFileError if the workbook's cells would expand past the limits above."""
+    names = archive.namelist()
+    shared_names = [n for n in names if n.lower().endswith("sharedstrings.xml")]
+    sheets = [n for n in names if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")]
+    try:
+        shared: array[int] = array("I")
+        for name in shared_names:
+            shared.extend(_shared_string_lengths(archive, name))
+        total = 0
+        for name in sheets:
+            total = _check_sheet(archive, name, shared, total)
+    except _TooLarge:
+        raise ImportFileError(too_much_text_message()) from None
+    except ImportFileError:
+        raise
+    except Exception:  # malformed XML, a part that is not there
+        raise ImportFileError(gettext("This Excel workbook (.xlsx) cannot be read.")) from None
+
+
+def too_much_text_message() -> str:
+    return gettext(
+        "This workbook would expand to too much text to import: a cell may hold at most "
+        "%(cell)s characters, all cells together %(total)s million, in at most %(rows)s "
+        "rows and %(columns)s columns."
+    ) % {
+        "cell": f"{XLSX_CELL_TEXT_MAX:,}",
+        "total": XLSX_TEXT_MAX // (1024 * 1024),
+        "rows": f"{XLSX_ROWS_MAX:,}",
+        "columns": XLSX_COLUMNS_MAX,
+    }
 
 
 def _blank(cells: list[object]) -> bool:

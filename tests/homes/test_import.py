@@ -378,3 +378,79 @@ def test_it_links_the_import_from_the_dashboard_of_those_who_may_import(
         client.force_login(user)
         page = client.get("/").content.decode()
         assert ('href="/homes/import/"' in page) is linked, user.username
+
+
+def amplifying_workbook(*, text_chars: int = 4 * 1024 * 1024, cells: int = 100) -> bytes:
+    """Finding 29.2: one long shared string used in many cells. The file is a few KB and
+    unpacks to a few MB, but a reader that copies the string into each cell holds
+    `text_chars * cells` characters."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(template_headers())
+    long_text = "A" * text_chars
+    for i in range(cells):
+        sheet.append([f"KS-{i:04d}", long_text])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_it_refuses_a_workbook_whose_shared_strings_would_expand_without_growing_memory(
+    admin_user,
+):
+    import resource
+    import tracemalloc
+
+    content = amplifying_workbook()
+    assert len(content) < 64 * 1024  # a tiny upload
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+    tracemalloc.start()
+    try:
+        response = post(admin_user, content, name="homes.xlsx")
+        _, python_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+
+    assert response.status_code == 400
+    assert "too much text" in response.json()["file"][0]
+    assert python_peak < 50 * 1024 * 1024
+    assert rss_growth_mb < 50
+    assert not Home.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cell", "what"),
+    [("XFD1", "a cell far to the right"), ("A1048576", "a cell a million rows down")],
+)
+def test_it_refuses_a_workbook_that_would_be_laid_out_as_a_huge_grid(admin_user, cell, what):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(template_headers())
+    sheet.append(template_row())
+    sheet[cell] = "x"
+    out = io.BytesIO()
+    book.save(out)
+
+    response = post(admin_user, out.getvalue(), name="homes.xlsx")
+
+    assert response.status_code == 400, what
+    assert "too much text" in response.json()["file"][0]
+
+
+def test_it_still_reads_a_workbook_with_repeated_short_text(admin_user):
+    """The check counts each use of a shared string, not the file's size: a normal
+    directory where every home shares its state and languages still imports."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(template_headers())
+    for i in range(1, 51):
+        values = dict(zip(template_headers(), template_row(), strict=True))
+        values.update(external_id=f"KS-{i:04d}", name=f"Home {i}")
+        sheet.append(list(values.values()))
+    out = io.BytesIO()
+    book.save(out)
+
+    body = post(admin_user, out.getvalue(), name="homes.xlsx").json()
+
+    assert (body["status"], body["created"]) == ("imported", 50)
