@@ -21,6 +21,7 @@ from .scoring import score_home, score_rows
 from .types import (
     HOME_TYPES,
     INTERIM_HOME_TYPE,
+    NEVER_OFFERED_RULES,
     RULES,
     STALE_AFTER,
     SUBSTANCE_LEVELS,
@@ -131,7 +132,8 @@ def _tonight(
 def _near_misses(
     needs: SurvivorNeeds, directory: Directory, failures: RuleFailures, limit: int
 ) -> tuple[Miss, ...]:
-    """The homes failing exactly one rule, nearest first, at most `limit`."""
+    """The homes failing exactly one rule, not one of NEVER_OFFERED_RULES, nearest
+    first, at most `limit`."""
     nearest, nearest_miles = _nearest(needs, directory, failures.single, limit)
     # A near miss fails one rule, and its mask says which: only that rule explains it.
     return tuple(
@@ -325,7 +327,8 @@ def _them(count: int) -> str:
 def _relaxations(
     needs: SurvivorNeeds, directory: Directory, failures: RuleFailures
 ) -> tuple[Relaxation, ...]:
-    """Per rule, the homes failing it and nothing else."""
+    """Per rule, the homes failing it and nothing else (never a rule of
+    NEVER_OFFERED_RULES: a home inside an exclusion zone is not a change to make)."""
     relaxations = []
     for rule, count in failures.alone_counts().items():
         if not count:
@@ -449,10 +452,6 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
         f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not take "
         f"{_GUARDIAN_PLACEMENTS[needs.guardianship]}; ask {_them(n)} about an exception"
     ),
-    "exclusion_zone": lambda needs, n: (
-        f"{plural(n, 'home')} {_verb(n, 'lies', 'lie')} inside an exclusion zone; "
-        "review the zones with the MDT"
-    ),
     "crisis_intake": lambda needs, n: (
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} no 24/7 intake; "
         f"{_verb(n, 'it', 'they')} could take the child at the next daytime intake"
@@ -466,4 +465,5 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
         f"{_verb(n, 'it', 'they')} would fit once renewed, which takes days"
     ),
 }
-assert set(_SUGGESTIONS) == set(RULES) - {"state_line"}
+# A rule of NEVER_OFFERED_RULES is never relaxed, so it has no suggestion.
+assert set(_SUGGESTIONS) == set(RULES) - {"state_line"} - NEVER_OFFERED_RULES

@@ -77,6 +77,11 @@ NEEDS = tuple(NEED_LABELS)
 # What can change tonight (a bed freed, one more staff on shift, a home opening its
 # door out of hours), as opposed to what takes days (ICPC, exceptions, a license).
 TONIGHT_RULES = ("beds", "staffing", "crisis_intake")
+# Rules a home must never be offered past (DESIGN "Safety across cases"): a home failing
+# one is never a near miss, a call tonight, a relaxation or a contact shown, whatever
+# else it fails. It stays in the excluded list, which says why it is out. A new safety
+# rule (keep_apart) is added here and nowhere else.
+NEVER_OFFERED_RULES: frozenset[str] = frozenset({"exclusion_zone"})
 # The home type offered as an interim placement when nothing else fits.
 INTERIM_HOME_TYPE = "emergency_shelter"
 
@@ -388,11 +393,12 @@ class Tonight:
 class MatchResult:
     """The answer to one search.
 
-    `near_misses` holds at most `limit` one-failure homes; `near_miss_count`
-    counts all of them. `excluded` is None unless asked for, and then one page of
-    the infeasible homes (`excluded_count` counts all of them). `failures_by_rule`
-    counts, for every rule, the homes failing it (alone or with others). `tonight`
-    says what can change tonight when nothing but an emergency shelter fits.
+    `near_misses` holds at most `limit` one-failure homes, never one failing a rule of
+    NEVER_OFFERED_RULES; `near_miss_count` counts all of them. `excluded` is None
+    unless asked for, and then one page of the infeasible homes (`excluded_count`
+    counts all of them). `failures_by_rule` counts, for every rule, the homes failing
+    it (alone or with others). `tonight` says what can change tonight when nothing but
+    an emergency shelter fits.
     """
 
     homes_considered: int

@@ -30,7 +30,7 @@ from .layout import (
     rows_of,
     wrapped_degree,
 )
-from .types import CAPABILITIES, RULES, SurvivorNeeds
+from .types import CAPABILITIES, NEVER_OFFERED_RULES, RULES, SurvivorNeeds
 
 RULE_BIT = {rule: 1 << index for index, rule in enumerate(RULES)}
 
@@ -187,24 +187,33 @@ class RuleFailures:
         self._feasible = np.invert(failing)
         if self.size % WORD_BITS:  # no bit past the last row
             self._feasible[-1] &= np.uint64((1 << (self.size % WORD_BITS)) - 1)
-        # Homes failing exactly one rule: near misses.
+        # Homes failing exactly one rule.
         self._single = failing & ~several
+        # Near misses: those of them a worker may be offered, never a home failing a
+        # rule of NEVER_OFFERED_RULES (whatever else it fails).
+        never = np.zeros(words, WORD)
+        for rule in NEVER_OFFERED_RULES & by_rule.keys():
+            never |= self.by_rule[rule]
+        self._offerable = self._single & ~never
 
     def feasible_rows(self) -> np.ndarray:
         return rows_of(self._feasible)
 
     def alone(self, rule: str) -> np.ndarray:
-        """The bitset of the homes failing `rule` and nothing else."""
+        """The bitset of the homes failing `rule` and nothing else (none for a rule of
+        NEVER_OFFERED_RULES: such a home is not offered)."""
         bits = self.by_rule.get(rule)
-        return np.zeros(len(self._single), WORD) if bits is None else bits & self._single
+        return np.zeros(len(self._single), WORD) if bits is None else bits & self._offerable
 
     def single_count(self) -> int:
-        return count_bits(self._single)
+        """How many near misses (see `single`)."""
+        return count_bits(self._offerable)
 
     @property
     def single(self) -> np.ndarray:
-        """The bitset of the homes failing exactly one rule."""
-        return self._single
+        """The bitset of the near misses: the homes failing exactly one rule, that rule
+        not one of NEVER_OFFERED_RULES."""
+        return self._offerable
 
     def counts(self) -> dict[str, int]:
         """How many homes fail each rule, alone or with others."""
@@ -213,8 +222,9 @@ class RuleFailures:
         return counts
 
     def alone_counts(self) -> dict[str, int]:
-        """How many homes fail each rule and nothing else."""
-        return dict(zip(self.by_rule, self._counts(self._stack & self._single), strict=True))
+        """How many homes fail each rule and nothing else; 0 for a rule of
+        NEVER_OFFERED_RULES (nothing to relax)."""
+        return dict(zip(self.by_rule, self._counts(self._stack & self._offerable), strict=True))
 
     @staticmethod
     def _counts(stack: np.ndarray) -> list[int]:

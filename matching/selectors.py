@@ -327,11 +327,9 @@ def tonight_plan(
         )
         for ranked in tonight.interim_shelters
     )
-    # An exclusion zone is never a thing to relax for a bed (DESIGN: no override ever
-    # places a child inside one), so it is not offered as a change, tonight or later.
-    takes_days = tuple(
-        x for x in result.relaxations if x.rule not in TONIGHT_RULES and x.rule != "exclusion_zone"
-    )
+    # The engine never relaxes a rule of NEVER_OFFERED_RULES (an exclusion zone is never
+    # a thing to relax for a bed), so what is left here takes days.
+    takes_days = tuple(x for x in result.relaxations if x.rule not in TONIGHT_RULES)
     if watched:
         homes = f"{watched} home is" if watched == 1 else f"{watched} homes are"
         summary = (

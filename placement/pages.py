@@ -26,6 +26,7 @@ from placement.selectors import (
     referral_get,
 )
 from placement.serializers import ReferralSerializer, child_of
+from placement.services.rules import live_failures
 
 
 def visible_or_404(request: AuthedHttpRequest, model, object_id: int, action: str):
@@ -67,6 +68,17 @@ def recommendation_page(request: AuthedHttpRequest, recommendation_id: int) -> H
     user = request.user
     reviews = list(recommendation.reviews.all())
     pending = recommendation.status == Recommendation.Status.PENDING_REVIEW
+    # Not once its referral went (or the home said no): the page offers no
+    # "Send referral" the service would refuse.
+    may_refer = (
+        policy.may_act_on_case(user, recommendation.survivor_id)
+        and recommendation.status
+        in (Recommendation.Status.PENDING_REVIEW, Recommendation.Status.APPROVED)
+        and not recommendation_referred(recommendation)
+    )
+    # Nor when the home no longer fits the child (a new exclusion zone, a full home):
+    # the page says why, from the live rows, as the refusal would.
+    now_failing = live_failures(recommendation.survivor, recommendation.home) if may_refer else []
     template = "placement/recommendation.html"
     if request.GET.get("print"):
         template = "placement/recommendation_print.html"
@@ -81,12 +93,8 @@ def recommendation_page(request: AuthedHttpRequest, recommendation_id: int) -> H
             "may_review": pending
             and policy.may_review(user, recommendation)
             and all(r.reviewer_id != user.pk for r in reviews),
-            # Not once its referral went (or the home said no): the page offers no
-            # "Send referral" the service would refuse.
-            "may_refer": policy.may_act_on_case(user, recommendation.survivor_id)
-            and recommendation.status
-            in (Recommendation.Status.PENDING_REVIEW, Recommendation.Status.APPROVED)
-            and not recommendation_referred(recommendation),
+            "may_refer": may_refer and not now_failing,
+            "now_failing": now_failing,
             "referrals": recommendation.referrals.select_related("home"),
             "needs": recommendation.needs,
             "profile": recommendation.home_profile,

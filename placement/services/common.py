@@ -25,6 +25,7 @@ from engine.rules import plural
 from homes.models import Home
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
 from placement.selectors import recommendations_ready_to_refer, records_visible_to
+from placement.services.rules import live_failures, without_zones
 from survivors.models import Status, Survivor
 from survivors.services import survivor_set_status
 
@@ -168,9 +169,23 @@ def next_step(survivor: Survivor) -> str:
         names = ", ".join(r.home.name for r in active)
         return f"Still waiting for an answer from {names}."
     ready = recommendations_ready_to_refer().filter(survivor=survivor).select_related("home")
-    names = ", ".join(r.home.name for r in ready)
-    if names:
-        return f"The MDT approved {names}: send the referral."
+    # Never "send the referral" to a home the referral would be refused at (409): one
+    # that no longer fits (a new exclusion zone, a full home) is named with why.
+    fits, unfit = [], []
+    for recommendation in ready:
+        failed = live_failures(survivor, recommendation.home)
+        if failed:
+            unfit.append(f"{recommendation.home.name} ({without_zones(failed)[0]['reason']})")
+        else:
+            fits.append(recommendation.home.name)
+    if fits:
+        return f"The MDT approved {', '.join(fits)}: send the referral."
+    if unfit:
+        fit = "it no longer fits" if len(unfit) == 1 else "they no longer fit"
+        return (
+            f"The MDT approved {', '.join(unfit)}, but {fit} the child, so no referral can "
+            "go: search again and propose another home."
+        )
     if Recommendation.objects.filter(
         survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
     ).exists():

@@ -23,6 +23,7 @@ from placement.services.common import (
 )
 from placement.services.recommendations import recommendation_decide
 from placement.services.referrals import referral_close
+from placement.services.rules import failures_text, live_failures, without_zones
 from survivors.models import Status, Survivor
 
 
@@ -156,6 +157,14 @@ def _outcome(survivor: Survivor, recommendation: Recommendation, review: Review)
         or Referral.objects.filter(survivor=survivor, status=Referral.Status.ACCEPTED).exists()
     ):
         return f"It is approved. {next_step(survivor)}"
+    failed = live_failures(survivor, recommendation.home)
+    if failed:
+        # The referral would be refused (409): say why rather than "send it".
+        return (
+            f"It is approved, but {home} no longer fits the child "
+            f"({failures_text(without_zones(failed))}), so no referral can go: search "
+            "again and propose another home."
+        )
     return f"It is approved: send the referral to {home}."
 
 
