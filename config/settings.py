@@ -260,8 +260,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 # Longer than any task's time limit, so a task acknowledged late is never delivered twice
-# merely because it is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# merely because it is still running. The socket timeouts bound every broker call (a
+# frozen Redis otherwise holds a publish for ever); a worker's BRPOP has its own check
+# (health_check_interval). Requests never wait on these: they queue through the outbox
+# (core.outbox), whose sends use half-second timeouts of their own.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
+# A worker that loses the broker keeps trying to reconnect, for ever, rather than exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 if CELERY_TASK_ALWAYS_EAGER:
     # Celery still opens a producer for an eager task; without a URL that would be AMQP on
@@ -275,6 +288,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # runs), each with its own queue, without one's workers running another's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
+    # Sends the jobs queued while the broker was down or frozen (core.outbox): they run
+    # within seconds of its return.
+    "relay-outbox": {
+        "task": "core.tasks.relay_outbox",
+        "schedule": timedelta(seconds=10),
+    },
+    "prune-outbox": {
+        "task": "core.tasks.prune_outbox",
+        "schedule": timedelta(days=1),
+    },
     # Each process reads the change log since it last searched; a week covers any idle
     # worker, and one idle longer reloads its directory whole.
     "prune-home-changes": {

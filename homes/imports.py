@@ -39,6 +39,7 @@ from accounts.models import Role
 from audit.models import AuditEntry
 from audit.services import audit_record
 from core.errors import Forbidden
+from core.outbox import enqueue
 from core.types import Actor
 from homes import columns
 from homes.import_files import ImportFileError, Table, file_format, read_table
@@ -93,7 +94,7 @@ def home_import_start(*, actor: Actor, name: str, content: bytes, dry_run: bool)
         content=content,
         dry_run=dry_run,
     )
-    transaction.on_commit(lambda: run_home_import.delay(job.pk))
+    enqueue(run_home_import, [job.pk])
     return job
 
 
@@ -122,7 +123,7 @@ def home_import_apply_checked(*, actor: Actor, import_id: int) -> HomeImport:
     )
     checked.content = b""
     checked.save(update_fields=["content"])
-    transaction.on_commit(lambda: run_home_import.delay(job.pk))
+    enqueue(run_home_import, [job.pk])
     return job
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
 from django.core.mail import send_mail
@@ -11,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.outbox import enqueue
 from core.types import Actor
 from notifications.models import Notification
 
@@ -65,11 +65,7 @@ def notification_send(
 
         for notification in created:
             if notification.recipient.email:
-                # robust: a broker that is down must not fail the change already committed;
-                # the periodic job emails what was left unsent.
-                transaction.on_commit(
-                    partial(send_notification_email.delay, notification.pk), robust=True
-                )
+                enqueue(send_notification_email, [notification.pk])
     return created
 
 

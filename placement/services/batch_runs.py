@@ -1,7 +1,7 @@
 """A batch's job (DESIGN.md "Mass recovery (batch placement)"): the plan worked out and
 stored.
 
-`batch_queue` sends the job after `placement.services.batches.batch_create` committed;
+`batch_queue` queues the job with `placement.services.batches.batch_create`'s transaction;
 the task (`placement.tasks.run_batch`) calls `batch_run`, which asks the matching engine
 for each child's feasible homes and scores (the very search a case worker runs for one
 child), hands them to the solver (`engine.plan.plan_solve`) with the batch's
@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.outbox import enqueue
 from engine import Ranked, SurvivorNeeds
 from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from homes.models import Home
@@ -43,21 +44,18 @@ SEARCH_SHARE = 30
 
 
 def batch_queue(batch: Batch) -> None:
-    """Send the batch's job, with time limits a little above its own: the solver stops
-    itself at `time_limit_seconds`; finding the homes and storing the plan need the rest."""
-    from placement.tasks import run_batch
-
+    """Queue the batch's job with the caller's transaction (core.outbox), with time limits
+    a little above its own: the solver stops itself at `time_limit_seconds`; finding the
+    homes and storing the plan need the rest. A broker that is down delays the job (the
+    batch waits, "Waiting to start"); it never loses it."""
     soft = batch.time_limit_seconds + 60
-    try:
-        run_batch.apply_async(
-            args=[batch.pk],
-            task_id=batch.task_id or None,
-            soft_time_limit=soft,
-            time_limit=soft + 30,
-        )
-    except Exception as exc:  # the broker is down: say so on the batch, never leave it running
-        logger.error("Batch %s could not be queued: %s", batch.pk, type(exc).__name__)
-        _fail(batch.pk, "The planning job could not be started (the job queue is not answering).")
+    enqueue(
+        "placement.tasks.run_batch",
+        [batch.pk],
+        task_id=batch.task_id or None,
+        soft_time_limit=soft,
+        time_limit=soft + 30,
+    )
 
 
 # --- Running: the plan ---------------------------------------------------------------------

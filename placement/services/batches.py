@@ -415,7 +415,7 @@ def _store(actor: Actor, request: _Request, *, ip: str | None) -> Batch:
         },
         ip=ip,
     )
-    transaction.on_commit(lambda: batch_queue(batch))
+    batch_queue(batch)
     return batch
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.outbox import enqueue
 from core.types import Actor
 from engine import INTERIM_HOME_TYPE
 from engine.rules import plural
@@ -83,13 +84,13 @@ def survivor_waitlist(
 
 
 def waitlist_recheck_after_commit(*, home_id: int) -> None:
-    """Queue the waitlist's re-check at `home_id` once the caller's transaction commits:
+    """Queue the waitlist's re-check at `home_id` with the caller's transaction:
     after every change to the home's free beds or staff, so a bed that opens reaches a
-    waiting child within seconds. `robust`: a broker that is down is logged and does
-    not fail a change already made (the beat's periodic re-check catches up)."""
+    waiting child within seconds. Through the outbox: a broker that is down delays the
+    re-check, never the change nor its request."""
     from placement.tasks import recheck_waitlist  # the task calls this module's services
 
-    transaction.on_commit(lambda: recheck_waitlist.delay(home_id=home_id), robust=True)
+    enqueue(recheck_waitlist, kwargs={"home_id": home_id})
 
 
 def waitlist_recheck(*, home_id: int | None = None) -> int:

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry, Outcome
+from config.celery import app as celery_app
+from core.outbox import outbox_relay
 from homes.models import Home
 from matching.selectors import match_needs, needs_of_survivor
 from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment
@@ -661,12 +663,13 @@ def test_a_plan_past_its_time_limit_fails_saying_so(alice, children, homes, api,
     assert "time limit" in batch.error
 
 
-def test_a_batch_whose_job_cannot_be_queued_fails_instead_of_waiting_forever(
+def test_it_keeps_a_batch_queued_while_the_broker_is_down_and_runs_it_when_it_returns(
     alice, children, homes, api, monkeypatch, django_capture_on_commit_callbacks
 ):
     def broker_down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     monkeypatch.setattr(run_batch, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = api(alice).post(
@@ -675,5 +678,10 @@ def test_a_batch_whose_job_cannot_be_queued_fails_instead_of_waiting_forever(
 
     assert response.status_code == 201
     batch = Batch.objects.get()
-    assert batch.status == "failed"
-    assert "could not be started" in batch.error
+    assert batch.status == "running"
+    assert batch.progress_note == "Waiting to start"
+
+    monkeypatch.undo()  # the broker is back: the relay sends the job
+    assert outbox_relay() == 1
+    batch.refresh_from_db()
+    assert batch.status == "done"
