@@ -1,3 +1,11 @@
+# The translation catalogues are compiled with GNU gettext in a stage of their own, so
+# the image carries the .mo files and not the tools.
+FROM python:3.12-slim AS catalogues
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+COPY locale /locale
+RUN for po in /locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo" "$po"; done
+
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -10,6 +18,7 @@ RUN pip install --no-cache-dir uv==0.13.9 \
     && uv sync --frozen --no-install-project --no-cache --python /usr/local/bin/python \
     && pip uninstall --yes uv
 COPY . .
+COPY --from=catalogues /locale ./locale
 # Bytecode now: with PYTHONDONTWRITEBYTECODE (and /app not the runtime user's to write)
 # every process would otherwise compile the app from source at each start, a third of
 # a second of gunicorn's time to its first search.

@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 DEMO_ENV := DEBUG=true
 
-.PHONY: install install-run upgrade demo test bench lint format migrations-check clean
+.PHONY: install install-run upgrade demo test bench lint format migrations-check messages clean
 
 # Every install comes from uv.lock (`make upgrade` refreshes it): the versions CI, the image
 # and a newcomer's laptop get are the ones reviewed, not whatever was released last night.
@@ -35,9 +35,25 @@ $(VENV)/.installed: uv.lock | $(UV)
 	$(UV) sync --frozen --no-install-project --extra dev --python $(PYTHON_EXE) --quiet
 	touch $@ $(VENV)/.installed-run
 
-install: $(VENV)/.installed
+# The compiled translation catalogues (build output, never committed): GNU gettext's msgfmt,
+# which `apt-get install gettext` provides (CI's .ci/run installs it; the image builds them
+# in a stage of its own). Without it Harbor runs in English only, and says so.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-install-run: $(VENV)/.installed-run
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@if command -v msgfmt >/dev/null 2>&1; then msgfmt --check -o $@ $<; \
+	else echo "msgfmt not found (apt-get install gettext): $@ not built, pages stay in English"; fi
+
+install: $(VENV)/.installed $(CATALOGUES)
+
+install-run: $(VENV)/.installed-run $(CATALOGUES)
+
+# After marking strings: the Spanish catalogue gains the new ones (untranslated, for a
+# translator) and loses the ones gone; tests/core/test_translations.py fails until each has
+# its Spanish. No source locations, so that two branches' catalogues merge cleanly.
+messages: install
+	$(DEMO_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemessages -l es --no-location \
+		--no-obsolete -i 'tests/*' -i 'bench/*' -i 'var/*' -i 'staticfiles/*'
 
 # A new lock from the newest releases pyproject.toml allows; review `git diff uv.lock`
 # (README, "Upgrading") before committing it.
@@ -89,4 +105,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .uv var staticfiles .pytest_cache
+	rm -rf $(VENV) .uv var staticfiles .pytest_cache $(CATALOGUES)

@@ -9,9 +9,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserChangeForm
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
 
 from accounts.mfa import CODE_MAX_LENGTH
-from accounts.models import Agency, User
+from accounts.models import PROFILE_LANGUAGE_CHOICES, Agency, User
 from core.forms import FocusesErrors
 
 
@@ -135,6 +136,19 @@ class PasswordChangePageForm(FocusesErrors, PasswordChangeForm):
             "guess. Not a common password, not only digits, not like your name."
         )
         self.fields["new_password2"].help_text = ""
+
+
+class LanguageForm(forms.Form):
+    """The language of the user's pages and emails (the API's serializer offers the same
+    choices; accounts.services.user_language_set checks them)."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=PROFILE_LANGUAGE_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Pages and emails in this language. Your browser's: whatever it asks for."),
+    )
 
 
 class HarborUserChangeForm(UserChangeForm):

@@ -1,4 +1,5 @@
-"""Every time on a page is shown in the signed-in user's zone (their agency's), named."""
+"""Every time on a page is shown in the signed-in user's zone (their agency's), named, and
+in the user's language (their profile's, else their browser's)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp.middleware import is_verified as otp_verified
 
 from accounts.mfa import has_second_factor
@@ -76,6 +77,27 @@ class TimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class UserLanguageMiddleware:
+    """Activates a signed-in user's chosen language for the pages (after
+    AuthenticationMiddleware; LocaleMiddleware has already chosen the browser's).
+
+    A user with no choice keeps the browser's. The API follows Accept-Language only:
+    a token is authenticated inside the view, and a script says what it wants per request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        language = getattr(user, "language", "") if user.is_authenticated else ""
+        if not language or request.path.startswith("/api/"):
+            return self.get_response(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 # The paths a user signed in with a password alone may reach: the sign-in pages (the

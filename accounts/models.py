@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.vocab import (
     PHONE_MAX,
@@ -19,11 +21,15 @@ from core.vocab import (
 
 
 class Role(models.TextChoices):
-    CASE_WORKER = "case_worker", "Case worker"
-    SUPERVISOR = "supervisor", "Supervisor"
-    MDT_MEMBER = "mdt_member", "MDT member"
-    HOME_ADMIN = "home_admin", "Home administrator"
-    ADMIN = "admin", "System administrator"
+    CASE_WORKER = "case_worker", _("Case worker")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    MDT_MEMBER = "mdt_member", _("MDT member")
+    HOME_ADMIN = "home_admin", _("Home administrator")
+    ADMIN = "admin", _("System administrator")
+
+
+# What a user may choose for their pages and emails: "" follows the browser.
+PROFILE_LANGUAGE_CHOICES = [("", _("My browser's language")), *settings.LANGUAGES]
 
 
 class Agency(models.Model):
@@ -82,6 +88,9 @@ class User(AbstractUser):
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     phone = models.CharField(max_length=PHONE_MAX, blank=True, validators=[validate_phone])
+    # The language of the user's pages and emails (settings.LANGUAGES); blank follows the
+    # browser's Accept-Language (accounts.middleware.UserLanguageMiddleware).
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.mfa import totp_device_provision, totp_secret_decode
 from accounts.models import Agency, Role, Team, User
@@ -150,3 +152,26 @@ def user_password_set(
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(actor=actor, action="auth.password_changed", obj=user, ip=ip)
+
+
+@transaction.atomic
+def user_language_set(*, actor: Actor, user: User, language: str, ip: str | None = None) -> None:
+    """The language of a user's pages and emails: a code of settings.LANGUAGES, or ""
+    to follow the browser's. ValidationError names `language` for any other value."""
+    if language not in {"", *dict(settings.LANGUAGES)}:
+        raise ValidationError(
+            {"language": _("Choose English, Spanish or your browser's language.")}
+        )
+    before = user.language
+    if before == language:
+        return
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        actor=actor,
+        action="auth.language_changed",
+        obj=user,
+        before={"language": before},
+        after={"language": language},
+        ip=ip,
+    )

@@ -17,12 +17,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import (
     EnrolForm,
+    LanguageForm,
     PasswordChangePageForm,
     RecoveryCodesRenewForm,
     SecondFactorForm,
@@ -41,7 +44,7 @@ from accounts.mfa import (
     totp_secret_display,
     wait_message,
 )
-from accounts.services import password_change_refused, user_password_set
+from accounts.services import password_change_refused, user_language_set, user_password_set
 from audit.services import request_ip
 from core.types import Actor, AuthedHttpRequest
 
@@ -200,6 +203,35 @@ def second_factor_enrol_page(request: HttpRequest) -> HttpResponse:
             "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
         },
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_page(request: AuthedHttpRequest) -> HttpResponse:
+    """A user's own account: the language of their pages and emails, and links to the
+    password and recovery codes pages."""
+    user = request.user
+    data = request.POST if request.method == "POST" else None
+    form = LanguageForm(data, initial={"language": user.language})
+    if form.is_bound and form.is_valid():
+        try:
+            user_language_set(
+                actor=user,
+                user=user,
+                language=form.cleaned_data["language"],
+                ip=request_ip(request),
+            )
+        except ValidationError as exc:  # the form offers the same choices: never in practice
+            for message in exc.message_dict.get("language", exc.messages):
+                form.add_error("language", message)
+        else:
+            # The message is written in the language just chosen.
+            translation.activate(user.language or translation.get_language_from_request(request))
+            messages.success(request, _("Your language is saved."))
+            return redirect("account")
+    return render(
+        request, "registration/account.html", {"form": form}, status=400 if form.errors else 200
     )
 
 

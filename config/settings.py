@@ -15,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -81,6 +82,9 @@ MIDDLEWARE = [
     # inside the header middlewares, so a 429 page carries the CSP and no-store too).
     "accounts.throttling.SignInThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) for every request; the API's messages
+    # follow it. AUTH below: a signed-in user's own choice then wins on the pages.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -88,6 +92,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # With MFA_REQUIRED, a password alone reaches only the second-factor pages.
     "accounts.middleware.SecondFactorMiddleware",
+    # Pages speak the signed-in user's language when they chose one (after authentication).
+    "accounts.middleware.UserLanguageMiddleware",
     # Pages show times in the signed-in user's agency's zone (after authentication).
     "accounts.middleware.TimeZoneMiddleware",
     # Role and permission changes name the request's user; admin change pages are
@@ -114,6 +120,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE for <html lang>, LANGUAGES for the language picker.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread",
@@ -212,7 +220,13 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row, no anonymous permissions
 
-LANGUAGE_CODE = "en-us"
+# English and Spanish: every page, form, error, email, notification, print packet and
+# chart. A user's profile language wins (accounts.middleware), else the browser's
+# Accept-Language, else English. The catalogues are compiled from locale/*/django.po by
+# `make install` and the image (the .mo files are build output, not in git).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,7 @@
 """Domain errors: what services raise when a request is well formed but cannot be done.
 
-They carry no HTTP or DRF: services stay usable from commands, tasks and views.
+They carry no HTTP or DRF: services stay usable from commands, tasks and views. Their
+reasons are translated when raised (gettext), in the language active for the request.
 The one API exception handler (`core.exceptions.exception_handler`) maps
 each to its status code and the body `{"detail": reason, "code": code}`.
 
@@ -9,6 +10,8 @@ field), not one of these.
 """
 
 from __future__ import annotations
+
+from django.utils.translation import gettext as _
 
 
 class DomainError(Exception):
@@ -43,8 +46,9 @@ class NotFound(DomainError):
     status_code = 404
     default_code = "not_found"
 
-    def __init__(self, reason: str = "Not found.", *, code: str | None = None) -> None:
-        super().__init__(reason, code=code)
+    def __init__(self, reason: str | None = None, *, code: str | None = None) -> None:
+        # Translated when raised: inside a request, in the language of its answer.
+        super().__init__(reason or _("Not found."), code=code)
 
 
 class Forbidden(DomainError):
@@ -65,5 +69,8 @@ class RulesFailed(Conflict):
 
     def __init__(self, home_name: str, failed: list[dict[str, str]]) -> None:
         reasons = "; ".join(item["reason"] for item in failed)
-        super().__init__(f"{home_name} no longer fits this child: {reasons}.")
+        super().__init__(
+            _("%(home)s no longer fits this child: %(reasons)s.")
+            % {"home": home_name, "reasons": reasons}
+        )
         self.failed = failed

@@ -43,10 +43,11 @@ def api_works(key: str) -> int:
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_the_header_links_to_the_password_page(alice):
+def test_the_header_links_to_the_account_page_which_links_to_the_password_page(alice):
     page = signed_in(alice).get("/")
 
-    assert 'href="/account/password/"' in text(page)
+    assert 'href="/account/"' in text(page)
+    assert 'href="/account/password/"' in text(signed_in(alice).get("/account/"))
 
 
 def test_it_changes_a_password_on_the_page_keeping_this_session(alice):

@@ -28,6 +28,7 @@ BODIES = {
     "survivor_new": lambda world, role: survivor_full(world, role, case_number="NEW-0001"),
     "survivor_full": survivor_full,
     "survivor_patch": lambda world, role: {"urgency": "crisis", "dependents": 1},
+    "profile_language": lambda world, role: {"language": "es"},
     **WORKFLOW_BODIES,
 }
 
