@@ -361,6 +361,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "placement.tasks.create_follow_ups",
         "schedule": timedelta(hours=1),
     },
+    # A crisis override the MDT has not reviewed OVERRIDE_REVIEW_HOURS after the referral
+    # went goes to the agency's supervisors, once.
+    "chase-unreviewed-overrides": {
+        "task": "placement.tasks.chase_unreviewed_overrides",
+        "schedule": timedelta(minutes=30),
+    },
     "chase-follow-ups": {
         "task": "placement.tasks.chase_follow_ups",
         "schedule": timedelta(hours=1),
@@ -378,6 +384,8 @@ REFERRAL_HOLD_HOURS = env_int("REFERRAL_HOLD_HOURS", 24)  # an accepted referral
 HOLD_WARNING_HOURS = env_int("HOLD_WARNING_HOURS", 2)  # warn this long before a hold expires
 REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 4)  # remind an unanswering home
 REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the supervisors
+# A crisis override still unreviewed this long after its referral went: tell the supervisors.
+OVERRIDE_REVIEW_HOURS = env_int("OVERRIDE_REVIEW_HOURS", 72)
 # An open placement follow-up this many days after it fell due goes to the supervisors.
 FOLLOW_UP_ESCALATE_DAYS = env_int("FOLLOW_UP_ESCALATE_DAYS", 7)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
@@ -30,6 +31,10 @@ class Notification(models.Model):
         LICENSE_EXPIRING = "license_expiring", "Home license expiring"
         FOLLOW_UP_DUE = "follow_up_due", "Placement follow-up due"
         FOLLOW_UP_ESCALATED = "follow_up_escalated", "Placement follow-up overdue (escalated)"
+        OVERRIDE_UNREVIEWED = (
+            "override_unreviewed",
+            _("Crisis override not reviewed (escalated)"),
+        )
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"

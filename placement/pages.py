@@ -96,6 +96,10 @@ def recommendation_page(request: AuthedHttpRequest, recommendation_id: int) -> H
             "may_refer": may_refer and not now_failing,
             "now_failing": now_failing,
             "referrals": recommendation.referrals.select_related("home"),
+            # A crisis override the MDT still reviews though the child already arrived.
+            "after_placement": pending
+            and recommendation.crisis_override
+            and recommendation.referrals.filter(status=Referral.Status.PLACED).exists(),
             "needs": recommendation.needs,
             "profile": recommendation.home_profile,
             # Beside the home, to inform the MDT: the ranking never reads it.

@@ -113,7 +113,9 @@ def case_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
 
 def review_queue(*, user: Actor, limit: int = 20) -> QuerySet[Recommendation]:
     """The recommendations an MDT member has still to review, most urgent first: a child
-    in crisis (or already referred under a crisis override), then the longest waiting."""
+    in crisis (or already referred under a crisis override), then the longest waiting.
+    Each says whether the child already arrived there (`after_placement`): a crisis
+    override's review after the fact."""
     if user.team_id is None:
         return Recommendation.objects.none()  # every recommendation has its team
     return (
@@ -128,7 +130,12 @@ def review_queue(*, user: Actor, limit: int = 20) -> QuerySet[Recommendation]:
                 When(Q(survivor__urgency="crisis") | Q(crisis_override=True), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
-            )
+            ),
+            after_placement=Exists(
+                Referral.objects.filter(
+                    recommendation=OuterRef("pk"), status=Referral.Status.PLACED
+                )
+            ),
         )
         .order_by("-crisis", "created_at", "id")[:limit]
     )
@@ -221,6 +228,21 @@ def referrals_unanswered(
             **{f"{not_yet}__isnull": True},
         )
         .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def overrides_unreviewed(*, now: datetime.datetime, older_than: datetime.timedelta) -> list[int]:
+    """Recommendations referred under a crisis override more than `older_than` ago that
+    the MDT has still not decided, not yet escalated, oldest first."""
+    return list(
+        Recommendation.objects.filter(
+            status=Recommendation.Status.PENDING_REVIEW,
+            crisis_override=True,
+            crisis_override_at__lte=now - older_than,
+            review_escalated_at__isnull=True,
+        )
+        .order_by("crisis_override_at", "id")
         .values_list("id", flat=True)
     )
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from placement.services import holds_expire, referrals_chase, waitlist_recheck
+from placement.services import (
+    holds_expire,
+    overrides_chase,
+    referrals_chase,
+    waitlist_recheck,
+)
 from placement.services.batch_runs import batch_run, batches_fail_stuck
 from placement.services.outcomes import follow_ups_chase, follow_ups_create_due
 
@@ -27,6 +32,12 @@ def expire_holds() -> dict[str, int]:
 def chase_stalled_referrals() -> dict[str, int]:
     """Remind homes of unanswered referrals; later tell the supervisors and the case worker."""
     return referrals_chase()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def chase_unreviewed_overrides() -> int:
+    """Tell the supervisors of crisis overrides the MDT left unreviewed OVERRIDE_REVIEW_HOURS."""
+    return overrides_chase()
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

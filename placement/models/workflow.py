@@ -57,7 +57,9 @@ class Recommendation(models.Model):
     pending_review -> approved (the team's quorum of approvals)
                    -> rejected (any rejection)
                    -> withdrawn (the survivor was placed elsewhere)
-    A crisis override sends a referral while pending_review; the review follows.
+    A crisis override sends a referral while pending_review; the review follows, even
+    after the child arrived (an arrival never withdraws it), and one left unreviewed
+    OVERRIDE_REVIEW_HOURS goes to the agency's supervisors.
     """
 
     class Status(models.TextChoices):
@@ -99,6 +101,8 @@ class Recommendation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     crisis_override_at = models.DateTimeField(null=True, blank=True)
+    # When the supervisors were told an override was still unreviewed (once).
+    review_escalated_at = models.DateTimeField(null=True, blank=True)
 
     objects = RecommendationQuerySet.as_manager()
 

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from placement.services.answers import referral_accept, referral_decline
 from placement.services.cases import case_update, referrals_recheck
-from placement.services.jobs import holds_expire, referral_expire, referrals_chase
+from placement.services.jobs import (
+    holds_expire,
+    overrides_chase,
+    referral_expire,
+    referrals_chase,
+)
 from placement.services.placements import placement_discharge, referral_place
 from placement.services.recommendations import recommendation_create
 from placement.services.referrals import (
@@ -30,6 +35,7 @@ __all__ = [
     "MAX_ACTIVE_REFERRALS",
     "case_update",
     "holds_expire",
+    "overrides_chase",
     "placement_discharge",
     "recommendation_create",
     "referral_accept",

@@ -1,7 +1,8 @@
 """The workflow's clocks, run by the beat jobs: holds that expire (with a warning
 first), referrals left unanswered (a reminder, then the supervisors and the case
-worker). Each is safe to run twice or concurrently: row locks and conditional updates
-make a second run do nothing."""
+worker), crisis overrides the MDT left unreviewed (the supervisors). Each is safe to
+run twice or concurrently: row locks and conditional updates make a second run do
+nothing."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins
 from notifications.models import Notification
 from notifications.services import notification_send
-from placement.models import Referral
-from placement.selectors import holds_expiring_soon, holds_to_expire, referrals_unanswered
+from placement.models import Recommendation, Referral
+from placement.selectors import (
+    holds_expiring_soon,
+    holds_to_expire,
+    overrides_unreviewed,
+    referrals_unanswered,
+)
 from placement.services.common import (
     agency_zone,
     case_of,
@@ -189,4 +197,67 @@ def _referral_chase(*, referral_id: int, now: datetime.datetime, escalate: bool)
             obj=referral,
             dedupe_key=f"referral_reminder:{referral.pk}",
         )
+    return 1
+
+
+def overrides_chase(*, now: datetime.datetime | None = None) -> int:
+    """The unreviewed-override job: a crisis override the MDT has not decided
+    OVERRIDE_REVIEW_HOURS after its referral went goes to the agency's supervisors, once
+    (whether or not the child has arrived). Returns how many were escalated."""
+    now = now or timezone.now()
+    older_than = datetime.timedelta(hours=settings.OVERRIDE_REVIEW_HOURS)
+    return sum(
+        _override_escalate(recommendation_id=pk, now=now)
+        for pk in overrides_unreviewed(now=now, older_than=older_than)
+    )
+
+
+@transaction.atomic
+def _override_escalate(*, recommendation_id: int, now: datetime.datetime) -> int:
+    # The conditional update is the once-only guard: a second run updates nothing.
+    if not Recommendation.objects.filter(
+        pk=recommendation_id,
+        status=Recommendation.Status.PENDING_REVIEW,
+        crisis_override=True,
+        review_escalated_at__isnull=True,
+    ).update(review_escalated_at=now):
+        return 0
+    recommendation = Recommendation.objects.select_related("home", "survivor", "team").get(
+        pk=recommendation_id
+    )
+    survivor, home = recommendation.survivor, recommendation.home
+    referral = recommendation.referrals.order_by("-id").first()
+    where = (
+        _("the child is placed there")
+        if referral is not None and referral.status == Referral.Status.PLACED
+        else _("the referral is %(status)s")
+        % {"status": referral.get_status_display().lower() if referral else _("not sent")}
+    )
+    since = recommendation.crisis_override_at or recommendation.created_at
+    waited = plural(int((now - since).total_seconds() // 3600), "hour")
+    notification_send(
+        recipients=supervisors(survivor),
+        kind=Notification.Kind.OVERRIDE_UNREVIEWED,
+        message=_(
+            "The crisis override for %(case)s to %(home)s has waited %(waited)s for the "
+            "MDT's review (%(where)s): ask %(team)s to review it."
+        )
+        % {
+            "case": case_of(survivor),
+            "home": home.name,
+            "waited": waited,
+            "where": where,
+            "team": recommendation.team.name,
+        },
+        obj=recommendation,
+        dedupe_key=f"override_unreviewed:{recommendation.pk}",
+    )
+    audit_record(
+        actor=None,
+        action="recommendation.escalate",
+        obj=recommendation,
+        survivor_id=survivor.pk,
+        before={"review_escalated_at": None},
+        after={"review_escalated_at": now.isoformat(), "to": "supervisors"},
+    )
     return 1

@@ -83,9 +83,13 @@ def referral_place(*, actor: Actor, referral_id: int | None, ip: str | None = No
 def _close_the_search(actor: Actor, survivor, placement: Placement, *, now, ip) -> None:
     """A placed child needs no other home: pending recommendations are withdrawn and
     the child leaves the waitlist, unless the home is an emergency shelter: an interim
-    stay, while Harbor keeps watching for a home."""
+    stay, while Harbor keeps watching for a home.
+
+    A recommendation referred under a crisis override stays pending: the MDT reviews
+    every override, and the child arriving first is the usual night, not a reason to
+    skip the review (the MDT's queue shows it as "review after placement")."""
     for recommendation in Recommendation.objects.select_for_update().filter(
-        survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
+        survivor=survivor, status=Recommendation.Status.PENDING_REVIEW, crisis_override=False
     ):
         recommendation_decide(
             actor,
