@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate, logout
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.lockout import account_failure, account_guard
 from accounts.mfa import has_second_factor, second_factor_verify
 from accounts.models import ApiToken
 from accounts.throttling import SignInRateThrottle
@@ -110,30 +111,37 @@ class TokenCreateApi(APIView):
         if mfa_required and not otp:
             raise exceptions.ValidationError({"otp": [OTP_MISSING]})
         lockout: dict[str, str] = {}
-        # The DRF request goes to axes, which flags it; AxesMiddleware only rewrites responses
-        # for the Django request, so this view answers a lockout in the API's own shape.
-        user = authenticate(
-            request=request,
-            username=data["username"],
-            password=data["password"],
-            response_context=lockout,
-        )
-        if lockout.get("error"):
-            raise AccountLocked()
-        if user is None:
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["Unable to sign in with this username and password."]}
+        refusal: exceptions.APIException | None = None
+        # No other attempt on this account checks a secret meanwhile (accounts.lockout),
+        # so the fifth failure locks it whatever the concurrency. Refusals are raised
+        # after the guard, whose transaction keeps axes' count and the trail's entry.
+        with account_guard(data["username"]):
+            # The DRF request goes to axes, which flags it; AxesMiddleware only rewrites
+            # responses for the Django request, so this view answers a lockout in the
+            # API's own shape.
+            user = authenticate(
+                request=request,
+                username=data["username"],
+                password=data["password"],
+                response_context=lockout,
             )
-        if mfa_required:
-            if not has_second_factor(user):
-                raise exceptions.ValidationError({"otp": [OTP_NOT_ENROLLED]})
-            if not second_factor_verify(user=user, code=otp, ip=request_ip(request)):
-                # A failed sign-in like a wrong password: axes counts it towards the
-                # account's lockout, and the trail records it (audit.receivers).
-                user_login_failed.send(
-                    sender=__name__, credentials={"username": data["username"]}, request=request
+            if lockout.get("error"):
+                refusal = AccountLocked()
+            elif user is None:
+                refusal = exceptions.ValidationError(
+                    {"non_field_errors": ["Unable to sign in with this username and password."]}
                 )
-                raise exceptions.ValidationError({"otp": [OTP_WRONG]})
+            elif mfa_required:
+                if not has_second_factor(user):
+                    refusal = exceptions.ValidationError({"otp": [OTP_NOT_ENROLLED]})
+                elif not second_factor_verify(user=user, code=otp, ip=request_ip(request)):
+                    # A failed sign-in like a wrong password: axes counts it towards the
+                    # account's lockout, and the trail records it (audit.receivers).
+                    account_failure(request, username=data["username"])
+                    refusal = exceptions.ValidationError({"otp": [OTP_WRONG]})
+        if refusal is not None:
+            raise refusal
+        assert user is not None
         with transaction.atomic():
             key, token = token_issue(user=user, name=data["name"])
             audit_record(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,22 @@ class SignInForm(AuthenticationForm):
             field.validators.append(MaxLengthValidator(field.max_length))
         # The page does not jump to the field (Django's form does): it opens on its heading.
         field.widget.attrs.pop("autofocus", None)
+
+    def clean(self) -> dict[str, Any]:
+        """Django's check, with no other attempt on the same account at the same time
+        (accounts.lockout): the lockout then holds after exactly 5 failures. The error
+        is raised once the guard's transaction has kept axes' count of the failure."""
+        from accounts.lockout import account_guard
+
+        refused: ValidationError | None = None
+        with account_guard(self.data.get("username") if self.is_bound else None):
+            try:
+                cleaned = super().clean()
+            except ValidationError as error:
+                refused = error
+        if refused is not None:
+            raise refused
+        return cleaned
 
 
 class AgencyAdminForm(forms.ModelForm):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.apis import AccountLocked
+from accounts.lockout import account_failure, account_guard, account_locked
 from accounts.models import ApiToken
 from accounts.services import user_password_change
 from audit.services import request_ip
@@ -33,6 +36,10 @@ class PasswordChangeApi(APIView):
         request=PasswordChangeSerializer,
         responses={
             204: None,
+            429: OpenApiResponse(
+                description="The account is locked after 5 failed sign-ins or wrong current "
+                "passwords within 15 minutes (`account_locked`)."
+            ),
             400: OpenApiResponse(
                 ValidationErrorSerializer,
                 description="A missing field, a wrong current password (`old_password`) or a "
@@ -45,13 +52,27 @@ class PasswordChangeApi(APIView):
         serializer = self.PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = request.user
-        user_password_change(
-            actor=user,
-            user=user,
-            old_password=serializer.validated_data["old_password"],
-            new_password=serializer.validated_data["new_password"],
-            ip=request_ip(request),
-        )
+        refused: ValidationError | None = None
+        # A stolen token must not give unlimited guesses at the password: a wrong current
+        # password counts towards the account's lockout like a wrong one at the sign-in,
+        # under the same guard (accounts.lockout), and a locked account is refused.
+        with account_guard(user.username):
+            if account_locked(request, username=user.username):
+                raise AccountLocked()
+            try:
+                user_password_change(
+                    actor=user,
+                    user=user,
+                    old_password=serializer.validated_data["old_password"],
+                    new_password=serializer.validated_data["new_password"],
+                    ip=request_ip(request),
+                )
+            except ValidationError as error:
+                if "old_password" in error.message_dict:
+                    account_failure(request, username=user.username)
+                refused = error
+        if refused is not None:
+            raise refused
         if not isinstance(request.auth, ApiToken):
             update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -31,6 +31,7 @@ from accounts.forms import (
     SecondFactorForm,
     SignInForm,
 )
+from accounts.lockout import account_failure, account_guard, account_locked
 from accounts.mfa import (
     WRONG_CODE,
     confirmed_device,
@@ -92,6 +93,17 @@ class SignInView(auth_views.LoginView):
             return next_url
         step = "login-verify" if has_second_factor(user) else "login-enrol"
         return _with_next(reverse(step), next_url)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def admin_sign_in(request: HttpRequest) -> HttpResponse:
+    """The Django admin's own sign-in form is not used: it would take passwords outside
+    the sign-in limits and the second factor. It sends to Harbor's sign-in (a POST's
+    password is dropped unread), and back to the admin after."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("admin:index")
+    return redirect_to_login(next_url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -241,7 +253,21 @@ def password_change_page(request: AuthedHttpRequest) -> HttpResponse:
     """A user's own password: the current one, then the new one twice."""
     form = PasswordChangePageForm(request.user, request.POST if request.method == "POST" else None)
     if form.is_bound:
-        if form.is_valid():
+        username = request.user.username
+        with account_guard(username):
+            # A wrong current password counts towards the lockout, as at the sign-in.
+            locked = account_locked(request, username=username)
+            valid = not locked and form.is_valid()
+            if not valid and not locked and "old_password" in form.errors:
+                account_failure(request, username=username)
+        if locked:
+            return render(
+                request,
+                "429.html",
+                {"throttled": False, "retry_after_seconds": 15 * 60},
+                status=429,
+            )
+        if valid:
             try:
                 user_password_set(
                     actor=request.user,

@@ -197,6 +197,10 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# While Redis is down, the sign-in limit counts in this SQLite file, which every web
+# process on the host shares (accounts.throttling); empty: a file in the temp dir.
+SIGN_IN_FALLBACK_PATH = env_str("SIGN_IN_FALLBACK_PATH", "")
+
 # Lock an account after 5 failed sign-ins within 15 minutes, until the cool-off ends
 # or an admin releases it (`manage.py axes_reset_username`).
 AXES_FAILURE_LIMIT = 5

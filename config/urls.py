@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
+from accounts.views import admin_sign_in
+
 # Browsers ask for /favicon.ico whatever the page links: answer it, not with a 404.
 _FAVICON = (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
 
@@ -31,6 +33,8 @@ urlpatterns = [
     path("", include("placement.urls")),
     path("", include("notifications.urls")),
     path("", include("reports.urls")),
+    # The admin signs in through Harbor's sign-in (its limits and second factor).
+    path("admin/login/", admin_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
 ]
