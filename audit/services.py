@@ -117,8 +117,10 @@ def audit_refusal(
     object_id: int | str | None,
     survivor_id: int | None,
     ip: str | None = None,
+    after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """The one way a refused attempt (a 404 or a 403) is written to the trail.
+    """The one way a refused attempt (a 404 or a 403) is written to the trail (`after`:
+    what else the request named, for a request that names many records at once).
 
     `survivor_id` links it to a child's trail only when the caller knows the record
     exists, so a probe for an id assigned later never shows in that child's history.
@@ -131,6 +133,7 @@ def audit_refusal(
         object_id="" if object_id is None else str(object_id),
         survivor_id=survivor_id,
         ip=ip,
+        after=after,
     )
 
 

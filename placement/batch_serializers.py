@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +18,7 @@ from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment
 from placement.serializers import MAX_ID
 from placement.services.batches import (
     EXCLUDED_HOMES_MAX,
+    KEEP_APART_MAX,
     TIME_LIMIT_DEFAULT,
     TIME_LIMIT_MAX,
     assignments_of,
@@ -35,6 +37,10 @@ class PinsField(serializers.DictField):
     child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
     def to_internal_value(self, data: Any) -> dict[int, int]:
+        if isinstance(data, dict) and len(data) > BATCH_MAX_CHILDREN:
+            raise serializers.ValidationError(
+                gettext("Pin at most %(n)d children.") % {"n": BATCH_MAX_CHILDREN}
+            )
         pins = super().to_internal_value(data)
         out: dict[int, int] = {}
         for key, home in pins.items():
@@ -44,21 +50,36 @@ class PinsField(serializers.DictField):
         return out
 
 
+class GroupsField(serializers.ListField):
+    """Groups of ids naming at most BATCH_MAX_CHILDREN children in all, counted before
+    any id is read (500 groups of 500 would be 250,000 ids)."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list) and (
+            sum(len(group) if isinstance(group, list) else 1 for group in data) > BATCH_MAX_CHILDREN
+        ):
+            raise serializers.ValidationError(
+                gettext("The groups name at most %(n)d children in all.")
+                % {"n": BATCH_MAX_CHILDREN}
+            )
+        return super().to_internal_value(data)
+
+
 class BatchCreateSerializer(serializers.Serializer):
     survivors = _ids(
         max_length=BATCH_MAX_CHILDREN,
         help_text=f"The children to place together (1 to {BATCH_MAX_CHILDREN} survivor ids).",
     )
-    keep_together = serializers.ListField(
+    keep_together = GroupsField(
         child=_ids(min_length=2, max_length=BATCH_MAX_CHILDREN),
-        max_length=BATCH_MAX_CHILDREN,
+        max_length=BATCH_MAX_CHILDREN // 2,
         required=False,
         default=list,
         help_text="Groups (siblings) who must share a home or stay unplaced together.",
     )
     keep_apart = serializers.ListField(
         child=_ids(min_length=2, max_length=2),
-        max_length=BATCH_MAX_CHILDREN * 10,
+        max_length=KEEP_APART_MAX,
         required=False,
         default=list,
         help_text="Pairs (co-victims, a recruiter) who must never share a home.",

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Role
 from audit.services import audit_record, audit_refusal
@@ -34,8 +35,14 @@ from survivors.models import Status, Survivor
 
 TIME_LIMIT_DEFAULT = 30
 TIME_LIMIT_MAX = 120
-# Homes a batch may exclude: more than any region has, and a bound on the request.
-EXCLUDED_HOMES_MAX = 5000
+# Every list a request names is bounded (hundreds, not the hundreds of thousands a
+# serializer once accepted: 10,000 hidden ids in keep_together took 27 s): the children
+# of a batch, each in at most one group and pinned at most once; keep-apart pairs among
+# them; homes a batch may exclude (more than any region has).
+EXCLUDED_HOMES_MAX = 1000
+KEEP_APART_MAX = BATCH_MAX_CHILDREN * 10  # a dense web of co-victims among 100 children
+# The ids of a refused request kept on its one trail row.
+REFUSED_IDS_KEPT = 50
 
 # --- Who sees and who may do what -------------------------------------------------------
 
@@ -138,6 +145,46 @@ def _id_list(value: Any, field: str, errors: dict[str, list[str]]) -> list[int]:
     return list(value)
 
 
+def _bound(
+    errors: dict[str, list[str]],
+    survivor_ids: Any,
+    keep_together: Any,
+    keep_apart: Any,
+    pins: Any,
+    excluded_homes: Any,
+) -> None:
+    """A message for each list longer than a batch can use."""
+
+    def too_long(value: Any, limit: int) -> bool:
+        return isinstance(value, list | tuple | dict) and len(value) > limit
+
+    if too_long(survivor_ids, BATCH_MAX_CHILDREN):
+        errors.setdefault("survivors", []).append(
+            gettext("A batch places at most %(n)d children.") % {"n": BATCH_MAX_CHILDREN}
+        )
+    grouped = too_long(keep_together, BATCH_MAX_CHILDREN) or (
+        isinstance(keep_together, list | tuple)
+        and sum(len(g) if isinstance(g, list | tuple) else 1 for g in keep_together)
+        > BATCH_MAX_CHILDREN
+    )
+    if grouped:
+        errors.setdefault("keep_together", []).append(
+            gettext("The groups name at most %(n)d children in all.") % {"n": BATCH_MAX_CHILDREN}
+        )
+    if too_long(keep_apart, KEEP_APART_MAX):
+        errors.setdefault("keep_apart", []).append(
+            gettext("Give at most %(n)d pairs.") % {"n": KEEP_APART_MAX}
+        )
+    if too_long(pins, BATCH_MAX_CHILDREN):
+        errors.setdefault("pins", []).append(
+            gettext("Pin at most %(n)d children.") % {"n": BATCH_MAX_CHILDREN}
+        )
+    if too_long(excluded_homes, EXCLUDED_HOMES_MAX):
+        errors.setdefault("excluded_homes", []).append(
+            gettext("Exclude at most %(n)d homes.") % {"n": EXCLUDED_HOMES_MAX}
+        )
+
+
 def _shape(
     survivor_ids: Any,
     keep_together: Any,
@@ -149,6 +196,10 @@ def _shape(
     """The request's shape checked (the API's serializer checks it too; a page's form or
     a command may call the service directly): ValidationError naming each bad field."""
     errors: dict[str, list[str]] = {}
+    _bound(errors, survivor_ids, keep_together, keep_apart, pins, excluded_homes)
+    if errors:
+        # Nothing longer than its bound is read further (or looked up, or audited).
+        raise ValidationError(errors)
     survivors = _id_list(survivor_ids, "survivors", errors)
     groups: list[list[int]] = []
     if keep_together is not None:
@@ -187,6 +238,13 @@ def _shape(
         errors.setdefault("time_limit_seconds", []).append(
             f"Give a whole number of seconds from 1 to {TIME_LIMIT_MAX}."
         )
+    named = set(survivors).union(*groups, *pairs, pinned)
+    if len(named) > BATCH_MAX_CHILDREN:
+        # Every child a group, pair or pin names must be one of the batch's: a request
+        # naming more distinct children than a batch holds is refused unread.
+        errors.setdefault("survivors", []).append(
+            gettext("A batch names at most %(n)d children in all.") % {"n": BATCH_MAX_CHILDREN}
+        )
     if errors:
         raise ValidationError(errors)
     return _Request(survivors, groups, pairs, pinned, excluded, limit)
@@ -194,7 +252,7 @@ def _shape(
 
 def _refuse_hidden(actor: Actor, request: _Request, ip: str | None) -> None:
     """NotFound (404) if any child the request names is one the actor may not see (or
-    none at all), with each refusal on the trail: the same answer either way."""
+    none at all), with the refusal on the trail: the same answer either way."""
     named = set(request.survivors)
     for group in request.keep_together:
         named.update(group)
@@ -207,16 +265,23 @@ def _refuse_hidden(actor: Actor, request: _Request, ip: str | None) -> None:
     hidden = sorted(named - seen)
     if not hidden:
         return
-    existing = set(Survivor.objects.filter(pk__in=hidden).values_list("pk", flat=True))
-    for survivor_id in hidden:
-        audit_refusal(
-            actor=actor,
-            action="batch.create",
-            object_type=Survivor._meta.label_lower,
-            object_id=survivor_id,
-            survivor_id=survivor_id if survivor_id in existing else None,
-            ip=ip,
-        )
+    existing = sorted(Survivor.objects.filter(pk__in=hidden).values_list("pk", flat=True))
+    # One row for the request, however many ids it named: a request must not write the
+    # trail in proportion to its length. It joins a child's own trail when it named one
+    # child that exists (the usual mistaken or probing id).
+    audit_refusal(
+        actor=actor,
+        action="batch.create",
+        object_type=Survivor._meta.label_lower,
+        object_id=hidden[0],
+        survivor_id=existing[0] if len(existing) == 1 else None,
+        ip=ip,
+        after={
+            "hidden": len(hidden),
+            "survivors": hidden[:REFUSED_IDS_KEPT],
+            "existing": existing[:REFUSED_IDS_KEPT],
+        },
+    )
     raise NotFound()
 
 

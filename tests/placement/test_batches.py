@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -685,3 +686,73 @@ def test_it_keeps_a_batch_queued_while_the_broker_is_down_and_runs_it_when_it_re
     assert outbox_relay() == 1
     batch.refresh_from_db()
     assert batch.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("keep_together", "groups"),
+        ("keep_apart", "pairs"),
+        ("survivors", "distinct"),
+        ("pins", "pins"),
+        ("survivors", "survivors"),
+        ("excluded_homes", "homes"),
+    ],
+)
+def test_it_refuses_a_list_longer_than_a_batch_can_use_before_reading_it(
+    alice, children, api, field, value
+):
+    """Issue 29 finding 4: 10,000 ids the caller cannot see in keep_together answered 404
+    after 27 s and wrote 10,000 refusal rows; pins had no limit at all."""
+    ids = list(range(10**8, 10**8 + 10_000))
+    body: dict = {"survivors": [children[0].pk]}
+    if value == "groups":
+        body["keep_together"] = [ids[i : i + 2] for i in range(0, len(ids), 2)]
+    elif value == "pairs":
+        body["keep_apart"] = [[ids[0], other] for other in ids[1:]]
+    elif value == "pins":
+        body["pins"] = {str(i): 1 for i in ids[:2000]}
+    elif value == "survivors":
+        body["survivors"] = ids
+    elif value == "distinct":  # within each list's bound, but 1,000 children in all
+        body["keep_apart"] = [ids[i : i + 2] for i in range(0, 1000, 2)]
+    else:
+        body["excluded_homes"] = ids
+    before = AuditEntry.objects.count()
+
+    response = api(alice).post("/api/v1/batches/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert AuditEntry.objects.count() == before  # nothing looked up, nothing written
+
+
+def test_it_writes_one_refusal_for_a_request_naming_many_hidden_children(
+    alice, charlie, children, api, other_agency
+):
+    theirs = [SurvivorFactory(agency=other_agency, created_by=charlie) for _ in range(3)]
+    hidden = [t.pk for t in theirs] + list(range(10**8, 10**8 + 400))
+    body = {
+        "survivors": [children[0].pk],
+        "keep_apart": [[children[0].pk, other] for other in hidden],
+    }
+
+    response = api(alice).post("/api/v1/batches/", body, format="json")
+
+    assert response.status_code == 404
+    refused = AuditEntry.objects.filter(action="batch.create", outcome=Outcome.DENIED)
+    assert refused.count() == 1
+    entry = refused.get()
+    assert entry.after["hidden"] == 403
+    assert sorted(entry.after["existing"]) == sorted(t.pk for t in theirs)
+
+
+def test_the_service_bounds_the_lists_too(alice, children):
+    """A page's form or a command calls the service without the serializer."""
+    with pytest.raises(ValidationError) as refused:
+        batch_create(
+            actor=alice,
+            survivor_ids=[children[0].pk],
+            keep_together=[[10**8 + i, 10**8 + i + 1] for i in range(0, 2000, 2)],
+        )
+    assert "keep_together" in refused.value.message_dict
