@@ -6,17 +6,27 @@ from collections.abc import Iterable, Iterator, Sequence
 
 # A cell starting with one of these is run as a formula by a spreadsheet ("=HYPERLINK(...)");
 # a leading apostrophe is escaped too, so that unescaping gives back exactly what was written.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Their full-width forms (＝ ＋ － ＠) are turned into formulas too by spreadsheets in
+# East Asian locales, which fold them to the ASCII ones on entry.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _ESCAPED_STARTS = (*_FORMULA_STARTS, "'")
+
+# Bidirectional controls (embeddings, overrides, isolates, marks) make a cell display
+# reversed or reordered text ("exe.pdf" shown for "fdp.exe", digits of a count swapped):
+# they carry no meaning a directory or a report needs, so they are dropped.
+_BIDI_CONTROLS = dict.fromkeys(
+    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
 
 # A byte-order mark first, so a spreadsheet reads the file as UTF-8 ("13–18", accents).
 BOM = "\ufeff"
 
 
 def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or carriage
-    return) would be run as a formula, so it gets a leading apostrophe."""
-    text = "" if value is None else str(value)
+    """A cell a spreadsheet shows as text: one starting with = + - @ (full-width or not, or
+    a tab or carriage return) would be run as a formula, so it gets a leading apostrophe;
+    bidirectional controls are dropped."""
+    text = "" if value is None else str(value).translate(_BIDI_CONTROLS)
     return "'" + text if text[:1] in _ESCAPED_STARTS else text
 
 
