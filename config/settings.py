@@ -173,6 +173,9 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.RepetitionValidator"},
+    {"NAME": "accounts.passwords.UsernameValidator"},
+    {"NAME": "accounts.passwords.KnownPasswordValidator"},
 ]
 
 # Multi-factor sign-in (CJIS 5.9.5 IA-2(1), ASVS 5.0 6.3.3): a password alone reaches

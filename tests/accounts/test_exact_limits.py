@@ -196,3 +196,32 @@ def test_the_admin_sign_in_form_takes_no_password(admin_user):
     assert {a["Location"] for a in answers} == {"/login/?next=/admin/"}
     assert "_auth_user_id" not in client.session  # the right password signed nobody in
     assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "aaaaaaaaaaaaaa",
+        "harbor-demo-2026",
+        "cw_a2cw_a2cw_a2",
+        "abcabcabcabcabc",
+        "Harbor Demo 2026",
+    ],
+)
+def test_it_refuses_repetitive_published_and_username_passwords(password):
+    """Issue 29 finding 9: these were accepted as new passwords."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import User
+
+    with pytest.raises(ValidationError):
+        validate_password(password, user=User(username="cw_a2"))
+
+
+def test_it_still_accepts_a_phrase_of_words():
+    from django.contrib.auth.password_validation import validate_password
+
+    from accounts.models import User
+
+    validate_password("orchid lantern river 42", user=User(username="cw_a2"))

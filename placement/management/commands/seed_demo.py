@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Agency, Role, Team, User
+from accounts.passwords import DEMO_PASSWORD, demo_password_allowed
 from accounts.services import user_create
 from core.errors import DomainError
 from core.vocab import Service
@@ -42,7 +43,6 @@ TX_ONE_STAFF_SHORT = "Demo Bayou Safe Home"
 # arrival, discharge), so a demo case in them has the records behind it.
 WORKFLOW_STATUSES = {Status.PENDING_REVIEW, Status.REFERRED, Status.PLACED, Status.DISCHARGED}
 
-DEMO_PASSWORD = "harbor-demo-2026"
 AGENCIES = [
     ("ks-dcf", "Kansas Department for Children and Families", "KS"),
     ("mo-cd", "Missouri Children's Division", "MO"),
@@ -142,16 +142,17 @@ class Command(BaseCommand):
         for username, role, agency, team in LOGINS:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = user_create(
-                    actor=None,
-                    username=username,
-                    password=DEMO_PASSWORD,
-                    role=role,
-                    agency_code=agency,
-                    team_name=team,
-                    email=f"{username}@example.org",
-                    phone=PHONES[username],
-                )
+                with demo_password_allowed():
+                    user = user_create(
+                        actor=None,
+                        username=username,
+                        password=DEMO_PASSWORD,
+                        role=role,
+                        agency_code=agency,
+                        team_name=team,
+                        email=f"{username}@example.org",
+                        phone=PHONES[username],
+                    )
             elif not user.phone:
                 User.objects.filter(pk=user.pk).update(phone=PHONES[username])
             users[username] = user
