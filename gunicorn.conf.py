@@ -19,6 +19,10 @@ worker_class = "gthread" if threads > 1 else "sync"
 preload_app = True
 timeout = 60
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+# The path without its query string, and no Referer: a query or the page before may hold
+# a child's name ("Find a case" searched by GET), and logs carry no personal data. The
+# duration (%(M)s, milliseconds) is kept for whoever reads the log for slow requests.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 def when_ready(server) -> None:
