@@ -37,6 +37,7 @@ numbers are what those cores give all three together, and the client is lean
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -60,8 +61,13 @@ os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "k" * 40)
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0=")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The in-process paths (bench/paths.py) go through Django's test client: its host name,
+# plain HTTP, and static files without the collected manifest.
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")
 
-from bench import data, floor, server  # noqa: E402
+from bench import data, floor, paths, server  # noqa: E402
 
 USERNAME = "bench"
 # The server's fields, null with --no-server.
@@ -71,7 +77,9 @@ SERVER_FIELDS = [
     "worker_pss_mb",
     "worker_private_after_excluded_mb",
     "search_rps_c16",
+    "survivor_api_rps_c16",
     "trivial_rps_c16",
+    "parent_private_mb",
 ]
 
 
@@ -155,6 +163,10 @@ def main() -> int:
         default=20,
         help="survivors checked against the floor above the smallest size (all at the smallest)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=60, help="interleaved rounds of the real paths"
+    )
+    parser.add_argument("--stored-survivors", type=int, default=40)
     parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
@@ -175,7 +187,12 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     password = secrets.token_urlsafe(24)
-    user = User.objects.create_user(USERNAME, password=password, role="case_worker")
+    # A case worker of an agency, as a real one is made: her children are stored.
+    call_command(
+        "add_user", USERNAME, password=password, role="case_worker", agency="BENCH",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    user = User.objects.get(username=USERNAME)
     # The server runs as production does, multi-factor sign-in on: the bench user signs in
     # with a code from an enrolled authenticator, as an API client would.
     device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
@@ -186,6 +203,7 @@ def main() -> int:
     now = timezone.now()
     today = timezone.localdate()
     all_needs = [needs_from_fields(body, today=today) for body in bodies]
+    survivor_ids = paths.create_survivors(user, bodies, args.stored_survivors)
     floor_conn = psycopg2.connect(BENCH_DB)
     floor_conn.autocommit = True
     loaded = 0
@@ -206,7 +224,13 @@ def main() -> int:
             line["floor_p50_ms"] = round(floor_p50, 2)
             line["floor_p95_ms"] = round(percentile(measured["timings"], 0.95), 2)
             line["ratio_to_floor_p50"] = round(line["p50_ms"] / floor_p50, 2)
-            line["floor_index_only_share"] = measured["index_only_share"]
+            line["floor_index_only_share"] = floor.index_only_share(floor_conn, all_needs[:50])
+            line["floor_index_mb"] = floor.index_size_mb(floor_conn)
+            line.update(
+                paths.time_real_paths(
+                    user, device, survivor_ids, bodies, floor_conn, rounds=args.rounds
+                )
+            )
 
             if args.no_server:
                 line.update(dict.fromkeys(SERVER_FIELDS))
@@ -217,6 +241,7 @@ def main() -> int:
                         BENCH_DB,
                         token=token,
                         bodies=bodies,
+                        survivor_ids=survivor_ids,
                         workers=args.workers,
                         duration=args.duration,
                     )

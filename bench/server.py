@@ -222,10 +222,11 @@ def _wait_workers_idle(server: Gunicorn, deadline_s: float = 900) -> float:
     return last_busy
 
 
-def worker_memory(server: Gunicorn) -> list[dict]:
-    """USS, PSS and peak RSS (VmHWM: shared pages included) of every worker, in MB."""
+def worker_memory(server: Gunicorn, pids: list[int] | None = None) -> list[dict]:
+    """USS, PSS and peak RSS (VmHWM: shared pages included) of every worker (or of
+    `pids`), in MB."""
     found = []
-    for pid in server.worker_pids():
+    for pid in server.worker_pids() if pids is None else pids:
         fields = {}
         try:
             text = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -378,6 +379,7 @@ def run(
     *,
     token: str,
     bodies: list[dict],
+    survivor_ids: list[int],
     workers: int,
     duration: float,
 ) -> dict:
@@ -408,7 +410,13 @@ def run(
         # USS is what a worker holds now; the excluded list's transient peak shows here.
         line["worker_peak_rss_mb"] = round(max(m["peak_rss_mb"] for m in memory), 1)
 
-        endpoints = (("search", "POST", MATCH, encoded), ("trivial", "GET", TRIVIAL, None))
+        # The child's own search: GET with no body, one stored child per client thread.
+        survivor_api = f"/api/v1/survivors/{survivor_ids[0]}/matches/"
+        endpoints = (
+            ("search", "POST", MATCH, encoded),
+            ("survivor_api", "GET", survivor_api, None),
+            ("trivial", "GET", TRIVIAL, None),
+        )
         # The search and the trivial endpoint take turns, so that a change in the
         # machine's speed while the bench runs (two shared cores) falls on both alike.
         # At 16 clients, the comparison the throughput target reads, each gets
@@ -428,4 +436,12 @@ def run(
             line[f"{name}_rps_c16_runs"] = [round(run["rps"], 1) for run in runs]
         memory = worker_memory(server)
         line["worker_private_after_load_mb"] = round(max(m["uss_mb"] for m in memory), 1)
+        # The parent (gunicorn's master) holds the directory loaded before the fork.
+        parent = worker_memory(server, [server.process.pid])
+        line["parent_private_mb"] = round(parent[0]["uss_mb"], 1) if parent else None
+        trivial = line["trivial_rps_c16"]
+        line["survivor_api_rps_c16_share_of_trivial"] = round(
+            line["survivor_api_rps_c16"] / trivial, 3
+        )
+        line["search_rps_c16_share_of_trivial"] = round(line["search_rps_c16"] / trivial, 3)
     return line
