@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # inside the header middlewares, so a 429 page carries the CSP and no-store too).
     "accounts.throttling.SignInThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The idle deadline moves without a session write on every request.
+    "accounts.middleware.SessionIdleMiddleware",
     # The browser's language (Accept-Language) for every request; the API's messages
     # follow it. AUTH below: a signed-in user's own choice then wins on the pages.
     "django.middleware.locale.LocaleMiddleware",
@@ -197,7 +199,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # An idle session ends after 30 minutes: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle deadline moves with each request, but the session's row is written at most
+# once a minute (accounts.middleware.SessionIdleMiddleware), not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # While Redis is down, the sign-in limit counts in this SQLite file, which every web

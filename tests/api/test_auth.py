@@ -7,11 +7,15 @@ import time
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.middleware import SESSION_TOUCHED_KEY
 from accounts.models import ApiToken
 from accounts.tokens import token_digest
 from audit.models import AuditEntry
@@ -172,25 +176,54 @@ def test_it_ends_a_session_on_logout_and_wants_a_csrf_token_for_it(alice):
     assert client.get("/api/v1/homes/").status_code == 401
 
 
+def _age_session(key: str, *, minutes: float) -> None:
+    """As if the session's last request were `minutes` ago: its deadline and the time of
+    its last write both moved back."""
+    session = SessionStore(session_key=key)
+    session[SESSION_TOUCHED_KEY] = int(time.time() - minutes * 60)
+    session.save()
+    idle_left = django_settings.SESSION_COOKIE_AGE - minutes * 60
+    deadline = timezone.now() + datetime.timedelta(seconds=idle_left)
+    Session.objects.filter(session_key=key).update(expire_date=deadline)
+
+
 def test_it_ends_a_session_after_30_minutes_idle(alice):
     assert django_settings.SESSION_COOKIE_AGE == 30 * 60
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST
     client = APIClient()
     client.force_login(alice)
     key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     sessions = Session.objects.filter(session_key=key)
 
     # 29 minutes without a request: still signed in, and the request restarts the clock.
-    sessions.update(expire_date=timezone.now() + datetime.timedelta(minutes=1))
+    _age_session(key, minutes=29)
     assert client.get("/api/v1/homes/").status_code == 200
     remaining = sessions.get().expire_date - timezone.now()
     assert datetime.timedelta(minutes=29) < remaining <= datetime.timedelta(minutes=30)
 
     # 30 minutes without a request: signed out.
-    sessions.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    _age_session(key, minutes=30.02)
     response = client.get("/api/v1/homes/")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_it_writes_the_session_once_a_minute_not_on_every_request(alice):
+    client = APIClient()
+    client.force_login(alice)
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/homes/").status_code == 200
+        return sum('UPDATE "django_session"' in q["sql"] for q in queries.captured_queries)
+
+    assert session_writes() == 1  # the first request after signing in moves the deadline
+    assert session_writes() == 0  # the next, seconds later, does not write
+    assert session_writes() == 0
+    _age_session(key, minutes=1.1)
+    assert session_writes() == 1  # a minute on, the deadline moves again
+    remaining = Session.objects.get(session_key=key).expire_date - timezone.now()
+    assert remaining > datetime.timedelta(minutes=29, seconds=50)
 
 
 def test_it_refuses_an_unknown_token_with_401(db):
