@@ -20,6 +20,7 @@ from matching.directory import directory_cache
 from matching.exports import excluded_csv
 from matching.permissions import SeesWholeDirectory
 from matching.selectors import (
+    SEARCH_FIELDS,
     HomeSearch,
     misses_without_zones,
     needs_from_fields,
@@ -94,7 +95,11 @@ def survivor_matches(request: Request, id: int | None) -> Response:
     query.is_valid(raise_exception=True)
     # `id` is None for a path segment that cannot be an id (config.api.RecordIdConverter).
     survivor = survivor_or_refuse(
-        actor=request.user, survivor_id=id, action="survivor.match", ip=request_ip(request)
+        actor=request.user,
+        survivor_id=id,
+        action="survivor.match",
+        ip=request_ip(request),
+        fields=SEARCH_FIELDS,
     )
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     search = _search(needs, query, zone_details=not need_to_know(request.user))

@@ -113,6 +113,9 @@ MATCHING_FIELDS = [
     "residence_zip",
     *NEEDS_INPUT_NAMES,
 ]
+# The columns a child's search reads of her record (the age from the birth date or the
+# estimate, the agency the search is counted under): her names and notes stay sealed.
+SEARCH_FIELDS = (*MATCHING_FIELDS, "estimated_age", "age_estimated_on", "agency")
 
 
 def survivor_matching_fields(survivor: Survivor, *, today: datetime.date) -> dict[str, Any]:

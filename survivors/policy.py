@@ -7,6 +7,8 @@ by it too and sit below this module; it is asked for here like every other rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from accounts.models import Role
 from audit.services import audit_refusal
 from core.errors import NotFound
@@ -43,12 +45,18 @@ def may_read_audit(user: RequestUser) -> bool:
 
 
 def survivor_or_refuse(
-    *, actor: RequestUser, survivor_id: int | None, action: str, ip: str | None
+    *,
+    actor: RequestUser,
+    survivor_id: int | None,
+    action: str,
+    ip: str | None,
+    fields: Sequence[str] | None = None,
 ) -> Survivor:
     """The survivor record if the actor may see it; otherwise the attempt is audited
     (one row, whether or not the record exists) and NotFound raised: a page answers
-    404, the API its JSON 404, the same as for no record at all."""
-    survivor = survivor_get(user=actor, survivor_id=survivor_id)
+    404, the API its JSON 404, the same as for no record at all. `fields`: read only
+    these (survivors.selectors.survivor_get)."""
+    survivor = survivor_get(user=actor, survivor_id=survivor_id, fields=fields)
     if survivor is None:
         survivor_record_denied(actor=actor, survivor_id=survivor_id, action=action, ip=ip)
         raise NotFound()

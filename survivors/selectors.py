@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -62,8 +63,15 @@ def survivor_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
     return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
 
-def survivor_get(*, user: RequestUser, survivor_id: int | None) -> Survivor | None:
-    """One survivor if `user` may see it; None whether it is hidden or does not exist."""
+def survivor_get(
+    *, user: RequestUser, survivor_id: int | None, fields: Sequence[str] | None = None
+) -> Survivor | None:
+    """One survivor if `user` may see it; None whether it is hidden or does not exist.
+
+    With `fields`, only those columns are read (and decrypted) and nothing related is
+    fetched: a search reads the matching fields, not the child's names and notes."""
     if survivor_id is None:
         return None
+    if fields is not None:
+        return Survivor.objects.visible_to(user).filter(pk=survivor_id).only(*fields).first()
     return survivor_list(user=user).filter(pk=survivor_id).first()
