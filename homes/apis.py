@@ -46,27 +46,48 @@ def home_or_404(request, home_id: int | None, action: str) -> Home:
 
 @extend_schema_serializer(component_name="AvailabilityChange")
 class AvailabilityHistorySerializer(AvailabilityChangeSerializer):
-    """A change as the reader may see it. To a home's admins, `by` names only Harbor's
-    side of the home (its admins, Harbor admins): which agency's worker held or filled a
-    bed there is the case side's to know."""
+    """A change as the reader may see it. A case worker or supervisor is named only to
+    their own agency (and Harbor admins); a reader from another agency sees which agency
+    (`by_agency`), not who. To a home's admins, `by` names only Harbor's side of the home
+    (its admins, Harbor admins): which agency's worker held or filled a bed there is the
+    case side's to know."""
 
     by = serializers.CharField(
         source="by.username",
         read_only=True,
         allow_null=True,
-        help_text="Username of whoever made the change; null for the system and, shown to "
-        "a home's admins, for a change made by a case worker or supervisor.",
+        help_text="Username of whoever made the change; null for the system, for a case "
+        "worker or supervisor of another agency than the reader's, and, shown to a home's "
+        "admins, for any case worker or supervisor.",
     )
+    by_agency = serializers.SerializerMethodField(
+        help_text="The agency of a case worker or supervisor who made the change, for a "
+        "reader on the case side; null otherwise."
+    )
+
+    class Meta(AvailabilityChangeSerializer.Meta):
+        fields = [*AvailabilityChangeSerializer.Meta.fields, "by_agency"]
+
+    def _case_side_author(self, instance: AvailabilityChange) -> bool:
+        by = instance.by
+        return by is not None and not (by.is_harbor_admin or by.role == Role.HOME_ADMIN)
+
+    def get_by_agency(self, instance: AvailabilityChange) -> str | None:
+        if not self._case_side_author(instance) or not self.context.get("case_side_names", True):
+            return None
+        agency = instance.by.agency if instance.by is not None else None
+        return agency.name if agency is not None else None
 
     def to_representation(self, instance: AvailabilityChange) -> dict:
         data = super().to_representation(instance)
-        by = instance.by
-        if (
-            by is not None
-            and not self.context.get("case_side_names", True)
-            and not (by.is_harbor_admin or by.role == Role.HOME_ADMIN)
-        ):
-            data["by"] = None
+        if self._case_side_author(instance):
+            reader = self.context.get("reader")
+            same_agency = reader is not None and (
+                getattr(reader, "is_harbor_admin", False)
+                or (reader.agency_id is not None and reader.agency_id == instance.by.agency_id)
+            )
+            if not self.context.get("case_side_names", True) or not same_agency:
+                data["by"] = None
         return data
 
 
@@ -117,7 +138,7 @@ class HomeAvailabilityHistoryApi(generics.GenericAPIView):
         home = home_or_404(request, id, "home.availability_history")
         page = self.paginate_queryset(home_availability_history(home_id=home.pk))
         # Only the case side (and Harbor admins) read which agency's worker was there.
-        context = {"case_side_names": sees_whole_directory(request.user)}
+        context = {"case_side_names": sees_whole_directory(request.user), "reader": request.user}
         return self.get_paginated_response(
             AvailabilityHistorySerializer(page, many=True, context=context).data
         )

@@ -29,7 +29,7 @@ def home_get(*, user: RequestUser, home_id: int) -> Home | None:
 def home_availability_history(*, home_id: int) -> QuerySet[AvailabilityChange]:
     """A home's bed and staffing changes, newest first, with who made them. For a home
     the caller has found visible (homes.policy.home_visible_or_refuse)."""
-    return AvailabilityChange.objects.filter(home_id=home_id).select_related("by")
+    return AvailabilityChange.objects.filter(home_id=home_id).select_related("by__agency")
 
 
 def homes_editable(*, user: RequestUser) -> QuerySet[Home]:

@@ -316,3 +316,30 @@ def test_it_creates_a_home_with_its_contacts_and_license(world, admin_user, clie
     entry = AuditEntry.objects.get(action="home.create", object_id=str(body["id"]))
     assert entry.after["license_expires"] == "2027-03-31"
     assert entry.after["intake_phone"] == "(913) 555-0142"
+
+
+def test_it_names_a_case_worker_in_the_history_only_to_their_own_agency(
+    home, alice, bob, charlie, admin_user, home_admin, client_for
+):
+    """Issue 29 finding 9: the history showed another agency's user names to a case
+    worker. A hold by alice (Kansas DCF) reads "alice" to her agency and to Harbor's
+    admins, "Kansas DCF" to another agency's worker, and nothing to the home's admin."""
+    AvailabilityChange.objects.create(
+        home=home,
+        by=alice,
+        source=AvailabilityChange.Source.HOLD,
+        available_beds_before=2,
+        available_beds_after=1,
+        staff_on_duty_before=2,
+        staff_on_duty_after=2,
+    )
+    path = f"/api/v1/homes/{home.pk}/availability/history/"
+
+    def seen_by(user) -> tuple:
+        entry = client_for(user).get(path).json()["results"][0]
+        return entry["by"], entry["by_agency"]
+
+    assert seen_by(bob) == ("alice", "Kansas DCF")
+    assert seen_by(admin_user) == ("alice", "Kansas DCF")
+    assert seen_by(charlie) == (None, "Kansas DCF")
+    assert seen_by(home_admin) == (None, None)
