@@ -80,11 +80,12 @@ class AvailabilityHistorySerializer(AvailabilityChangeSerializer):
 
     def to_representation(self, instance: AvailabilityChange) -> dict:
         data = super().to_representation(instance)
-        if self._case_side_author(instance):
+        by = instance.by
+        if by is not None and self._case_side_author(instance):
             reader = self.context.get("reader")
             same_agency = reader is not None and (
                 getattr(reader, "is_harbor_admin", False)
-                or (reader.agency_id is not None and reader.agency_id == instance.by.agency_id)
+                or (reader.agency_id is not None and reader.agency_id == by.agency_id)
             )
             if not self.context.get("case_side_names", True) or not same_agency:
                 data["by"] = None
