@@ -360,10 +360,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.email_unsent_notifications",
         "schedule": timedelta(minutes=5),
     },
-    # A mass-recovery batch whose planning job was lost is marked failed, not left running.
+    # A mass-recovery batch whose worker died is marked failed within a minute and a half
+    # (its heartbeat stops), not left running; one whose job was lost is sent again.
     "sweep-batches": {
         "task": "placement.tasks.sweep_batches",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(seconds=30),
+    },
+    # The same for directory imports: one whose worker died is sent again (it stored
+    # nothing), three times at most, then failed with a message saying so.
+    "sweep-imports": {
+        "task": "homes.tasks.sweep_imports",
+        "schedule": timedelta(seconds=30),
     },
     # Placement outcomes: the 30- and 90-day follow-ups appear (and the case worker hears)
     # within the hour their day comes; one left open FOLLOW_UP_ESCALATE_DAYS goes to the

@@ -22,6 +22,7 @@ Arguments are ids and small values, never personal data: they are stored as JSON
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -141,7 +142,7 @@ def _run_inline(*, ids: Iterable[int] | None, limit: int) -> int:
             sent_at=timezone.now(), attempts=message.attempts + 1
         )
         if claimed:
-            task = current_app.tasks[message.task_name]
+            task = _task(message.task_name)
             task.apply_async(
                 args=message.args,
                 kwargs=message.kwargs,
@@ -153,7 +154,7 @@ def _run_inline(*, ids: Iterable[int] | None, limit: int) -> int:
 
 
 def _send(message: OutboxMessage) -> None:
-    task = current_app.tasks[message.task_name]
+    task = _task(message.task_name)
     task.apply_async(
         args=message.args,
         kwargs=message.kwargs,
@@ -162,6 +163,14 @@ def _send(message: OutboxMessage) -> None:
         connection=_connection(),
         **message.options,
     )
+
+
+def _task(name: str) -> Any:
+    """The task named `name`, importing its module if nothing has yet (a web process
+    queues by name tasks whose module it never loaded)."""
+    if name not in current_app.tasks:
+        importlib.import_module(name.rpartition(".")[0])
+    return current_app.tasks[name]
 
 
 def _connection() -> Any:

@@ -39,6 +39,8 @@ from accounts.models import Role
 from audit.models import AuditEntry
 from audit.services import audit_record
 from core.errors import Forbidden
+from core.heartbeat import STALE_SECONDS, heartbeat_age, heartbeat_while
+from core.models import OutboxMessage
 from core.outbox import enqueue
 from core.types import Actor
 from homes import columns
@@ -82,8 +84,6 @@ def may_import(user: Actor) -> bool:
 def home_import_start(*, actor: Actor, name: str, content: bytes, dry_run: bool) -> HomeImport:
     """Check the file at the door (a bad one raises ImportFileError, a 400 naming `file`),
     record the job and queue it after the commit."""
-    from homes.tasks import run_home_import
-
     if not may_import(actor):
         raise Forbidden("Only Harbor administrators and home administrators import homes.")
     read_table(name=name, content=content, head_only=True)
@@ -94,15 +94,13 @@ def home_import_start(*, actor: Actor, name: str, content: bytes, dry_run: bool)
         content=content,
         dry_run=dry_run,
     )
-    enqueue(run_home_import, [job.pk])
+    enqueue(RUN_IMPORT, [job.pk])
     return job
 
 
 @transaction.atomic
 def home_import_apply_checked(*, actor: Actor, import_id: int) -> HomeImport:
     """Import a file whose dry run passed, without uploading it again: a new job."""
-    from homes.tasks import run_home_import
-
     checked = (
         HomeImport.objects.select_for_update()
         .filter(pk=import_id, created_by=actor, status=HomeImport.Status.CHECKED)
@@ -123,7 +121,7 @@ def home_import_apply_checked(*, actor: Actor, import_id: int) -> HomeImport:
     )
     checked.content = b""
     checked.save(update_fields=["content"])
-    enqueue(run_home_import, [job.pk])
+    enqueue(RUN_IMPORT, [job.pk])
     return job
 
 
@@ -174,7 +172,8 @@ def home_import_run(*, import_id: int) -> HomeImport | None:
     if job is None:
         return None
     try:
-        _run(job)
+        with heartbeat_while(_heartbeat(job.pk)):
+            _run(job)
     except Exception:
         logger.exception("home import %s failed", job.pk)  # ids only: no directory data
         HomeImport.objects.filter(pk=job.pk).update(
@@ -185,6 +184,70 @@ def home_import_run(*, import_id: int) -> HomeImport | None:
         )
     job.refresh_from_db()
     return job
+
+
+RUN_IMPORT = "homes.tasks.run_home_import"
+# A job that lost its worker is sent again, this many sends in all, then failed.
+MAX_SENDS = 3
+# A job still queued this long after its last send is sent again (its worker took it
+# and died before starting it; a duplicate is harmless: only a queued job is claimed).
+RESEND_AFTER = dt.timedelta(minutes=2)
+WORKER_LOST = (
+    "The import stopped before it finished: the server working on it stopped or "
+    "restarted, three times. Nothing was stored. Upload the file again."
+)
+
+
+def _heartbeat(import_id: int) -> str:
+    return f"import:{import_id}"
+
+
+def home_imports_sweep(*, now: dt.datetime | None = None) -> int:
+    """Beat runs it every 30 s. A running import whose heartbeat stopped (its worker
+    died: it stored nothing, the writes being one transaction) is queued and sent again
+    within a minute and a half, up to MAX_SENDS sends, then failed, saying so; a queued
+    one whose job was sent more than two minutes ago and not started is sent again.
+    Returns how many were sent again or failed."""
+    now = now or timezone.now()
+    acted = 0
+    for job in HomeImport.objects.filter(
+        status__in=[HomeImport.Status.QUEUED, HomeImport.Status.RUNNING]
+    ).only("pk", "status", "started_at", "created_at"):
+        sends = OutboxMessage.objects.filter(task_name=RUN_IMPORT, args=[job.pk])
+        if job.status == HomeImport.Status.RUNNING:
+            started = job.started_at or job.created_at
+            age = heartbeat_age(name=_heartbeat(job.pk), now=now)
+            if (now - started).total_seconds() < STALE_SECONDS or (
+                age is not None and age < STALE_SECONDS
+            ):
+                continue
+            acted += _requeue(job, now, give_up=sends.count() >= MAX_SENDS)
+            continue
+        last = sends.order_by("-created_at").first()
+        if (
+            now - job.created_at > RESEND_AFTER
+            and last is not None
+            and last.sent_at is not None
+            and now - last.sent_at > RESEND_AFTER
+            and sends.count() < MAX_SENDS * 4
+        ):
+            with transaction.atomic():
+                enqueue(RUN_IMPORT, [job.pk])
+            acted += 1
+    return acted
+
+
+@transaction.atomic
+def _requeue(job: HomeImport, now: dt.datetime, *, give_up: bool) -> int:
+    running = HomeImport.objects.filter(pk=job.pk, status=HomeImport.Status.RUNNING)
+    if give_up:
+        return running.update(
+            status=HomeImport.Status.FAILED, finished_at=now, content=b"", message=WORKER_LOST
+        )
+    changed = running.update(status=HomeImport.Status.QUEUED, started_at=None, rows_done=0)
+    if changed:
+        enqueue(RUN_IMPORT, [job.pk])
+    return changed
 
 
 def _finish(job: HomeImport, status: str, plan: Plan | None, *, keep_content: bool, **more) -> None:

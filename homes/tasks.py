@@ -30,3 +30,12 @@ def run_home_import(import_id: int) -> str | None:
 
     job = home_import_run(import_id=import_id)
     return job.status if job is not None else None
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def sweep_imports() -> int:
+    """Every 30 s: an import whose worker died is sent again (or failed, saying so), one
+    whose job was lost before it started is sent again."""
+    from homes.imports import home_imports_sweep
+
+    return home_imports_sweep()

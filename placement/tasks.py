@@ -68,8 +68,9 @@ def run_batch(batch_id: int) -> str | None:
     (the solver stops itself at `time_limit_seconds`; finding each child's homes and
     storing the plan need the rest) and a hard one 30 s later. The soft limit marks the
     batch failed ("time limit"). Not retried: a plan is worth asking for again, not
-    running twice behind the user's back. A redelivered job (its worker was lost) finds
-    the batch already started and marks it failed, saying so (`batch_run`).
+    running twice behind the user's back. A redelivered job finds the batch already
+    started: it leaves it alone while the first copy's heartbeat is fresh, and marks it
+    failed, saying so, once it is not (its worker died) (`batch_run`).
     """
     batch = batch_run(batch_id=batch_id)
     return batch.status if batch is not None else None
@@ -77,5 +78,6 @@ def run_batch(batch_id: int) -> str | None:
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def sweep_batches() -> int:
-    """Every 5 minutes: a batch whose planning job was lost is marked failed, saying so."""
+    """Every 30 s: a batch whose worker died is marked failed, saying so; one whose job
+    was lost before it started is sent again."""
     return batches_fail_stuck()

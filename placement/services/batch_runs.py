@@ -24,6 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.heartbeat import STALE_SECONDS, heartbeat_age, heartbeat_record, heartbeat_while
+from core.models import OutboxMessage
 from core.outbox import enqueue
 from engine import Ranked, SurvivorNeeds
 from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
@@ -43,16 +45,20 @@ CANCEL_CHECK_SECONDS = 0.5
 SEARCH_SHARE = 30
 
 
-def batch_queue(batch: Batch) -> None:
+RUN_BATCH = "placement.tasks.run_batch"
+
+
+def batch_queue(batch: Batch, *, again: bool = False) -> None:
     """Queue the batch's job with the caller's transaction (core.outbox), with time limits
     a little above its own: the solver stops itself at `time_limit_seconds`; finding the
     homes and storing the plan need the rest. A broker that is down delays the job (the
     batch waits, "Waiting to start"); it never loses it."""
     soft = batch.time_limit_seconds + 60
     enqueue(
-        "placement.tasks.run_batch",
+        RUN_BATCH,
         [batch.pk],
-        task_id=batch.task_id or None,
+        # A job sent again gets an id of its own (the outbox keeps one row per send).
+        task_id=None if again else batch.task_id or None,
         soft_time_limit=soft,
         time_limit=soft + 30,
     )
@@ -221,14 +227,18 @@ def batch_run(*, batch_id: int) -> Batch | None:
         if batch is None or batch.status != Batch.Status.RUNNING:
             return batch
         if batch.started_at is not None:
-            return _fail(
-                batch_id,
-                "The planning job stopped before it finished (out of time, or its worker "
-                "stopped). Start a new batch.",
-            )
+            if _alive(batch):
+                return batch  # the job was sent twice and the first copy is working
+            return _fail(batch_id, WORKER_LOST)
         batch.started_at = timezone.now()
         batch.progress_note = "Starting"
         batch.save(update_fields=["started_at", "progress_note"])
+        heartbeat_record(name=_heartbeat(batch_id))
+    with heartbeat_while(_heartbeat(batch_id)):
+        return _plan(batch, batch_id)
+
+
+def _plan(batch: Batch, batch_id: int) -> Batch | None:
     row = _Row(batch_id)
     try:
         now = timezone.now()
@@ -324,30 +334,65 @@ def _fail(batch_id: int, reason: str) -> Batch | None:
     return batch
 
 
-# A batch still "running" this long after its time limit lost its job (a worker killed at
-# the hard limit and the job never delivered again, a broker that lost it): well past the
-# task's own limits (the batch's + 60 s soft, + 30 s hard).
+WORKER_LOST = (
+    "The planning job stopped before it finished: the server working it out stopped or "
+    "restarted. Nothing was stored. Start a new batch."
+)
+# A batch that was never started this long after it was queued was sent again (a worker
+# that took the job and died before starting it); one never started even this long
+# after its time limit is failed (no worker is taking jobs).
+RESEND_AFTER = timedelta(minutes=2)
 STUCK_AFTER_SECONDS = 15 * 60
 
 
+def _heartbeat(batch_id: int) -> str:
+    return f"batch:{batch_id}"
+
+
+def _alive(batch: Batch, now: Any = None) -> bool:
+    """Whether the batch's job is still working: its heartbeat (written every 10 s by the
+    worker running it) is recent."""
+    age = heartbeat_age(name=_heartbeat(batch.pk), now=now)
+    return age is not None and age < STALE_SECONDS
+
+
 def batches_fail_stuck(*, now: Any = None) -> int:
-    """Mark failed every batch whose job can no longer be running, so nobody watches a
-    progress bar that will never move. Returns how many. Beat runs it (`sweep-batches`)."""
+    """Beat runs it every 30 s (`sweep-batches`). A started batch whose job stopped
+    writing its heartbeat (its worker died) is marked failed, saying so, within a
+    minute and a half; one still waiting for a worker after two minutes is sent again
+    (a duplicate is harmless: `batch_run` ignores it); one nobody started long after its
+    time limit is failed. Returns how many were failed."""
     now = now or timezone.now()
-    stuck = [
-        batch.pk
-        for batch in Batch.objects.filter(status=Batch.Status.RUNNING).only(
-            "pk", "created_at", "time_limit_seconds"
-        )
-        if now - batch.created_at
-        > timedelta(seconds=batch.time_limit_seconds + STUCK_AFTER_SECONDS)
-    ]
     failed = 0
-    for batch_id in stuck:
-        batch = _fail(
-            batch_id,
-            "The planning job stopped before it finished (its worker stopped or the queue "
-            "lost it). Start a new batch.",
-        )
-        failed += batch is not None and batch.status == Batch.Status.FAILED
+    for batch in Batch.objects.filter(status=Batch.Status.RUNNING).only(
+        "pk", "created_at", "started_at", "time_limit_seconds", "task_id"
+    ):
+        if batch.started_at is not None:
+            stale = now - batch.started_at > timedelta(seconds=STALE_SECONDS)
+            if stale and not _alive(batch, now):
+                result = _fail(batch.pk, WORKER_LOST)
+                failed += result is not None and result.status == Batch.Status.FAILED
+        elif now - batch.created_at > timedelta(
+            seconds=batch.time_limit_seconds + STUCK_AFTER_SECONDS
+        ):
+            result = _fail(
+                batch.pk,
+                "The planning job never started: no worker took it (the job queue or its "
+                "workers were down). Start a new batch.",
+            )
+            failed += result is not None and result.status == Batch.Status.FAILED
+        elif now - batch.created_at > RESEND_AFTER:
+            _resend(batch, now)
     return failed
+
+
+def _resend(batch: Batch, now: Any) -> None:
+    last = (
+        OutboxMessage.objects.filter(task_name=RUN_BATCH, args=[batch.pk])
+        .order_by("-created_at")
+        .first()
+    )
+    if last is None or last.sent_at is None or now - last.sent_at < RESEND_AFTER:
+        return  # still waiting for the broker (the relay sends it), or sent just now
+    with transaction.atomic():
+        batch_queue(batch, again=True)

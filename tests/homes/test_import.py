@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
@@ -454,3 +456,53 @@ def test_it_still_reads_a_workbook_with_repeated_short_text(admin_user):
     body = post(admin_user, out.getvalue(), name="homes.xlsx").json()
 
     assert (body["status"], body["created"]) == ("imported", 50)
+
+
+def _started_job(admin_user, *, seconds_ago: int) -> HomeImport:
+    """An import whose job started `seconds_ago` and whose worker then died (no
+    heartbeat since): what a worker killed mid-import leaves."""
+    from core.outbox import enqueue
+    from homes.imports import RUN_IMPORT
+
+    job = HomeImport.objects.create(
+        created_by=admin_user, file_name="homes.csv", file_format="csv",
+        content=csv_file(homes(2)), status=HomeImport.Status.RUNNING,
+        started_at=timezone.now() - timedelta(seconds=seconds_ago),
+    )  # fmt: skip
+    enqueue(RUN_IMPORT, [job.pk])  # its first send (inline here: claims nothing)
+    return job
+
+
+def test_it_runs_an_import_again_when_its_worker_died_and_fails_it_after_three(admin_user):
+    from homes.imports import home_imports_sweep
+
+    job = _started_job(admin_user, seconds_ago=60)
+    with committed():
+        assert home_imports_sweep() == 1
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("imported", 2)  # sent again, and done
+
+    dying = _started_job(admin_user, seconds_ago=60)
+    for _ in range(2):  # sent again twice; it kills its worker each time it runs
+        assert home_imports_sweep() == 1
+        assert HomeImport.objects.get(pk=dying.pk).status == "queued"
+        HomeImport.objects.filter(pk=dying.pk).update(
+            status="running", started_at=timezone.now() - timedelta(minutes=1)
+        )
+    assert home_imports_sweep() == 1
+    dying.refresh_from_db()
+    assert dying.status == "failed"
+    assert "stopped before it finished" in dying.message
+    assert "Upload the file again" in dying.message
+
+
+def test_it_leaves_a_running_import_alone_while_its_heartbeat_is_fresh(admin_user):
+    from core.heartbeat import heartbeat_record
+    from homes.imports import home_imports_sweep
+
+    job = _started_job(admin_user, seconds_ago=600)
+    heartbeat_record(name=f"import:{job.pk}")
+
+    assert home_imports_sweep() == 0
+    job.refresh_from_db()
+    assert job.status == "running"

@@ -756,3 +756,50 @@ def test_the_service_bounds_the_lists_too(alice, children):
             keep_together=[[10**8 + i, 10**8 + i + 1] for i in range(0, 2000, 2)],
         )
     assert "keep_together" in refused.value.message_dict
+
+
+def test_it_fails_a_batch_whose_worker_died_within_two_minutes_saying_so(
+    alice, children, homes, api
+):
+    from core.heartbeat import heartbeat_record
+
+    ids = [
+        api(alice).post("/api/v1/batches/", {"survivors": [c.pk]}, format="json").json()["id"]
+        for c in children[:2]
+    ]
+    started = timezone.now() - timedelta(seconds=50)
+    Batch.objects.filter(pk__in=ids).update(started_at=started)
+    # The first one's worker was killed 50 s ago; the second's still writes its heartbeat.
+    heartbeat_record(name=f"batch:{ids[0]}", now=started)
+    heartbeat_record(name=f"batch:{ids[1]}")
+
+    assert sweep_batches() == 1
+
+    dead, alive = Batch.objects.get(pk=ids[0]), Batch.objects.get(pk=ids[1])
+    assert dead.status == "failed"
+    assert "stopped or restarted" in dead.error and "Start a new batch" in dead.error
+    assert alive.status == "running"
+    # The job sent twice: the second copy leaves the working one alone.
+    assert batch_run(batch_id=ids[1]).status == "running"
+
+
+def test_it_sends_a_batch_again_when_no_worker_started_it_after_two_minutes(
+    alice, children, homes, api, django_capture_on_commit_callbacks
+):
+    from core.models import OutboxMessage
+
+    batch_id = (
+        api(alice)
+        .post("/api/v1/batches/", {"survivors": [children[0].pk]}, format="json")
+        .json()["id"]
+    )
+    # Sent three minutes ago to a worker that died before starting it.
+    long_ago = timezone.now() - timedelta(minutes=3)
+    OutboxMessage.objects.update(sent_at=long_ago, created_at=long_ago)
+    Batch.objects.filter(pk=batch_id).update(created_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_batches() == 0
+
+    assert OutboxMessage.objects.count() == 2
+    assert Batch.objects.get(pk=batch_id).status == "done"
