@@ -38,3 +38,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
 ]
+
+# An unexpected error: the styled 500 page, or JSON under /api/.
+handler500 = "core.exceptions.server_error"

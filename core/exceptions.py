@@ -23,7 +23,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -61,6 +62,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
         if failed is not None:
             response.data["failed"] = failed
     return response
+
+
+SERVER_ERROR = (
+    "Something went wrong on our side; it has been logged. If you were saving a change, "
+    "check whether it was saved before trying again."
+)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500: under /api/ the error is JSON like every other API error
+    (`{"detail", "code": "server_error"}`), never the HTML page a script cannot read."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR, "code": "server_error"}, status=500)
+    return defaults.server_error(request)
 
 
 class _DomainApiException(exceptions.APIException):

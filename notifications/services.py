@@ -5,7 +5,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.mail import send_mail
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -95,6 +96,14 @@ def notification_mark_all_read(*, actor: Actor) -> int:
     )
 
 
+def notification_message_id(notification: Notification) -> str:
+    """The email's Message-ID, the same at every send: a resend (a worker killed after the
+    mail server took it, before the row said so) is the same message to the recipient's
+    mail system, which keeps one, and to anyone reading two."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "harbor.invalid"
+    return f"<harbor.notification.{notification.pk}.{notification.created_at:%Y%m%d}@{domain}>"
+
+
 @transaction.atomic
 def notification_email(*, notification_id: int) -> bool:
     """Send one notification's email unless it went already. Returns whether it was sent.
@@ -113,12 +122,12 @@ def notification_email(*, notification_id: int) -> bool:
     recipient = notification.recipient
     if not recipient.is_active or not recipient.email:
         return False
-    send_mail(
+    EmailMessage(
         subject=f"Harbor: {notification.get_kind_display()}",
-        message=f"{notification.message}\n\nSign in to Harbor to see the details.",
-        from_email=None,
-        recipient_list=[recipient.email],
-    )
+        body=f"{notification.message}\n\nSign in to Harbor to see the details.",
+        to=[recipient.email],
+        headers={"Message-ID": notification_message_id(notification)},
+    ).send()
     notification.emailed_at = timezone.now()
     notification.save(update_fields=["emailed_at"])
     return True

@@ -9,4 +9,9 @@ def boom(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("boom/", boom), path("", include("config.urls"))]
+urlpatterns = [
+    path("boom/", boom),
+    path("api/v1/boom/", boom),
+    path("", include("config.urls")),
+]
+handler500 = "core.exceptions.server_error"

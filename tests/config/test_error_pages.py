@@ -65,6 +65,22 @@ def test_it_answers_an_unexpected_error_with_the_500_page(db):
     assert "Something went wrong on our side" in response.content.decode()
 
 
+@override_settings(ROOT_URLCONF="tests.config.failing_urls", DEBUG=False)
+def test_it_answers_an_unexpected_api_error_in_json_never_html(db):
+    response = Client(raise_request_exception=False).get("/api/v1/boom/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error"
+    assert "<html" not in response.content.decode().lower()
+
+
+def test_the_real_url_map_answers_api_errors_in_json():
+    from django.urls import get_resolver
+
+    assert get_resolver().resolve_error_handler(500).__name__ == "server_error"
+
+
 def test_it_serves_a_favicon_and_links_it_from_every_page(db):
     icon = Client().get("/favicon.ico")
     page = Client().get("/login/").content.decode()

@@ -82,3 +82,24 @@ def test_it_emails_what_was_left_unsent_once(alice, bob):
     assert notifications_email_unsent() == 1
     assert notifications_email_unsent() == 0
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
+
+
+def test_it_sends_a_resent_email_with_the_same_message_id(alice, survivor):
+    from notifications.models import Notification
+    from notifications.services import notification_email
+
+    notification = Notification.objects.create(
+        recipient=alice, kind="referral_accepted", message="A home accepted."
+    )
+    assert notification_email(notification_id=notification.pk)
+    # A worker killed after the mail server took it, before the row said so: sent again.
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
+    assert notification_email(notification_id=notification.pk)
+
+    first, second = mail.outbox
+    assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    assert first.message()["Message-ID"] == second.message()["Message-ID"]
+    assert str(notification.pk) in first.message()["Message-ID"]
+    other = Notification.objects.create(recipient=alice, kind="referral_accepted", message="B")
+    notification_email(notification_id=other.pk)
+    assert mail.outbox[2].message()["Message-ID"] != first.message()["Message-ID"]
