@@ -52,6 +52,20 @@ def chain_keys() -> list[bytes]:
     return [hashlib.sha256(b"harbor.audit.chain\0" + s.encode()).digest() for s in secrets]
 
 
+def key_id(key: bytes) -> str:
+    """A key's name on the seals it made: derived from the key (an HMAC of a constant,
+    so it tells nothing of the key), the same on every host that holds it."""
+    return hmac.new(key, b"harbor.audit.key-id", hashlib.sha256).hexdigest()[:KEY_ID_LENGTH]
+
+
+KEY_ID_LENGTH = 12
+
+
+def keyring() -> dict[str, bytes]:
+    """The configured keys by id, newest (the sealing one) first."""
+    return {key_id(key): key for key in chain_keys()}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:

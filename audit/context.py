@@ -18,6 +18,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from audit.services import request_ip
+
 _request: ContextVar[HttpRequest | None] = ContextVar("harbor_audit_request", default=None)
 
 
@@ -38,8 +40,6 @@ def serving(request: HttpRequest) -> Iterator[None]:
 def current_actor() -> tuple[Any | None, str | None]:
     """The signed-in user behind the change being made, and their address; (None, None)
     outside a request or for an anonymous one."""
-    from audit.services import request_ip  # services marks seals due here: no cycle at import
-
     request = current_request()
     if request is None:
         return None, None

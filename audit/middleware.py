@@ -4,8 +4,8 @@
   so a role or permission changed in the Django admin names the admin who changed it.
 - Every Django admin change page shown (`admin:<app>_<model>_change`, GET, 200) is an
   `admin.read` entry on the object, on a child's trail when the object carries one.
-- Entries committed during the request are sealed into the hash chain after the view,
-  once per request.
+
+The request never seals the hash chain: the beat's `seal_audit_trail` does, every minute.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from audit import context
-from audit.services import audit_record, audit_seal_quietly, request_ip, seal_due
+from audit.services import audit_record, request_ip
 
 SURVIVOR = "survivors.survivor"
 
@@ -38,8 +38,6 @@ class AuditMiddleware:
                     survivor_id=_survivor_of(shown),
                     ip=request_ip(request),
                 )
-        if seal_due(request):
-            audit_seal_quietly()
         return response
 
 

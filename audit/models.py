@@ -36,14 +36,13 @@ class AuditEntry(models.Model):
     after = models.JSONField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     # PostgreSQL: the writing transaction's id, set by a trigger whatever the insert says.
-    # The sealer takes only entries of transactions every snapshot sees as finished, so
-    # no entry can commit later "below" one already sealed. Empty on SQLite (one writer).
+    # Kept for the record (it is chained), never for ordering: a restored dump starts a
+    # new server's transaction counter from scratch. Empty on SQLite.
     txid = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["txid", "id"], name="audit_entry_txid")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or '-'} {self.action}"
@@ -69,6 +68,11 @@ class AuditSeal(models.Model):
     )
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    # Which AUDIT_CHAIN_KEY made `hash` (audit.chain.key_id), so a chain verifies after a
+    # rotation and a key dropped too early is named, not mistaken for tampering. Null on
+    # seals made before key ids (any listed key may verify those); nullable rather than
+    # blank so SQLite adds the column without rebuilding the table and its triggers.
+    key_id = models.CharField(max_length=12, null=True, blank=True, editable=False)
     sealed_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

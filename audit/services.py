@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+import datetime
 import ipaddress
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
-from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework.request import Request
 
-from audit import chain, context
+from audit import chain
 from audit.models import AuditEntry, AuditSeal, Outcome
 from core.types import Actor, RequestUser
 
@@ -34,9 +37,9 @@ def audit_record(
 ) -> AuditEntry:
     """Append one audit entry, synchronously, in the caller's transaction.
 
-    It is never queued: an audit row must not be lost because a broker is down. Once
-    the transaction commits, the entry is sealed into the hash chain (best effort: the
-    `seal_audit_trail` task catches up every minute).
+    It is never queued: an audit row must not be lost because a broker is down. The
+    `seal_audit_trail` task seals it into the hash chain within a minute of its commit,
+    off the request (`audit_seal`).
     """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -54,7 +57,6 @@ def audit_record(
         after=after,
         ip=ip,
     )
-    _seal_after_commit()
     return entry
 
 
@@ -91,9 +93,7 @@ def audit_record_many(
     ]
     if not entries:
         return []
-    created = AuditEntry.objects.bulk_create(entries)
-    _seal_after_commit()
-    return created
+    return AuditEntry.objects.bulk_create(entries)
 
 
 def _signed_in(actor: RequestUser | None) -> Actor | None:
@@ -167,55 +167,32 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
 # pg_try_advisory_xact_lock key: one sealer at a time ("audit" in ASCII).
 SEAL_LOCK = 0x6175646974
 SEAL_BATCH = 1_000
-# Every transaction below the snapshot's xmin is over (committed or rolled back).
-_FINISHED_BELOW = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-_REQUEST_FLAG = "_harbor_audit_seal_due"
 
 
-def _seal_after_commit() -> None:
-    """Seal once the caller's transaction commits: one callback per transaction, and
-    inside a request once per request (`AuditMiddleware` seals after the view)."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        func is _seal_committed for _, func, _ in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(_seal_committed)
-
-
-def _seal_committed() -> None:
-    request = context.current_request()
-    if request is not None:
-        setattr(request, _REQUEST_FLAG, True)
-        return
-    audit_seal_quietly()
-
-
-def seal_due(request: HttpRequest) -> bool:
-    """Whether this request committed audit entries (and clears the mark)."""
-    return bool(request.__dict__.pop(_REQUEST_FLAG, False))
-
-
-def audit_seal_quietly() -> None:
-    """`audit_seal` after a commit: a failure is logged, never raised at the user,
-    whose action is already committed (the beat task seals the rest)."""
-    try:
-        audit_seal(batches=1)
-    except Exception:
-        logger.exception("Sealing the audit trail failed; the beat task will retry.")
+def seal_delay() -> datetime.timedelta:
+    """How long after it is written an entry is sealed at the latest (AUDIT_SEAL_DELAY_SECONDS):
+    its transaction's length, the sealer's minute and the clocks' skew between hosts."""
+    return datetime.timedelta(seconds=settings.AUDIT_SEAL_DELAY_SECONDS)
 
 
 def audit_seal(*, batches: int | None = None) -> int:
-    """Seal every entry whose transaction has finished, and return how many.
+    """Seal every committed entry not yet sealed, and return how many.
 
-    PostgreSQL: only entries whose transaction id is below the snapshot's xmin, so an
-    entry can never commit later below one already sealed; in (txid, id) order, in
-    batches of SEAL_BATCH, each in its own short transaction (at most `batches`). One
-    sealer at a time: when another holds the lock this returns at once, since that
-    one (or the next run) seals these too. SQLite (one writer): every visible entry.
+    Run by the beat every minute (`seal_audit_trail`), never on a request: nothing a user
+    waits for writes the chain, and no write waits for it either (sealing in the writer's
+    transaction would serialise every write, behind the bed row locks).
 
-    Sealing happens after commit and never inside a writing transaction, so no write
-    waits for the chain (which would serialise them all, behind the bed row locks).
+    The order is the entries' own (`at`, then id), never the server's transaction ids,
+    which start again from scratch on a server restored from a dump. What the sealer sees
+    has committed (READ COMMITTED), so an entry whose transaction commits after a later
+    one was sealed is simply sealed next, behind it. Only entries written at most
+    `seal_delay()` before the last sealed one are taken (which keeps the query on the
+    recent end of the `at` index): an older unsealed entry cannot be a late commit, it is
+    an insert backdated behind the sealer's back, and `audit_chain_verify` reports it.
+
+    In batches of SEAL_BATCH, each in its own short transaction (at most `batches`). One
+    sealer at a time (PostgreSQL): when another holds the lock this returns at once,
+    since that one (or the next run) seals these too.
     """
     sealed = 0
     done = 0
@@ -233,8 +210,7 @@ def audit_seal(*, batches: int | None = None) -> int:
 def _seal_batch() -> int | None:
     with transaction.atomic():
         connection = transaction.get_connection()
-        postgres = connection.vendor == "postgresql"
-        if postgres:
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK])
                 if not cursor.fetchone()[0]:
@@ -243,35 +219,110 @@ def _seal_batch() -> int | None:
         unsealed = AuditEntry.objects.filter(
             ~Exists(AuditSeal.objects.filter(entry_id=OuterRef("pk")))
         )
-        if postgres:
-            unsealed = unsealed.filter(txid__lt=RawSQL(_FINISHED_BELOW, [])).order_by("txid", "id")
-            # Every entry below the last sealed one's transaction is sealed already.
-            floor = None
-            if last is not None:
-                floor = (
-                    AuditEntry.objects.filter(pk=last["entry_id"])
-                    .values_list("txid", flat=True)
-                    .first()
-                )
-            if floor is not None:
-                unsealed = unsealed.filter(txid__gte=floor)
-        else:
-            unsealed = unsealed.order_by("id")
-            if last is not None:
-                unsealed = unsealed.filter(pk__gt=last["entry_id"])
-        entries = list(unsealed[:SEAL_BATCH])
+        if last is not None:
+            last_at = (
+                AuditEntry.objects.filter(pk=last["entry_id"]).values_list("at", flat=True).first()
+            )
+            if last_at is not None:
+                unsealed = unsealed.filter(at__gte=last_at - seal_delay())
+        entries = list(unsealed.order_by("at", "id")[:SEAL_BATCH])
         if not entries:
             return 0
         key = chain.chain_keys()[0]
+        kid = chain.key_id(key)
         seq, prev = (last["seq"], last["hash"]) if last else (0, chain.GENESIS)
         seals = []
         for entry in entries:
             seq += 1
             digest = chain.link_hash(key=key, seq=seq, prev_hash=prev, entry=entry)
-            seals.append(AuditSeal(seq=seq, entry_id=entry.pk, prev_hash=prev, hash=digest))
+            seals.append(
+                AuditSeal(seq=seq, entry_id=entry.pk, prev_hash=prev, hash=digest, key_id=kid)
+            )
             prev = digest
         AuditSeal.objects.bulk_create(seals)
         return len(seals)
+
+
+# --- The chain's head, kept elsewhere --------------------------------------------------
+
+HEAD_LOGGER = "audit.head"
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last link as it was at `exported_at`: seq and hash, and the count of seals."""
+
+    seq: int
+    hash: str
+    exported_at: datetime.datetime
+
+    def line(self) -> str:
+        return json.dumps(
+            {
+                "audit_head": {
+                    "seq": self.seq,
+                    "hash": self.hash,
+                    "exported_at": self.exported_at.isoformat(timespec="seconds"),
+                }
+            },
+            separators=(",", ":"),
+        )
+
+
+def audit_head_export() -> ChainHead:
+    """Write the chain's head where the database cannot reach it (`AUDIT_HEAD_EXPORT`):
+    `log` (a log line on the `audit.head` logger, for the log store) and/or `file:PATH`
+    (a JSON line appended). The beat does it every minute, after sealing; `audit_verify`
+    compares the chain with these heads, so entries cut off the end with their seals, or
+    the tables truncated, no longer pass as "intact". An empty chain exports seq 0."""
+    last = AuditSeal.objects.order_by("-seq").values("seq", "hash").first()
+    head = ChainHead(
+        seq=last["seq"] if last else 0,
+        hash=last["hash"] if last else chain.GENESIS,
+        exported_at=timezone.now(),
+    )
+    for target in settings.AUDIT_HEAD_EXPORT:
+        if target == "log":
+            logging.getLogger(HEAD_LOGGER).info(head.line())
+        elif target.startswith("file:"):
+            with open(target.removeprefix("file:"), "a", encoding="utf-8") as out:
+                out.write(head.line() + "\n")
+    return head
+
+
+def heads_read(lines: Iterable[str]) -> list[ChainHead]:
+    """The heads in exported lines: a heads file, or log lines (anything before the JSON,
+    such as a timestamp, is skipped; other lines are ignored)."""
+    heads = []
+    for line in lines:
+        start = line.find('{"audit_head"')
+        if start < 0:
+            continue
+        try:
+            data = json.loads(line[start:])["audit_head"]
+            heads.append(
+                ChainHead(
+                    seq=int(data["seq"]),
+                    hash=str(data["hash"]),
+                    exported_at=datetime.datetime.fromisoformat(data["exported_at"]),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    return heads
+
+
+def heads_exported() -> list[ChainHead]:
+    """The heads in the files `AUDIT_HEAD_EXPORT` writes (none for a log-only export)."""
+    heads: list[ChainHead] = []
+    for target in settings.AUDIT_HEAD_EXPORT:
+        if target.startswith("file:"):
+            try:
+                with open(target.removeprefix("file:"), encoding="utf-8") as lines:
+                    heads += heads_read(lines)
+            except FileNotFoundError:
+                continue
+    return heads
 
 
 @dataclass(frozen=True)
@@ -282,8 +333,10 @@ class ChainBreak:
     entry_id: int | None
     # "changed": the entry differs from what was sealed (or the seal was forged);
     # "missing": the sealed entry is gone; "seal_missing": a seal was removed;
-    # "out_of_order": a seal does not follow the one before (inserted or replaced).
+    # "out_of_order": a seal does not follow the one before (inserted or replaced);
+    # "backdated": the entry is dated well before an entry sealed ahead of it.
     problem: str
+    detail: str = ""
 
     def __str__(self) -> str:
         where = f"seq {self.seq}" + (f" (entry {self.entry_id})" if self.entry_id else "")
@@ -294,7 +347,29 @@ class ChainBreak:
             "seal_missing": f"{where}: the seal is missing (removed, with its entry)",
             "out_of_order": f"{where}: the seal does not follow the one before it "
             "(a seal was inserted, replaced or removed)",
+            "backdated": f"{where}: the entry is dated {self.detail}, before entries sealed "
+            "ahead of it (an insert backdated behind the sealer's back)",
         }[self.problem]
+
+
+@dataclass(frozen=True)
+class MissingKey:
+    """Seals made with a key AUDIT_CHAIN_KEY no longer lists: not tampering, a key dropped
+    too early (or a forged key id)."""
+
+    key_id: str
+    first_seq: int
+    last_seq: int
+    count: int
+
+    def __str__(self) -> str:
+        seqs = f"seq {self.first_seq}" + (
+            f" to {self.last_seq}" if self.last_seq != self.first_seq else ""
+        )
+        return (
+            f"{self.count} seal(s) ({seqs}) were made with chain key {self.key_id}, which "
+            "AUDIT_CHAIN_KEY does not list: add that key back (after the newest) to verify them"
+        )
 
 
 @dataclass(frozen=True)
@@ -304,19 +379,65 @@ class ChainReport:
     head_seq: int | None
     head_hash: str | None
     broken: ChainBreak | None
+    # Entries written longer than seal_delay() ago and still not sealed: the sealer has
+    # stopped, or they were inserted behind its back.
+    overdue: int = 0
+    oldest_overdue: tuple[int, datetime.datetime] | None = None
+    missing_keys: tuple[MissingKey, ...] = ()
+    key_ids: tuple[str, ...] = ()
+    # Exported heads the chain no longer reaches, or reaches with another hash.
+    heads_checked: int = 0
+    heads_lost: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything that makes `audit_verify` fail, in words an operator can act on."""
+        found = []
+        if self.broken is not None:
+            found.append(
+                f"Audit chain broken at {self.broken} ({self.sealed} entries before it verified)."
+            )
+        for missing in self.missing_keys:
+            found.append(
+                f"Chain key missing: {missing} (the keys listed have ids "
+                f"{', '.join(self.key_ids)})."
+            )
+        found += self.heads_lost
+        if self.oldest_overdue is not None:
+            entry_id, at = self.oldest_overdue
+            found.append(
+                f"{self.overdue} entries written more than "
+                f"{settings.AUDIT_SEAL_DELAY_SECONDS} s ago are not sealed (the oldest: entry "
+                f"{entry_id}, dated {at.isoformat(timespec='seconds')}): the sealer (Celery "
+                "beat's seal-audit-trail) is not running, or they were inserted behind its back."
+            )
+        return found
 
 
-def audit_chain_verify(*, page: int = 2_000) -> ChainReport:
+def audit_chain_verify(
+    *, page: int = 2_000, heads: Iterable[ChainHead] | None = None
+) -> ChainReport:
     """Walk the chain in `seq` order recomputing every link; stop at the first break.
 
-    Seals first what can be sealed. Entries removed together with their seals at the
-    very end of the chain leave no gap to find: compare `head_seq`/`head_hash` with a
-    copy kept elsewhere (the command prints them).
+    Seals first what can be sealed. Each link is checked with the key its seal names (a
+    seal naming a key no longer configured is reported as a missing key, and the walk
+    goes on), and each entry's time against the seal order: an entry dated more than
+    `seal_delay()` before one sealed ahead of it was not written when it says. Entries
+    removed together with their seals at the very end of the chain leave no gap to find:
+    the heads exported elsewhere (`heads`, by default those of `heads_exported()`) do,
+    each of which the chain must still reach with the same hash.
     """
     audit_seal()
-    keys = chain.chain_keys()
+    given = list(heads_exported() if heads is None else heads)
+    exported = {head.seq: head for head in given}
+    keys = chain.keyring()
+    unlabelled = list(keys.values())
+    tolerance = seal_delay()
     expected, prev, verified = 1, chain.GENESIS, 0
+    latest: datetime.datetime | None = None
     broken = None
+    missing: dict[str, list[int]] = {}
+    lost: list[str] = []
     while broken is None:
         seals = list(AuditSeal.objects.filter(seq__gte=expected).order_by("seq")[:page])
         if not seals:
@@ -330,20 +451,65 @@ def audit_chain_verify(*, page: int = 2_000) -> ChainReport:
                 broken = ChainBreak(seq=seal.seq, entry_id=seal.entry_id, problem="out_of_order")
             elif entry is None:
                 broken = ChainBreak(seq=seal.seq, entry_id=seal.entry_id, problem="missing")
+            elif seal.key_id and seal.key_id not in keys:
+                missing.setdefault(seal.key_id, []).append(seal.seq)
             elif not chain.link_holds(
-                keys=keys, seq=seal.seq, prev_hash=prev, entry=entry, digest=seal.hash
+                keys=[keys[seal.key_id]] if seal.key_id else unlabelled,
+                seq=seal.seq,
+                prev_hash=prev,
+                entry=entry,
+                digest=seal.hash,
             ):
                 broken = ChainBreak(seq=seal.seq, entry_id=seal.entry_id, problem="changed")
+            elif latest is not None and entry.at < latest - tolerance:
+                broken = ChainBreak(
+                    seq=seal.seq,
+                    entry_id=seal.entry_id,
+                    problem="backdated",
+                    detail=entry.at.isoformat(timespec="seconds"),
+                )
             if broken is not None:
                 break
-            expected, prev, verified = seal.seq + 1, seal.hash, verified + 1
-    unsealed = AuditEntry.objects.filter(
+            if entry is not None and (latest is None or entry.at > latest):
+                latest = entry.at
+            checked = not (seal.key_id and seal.key_id not in keys)
+            head = exported.get(seal.seq)
+            if head is not None and head.hash != seal.hash:
+                lost.append(
+                    f"Seal seq {seal.seq} is not the one exported as the head at "
+                    f"{head.exported_at.isoformat(timespec='seconds')}: the chain was "
+                    "rewritten from there on."
+                )
+            expected, prev, verified = seal.seq + 1, seal.hash, verified + checked
+    not_sealed = AuditEntry.objects.filter(
         ~Exists(AuditSeal.objects.filter(entry_id=OuterRef("pk")))
-    ).count()
+    )
+    overdue = not_sealed.filter(at__lt=timezone.now() - tolerance).order_by("at", "id")
+    oldest = overdue.values_list("pk", "at").first()
+    reached = expected - 1
+    if broken is None:
+        beyond = [head for head in exported.values() if head.seq > reached]
+        if beyond:
+            furthest = max(beyond, key=lambda head: head.seq)
+            lost.append(
+                f"Entries removed from the end of the trail: the head exported at "
+                f"{furthest.exported_at.isoformat(timespec='seconds')} is seq {furthest.seq}, "
+                f"and the chain now ends at seq {reached} (entries deleted with their "
+                "seals, or the tables truncated)."
+            )
     return ChainReport(
         sealed=verified,
-        unsealed=unsealed,
+        unsealed=not_sealed.count(),
         head_seq=expected - 1 if verified else None,
         head_hash=prev if verified else None,
         broken=broken,
+        overdue=overdue.count() if oldest else 0,
+        oldest_overdue=oldest,
+        missing_keys=tuple(
+            MissingKey(key_id=k, first_seq=seqs[0], last_seq=seqs[-1], count=len(seqs))
+            for k, seqs in missing.items()
+        ),
+        key_ids=tuple(keys),
+        heads_checked=len(given),
+        heads_lost=tuple(lost),
     )

@@ -139,6 +139,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The password apart from the URL, so it can come from a secret file (DATABASE_PASSWORD_FILE).
+_database_password = env_str("DATABASE_PASSWORD")
+if _database_password:
+    DATABASES["default"]["PASSWORD"] = _database_password
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's embedded database has one writer at a time. A default (deferred)
     # transaction that reads and then writes fails at once with "database is locked" when
@@ -273,6 +277,16 @@ FIELD_ENCRYPTION_KEYS = _field_keys
 # alone cannot re-forge it. Comma separated, newest first: the first seals, any verifies.
 # Unset: derived from SECRET_KEY (and its fallbacks); set it in production and keep it.
 AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEY")
+# Every audit entry is sealed into the chain at most this long after it is written (the
+# longest transaction, tasks stop at 5 min, plus the sealer's minute and clock skew between
+# hosts): `audit_verify` fails on an older unsealed entry, and on one dated this much
+# before an entry sealed ahead of it (a backdated insert).
+AUDIT_SEAL_DELAY_SECONDS = env_int("AUDIT_SEAL_DELAY_SECONDS", 600)
+# Where the beat writes the chain's head every minute, out of the database's reach, so
+# entries cut off the end of the trail (or a TRUNCATE) are found: `log` (a line on the
+# `audit.head` logger, for the log store) and/or `file:PATH` (appended; audit_verify reads
+# it). `audit_verify --heads FILE` checks heads collected from the logs.
+AUDIT_HEAD_EXPORT = env_list("AUDIT_HEAD_EXPORT", ["log"])
 
 # Celery: with no broker configured, tasks run inline (the laptop demo).
 REDIS_URL = env_str("REDIS_URL")
@@ -389,8 +403,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "placement.tasks.chase_follow_ups",
         "schedule": timedelta(hours=1),
     },
-    # Seals audit entries into the hash chain; each request seals its own after commit,
-    # this catches any left (a busy sealer, a bulk insert).
+    # Seals audit entries into the hash chain, off the request: every entry within a
+    # minute of its commit (audit_verify fails past AUDIT_SEAL_DELAY_SECONDS).
     "seal-audit-trail": {
         "task": "audit.tasks.seal_audit_trail",
         "schedule": timedelta(minutes=1),
