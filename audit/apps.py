@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     name = "audit"
 
     def ready(self) -> None:
-        from audit import receivers  # noqa: F401  (connects the signal receivers)
+        from audit import checks, receivers  # noqa: F401  (registers them)

@@ -98,6 +98,24 @@ def test_it_points_every_compose_service_at_something_that_exists():
         assert "SECRET_KEY_FILE" in env or "SECRET_KEY" in env
 
 
+def test_it_runs_the_app_as_a_role_that_cannot_rewrite_the_trail():
+    """Issue 29, finding 3: the app connected as the superuser that ran `migrate`."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    migrate = services["migrate"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://harbor_owner@")
+    assert "grant_app_role harbor_app" in " ".join(migrate["command"])
+    for name in ("web", "worker", "beat"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://harbor_app@")
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+        assert "AUDIT_CHAIN_KEY_FILE" in services[name]["environment"]
+    assert "check --deploy --database default" in " ".join(services["web"]["command"])
+    assert "trust" not in str(services["db"]["environment"])
+    init = [v for v in services["db"]["volumes"] if "docker-entrypoint-initdb.d" in v]
+    assert init and (ROOT / init[0].split(":")[0]).exists()
+
+
 def compose_environment(tmp_path: Path) -> dict[str, str]:
     """The environment docker-compose gives the web service, with its secrets in files,
     and nothing of this machine's (the test run's MFA_REQUIRED=false, STATIC_MANIFEST...)."""
@@ -107,6 +125,10 @@ def compose_environment(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "field_encryption_key").write_text("mvU2cR6sKcL0bI6xg8sT3J1a0d2m4k8n9p7q5r3s1t0=")
     env["SECRET_KEY_FILE"] = str(tmp_path / "secret_key")
     env["FIELD_ENCRYPTION_KEY_FILE"] = str(tmp_path / "field_encryption_key")
+    (tmp_path / "audit_chain_key").write_text("an-audit-chain-key-" + "k" * 40)
+    (tmp_path / "db_app_password").write_text("an-app-password")
+    env["AUDIT_CHAIN_KEY_FILE"] = str(tmp_path / "audit_chain_key")
+    env["DATABASE_PASSWORD_FILE"] = str(tmp_path / "db_app_password")
     env["ALLOWED_HOSTS"] = "harbor.example.org"
     env["CSRF_TRUSTED_ORIGINS"] = "https://harbor.example.org"
     env["EMAIL_HOST"] = "smtp.example.org"
