@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # Role and permission changes name the request's user; admin change pages are
     # audited as reads; the request's audit entries are sealed into the chain after it.
     "audit.middleware.AuditMiddleware",
+    # A record encrypted with a key no longer configured: 503 saying so, not a 500.
+    "core.unavailable.EncryptionKeyMissingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -74,3 +74,13 @@ class RulesFailed(Conflict):
             % {"home": home_name, "reasons": reasons}
         )
         self.failed = failed
+
+
+class EncryptionKeyMissing(DomainError):
+    """A record was encrypted with a key the configuration no longer lists
+    (FIELD_ENCRYPTION_KEY dropped before `manage.py rotate_keys` finished): 503, said
+    plainly, rather than a 500. Nothing is wrong with the request; an administrator must
+    add the key back."""
+
+    status_code = 503
+    default_code = "encryption_key_missing"

@@ -18,6 +18,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import EncryptionKeyMissing
 
 
 @cache
@@ -34,14 +37,40 @@ def encrypt(plaintext: str) -> str:
     return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).encrypt(plaintext.encode()).decode()
 
 
+class FieldKeyMissing(EncryptionKeyMissing, ImproperlyConfigured):
+    """No key listed in FIELD_ENCRYPTION_KEY decrypts a stored value."""
+
+
 def decrypt(token: str) -> str:
     try:
         return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise ImproperlyConfigured(
-            "An encrypted field cannot be decrypted with FIELD_ENCRYPTION_KEY: "
-            "was the key changed without keeping the old one?"
+        raise FieldKeyMissing(
+            str(
+                _(
+                    "This record cannot be opened: it was encrypted with a key Harbor is no "
+                    "longer configured with. Ask your administrator to add the key back to "
+                    "FIELD_ENCRYPTION_KEY (and run rotate_keys before dropping a key)."
+                )
+            )
         ) from exc
+
+
+def newest_key_holds(token: str) -> bool:
+    """Whether the newest key (the first listed) decrypts `token`: it needs no rotation."""
+    try:
+        Fernet(settings.FIELD_ENCRYPTION_KEYS[0].encode()).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def rotate(token: str) -> str:
+    """`token` re-encrypted with the newest key (its timestamp kept)."""
+    try:
+        return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise FieldKeyMissing("no key listed in FIELD_ENCRYPTION_KEY decrypts it") from exc
 
 
 class EncryptedTextField(models.TextField):
@@ -113,3 +142,11 @@ class EncryptedDateField(models.DateField):
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> str | None:
         value = self.to_python(value)
         return None if value is None else encrypt(value.isoformat())
+
+
+# Every encrypted field is one of these (EncryptedCharField is an EncryptedTextField).
+ENCRYPTED_FIELD_TYPES: tuple[type[models.Field], ...] = (
+    EncryptedTextField,
+    EncryptedJSONField,
+    EncryptedDateField,
+)

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Agency, Role
 from audit.services import audit_record, audit_record_many, changes
 from core.types import Actor
 from engine import NEEDS_INPUT_NAMES
+from survivors.fields import ENCRYPTED_FIELD_TYPES, FieldKeyMissing, newest_key_holds, rotate
 from survivors.models import Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
@@ -180,3 +184,104 @@ def survivor_search_record(
         after={"results": results, "status": status or None, "by_text": by_text},
         ip=ip,
     )
+
+
+# --- Key rotation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RotationProgress:
+    table: str
+    done: int
+    total: int
+    rotated: int
+
+
+def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
+    """Every model with encrypted fields, and their columns (any app's, by field type)."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        columns = [
+            f.column
+            for f in model._meta.concrete_fields
+            if isinstance(f, ENCRYPTED_FIELD_TYPES) and f.column
+        ]
+        if columns:
+            found.append((model, columns))
+    return found
+
+
+def encrypted_fields_rotate(
+    *,
+    batch_size: int = 500,
+    dry_run: bool = False,
+    progress: Callable[[RotationProgress], None] | None = None,
+) -> dict[str, int]:
+    """Re-encrypt every encrypted value not yet under the newest FIELD_ENCRYPTION_KEY with
+    it; return how many values each table needed (with `dry_run`, only count them).
+
+    Batched by primary key, each batch one short transaction whose rows are locked
+    (FOR UPDATE), so a concurrent save is neither lost nor overwritten. Resumable: a
+    value the newest key already decrypts is skipped, so a run stopped halfway picks up
+    where it was on the next. Raw SQL on purpose: the values do not change, only their
+    ciphertext, so nothing is validated, audited per row or re-checked; the run itself is
+    one audit entry. A value no listed key decrypts stops the run naming its row.
+    """
+    needed: dict[str, int] = {}
+    for model, columns in encrypted_columns():
+        table = model._meta.db_table
+        qn = connection.ops.quote_name
+        pk = qn(str(model._meta.pk.column))
+        cols = ", ".join(qn(c) for c in columns)
+        total = model._default_manager.count()
+        last, done, rotated = None, 0, 0
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                where = f"WHERE {pk} > %s " if last is not None else ""
+                lock = "" if dry_run or connection.vendor == "sqlite" else " FOR UPDATE"
+                cursor.execute(
+                    f"SELECT {pk}, {cols} FROM {qn(table)} {where}ORDER BY {pk} LIMIT %s{lock}",
+                    ([last] if last is not None else []) + [batch_size],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    break
+                updates = []
+                for row in rows:
+                    stale = {
+                        column: value
+                        for column, value in zip(columns, row[1:], strict=True)
+                        if value is not None and not newest_key_holds(value)
+                    }
+                    if not stale:
+                        continue
+                    try:
+                        fresh = {c: rotate(v) for c, v in stale.items()}
+                    except FieldKeyMissing as exc:
+                        raise FieldKeyMissing(
+                            f"{model._meta.label_lower} {row[0]}: {exc}; add its key back to "
+                            "FIELD_ENCRYPTION_KEY (after the newest) and run rotate_keys again"
+                        ) from exc
+                    rotated += len(fresh)
+                    updates.append((row[0], fresh))
+                if not dry_run:
+                    for row_pk, fresh in updates:
+                        sets = ", ".join(f"{qn(c)} = %s" for c in fresh)
+                        cursor.execute(
+                            f"UPDATE {qn(table)} SET {sets} WHERE {pk} = %s",
+                            [*fresh.values(), row_pk],
+                        )
+                last, done = rows[-1][0], done + len(rows)
+            if progress is not None:
+                progress(RotationProgress(table=table, done=done, total=total, rotated=rotated))
+        needed[table] = rotated
+    if not dry_run and any(needed.values()):
+        audit_record(
+            actor=None,
+            action="keys.rotate",
+            object_type="settings.field_encryption_key",
+            after={"values_rotated": needed},
+        )
+    return needed
