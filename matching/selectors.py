@@ -235,13 +235,24 @@ def miss_without_zones(miss: Miss) -> Miss:
 
 
 def misses_without_zones(misses: Iterable[Miss]) -> Iterator[Miss]:
-    """For the excluded list's download, a home at a time."""
-    return (miss_without_zones(miss) for miss in misses)
+    """For a need-to-know reader: the misses without every home inside an exclusion zone.
+
+    Saying only "Inside an exclusion zone" was not enough: which homes said it (all in
+    one part of one city) drew the zone on a map. The reader learns how many homes a zone
+    excludes (`zone_excluded_count`), never which. For the excluded list's download too,
+    a home at a time."""
+    return (miss for miss in misses if all(f.rule != "exclusion_zone" for f in miss.failed))
+
+
+def zone_excluded_count(result: MatchResult) -> int:
+    """How many homes fail the exclusion zone rule (alone or with others)."""
+    return int(result.failures_by_rule.get("exclusion_zone", 0))
 
 
 def result_without_zones(result: MatchResult) -> MatchResult:
-    """The search's result as a need-to-know reader may see it: every exclusion zone
-    failure says only ZONE_REASON (near misses, the excluded list, tonight's calls)."""
+    """The search's result as a need-to-know reader may see it: no home inside an
+    exclusion zone in any list (near misses, the excluded list, tonight's calls); the
+    counts stay, so the reader sees that a zone excluded homes."""
     return dataclasses.replace(
         result,
         near_misses=tuple(misses_without_zones(result.near_misses)),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.types import AuthedHttpRequest
 from homes.policy import sees_whole_directory
 from matching.forms import WhatIfForm
-from matching.selectors import HomeSearch, needs_from_fields, search_homes
+from matching.selectors import HomeSearch, needs_from_fields, search_homes, zone_excluded_count
 
 WHAT_IF_DEFAULTS = {
     "gender": "female",
@@ -41,6 +41,8 @@ def results_context(search: HomeSearch, *, include_excluded: bool) -> dict[str, 
         "ranked": [(r, contact(r.home.id)) for r in result.results],
         "near_misses": [(m, contact(m.home.id)) for m in result.near_misses],
         "include_excluded": include_excluded,
+        # Shown to a need-to-know reader, whose lists leave these homes out.
+        "zone_excluded": zone_excluded_count(result),
         "now": timezone.now(),
     }
 
