@@ -29,7 +29,8 @@ COPY_COLUMNS = [
     "genders_served", "substance_use_accepted", "detox_on_site", "accepts_parenting",
     "max_dependents", "medical_level", "accepts_pregnant", "mental_health_max", "staff_secure",
     "accepts_out_of_state", "accepts_state_wards", "accepts_parent_placements", "intake_24_7",
-    "accepts_juvenile_justice", "languages", "services", "active", "availability_updated_at",
+    "accepts_juvenile_justice", "icwa_category", "approving_tribes", "languages", "services",
+    "active", "availability_updated_at",
     "created_at", "modified_at",
     "external_id", "intake_phone", "contact_name", "license_number", "license_expires",
 ]  # fmt: skip

@@ -13,6 +13,8 @@ from typing import Any
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
+from core.vocab import TRIBE_NAME_MAX, TRIBES_MAX, clean_tribes, validate_tribes
+
 
 class FormRenderer(TemplatesSetting):
     """The project's templates (so `templates/forms/` is found) and its one field template."""
@@ -49,3 +51,25 @@ class FocusesErrors(forms.BaseForm):
             if name in self.fields:
                 self.fields[name].widget.attrs["autofocus"] = True
                 break
+
+
+class TribesField(forms.CharField):
+    """Tribes by name, one a line or separated by semicolons (a tribe's official name
+    may hold a comma), kept as a list with spaces collapsed, each once."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", (TRIBE_NAME_MAX + 2) * TRIBES_MAX)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return clean_tribes(text.replace(";", "\n").splitlines())
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        validate_tribes(value)

@@ -11,9 +11,10 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from core.vocab import LEVEL_CHOICES
+from core.vocab import LEVEL_CHOICES, TRIBE_NAME_MAX, TRIBES_MAX, clean_tribes, validate_tribes
 from engine import NEEDS_SPEC
 from engine.spec import FieldSpec
 
@@ -77,6 +78,25 @@ def needs_form_fields() -> dict[str, forms.Field]:
 def needs_serializer_fields() -> dict[str, serializers.Field]:
     """A serializer's fields for the child's derived matching inputs (new instances)."""
     return {name: serializer_field(field) for name, field in NEEDS_INPUTS.items()}
+
+
+class TribesSerializerField(serializers.ListField):
+    """Tribes by name (the pages' `core.forms.TribesField`): spaces collapsed, each once."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", serializers.CharField(max_length=TRIBE_NAME_MAX))
+        kwargs.setdefault("max_length", TRIBES_MAX)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Tribes by name, e.g. Cherokee Nation.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        names = clean_tribes(super().to_internal_value(data))
+        try:
+            validate_tribes(names)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return names
 
 
 class SharedFieldsSerializer(serializers.Serializer):

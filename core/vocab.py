@@ -153,6 +153,94 @@ class Service(models.TextChoices):
 
 _same_values(Service, types.SERVICES)
 
+
+class IndianChild(models.TextChoices):
+    NO = "no", "No"
+    YES = "yes", "Yes"
+    UNKNOWN = "unknown", "Unknown — ask"
+
+
+_same_values(IndianChild, types.ICWA_STATUSES)
+
+
+class IcwaCategory(models.TextChoices):
+    NONE = "none", "None"
+    TRIBE_APPROVED = "tribe_approved", "Foster home licensed or approved by a tribe"
+    INDIAN_FOSTER_HOME = "indian_foster_home", "Indian foster home (non-Indian license)"
+    TRIBAL_INSTITUTION = "tribal_institution", "Institution approved by a tribe or Indian-run"
+
+
+_same_values(IcwaCategory, types.ICWA_CATEGORIES)
+
+
+class IcwaPreference(models.TextChoices):
+    """ICWA's placement preferences (25 U.S.C. 1915(b)), as a tribe may reorder them."""
+
+    EXTENDED_FAMILY = "extended_family", "Extended family"
+    TRIBE_APPROVED = "tribe_approved", "Foster home licensed or approved by the child's tribe"
+    INDIAN_FOSTER_HOME = "indian_foster_home", "Indian foster home"
+    TRIBAL_INSTITUTION = "tribal_institution", "Institution approved by a tribe or Indian-run"
+
+
+_same_values(IcwaPreference, types.ICWA_PREFERENCES)
+
+
+class TraffickingType(models.TextChoices):
+    SEX = "sex", "Sex trafficking"
+    LABOR = "labor", "Labor trafficking"
+    BOTH = "both", "Sex and labor trafficking"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class GoodCause(models.TextChoices):
+    """The bases of good cause to depart from ICWA's placement preferences
+    (25 CFR 23.132(c)); the reason is recorded in writing (23.132(b))."""
+
+    PARENTS_REQUEST = (
+        "parents_request",
+        "The parents asked for it, after reviewing the preferred placements",
+    )
+    CHILD_REQUEST = "child_request", "The child asked for it (of sufficient age and capacity)"
+    SIBLING_ATTACHMENT = (
+        "sibling_attachment",
+        "A sibling attachment kept only through this placement",
+    )
+    EXTRAORDINARY_NEEDS = "extraordinary_needs", "Extraordinary physical, mental or emotional needs"
+    NO_SUITABLE_PLACEMENT = (
+        "no_suitable_placement",
+        "No suitable preferred placement after a diligent search",
+    )
+
+
+TRIBE_NAME_MAX = 120
+TRIBES_MAX = 10
+
+
+def validate_tribes(values: object) -> None:
+    """Tribes by name (a federally recognized tribe's name as the tribe writes it)."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValidationError("Give a list of tribe names.")
+    if len(values) > TRIBES_MAX:
+        raise ValidationError(f"Give at most {TRIBES_MAX} tribes.")
+    for value in values:
+        if not value.strip() or len(value) > TRIBE_NAME_MAX or value != " ".join(value.split()):
+            raise ValidationError(
+                f"A tribe's name has 1 to {TRIBE_NAME_MAX} characters, single spaces."
+            )
+    if len({v.casefold() for v in values}) != len(values):
+        raise ValidationError("Each tribe may appear only once.")
+
+
+def clean_tribes(values: Iterable[str]) -> list[str]:
+    """Tribe names as stored: spaces collapsed, blanks and repeats dropped."""
+    cleaned: list[str] = []
+    for value in values:
+        name = " ".join(str(value).split())
+        if name and name.casefold() not in {c.casefold() for c in cleaned}:
+            cleaned.append(name)
+    return cleaned
+
+
 # Each level's or tag set's choices by the engine's tuple of values (a field's
 # specification names the tuple): the forms and serializers derived from it look them up.
 LEVEL_CHOICES: dict[tuple[str, ...], list[tuple[str, str]]] = {
@@ -164,6 +252,8 @@ LEVEL_CHOICES: dict[tuple[str, ...], list[tuple[str, str]]] = {
     types.MEDICAL_LEVELS: MedicalLevel.choices,
     types.ACUITY_LEVELS: Acuity.choices,
     types.SERVICES: Service.choices,
+    types.ICWA_STATUSES: IndianChild.choices,
+    types.ICWA_CATEGORIES: IcwaCategory.choices,
 }
 
 # The matching rules' codes (the engine's RULES, in the specification's order) and the

@@ -234,7 +234,13 @@ def _survivor_search_page(
 def _proposal_context(proposal: forms.Form | None) -> dict[str, object]:
     """What the worker had ticked and written, and what the form refused."""
     if proposal is None:
-        return {"ticked": [], "rationale": "", "proposal_errors": {}}
+        return {
+            "ticked": [],
+            "rationale": "",
+            "good_cause": "",
+            "good_cause_detail": "",
+            "proposal_errors": {},
+        }
     posted = proposal["homes"].value() or []
     # An id as posted; anything else cannot match a result (and 19 digits fit an id).
     ticked = [
@@ -245,6 +251,8 @@ def _proposal_context(proposal: forms.Form | None) -> dict[str, object]:
     return {
         "ticked": ticked,
         "rationale": proposal["rationale"].value() or "",
+        "good_cause": proposal["good_cause"].value() or "",
+        "good_cause_detail": proposal["good_cause_detail"].value() or "",
         "proposal_errors": {
             name: " ".join(map(str, texts)) for name, texts in proposal.errors.items()
         },
@@ -288,3 +296,5 @@ class _ProposeOne(forms.Form):
     """One home of a proposal: the rationale, already checked by ProposeForm."""
 
     rationale = ProposeForm.base_fields["rationale"]
+    good_cause = ProposeForm.base_fields["good_cause"]
+    good_cause_detail = ProposeForm.base_fields["good_cause_detail"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from .directory import Directory
 from .geo import EARTH_RADIUS_MILES
+from .icwa import icwa_tier, tier_rows
 from .layout import count_bits, rows_of
 from .rules import explain, plural
 from .scoring import score_home, score_rows
@@ -68,10 +69,11 @@ def match(
     """Rank the feasible homes for a survivor and explain the others.
 
     results: the best `limit` feasible homes by score, then distance (unknown
-    last), then id. near_misses: at most `limit` homes failing exactly one
-    rule, nearest first. excluded (only with include_excluded): `excluded_limit`
-    infeasible homes from `excluded_offset` on, each with all its failures, in
-    the order of `excluded_order` (fewest failures, then nearest, then id).
+    last), then id; for a child ICWA covers, by preference tier first (icwa.py).
+    near_misses: at most `limit` homes failing exactly one rule, nearest first.
+    excluded (only with include_excluded): `excluded_limit` infeasible homes from
+    `excluded_offset` on, each with all its failures, in the order of
+    `excluded_order` (fewest failures, then nearest, then id).
     """
     if limit < 0 or excluded_limit < 0 or excluded_offset < 0:
         raise ValueError("limit, excluded_limit and excluded_offset must be >= 0")
@@ -85,7 +87,13 @@ def match(
     else:
         feasible_miles = survivor_distances(needs, directory, feasible)
     scores = score_rows(needs, directory, feasible_miles, now, feasible, stale_after)
-    keys = (-scores.score, _sort_key(feasible_miles), directory.ids[feasible])
+    keys: tuple[np.ndarray, ...] = (
+        -scores.score,
+        _sort_key(feasible_miles),
+        directory.ids[feasible],
+    )
+    if needs.icwa_applies:
+        keys = (tier_rows(needs, directory, feasible), *keys)
     order = _smallest(keys, max(limit, TONIGHT_SHELTERS))
     ranked, ranked_miles = feasible[order], feasible_miles[order]
 
@@ -179,7 +187,8 @@ def _ranked(
     ):
         # Bit-identical to the vectorised score that ranked it (tested).
         score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
-        results.append(Ranked(rank, score, shown_distance(distance), stale, home, breakdown))
+        tier = icwa_tier(needs, home)
+        results.append(Ranked(rank, score, shown_distance(distance), stale, home, breakdown, tier))
     return tuple(results)
 
 

@@ -3,6 +3,7 @@ and what a search returns. Plain frozen dataclasses; no Django, no clock."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -26,6 +27,14 @@ HOME_TYPES = (
     "emergency_shelter",
 )
 TRAFFICKING_SPECIFIC = frozenset({"safe_home", "crisis_stabilization", "specialized_foster"})
+# The Indian Child Welfare Act (25 U.S.C. 1915(b)): whether the child is an Indian child
+# ("unknown": not yet asked, or the tribe not yet confirmed), a home's ICWA category, and
+# the default order of the foster-care placement preferences. Harbor lists no relatives'
+# homes, so the first preference (a member of the child's extended family) never ranks a
+# home of the directory; it keeps its place so a tier is the statute's number.
+ICWA_STATUSES = ("no", "yes", "unknown")
+ICWA_CATEGORIES = ("none", "tribe_approved", "indian_foster_home", "tribal_institution")
+ICWA_PREFERENCES = ("extended_family", "tribe_approved", "indian_foster_home", "tribal_institution")
 SERVICES = (
     "trauma_therapy",
     "mental_health",
@@ -220,6 +229,8 @@ class SurvivorNeeds:
         need="juvenile_justice",
     )
     primary_language: str = spec("language", "Primary language", default="")
+    indian_child: str = spec("level", "Indian child (ICWA)", levels=ICWA_STATUSES, default="no")
+    tribes: frozenset[str] = spec("tags", "Tribes", default=frozenset())
     services_needed: frozenset[str] = spec(
         "tags", "Services needed", levels=SERVICES, default=frozenset()
     )
@@ -228,6 +239,17 @@ class SurvivorNeeds:
     )
     max_distance_miles: float | None = spec("float", "Maximum distance", default=None)
     search_date: date = spec("date", "Search date", rule="license", input=False)
+    # The order of ICWA's preferences for this child: the default, or the order the
+    # child's tribe set (25 U.S.C. 1915(c)), read by the caller.
+    # The one field with a dataclass default (last, so the others stay required).
+    icwa_order: tuple[str, ...] = dataclasses.field(
+        default=ICWA_PREFERENCES,
+        metadata={
+            "spec": FieldSpec(
+                "tags", "ICWA preference order", default=ICWA_PREFERENCES, input=False
+            )
+        },
+    )
 
     def __post_init__(self) -> None:
         for name, levels in _NEEDS_LEVELS:
@@ -242,6 +264,17 @@ class SurvivorNeeds:
         # A datetime is a date too, but comparing it with a license's date raises mid-search.
         if not isinstance(self.search_date, date) or isinstance(self.search_date, datetime):
             raise ValueError(f"search_date must be a date; got {self.search_date!r}")
+        if not set(self.icwa_order) <= set(ICWA_PREFERENCES) or len(set(self.icwa_order)) != len(
+            self.icwa_order
+        ):
+            raise ValueError(f"icwa_order must order {ICWA_PREFERENCES}; got {self.icwa_order!r}")
+
+    @property
+    def icwa_applies(self) -> bool:
+        """ICWA's preferences rank the homes: an Indian child, or one whose status is
+        still unknown but a tribe is named (the agency must treat her as one until the
+        tribe answers, 25 CFR 23.107(b))."""
+        return self.indian_child == "yes" or (self.indian_child == "unknown" and bool(self.tribes))
 
     @property
     def has_location(self) -> bool:
@@ -318,6 +351,8 @@ class HomeOffer:
     active: bool = spec("bool", "Offered to case workers (active)")
     availability_updated_at: datetime | None = spec("datetime", "Availability updated")
     license_expires: date | None = spec("date", "License expires", rule="license")
+    icwa_category: str = spec("level", "ICWA category", levels=ICWA_CATEGORIES)
+    approving_tribes: frozenset[str] = spec("tags", "Approved or licensed by the tribes")
 
     def __post_init__(self) -> None:
         # A national directory builds 250,000 of these: check fast, explain slowly.
@@ -354,6 +389,9 @@ class Ranked:
     stale: bool
     home: HomeOffer
     breakdown: tuple[Factor, ...]
+    # The home's ICWA preference for an Indian child (1 best ... 4), None outside the
+    # preferences or for a child ICWA does not cover (see icwa.py).
+    icwa_tier: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ from core.vocab import (
     US_STATES,
     Gender,
     Service,
+    clean_tribes,
+    validate_tribes,
 )
 from homes.models import Home
 
@@ -304,6 +306,20 @@ def _read_list(field: models.Field, what: str, choices: list[tuple[str, str]]) -
     return read
 
 
+def _read_tribes(field: models.Field) -> Reader:
+    """Tribes by name, separated by LIST_SEPARATOR (a tribe's name may hold a comma)."""
+
+    def read(value: object) -> list[str]:
+        names = clean_tribes(_text(value).split(LIST_SEPARATOR))
+        try:
+            validate_tribes(names)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0]) from None
+        return names
+
+    return read
+
+
 # --- the columns ---------------------------------------------------------------------
 
 _CHOICE_WHAT = {
@@ -333,6 +349,8 @@ def _column(field: models.Field) -> Column:
         return Column(name, name, write, _read_zip(field))
     if name == "state":
         return Column(name, name, write, _read_choice(field, "state", sorted(US_STATES.items())))
+    if name == "approving_tribes":
+        return Column(name, name, _write_list(name), _read_tribes(field))
     if name in _LISTS:
         what, choices = _LISTS[name]
         return Column(name, name, _write_list(name), _read_list(field, what, choices))

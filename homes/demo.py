@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import zipcodes
 
@@ -118,12 +119,29 @@ def demo_home(
         # One home in four turns away youth with juvenile justice involvement (drawn from
         # the index, so the other fields' draws stay those of earlier demos).
         accepts_juvenile_justice=index % 4 != 3,
+        # A few homes under ICWA's preferences (from the index, as above).
+        **demo_icwa(index),
         languages=["en", "es"] if rng.random() < 0.3 else ["en"],
         services=sorted(rng.sample(ALL_SERVICES, k=rng.randint(2, 7))),
         active=rng.random() > 0.03,
         availability_updated_at=updated,
         **demo_contact(index, state=state, home_type=home_type, today=now.date()),
     )
+
+
+DEMO_TRIBES = ("Cherokee Nation", "Osage Nation", "Prairie Band Potawatomi Nation")
+
+
+def demo_icwa(index: int) -> dict[str, Any]:
+    """One home in 31 approved by a tribe, one in 29 an Indian foster home."""
+    if index % 31 == 11:
+        return {
+            "icwa_category": "tribe_approved",
+            "approving_tribes": [DEMO_TRIBES[index % len(DEMO_TRIBES)]],
+        }
+    if index % 29 == 7:
+        return {"icwa_category": "indian_foster_home", "approving_tribes": []}
+    return {"icwa_category": "none", "approving_tribes": []}
 
 
 def demo_homes(

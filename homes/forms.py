@@ -12,7 +12,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from core.forms import TribesField
 from core.types import RequestUser
 from core.vocab import HOME_FIELD_LABELS, INT_MAX, LANGUAGE_NAMES, LANGUAGES, Gender, Service
 from homes.models import Home
@@ -94,6 +96,11 @@ class HomeProfileForm(forms.ModelForm):
     )
     languages = LanguagesField(
         label="Languages spoken", help_text="Comma separated, e.g. English, Spanish."
+    )
+    approving_tribes = TribesField(
+        required=False,
+        label=_("Approved or licensed by the tribes"),
+        help_text=_("One a line, e.g. Cherokee Nation: ICWA prefers the home for their children"),
     )
 
     class Meta:

@@ -18,6 +18,7 @@ from core.vocab import (
     STATE_CHOICES,
     Acuity,
     HomeType,
+    IcwaCategory,
     MedicalLevel,
     SubstanceUse,
     validate_genders,
@@ -25,6 +26,7 @@ from core.vocab import (
     validate_phone,
     validate_services,
     validate_state,
+    validate_tribes,
     validate_zip,
     zip_in_state_error,
 )
@@ -114,6 +116,12 @@ class Home(models.Model):
     accepts_parent_placements = models.BooleanField(default=True)
     intake_24_7 = models.BooleanField(default=False)
     accepts_juvenile_justice = models.BooleanField(default=True)
+    # ICWA's preferences (25 U.S.C. 1915(b)): the home's category, and the tribes that
+    # licensed or approved it (a tribe-approved home is the first choice for their children).
+    icwa_category = models.CharField(
+        max_length=30, choices=IcwaCategory.choices, default=IcwaCategory.NONE
+    )
+    approving_tribes = models.JSONField(default=list, blank=True, validators=[validate_tribes])
     languages = models.JSONField(default=list, validators=[validate_languages])
     services = models.JSONField(default=list, validators=[validate_services])
     active = models.BooleanField(default=True)
@@ -210,6 +218,8 @@ class Home(models.Model):
             message = zip_in_state_error(self.zip_code, self.state)
             if message:
                 errors["zip_code"] = message
+        if self.icwa_category == IcwaCategory.TRIBE_APPROVED and not self.approving_tribes:
+            errors["approving_tribes"] = "Name the tribe that licensed or approved the home."
         if (
             self.licensed_beds is not None
             and self.available_beds is not None

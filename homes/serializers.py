@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.inputs import TribesSerializerField
 from core.vocab import INT_MAX, LANGUAGE_CHOICES, LANGUAGES, Gender, Service
 from homes.models import AvailabilityChange, Home
 from homes.services import PROFILE_FIELDS
@@ -31,6 +32,9 @@ class HomeSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=Service.choices),
         allow_empty=False,
         max_length=len(Service.values),
+    )
+    approving_tribes = TribesSerializerField(
+        help_text="Tribes that licensed or approved the home (ICWA), e.g. Cherokee Nation."
     )
     availability_updated_by = serializers.CharField(
         source="availability_updated_by.username",

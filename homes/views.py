@@ -104,6 +104,7 @@ PROFILE_GROUPS = [
         ],
     ),
     ("Languages and services", ["languages", "services"]),
+    ("Indian Child Welfare Act", ["icwa_category", "approving_tribes"]),
 ]  # fmt: skip
 
 

@@ -4,8 +4,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 
+from core.vocab import TRIBE_NAME_MAX, IcwaPreference
 from engine import NEEDS, NEEDS_SPEC, RULE_BIT  # a failure mask's bits: the reports use them
 
 # The report facts of a search (see `search_facts`): flags and bands in a fixed order
@@ -119,3 +122,52 @@ class MatchSearch(models.Model):
 
     def __str__(self) -> str:
         return f"Search for survivor {self.survivor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def validate_icwa_order(value: object) -> None:
+    """A tribe's order of ICWA's preferences: each preference at most once."""
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(item, str) and item in IcwaPreference.values for item in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ValidationError(
+            "Give the preferences in the tribe's order, each once: "
+            + ", ".join(IcwaPreference.values)
+            + "."
+        )
+
+
+class TribePreference(models.Model):
+    """A tribe's own order of ICWA's placement preferences (25 U.S.C. 1915(c)), set by an
+    admin from the tribe's resolution; it replaces the statute's order in the ranking for
+    that tribe's children. `name` is the tribe's name as children's and homes' records
+    write it (compared without regard to case)."""
+
+    name = models.CharField(max_length=TRIBE_NAME_MAX, unique=True)
+    order = models.JSONField(validators=[validate_icwa_order])
+    # Where the order comes from (the tribe's resolution, its date).
+    source = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tribe_preference_name_unique_any_case",
+                violation_error_message="This tribe already has an order.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.vocab import phone_uri
@@ -37,8 +38,10 @@ from engine import (
 )
 from engine.layout import TAG_FIELDS
 from engine.spec import FieldSpec
+from engine.types import ICWA_PREFERENCES
 from homes.models import Home
 from matching.directory import directory_cache
+from matching.models import TribePreference
 from survivors.models import Survivor
 
 # A home's matching fields (the engine's specification), as `values()` reads them.
@@ -96,14 +99,36 @@ def needs_from_fields(fields: dict[str, Any], *, today: datetime.date) -> Surviv
         if centroid is None:
             raise ValueError(f"exclusion zone ZIP {zone['zip_code']} has no location")
         zones.append(ExclusionZone(zone["zip_code"], float(zone["radius_miles"]), *centroid))
+    inputs = {name: _need_value(name, field, fields) for name, field in _NEEDS_INPUTS.items()}
     return SurvivorNeeds(
         age=age,
         latitude=location[0] if location else None,
         longitude=location[1] if location else None,
         exclusion_zones=tuple(zones),
         search_date=today,
-        **{name: _need_value(name, field, fields) for name, field in _NEEDS_INPUTS.items()},
+        icwa_order=icwa_order(inputs["tribes"]),
+        **inputs,
     )
+
+
+def tribe_preference(tribes: Iterable[str]) -> TribePreference | None:
+    """The first of the child's tribes (in the record's order) that set its own order of
+    ICWA's preferences; None when none did."""
+    names = [name.casefold() for name in tribes]
+    if not names:
+        return None
+    found = {
+        row.name.casefold(): row
+        for row in TribePreference.objects.annotate(folded=Lower("name")).filter(folded__in=names)
+    }
+    return next((found[name] for name in names if name in found), None)
+
+
+def icwa_order(tribes: Iterable[str]) -> tuple[str, ...]:
+    """The order of ICWA's preferences for a child of these tribes: the tribe's own when
+    an admin recorded one (25 U.S.C. 1915(c)), else the statute's."""
+    preference = tribe_preference(tribes)
+    return tuple(preference.order) if preference is not None else ICWA_PREFERENCES
 
 
 # A survivor's fields a search reads: the inputs of the specification, the birth date
@@ -210,6 +235,7 @@ class HomeSearch:
     result: MatchResult
     contacts: dict[int, Contact]
     tonight: TonightPlan
+    needs: SurvivorNeeds
 
     def contact(self, home_id: int) -> Contact:
         return self.contacts.get(home_id, NO_CONTACT)
@@ -275,7 +301,7 @@ def search_homes(needs: SurvivorNeeds, *, zone_details: bool = True, **options: 
     shown += [m.home.id for m in result.tonight.fail_only]
     shown += [r.home.id for r in result.tonight.interim_shelters]
     contacts = home_contacts(shown)
-    return HomeSearch(result, contacts, tonight_plan(needs, result, contacts))
+    return HomeSearch(result, contacts, tonight_plan(needs, result, contacts), needs)
 
 
 def home_contacts(home_ids: list[int]) -> dict[int, Contact]:

@@ -5,7 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.inputs import NeedsSerializerBase, SharedFieldsSerializer
+from core.inputs import NeedsSerializerBase, SharedFieldsSerializer, TribesSerializerField
 from core.vocab import (
     AGE_MAX,
     INT_MAX,
@@ -43,6 +43,7 @@ class WhatIfSerializer(NeedsSerializerBase):
         child=serializers.ChoiceField(choices=Service.choices), required=False, default=list
     )
     exclusion_zones = ExclusionZoneSerializer(many=True, required=False, default=list)
+    tribes = TribesSerializerField(default=list)
     max_distance_miles = serializers.IntegerField(
         required=False, min_value=1, max_value=INT_MAX, allow_null=True
     )
@@ -115,6 +116,7 @@ def _ranked(r: Ranked, contact: Contact) -> dict[str, Any]:
         "score": r.score,
         "distance_miles": r.distance_miles,
         "stale": r.stale,
+        "icwa_tier": r.icwa_tier,
         "home": home_summary(r.home, contact),
         "breakdown": [
             {"factor": f.factor, "points": f.points, "max": f.max, "detail": f.detail}
@@ -198,6 +200,12 @@ class RankedSchema(serializers.Serializer):
     score = serializers.FloatField()
     distance_miles = serializers.FloatField(allow_null=True)
     stale = serializers.BooleanField()
+    icwa_tier = serializers.IntegerField(
+        allow_null=True,
+        help_text="For an Indian child (or `unknown` with a tribe named): the home's place in "
+        "ICWA's placement preferences, 1 best ... 4, in the tribe's own order when it set one; "
+        "null outside the preferences. Results come tier first.",
+    )
     home = HomeSummarySchema()
     breakdown = FactorSchema(many=True)
 

@@ -11,9 +11,17 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.types import AuthedHttpRequest
+from core.vocab import GoodCause
+from engine import SurvivorNeeds
 from homes.policy import sees_whole_directory
 from matching.forms import WhatIfForm
-from matching.selectors import HomeSearch, needs_from_fields, search_homes, zone_excluded_count
+from matching.selectors import (
+    HomeSearch,
+    needs_from_fields,
+    search_homes,
+    tribe_preference,
+    zone_excluded_count,
+)
 
 WHAT_IF_DEFAULTS = {
     "gender": "female",
@@ -44,6 +52,19 @@ def results_context(search: HomeSearch, *, include_excluded: bool) -> dict[str, 
         # Shown to a need-to-know reader, whose lists leave these homes out.
         "zone_excluded": zone_excluded_count(result),
         "now": timezone.now(),
+        **icwa_context(search.needs),
+    }
+
+
+def icwa_context(needs: SurvivorNeeds) -> dict[str, object]:
+    """Whether ICWA orders the results, and whose order (the page says why)."""
+    if not needs.icwa_applies:
+        return {"icwa": False}
+    preference = tribe_preference(needs.tribes)
+    return {
+        "icwa": True,
+        "icwa_tribe_order": preference.name if preference is not None else "",
+        "good_cause_choices": [("", "—"), *GoodCause.choices],
     }
 
 

@@ -152,6 +152,8 @@ class SurvivorRecommendationsApi(WorkflowApi):
             survivor_id=id,
             home_id=body.validated_data["home"],
             rationale=body.validated_data["rationale"],
+            good_cause=body.validated_data.get("good_cause", ""),
+            good_cause_detail=body.validated_data.get("good_cause_detail", ""),
         )
         return recommendation_response(request, recommendation.pk, status_code=201)
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
+from core.vocab import GoodCause
 from homes.models import Home
 from placement.models import CLOSE_REASON_MAX, TEXT_MAX, FollowUp, Placement, Referral, Review
 from placement.services import MAX_ACTIVE_REFERRALS
@@ -54,6 +56,18 @@ class ProposeForm(forms.Form):
     rationale = forms.CharField(
         max_length=TEXT_MAX,
         error_messages={"required": "Say why these homes: the MDT reads it."},
+    )
+    # ICWA: only needed for a home below a preferred one that could take the child.
+    good_cause = forms.ChoiceField(
+        choices=[("", "—"), *GoodCause.choices],
+        required=False,
+        label=_("Good cause to depart from ICWA's preferences (25 CFR 23.132)"),
+    )
+    good_cause_detail = forms.CharField(
+        max_length=TEXT_MAX,
+        required=False,
+        label=_("Good cause, in writing"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

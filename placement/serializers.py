@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.inputs import NEEDS_INPUTS
+from core.vocab import GoodCause
 from matching.serializers import FactorSchema
 from placement.models import (
     CLOSE_REASON_MAX,
@@ -40,6 +41,20 @@ class RecommendationCreateSerializer(serializers.Serializer):
     )
     rationale = serializers.CharField(
         max_length=TEXT_MAX, help_text="Why this home, for the MDT (no names, please)."
+    )
+    good_cause = serializers.ChoiceField(
+        choices=GoodCause.choices,
+        required=False,
+        allow_blank=True,
+        help_text="ICWA (25 CFR 23.132(c)): the basis for choosing a home below a preferred "
+        "home that could take the child; without it such a proposal answers 409 "
+        "`good_cause_required`.",
+    )
+    good_cause_detail = serializers.CharField(
+        max_length=TEXT_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="The good cause in writing (required with `good_cause`).",
     )
 
 
@@ -182,6 +197,10 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "breakdown",
             "needs",
             "home_profile",
+            "icwa_tier",
+            "best_icwa_tier",
+            "good_cause",
+            "good_cause_detail",
             "crisis_override",
             "crisis_justification",
             "crisis_override_by",

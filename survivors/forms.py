@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DatalistInput
+from core.forms import DatalistInput, TribesField
 from core.inputs import NEEDS_DEFAULTS, NEEDS_FLAGS, NeedsFormBase
 from core.vocab import (
     AGE_MAX,
@@ -32,6 +32,7 @@ from core.vocab import (
     ZONE_RADIUS_MAX,
     ZONES_MAX,
     Service,
+    TraffickingType,
     validate_zip,
 )
 from survivors.models import Status, Survivor
@@ -217,7 +218,8 @@ class NeedsForm(NeedsFormBase):
         "age", "date_of_birth", "estimated_age", "gender", "residence_zip", "urgency",
         "guardianship", "custody_state", "icpc_approved_states", "substance_use",
         "medical_level", "mental_health_acuity", "runaway_risk", "dependents",
-        "primary_language", *NEEDS_FLAGS, "services_needed", "max_distance_miles",
+        "primary_language", *NEEDS_FLAGS, "indian_child", "tribes", "services_needed",
+        "max_distance_miles",
     ]  # fmt: skip
 
     date_of_birth = forms.DateField(
@@ -252,6 +254,11 @@ class NeedsForm(NeedsFormBase):
         label="Services needed",
         widget=forms.CheckboxSelectMultiple,
     )
+    tribes = TribesField(
+        required=False,
+        label=_("Tribes"),
+        help_text=_("One a line, e.g. Cherokee Nation; blank while not known"),
+    )
     max_distance_miles = forms.IntegerField(
         min_value=1,
         max_value=INT_MAX,
@@ -269,6 +276,9 @@ class NeedsForm(NeedsFormBase):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["dependents"].label = "Own children living with them"
+        self.fields["indian_child"].help_text = _(
+            "ICWA: unknown is fine at night; ask the child and family, then the tribe"
+        )
         # A stored record's zones (the edit page) come first, then one blank row at least:
         # the API takes up to ZONES_MAX, and the page shows every one, so none is dropped.
         zones = zones or []
@@ -306,6 +316,11 @@ class NeedsForm(NeedsFormBase):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        if cleaned.get("indian_child") == "no" and cleaned.get("tribes"):
+            self.add_error(
+                "indian_child",
+                _("A tribe is named: choose yes, or unknown until the tribe confirms."),
+            )
         if cleaned.get("needs_detox") and cleaned.get("substance_use") in ("", None, "none"):
             self.add_error(
                 "needs_detox", "Detox is only needed with substance use in recovery or active."
@@ -377,8 +392,48 @@ class IntakeForm(NeedsForm):
         label="Notes (encrypted)",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # What the federal duties need (42 U.S.C. 671(a)(34)-(35)): all optional at night.
+    trafficking_type = forms.ChoiceField(
+        choices=[BLANK_CHOICE, *TraffickingType.choices],
+        required=False,
+        label=_("Trafficking type"),
+        help_text=_("Sex or both opens the 24-hour law-enforcement report"),
+    )
+    identified_by = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        label=_("Identified by"),
+        help_text=_(
+            "Who identified the child as a victim, e.g. KCK Police, hospital social worker"
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    law_enforcement_reference = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        label=_("Law-enforcement case number (encrypted)"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    foreign_national = forms.BooleanField(
+        required=False,
+        label=_("Foreign national"),
+        help_text=_("Opens the request to HHS for an eligibility letter"),
+    )
+    interpreter_needed = forms.BooleanField(
+        required=False,
+        label=_("Interpreter needed"),
+        help_text=_("Only homes that speak the child's language are offered"),
+    )
+    pregnancy_due_date = forms.DateField(
+        required=False,
+        label=_("Pregnancy due date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     IDENTITY = ("case_number", "first_name", "last_name", "alias", "notes")
+    # The intake's fields that are not matching fields: texts ("" when blank) and the rest.
+    CASE_TEXTS = ("trafficking_type", "identified_by", "law_enforcement_reference")
+    CASE_OTHERS = ("foreign_national", "interpreter_needed", "pregnancy_due_date")
     field_order = ["case_number", "first_name", "last_name", "alias", *NeedsForm.field_order]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -407,8 +462,12 @@ class IntakeForm(NeedsForm):
         data = self.matching_fields()
         for name in ("date_of_birth", "estimated_age", "max_distance_miles"):
             data[name] = self.cleaned_data.get(name)
-        for name in self.IDENTITY:
+        for name in (*self.IDENTITY, *self.CASE_TEXTS):
             data[name] = self.cleaned_data.get(name) or ""
+        for name in self.CASE_OTHERS:
+            data[name] = self.cleaned_data.get(name)
+        data["foreign_national"] = bool(data["foreign_national"])
+        data["interpreter_needed"] = bool(data["interpreter_needed"])
         return data
 
 

@@ -25,12 +25,15 @@ from core.vocab import (
     Acuity,
     Gender,
     Guardianship,
+    IndianChild,
     MedicalLevel,
     SubstanceUse,
+    TraffickingType,
     Urgency,
     validate_services,
     validate_state,
     validate_states,
+    validate_tribes,
     validate_zip,
 )
 from survivors.fields import (
@@ -166,6 +169,23 @@ class Survivor(models.Model):
     max_distance_miles = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(INT_MAX)]
     )
+    # The Indian Child Welfare Act: "unknown" may be recorded at 2 a.m. and asked later.
+    indian_child = models.CharField(
+        max_length=10, choices=IndianChild.choices, default=IndianChild.NO
+    )
+    tribes = models.JSONField(default=list, blank=True, validators=[validate_tribes])
+    # What the federal duties need (42 U.S.C. 671(a)(34)-(35)); all optional at night.
+    trafficking_type = models.CharField(
+        max_length=10, choices=TraffickingType.choices, blank=True, default=""
+    )
+    identified_by = models.CharField(max_length=NAME_MAX, blank=True, default="")
+    # Names the police case, so locates the child's story: encrypted like the notes.
+    law_enforcement_reference = EncryptedTextField(
+        blank=True, default="", validators=[MaxLengthValidator(NAME_MAX)]
+    )
+    foreign_national = models.BooleanField(default=False)
+    interpreter_needed = models.BooleanField(default=False)
+    pregnancy_due_date = models.DateField(null=True, blank=True)
     notes = EncryptedTextField(blank=True, default="", validators=[MaxLengthValidator(NOTES_MAX)])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INTAKE)
 
@@ -189,7 +209,7 @@ class Survivor(models.Model):
     # Written to the audit trail as "<encrypted>" (survivors.services.audit_values).
     ENCRYPTED_FIELDS = frozenset(
         {"first_name", "last_name", "alias", "date_of_birth", "notes", "residence_zip",
-         "exclusion_zones"}
+         "exclusion_zones", "law_enforcement_reference"}
     )  # fmt: skip
 
     class Meta:
@@ -251,6 +271,12 @@ class Survivor(models.Model):
             errors["date_of_birth"] = "Give the date of birth or an estimated age."
         elif self.date_of_birth is not None and self.estimated_age is not None:
             errors["estimated_age"] = "Give the date of birth or an estimated age, not both."
+        if self.indian_child == IndianChild.NO and self.tribes:
+            errors["indian_child"] = (
+                "A tribe is named: choose yes, or unknown until the tribe confirms."
+            )
+        if self.pregnancy_due_date is not None and not self.pregnant:
+            errors["pregnancy_due_date"] = "A due date is only recorded for a pregnant youth."
         if self.needs_detox and self.substance_use == SubstanceUse.NONE:
             errors["needs_detox"] = "Detox is only needed with substance use in recovery or active."
         if errors:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Agency, Team, User
+from core.inputs import TribesSerializerField
 from core.types import Actor
 from core.vocab import (
     AGE_MAX,
@@ -111,6 +112,22 @@ class SurvivorSerializer(serializers.ModelSerializer):
         max_length=NOTES_MAX,
         help_text="Not shown to MDT members.",
     )
+    tribes = TribesSerializerField(
+        help_text="The child's tribes by name (ICWA), e.g. Cherokee Nation; with "
+        "`indian_child` unknown, a named tribe still ranks ICWA's preferences first."
+    )
+    identified_by = serializers.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Who identified the child as a victim. Not shown to MDT members.",
+    )
+    law_enforcement_reference = serializers.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="The police case number (encrypted). Not shown to MDT members.",
+    )
     agency: serializers.SlugRelatedField[Agency] = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text="The agency's code."
     )
@@ -137,6 +154,12 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "age_estimated_on",
             "residence_zip",
             *MATCHING_INPUTS,
+            "trafficking_type",
+            "identified_by",
+            "law_enforcement_reference",
+            "foreign_national",
+            "interpreter_needed",
+            "pregnancy_due_date",
             "notes",
             "status",
             "agency",
@@ -157,7 +180,8 @@ class SurvivorSerializer(serializers.ModelSerializer):
 # An alias describes the child ("Girl in blue, Greyhound station"): identity, like a name.
 NOT_NEED_TO_KNOW = frozenset(
     {"first_name", "last_name", "alias", "date_of_birth", "estimated_age", "age_estimated_on",
-     "notes", "exclusion_zones", "residence_zip"}
+     "notes", "exclusion_zones", "residence_zip", "identified_by",
+     "law_enforcement_reference"}
 )  # fmt: skip
 
 
@@ -173,6 +197,8 @@ class SurvivorSummarySerializer(SurvivorSerializer):
     estimated_age = None  # type: ignore[assignment]
     notes = None  # type: ignore[assignment]
     exclusion_zones = None  # type: ignore[assignment]
+    identified_by = None  # type: ignore[assignment]
+    law_enforcement_reference = None  # type: ignore[assignment]
     residence_zip = None
     age = serializers.SerializerMethodField(help_text="Age in whole years today.")
     age_estimated = serializers.SerializerMethodField(

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from accounts.models import Role
 from core.types import RequestUser
+from core.vocab import GoodCause
 from homes.models import Home
 from survivors.models import Survivor
 
@@ -95,6 +96,13 @@ class Recommendation(models.Model):
     stale = models.BooleanField(default=False)
     feasible_count = models.PositiveIntegerField()
 
+    # ICWA (25 U.S.C. 1915(b)): the home's preference tier and the best tier any feasible
+    # home had in that search; a home below the best needs good cause (25 CFR 23.132).
+    icwa_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    best_icwa_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    good_cause = models.CharField(max_length=30, choices=GoodCause.choices, blank=True)
+    good_cause_detail = models.TextField(max_length=TEXT_MAX, blank=True)
+
     crisis_override = models.BooleanField(default=False)
     crisis_justification = models.TextField(max_length=TEXT_MAX, blank=True)
     crisis_override_by = models.ForeignKey(
@@ -125,6 +133,12 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"Recommendation {self.pk}: survivor {self.survivor_id} -> home {self.home_id}"
+
+    @property
+    def below_icwa_preference(self) -> bool:
+        """The home ranks below a preferred home that could take the child."""
+        best = self.best_icwa_tier
+        return best is not None and (self.icwa_tier is None or self.icwa_tier > best)
 
 
 class Review(models.Model):

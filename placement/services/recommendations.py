@@ -8,11 +8,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Team
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
+from core.vocab import GoodCause
 from engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
 from homes.models import Home
 from homes.services import PROFILE_FIELDS
@@ -111,6 +113,8 @@ def recommendation_create(
     survivor_id: int | None,
     home_id: int | None,
     rationale: str,
+    good_cause: str = "",
+    good_cause_detail: str = "",
     ip: str | None = None,
     announce: bool = True,
 ) -> Recommendation:
@@ -124,6 +128,11 @@ def recommendation_create(
     the failed rules otherwise). The survivor moves to pending_review (a survivor
     already referred elsewhere stays referred) and leaves the waitlist, unless the home
     is an emergency shelter: an interim stay, while Harbor keeps watching for a home.
+
+    For a child ICWA covers, a home below the best preference tier any feasible home
+    reaches needs good cause (25 CFR 23.132): a basis from `GoodCause` and the reason in
+    writing, kept on the recommendation for the MDT, the packet and the reports;
+    without it, Conflict `good_cause_required`.
     """
     survivor = lock_visible_survivor(actor, survivor_id)
     if not policy.may_act_on_case(actor, survivor.pk):
@@ -133,6 +142,10 @@ def recommendation_create(
     now = timezone.now()
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     ranked, result = _ranked(needs, home, now)
+    best_tier = _best_icwa_tier(needs, result)
+    good_cause, good_cause_detail = _check_good_cause(
+        home, ranked, result, best_tier, good_cause, (good_cause_detail or "").strip()
+    )
     recommendation = Recommendation(
         survivor=survivor,
         home=home,
@@ -149,6 +162,10 @@ def recommendation_create(
         distance_miles=ranked.distance_miles,
         stale=ranked.stale,
         feasible_count=result.feasible_count,
+        icwa_tier=ranked.icwa_tier,
+        best_icwa_tier=best_tier,
+        good_cause=good_cause,
+        good_cause_detail=good_cause_detail,
     )
     recommendation.full_clean()
     recommendation.save()
@@ -164,6 +181,46 @@ def recommendation_create(
         end_waitlist(survivor, now=now)
     _announce(actor, recommendation, result.feasible_count, ip=ip, notify=announce)
     return recommendation
+
+
+def _best_icwa_tier(needs: SurvivorNeeds, result: MatchResult) -> int | None:
+    """The best ICWA tier of any feasible home: the first result's, since a search for a
+    child ICWA covers ranks by tier first. None when ICWA does not apply."""
+    if not needs.icwa_applies or not result.results:
+        return None
+    return result.results[0].icwa_tier
+
+
+def _check_good_cause(
+    home: Home,
+    ranked: Ranked,
+    result: MatchResult,
+    best_tier: int | None,
+    good_cause: str,
+    detail: str,
+) -> tuple[str, str]:
+    """The good cause to keep on the recommendation ("" when none is needed)."""
+    below = best_tier is not None and (ranked.icwa_tier is None or ranked.icwa_tier > best_tier)
+    if not below:
+        return "", ""
+    if not good_cause:
+        preferred = result.results[0].home.name
+        raise Conflict(
+            _(
+                "%(home)s is below ICWA's placement preferences for this child: "
+                "%(preferred)s (preference %(tier)s) can take her. Choosing %(home)s needs "
+                "good cause (25 CFR 23.132): pick the basis and say why in writing."
+            )
+            % {"home": home.name, "preferred": preferred, "tier": best_tier},
+            code="good_cause_required",
+        )
+    if good_cause not in GoodCause.values:
+        raise ValidationError({"good_cause": _("Pick a basis of good cause from the list.")})
+    if not detail:
+        raise ValidationError(
+            {"good_cause_detail": _("Say in writing why the preferred homes do not serve her.")}
+        )
+    return good_cause, detail
 
 
 def _announce(

@@ -28,6 +28,7 @@ from engine import (
     HomeOffer,
     SurvivorNeeds,
 )
+from engine.types import ICWA_CATEGORIES, ICWA_STATUSES
 
 NOW = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -35,6 +36,7 @@ TODAY = NOW.date()
 KCK = (39.1157, -94.6271)
 STATES = ("KS", "MO", "NE")
 LANGUAGES = ("en", "es", "vi")
+TRIBES = ("Cherokee Nation", "Osage Nation", "Kickapoo Tribe in Kansas")
 
 
 def a_home(**changes: object) -> HomeOffer:
@@ -72,6 +74,8 @@ def a_home(**changes: object) -> HomeOffer:
         active=True,
         availability_updated_at=NOW - timedelta(hours=1),
         license_expires=None,
+        icwa_category="none",
+        approving_tribes=frozenset(),
     )
     return dataclasses.replace(home, **changes)
 
@@ -96,6 +100,8 @@ def a_survivor(**changes: object) -> SurvivorNeeds:
         runaway_risk="low",
         juvenile_justice_involved=False,
         primary_language="en",
+        indian_child="no",
+        tribes=frozenset(),
         services_needed=frozenset(),
         exclusion_zones=(),
         max_distance_miles=None,
@@ -174,6 +180,8 @@ def homes(draw: st.DrawFn, home_id: int = 1) -> HomeOffer:
         active=True,
         availability_updated_at=draw(updated_at),
         license_expires=draw(license_expiries),
+        icwa_category=draw(mostly("none", st.sampled_from(ICWA_CATEGORIES))),
+        approving_tribes=draw(st.frozensets(st.sampled_from(TRIBES))),
     )
 
 
@@ -214,6 +222,8 @@ def survivors(draw: st.DrawFn) -> SurvivorNeeds:
         runaway_risk=draw(mostly("low", st.sampled_from(ACUITY_LEVELS))),
         juvenile_justice_involved=draw(mostly(False, st.booleans())),
         primary_language=draw(st.sampled_from(("", *LANGUAGES))),
+        indian_child=draw(mostly("no", st.sampled_from(ICWA_STATUSES))),
+        tribes=draw(st.frozensets(st.sampled_from(TRIBES), max_size=2)),
         services_needed=draw(st.frozensets(st.sampled_from(SERVICES), max_size=4)),
         exclusion_zones=tuple(draw(st.lists(exclusion_zones, max_size=2))),
         max_distance_miles=draw(st.one_of(st.none(), st.just(0.0), st.floats(0, 150))),

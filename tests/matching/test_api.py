@@ -217,7 +217,7 @@ def test_it_serves_the_engines_own_answer_for_a_stored_survivor(alice, survivor,
         needs, Directory.from_offers(offers), now=timezone.now(), limit=50, include_excluded=True
     )
     contacts = home_contacts([home.id for home in offers])
-    search = HomeSearch(expected, contacts, tonight_plan(needs, expected, contacts))
+    search = HomeSearch(expected, contacts, tonight_plan(needs, expected, contacts), needs)
     body, want = response.json(), as_json(match_response(search))
     assert without_freshness(body["results"]) == without_freshness(want["results"])
     assert body["results"], "the survivor fits at least one home"
