@@ -5,7 +5,7 @@ from typing import Any, ClassVar, Self
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -41,6 +41,25 @@ class Agency(models.Model):
     # Every time on a page is shown in this zone, named; blank means the state's zone.
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     active = models.BooleanField(default=True)
+    # The clocks of the legal duties (placement.models.duties): the federal reports are
+    # due within 24 hours (42 U.S.C. 671(a)(34)-(35)); a state may ask for less. The
+    # tribe's notice and the screening on return follow the agency's policy.
+    duty_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Hours to report a trafficked or missing child (law enforcement, NCMEC) "
+        "and to ask HHS for a foreign national child's letter; at most 24.",
+    )
+    tribe_notice_hours = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text="Hours to notify an Indian child's tribe (the agency's policy).",
+    )
+    screening_hours = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text="Hours to screen a child for trafficking after she returns from missing.",
+    )
 
     class Meta:
         verbose_name_plural = "agencies"

@@ -401,6 +401,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "placement.tasks.chase_unreviewed_overrides",
         "schedule": timedelta(minutes=30),
     },
+    # The legal duties' clocks (24 h reports): a warning DUTY_WARNING_HOURS before the
+    # deadline and the supervisors told once it passes, each once, at most 5 min late.
+    "chase-duties": {
+        "task": "placement.tasks.chase_duties",
+        "schedule": timedelta(minutes=5),
+    },
     "chase-follow-ups": {
         "task": "placement.tasks.chase_follow_ups",
         "schedule": timedelta(hours=1),
@@ -422,6 +428,8 @@ REFERRAL_ESCALATION_HOURS = env_int("REFERRAL_ESCALATION_HOURS", 12)  # tell the
 OVERRIDE_REVIEW_HOURS = env_int("OVERRIDE_REVIEW_HOURS", 72)
 # An open placement follow-up this many days after it fell due goes to the supervisors.
 FOLLOW_UP_ESCALATE_DAYS = env_int("FOLLOW_UP_ESCALATE_DAYS", 7)
+# Warn the case worker this long before a legal duty (a 24-hour report) falls due.
+DUTY_WARNING_HOURS = env_int("DUTY_WARNING_HOURS", 4)
 
 # Redis, when configured, also holds the sign-in throttle's counters, so every web
 # process counts the same attempts; otherwise each process counts its own.

@@ -27,14 +27,22 @@ from matching.selectors import needs_from_fields, search_homes, survivor_matchin
 from matching.services import search_record
 from matching.views import render_search, results_context
 from placement import policy
-from placement.forms import DischargeForm, FollowUpForm, ProposeForm
+from placement.forms import (
+    DischargeForm,
+    DutyCompleteForm,
+    FollowUpForm,
+    MissingForm,
+    ProposeForm,
+    ReturnedForm,
+)
 from placement.pages import visible_or_404
 from placement.selectors import (
     case_status,
+    duty_list,
     recommendations_ready_to_refer,
     survivor_follow_ups,
 )
-from placement.services import case_update, recommendation_create
+from placement.services import case_create, case_update, recommendation_create
 from placement.views import post_or_back, submit
 from survivors.forms import IntakeEditForm
 from survivors.models import Survivor
@@ -46,7 +54,14 @@ from survivors.policy import (
     survivor_or_refuse,
 )
 from survivors.services import survivor_record_reads
-from survivors.views import intake_page
+from survivors.views import intake_create, intake_page
+
+
+@login_required
+def intake_new(request: AuthedHttpRequest) -> HttpResponse:
+    """A new intake (the survivors app's page), recorded through the workflow's
+    `case_create`, which opens the legal duties the intake calls for at once."""
+    return intake_create(request, create=case_create)
 
 
 @login_required
@@ -58,6 +73,8 @@ def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     )
     user = request.user
     may_act = policy.may_act_on_case(user, survivor.pk)
+    now = timezone.now()
+    open_episode = survivor.missing_episodes.filter(returned_at__isnull=True).first()
     return render(
         request,
         "desk/survivor.html",
@@ -82,7 +99,15 @@ def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
             if policy.may_read_follow_ups(user, survivor.pk)
             else None,
             "follow_up_form": FollowUpForm() if may_act else None,
-            "now": timezone.now(),
+            "duties": [
+                (duty, duty.status_at(now))
+                for duty in duty_list(user=user, survivor_id=survivor.pk)
+            ],
+            "duty_form": DutyCompleteForm() if may_act else None,
+            "missing_form": MissingForm() if may_act else None,
+            "returned_form": ReturnedForm() if may_act else None,
+            "missing_episode": open_episode,
+            "now": now,
             "can_audit": may_read_audit(user),
             "can_search": user.is_harbor_admin or policy.is_case_side(user),
         },

@@ -21,6 +21,7 @@ from placement import policy
 from placement.models import Referral
 from placement.selectors import (
     case_status_counts,
+    duties_open_for,
     follow_ups_due,
     referral_list,
     review_queue,
@@ -56,6 +57,7 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
             kind=Notification.Kind.BED_OPENED
         )[:10]
         context["follow_ups_due"] = follow_ups_due(user=user)
+        context["duties"] = [(d, d.status_at(now)) for d in duties_open_for(user=user)]
     if user.role == Role.MDT_MEMBER:
         context["to_review"] = review_queue(user=user)
         context["plans_to_review"] = batches_to_review(user=user)[:20]

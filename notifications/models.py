@@ -35,6 +35,11 @@ class Notification(models.Model):
             "override_unreviewed",
             _("Crisis override not reviewed (escalated)"),
         )
+        DUTY_OPENED = "duty_opened", "Legal duty opened"
+        DUTY_DUE = "duty_due", "Legal duty due soon"
+        DUTY_OVERDUE = "duty_overdue", "Legal duty overdue (escalated)"
+        CHILD_MISSING = "child_missing", "Child missing from care"
+        CHILD_RETURNED = "child_returned", "Child returned from missing"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"

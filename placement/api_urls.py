@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import apis, batch_apis, home_apis, outcome_apis, referral_apis
+from placement import apis, batch_apis, duty_apis, home_apis, outcome_apis, referral_apis
 
 urlpatterns = [
     # A survivor's and a home's record: a change re-checks the workflow (the child's
     # open referrals and holds; the waitlist at the home).
+    path("survivors/", apis.CaseListCreateApi.as_view(), name="survivor-list"),
     path("survivors/<record_id:id>/", apis.SurvivorDetailApi.as_view(), name="survivor-detail"),
     path("homes/<record_id:id>/", home_apis.HomeDetailApi.as_view(), name="home-detail"),
     path(
@@ -82,6 +83,23 @@ urlpatterns = [
         "placements/<record_id:id>/outcomes/",
         outcome_apis.PlacementOutcomesApi.as_view(),
         name="placement-outcomes",
+    ),
+    # Legal duties with clocks, and a child missing from care (DESIGN.md).
+    path("duties/", duty_apis.DutyListApi.as_view(), name="duty-list"),
+    path(
+        "duties/<record_id:id>/complete/",
+        duty_apis.DutyCompleteApi.as_view(),
+        name="duty-complete",
+    ),
+    path(
+        "placements/<record_id:id>/missing/",
+        duty_apis.PlacementMissingApi.as_view(),
+        name="placement-missing",
+    ),
+    path(
+        "placements/<record_id:id>/returned/",
+        duty_apis.PlacementReturnedApi.as_view(),
+        name="placement-returned",
     ),
     # Mass recovery (DESIGN.md "Mass recovery (batch placement)").
     path("batches/", batch_apis.BatchListApi.as_view(), name="batch-list"),

@@ -44,7 +44,7 @@ from placement.serializers import (
     ReviewSerializer,
     WaitlistEntrySerializer,
 )
-from survivors.apis import AuditedRefusals
+from survivors.apis import AuditedRefusals, SurvivorListCreateApi
 from survivors.models import Survivor
 from survivors.permissions import CanEditSurvivor
 from survivors.serializers import SurvivorSerializer
@@ -242,6 +242,13 @@ class SurvivorWaitlistApi(WorkflowApi):
             request, Survivor, id, "waitlist.add", services.survivor_waitlist, survivor_id=id
         )
         return Response(WaitlistEntrySerializer(entry).data)
+
+
+class CaseListCreateApi(SurvivorListCreateApi):
+    """`survivors/`: the list, and an intake recorded through the workflow's
+    `case_create`, which opens the legal duties the intake calls for at once."""
+
+    create_service = staticmethod(services.case_create)
 
 
 @extend_schema(tags=["survivors"])

@@ -10,7 +10,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from core.vocab import GoodCause
+from core.vocab import NAME_MAX, GoodCause
 from homes.models import Home
 from placement.models import CLOSE_REASON_MAX, TEXT_MAX, FollowUp, Placement, Referral, Review
 from placement.services import MAX_ACTIVE_REFERRALS
@@ -317,4 +317,49 @@ class FollowUpForm(forms.Form):
         label="Outcome",
         choices=[("", "Choose an outcome"), *FollowUp.Outcome.choices],
         error_messages={"required": "Choose how the placement stands."},
+    )
+
+
+class DutyCompleteForm(forms.Form):
+    """A duty done: the reference number and when (the API's `duties/{id}/complete/`)."""
+
+    reference = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        label=_("Reference number"),
+        help_text=_("The police, NCMEC or HHS case number you were given"),
+    )
+    completed_at = forms.DateTimeField(
+        required=False,
+        label=_("Done at"),
+        help_text=_("Blank: now"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class MissingForm(forms.Form):
+    """The child is missing from her placement (`placements/{id}/missing/`)."""
+
+    missing_since = forms.DateTimeField(
+        required=False,
+        label=_("Found gone at"),
+        help_text=_("Blank: now. The reports are due within 24 hours of it."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    confirm = forms.BooleanField(label=_("She is missing from this placement"))
+
+
+class ReturnedForm(forms.Form):
+    """The missing child is back (`placements/{id}/returned/`)."""
+
+    found_at = forms.CharField(
+        max_length=TEXT_MAX,
+        label=_("Where she was found (encrypted)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    returned_at = forms.DateTimeField(
+        required=False,
+        label=_("Back at"),
+        help_text=_("Blank: now"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )

@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.types import Actor, RequestUser
-from placement.models import FollowUp, Placement, Recommendation, Referral, WaitlistEntry
+from placement.models import (
+    Duty,
+    FollowUp,
+    MissingEpisode,
+    Placement,
+    Recommendation,
+    Referral,
+    WaitlistEntry,
+)
 from survivors.models import Status, Survivor
 from survivors.selectors import survivor_status_counts
 
@@ -407,3 +415,32 @@ def home_stability(home_ids: Iterable[int]) -> dict[int, Stability]:
             row["n"], row["stable"], row["runaways"], row["disruptions"]
         )
     return counted
+
+
+# --- Legal duties and missing episodes ------------------------------------------------------
+
+
+def duty_list(
+    *, user: RequestUser, survivor_id: int | None = None, status: str = ""
+) -> QuerySet[Duty]:
+    """The duties the user may see (their children's), crisis clocks first, then the
+    earliest deadline: open ones before done ones."""
+    duties = Duty.objects.visible_to(user).select_related("survivor", "episode")
+    if survivor_id is not None:
+        duties = duties.filter(survivor_id=survivor_id)
+    if status:
+        duties = duties.with_status(status)
+    crisis = Case(When(kind__in=list(Duty.CRISIS), then=0), default=1)
+    return duties.annotate(
+        done=Case(When(completed_at__isnull=True, then=0), default=1), crisis_first=crisis
+    ).order_by("done", "crisis_first", "due_at", "id")
+
+
+def duties_open_for(*, user: RequestUser, limit: int = 50) -> list[Duty]:
+    """A worker's or a supervisor's open duties for their home page: overdue and crisis
+    first (`duty_list`'s order), at most `limit`."""
+    return list(duty_list(user=user).filter(completed_at__isnull=True)[:limit])
+
+
+def missing_episodes_of(*, placement_id: int) -> QuerySet[MissingEpisode]:
+    return MissingEpisode.objects.filter(placement_id=placement_id).order_by("-started_at", "-id")

@@ -10,6 +10,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from placement.services import (
+    duties_chase,
     holds_expire,
     overrides_chase,
     referrals_chase,
@@ -58,6 +59,12 @@ def create_follow_ups() -> int:
 def chase_follow_ups() -> dict[str, int]:
     """Hourly: tell the supervisors of follow-ups left open FOLLOW_UP_ESCALATE_DAYS."""
     return follow_ups_chase()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def chase_duties() -> dict[str, int]:
+    """Every five minutes: warn of legal duties due soon, tell supervisors of overdue ones."""
+    return duties_chase()
 
 
 @shared_task

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import batch_views, outcome_views, pages, views
+from placement import batch_views, duty_views, outcome_views, pages, views
 
 urlpatterns = [
+    path("duties/<int:duty_id>/done/", duty_views.duty_done, name="duty-done-form"),
+    path(
+        "placements/<int:placement_id>/missing/", duty_views.missing, name="placement-missing-form"
+    ),
+    path(
+        "placements/<int:placement_id>/returned/",
+        duty_views.returned,
+        name="placement-returned-form",
+    ),
     path("survivors/<int:survivor_id>/waitlist/", views.waitlist, name="survivor-waitlist-form"),
     path(
         "recommendations/<int:recommendation_id>/",

@@ -5,6 +5,5 @@ from django.urls import path
 from survivors import views
 
 urlpatterns = [
-    path("survivors/new/", views.intake_create, name="intake-create"),
     path("survivors/<int:survivor_id>/audit/", views.survivor_audit, name="survivor-audit"),
 ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,9 +39,12 @@ def intake_page(
     )
 
 
-@login_required
-def intake_create(request: AuthedHttpRequest) -> HttpResponse:
-    """A case worker records a recovered child: identity (encrypted) and needs."""
+def intake_create(
+    request: AuthedHttpRequest, *, create: Callable[..., Survivor] = survivor_create
+) -> HttpResponse:
+    """A case worker records a recovered child: identity (encrypted) and needs. The page
+    is the workflow's (desk): `create` is its `case_create`, which opens the legal duties
+    the intake calls for."""
     if not policy.may_record_intake(request.user):
         policy.survivor_record_denied(
             actor=request.user, survivor_id=None, action="survivor.create", ip=request_ip(request)
@@ -50,9 +55,7 @@ def intake_create(request: AuthedHttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST)
     if form.is_valid():
         try:
-            survivor = survivor_create(
-                actor=request.user, data=form.record_data(), ip=request_ip(request)
-            )
+            survivor = create(actor=request.user, data=form.record_data(), ip=request_ip(request))
         except ValidationError as exc:
             # The model's own checks (across fields, uniqueness in the agency).
             form.add_refusal(exc)

@@ -9,6 +9,7 @@ here, never from the module that holds each."""
 from __future__ import annotations
 
 from placement.models.batches import BATCH_MAX_CHILDREN, Batch, BatchAssignment
+from placement.models.duties import Duty, MissingEpisode
 from placement.models.outcomes import FollowUp
 from placement.models.waitlist import WaitlistEntry, WaitlistOffer
 from placement.models.workflow import (
@@ -26,7 +27,9 @@ __all__ = [
     "TEXT_MAX",
     "Batch",
     "BatchAssignment",
+    "Duty",
     "FollowUp",
+    "MissingEpisode",
     "Placement",
     "Recommendation",
     "Referral",

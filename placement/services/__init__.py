@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 from placement.services.answers import referral_accept, referral_decline
-from placement.services.cases import case_update, referrals_recheck
+from placement.services.cases import case_create, case_update, referrals_recheck
+from placement.services.duties import duties_chase, duty_complete, missing_return, missing_start
 from placement.services.jobs import (
     holds_expire,
     overrides_chase,
@@ -33,8 +34,13 @@ from placement.services.waitlist import survivor_waitlist, waitlist_recheck
 
 __all__ = [
     "MAX_ACTIVE_REFERRALS",
+    "case_create",
     "case_update",
+    "duties_chase",
+    "duty_complete",
     "holds_expire",
+    "missing_return",
+    "missing_start",
     "overrides_chase",
     "placement_discharge",
     "recommendation_create",

@@ -13,6 +13,7 @@ from notifications.models import Notification
 from notifications.services import notification_send
 from placement.models import Referral
 from placement.services.common import case_of, case_workers, next_step, settle_status
+from placement.services.duties import duties_open
 from placement.services.referrals import referral_close
 from placement.services.rules import (
     failures_text,
@@ -22,7 +23,7 @@ from placement.services.rules import (
     without_zones,
 )
 from survivors.models import Survivor
-from survivors.services import survivor_update
+from survivors.services import survivor_create, survivor_update
 
 
 @transaction.atomic
@@ -33,6 +34,17 @@ def case_update(
     then re-check their open referrals and holds under the same locks."""
     survivor = survivor_update(actor=actor, survivor_id=survivor_id, data=data, ip=ip)
     referrals_recheck(actor=actor, survivor=survivor, ip=ip)
+    duties_open(actor=actor, survivor=survivor, ip=ip)
+    return survivor
+
+
+@transaction.atomic
+def case_create(*, actor: Actor, data: dict[str, Any], ip: str | None = None) -> Survivor:
+    """Record an intake (validated and audited by the survivors service) and open the
+    legal duties it calls for at once: a sex-trafficking victim's report to law
+    enforcement, a foreign national child's HHS request, an Indian child's tribe notice."""
+    survivor = survivor_create(actor=actor, data=data, ip=ip)
+    duties_open(actor=actor, survivor=survivor, ip=ip)
     return survivor
 
 

@@ -43,6 +43,7 @@ from placement.services.common import (
     supervisors,
     when,
 )
+from placement.services.duties import missing_from_outcome
 
 # What a discharge reason says about how the placement ended, as a follow-up outcome.
 FROM_DISCHARGE: dict[str, str] = {
@@ -219,6 +220,10 @@ def follow_up_record(
     follow_up.from_discharge = False
     follow_up.full_clean()
     follow_up.save(update_fields=["outcome", "recorded_at", "recorded_by", "from_discharge"])
+    if outcome == FollowUp.Outcome.RUNAWAY:
+        # She ran away and has not been reported missing: the episode and its 24-hour
+        # reports start now.
+        missing_from_outcome(actor=actor, survivor=survivor, placement=placement, ip=ip)
     audit_record(
         actor=actor,
         action="follow_up.record" if first else "follow_up.correct",

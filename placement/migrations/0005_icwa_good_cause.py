@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('placement', '0003_follow_ups'),
+        ('placement', '0004_override_review'),
     ]
 
     operations = [
