@@ -132,6 +132,12 @@ class HomeProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in locked_fields(user):
             self.fields.pop(name, None)
+        if "icwa_category" in self.fields:
+            # A profile kept before ICWA's fields existed posts none: "none" it is.
+            self.fields["icwa_category"].required = False
+
+    def clean_icwa_category(self) -> str:
+        return self.cleaned_data.get("icwa_category") or "none"
 
     def _update_errors(self, errors: ValidationError) -> None:
         # The model's clean() checks the whole row: a lower licensed bed count can clash

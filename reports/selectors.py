@@ -12,13 +12,27 @@ twice: twelve searches for one child must not pass as twelve children.
 from __future__ import annotations
 
 from core.types import RequestUser
-from reports import blocking_rules, outcomes, referral_answers, time_to_placement, unmet_need
+from reports import (
+    blocking_rules,
+    duties,
+    outcomes,
+    referral_answers,
+    time_to_placement,
+    unmet_need,
+)
 from reports.scope import report_scope
 from reports.types import Filters, Report, ReportInfo
 
 REPORTS: dict[str, ReportInfo] = {
     module.NAME: module.INFO
-    for module in (unmet_need, blocking_rules, time_to_placement, referral_answers, outcomes)
+    for module in (
+        unmet_need,
+        blocking_rules,
+        time_to_placement,
+        referral_answers,
+        outcomes,
+        duties,
+    )
 }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from placement.models import Referral
+from placement.models import Duty, Referral
 from survivors.models import Survivor
 from tests.factories import HomeFactory
 from tests.reports.world import DAY, children, follow_up, placement, referral, searches
@@ -61,6 +61,14 @@ def history(alice, bob, other_supervisor, admin_user, agency, other_agency, team
         multi[0], home, by=alice, team=team, status=Referral.Status.EXPIRED,
         answered_after=datetime.timedelta(hours=1),
     )  # fmt: skip
+    # The twelve placed children's reports to law enforcement, each done an hour early.
+    for s in placed:
+        Duty.objects.create(
+            survivor=s, kind="law_enforcement_report", opened_at=intake,
+            due_at=intake + datetime.timedelta(hours=24),
+            completed_at=intake + datetime.timedelta(hours=23),
+            recorded_at=intake + datetime.timedelta(hours=23),
+        )  # fmt: skip
     # Another agency's child placed in another home: never in bob's reports.
     other_home = HomeFactory(name="Elm Shelter", home_type="emergency_shelter")
     placement(theirs[0], other_home, by=alice, team=team, started_at=DAY)
