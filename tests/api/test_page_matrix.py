@@ -54,6 +54,9 @@ BODIES = {
     "survivor_edit": survivor_edit,
     "sent_batch": sent_batch,
     "follow_up": lambda world, role: {"day": "30", "outcome": "stable"},
+    "duty_done": lambda world, role: {"reference": "KCKPD-26-1187"},
+    "missing": lambda world, role: {"confirm": "on"},
+    "returned": lambda world, role: {"found_at": "Greyhound station"},
 }
 CELLS = [
     pytest.param(name, method, role, id=f"{method} {name} as {role}")

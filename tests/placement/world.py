@@ -10,6 +10,7 @@ has a record in the state it needs:
 - `other_survivor` (charlie's): `held_referral` accepted at `other_home`, one bed held.
 - `agency_survivor` (bob's agency, nobody assigned): `placement` active at `home`,
   since 40 days (its 30-day follow-up is due, not made yet).
+- `duty`: `agency_survivor`'s report to law enforcement, open, due in 20 hours.
 - `notification`: one for alice.
 - `batch`: alice's, of `survivor`, still planning.
 """
@@ -24,7 +25,7 @@ from django.utils import timezone
 from homes.models import Home
 from matching.selectors import directory_cache
 from notifications.models import Notification
-from placement.models import Batch, Placement, Recommendation, Referral
+from placement.models import Batch, Duty, Placement, Recommendation, Referral
 
 
 def _recommendation(survivor, home, team, worker, status: str) -> Recommendation:
@@ -112,6 +113,12 @@ def add_workflow_records(objects: dict[str, Any], users: dict[str, Any]) -> None
         held_referral=held,
         placed_referral=placed,
         placement=placement,
+        duty=Duty.objects.create(
+            survivor=agency_survivor,
+            kind="law_enforcement_report",
+            opened_at=timezone.now() - timedelta(hours=4),
+            due_at=timezone.now() + timedelta(hours=20),
+        ),
         notification=Notification.objects.create(
             recipient=alice, kind="review_done", message="Recommendation approved."
         ),
@@ -137,6 +144,9 @@ BODIES = {
     "withdraw": lambda world, role: {"reason": "Family found."},
     "discharge": lambda world, role: {"end_reason": "planned", "comment": ""},
     "follow_up": lambda world, role: {"day": 30, "outcome": "stable"},
+    "duty_done": lambda world, role: {"reference": "KCKPD-26-1187"},
+    "missing": lambda world, role: {},
+    "returned": lambda world, role: {"found_at": "Greyhound station"},
     "batch_new": lambda world, role: {
         "survivors": [world.objects["survivor"].pk],
         "time_limit_seconds": 5,
