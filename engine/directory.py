@@ -39,6 +39,72 @@ _BITSETS_KEPT = 512
 MAX_HOME_ID = 2**31 - 1
 
 
+class _Names:
+    """Every home's name in one UTF-8 buffer, with a start and a length per row: no
+    Python string per home (a million of them cost about 80 MB, and a forked worker
+    writing their reference counts copies the pages that hold them). A rewritten name
+    is appended; the buffer is compacted when more than half of it is dead bytes."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._start = np.zeros(0, np.int64)
+        self._length = np.zeros(0, np.int32)
+        self._size = 0
+        self._dead = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def nbytes(self) -> int:
+        return len(self._buffer) + self._start.nbytes + self._length.nbytes
+
+    def grow(self, count: int) -> None:
+        """`count` more rows, empty until written."""
+        size = self._size + count
+        if size > len(self._start):
+            capacity = max(size, 2 * len(self._start), 64)
+            start, length = np.zeros(capacity, np.int64), np.zeros(capacity, np.int32)
+            start[: self._size], length[: self._size] = (
+                self._start[: self._size],
+                self._length[: self._size],
+            )
+            self._start, self._length = start, length
+        self._start[self._size : size] = 0
+        self._length[self._size : size] = 0
+        self._size = size
+
+    def __getitem__(self, row: int) -> str:
+        if not 0 <= row < self._size:
+            raise IndexError(row)
+        start = int(self._start[row])
+        return self._buffer[start : start + int(self._length[row])].decode()
+
+    def __setitem__(self, row: int, name: str) -> None:
+        data = name.encode()
+        self._dead += int(self._length[row])
+        self._start[row], self._length[row] = len(self._buffer), len(data)
+        self._buffer += data
+        if self._dead > 1 << 16 and 2 * self._dead > len(self._buffer):
+            self._compact()
+
+    def move_last_to(self, row: int) -> None:
+        """Drop `row`: the last row's name takes its place, and the last row goes."""
+        last = self._size - 1
+        self._dead += int(self._length[row])
+        if row != last:
+            self._start[row], self._length[row] = self._start[last], self._length[last]
+        self._size = last
+
+    def _compact(self) -> None:
+        buffer = bytearray()
+        for row in range(self._size):
+            start, length = int(self._start[row]), int(self._length[row])
+            self._start[row] = len(buffer)
+            buffer += self._buffer[start : start + length]
+        self._buffer, self._dead = buffer, 0
+
+
 class Directory:
     """Every active home, one numpy array per field, patched in place.
 
@@ -53,7 +119,7 @@ class Directory:
 
     def __init__(self) -> None:
         self._size = 0
-        self._names: list[str] = []
+        self._names = _Names()
         self._row_by_id = np.full(0, -1, np.int64)
         self._data = {name: np.empty(0, dtype) for name, dtype in SCHEMA.items()}
         self._state_codes: dict[str, int] = {}
@@ -89,7 +155,7 @@ class Directory:
     def nbytes(self) -> int:
         """Bytes held by the columns (capacity included), for the record."""
         arrays = [*self._data.values(), *self._tag_bits.values(), self._row_by_id]
-        return sum(array.nbytes for array in arrays)
+        return sum(array.nbytes for array in arrays) + self._names.nbytes
 
     def offer(self, index: int) -> HomeOffer:
         """The home in row `index` as the scalar rules see it (built on demand)."""
@@ -179,7 +245,7 @@ class Directory:
             rows = rows.copy()
             rows[new] = np.arange(start, start + count)
             self._row_by_id[ids[new]] = rows[new]
-            self._names.extend([None] * count)  # type: ignore[list-item]
+            self._names.grow(count)
             self._size += count
         self._write(rows, batch)
 
@@ -195,12 +261,11 @@ class Directory:
             self._offer_cache.pop(last, None)
             if row != last:
                 self._row_by_id[self._data["id"][last]] = row
-                self._names[row] = self._names[last]
                 for array in self._data.values():
                     array[row] = array[last]
                 for bits in self._tag_bits.values():
                     bits[row] = bits[last]
-            self._names.pop()
+            self._names.move_last_to(row)
             self._size -= 1
             self._patch_bitsets(np.array([row] if row != last else [], np.intp), gone=last)
 

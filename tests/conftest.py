@@ -11,9 +11,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.factories import AgencyFactory, HomeFactory, SurvivorFactory, TeamFactory, UserFactory
 from tests.worker import worker  # noqa: F401  (a real Celery worker, for the tests that ask)
+
+# How fast hypothesis draws its inputs says how busy the machine is, not whether Harbor
+# is right: on two shared cores a directory property test drew 7 inputs in 30 s and
+# failed the "too slow" health check with every assertion holding. The other checks stay.
+settings.register_profile("harbor", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("harbor")
 
 POSTGRES = os.environ.get("HARBOR_TEST_POSTGRES") == "1"
 REDIS = os.environ.get("HARBOR_TEST_REDIS") == "1"
