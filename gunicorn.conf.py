@@ -29,3 +29,22 @@ def when_ready(server) -> None:
     from matching.directory import warm_before_fork
 
     warm_before_fork()
+
+
+# Metrics from every worker (core.metrics): with PROMETHEUS_MULTIPROC_DIR set, each worker
+# writes its samples there; the directory starts empty, and a worker that exits is marked
+# dead so its gauges stop counting.
+def on_starting(server) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -68,6 +68,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response's X-Request-ID, the request's log line and its latency.
+    "core.requestlog.RequestLogMiddleware",
+    # /healthz, /readyz and /metrics, answered before sessions, sign-in, HTTPS redirects
+    # and ALLOWED_HOSTS (a probe calls from an address, over the internal network).
+    "desk.ops.OpsEndpointsMiddleware",
     # First: every later part (throttles, axes, the audit trail) reads the client's
     # address from REMOTE_ADDR, which this sets from TRUSTED_PROXY_COUNT proxies.
     "core.client_address.ClientAddressMiddleware",
@@ -574,12 +579,26 @@ PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=(), interest-cohort=()"
 )
 
-# Application logs carry ids and actions, never names, birth dates or notes.
+# `GET /metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Application logs carry ids and actions, never names, birth dates or notes. LOG_FORMAT
+# `json` (the default with DEBUG off): one JSON object a line, with the request's id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.requestlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env_str("LOG_FORMAT", "plain" if DEBUG else "json"),
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Axes logs every sign-in at INFO; failures are in the audit trail already.
     "loggers": {"axes": {"level": "WARNING"}},

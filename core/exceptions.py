@@ -23,8 +23,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -35,6 +35,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError, RulesFailed
+from core.requestlog import request_reference
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -72,10 +73,16 @@ SERVER_ERROR = (
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's handler500: under /api/ the error is JSON like every other API error
-    (`{"detail", "code": "server_error"}`), never the HTML page a script cannot read."""
+    (`{"detail", "code": "server_error", "reference"}`), never the HTML page a script
+    cannot read. Both carry the request's id as their `reference`, the X-Request-ID the
+    response and the logs carry too (core.requestlog)."""
+    reference = request_reference(request)
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": SERVER_ERROR, "code": "server_error"}, status=500)
-    return defaults.server_error(request)
+        return JsonResponse(
+            {"detail": SERVER_ERROR, "code": "server_error", "reference": reference}, status=500
+        )
+    page = loader.get_template("500.html").render({"reference": reference})
+    return HttpResponseServerError(page)
 
 
 class _DomainApiException(exceptions.APIException):

@@ -40,6 +40,7 @@ from typing import Any, cast
 import numpy as np
 from django.db import connection
 
+from core.metrics import DIRECTORY_SYNC_SECONDS, SEARCH_SECONDS
 from engine import (
     Directory,
     MatchResult,
@@ -114,7 +115,7 @@ class DirectoryCache:
     def search(self, needs: SurvivorNeeds, **options: Any) -> MatchResult:
         """Sync, then match, under one lock: a Directory is patched in place, so a search
         running beside a sync in another thread could read a half-written row."""
-        with self._lock:
+        with SEARCH_SECONDS.time(), self._lock:
             return match(needs, self._synced(), **options)
 
     def excluded(self, needs: SurvivorNeeds, *, chunk: int = 1000) -> Iterator[Miss]:
@@ -185,8 +186,9 @@ class DirectoryCache:
         if self._directory is None:
             self._directory = self._load()
             return self._directory
-        if not self._apply_changes(self._directory):
-            self._directory = self._load()
+        with DIRECTORY_SYNC_SECONDS.time():
+            if not self._apply_changes(self._directory):
+                self._directory = self._load()
         return self._directory
 
     # Reading.

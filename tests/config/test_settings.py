@@ -129,6 +129,9 @@ def compose_environment(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "db_app_password").write_text("an-app-password")
     env["AUDIT_CHAIN_KEY_FILE"] = str(tmp_path / "audit_chain_key")
     env["DATABASE_PASSWORD_FILE"] = str(tmp_path / "db_app_password")
+    (tmp_path / "metrics_token").write_text("a-metrics-token")
+    env["METRICS_TOKEN_FILE"] = str(tmp_path / "metrics_token")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
     env["ALLOWED_HOSTS"] = "harbor.example.org"
     env["CSRF_TRUSTED_ORIGINS"] = "https://harbor.example.org"
     env["EMAIL_HOST"] = "smtp.example.org"
