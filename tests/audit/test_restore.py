@@ -119,10 +119,10 @@ def manage(database_url: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def query(url: str, sql: str) -> list[tuple]:
+def query(url: str, sql: str, *, fetch: bool = True) -> list[tuple]:
     with psycopg2.connect(url) as conn, conn.cursor() as cursor:
         cursor.execute(sql)
-        rows = cursor.fetchall()
+        rows = cursor.fetchall() if fetch else []
     conn.close()
     return rows
 
@@ -143,9 +143,12 @@ def test_it_keeps_sealing_the_trail_after_a_restore_onto_a_new_server(new_server
         capture_output=True, text=True,
     )  # fmt: skip
     assert backup.returncode == 0, backup.stderr
+    # The runbook's shape: the app's own role, equipped by the restore.
+    query(new_server, "CREATE ROLE harbor_app LOGIN", fetch=False)
     restore = subprocess.run(
         [str(ROOT / "ops" / "restore.sh"), str(dump)],
         env={**os.environ, "DATABASE_URL": new_server, "PYTHON": sys.executable,
+             "HARBOR_APP_ROLE": "harbor_app",
              "PATH": f"{os.path.dirname(postgres_bin('pg_restore'))}:{os.environ['PATH']}"},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -158,18 +161,22 @@ def test_it_keeps_sealing_the_trail_after_a_restore_onto_a_new_server(new_server
     (server_now,), = query(new_server, "SELECT pg_current_xact_id()::text::bigint")  # fmt: skip
     assert server_now < restored_max
 
-    # Work goes on on the new server, and the beat's sealer seals it.
+    # Work goes on on the new server, as the app's role, and the beat's sealer seals it.
+    as_app = new_server.replace("postgres://postgres@", "postgres://harbor_app@")
     script = (
         "from audit.services import audit_record;"
         "[audit_record(actor=None, action='home.availability') for _ in range(3)];"
         "from audit.tasks import seal_audit_trail; print('sealed', seal_audit_trail())"
     )
-    worked = manage(new_server, "shell", "-c", script)
+    worked = manage(as_app, "shell", "-c", script)
     assert worked.returncode == 0, worked.stderr
     assert "sealed 3" in worked.stdout
-    verified = manage(new_server, "audit_verify")
+    verified = manage(as_app, "audit_verify")
     assert verified.returncode == 0, verified.stderr
     assert "9 entries, chain intact (0 not yet sealed)." in verified.stdout
     assert query(new_server, "SELECT count(*) FROM audit_auditseal") == [(9,)]
+    refused = manage(as_app, "shell", "-c", "from django.db import connection; "
+                     "connection.cursor().execute('TRUNCATE audit_auditseal')")  # fmt: skip
+    assert "permission denied" in refused.stderr
     # The original database is untouched by all this.
     assert AuditEntry.objects.count() == 6
