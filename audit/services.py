@@ -250,7 +250,7 @@ HEAD_LOGGER = "audit.head"
 
 @dataclass(frozen=True)
 class ChainHead:
-    """The last link as it was at `exported_at`: seq and hash, and the count of seals."""
+    """The last link of the chain (its seq and hash) as it was at `exported_at`."""
 
     seq: int
     hash: str
