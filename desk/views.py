@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from core.types import AuthedHttpRequest
@@ -34,6 +35,7 @@ from survivors.views import case_search
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     """What needs the signed-in user now, by role."""
     user = request.user
@@ -42,7 +44,7 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
         context["status_counts"] = case_status_counts(user=user)
         context["survivors"] = survivor_list(user=user)[:25]
-        # Find a case (GET): by case number, alias or name (MDT members: number only).
+        # Find a case (POST): by case number, alias or name (MDT members: number only).
         finder, found, found_count = case_search(request)
         context["finder"], context["found_count"] = finder, found_count
         context["found"] = None if found is None else with_case_status(found)

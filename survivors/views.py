@@ -66,11 +66,15 @@ def intake_create(
 
 
 def case_search(request: AuthedHttpRequest) -> tuple[CaseSearchForm, list[Survivor] | None, int]:
-    """The dashboard's "find a case" (GET): the form, the cases found (None when nothing
+    """The dashboard's "find a case" (POST): the form, the cases found (None when nothing
     was asked) and how many there are. A search is audited with its number of results
-    (never the words), and each case listed, with its name, as a read."""
-    asked = "search" in request.GET or "status" in request.GET
-    form = CaseSearchForm(request.GET if asked else None)
+    (never the words), and each case listed, with its name, as a read.
+
+    By POST, so that a child's name typed here is never part of a URL: not in an access
+    log, a proxy's log, the browser's history or the next page's Referer. A `?search=` in
+    a URL is ignored."""
+    asked = request.method == "POST" and ("search" in request.POST or "status" in request.POST)
+    form = CaseSearchForm(request.POST if asked else None)
     if not form.is_bound or not form.is_valid():
         return form, None, 0
     search, status = form.cleaned_data["search"], form.cleaned_data["status"]

@@ -57,6 +57,7 @@ BODIES = {
     "duty_done": lambda world, role: {"reference": "KCKPD-26-1187"},
     "missing": lambda world, role: {"confirm": "on"},
     "returned": lambda world, role: {"found_at": "Greyhound station"},
+    "case_search": lambda world, role: {"search": "jane", "status": "intake"},
 }
 CELLS = [
     pytest.param(name, method, role, id=f"{method} {name} as {role}")

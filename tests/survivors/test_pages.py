@@ -329,7 +329,7 @@ def lupe(alice):
 def test_it_finds_a_case_by_name_on_the_dashboard_and_audits_the_search_not_the_words(
     alice, survivor, lupe
 ):
-    response = signed_in(alice).get("/", {"search": "ortiz"})
+    response = signed_in(alice).post("/", {"search": "ortiz"})
 
     page = text(response)
     assert response.status_code == 200
@@ -345,7 +345,7 @@ def test_it_finds_a_case_by_name_on_the_dashboard_and_audits_the_search_not_the_
 
 def test_it_filters_the_dashboard_by_status(alice, survivor, lupe):
     Survivor.objects.filter(pk=survivor.pk).update(status="waitlisted")
-    page = text(signed_in(alice).get("/", {"search": "", "status": "waitlisted"}))
+    page = text(signed_in(alice).post("/", {"search": "", "status": "waitlisted"}))
     assert "1 case found" in page
     found = page.split("1 case found.")[1].split("Cases you can see")[0]
     assert survivor.case_number in found
@@ -353,7 +353,7 @@ def test_it_filters_the_dashboard_by_status(alice, survivor, lupe):
 
 
 def test_it_names_the_status_field_when_the_status_is_unknown(alice, lupe):
-    response = signed_in(alice).get("/", {"status": "lost"})
+    response = signed_in(alice).post("/", {"status": "lost"})
     assert response.status_code == 400
     assert "Select a valid choice. lost is not one of the available choices." in text(response)
     assert not AuditEntry.objects.filter(action="survivor.search").exists()
@@ -361,11 +361,11 @@ def test_it_names_the_status_field_when_the_status_is_unknown(alice, lupe):
 
 def test_it_lets_an_mdt_member_find_a_case_by_number_and_never_shows_a_name(mdt, lupe):
     client = signed_in(mdt)
-    by_name = text(client.get("/", {"search": "Lupe"}))
+    by_name = text(client.post("/", {"search": "Lupe"}))
     assert "0 cases found" in by_name
     assert "Case number, alias or name" not in by_name
 
-    by_number = client.get("/", {"search": lupe.case_number[-5:]}).content.decode()
+    by_number = client.post("/", {"search": lupe.case_number[-5:]}).content.decode()
     assert "1 case found" in by_number
     assert lupe.case_number in by_number
     assert "Lupe" not in by_number and "Girl in blue" not in by_number
@@ -431,3 +431,15 @@ def test_it_shows_the_services_refusal_on_the_form(alice):
     assert response.status_code == 400
     assert "This agency already has a survivor with this case number." in text(response)
     assert Survivor.objects.count() == 1
+
+
+def test_it_finds_a_case_by_post_so_the_name_is_never_in_a_url(alice, survivor, lupe):
+    """Issue 29 finding 7: "Find a case" was a GET, so `/?search=<name>` reached the
+    access log (and the browser's history, and the next page's Referer)."""
+    client = signed_in(alice)
+    page = client.get("/").content.decode()
+    assert 'method="post"' in page.split("Find a case", 1)[1].split("</form>", 1)[0]
+
+    by_url = text(client.get("/", {"search": "ortiz"}))  # an old bookmark: not searched
+    assert "case found" not in by_url and "Lupe Ortiz" not in by_url
+    assert not AuditEntry.objects.filter(action="survivor.search").exists()
