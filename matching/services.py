@@ -8,7 +8,7 @@ from django.db import transaction
 from audit.services import audit_record
 from core.types import Actor
 from engine import MatchResult, SurvivorNeeds
-from matching.models import MatchSearch, search_facts
+from matching.models import MatchSearch, TribePreference, search_facts
 from survivors.models import Survivor
 
 
@@ -74,3 +74,26 @@ def excluded_download_record(*, actor: Actor, survivor: Survivor, ip: str | None
         survivor_id=survivor.pk,
         ip=ip,
     )
+
+
+@transaction.atomic
+def tribe_preference_save(
+    *, actor: Actor, preference: TribePreference, ip: str | None = None
+) -> TribePreference:
+    """Record (or change) a tribe's own order of ICWA's placement preferences, as the
+    tribe's resolution sets it (25 U.S.C. 1915(c)): the ranking of its children follows
+    from the next search. Audited with the order before and after."""
+    stored = TribePreference.objects.filter(pk=preference.pk).first() if preference.pk else None
+    before = None if stored is None else {"name": stored.name, "order": list(stored.order)}
+    preference.updated_by = actor
+    preference.full_clean()
+    preference.save()
+    audit_record(
+        actor=actor,
+        action="tribe_preference.save",
+        obj=preference,
+        before=before,
+        after={"name": preference.name, "order": list(preference.order)},
+        ip=ip,
+    )
+    return preference

@@ -422,7 +422,7 @@ class IntakeForm(NeedsForm):
     interpreter_needed = forms.BooleanField(
         required=False,
         label=_("Interpreter needed"),
-        help_text=_("Only homes that speak the child's language are offered"),
+        help_text=_("Shown with the case; ask each home about an interpreter"),
     )
     pregnancy_due_date = forms.DateField(
         required=False,

@@ -312,3 +312,27 @@ def test_a_homes_icwa_category_goes_through_the_api_page_and_spreadsheet(admin_u
     assert read_row(cells)["approving_tribes"] == [TRIBE]
     content = page(admin_user).get(f"/homes/{home.pk}/profile/").content.decode()
     assert 'name="icwa_category"' in content and 'name="approving_tribes"' in content
+
+
+def test_an_admin_sets_a_tribes_order_in_the_admin_and_it_is_audited(admin_user):
+    from audit.models import AuditEntry
+
+    client = page(admin_user)
+    response = client.post(
+        "/admin/matching/tribepreference/add/",
+        {
+            "name": "Osage Nation",
+            "order": '["extended_family", "indian_foster_home", "tribe_approved"]',
+            "source": "Resolution 2026-14",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    preference = TribePreference.objects.get(name="Osage Nation")
+    assert preference.order == ["extended_family", "indian_foster_home", "tribe_approved"]
+    assert AuditEntry.objects.filter(action="tribe_preference.save").exists()
+    bad = client.post(
+        "/admin/matching/tribepreference/add/",
+        {"name": "Kaw Nation", "order": '["relatives"]', "source": ""},
+    )
+    assert bad.status_code == 200
+    assert not TribePreference.objects.filter(name="Kaw Nation").exists()
