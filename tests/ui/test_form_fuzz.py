@@ -29,6 +29,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import TOTP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,17 +49,21 @@ from placement.forms import (
     BatchReviewForm,
     DeclineForm,
     DischargeForm,
+    DutyCompleteForm,
     EmptyForm,
     FollowUpForm,
+    MissingForm,
     ProposeForm,
     ReferForm,
+    ReturnedForm,
     ReviewForm,
     WithdrawForm,
 )
-from placement.models import Placement, Recommendation, Referral, Review
+from placement.models import Duty, Placement, Recommendation, Referral, Review
 from placement.services.batch_reviews import batch_submit
 from placement.services.batch_runs import batch_run
 from placement.services.batches import batch_create
+from placement.services.duties import missing_start
 from reports.forms import ReportFilterForm
 from survivors.forms import IntakeForm
 from survivors.models import Survivor
@@ -161,6 +166,9 @@ INTAKE = {
     "zone-0-zip_code": "64108", "zone-0-radius_miles": "12", "zone-1-zip_code": "",
     "zone-1-radius_miles": "", "zone-2-zip_code": "", "zone-2-radius_miles": "",
     "max_distance_miles": "50", "notes": "Met at the hospital.",
+    "indian_child": "unknown", "tribes": "Cherokee Nation", "trafficking_type": "sex",
+    "identified_by": "KCK Police", "law_enforcement_reference": "KCKPD-26-1187",
+    "foreign_national": "", "interpreter_needed": "on", "pregnancy_due_date": "",
 }  # fmt: skip
 WHAT_IF = {
     **{k: v for k, v in INTAKE.items() if k not in ("case_number", "first_name", "last_name",
@@ -172,6 +180,40 @@ WHAT_IF = {
 
 def _intake(get) -> Case:
     return Case(get("alice"), "/survivors/new/", INTAKE)
+
+
+def _duty_done(get) -> Case:
+    """A duty of alice's child, open: its report to law enforcement."""
+    duty = Duty.objects.create(
+        survivor=get("survivor"),
+        kind="law_enforcement_report",
+        opened_at=timezone.now() - timedelta(hours=2),
+        due_at=timezone.now() + timedelta(hours=22),
+    )
+    return Case(get("alice"), f"/duties/{duty.pk}/done/", {"reference": "R-1", "completed_at": ""})
+
+
+def _missing(get) -> Case:
+    placement = placed(get("alice"), get("mdt"), get("home_admin"), get("survivor"), get("home"))
+    Placement.objects.filter(pk=placement.pk).update(
+        started_at=placement.started_at - timedelta(days=2)
+    )
+    return Case(
+        get("alice"),
+        f"/placements/{placement.pk}/missing/",
+        {"missing_since": "", "confirm": "on"},
+    )
+
+
+def _returned(get) -> Case:
+    case = _missing(get)
+    placement_id = int(case.url.split("/")[2])
+    missing_start(actor=get("alice"), placement_id=placement_id)
+    return Case(
+        get("alice"),
+        f"/placements/{placement_id}/returned/",
+        {"found_at": "Greyhound station", "returned_at": ""},
+    )
 
 
 def _intake_edit(get) -> Case:
@@ -417,6 +459,10 @@ FORMS: dict[str, FormSpec] = {
     "place": FormSpec(EmptyForm, _place),
     "discharge": FormSpec(DischargeForm, _discharge),
     "follow-up": FormSpec(FollowUpForm, _follow_up),
+    # The legal duties and a child missing from care (issue 26).
+    "duty-done": FormSpec(DutyCompleteForm, _duty_done),
+    "missing": FormSpec(MissingForm, _missing),
+    "returned": FormSpec(ReturnedForm, _returned),
     "availability": FormSpec(AvailabilityForm, _availability),
     # Mass recovery: place a group (its per-child group boxes are posted as extra fields),
     # cancel a plan, send it to the MDT, and the MDT's one review of it.
@@ -599,6 +645,9 @@ def test_it_fuzzes_every_field_of_the_intake(alice):
         "zone-TOTAL_FORMS", "zone-INITIAL_FORMS", "zone-MIN_NUM_FORMS", "zone-MAX_NUM_FORMS",
         "zone-0-zip_code", "zone-1-zip_code", "zone-2-zip_code", "zone-0-radius_miles",
         "zone-1-radius_miles", "zone-2-radius_miles", "max_distance_miles", "notes",
+        "indian_child", "tribes", "trafficking_type", "identified_by",
+        "law_enforcement_reference", "foreign_national", "interpreter_needed",
+        "pregnancy_due_date",
     }  # fmt: skip
     assert set(INTAKE) == set(posted_fields(IntakeForm()))
     page = signed_in(alice).get("/survivors/new/").content.decode()
