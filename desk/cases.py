@@ -93,6 +93,9 @@ def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
             "placement": survivor.placements.filter(ended_at__isnull=True)
             .select_related("home")
             .first(),
+            "transfers": survivor.placements.filter(end_reason="transfer").select_related(
+                "home", "transferred_to__home"
+            ),
             "discharge_form": DischargeForm() if may_act else None,
             # Outcomes are the case side's record (MDT members see a home's in aggregate).
             "follow_ups": survivor_follow_ups(survivor)

@@ -106,7 +106,7 @@ class DischargeForm(forms.Form):
 
     end_reason = forms.ChoiceField(
         label="Discharge reason",
-        choices=[("", "Choose a reason"), *Placement.EndReason.choices],
+        choices=[("", "Choose a reason"), *Placement.DISCHARGE_REASONS],
         error_messages={"required": "Choose why the child left."},
     )
     comment = forms.CharField(max_length=TEXT_MAX, required=False)
@@ -315,7 +315,7 @@ class FollowUpForm(forms.Form):
     )
     outcome = forms.ChoiceField(
         label="Outcome",
-        choices=[("", "Choose an outcome"), *FollowUp.Outcome.choices],
+        choices=[("", "Choose an outcome"), *FollowUp.RECORDABLE],
         error_messages={"required": "Choose how the placement stands."},
     )
 

@@ -15,7 +15,7 @@ class FollowUpRecordSerializer(serializers.Serializer):
         choices=FollowUp.Day.choices, help_text="Which follow-up: 30 or 90 days after arrival."
     )
     outcome = serializers.ChoiceField(
-        choices=FollowUp.Outcome.choices, help_text="How the placement stood on that day."
+        choices=FollowUp.RECORDABLE, help_text="How the placement stood on that day."
     )
 
 

@@ -256,11 +256,19 @@ def overrides_unreviewed(*, now: datetime.datetime, older_than: datetime.timedel
 
 
 def waitlist_open_entries() -> QuerySet[WaitlistEntry]:
-    """Survivors waiting for a bed, longest first."""
+    """Survivors waiting for a bed (some of them in an interim stay): children in crisis
+    first, then the longest waiting, so a bed that opens reaches them first."""
     return (
         WaitlistEntry.objects.filter(ended_at__isnull=True)
         .select_related("survivor")
-        .order_by("added_at", "id")
+        .annotate(
+            crisis=Case(
+                When(survivor__urgency="crisis", then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-crisis", "added_at", "id")
     )
 
 

@@ -101,7 +101,7 @@ class WithdrawSerializer(serializers.Serializer):
 
 
 class DischargeSerializer(serializers.Serializer):
-    end_reason = serializers.ChoiceField(choices=Placement.EndReason.choices)
+    end_reason = serializers.ChoiceField(choices=Placement.DISCHARGE_REASONS)
     comment = serializers.CharField(
         max_length=TEXT_MAX,
         required=False,
@@ -397,6 +397,14 @@ class PlacementSerializer(serializers.ModelSerializer):
     discharged_by = serializers.CharField(
         source="discharged_by.username", allow_null=True, default=None
     )
+    interim = serializers.BooleanField(
+        read_only=True,
+        help_text="An interim stay at an emergency shelter: the search stays open.",
+    )
+    transferred_to = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        help_text='The placement a transfer ended this interim stay for (end_reason "transfer").',
+    )
 
     class Meta:
         model = Placement
@@ -406,6 +414,8 @@ class PlacementSerializer(serializers.ModelSerializer):
             "referral",
             "home",
             "survivor",
+            "interim",
+            "transferred_to",
             "beds",
             "started_at",
             "placed_by",
@@ -425,10 +435,18 @@ class PlacementSerializer(serializers.ModelSerializer):
         return obj.survivor_id if self.context.get("case_side") else None
 
     @extend_schema_field(
-        serializers.ChoiceField(choices=[("active", "Active"), ("discharged", "Discharged")])
+        serializers.ChoiceField(
+            choices=[
+                ("active", "Active"),
+                ("discharged", "Discharged"),
+                ("transferred", "Transferred (an interim stay ended by the move elsewhere)"),
+            ]
+        )
     )
     def get_status(self, obj: Placement) -> str:
-        return "active" if obj.ended_at is None else "discharged"
+        if obj.ended_at is None:
+            return "active"
+        return "transferred" if obj.end_reason == Placement.EndReason.TRANSFER else "discharged"
 
 
 class WaitlistEntrySerializer(serializers.Serializer):

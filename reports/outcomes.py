@@ -22,7 +22,8 @@ DESCRIPTION = "How placements stood at 30 and 90 days, by home type."
 METHOD = (
     "Follow-ups due in the period with an outcome recorded. A placement that ended "
     "before its 30th or 90th day counts through its discharge reason (a runaway as "
-    "ran away, a planned move as moved as planned).",
+    "ran away, a planned move as moved as planned, an interim stay at an emergency "
+    "shelter ended by the transfer to a long-term home as moved on from the interim stay).",
     MONTHS_NOTE,
 )
 DAYS = (30, 90)

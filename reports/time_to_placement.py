@@ -30,6 +30,8 @@ METHOD = (
     "record's creation to the first placement's arrival. The median is the middle "
     "child's time; the 90th percentile the time by which nine in ten were placed "
     "(interpolated between the nearest children, as PostgreSQL's percentile_cont).",
+    "An interim stay at an emergency shelter is not a placement here: a child who "
+    "waited in one counts from the transfer to a long-term home.",
     MONTHS_NOTE,
 )
 NOTES = (
@@ -50,11 +52,13 @@ def _first_placements(query: ReportQuery) -> QuerySet[Placement, Any]:
 
     A first placement is one with no earlier placement of the same child (of two begun
     at once, the one recorded first): an anti-join, which PostgreSQL runs faster than
-    grouping every placement by child and joining the children to that."""
+    grouping every placement by child and joining the children to that. Interim stays
+    (emergency shelters) do not count: the time runs to the long-term home."""
     earlier = Placement.objects.filter(
         Q(started_at__lt=OuterRef("started_at"))
         | Q(started_at=OuterRef("started_at"), id__lt=OuterRef("id")),
         survivor_id=OuterRef("survivor_id"),
+        interim=False,
     )
     return (
         Placement.objects.filter(
@@ -62,6 +66,7 @@ def _first_placements(query: ReportQuery) -> QuerySet[Placement, Any]:
                 at="started_at", agency="survivor__agency_id", state="survivor__custody_state"
             ),
             ~Exists(earlier),
+            interim=False,
         )
         .values(
             custody_state=F("survivor__custody_state"),

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Role, Team
 from core.types import RequestUser
@@ -52,6 +53,9 @@ class Status(models.TextChoices):
     PLACED = "placed", "Placed"
     DISCHARGED = "discharged", "Discharged"
     WAITLISTED = "waitlisted", "Waitlisted"
+    # Placed at an emergency shelter for the meantime: still seeking a home (DESIGN
+    # "Interim stays").
+    INTERIM = "interim", _("Interim stay (still seeking)")
 
 
 class SurvivorQuerySet(models.QuerySet["Survivor"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from placement.models.workflow import Placement
 
@@ -27,6 +28,11 @@ class FollowUp(models.Model):
         DISRUPTED = "disrupted", "Disrupted"
         MOVED_PLANNED = "moved_planned", "Moved as planned"
         OTHER = "other", "Other"
+        # Filled from a transfer: an interim stay that ended in a long-term home.
+        TRANSFERRED = "transferred", _("Moved on from the interim stay")
+
+    # What a case worker may record: "transferred" is filled from a transfer only.
+    RECORDABLE = Outcome.choices[: Outcome.values.index(Outcome.TRANSFERRED)]
 
     placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="follow_ups")
     day = models.PositiveSmallIntegerField(choices=Day.choices)

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from core.types import RequestUser
@@ -291,6 +292,11 @@ class Placement(models.Model):
         REUNIFIED = "reunified", "Reunified"
         AGED_OUT = "aged_out", "Aged out"
         OTHER = "other", "Other"
+        # An interim stay ended by the move to a long-term home (never chosen at discharge).
+        TRANSFER = "transfer", _("Transferred from the interim stay")
+
+    # What a worker may give at discharge: a transfer is the workflow's, at arrival elsewhere.
+    DISCHARGE_REASONS = EndReason.choices[: EndReason.values.index(EndReason.TRANSFER)]
 
     referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="placement")
     survivor = models.ForeignKey(
@@ -298,6 +304,17 @@ class Placement(models.Model):
     )
     home = models.ForeignKey("homes.Home", on_delete=models.PROTECT, related_name="placements")
     beds = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    # At an emergency shelter, for the meantime: the search stays open (DESIGN "Interim
+    # stays"). Frozen at arrival: a home retyped later does not rewrite the history.
+    interim = models.BooleanField(default=False)
+    # The placement a transfer ended this interim one for.
+    transferred_to = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transferred_from",
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -325,6 +342,11 @@ class Placement(models.Model):
                 condition=Q(ended_at__isnull=True, end_reason="")
                 | (Q(ended_at__isnull=False) & ~Q(end_reason="")),
                 name="placement_end_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(end_reason="transfer") | Q(interim=True),
+                name="placement_transfer_ends_interim",
+                violation_error_message="Only an interim stay ends in a transfer.",
             ),
         ]
 

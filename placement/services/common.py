@@ -132,11 +132,30 @@ def team_members(team_id: int) -> list[Any]:
     return list(User.objects.filter(role=Role.MDT_MEMBER, team_id=team_id, is_active=True))
 
 
+def interim_placement(survivor: Survivor) -> Placement | None:
+    """The child's open interim stay (at an emergency shelter), if that is where they are:
+    the search stays open and the status stays `interim` whatever else moves."""
+    return Placement.objects.filter(survivor=survivor, ended_at__isnull=True, interim=True).first()
+
+
+def set_seeking_status(
+    actor: Actor | None, survivor: Survivor, status: str, *, note: str, ip: str | None
+) -> None:
+    """Move a child who is still seeking a home to `status` (pending review, referred,
+    waitlisted), unless they are in an interim stay: then they stay `interim`, which says
+    both that they sleep somewhere safe tonight and that the search goes on."""
+    if survivor.status == Status.INTERIM and interim_placement(survivor) is not None:
+        return
+    survivor_set_status(actor=actor, survivor=survivor, status=status, note=note, ip=ip)
+
+
 def settle_status(actor: Actor | None, survivor: Survivor, *, note: str, ip: str | None) -> None:
     """After something ended (a rejection, decline, expiry, withdrawal), the survivor's
-    status says what is still going on: placed, referred, pending review, else searching."""
-    if Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
-        status = Status.PLACED
+    status says what is still going on: placed (or in an interim stay), referred,
+    pending review, else searching."""
+    placement = Placement.objects.filter(survivor=survivor, ended_at__isnull=True).first()
+    if placement is not None:
+        status = Status.INTERIM if placement.interim else Status.PLACED
     elif Referral.objects.filter(survivor=survivor, status__in=Referral.ACTIVE).exists():
         status = Status.REFERRED
     elif Recommendation.objects.filter(
@@ -155,7 +174,7 @@ def end_waitlist(survivor: Survivor, *, now: datetime.datetime) -> None:
 def next_step(survivor: Survivor) -> str:
     """What the case worker can do now for the child, after something changed: a sentence
     for a notification, so it never says "you can refer" once the referral went."""
-    if Placement.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
+    if Placement.objects.filter(survivor=survivor, ended_at__isnull=True, interim=False).exists():
         return "The child is placed: nothing more to do here."
     active = list(
         Referral.objects.filter(survivor=survivor, status__in=Referral.ACTIVE)

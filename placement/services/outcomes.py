@@ -53,6 +53,7 @@ FROM_DISCHARGE: dict[str, str] = {
     Placement.EndReason.REUNIFIED: FollowUp.Outcome.MOVED_PLANNED,
     Placement.EndReason.AGED_OUT: FollowUp.Outcome.MOVED_PLANNED,
     Placement.EndReason.OTHER: FollowUp.Outcome.OTHER,
+    Placement.EndReason.TRANSFER: FollowUp.Outcome.TRANSFERRED,
 }
 
 
@@ -175,8 +176,9 @@ def _check(day: Any, outcome: Any) -> int:
     errors = {}
     if day not in FOLLOW_UP_DAYS:
         errors["day"] = f"Give one of: {', '.join(str(d) for d in FOLLOW_UP_DAYS)}."
-    if outcome not in FollowUp.Outcome.values:
-        errors["outcome"] = f"Give one of: {', '.join(FollowUp.Outcome.values)}."
+    recordable = [value for value, _ in FollowUp.RECORDABLE]
+    if outcome not in recordable:
+        errors["outcome"] = f"Give one of: {', '.join(recordable)}."
     if errors:
         raise ValidationError(errors)
     return int(day)

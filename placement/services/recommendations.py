@@ -24,9 +24,14 @@ from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
 from placement.models import Recommendation, Referral
-from placement.services.common import end_waitlist, lock_visible_survivor, team_members
+from placement.services.common import (
+    end_waitlist,
+    interim_placement,
+    lock_visible_survivor,
+    set_seeking_status,
+    team_members,
+)
 from survivors.models import Status, Survivor
-from survivors.services import survivor_set_status
 
 
 def _home_profile(home: Home) -> dict[str, Any]:
@@ -126,8 +131,9 @@ def recommendation_create(
     Freezes what the worker saw: the needs, the home's profile and its rank, score
     and breakdown in a search run now. The home must be feasible now (Conflict with
     the failed rules otherwise). The survivor moves to pending_review (a survivor
-    already referred elsewhere stays referred) and leaves the waitlist, unless the home
-    is an emergency shelter: an interim stay, while Harbor keeps watching for a home.
+    already referred elsewhere stays referred, one in an interim stay stays interim) and
+    leaves the waitlist, unless the home is an emergency shelter: an interim stay, while
+    Harbor keeps watching for a home.
 
     For a child ICWA covers, a home below the best preference tier any feasible home
     reaches needs good cause (25 CFR 23.132): a basis from `GoodCause` and the reason in
@@ -170,14 +176,14 @@ def recommendation_create(
     recommendation.full_clean()
     recommendation.save()
     if survivor.status != Status.REFERRED:
-        survivor_set_status(
-            actor=actor,
-            survivor=survivor,
-            status=Status.PENDING_REVIEW,
+        set_seeking_status(
+            actor,
+            survivor,
+            Status.PENDING_REVIEW,
             note=f"Recommendation {recommendation.pk}",
             ip=ip,
         )
-    if home.home_type != INTERIM_HOME_TYPE:
+    if home.home_type != INTERIM_HOME_TYPE and interim_placement(survivor) is None:
         end_waitlist(survivor, now=now)
     _announce(actor, recommendation, result.feasible_count, ip=ip, notify=announce)
     return recommendation

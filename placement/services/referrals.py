@@ -24,6 +24,7 @@ from placement.services.common import (
     child_summary,
     lock_visible,
     lock_visible_survivor,
+    set_seeking_status,
     settle_status,
     survivor_id_of,
     team_members,
@@ -33,7 +34,6 @@ from placement.services.common import (
 from placement.services.rules import lock_home, rules_check
 from placement.services.waitlist import waitlist_recheck_after_commit
 from survivors.models import Status, Survivor
-from survivors.services import survivor_set_status
 
 MAX_ACTIVE_REFERRALS = 3
 
@@ -216,13 +216,7 @@ def referral_create(
     )
     referral.full_clean()
     referral.save()
-    survivor_set_status(
-        actor=actor,
-        survivor=survivor,
-        status=Status.REFERRED,
-        note=f"Referral {referral.pk}",
-        ip=ip,
-    )
+    set_seeking_status(actor, survivor, Status.REFERRED, note=f"Referral {referral.pk}", ip=ip)
     _announce_referral(actor, survivor, recommendation, referral, ip=ip)
     return referral
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
@@ -29,10 +30,11 @@ from placement.services.common import (
     case_of,
     case_workers,
     home_contact,
+    interim_placement,
     lock_visible_survivor,
+    set_seeking_status,
 )
 from survivors.models import Status, Survivor
-from survivors.services import survivor_set_status
 
 BLOCKED: dict[str, str] = {
     Status.PLACED: "This child is placed.",
@@ -55,6 +57,9 @@ def survivor_waitlist(
         raise Forbidden("Only the child's case workers and their supervisors waitlist a child.")
     if survivor.status in BLOCKED:
         raise Conflict(BLOCKED[survivor.status], code=f"survivor_{survivor.status}")
+    if WaitlistEntry.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
+        # An interim stay keeps (or opens) the child's entry: the waitlist already watches.
+        raise Conflict(BLOCKED[Status.WAITLISTED], code=f"survivor_{Status.WAITLISTED}")
     needs = needs_of_survivor(survivor, today=timezone.localdate())
     result = match_needs(needs, limit=1)
     if not result.tonight.nothing_fits:
@@ -66,9 +71,7 @@ def survivor_waitlist(
     entry = WaitlistEntry(survivor=survivor, added_by=actor)
     entry.full_clean()
     entry.save()
-    survivor_set_status(
-        actor=actor, survivor=survivor, status=Status.WAITLISTED, note="No feasible home", ip=ip
-    )
+    set_seeking_status(actor, survivor, Status.WAITLISTED, note="No feasible home", ip=ip)
     audit_record(
         actor=actor,
         action="waitlist.add",
@@ -104,7 +107,9 @@ def waitlist_recheck(*, home_id: int | None = None) -> int:
     today = timezone.localdate()
     for entry in waitlist_open_entries():
         survivor = entry.survivor
-        if survivor.status != Status.WAITLISTED and not _in_interim_stay(survivor):
+        if survivor.status not in (Status.WAITLISTED, Status.INTERIM) and not _in_interim_stay(
+            survivor
+        ):
             # The status moved on without the entry being closed: close it now.
             WaitlistEntry.objects.filter(pk=entry.pk, ended_at__isnull=True).update(
                 ended_at=timezone.now()
@@ -151,17 +156,32 @@ def _in_interim_stay(survivor: Survivor) -> bool:
 
 @transaction.atomic
 def _waitlist_offer(entry: WaitlistEntry, survivor: Survivor, home_id: int) -> int:
-    _, created = WaitlistOffer.objects.get_or_create(entry=entry, home_id=home_id)
+    _offer, created = WaitlistOffer.objects.get_or_create(entry=entry, home_id=home_id)
     if not created:
         return 0
     home = Home.objects.get(pk=home_id)
+    stay = interim_placement(survivor)
+    where = (
+        _("in an interim stay at %(shelter)s") % {"shelter": stay.home.name}
+        if stay is not None
+        else _("waitlisted")
+    )
+    crisis = _("Crisis: ") if survivor.urgency == "crisis" else ""
     notification_send(
         recipients=case_workers(survivor),
         kind=Notification.Kind.BED_OPENED,
-        message=(
-            f"A bed that fits {case_of(survivor)} (waitlisted) opened at {home.name} "
-            f"({home.state}): search and propose it before it goes. {home_contact(home)}"
-        ),
+        message=_(
+            "%(crisis)sA bed that fits %(case)s (%(where)s) opened at %(home)s (%(state)s): "
+            "search and propose it before it goes. %(contact)s"
+        )
+        % {
+            "crisis": crisis,
+            "case": case_of(survivor),
+            "where": where,
+            "home": home.name,
+            "state": home.state,
+            "contact": home_contact(home),
+        },
         obj=survivor,
         dedupe_key=f"waitlist:{entry.pk}:{home_id}",
     )
