@@ -50,6 +50,7 @@ from survivors.policy import (
     is_case_side,
     may_edit,
     may_read_audit,
+    may_reassign,
     need_to_know,
     survivor_or_refuse,
 )
@@ -112,6 +113,11 @@ def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
             "missing_episode": open_episode,
             "now": now,
             "can_audit": may_read_audit(user),
+            "may_reassign": may_reassign(user, survivor),
+            # The latest hand-off's note: for who may read the child's notes (not the MDT).
+            "hand_off": None
+            if need_to_know(user)
+            else survivor.hand_offs.select_related("to_worker", "by").first(),
             "can_search": user.is_harbor_admin or policy.is_case_side(user),
         },
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     # A child's case: the intake, the page, the edit, the search and the proposal from it.
     path("survivors/new/", cases.intake_new, name="intake-create"),
+    path("on-call/", views.on_call, name="on-call"),
     path("survivors/<int:survivor_id>/", cases.survivor_page, name="survivor-page"),
     path("survivors/<int:survivor_id>/edit/", cases.survivor_edit, name="survivor-edit"),
     path("survivors/<int:survivor_id>/search/", cases.survivor_search, name="survivor-search"),

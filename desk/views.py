@@ -7,12 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
+from audit.services import request_ip
 from core.types import AuthedHttpRequest
 from desk.homes import is_stale
 from homes.selectors import homes_editable
@@ -29,8 +32,10 @@ from placement.selectors import (
     with_case_status,
 )
 from placement.services.batch_reviews import batches_to_review
+from survivors.models import Status, Survivor
 from survivors.policy import need_to_know
 from survivors.selectors import survivor_list
+from survivors.services import survivor_record_reads
 from survivors.views import case_search
 
 
@@ -75,3 +80,28 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     searched = context.get("finder")
     status = 400 if searched is not None and searched.errors else 200
     return render(request, "desk/dashboard.html", context, status=status)
+
+
+def on_call_cases(*, user) -> list[Survivor]:
+    """The agency's open crisis cases (every agency's, for an admin), oldest first: what
+    the supervisor on call hands over at the end of a night, with each case's workers."""
+    return with_case_status(
+        Survivor.objects.visible_to(user)
+        .filter(urgency="crisis")
+        .exclude(status=Status.DISCHARGED)
+        .select_related("agency")
+        .prefetch_related("assigned_workers")
+        .order_by("created_at", "id")[:200]
+    )
+
+
+@login_required
+def on_call(request: AuthedHttpRequest) -> HttpResponse:
+    """The supervisor's on-call view: the agency's open crisis cases, who has each, and a
+    hand-off for each. Each case listed is audited as read."""
+    user = request.user
+    if not (user.is_harbor_admin or user.role == Role.SUPERVISOR):
+        raise PermissionDenied(_("The on-call view is for the agency's supervisors."))
+    cases = on_call_cases(user=user)
+    survivor_record_reads(actor=user, survivors=cases, ip=request_ip(request))
+    return render(request, "desk/on_call.html", {"cases": cases, "now": timezone.now()})

@@ -31,6 +31,7 @@ class Notification(models.Model):
         LICENSE_EXPIRING = "license_expiring", "Home license expiring"
         FOLLOW_UP_DUE = "follow_up_due", "Placement follow-up due"
         FOLLOW_UP_ESCALATED = "follow_up_escalated", "Placement follow-up overdue (escalated)"
+        CASE_ASSIGNED = "case_assigned", _("Case handed over")
         OVERRIDE_UNREVIEWED = (
             "override_unreviewed",
             _("Crisis override not reviewed (escalated)"),

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django.urls import path
 
+from survivors.apis import SurvivorAssignApi
 from survivors.audit_apis import AuditListApi
 
 urlpatterns = [
     path("audit/", AuditListApi.as_view(), name="audit-list"),
+    path("survivors/<record_id:id>/assign/", SurvivorAssignApi.as_view(), name="survivor-assign"),
 ]

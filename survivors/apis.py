@@ -17,17 +17,22 @@ from rest_framework.response import Response
 
 from accounts.permissions import ReadOnly
 from audit.services import request_ip
+from core.errors import Forbidden, NotFound
+from core.exceptions import ERROR_RESPONSES
 from core.pagination import HarborPagination
 from survivors.models import Survivor
 from survivors.permissions import CanRecordIntake
 from survivors.policy import survivor_or_refuse, survivor_record_denied
 from survivors.selectors import survivor_find
 from survivors.serializers import (
+    HandOffInputSerializer,
+    HandOffSerializer,
     SurvivorQuerySerializer,
     SurvivorSerializer,
     survivor_serializer_class,
 )
 from survivors.services import (
+    survivor_assign,
     survivor_create,
     survivor_record_reads,
     survivor_search_record,
@@ -40,6 +45,8 @@ _ACTIONS = {
     "PUT": "survivor.update",
     "PATCH": "survivor.update",
 }
+# The hand-off's refusals name what was attempted (the path says it, not the method).
+ASSIGN_ACTION = "survivor.assign"
 
 
 def _action(request) -> str:
@@ -135,3 +142,41 @@ class SurvivorListCreateApi(AuditedRefusals, generics.GenericAPIView):
         )
         survivor = self.visible_survivor(request, survivor.pk)
         return self.respond_with(request, survivor, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["survivors"])
+class SurvivorAssignApi(AuditedRefusals, generics.GenericAPIView):
+    """Hand a case to another case worker of the agency (its supervisors)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = HandOffInputSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="survivor_assign",
+        description="A supervisor of the child's agency hands the case to another of its "
+        "case workers (`case_worker`: a username, as in `assigned_workers`), with a "
+        "hand-off `note` (encrypted at rest, shown to the new worker on the case page). "
+        "The case becomes theirs alone: the previous workers lose access. 404 for a case "
+        "you may not see; 403 for a role that may not reassign; 400 for a username that is "
+        "not an active case worker of the agency; 409 `already_assigned`.",
+        request=HandOffInputSerializer,
+        responses={201: HandOffSerializer, 409: ERROR_RESPONSES["409"]},
+    )
+    def post(self, request, id: int | None):
+        ip = request_ip(request)
+        survivor_or_refuse(actor=request.user, survivor_id=id, action=ASSIGN_ACTION, ip=ip)
+        serializer = HandOffInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            hand_off = survivor_assign(
+                actor=request.user,
+                survivor_id=id,
+                case_worker=serializer.validated_data["case_worker"],
+                note=serializer.validated_data["note"],
+                ip=ip,
+            )
+        except (NotFound, Forbidden):
+            survivor_record_denied(actor=request.user, survivor_id=id, action=ASSIGN_ACTION, ip=ip)
+            raise
+        return Response(HandOffSerializer(hand_off).data, status=status.HTTP_201_CREATED)

@@ -35,7 +35,7 @@ from core.vocab import (
     TraffickingType,
     validate_zip,
 )
-from survivors.models import Status, Survivor
+from survivors.models import HAND_OFF_NOTE_MAX, USERNAME_MAX, Status, Survivor
 
 ZONE_ROWS = 3  # blank exclusion-zone rows on a new intake
 # What a ZIP code's input takes: five digits, from the phone's number pad.
@@ -508,3 +508,32 @@ class CaseSearchForm(forms.Form):
 
     search = forms.CharField(max_length=NAME_MAX, required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+
+
+class HandOffForm(forms.Form):
+    """A supervisor hands a case to another case worker of the agency, with a note for
+    them: the limits of the API's HandOffInputSerializer; the service checks the rest."""
+
+    case_worker = forms.ChoiceField(
+        label=_("Hand the case to"),
+        error_messages={
+            "required": _("Choose the case worker who takes the case."),
+            "invalid_choice": _("Choose an active case worker of this agency."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Hand-off note"),
+        required=False,
+        max_length=HAND_OFF_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "What the next worker must know tonight: where the child is, what was promised, "
+            "who to call. Kept encrypted; shown on the case page."
+        ),
+    )
+
+    def __init__(self, *args: Any, workers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["case_worker"])
+        field.choices = [("", _("Choose a case worker")), *workers]
+        field.widget.attrs["maxlength"] = str(USERNAME_MAX)

@@ -304,3 +304,32 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.before or '-'} → {self.after}"
+
+
+# A hand-off note: what the next worker must know tonight, not the whole case.
+HAND_OFF_NOTE_MAX = 4000
+USERNAME_MAX = 150  # Django's username length: a hand-off names the worker by it
+
+
+class HandOff(models.Model):
+    """A supervisor handed a case to another case worker of the agency (DESIGN: users,
+    supervisors reassign): who had it, who has it now, and the note for the new worker,
+    encrypted at rest (it is about the child). Never edited, never deleted."""
+
+    survivor = models.ForeignKey(Survivor, on_delete=models.PROTECT, related_name="hand_offs")
+    # The usernames of the workers who had the case: the record of who lost access.
+    handed_from = models.JSONField(default=list, blank=True)
+    to_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = EncryptedTextField(
+        blank=True, default="", validators=[MaxLengthValidator(HAND_OFF_NOTE_MAX)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Hand-off {self.pk}: survivor {self.survivor_id} to {self.to_worker_id}"

@@ -39,6 +39,16 @@ def may_edit(user: RequestUser) -> bool:
     )
 
 
+def may_reassign(user: RequestUser, survivor: Survivor) -> bool:
+    """A supervisor of the child's agency hands the case to another of its case workers
+    (DESIGN.md, users: supervisors reassign); admins too."""
+    if not user.is_authenticated:
+        return False
+    if user.is_harbor_admin:
+        return True
+    return user.role == Role.SUPERVISOR and user.agency_id == survivor.agency_id
+
+
 def may_read_audit(user: RequestUser) -> bool:
     """A survivor's audit trail: the agency's supervisors and admins."""
     return bool(user.is_authenticated and (user.is_harbor_admin or user.role == Role.SUPERVISOR))

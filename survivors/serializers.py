@@ -24,7 +24,7 @@ from core.vocab import (
     validate_zip,
 )
 from engine import NEEDS_INPUT_NAMES
-from survivors.models import Status, Survivor
+from survivors.models import HAND_OFF_NOTE_MAX, USERNAME_MAX, HandOff, Status, Survivor
 from survivors.policy import need_to_know
 
 # The child's matching fields the record takes as they are (the engine's specification).
@@ -241,3 +241,37 @@ class SurvivorQuerySerializer(serializers.Serializer):
         "number only). The search is audited; the words searched for are not kept.",
     )
     status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True)
+
+
+class HandOffInputSerializer(serializers.Serializer):
+    """A supervisor's hand-off: the limits are HandOffForm's (survivors.forms)."""
+
+    case_worker = serializers.CharField(
+        max_length=USERNAME_MAX,
+        help_text="The username of an active case worker of the child's agency (as in "
+        "`assigned_workers`): the case becomes theirs.",
+    )
+    note = serializers.CharField(
+        max_length=HAND_OFF_NOTE_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the new worker must know (encrypted at rest; shown on the case "
+        "page to who may see the case, never sent by email).",
+    )
+
+
+class HandOffSerializer(serializers.ModelSerializer):
+    survivor = serializers.IntegerField(source="survivor_id", read_only=True)
+    case_worker = serializers.CharField(source="to_worker.username", read_only=True)
+    handed_from = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The usernames of the workers who had the case.",
+    )
+    by = serializers.CharField(source="by.username", read_only=True)
+
+    class Meta:
+        model = HandOff
+        fields = ["id", "survivor", "case_worker", "handed_from", "by", "created_at"]
+        read_only_fields = fields

@@ -9,13 +9,18 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Agency, Role
+from accounts.models import Agency, Role, User
 from audit.services import audit_record, audit_record_many, changes
+from core.errors import Conflict, Forbidden, NotFound
 from core.types import Actor
 from engine import NEEDS_INPUT_NAMES
+from notifications.models import Notification
+from notifications.services import notification_send
+from survivors import policy
 from survivors.fields import ENCRYPTED_FIELD_TYPES, FieldKeyMissing, newest_key_holds, rotate
-from survivors.models import Status, StatusChange, Survivor
+from survivors.models import HAND_OFF_NOTE_MAX, HandOff, Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are
 # decided by the services, never by the request body.
@@ -287,3 +292,102 @@ def encrypted_fields_rotate(
             after={"values_rotated": needed},
         )
     return needed
+
+
+def _new_worker(survivor: Survivor, username: str) -> User:
+    """The active case worker of the child's agency with that username: 400 otherwise,
+    the same for a name unknown and one at another agency (no hint of who exists)."""
+    worker = User.objects.filter(
+        username=(username or "").strip(),
+        is_active=True,
+        role=Role.CASE_WORKER,
+        agency_id=survivor.agency_id,
+    ).first()
+    if worker is None:
+        raise ValidationError(
+            {"case_worker": _("Give the username of an active case worker of this agency.")}
+        )
+    return worker
+
+
+@transaction.atomic
+def survivor_assign(
+    *,
+    actor: Actor,
+    survivor_id: int | None,
+    case_worker: str,
+    note: str = "",
+    ip: str | None = None,
+) -> HandOff:
+    """A supervisor of the child's agency hands the case to another of its case workers:
+    the new worker is the case's worker (the previous ones lose access: `visible_to`
+    follows the assignment), the hand-off note (encrypted) waits for them on the case
+    page, and they are told. Serialized on the survivor's row: of two supervisors
+    reassigning at once, the second sees the first's hand-off (`handed_from`)."""
+    if (
+        survivor_id is None
+        or not Survivor.objects.visible_to(actor).filter(pk=survivor_id).exists()
+    ):
+        raise NotFound()
+    survivor = Survivor.objects.select_for_update().get(pk=survivor_id)
+    if not policy.may_reassign(actor, survivor):
+        raise Forbidden(_("Only a supervisor of the child's agency reassigns the case."))
+    note = (note or "").strip()
+    if len(note) > HAND_OFF_NOTE_MAX:
+        raise ValidationError(
+            {"note": _("Keep the note under %(max)s characters.") % {"max": HAND_OFF_NOTE_MAX}}
+        )
+    worker = _new_worker(survivor, case_worker)
+    before = sorted(survivor.assigned_workers.values_list("username", flat=True))
+    if before == [worker.username]:
+        raise Conflict(
+            _("%(worker)s already has this case.") % {"worker": worker.username},
+            code="already_assigned",
+        )
+    survivor.assigned_workers.set([worker])
+    hand_off = HandOff(survivor=survivor, handed_from=before, to_worker=worker, by=actor, note=note)
+    hand_off.full_clean()
+    hand_off.save()
+    audit_record(
+        actor=actor,
+        action="survivor.assign",
+        obj=survivor,
+        survivor_id=survivor.pk,
+        before={"assigned_workers": before},
+        after={
+            "assigned_workers": [worker.username],
+            "hand_off": hand_off.pk,
+            "note": "<encrypted>" if note else "",
+        },
+        ip=ip,
+    )
+    _tell_of_hand_off(actor, survivor, worker, before)
+    return hand_off
+
+
+def _tell_of_hand_off(actor: Actor, survivor: Survivor, worker: User, before: list[str]) -> None:
+    """The new worker hears of the case by its number; the note stays on the case page
+    (a notification is plain text and goes by email)."""
+    by = actor.get_full_name() or actor.get_username()
+    notification_send(
+        recipients=[worker],
+        kind=Notification.Kind.CASE_ASSIGNED,
+        message=_(
+            "%(by)s handed case %(case)s over to you%(from)s. Open the case: the hand-off "
+            "note is there."
+        )
+        % {
+            "by": by,
+            "case": survivor.case_number,
+            "from": _(" from %(who)s") % {"who": ", ".join(before)} if before else "",
+        },
+        obj=survivor,
+    )
+    previous = User.objects.filter(username__in=before, is_active=True).exclude(pk=worker.pk)
+    notification_send(
+        recipients=list(previous),
+        kind=Notification.Kind.CASE_ASSIGNED,
+        message=_("%(by)s handed case %(case)s over to %(worker)s.")
+        % {"by": by, "case": survivor.case_number, "worker": worker.username},
+        obj=survivor,
+    )

@@ -6,4 +6,9 @@ from survivors import views
 
 urlpatterns = [
     path("survivors/<int:survivor_id>/audit/", views.survivor_audit, name="survivor-audit"),
+    path(
+        "survivors/<int:survivor_id>/assign/",
+        views.survivor_assign_page,
+        name="survivor-assign-page",
+    ),
 ]

@@ -7,15 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from accounts.models import Role, User
 from audit.selectors import audit_entries_for_survivor
 from audit.services import audit_record, request_ip
+from core.errors import Conflict
 from core.types import AuthedHttpRequest
 from survivors import policy
-from survivors.forms import CaseSearchForm, IntakeForm
+from survivors.forms import CaseSearchForm, HandOffForm, IntakeForm
 from survivors.models import Survivor
 from survivors.selectors import survivor_find, survivor_get
 from survivors.services import (
+    survivor_assign,
     survivor_create,
     survivor_record_reads,
     survivor_search_record,
@@ -110,3 +115,71 @@ def survivor_audit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse
         ip=request_ip(request),
     )
     return render(request, "survivors/audit.html", {"survivor": survivor, "entries": entries})
+
+
+def agency_case_workers(survivor: Survivor) -> list[tuple[str, str]]:
+    """(username, "Full Name (username)") for each active case worker of the agency."""
+    return [
+        (user.username, f"{user.get_full_name()} ({user.username})".strip())
+        for user in User.objects.filter(
+            role=Role.CASE_WORKER, agency_id=survivor.agency_id, is_active=True
+        ).order_by("last_name", "first_name", "username")
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survivor_assign_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
+    """A supervisor of the agency hands the case to another case worker, with a note
+    (`survivor_assign`, as `POST survivors/{id}/assign/`). 404 for a case the user may not
+    see; 403 for one they see but may not reassign."""
+    ip = request_ip(request)
+    survivor = survivor_get(user=request.user, survivor_id=survivor_id)
+    if survivor is None:
+        policy.survivor_record_denied(
+            actor=request.user, survivor_id=survivor_id, action="survivor.assign", ip=ip
+        )
+        raise Http404
+    if not policy.may_reassign(request.user, survivor):
+        policy.survivor_record_denied(
+            actor=request.user, survivor_id=survivor_id, action="survivor.assign", ip=ip
+        )
+        raise PermissionDenied(_("Only a supervisor of the child's agency reassigns the case."))
+    workers = agency_case_workers(survivor)
+    status = 200
+    if request.method == "POST":
+        form = HandOffForm(request.POST, workers=workers)
+        status = 400
+        if form.is_valid():
+            try:
+                hand_off = survivor_assign(
+                    actor=request.user,
+                    survivor_id=survivor.pk,
+                    case_worker=form.cleaned_data["case_worker"],
+                    note=form.cleaned_data["note"],
+                    ip=ip,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except Conflict as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                messages.success(
+                    request,
+                    _("Case %(case)s is now %(worker)s's.")
+                    % {"case": survivor.case_number, "worker": hand_off.to_worker.username},
+                )
+                return redirect("survivor-page", survivor_id=survivor.pk)
+    else:
+        form = HandOffForm(workers=workers)
+    return render(
+        request,
+        "survivors/assign.html",
+        {
+            "survivor": survivor,
+            "form": form,
+            "current": list(survivor.assigned_workers.values_list("username", flat=True)),
+        },
+        status=status,
+    )

@@ -558,6 +558,24 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 403,
         },
     },
+    # A supervisor hands the agency's unassigned case to alice (admins too); nobody else
+    # may, and only those who see the case learn it exists.
+    ("survivor-assign", "POST"): {
+        "path": "/api/v1/survivors/{agency_survivor}/assign/",
+        "body": "hand_off",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 404,
+            "case_worker_other": 404,
+            "supervisor_own": 201,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 201,
+        },
+    },
     # The survivor is referred (and a home fits): no waitlist, 409.
     ("survivor-waitlist", "POST"): {
         "path": "/api/v1/survivors/{survivor}/waitlist/",
@@ -1012,6 +1030,41 @@ MATRIX: dict[tuple[str, str], dict] = {
 # Pages (HTML, session sign-in): the same personas, run by tests/api/test_page_matrix.py.
 # Anonymous visitors are sent to sign in (302); after a successful form post, 302 too.
 PAGES: dict[tuple[str, str], dict] = {
+    # The hand-off page: a supervisor of the child's agency (and admins); a role that sees
+    # the case but may not reassign it gets 403, one that may not see it 404.
+    ("survivor-assign-page", "GET"): {
+        "path": "/survivors/{survivor}/assign/",
+        "body": None,
+        "expect": {
+            "anonymous": 302,
+            "case_worker_own": 403,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 403,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
+    # The agency's open crisis cases, for the supervisor on call (admins: every agency's).
+    ("on-call", "GET"): {
+        "path": "/on-call/",
+        "body": None,
+        "expect": {
+            "anonymous": 302,
+            "case_worker_own": 403,
+            "case_worker_other": 403,
+            "supervisor_own": 200,
+            "supervisor_other": 200,
+            "mdt_own": 403,
+            "mdt_other": 403,
+            "home_admin_own": 403,
+            "home_admin_other": 403,
+            "admin": 200,
+        },
+    },
     # Finding a case on the dashboard: everyone signed in has a home page; the search
     # runs over what each role may see (MDT members: by case number only).
     # By POST: a name typed there never becomes part of a URL (issue 29 finding 7).

@@ -29,6 +29,7 @@ BODIES = {
     "survivor_full": survivor_full,
     "survivor_patch": lambda world, role: {"urgency": "crisis", "dependents": 1},
     "profile_language": lambda world, role: {"language": "es"},
+    "hand_off": lambda world, role: {"case_worker": "alice", "note": "Call her aunt at 9."},
     **WORKFLOW_BODIES,
 }
 

@@ -121,6 +121,7 @@ def test_it_documents_every_enum(openapi):
             "placed",
             "discharged",
             "waitlisted",
+            "interim",
         ],
         "AuditOutcomeEnum": ["ok", "denied", "failed"],
     }.items():
@@ -165,6 +166,8 @@ CHECKS_LEFT_OUT = [positive_data_acceptance, unsupported_method]
 
 def _signed_in_as(world, case):
     """Case workers record and edit survivors; the admin does everything else."""
+    if case.path.endswith("/assign/"):
+        return world.users["supervisor_own"]  # who hands a case over
     if case.path.startswith("/api/v1/survivors/") and case.method in {"POST", "PUT", "PATCH"}:
         return world.users["case_worker_own"]
     if case.path.startswith("/api/v1/batches/") and case.method == "POST":
@@ -219,6 +222,10 @@ def _known_good(world) -> dict[str, dict]:
             "body": {"max_distance_miles": 120, "primary_language": "es"},
         },
         "GET /api/v1/audit/": {"query": {"survivor": survivor["id"]}},
+        "POST /api/v1/survivors/{id}/assign/": {
+            "path_parameters": {"id": world.objects["agency_survivor"].pk},
+            "body": {"case_worker": "alice", "note": "Call her aunt at 9."},
+        },
         "POST /api/v1/batches/": {
             "body": {
                 "survivors": [survivor["id"]],

@@ -65,8 +65,9 @@ from placement.services.batch_runs import batch_run
 from placement.services.batches import batch_create
 from placement.services.duties import missing_start
 from reports.forms import ReportFilterForm
-from survivors.forms import IntakeForm
+from survivors.forms import HandOffForm, IntakeForm
 from survivors.models import Survivor
+from tests.factories import UserFactory
 from tests.placement.helpers import accepted, approved, placed, recommend, referred
 
 pytestmark = pytest.mark.postgres
@@ -242,6 +243,13 @@ def _propose(get) -> Case:
 
 def _waitlist(get) -> Case:
     return Case(get("alice"), f"/survivors/{get('survivor').pk}/waitlist/", {})
+
+
+def _hand_off(get) -> Case:
+    survivor = get("survivor")
+    UserFactory(username="carol", role="case_worker", agency=survivor.agency)
+    valid = {"case_worker": "carol", "note": "Call her aunt at 9; she is at the shelter."}
+    return Case(get("bob"), f"/survivors/{survivor.pk}/assign/", valid)
 
 
 def _review(get) -> Case:
@@ -443,6 +451,10 @@ FORMS: dict[str, FormSpec] = {
         also=("max_distance_miles", "services_needed", "filters", "include_excluded"),
     ),
     "waitlist": FormSpec(EmptyForm, _waitlist),
+    # A supervisor's hand-off: 409 when the case is already the chosen worker's (alice's).
+    "hand-off": FormSpec(
+        lambda: HandOffForm(workers=[]), _hand_off, answers=frozenset(ANSWERS | {409})
+    ),
     "review": FormSpec(ReviewForm, _review),
     "refer": FormSpec(ReferForm, _refer),
     "accept": FormSpec(EmptyForm, _referral("home_admin", "accept", {})),
