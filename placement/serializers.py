@@ -403,6 +403,7 @@ class PlacementSerializer(serializers.ModelSerializer):
     )
     transferred_to = serializers.PrimaryKeyRelatedField(
         read_only=True,
+        allow_null=True,
         help_text='The placement a transfer ended this interim stay for (end_reason "transfer").',
     )
 
