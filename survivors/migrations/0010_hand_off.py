@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('survivors', '0008_interim_stays'),
+        ('survivors', '0009_interim_stays'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

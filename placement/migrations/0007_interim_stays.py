@@ -29,8 +29,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('homes', '0009_juvenile_justice'),
-        ('placement', '0004_override_review'),
-        ('survivors', '0008_interim_stays'),
+        ('placement', '0006_duties'),
+        ('survivors', '0009_interim_stays'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('survivors', '0007_juvenile_justice'),
+        ('survivors', '0008_icwa_and_duties_intake'),
     ]
 
     operations = [
