@@ -401,10 +401,13 @@ class PlacementSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="An interim stay at an emergency shelter: the search stays open.",
     )
-    transferred_to = serializers.PrimaryKeyRelatedField(
-        read_only=True,
-        allow_null=True,
-        help_text='The placement a transfer ended this interim stay for (end_reason "transfer").',
+    transferred_to: serializers.PrimaryKeyRelatedField[Placement] = (
+        serializers.PrimaryKeyRelatedField(
+            read_only=True,
+            allow_null=True,
+            help_text="The placement a transfer ended this interim stay for "
+            '(end_reason "transfer").',
+        )
     )
 
     class Meta:

@@ -68,7 +68,7 @@ def outcomes(
             f"Placements at {day} days, by home type and outcome",
             "Home type",
             type_labels,
-            [o.label for o in outcome_values],
+            [str(o.label) for o in outcome_values],
             [[counts[day][t].get(o.value, 0) for o in outcome_values] for t in types],
             unit="placements",
         )

@@ -60,7 +60,7 @@ def survivor_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
+    return [(value, str(label), counts.get(value, 0)) for value, label in Status.choices]
 
 
 def survivor_get(
