@@ -480,6 +480,29 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "harbor@localhost")
 
+# Where Harbor is reached from outside: every email and text message links to its record
+# with this base (no trailing slash). By default the first allowed host, over HTTPS.
+_FIRST_HOST = next((h.lstrip(".") for h in ALLOWED_HOSTS if h not in {"*", ""}), "")
+SITE_URL = env_str(
+    "SITE_URL",
+    "http://127.0.0.1:8000" if DEBUG else (f"https://{_FIRST_HOST}" if _FIRST_HOST else ""),
+).rstrip("/")
+
+# Text messages (a referral's answer link to a home's intake phone): printed to the
+# console unless a provider's HTTP API is configured (notifications.sms.HttpBackend:
+# POST JSON {"to", "from", "body"} with a bearer token).
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.ConsoleBackend")
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
+SMS_FROM = env_str("SMS_FROM", "")
+SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", 10)
+
+# A referral's single-use answer link (a home with no Harbor user) works while the
+# referral waits for an answer, and never longer than this; each client address may
+# open or answer links this often (a guess at a token is throttled with the rest).
+ANSWER_LINK_MAX_HOURS = env_int("ANSWER_LINK_MAX_HOURS", 72)
+ANSWER_LINK_RATE = env_str("ANSWER_LINK_RATE", "20/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.HarborTokenAuthentication",

@@ -110,6 +110,7 @@ class HomeProfileForm(forms.ModelForm):
             # The matching fields as the engine's specification labels them.
             **HOME_FIELD_LABELS,
             "intake_phone": "Intake phone (the number a worker calls at night)",
+            "intake_email": _("Intake email (where a referral's answer link goes)"),
             "contact_name": "Contact name",
             "license_number": "License number",
         }
@@ -117,6 +118,10 @@ class HomeProfileForm(forms.ModelForm):
             "latitude": "Optional; the ZIP code's centre is used without it.",
             "longitude": "Optional; give both or neither.",
             "intake_phone": "e.g. (913) 555-0142",
+            "intake_email": _(
+                "Without a Harbor user, the home answers a referral through a single-use "
+                "link sent here and by text message to the intake phone."
+            ),
         }
         widgets = {
             "license_expires": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -124,6 +129,7 @@ class HomeProfileForm(forms.ModelForm):
                 attrs={"inputmode": "numeric", "maxlength": "5", "autocomplete": "postal-code"}
             ),
             "intake_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            "intake_email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "min_age": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "max_age": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }

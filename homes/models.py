@@ -128,6 +128,8 @@ class Home(models.Model):
     # Whom a worker calls at 2 a.m.
     intake_phone = models.CharField(max_length=PHONE_MAX, blank=True, validators=[validate_phone])
     contact_name = models.CharField(max_length=NAME_MAX, blank=True)
+    # Where a referral's single-use answer link goes when the home has no Harbor user.
+    intake_email = models.EmailField(blank=True)
     # An expired license fails the `license` rule; empty means not recorded.
     license_number = models.CharField(max_length=60, blank=True)
     license_expires = models.DateField(null=True, blank=True)

@@ -85,7 +85,7 @@ _COUNTED_OR_LICENSED = {
     "license_expires",
 }  # fmt: skip
 PROFILE_GROUPS = [
-    ("Contact for referrals", ["intake_phone", "contact_name"]),
+    ("Contact for referrals", ["intake_phone", "intake_email", "contact_name"]),
     ("Home", ["name", "zip_code", "latitude", "longitude"]),
     (
         "License",

@@ -60,6 +60,11 @@ urlpatterns = [
         name="referral-decline",
     ),
     path(
+        "referrals/<record_id:id>/record-answer/",
+        referral_apis.ReferralRecordAnswerApi.as_view(),
+        name="referral-record-answer",
+    ),
+    path(
         "referrals/<record_id:id>/withdraw/",
         referral_apis.ReferralWithdrawApi.as_view(),
         name="referral-withdraw",

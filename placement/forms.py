@@ -10,9 +10,17 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from core.vocab import NAME_MAX, GoodCause
+from core.vocab import NAME_MAX, PHONE_MAX, GoodCause, validate_phone
 from homes.models import Home
-from placement.models import CLOSE_REASON_MAX, TEXT_MAX, FollowUp, Placement, Referral, Review
+from placement.models import (
+    ANSWER_DECISIONS,
+    CLOSE_REASON_MAX,
+    TEXT_MAX,
+    FollowUp,
+    Placement,
+    Referral,
+    Review,
+)
 from placement.services import MAX_ACTIVE_REFERRALS
 from placement.services.batches import TIME_LIMIT_MAX
 
@@ -84,6 +92,34 @@ class ReferForm(forms.Form):
 class DeclineForm(forms.Form):
     reason_code = forms.ChoiceField(choices=Referral.ReasonCode.choices)
     comment = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class AnswerByPhoneForm(forms.Form):
+    """A home's answer given off Harbor: the case worker's record of a phone call, and the
+    home's own answer through its single-use link. The API's RecordAnswerSerializer."""
+
+    decision = forms.ChoiceField(
+        label=_("The home's answer"), choices=ANSWER_DECISIONS, widget=forms.RadioSelect
+    )
+    answered_by = forms.CharField(label=_("Who answered for the home"), max_length=NAME_MAX)
+    answered_by_phone = forms.CharField(
+        label=_("Their phone number"),
+        max_length=PHONE_MAX,
+        required=False,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    reason_code = forms.ChoiceField(
+        label=_("Reason, if declined"),
+        choices=[("", _("Choose a reason")), *Referral.ReasonCode.choices],
+        required=False,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class WithdrawForm(forms.Form):

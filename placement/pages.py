@@ -17,13 +17,14 @@ from core.errors import NotFound
 from core.types import AuthedHttpRequest
 from core.vocab import phone_uri
 from placement import policy
-from placement.forms import WithdrawForm
+from placement.forms import AnswerByPhoneForm, WithdrawForm
 from placement.models import Recommendation, Referral
 from placement.selectors import (
     home_stability,
     recommendation_get,
     recommendation_referred,
     referral_get,
+    referral_reach,
 )
 from placement.serializers import ReferralSerializer, child_of
 from placement.services.rules import live_failures
@@ -143,6 +144,10 @@ def referral_page(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
             "home_tel": phone_uri(referral.home.intake_phone),
             "reason_codes": Referral.ReasonCode.choices,
             "withdraw_form": WithdrawForm() if may_act else None,
+            # The case worker records an answer the home gave by phone.
+            "answer_form": AnswerByPhoneForm() if may_act else None,
+            # Who at the home was told, and how: never "notified" when nobody was.
+            "reach": referral_reach(referral) if not home_side else "",
             "placement": getattr(referral, "placement", None),
             "now": timezone.now(),
         },

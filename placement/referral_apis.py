@@ -22,6 +22,7 @@ from placement.serializers import (
     DeclineSerializer,
     DischargeSerializer,
     PlacementSerializer,
+    RecordAnswerSerializer,
     ReferralQuerySerializer,
     ReferralSerializer,
     WithdrawSerializer,
@@ -114,6 +115,35 @@ class ReferralDeclineApi(WorkflowApi):
             id,
             "referral.decline",
             services.referral_decline,
+            referral_id=id,
+            **body.validated_data,
+        )
+        return referral_response(request, id)
+
+
+@extend_schema(tags=["workflow"])
+class ReferralRecordAnswerApi(WorkflowApi):
+    serializer_class = ReferralSerializer
+
+    @extend_schema(
+        operation_id="referrals_record_answer",
+        description="The case worker records the answer a home gave by phone: accept or "
+        "decline (with a reason code), who answered and their number. The same effects and "
+        "re-checks as the home's own answer (409 when no bed is left, a rule fails or the "
+        "referral no longer waits), marked as recorded by phone.",
+        request=RecordAnswerSerializer,
+        responses={200: ReferralSerializer, **CONFLICT},
+    )
+    def post(self, request, id: int | None):
+        visible_or_404(request, Referral, id, "referral.record_answer")
+        body = RecordAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run_service(
+            request,
+            Referral,
+            id,
+            "referral.record_answer",
+            services.referral_record_answer,
             referral_id=id,
             **body.validated_data,
         )

@@ -12,10 +12,14 @@ from typing import Any, Protocol, cast
 from django.db import models
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Role
 from core.types import Actor, RequestUser
+from homes.services import home_admins
 from placement.models import (
+    AnswerLink,
     Duty,
     FollowUp,
     MissingEpisode,
@@ -452,3 +456,43 @@ def duties_open_for(*, user: RequestUser, limit: int = 50) -> list[Duty]:
 
 def missing_episodes_of(*, placement_id: int) -> QuerySet[MissingEpisode]:
     return MissingEpisode.objects.filter(placement_id=placement_id).order_by("-started_at", "-id")
+
+
+# --- Who a referral reached ---------------------------------------------------------------
+
+
+def referral_reach(referral: Referral) -> str:
+    """Who at the home was told of the referral, and how: a sentence the case worker
+    reads, never "the home is notified" when nobody was."""
+    home = referral.home.name
+    admins = len(home_admins(referral.home))
+    if admins:
+        return ngettext(
+            "%(home)s's Harbor user sees the referral in Harbor and is emailed.",
+            "%(home)s's %(count)d Harbor users see the referral in Harbor and are emailed.",
+            admins,
+        ) % {"home": home, "count": admins}
+    link = AnswerLink.objects.filter(referral=referral).first()
+    if link is None or not (link.email or link.phone):
+        return _(
+            "Nobody at %(home)s was reached: it has no Harbor user, and no intake email or "
+            "phone on file. Call the home and record its answer here."
+        ) % {"home": home}
+    ways = []
+    if link.email:
+        ways.append(
+            _("by email to %(address)s: %(state)s")
+            % {"address": link.email, "state": link.get_email_delivery_display().lower()}
+        )
+    if link.phone:
+        ways.append(
+            _("by text message to %(phone)s: %(state)s")
+            % {"phone": link.phone, "state": link.get_text_delivery_display().lower()}
+        )
+    sentence = _("%(home)s has no Harbor user. A single-use answer link went %(ways)s.") % {
+        "home": home,
+        "ways": "; ".join(ways),
+    }
+    if not link.reached:
+        sentence += " " + _("It has not reached them yet: call the home and record its answer.")
+    return sentence

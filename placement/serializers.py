@@ -15,9 +15,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.inputs import NEEDS_INPUTS
-from core.vocab import GoodCause
+from core.vocab import NAME_MAX, PHONE_MAX, GoodCause, validate_phone
 from matching.serializers import FactorSchema
 from placement.models import (
+    ANSWER_DECISIONS,
     CLOSE_REASON_MAX,
     TEXT_MAX,
     Placement,
@@ -91,6 +92,36 @@ class DeclineSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text="Required when the reason is other.",
+    )
+
+
+class RecordAnswerSerializer(serializers.Serializer):
+    """The answer a home gave by phone, as the case worker records it (DESIGN
+    "Off-platform answers"); the link's form takes the same fields."""
+
+    decision = serializers.ChoiceField(choices=ANSWER_DECISIONS)
+    answered_by = serializers.CharField(max_length=NAME_MAX, help_text="Who answered for the home.")
+    answered_by_phone = serializers.CharField(
+        max_length=PHONE_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_phone],
+        help_text="Their number.",
+    )
+    reason_code = serializers.ChoiceField(
+        choices=Referral.ReasonCode.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the home declined.",
+    )
+    comment = serializers.CharField(
+        max_length=TEXT_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the home declined for another reason.",
     )
 
 
@@ -325,6 +356,9 @@ class ReferralSerializer(serializers.ModelSerializer):
             "created_at",
             "referred_by",
             "answered_at",
+            "answer_channel",
+            "answered_by_name",
+            "answered_by_phone",
             "reason_code",
             "comment",
             "hold_expires_at",

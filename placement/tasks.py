@@ -16,6 +16,7 @@ from placement.services import (
     referrals_chase,
     waitlist_recheck,
 )
+from placement.services.answer_links import answer_link_deliver
 from placement.services.batch_runs import batch_run, batches_fail_stuck
 from placement.services.outcomes import follow_ups_chase, follow_ups_create_due
 
@@ -88,3 +89,9 @@ def sweep_batches() -> int:
     """Every 30 s: a batch whose worker died is marked failed, saying so; one whose job
     was lost before it started is sent again."""
     return batches_fail_stuck()
+
+
+@shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def deliver_answer_link(link_id: int, token: str) -> bool:
+    """Email and text a referral's answer link to a home with no Harbor user (each once)."""
+    return answer_link_deliver(link_id=link_id, token=token) is not None

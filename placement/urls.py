@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import batch_views, duty_views, outcome_views, pages, views
+from placement import batch_views, duty_views, link_views, outcome_views, pages, views
 
 urlpatterns = [
     path("duties/<int:duty_id>/done/", duty_views.duty_done, name="duty-done-form"),
@@ -38,6 +38,13 @@ urlpatterns = [
     path("referrals/<int:referral_id>/decline/", views.decline, name="referral-decline-form"),
     path("referrals/<int:referral_id>/place/", views.place, name="referral-place-form"),
     path("referrals/<int:referral_id>/withdraw/", views.withdraw, name="referral-withdraw-form"),
+    path(
+        "referrals/<int:referral_id>/record-answer/",
+        views.record_answer,
+        name="referral-record-answer-form",
+    ),
+    # A referral's single-use answer link, for a home with no Harbor user: no sign-in.
+    path("r/<str:token>/", link_views.answer_link_page, name="answer-link"),
     path(
         "placements/<int:placement_id>/discharge/", views.discharge, name="placement-discharge-form"
     ),

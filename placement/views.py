@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audit.services import request_ip
@@ -26,6 +28,7 @@ from core.messages import form_error_messages
 from core.types import AuthedHttpRequest
 from placement import policy, services
 from placement.forms import (
+    AnswerByPhoneForm,
     DeclineForm,
     DischargeForm,
     EmptyForm,
@@ -35,6 +38,7 @@ from placement.forms import (
 )
 from placement.models import Placement, Recommendation, Referral
 from placement.pages import visible_or_404
+from placement.selectors import referral_reach
 from survivors.models import Survivor
 
 
@@ -127,10 +131,13 @@ def refer(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
         model=Recommendation,
         object_id=recommendation_id,
         action="referral.create",
-        success="Referral sent: the home is notified.",
+        success=None,
         recommendation_id=recommendation_id,
     )
     if referral is not None:
+        # Who was reached and how: never "the home is notified" when nobody was.
+        reach = referral_reach(referral)
+        messages.success(request, gettext("Referral sent. %(reach)s") % {"reach": reach})
         if referral.crisis_override:
             messages.info(request, "The MDT reviews the crisis override after the fact.")
         return redirect("referral-page", referral_id=referral.pk)
@@ -179,6 +186,13 @@ place = _referral_action(
     EmptyForm,
     services.referral_place,
     "Arrival confirmed: the child is placed.",
+)
+record_answer = _referral_action(
+    "record_answer",
+    "referral.record_answer",
+    AnswerByPhoneForm,
+    services.referral_record_answer,
+    _("The home's answer is recorded, marked as given by phone."),
 )
 withdraw = _referral_action(
     "withdraw", "referral.withdraw", WithdrawForm, services.referral_withdraw, "Referral withdrawn."

@@ -8,11 +8,13 @@ here, never from the module that holds each."""
 
 from __future__ import annotations
 
+from placement.models.answer_links import AnswerLink
 from placement.models.batches import BATCH_MAX_CHILDREN, Batch, BatchAssignment
 from placement.models.duties import Duty, MissingEpisode
 from placement.models.outcomes import FollowUp
 from placement.models.waitlist import WaitlistEntry, WaitlistOffer
 from placement.models.workflow import (
+    ANSWER_DECISIONS,
     CLOSE_REASON_MAX,
     TEXT_MAX,
     Placement,
@@ -22,6 +24,8 @@ from placement.models.workflow import (
 )
 
 __all__ = [
+    "ANSWER_DECISIONS",
+    "AnswerLink",
     "BATCH_MAX_CHILDREN",
     "CLOSE_REASON_MAX",
     "TEXT_MAX",

@@ -12,13 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from core.types import RequestUser
-from core.vocab import GoodCause
+from core.vocab import NAME_MAX, PHONE_MAX, GoodCause, validate_phone
 from homes.models import Home
 from survivors.models import Survivor
 
 # Limits shared by the model fields, the API's serializers and the pages' forms.
 TEXT_MAX = 4000  # a rationale, a comment, a justification
 CLOSE_REASON_MAX = 300  # why a referral was withdrawn
+# A home's answer given off Harbor (by phone, or through its single-use link).
+ANSWER_DECISIONS = [("accept", _("Accept")), ("decline", _("Decline"))]
 
 
 class RecommendationQuerySet(models.QuerySet["Recommendation"]):
@@ -208,6 +210,13 @@ class Referral(models.Model):
         ELIGIBILITY = "eligibility", "Eligibility"
         OTHER = "other", "Other"
 
+    class Channel(models.TextChoices):
+        """How the home's answer reached Harbor."""
+
+        HARBOR = "harbor", _("In Harbor")
+        PHONE = "phone", _("Recorded by phone")
+        LINK = "link", _("Through the home's single-use link")
+
     ACTIVE = (Status.PENDING, Status.ACCEPTED)
 
     recommendation = models.ForeignKey(
@@ -229,6 +238,13 @@ class Referral(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who answered for the home when it was not one of its Harbor users: the person the
+    # case worker spoke to (recorded by phone), or who opened the single-use link.
+    answer_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    answered_by_name = models.CharField(max_length=NAME_MAX, blank=True)
+    answered_by_phone = models.CharField(
+        max_length=PHONE_MAX, blank=True, validators=[validate_phone]
     )
     reason_code = models.CharField(max_length=20, choices=ReasonCode.choices, blank=True)
     comment = models.TextField(max_length=TEXT_MAX, blank=True)
@@ -275,6 +291,11 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.pk}: survivor {self.survivor_id} -> home {self.home_id}"
+
+    @property
+    def off_platform(self) -> bool:
+        """Whether the answer came by phone or through the link, not a Harbor user."""
+        return self.answer_channel in (self.Channel.PHONE, self.Channel.LINK)
 
     @property
     def identified(self) -> bool:

@@ -13,7 +13,12 @@
 
 from __future__ import annotations
 
-from placement.services.answers import referral_accept, referral_decline
+from placement.services.answer_links import referral_answer_by_link
+from placement.services.answers import (
+    referral_accept,
+    referral_decline,
+    referral_record_answer,
+)
 from placement.services.cases import case_create, case_update, referrals_recheck
 from placement.services.duties import duties_chase, duty_complete, missing_return, missing_start
 from placement.services.jobs import (
@@ -45,10 +50,12 @@ __all__ = [
     "placement_discharge",
     "recommendation_create",
     "referral_accept",
+    "referral_answer_by_link",
     "referral_create",
     "referral_decline",
     "referral_expire",
     "referral_place",
+    "referral_record_answer",
     "referral_withdraw",
     "referrals_chase",
     "referrals_recheck",

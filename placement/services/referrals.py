@@ -252,8 +252,14 @@ def _announce_referral(
             ),
             obj=recommendation,
         )
+    admins = home_admins(home)
+    if not admins:
+        # Nobody at the home signs in to Harbor: it answers through a single-use link.
+        from placement.services.answer_links import answer_link_issue
+
+        answer_link_issue(actor=actor, referral=referral, ip=ip)
     notification_send(
-        recipients=home_admins(home),
+        recipients=admins,
         kind=Notification.Kind.REFERRAL_RECEIVED,
         message=(
             f"New referral {referral.pk} to {home.name}: {child_summary(survivor)}, needing "

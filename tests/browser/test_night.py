@@ -216,7 +216,11 @@ def test_the_2am_case_an_undocumented_child_and_nothing_fits_tonight(open_page, 
     worker.goto(f"/survivors/{survivor.pk}/")
     worker.click("#history-h ~ ul a:has-text('Harris County Youth Shelter')")
     worker.click("text=Send referral")
-    assert flash(worker) == "Referral sent: the home is notified."
+    # The shelter has no Harbor user: the page says how it was reached, never "notified".
+    assert flash(worker) == (
+        "Referral sent. Harris County Youth Shelter has no Harbor user. A single-use answer "
+        "link went by text message to (832) 555-0199: sent."
+    )
     referral = Referral.objects.get(survivor=survivor)
     assert referral.home == shelter and referral.status == "pending"
     main = worker.inner_text("main")

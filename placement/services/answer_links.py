@@ -1,0 +1,254 @@
+"""A referral's single-use answer link, for a home with no Harbor user (DESIGN
+"Off-platform answers").
+
+`answer_link_issue` makes it when the referral is sent: a token of 256 bits from
+`secrets`, of which only a digest is stored, mailed to the home's intake email and
+texted to its intake phone after commit (`answer_link_deliver`, from a task). The
+home's on-call person opens it (`/r/<token>/`), sees the referral de-identified, and
+accepts or declines without an account: `referral_answer_by_link` runs the same path
+as the home's own answer (placement.services.answers), with the same locks and
+re-checks. The link works once, while the referral waits for an answer, and never
+after ANSWER_LINK_MAX_HOURS; every use and every refusal is audited."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import Outcome
+from audit.services import audit_record
+from core.errors import NotFound
+from core.types import Actor
+from engine.rules import plural
+from notifications.sms import SmsError, sms_send
+from placement.models import AnswerLink, Referral
+from placement.services.answers import (
+    DECISIONS,
+    Answer,
+    answer_accept,
+    answer_decline,
+    clean_answerer,
+)
+from placement.services.common import child_summary, lock_survivor, worker_contact
+
+logger = logging.getLogger(__name__)
+
+# Bytes of randomness in a token: 256 bits (secrets.token_urlsafe: 43 characters).
+TOKEN_BYTES = 32
+# Longer than any token Harbor issues: refused before any digest or query.
+TOKEN_MAX_LENGTH = 64
+
+
+def answer_link_url(token: str) -> str:
+    """The link as sent: absolute, from SITE_URL."""
+    return f"{settings.SITE_URL}{reverse('answer-link', args=[token])}"
+
+
+def answer_link_issue(*, actor: Actor, referral: Referral, ip: str | None = None) -> AnswerLink:
+    """Make the referral's link (inside the referral's transaction) and queue its
+    delivery after commit. The token leaves here only inside the task's message."""
+    home = referral.home
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = AnswerLink(
+        referral=referral,
+        token_digest=AnswerLink.digest(token),
+        expires_at=timezone.now() + datetime.timedelta(hours=settings.ANSWER_LINK_MAX_HOURS),
+        email=home.intake_email,
+        email_delivery=_first(home.intake_email),
+        phone=home.intake_phone,
+        text_delivery=_first(home.intake_phone),
+    )
+    link.full_clean()
+    link.save()
+    audit_record(
+        actor=actor,
+        action="referral.link_issue",
+        obj=referral,
+        survivor_id=referral.survivor_id,
+        after={"email": bool(link.email), "text_message": bool(link.phone)},
+        ip=ip,
+    )
+    if link.email or link.phone:
+        from placement.tasks import deliver_answer_link
+
+        transaction.on_commit(partial(deliver_answer_link.delay, link.pk, token), robust=True)
+    return link
+
+
+def _first(address: str) -> str:
+    return AnswerLink.Delivery.PENDING if address else AnswerLink.Delivery.NONE
+
+
+def answer_link_deliver(*, link_id: int, token: str) -> AnswerLink | None:
+    """Send the link by email and by text message, each once (a rerun sends only what
+    has not gone), while it can still be used; record whether each went."""
+    link = (
+        AnswerLink.objects.select_related("referral__home", "referral__survivor")
+        .select_related("referral__referred_by__agency")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None or AnswerLink.digest(token) != link.token_digest:
+        return None
+    if not link.usable(timezone.now()):
+        return link
+    referral, home = link.referral, link.referral.home
+    url = answer_link_url(token)
+    need = f"{child_summary(referral.survivor)}, needing {plural(referral.beds, 'bed')}"
+    worker = worker_contact(referral.referred_by)
+    if link.email_delivery == AnswerLink.Delivery.PENDING:
+        link.email_delivery = _sent(
+            "email",
+            link.pk,
+            lambda: send_mail(
+                subject=f"Harbor: a referral to {home.name}",
+                message=(
+                    f"A case worker asks {home.name} to take {need}. Please accept or "
+                    f"decline here (no sign-in; the link works once, while the referral "
+                    f"waits for your answer):\n\n{url}\n\n{worker}"
+                ),
+                from_email=None,
+                recipient_list=[link.email],
+            ),
+        )
+    if link.text_delivery == AnswerLink.Delivery.PENDING:
+        link.text_delivery = _sent(
+            "text message",
+            link.pk,
+            lambda: sms_send(
+                to=link.phone,
+                body=f"Harbor: referral to {home.name}, {need}. Accept or decline: {url}",
+            ),
+        )
+    AnswerLink.objects.filter(pk=link.pk).update(
+        email_delivery=link.email_delivery, text_delivery=link.text_delivery
+    )
+    return link
+
+
+def _sent(what: str, link_id: int, send) -> str:
+    try:
+        send()
+    except (SmsError, OSError) as exc:
+        logger.warning("answer link %s: the %s failed (%s)", link_id, what, type(exc).__name__)
+        return AnswerLink.Delivery.FAILED
+    return AnswerLink.Delivery.SENT
+
+
+def _refused(link: AnswerLink | None, *, ip: str | None) -> NotFound:
+    """Audit a link that does not answer (unknown, used, expired); the caller raises
+    NotFound, the same for each, so a guess learns nothing."""
+    audit_record(
+        actor=None,
+        action="referral.link_open",
+        outcome=Outcome.DENIED,
+        object_type="placement.referral" if link is not None else "placement.answerlink",
+        object_id=str(link.referral_id) if link is not None else "",
+        survivor_id=link.referral.survivor_id if link is not None else None,
+        ip=ip,
+    )
+    return NotFound()
+
+
+def answer_link_open(*, token: str, ip: str | None = None) -> AnswerLink:
+    """The link's referral for its page, audited; NotFound (audited) unless usable."""
+    link = _find(token)
+    if link is None or not link.usable(timezone.now()):
+        raise _refused(link, ip=ip)
+    audit_record(
+        actor=None,
+        action="referral.link_open",
+        obj=link.referral,
+        survivor_id=link.referral.survivor_id,
+        ip=ip,
+    )
+    return link
+
+
+def _find(token: str) -> AnswerLink | None:
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    return (
+        AnswerLink.objects.select_related("referral__home", "referral__survivor")
+        .select_related("referral__referred_by__agency")
+        .filter(token_digest=AnswerLink.digest(token))
+        .first()
+    )
+
+
+class _Gone(Exception):
+    """The link does not answer; audited once the answer's transaction rolled back."""
+
+    def __init__(self, link: AnswerLink | None) -> None:
+        self.link = link
+
+
+def referral_answer_by_link(
+    *,
+    token: str,
+    decision: str,
+    answered_by: str,
+    answered_by_phone: str = "",
+    reason_code: str = "",
+    comment: str = "",
+    ip: str | None = None,
+) -> Referral:
+    """The home's on-call person answers through the link: the same path, locks and
+    re-checks as the home's own answer. The link is spent only by an answer that
+    went through; a refused one (no bed left, a rule failed) leaves it usable. A link
+    that does not answer is NotFound, audited after the rollback."""
+    try:
+        return _answer_by_link(
+            token=token,
+            decision=decision,
+            answered_by=answered_by,
+            answered_by_phone=answered_by_phone,
+            reason_code=reason_code,
+            comment=comment,
+            ip=ip,
+        )
+    except _Gone as gone:
+        raise _refused(gone.link, ip=ip) from None
+
+
+@transaction.atomic
+def _answer_by_link(
+    *,
+    token: str,
+    decision: str,
+    answered_by: str,
+    answered_by_phone: str,
+    reason_code: str,
+    comment: str,
+    ip: str | None,
+) -> Referral:
+    found = _find(token)
+    if found is None:
+        raise _Gone(None)
+    survivor = lock_survivor(found.referral.survivor_id)
+    referral = Referral.objects.select_for_update().select_related("home").get(pk=found.referral_id)
+    link = AnswerLink.objects.select_for_update().get(pk=found.pk)
+    link.referral = referral
+    now = timezone.now()
+    if not link.usable(now):
+        raise _Gone(link)
+    if decision not in DECISIONS:
+        raise ValidationError({"decision": f"Give one of: {', '.join(DECISIONS)}."})
+    name, phone = clean_answerer(answered_by, answered_by_phone)
+    link.used_at = now
+    link.save(update_fields=["used_at"])
+    answer = Answer(Referral.Channel.LINK, name, phone)
+    if decision == "accept":
+        return answer_accept(None, survivor, referral, answer=answer, ip=ip)
+    return answer_decline(
+        None, survivor, referral, reason_code=reason_code, comment=comment, answer=answer, ip=ip
+    )
