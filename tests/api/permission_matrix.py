@@ -721,6 +721,23 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 403,
         },
     },
+    # The answer a home gave by phone: the child's case side records it.
+    ("referral-record-answer", "POST"): {
+        "path": "/api/v1/referrals/{referral}/record-answer/",
+        "body": "record_answer",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 403,
+            "mdt_other": 404,
+            "home_admin_own": 403,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
     # `held_referral` is charlie's child's, accepted at hilda's home.
     ("referral-place", "POST"): {
         "path": "/api/v1/referrals/{held_referral}/place/",

@@ -106,6 +106,14 @@ ACTIONS = {
         lambda w: {**BODIES["withdraw"](w, None), "confirm": "on"},  # the page's tick box
         lambda w: BODIES["withdraw"](w, None),
     ),
+    "record_answer": Action(
+        "referral-record-answer-form",
+        "referral_id",
+        "/api/v1/referrals/{id}/record-answer/",
+        "referral",
+        lambda w: BODIES["record_answer"](w, None),
+        lambda w: BODIES["record_answer"](w, None),
+    ),
     "place": Action(
         "referral-place-form",
         "referral_id",

@@ -92,6 +92,7 @@ def test_it_names_every_operation_of_the_public_interface(openapi):
         ("PUT", "/api/v1/survivors/{id}/"),
         ("PATCH", "/api/v1/survivors/{id}/"),
         ("GET", "/api/v1/audit/"),
+        ("POST", "/api/v1/referrals/{id}/record-answer/"),
     }
 
 

@@ -142,6 +142,11 @@ BODIES = {
     "refer": lambda world, role: {"crisis_override": False},
     "decline": lambda world, role: {"reason_code": "no_bed", "comment": ""},
     "withdraw": lambda world, role: {"reason": "Family found."},
+    "record_answer": lambda world, role: {
+        "decision": "accept",
+        "answered_by": "Ada Night",
+        "answered_by_phone": "(913) 555-0177",
+    },
     "discharge": lambda world, role: {"end_reason": "planned", "comment": ""},
     "follow_up": lambda world, role: {"day": 30, "outcome": "stable"},
     "duty_done": lambda world, role: {"reference": "KCKPD-26-1187"},

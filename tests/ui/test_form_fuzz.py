@@ -44,7 +44,9 @@ from matching.forms import SurvivorSearchForm, WhatIfForm
 from matching.models import MatchSearch
 from matching.selectors import directory_cache
 from notifications.models import Notification
+from notifications.sms import LocmemBackend
 from placement.forms import (
+    AnswerByPhoneForm,
     BatchForm,
     BatchReviewForm,
     DeclineForm,
@@ -272,6 +274,25 @@ def _referral(persona: str, action: str, valid: dict[str, Any]) -> Callable[...,
     return setup
 
 
+ANSWER = {
+    "decision": "accept",
+    "answered_by": "Ada Night",
+    "answered_by_phone": "(913) 555-0177",
+}
+
+
+def _answer_link(get) -> Case:
+    """The single-use link of a referral to a home with no Harbor user: no sign-in."""
+    get("settings").SMS_BACKEND = "notifications.sms.LocmemBackend"
+    get("settings").ANSWER_LINK_RATE = "100000/min"  # the limit has its own test
+    LocmemBackend.outbox.clear()
+    Home.objects.filter(pk=get("home").pk).update(intake_phone="(913) 555-0142")
+    with get("django_capture_on_commit_callbacks")(execute=True):
+        referred(get("alice"), get("mdt"), get("survivor"), get("home"))
+    (token,) = re.findall(r"/r/([A-Za-z0-9_-]+)/", LocmemBackend.outbox[-1]["body"])
+    return Case(None, f"/r/{token}/", {**ANSWER, "reason_code": "", "comment": ""})
+
+
 def _place(get) -> Case:
     referral = accepted(get("alice"), get("mdt"), get("home_admin"), get("survivor"), get("home"))
     return Case(get("alice"), f"/referrals/{referral.pk}/place/", {})
@@ -468,6 +489,9 @@ FORMS: dict[str, FormSpec] = {
         WithdrawForm,
         _referral("alice", "withdraw", {"reason": "Withdrawn by the case worker", "confirm": "on"}),
     ),
+    # A home's answer given off Harbor: recorded by the case worker, or through the link.
+    "record-answer": FormSpec(AnswerByPhoneForm, _referral("alice", "record-answer", ANSWER)),
+    "answer-link": FormSpec(AnswerByPhoneForm, _answer_link, answers=frozenset(ANSWERS | {429})),
     "place": FormSpec(EmptyForm, _place),
     "discharge": FormSpec(DischargeForm, _discharge),
     "follow-up": FormSpec(FollowUpForm, _follow_up),
