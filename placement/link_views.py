@@ -7,18 +7,22 @@ is unknown, used or expired: the same page for each."""
 from __future__ import annotations
 
 import math
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.throttling import SignInRateThrottle
 from audit.services import request_ip
 from core.errors import DomainError, NotFound
-from core.vocab import phone_uri
+from core.vocab import STATE_TIME_ZONES, phone_uri
 from placement.forms import AnswerByPhoneForm
+from placement.models import Referral
 from placement.serializers import child_of
 from placement.services.answer_links import answer_link_open, referral_answer_by_link
 
@@ -46,9 +50,15 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The token is in the address: never send it on to another site.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: never send it on to another site. (Not "no-referrer":
+    # the browser would then post the form with `Origin: null`, which CSRF refuses.)
+    response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def _home_time(referral: Referral) -> None:
+    """Nobody is signed in: the page's times read in the home's own zone."""
+    timezone.activate(zoneinfo.ZoneInfo(STATE_TIME_ZONES.get(referral.home.state, "UTC")))
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
@@ -62,6 +72,9 @@ def answer_link_page(request: HttpRequest, token: str) -> HttpResponse:
         return _private(refused)
     ip = request_ip(request)
     form = AnswerByPhoneForm(request.POST or None)
+    # The same fields as the case worker's record of a call, asked of the person answering.
+    form.fields["answered_by"].label = _("Your name")
+    form.fields["answered_by_phone"].label = _("Your phone number")
     problem = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -74,6 +87,7 @@ def answer_link_page(request: HttpRequest, token: str) -> HttpResponse:
             for field, messages in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
         else:
+            _home_time(referral)
             return _private(
                 render(request, "placement/answer_link_done.html", {"referral": referral})
             )
@@ -82,6 +96,7 @@ def answer_link_page(request: HttpRequest, token: str) -> HttpResponse:
     except NotFound:
         return _gone(request)
     referral = link.referral
+    _home_time(referral)
     return _private(
         render(
             request,

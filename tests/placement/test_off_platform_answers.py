@@ -345,7 +345,7 @@ def test_it_shows_the_on_call_person_the_referral_de_identified(client, sent_lin
     text = page.content.decode()
     assert "A referral to Lighthouse House" in text and "Send the answer" in text
     assert "Jane" not in text and "Roe" not in text and survivor.case_number not in text
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     entry = AuditEntry.objects.filter(action="referral.link_open").latest("id")
     assert entry.outcome == "ok" and entry.actor is None and entry.survivor_id == survivor.pk
 
