@@ -24,7 +24,7 @@ from homes.models import Home
 from homes.selectors import home_staff_choices, homes_editable
 from homes.services import home_confirm_availability
 from homes.views import editable_home
-from placement.selectors import referral_list
+from placement.selectors import crisis_first, referral_list
 from placement.services.homes import home_availability_report
 
 
@@ -52,7 +52,10 @@ def home_manage(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
             # Taps up to the staff a full home needs, and a number field for more.
             "staff_choices": home_staff_choices(home),
             "history": home.availability_changes.select_related("by")[:20],
-            "referrals": referral_list(user=request.user, filters={"home": home})[:20],
+            # Crisis first, then the newest.
+            "referrals": crisis_first(
+                referral_list(user=request.user, filters={"home": home}), "-created_at"
+            )[:20],
             "now": now,
             "stale": is_stale(home, now),
         },

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Value, When
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,6 +26,7 @@ from placement import policy
 from placement.models import Referral
 from placement.selectors import (
     case_status_counts,
+    crisis_first,
     duties_open_for,
     follow_ups_due,
     referral_list,
@@ -48,7 +50,10 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"now": now}
     if user.role in (Role.CASE_WORKER, Role.SUPERVISOR, Role.MDT_MEMBER, Role.ADMIN):
         context["status_counts"] = case_status_counts(user=user)
-        context["survivors"] = survivor_list(user=user)[:25]
+        # A child in crisis first, then the newest.
+        context["survivors"] = survivor_list(user=user).order_by(
+            Case(When(urgency="crisis", then=Value(0)), default=Value(1)), "-created_at", "-id"
+        )[:25]
         # Find a case (POST): by case number, alias or name (MDT members: number only).
         finder, found, found_count = case_search(request)
         context["finder"], context["found_count"] = finder, found_count
@@ -56,9 +61,12 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         context["names_shown"] = not need_to_know(user)
     if policy.is_case_side(user):
         referrals = referral_list(user=user)
-        context["awaiting"] = referrals.filter(status=Referral.Status.PENDING)[:20]
-        context["holds"] = referrals.filter(status=Referral.Status.ACCEPTED).order_by(
-            "hold_expires_at"
+        # Crisis first on every list (then the longest waiting, the hold ending first).
+        context["awaiting"] = crisis_first(
+            referrals.filter(status=Referral.Status.PENDING), "created_at"
+        )[:20]
+        context["holds"] = crisis_first(
+            referrals.filter(status=Referral.Status.ACCEPTED), "hold_expires_at"
         )[:20]
         context["bed_alerts"] = notification_list(user=user, unread_only=True).filter(
             kind=Notification.Kind.BED_OPENED
@@ -71,9 +79,10 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     if user.role in (Role.HOME_ADMIN, Role.ADMIN):
         context["homes"] = [(h, is_stale(h, now)) for h in homes_editable(user=user)[:50]]
         if user.role == Role.HOME_ADMIN:
-            context["to_answer"] = referral_list(
-                user=user, filters={"status": Referral.Status.PENDING}
-            ).order_by("created_at")[:20]
+            context["to_answer"] = crisis_first(
+                referral_list(user=user, filters={"status": Referral.Status.PENDING}),
+                "created_at",
+            )[:20]
     if "survivors" in context:
         # Each row's status as the case reads it ("Approved: ready to refer"), in one query.
         context["survivors"] = with_case_status(context["survivors"])

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -188,6 +189,10 @@ class Home(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        """The home's own page (its admins' and Harbor admins')."""
+        return reverse("home-manage", args=[self.pk])
 
     @property
     def physically_free_beds(self) -> int:

@@ -50,6 +50,9 @@ class Notification(models.Model):
     # What the notification is about, e.g. ("matching.referral", "12"): the page to open.
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
+    # The record's page (its path, from the record's get_absolute_url): the inbox opens
+    # it and the email links to it with SITE_URL in front.
+    link = models.CharField(max_length=200, blank=True)
     # Set by jobs that may run twice: one notification per recipient and key, ever.
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -16,6 +16,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "message",
             "object_type",
             "object_id",
+            "link",
             "created_at",
             "read",
             "read_at",

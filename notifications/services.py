@@ -6,9 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage
 from django.db import models, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.outbox import enqueue
@@ -47,9 +50,11 @@ def notification_send(
         }
     if not users:
         return []
+    link = record_link(obj)
     notifications = [
         Notification(
             recipient=user,
+            link=link,
             kind=kind,
             message=message[:500],
             object_type=obj._meta.label_lower if obj is not None else "",
@@ -68,6 +73,28 @@ def notification_send(
             if notification.recipient.email:
                 enqueue(send_notification_email, [notification.pk])
     return created
+
+
+def record_link(obj: models.Model | None) -> str:
+    """The path of a record's page (its get_absolute_url), or "" when it has none."""
+    path = getattr(obj, "get_absolute_url", None)
+    if path is None:
+        return ""
+    try:
+        link = str(path())
+    except (NoReverseMatch, ObjectDoesNotExist):
+        return ""
+    return link if len(link) <= 200 else ""
+
+
+def _open_it(notification: Notification) -> str:
+    """The email's last line: the record's page, absolute (SITE_URL), to sign in to."""
+    if not settings.SITE_URL:
+        return gettext("Sign in to Harbor to see the details.")
+    path = notification.link or reverse("notifications-page")
+    return gettext("Open it in Harbor (sign-in needed): %(url)s") % {
+        "url": f"{settings.SITE_URL}{path}"
+    }
 
 
 @transaction.atomic
@@ -124,7 +151,7 @@ def notification_email(*, notification_id: int) -> bool:
         return False
     EmailMessage(
         subject=f"Harbor: {notification.get_kind_display()}",
-        body=f"{notification.message}\n\nSign in to Harbor to see the details.",
+        body=f"{notification.message}\n\n{_open_it(notification)}",
         to=[recipient.email],
         headers={"Message-ID": notification_message_id(notification)},
     ).send()

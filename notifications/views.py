@@ -22,7 +22,10 @@ PAGES = {
 
 
 def link_of(notification: Notification) -> str | None:
-    """The page a notification is about, when there is one."""
+    """The page a notification is about, when there is one: the link stored with it,
+    or for one made before links were stored, from its record's type."""
+    if notification.link.startswith("/"):
+        return notification.link
     name = PAGES.get(notification.object_type)
     if not name or not notification.object_id.isdigit():
         return None

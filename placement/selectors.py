@@ -189,6 +189,18 @@ def referral_list(
     return queryset
 
 
+CRISIS_REFERRAL = Q(survivor__urgency="crisis") | Q(crisis_override=True)
+
+
+def crisis_first(referrals: QuerySet[Referral], *then: str) -> QuerySet[Referral]:
+    """The referrals with those for a child in crisis (or sent under a crisis override)
+    first, each marked `crisis`; then in the order `then` (every list of referrals a
+    person acts on reads in this order: the home's, the case worker's)."""
+    return referrals.annotate(
+        crisis=Case(When(CRISIS_REFERRAL, then=Value(True)), default=Value(False))
+    ).order_by("-crisis", *then, "id")
+
+
 def referral_get(*, user: RequestUser, referral_id: int | None) -> Referral | None:
     if referral_id is None:
         return None

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -229,6 +230,9 @@ class Survivor(models.Model):
     def __str__(self) -> str:
         # Never the name: this string ends up in logs and admin history.
         return f"Survivor {self.case_number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("survivor-page", args=[self.pk])
 
     @property
     def age_is_estimated(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from homes.models import Home
 from placement.models.workflow import Recommendation
@@ -85,6 +86,9 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"Batch {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("batch-page", args=[self.pk])
 
 
 class BatchAssignment(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from placement.models.workflow import Placement
@@ -62,6 +63,10 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Placement {self.placement_id}: day {self.day} follow-up"
+
+    def get_absolute_url(self) -> str:
+        """The child's case page, where the follow-ups are recorded."""
+        return reverse("survivor-page", args=[self.placement.survivor_id])
 
     @property
     def open(self) -> bool:

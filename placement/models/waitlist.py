@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from core.types import RequestUser
 from survivors.models import Survivor
@@ -45,6 +46,9 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Waitlist entry {self.pk}: survivor {self.survivor_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("survivor-page", args=[self.survivor_id])
 
 
 class WaitlistOffer(models.Model):

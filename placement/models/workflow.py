@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -143,6 +144,9 @@ class Recommendation(models.Model):
         best = self.best_icwa_tier
         return best is not None and (self.icwa_tier is None or self.icwa_tier > best)
 
+    def get_absolute_url(self) -> str:
+        return reverse("recommendation-page", args=[self.pk])
+
 
 class Review(models.Model):
     """One MDT member's decision on a recommendation: one per member."""
@@ -177,6 +181,9 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} by {self.reviewer_id} on {self.recommendation_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("recommendation-page", args=[self.recommendation_id])
 
     def clean(self) -> None:
         super().clean()
@@ -292,6 +299,9 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral {self.pk}: survivor {self.survivor_id} -> home {self.home_id}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("referral-page", args=[self.pk])
+
     @property
     def off_platform(self) -> bool:
         """Whether the answer came by phone or through the link, not a Harbor user."""
@@ -373,6 +383,10 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return f"Placement {self.pk}: survivor {self.survivor_id} at home {self.home_id}"
+
+    def get_absolute_url(self) -> str:
+        """The referral it came from shows the placement (arrival, discharge)."""
+        return reverse("referral-page", args=[self.referral_id])
 
     @property
     def active(self) -> bool:
