@@ -92,6 +92,6 @@ def sweep_batches() -> int:
 
 
 @shared_task(autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
-def deliver_answer_link(link_id: int, token: str) -> bool:
-    """Email and text a referral's answer link to a home with no Harbor user (each once)."""
-    return answer_link_deliver(link_id=link_id, token=token) is not None
+def deliver_answer_link(link_id: int) -> bool:
+    """Make and send a referral's answer link to a home with no Harbor user (once)."""
+    return answer_link_deliver(link_id=link_id) is not None

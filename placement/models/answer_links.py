@@ -24,8 +24,9 @@ class AnswerLink(models.Model):
         NONE = "none", _("Nothing on file")
 
     referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="answer_link")
-    # SHA-256 of the token, hex: the token itself is only in the message sent.
-    token_digest = models.CharField(max_length=64, unique=True)
+    # SHA-256 of the token, hex: the token itself is only in the messages sent. Empty
+    # (null) until the job that sends it makes it: no token ever waits in a queue.
+    token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -54,6 +55,7 @@ class AnswerLink(models.Model):
         still waiting for the home."""
         return (
             self.used_at is None
+            and self.token_digest is not None
             and now < self.expires_at
             and self.referral.status == Referral.Status.PENDING
         )

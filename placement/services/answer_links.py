@@ -1,9 +1,9 @@
 """A referral's single-use answer link, for a home with no Harbor user (DESIGN
 "Off-platform answers").
 
-`answer_link_issue` makes it when the referral is sent: a token of 256 bits from
-`secrets`, of which only a digest is stored, mailed to the home's intake email and
-texted to its intake phone after commit (`answer_link_deliver`, from a task). The
+`answer_link_issue` records it when the referral is sent; after commit a job
+(`answer_link_deliver`) makes its token, 256 bits from `secrets`, keeps only a digest,
+and mails it to the home's intake email and texts it to its intake phone. The
 home's on-call person opens it (`/r/<token>/`), sees the referral de-identified, and
 accepts or declines without an account: `referral_answer_by_link` runs the same path
 as the home's own answer (placement.services.answers), with the same locks and
@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from django.utils import timezone
 from audit.models import Outcome
 from audit.services import audit_record
 from core.errors import NotFound
+from core.outbox import enqueue
 from core.types import Actor
 from engine.rules import plural
 from notifications.sms import SmsError, sms_send
@@ -54,13 +54,12 @@ def answer_link_url(token: str) -> str:
 
 
 def answer_link_issue(*, actor: Actor, referral: Referral, ip: str | None = None) -> AnswerLink:
-    """Make the referral's link (inside the referral's transaction) and queue its
-    delivery after commit. The token leaves here only inside the task's message."""
+    """Record the referral's link (inside the referral's transaction): where it goes,
+    and the job that makes and sends it after commit. The token is made by that job and
+    leaves it only inside the messages: no queue, row or log ever holds it."""
     home = referral.home
-    token = secrets.token_urlsafe(TOKEN_BYTES)
     link = AnswerLink(
         referral=referral,
-        token_digest=AnswerLink.digest(token),
         expires_at=timezone.now() + datetime.timedelta(hours=settings.ANSWER_LINK_MAX_HOURS),
         email=home.intake_email,
         email_delivery=_first(home.intake_email),
@@ -78,9 +77,7 @@ def answer_link_issue(*, actor: Actor, referral: Referral, ip: str | None = None
         ip=ip,
     )
     if link.email or link.phone:
-        from placement.tasks import deliver_answer_link
-
-        transaction.on_commit(partial(deliver_answer_link.delay, link.pk, token), robust=True)
+        enqueue("placement.tasks.deliver_answer_link", [link.pk])
     return link
 
 
@@ -88,19 +85,35 @@ def _first(address: str) -> str:
     return AnswerLink.Delivery.PENDING if address else AnswerLink.Delivery.NONE
 
 
-def answer_link_deliver(*, link_id: int, token: str) -> AnswerLink | None:
-    """Send the link by email and by text message, each once (a rerun sends only what
-    has not gone), while it can still be used; record whether each went."""
+@transaction.atomic
+def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
+    """Make the link's token (256 bits from `secrets`; only its digest is kept) and send
+    it by email and by text message, recording whether each went. Once only: a rerun
+    after the token was made cannot send it again (nobody kept it), so what had not gone
+    is recorded as not sent, and the page tells the case worker to call."""
     link = (
-        AnswerLink.objects.select_related("referral__home", "referral__survivor")
+        AnswerLink.objects.select_for_update()
+        .select_related("referral__home", "referral__survivor")
         .select_related("referral__referred_by__agency")
         .filter(pk=link_id)
         .first()
     )
-    if link is None or AnswerLink.digest(token) != link.token_digest:
+    if link is None:
         return None
-    if not link.usable(timezone.now()):
+    waiting = [
+        name
+        for name in ("email_delivery", "text_delivery")
+        if getattr(link, name) == AnswerLink.Delivery.PENDING
+    ]
+    if not waiting:
         return link
+    if link.token_digest is not None or link.referral.status != Referral.Status.PENDING:
+        for name in waiting:
+            setattr(link, name, AnswerLink.Delivery.FAILED)
+        link.save(update_fields=waiting)
+        return link
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link.token_digest = AnswerLink.digest(token)
     referral, home = link.referral, link.referral.home
     url = answer_link_url(token)
     need = f"{child_summary(referral.survivor)}, needing {plural(referral.beds, 'bed')}"
@@ -129,9 +142,7 @@ def answer_link_deliver(*, link_id: int, token: str) -> AnswerLink | None:
                 body=f"Harbor: referral to {home.name}, {need}. Accept or decline: {url}",
             ),
         )
-    AnswerLink.objects.filter(pk=link.pk).update(
-        email_delivery=link.email_delivery, text_delivery=link.text_delivery
-    )
+    link.save(update_fields=["token_digest", "email_delivery", "text_delivery"])
     return link
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_follow_up_kinds'),
+        ('notifications', '0004_override_review'),
     ]
 
     operations = [
