@@ -222,7 +222,7 @@ def _move_beds(
 
 
 @transaction.atomic
-def home_hold_beds(*, actor: Actor, home_id: int, beds: int, note: dict[str, Any]) -> Home:
+def home_hold_beds(*, actor: Actor | None, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """Hold `beds` free beds for an accepted referral, or refuse with Conflict (409).
 
     The check and the move happen under the home's row lock, so however many

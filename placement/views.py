@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -41,6 +41,9 @@ from placement.pages import visible_or_404
 from placement.selectors import referral_reach
 from survivors.models import Survivor
 
+if TYPE_CHECKING:  # a lazy translation, as django-stubs types it
+    from django.utils.functional import _StrPromise as StrPromise
+
 
 def post_or_back(page: str, key: str) -> Callable:
     """A form post that a GET (a sign-in that came back to this URL after the session
@@ -67,7 +70,7 @@ def submit(
     model: type[models.Model],
     object_id: int,
     action: str,
-    success: str | None,
+    success: str | StrPromise | None,
     **ids: Any,
 ) -> Any:
     """Check the record is visible (404, audited), clean the form, run the service
@@ -145,7 +148,11 @@ def refer(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
 
 
 def _referral_action(
-    name: str, action: str, form_class: type[forms.Form], service: Callable, success: str
+    name: str,
+    action: str,
+    form_class: type[forms.Form],
+    service: Callable,
+    success: str | StrPromise,
 ) -> Callable[[HttpRequest, int], HttpResponse]:
     @login_required
     @post_or_back("referral-page", "referral_id")

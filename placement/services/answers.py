@@ -124,6 +124,7 @@ def answer_accept(
     )
     rules_check(survivor=survivor, home=lock_home(referral.home_id), home_side=True)
     home = _hold(actor, survivor, referral, answer)
+    assert referral.hold_expires_at is not None  # _hold set it
     audit_record(
         actor=actor,
         action="referral.accept",
