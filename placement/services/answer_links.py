@@ -92,7 +92,7 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
     after the token was made cannot send it again (nobody kept it), so what had not gone
     is recorded as not sent, and the page tells the case worker to call."""
     link = (
-        AnswerLink.objects.select_for_update()
+        AnswerLink.objects.select_for_update(of=("self",))
         .select_related("referral__home", "referral__survivor")
         .select_related("referral__referred_by__agency")
         .filter(pk=link_id)
