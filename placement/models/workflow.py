@@ -138,14 +138,14 @@ class Recommendation(models.Model):
     def __str__(self) -> str:
         return f"Recommendation {self.pk}: survivor {self.survivor_id} -> home {self.home_id}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("recommendation-page", args=[self.pk])
+
     @property
     def below_icwa_preference(self) -> bool:
         """The home ranks below a preferred home that could take the child."""
         best = self.best_icwa_tier
         return best is not None and (self.icwa_tier is None or self.icwa_tier > best)
-
-    def get_absolute_url(self) -> str:
-        return reverse("recommendation-page", args=[self.pk])
 
 
 class Review(models.Model):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('homes', '0009_juvenile_justice'),
+        ('homes', '0010_icwa'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('placement', '0004_override_review'),
+        ('placement', '0006_duties'),
     ]
 
     operations = [
