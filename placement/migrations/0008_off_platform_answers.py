@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('placement', '0006_duties'),
+        ('placement', '0007_interim_stays'),
     ]
 
     operations = [
