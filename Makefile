@@ -86,6 +86,12 @@ bench: install
 	$(PY) bench/batches.py
 	$(PY) bench/reports.py
 
+# The production shape on this machine (its own PostgreSQL and Redis on other ports),
+# its parts failed one at a time under the workflow, then the invariants checked
+# (chaos/run.py; about six minutes). The test suite runs a short version (tests/chaos).
+chaos: install
+	$(PY) chaos/run.py $(CHAOS_ARGS)
+
 lint: install migrations-check
 	$(UV) lock --check --quiet
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +16,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
 
-from audit import chain
+from audit import chain, context
 from audit.models import AuditEntry, AuditSeal, Outcome
+from core.committed import committed, mark_committed
 from core.types import Actor, RequestUser
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,16 @@ def audit_record(
         after=after,
         ip=ip,
     )
+    _mark_request_on_commit()
     return entry
+
+
+def _mark_request_on_commit() -> None:
+    """Once this change commits, the request serving it is marked as having committed a
+    change (core.committed): its answer is then a success even if reading back fails."""
+    request = context.current_request()
+    if request is not None and not committed(request):
+        transaction.on_commit(partial(mark_committed, request))
 
 
 def audit_record_many(

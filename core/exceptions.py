@@ -22,26 +22,54 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.committed import committed
 from core.errors import DomainError, RulesFailed
 from core.requestlog import request_reference
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
+SAVED_NOT_READ = (
+    "Saved. The answer could not be read back afterwards (the database connection "
+    "dropped): reload to see the result, and do not send the change again."
+)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]):
-    """REST framework's EXCEPTION_HANDLER: see the module docstring for the shapes."""
+    """REST framework's EXCEPTION_HANDLER: see the module docstring for the shapes.
+
+    A change that committed answers success even when reading it back fails (the
+    connection dropped after the commit): a 200 saying so (`code: saved`), never a 500
+    that would have the client send it again and get a 409."""
+    request = context.get("request")
+    django_request = getattr(request, "_request", request)
+    if (
+        isinstance(exc, OperationalError | InterfaceError)
+        and request is not None
+        and request.method not in SAFE_METHODS
+        and committed(django_request)
+    ):
+        return Response({"detail": SAVED_NOT_READ, "code": "saved"}, status=200)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is away (restarting, failing over): say so, and when to retry.
+        return Response(
+            {"detail": UNAVAILABLE, "code": "unavailable"},
+            status=503,
+            headers={"Retry-After": "30"},
+        )
     api_exc = _as_api_exception(exc)
     if api_exc is None:
         return None
@@ -68,6 +96,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
 SERVER_ERROR = (
     "Something went wrong on our side; it has been logged. If you were saving a change, "
     "check whether it was saved before trying again."
+)
+
+
+UNAVAILABLE = (
+    "Harbor cannot reach its database for a moment; nothing was saved. Try again in a minute."
 )
 
 

@@ -2,10 +2,10 @@
 
 The job is a row (core.models.OutboxMessage) written in the caller's transaction, so it
 exists exactly when the change that asked for it does: a rolled-back change queues
-nothing, a committed one can never lose its job. After the commit a kick sends the row
-to the broker at once, with short socket timeouts and no retries, and marks it sent; a
-broker that is down or frozen costs the request at most those timeouts, once: after a
-failure this process leaves sending to the relay for a while (`QUIET_SECONDS`). The
+nothing, a committed one can never lose its job. After the commit a kick hands the row to
+this process's sender thread, which sends it to the broker at once (short socket
+timeouts, no retries) and marks it sent: the request never waits on the broker. After a
+failure the process leaves sending to the relay for a while (`QUIET_SECONDS`). The
 relay (`outbox_relay`, run by beat every few seconds through core.tasks) sends whatever
 is still unsent, oldest first, so the jobs run as soon as the broker is back.
 
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import queue
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -32,7 +34,7 @@ from functools import partial
 from typing import Any
 
 from celery import current_app
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from core.models import OutboxMessage
@@ -42,7 +44,7 @@ logger = logging.getLogger(__name__)
 # A publish that takes longer than this is a broker in trouble: give up, the relay retries.
 SEND_TIMEOUT_SECONDS = 0.5
 # After a failed send, this process leaves sending to the relay for this long, so a
-# broker outage costs one request the timeout, not every request.
+# broker outage costs its sender one timeout, not one per job.
 QUIET_SECONDS = 15.0
 # The relay sends at most this many rows a run (oldest first); beat runs it often.
 RELAY_BATCH = 500
@@ -84,10 +86,50 @@ def enqueue(
 
 
 def _kick(message_id: int) -> None:
-    """After the commit: send this row now unless the broker failed moments ago."""
-    if not _eager() and time.monotonic() < _quiet_until.get(current_app.conf.broker_url, 0.0):
+    """After the commit: have this row sent now, unless the broker failed moments ago.
+    Inline without a broker; otherwise by this process's sender thread, so the request
+    answers at once whatever the broker does."""
+    if _eager():
+        outbox_relay(ids=[message_id])
         return
-    outbox_relay(ids=[message_id])
+    if time.monotonic() < _quiet_until.get(current_app.conf.broker_url, 0.0):
+        return
+    _sender().put(message_id)
+
+
+_sender_lock = threading.Lock()
+_sender_queue: tuple[int, queue.SimpleQueue[int]] | None = None
+
+
+def _sender() -> queue.SimpleQueue[int]:
+    """This process's sender thread's queue (a forked process starts its own)."""
+    global _sender_queue
+    with _sender_lock:
+        if _sender_queue is None or _sender_queue[0] != os.getpid():
+            pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+            threading.Thread(
+                target=_send_forever, args=(pending,), name="outbox sender", daemon=True
+            ).start()
+            _sender_queue = (os.getpid(), pending)
+        return _sender_queue[1]
+
+
+def _send_forever(pending: queue.SimpleQueue[int]) -> None:
+    while True:
+        try:
+            ids = [pending.get(timeout=1.0)]
+        except queue.Empty:  # idle: hold no database connection meanwhile
+            connection.close()
+            ids = [pending.get()]
+        while not pending.empty() and len(ids) < RELAY_BATCH:
+            ids.append(pending.get_nowait())
+        try:
+            if time.monotonic() >= _quiet_until.get(current_app.conf.broker_url, 0.0):
+                outbox_relay(ids=ids)
+        except Exception:  # the database is away: the relay sends these later
+            logger.warning("The outbox sender could not read its jobs; the relay sends them.")
+            close_old_connections()
+            connection.close()
 
 
 def outbox_relay(*, ids: Iterable[int] | None = None, limit: int = RELAY_BATCH) -> int:

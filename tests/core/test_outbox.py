@@ -118,25 +118,21 @@ def test_it_runs_the_job_after_the_commit_and_marks_it_sent(
 
 
 def test_it_does_not_hold_the_commit_on_a_frozen_broker_and_keeps_the_job(
-    notification, frozen_redis, broker_at, django_capture_on_commit_callbacks
+    notification, frozen_redis, broker_at, transactional_db
 ):
     broker_at(frozen_redis)
-    started = time.monotonic()
-    with django_capture_on_commit_callbacks(execute=True):
+    timings = []
+    for _ in range(2):
+        started = time.monotonic()
         with transaction.atomic():
             enqueue(send_notification_email, [notification.pk])
-    first = time.monotonic() - started
-    started = time.monotonic()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            enqueue(send_notification_email, [notification.pk])
-    second = time.monotonic() - started
+        timings.append(time.monotonic() - started)
 
-    assert first < 2.0, f"the first commit waited {first:.1f} s on the frozen broker"
-    assert second < 0.2, f"the next commit waited {second:.1f} s: it should leave it to the relay"
+    assert max(timings) < 0.2, f"a commit waited {max(timings):.1f} s on the frozen broker"
+    # The sender thread tried, gave up after its timeout, and left both to the relay.
     waiting = OutboxMessage.objects.filter(sent_at__isnull=True)
+    assert wait_for(lambda: waiting.exclude(last_error="").exists(), timeout=10)
     assert waiting.count() == 2
-    assert waiting.filter(attempts=1).exclude(last_error="").count() == 1
 
 
 def test_it_sends_what_waited_once_the_broker_answers(notification, worker, monkeypatch):
@@ -146,6 +142,8 @@ def test_it_sends_what_waited_once_the_broker_answers(notification, worker, monk
     with transaction.atomic():
         enqueue(send_notification_email, [notification.pk])
     message = OutboxMessage.objects.get()
+    assert wait_for(lambda: OutboxMessage.objects.exclude(last_error="").exists(), timeout=10)
+    message.refresh_from_db()
     assert message.sent_at is None
 
     # It is back: beat's relay sends it and the worker emails.
@@ -157,7 +155,7 @@ def test_it_sends_what_waited_once_the_broker_answers(notification, worker, monk
         notification.refresh_from_db()
         return notification.emailed_at is not None
 
-    assert wait_for(emailed, timeout=30)
+    assert wait_for(emailed, timeout=90)
     message.refresh_from_db()
     assert message.sent_at is not None
     assert outbox_relay() == 0  # sent once

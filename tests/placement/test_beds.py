@@ -156,3 +156,45 @@ def test_it_keeps_a_bed_update_when_the_broker_is_down(
     assert response.status_code == 200
     assert len(callbacks) == 1  # the waitlist re-check was attempted, and logged
     assert state(home) == (5, 0)
+
+
+def test_it_answers_success_when_the_change_committed_but_reading_it_back_failed(
+    home_admin, home, api, monkeypatch, transactional_db
+):
+    from django.db import OperationalError
+
+    def connection_dropped(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("placement.home_apis.home_get", connection_dropped)
+
+    response = api(home_admin).patch(
+        f"/api/v1/homes/{home.pk}/availability/", {"available_beds": 1}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["code"] == "saved"
+    assert "do not send the change again" in response.json()["detail"]
+    home.refresh_from_db()
+    assert home.available_beds == 1  # it was saved
+
+
+def test_it_answers_503_when_the_database_dropped_before_anything_was_committed(
+    home_admin, home, api, monkeypatch
+):
+    from django.db import OperationalError
+
+    def connection_dropped(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("placement.home_apis.home_availability_report", connection_dropped)
+    client = api(home_admin)
+    client.raise_request_exception = False
+
+    response = client.patch(
+        f"/api/v1/homes/{home.pk}/availability/", {"available_beds": 1}, format="json"
+    )
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert response["Retry-After"] == "30"
