@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
 
-from audit import chain, context
+from audit import chain
 from audit.models import AuditEntry, AuditSeal, Outcome
 from core.committed import committed, mark_committed
 from core.types import Actor, RequestUser
@@ -66,6 +66,8 @@ def audit_record(
 def _mark_request_on_commit() -> None:
     """Once this change commits, the request serving it is marked as having committed a
     change (core.committed): its answer is then a success even if reading back fails."""
+    from audit import context  # it reads this module for the client address
+
     request = context.current_request()
     if request is not None and not committed(request):
         transaction.on_commit(partial(mark_committed, request))
