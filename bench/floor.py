@@ -129,9 +129,9 @@ _COMMON = (
     " AND dependents_cap >= {} AND medical_rank >= {} AND (accepts_pregnant OR NOT {})"
     " AND acuity_rank >= {} AND (staff_secure OR NOT {})"
     " AND (intake_24_7 OR NOT {}) AND (accepts_juvenile_justice OR NOT {})"
-    " AND license_day >= {}"
+    " AND license_day >= {} AND id <> ALL({}::int[])"
 )
-_COMMON_PARAMS = 15
+_COMMON_PARAMS = 16
 _ZONE = (
     "NOT (latitude BETWEEN {} AND {} AND longitude BETWEEN {} AND {} AND"
     " {} * asin(least(1.0::float8, sqrt("
@@ -212,6 +212,7 @@ def floor_params(needs) -> tuple[str, list]:
         needs.urgency == "crisis",
         bool(needs.juvenile_justice_involved),
         (needs.search_date - EPOCH).days,
+        sorted(needs.keep_apart_homes),  # keep_apart: none of the homes where they are
     ]
     for zone in needs.exclusion_zones:
         params += _zone_params(zone)

@@ -64,8 +64,8 @@ urlpatterns = [
     path("", include("accounts.api_urls")),  # auth/
     path("", include("homes.api_urls")),  # homes/, export, import, availability history
     path("", include("survivors.api_urls")),  # survivors/, audit/
-    path("", include("matching.api_urls")),  # match/, survivors/{id}/matches/
-    path("", include("placement.api_urls")),  # the workflow; survivors/{id}/, homes/{id}/
+    path("", include("matching.api_urls")),  # match/
+    path("", include("placement.api_urls")),  # the workflow; survivors/{id}/(matches/), homes/{id}/
     path("", include("notifications.api_urls")),
     path("", include("reports.api_urls")),  # reports/, reports/{name}/
 ]

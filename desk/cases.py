@@ -7,6 +7,7 @@ on the top floor; each form post goes through the workflow's one door
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django import forms
@@ -31,6 +32,7 @@ from placement.forms import (
     DischargeForm,
     DutyCompleteForm,
     FollowUpForm,
+    KeepApartForm,
     MissingForm,
     ProposeForm,
     ReturnedForm,
@@ -39,6 +41,8 @@ from placement.pages import visible_or_404
 from placement.selectors import (
     case_status,
     duty_list,
+    keep_apart_homes,
+    keep_apart_list,
     recommendations_ready_to_refer,
     survivor_follow_ups,
 )
@@ -111,6 +115,12 @@ def survivor_page(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
             "missing_form": MissingForm() if may_act else None,
             "returned_form": ReturnedForm() if may_act else None,
             "missing_episode": open_episode,
+            # The children she is kept apart from, among those this user may see; the
+            # reason names a threat: the case side's, never the MDT's.
+            "keep_apart": None
+            if need_to_know(user)
+            else keep_apart_list(user=user, survivor_id=survivor.pk),
+            "keep_apart_form": KeepApartForm() if may_act else None,
             "now": now,
             "can_audit": may_read_audit(user),
             "may_reassign": may_reassign(user, survivor),
@@ -246,7 +256,9 @@ def _survivor_search_page(
         **_proposal_context(proposal),
     }
     if not form.errors:
-        needs = needs_from_fields(fields, today=today)
+        needs = dataclasses.replace(
+            needs_from_fields(fields, today=today), keep_apart_homes=keep_apart_homes(survivor.pk)
+        )
         search = search_homes(
             needs,
             zone_details=not need_to_know(request.user),

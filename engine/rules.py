@@ -214,6 +214,13 @@ def check_crisis_intake(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
     return "No 24/7 intake for a crisis placement"
 
 
+def check_keep_apart(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
+    # Never which child, nor why: the reader may not be allowed to see her.
+    if home.id not in needs.keep_apart_homes:
+        return None
+    return "A child she must be kept apart from is placed, held or referred here"
+
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -247,6 +254,7 @@ CHECKS: dict[str, Check] = {
     "crisis_intake": check_crisis_intake,
     "license": check_license,
     "juvenile_justice": check_juvenile_justice,
+    "keep_apart": check_keep_apart,
 }
 assert tuple(CHECKS) == RULES
 

@@ -35,6 +35,7 @@ Kind = Literal[
     "date",
     "datetime",
     "zones",  # exclusion zones (a tuple of ExclusionZone)
+    "ids",  # a set of homes' primary keys
 ]
 
 
@@ -75,9 +76,14 @@ class FieldSpec:
         return self.default is NO_DEFAULT
 
 
-def spec(kind: Kind, label: str, **options: Any) -> Any:
-    """A dataclass field carrying its FieldSpec (in `metadata["spec"]`)."""
-    return dataclasses.field(metadata={"spec": FieldSpec(kind, label, **options)})
+def spec(kind: Kind, label: str, *, optional: bool = False, **options: Any) -> Any:
+    """A dataclass field carrying its FieldSpec (in `metadata["spec"]`). `optional`: a
+    keyword-only argument that takes its `default` when left out (a field added to a
+    dataclass its callers build with every field named)."""
+    metadata = {"spec": FieldSpec(kind, label, **options)}
+    if optional:
+        return dataclasses.field(default=options["default"], kw_only=True, metadata=metadata)
+    return dataclasses.field(metadata=metadata)
 
 
 def specs_of(cls: type) -> Mapping[str, FieldSpec]:

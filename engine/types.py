@@ -68,6 +68,7 @@ RULE_LABELS: dict[str, str] = {
     "crisis_intake": "Crisis intake",
     "license": "License",
     "juvenile_justice": "Juvenile justice",
+    "keep_apart": "Kept apart",
 }
 RULES = tuple(RULE_LABELS)
 # The needs the reports count a search under (a child may have several), in the order of
@@ -238,6 +239,16 @@ class SurvivorNeeds:
         "zones", "Exclusion zones", default=(), rule="exclusion_zone"
     )
     max_distance_miles: float | None = spec("float", "Maximum distance", default=None)
+    # The homes where a child she must be kept apart from (a recruiter, a co-victim) is
+    # placed, held or referred: read from the workflow's live rows, never an input.
+    keep_apart_homes: frozenset[int] = spec(
+        "ids",
+        "Homes of children to keep apart from",
+        default=frozenset(),
+        rule="keep_apart",
+        input=False,
+        optional=True,
+    )
     search_date: date = spec("date", "Search date", rule="license", input=False)
     # The order of ICWA's preferences for this child: the default, or the order the
     # child's tribe set (25 U.S.C. 1915(c)), read by the caller.

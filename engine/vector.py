@@ -286,8 +286,18 @@ def rule_failures(needs: SurvivorNeeds, directory: Directory) -> RuleFailures:
         inside = _inside_exclusion_zones(needs, directory)
         by_rule["exclusion_zone"] = pack_rows(inside, directory.words)
     by_rule["license"] = holds("below", "license_day", epoch_day(needs.search_date))
+    if needs.keep_apart_homes:
+        by_rule["keep_apart"] = _keep_apart_failures(needs, directory)
     # RULES order, so that counts and masks read the same whatever the order above.
     return RuleFailures(directory, {rule: by_rule[rule] for rule in RULES if rule in by_rule})
+
+
+def _keep_apart_failures(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:
+    """The homes where a child she must be kept apart from is: a handful of rows."""
+    rows = [directory.row_of(home_id) for home_id in needs.keep_apart_homes]
+    inside = np.zeros(len(directory), np.bool_)
+    inside[[row for row in rows if row is not None]] = True
+    return pack_rows(inside, directory.words)
 
 
 def _state_line_failures(needs: SurvivorNeeds, directory: Directory) -> np.ndarray:

@@ -23,6 +23,8 @@ def needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
         if isinstance(value, frozenset):
             snapshot[key] = sorted(value)
     snapshot["exclusion_zones"] = len(needs.exclusion_zones)
+    # Where the children she is kept apart from are: their records, not hers.
+    snapshot.pop("keep_apart_homes")
     # The coordinates are the residence ZIP's centroid: as telling as the ZIP.
     snapshot.pop("latitude")
     snapshot.pop("longitude")

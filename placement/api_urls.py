@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from placement import apis, batch_apis, duty_apis, home_apis, outcome_apis, referral_apis
+from placement import (
+    apis,
+    batch_apis,
+    duty_apis,
+    home_apis,
+    match_apis,
+    outcome_apis,
+    referral_apis,
+)
 
 urlpatterns = [
     # A survivor's and a home's record: a change re-checks the workflow (the child's
@@ -16,6 +24,28 @@ urlpatterns = [
         "homes/<record_id:id>/availability/",
         home_apis.HomeAvailabilityApi.as_view(),
         name="home-availability",
+    ),
+    # A child's search: the matching rules and the workflow's `keep_apart`.
+    path(
+        "survivors/<record_id:id>/matches/",
+        match_apis.survivor_matches,
+        name="survivor-matches",
+    ),
+    path(
+        "survivors/<record_id:id>/matches/excluded/",
+        match_apis.survivor_matches_excluded,
+        name="survivor-matches-excluded",
+    ),
+    # Safety across cases (DESIGN.md "Safety across cases").
+    path(
+        "survivors/<record_id:id>/keep-apart/",
+        apis.SurvivorKeepApartApi.as_view(),
+        name="survivor-keep-apart",
+    ),
+    path(
+        "survivors/<record_id:id>/keep-apart/<record_id:other_id>/",
+        apis.SurvivorKeepApartDetailApi.as_view(),
+        name="survivor-keep-apart-end",
     ),
     # The placement workflow (DESIGN.md "Workflow").
     path(

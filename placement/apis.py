@@ -17,6 +17,7 @@ from collections.abc import Callable
 from django.db import models
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,13 +29,17 @@ from core.exceptions import ERROR_RESPONSES
 from placement import policy, services
 from placement.models import Recommendation
 from placement.selectors import (
+    KeepApartLine,
     home_stability,
+    keep_apart_list,
     placement_get,
     recommendation_get,
     recommendation_list,
     referral_list,
 )
 from placement.serializers import (
+    KeepApartCreateSerializer,
+    KeepApartSerializer,
     PlacementSerializer,
     RecommendationCreateSerializer,
     RecommendationSerializer,
@@ -45,9 +50,10 @@ from placement.serializers import (
     WaitlistEntrySerializer,
 )
 from survivors.apis import AuditedRefusals, SurvivorListCreateApi
-from survivors.models import Survivor
+from survivors.models import Survivor, need_to_know
 from survivors.permissions import CanEditSurvivor
 from survivors.serializers import SurvivorSerializer
+from survivors.services import survivor_record_reads
 
 CONFLICT = {409: ERROR_RESPONSES["409"]}
 
@@ -249,6 +255,89 @@ class CaseListCreateApi(SurvivorListCreateApi):
     `case_create`, which opens the legal duties the intake calls for at once."""
 
     create_service = staticmethod(services.case_create)
+
+
+@extend_schema(tags=["workflow"])
+class SurvivorKeepApartApi(WorkflowApi):
+    serializer_class = KeepApartSerializer
+
+    @extend_schema(
+        operation_id="survivor_keep_apart_list",
+        description="The children this child must be kept apart from, among those you may "
+        "see (a link to a child you may not see is kept, and applied, but not shown).",
+        responses=KeepApartSerializer(many=True),
+    )
+    def get(self, request, id: int | None):
+        survivor = visible_or_404(request, Survivor, id, "survivor.read")
+        if need_to_know(request.user):  # the reason names a threat: not the MDT's to read
+            policy.refuse(
+                actor=request.user,
+                model=Survivor,
+                object_id=survivor.pk,
+                action="survivor.read",
+                ip=request_ip(request),
+            )
+            raise PermissionDenied()
+        lines = keep_apart_list(user=request.user, survivor_id=survivor.pk)
+        survivor_record_reads(
+            actor=request.user, survivors=[survivor], ip=request_ip(request), action="survivor.read"
+        )
+        return Response(KeepApartSerializer(lines, many=True).data)
+
+    @extend_schema(
+        operation_id="survivor_keep_apart_create",
+        description="Keep this child apart from another (`survivor`: her id; `reason`). "
+        "From then on no search offers, and no referral, hold or arrival is allowed at, a "
+        "home where either is placed, held or referred (rule `keep_apart`); where both "
+        "are already referred to one home, the later referral is withdrawn. 404 for a "
+        "child you may not see; 409 when the two are already kept apart.",
+        request=KeepApartCreateSerializer,
+        responses={201: KeepApartSerializer, **CONFLICT},
+    )
+    def post(self, request, id: int | None):
+        visible_or_404(request, Survivor, id, "survivor.keep_apart")
+        body = KeepApartCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        link = run_service(
+            request,
+            Survivor,
+            id,
+            "survivor.keep_apart",
+            services.keep_apart_create,
+            survivor_id=id,
+            other_id=body.validated_data["survivor"],
+            reason=body.validated_data["reason"],
+        )
+        other = Survivor.objects.get(pk=link.other_than(id))
+        return Response(
+            KeepApartSerializer(KeepApartLine(link=link, other=other)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["workflow"])
+class SurvivorKeepApartDetailApi(WorkflowApi):
+    serializer_class = KeepApartSerializer
+
+    @extend_schema(
+        operation_id="survivor_keep_apart_end",
+        description="End the link between the two children (kept on both trails, never "
+        "deleted). 404 for a child you may not see, or when no link joins them.",
+        responses={200: KeepApartSerializer},
+    )
+    def delete(self, request, id: int | None, other_id: int | None):
+        visible_or_404(request, Survivor, id, "survivor.keep_apart_end")
+        link = run_service(
+            request,
+            Survivor,
+            id,
+            "survivor.keep_apart_end",
+            services.keep_apart_end,
+            survivor_id=id,
+            other_id=other_id,
+        )
+        other = Survivor.objects.get(pk=link.other_than(id))
+        return Response(KeepApartSerializer(KeepApartLine(link=link, other=other)).data)
 
 
 @extend_schema(tags=["survivors"])

@@ -10,11 +10,12 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from core.vocab import NAME_MAX, PHONE_MAX, GoodCause, validate_phone
+from core.vocab import CASE_NUMBER_MAX, NAME_MAX, PHONE_MAX, GoodCause, validate_phone
 from homes.models import Home
 from placement.models import (
     ANSWER_DECISIONS,
     CLOSE_REASON_MAX,
+    KEEP_APART_REASON_MAX,
     TEXT_MAX,
     FollowUp,
     Placement,
@@ -149,6 +150,25 @@ class DischargeForm(forms.Form):
     confirm = forms.BooleanField(
         label="I confirm: the child has left this home",
         error_messages={"required": "Tick the box to confirm the child has left this home."},
+    )
+
+
+class KeepApartForm(forms.Form):
+    """The other child by case number (what the worker knows; the API takes her id), and
+    why (the API's `reason`, with its limit)."""
+
+    required_css_class = "required"
+
+    case_number = forms.CharField(
+        label=_("Case number of the child to keep her apart from"),
+        max_length=CASE_NUMBER_MAX,
+        error_messages={"required": _("Give the other child's case number.")},
+    )
+    reason = forms.CharField(
+        label=_("Why (read by the case side only)"),
+        max_length=KEEP_APART_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why they must be kept apart.")},
     )
 
 

@@ -4,6 +4,7 @@ not a leak. The jobs' reads (what is due) are not per user."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,11 +18,14 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role
 from core.types import Actor, RequestUser
+from engine import SurvivorNeeds
 from homes.services import home_admins
+from matching.selectors import needs_of_survivor
 from placement.models import (
     AnswerLink,
     Duty,
     FollowUp,
+    KeepApart,
     MissingEpisode,
     Placement,
     Recommendation,
@@ -508,3 +512,60 @@ def referral_reach(referral: Referral) -> str:
     if not link.reached:
         sentence += " " + _("It has not reached them yet: call the home and record its answer.")
     return sentence
+
+
+# --- Safety across cases ---------------------------------------------------------------------
+
+
+def kept_apart_from(survivor_id: int) -> set[int]:
+    """The children this one must be kept apart from (active links), whoever may see them."""
+    return {
+        link.other_than(survivor_id)
+        for link in KeepApart.objects.active().of(survivor_id).only("survivor_id", "other_id")
+    }
+
+
+def keep_apart_homes(survivor_id: int) -> frozenset[int]:
+    """The homes where a child this one must be kept apart from is placed, held or
+    referred (the rule `keep_apart`), read from the live rows: inside a commitment's
+    transaction, after the home's lock, it sees what a concurrent commitment committed."""
+    partners = kept_apart_from(survivor_id)
+    if not partners:
+        return frozenset()
+    referred = Referral.objects.filter(
+        survivor_id__in=partners, status__in=Referral.ACTIVE
+    ).values_list("home_id", flat=True)
+    placed = Placement.objects.filter(survivor_id__in=partners, ended_at__isnull=True).values_list(
+        "home_id", flat=True
+    )
+    return frozenset(referred) | frozenset(placed)
+
+
+def case_needs(survivor: Survivor, *, today: datetime.date) -> SurvivorNeeds:
+    """The child's matching needs as the workflow judges them: her record, and the homes
+    of the children she must be kept apart from."""
+    needs = needs_of_survivor(survivor, today=today)
+    homes = keep_apart_homes(survivor.pk)
+    return dataclasses.replace(needs, keep_apart_homes=homes) if homes else needs
+
+
+def keep_apart_list(*, user: RequestUser, survivor_id: int) -> list[KeepApartLine]:
+    """The child's active links that this user may read: only those whose other child the
+    user may see (a link never reveals a child to someone who may not know she exists)."""
+    links = list(KeepApart.objects.active().of(survivor_id).select_related("created_by"))
+    others = {link.other_than(survivor_id) for link in links}
+    visible = {
+        survivor.pk: survivor
+        for survivor in Survivor.objects.visible_to(user).filter(pk__in=others)
+    }
+    return [
+        KeepApartLine(link=link, other=visible[link.other_than(survivor_id)])
+        for link in links
+        if link.other_than(survivor_id) in visible
+    ]
+
+
+@dataclass(frozen=True)
+class KeepApartLine:
+    link: KeepApart
+    other: Survivor

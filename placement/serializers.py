@@ -20,6 +20,7 @@ from matching.serializers import FactorSchema
 from placement.models import (
     ANSWER_DECISIONS,
     CLOSE_REASON_MAX,
+    KEEP_APART_REASON_MAX,
     TEXT_MAX,
     Placement,
     Recommendation,
@@ -140,6 +141,28 @@ class DischargeSerializer(serializers.Serializer):
         default="",
         help_text="Required when the reason is other.",
     )
+
+
+class KeepApartCreateSerializer(serializers.Serializer):
+    survivor = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The id of the child to keep her apart from."
+    )
+    reason = serializers.CharField(
+        max_length=KEEP_APART_REASON_MAX,
+        help_text="Why (a recruiter, a threat): encrypted, read by the case side only.",
+    )
+
+
+class KeepApartSerializer(serializers.Serializer):
+    """A link seen from one child (`survivor` is the other one)."""
+
+    id = serializers.IntegerField(source="link.pk")
+    survivor = serializers.IntegerField(source="other.pk")
+    case_number = serializers.CharField(source="other.case_number")
+    reason = serializers.CharField(source="link.reason")
+    created_by = serializers.CharField(source="link.created_by.username")
+    created_at = serializers.DateTimeField(source="link.created_at")
+    ended_at = serializers.DateTimeField(source="link.ended_at", allow_null=True)
 
 
 class ReferralQuerySerializer(serializers.Serializer):

@@ -19,6 +19,16 @@ urlpatterns = [
     ),
     path("survivors/<int:survivor_id>/waitlist/", views.waitlist, name="survivor-waitlist-form"),
     path(
+        "survivors/<int:survivor_id>/keep-apart/",
+        views.keep_apart,
+        name="survivor-keep-apart-form",
+    ),
+    path(
+        "survivors/<int:survivor_id>/keep-apart/<int:other_id>/end/",
+        views.keep_apart_end,
+        name="survivor-keep-apart-end-form",
+    ),
+    path(
         "recommendations/<int:recommendation_id>/",
         pages.recommendation_page,
         name="recommendation-page",

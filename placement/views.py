@@ -32,6 +32,7 @@ from placement.forms import (
     DeclineForm,
     DischargeForm,
     EmptyForm,
+    KeepApartForm,
     ReferForm,
     ReviewForm,
     WithdrawForm,
@@ -235,5 +236,86 @@ def waitlist(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
         action="waitlist.add",
         success="On the waitlist: you will be told when a bed opens that fits.",
         survivor_id=survivor_id,
+    )
+    return redirect("survivor-page", survivor_id=survivor_id)
+
+
+def _other_child(request: AuthedHttpRequest, survivor: Survivor, case_number: str) -> int | None:
+    """The child this user may see with that case number (her agency's first): never a
+    hint that a child the user may not see exists."""
+    found = list(
+        Survivor.objects.visible_to(request.user)
+        .filter(case_number=case_number.strip())
+        .exclude(pk=survivor.pk)
+        .values_list("pk", "agency_id")
+    )
+    same_agency = [pk for pk, agency in found if agency == survivor.agency_id]
+    if len(same_agency) == 1:
+        return same_agency[0]
+    return found[0][0] if len(found) == 1 else None
+
+
+@login_required
+@post_or_back("survivor-page", "survivor_id")
+def keep_apart(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
+    """Keep this child apart from another, named by case number (the page's form of
+    `POST survivors/{id}/keep-apart/`)."""
+    survivor = visible_or_404(request, Survivor, survivor_id, "survivor.keep_apart")
+    form = KeepApartForm(request.POST)
+    if not form.is_valid():
+        form_error_messages(request, form.errors)
+        return redirect("survivor-page", survivor_id=survivor_id)
+    other_id = _other_child(request, survivor, form.cleaned_data["case_number"])
+    if other_id is None:
+        messages.error(
+            request,
+            _("No child you can see has case number %(number)s.")
+            % {"number": form.cleaned_data["case_number"]},
+        )
+        return redirect("survivor-page", survivor_id=survivor_id)
+    try:
+        policy.attempt(
+            services.keep_apart_create,
+            actor=request.user,
+            model=Survivor,
+            object_id=survivor_id,
+            action="survivor.keep_apart",
+            ip=request_ip(request),
+            survivor_id=survivor_id,
+            other_id=other_id,
+            reason=form.cleaned_data["reason"],
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except Forbidden as exc:
+        raise PermissionDenied(exc.reason) from exc
+    except DomainError as exc:
+        messages.error(request, exc.reason)
+    except ValidationError as exc:
+        form_error_messages(request, exc.message_dict)
+    else:
+        messages.success(
+            request,
+            _(
+                "Kept apart: no search offers, and no referral goes to, a home where the "
+                "other child is placed, held or referred."
+            ),
+        )
+    return redirect("survivor-page", survivor_id=survivor_id)
+
+
+@login_required
+@post_or_back("survivor-page", "survivor_id")
+def keep_apart_end(request: AuthedHttpRequest, survivor_id: int, other_id: int) -> HttpResponse:
+    submit(
+        request,
+        EmptyForm,
+        services.keep_apart_end,
+        model=Survivor,
+        object_id=survivor_id,
+        action="survivor.keep_apart_end",
+        success=_("The two children are no longer kept apart."),
+        survivor_id=survivor_id,
+        other_id=other_id,
     )
     return redirect("survivor-page", survivor_id=survivor_id)

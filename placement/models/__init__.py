@@ -12,6 +12,7 @@ from placement.models.answer_links import AnswerLink
 from placement.models.batches import BATCH_MAX_CHILDREN, Batch, BatchAssignment
 from placement.models.duties import Duty, MissingEpisode
 from placement.models.outcomes import FollowUp
+from placement.models.safety import KEEP_APART_REASON_MAX, KeepApart
 from placement.models.waitlist import WaitlistEntry, WaitlistOffer
 from placement.models.workflow import (
     ANSWER_DECISIONS,
@@ -28,12 +29,14 @@ __all__ = [
     "AnswerLink",
     "BATCH_MAX_CHILDREN",
     "CLOSE_REASON_MAX",
+    "KEEP_APART_REASON_MAX",
     "TEXT_MAX",
     "Batch",
     "BatchAssignment",
     "Duty",
     "FollowUp",
     "MissingEpisode",
+    "KeepApart",
     "Placement",
     "Recommendation",
     "Referral",

@@ -35,6 +35,7 @@ from placement.services.referrals import (
     referral_withdraw,
 )
 from placement.services.reviews import review_create
+from placement.services.safety import keep_apart_create, keep_apart_end
 from placement.services.waitlist import survivor_waitlist, waitlist_recheck
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "holds_expire",
     "missing_return",
     "missing_start",
+    "keep_apart_create",
+    "keep_apart_end",
     "overrides_chase",
     "placement_discharge",
     "recommendation_create",

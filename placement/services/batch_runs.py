@@ -30,8 +30,9 @@ from core.outbox import enqueue
 from engine import Ranked, SurvivorNeeds
 from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from homes.models import Home
-from matching.selectors import failures_without_zones, home_failures, match_needs, needs_of_survivor
+from matching.selectors import failures_without_zones, home_failures, match_needs
 from placement.models import Batch, BatchAssignment, Placement
+from placement.selectors import case_needs
 from survivors.models import Survivor
 
 logger = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def _problem(batch: Batch, row: _Row, *, now) -> tuple[PlanProblem, dict[int, _C
             SEARCH_SHARE * index / max(1, len(survivors)),
             f"Finding homes for child {index + 1} of {len(survivors)}",
         )
-        needs = needs_of_survivor(survivor, today=today)
+        needs = case_needs(survivor, today=today)
         if survivor.pk in placed:
             child = _Child(survivor, needs, [], "Placed since the batch was started.")
         else:

@@ -12,6 +12,7 @@ MDT members of its team. Anyone else gets the same 404 as for no batch at all.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -29,7 +30,7 @@ from audit.services import audit_record, audit_refusal
 from core.errors import Conflict, Forbidden, NotFound
 from core.types import Actor
 from homes.models import Home
-from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment, Placement
+from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment, KeepApart, Placement
 from placement.services.batch_runs import batch_queue
 from survivors.models import Status, Survivor
 
@@ -444,7 +445,37 @@ def batch_create(
         )
         raise Forbidden(ONLY_CASE_SIDE)
     _check(request)
-    return _store(actor, request, ip=ip)
+    return _store(actor, _with_links(request), ip=ip)
+
+
+def _with_links(request: _Request) -> _Request:
+    """The request's keep-apart pairs and the safety links between its children (the same
+    links every search and commitment reads), each pair once. ValidationError when a
+    linked pair is also kept together."""
+    children = set(request.survivors)
+    linked = KeepApart.objects.active().filter(survivor__in=children, other__in=children)
+    pairs = {frozenset(pair) for pair in request.keep_apart}
+    added = [
+        [link.survivor_id, link.other_id]
+        for link in linked.order_by("id")
+        if frozenset((link.survivor_id, link.other_id)) not in pairs
+    ]
+    for group in request.keep_together:
+        for a, b in added:
+            if a in group and b in group:
+                numbers = dict(
+                    Survivor.objects.filter(pk__in=(a, b)).values_list("pk", "case_number")
+                )
+                raise ValidationError(
+                    {
+                        "keep_together": gettext(
+                            "Cases %(a)s and %(b)s must be kept apart (a safety link on their "
+                            "records): they cannot be kept together."
+                        )
+                        % {"a": numbers[a], "b": numbers[b]}
+                    }
+                )
+    return dataclasses.replace(request, keep_apart=[*request.keep_apart, *added])
 
 
 @transaction.atomic

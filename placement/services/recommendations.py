@@ -18,12 +18,13 @@ from core.vocab import GoodCause
 from engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
 from homes.models import Home
 from homes.services import PROFILE_FIELDS
-from matching.selectors import home_failures, home_rank, needs_of_survivor
+from matching.selectors import home_failures, home_rank
 from matching.services import needs_snapshot
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
 from placement.models import Recommendation, Referral
+from placement.selectors import case_needs
 from placement.services.common import (
     end_waitlist,
     interim_placement,
@@ -146,7 +147,7 @@ def recommendation_create(
     home = _proposable_home(home_id, (rationale or "").strip())
     team = _check_case_allows_proposal(survivor, home)
     now = timezone.now()
-    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    needs = case_needs(survivor, today=timezone.localdate())
     ranked, result = _ranked(needs, home, now)
     best_tier = _best_icwa_tier(needs, result)
     good_cause, good_cause_detail = _check_good_cause(

@@ -17,7 +17,8 @@ from django.utils import timezone
 from core.errors import RulesFailed
 from engine import failed_rules
 from homes.models import Home
-from matching.selectors import ZONE_REASON, needs_of_survivor, offer_of_home
+from matching.selectors import ZONE_REASON, offer_of_home
+from placement.selectors import case_needs
 from survivors.models import Survivor
 
 
@@ -43,7 +44,7 @@ def live_failures(survivor: Survivor, home: Home, *, held_beds: int = 0) -> list
         ]
     if held_beds:
         offer = dataclasses.replace(offer, available_beds=offer.available_beds + held_beds)
-    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    needs = case_needs(survivor, today=timezone.localdate())
     return failed + [{"rule": f.rule, "reason": f.reason} for f in failed_rules(needs, offer)]
 
 
@@ -51,6 +52,8 @@ def live_failures(survivor: Survivor, home: Home, *, held_beds: int = 0) -> list
 # side reads it. A home is told that the child must be kept away from its area.
 HOME_SAFE_REASONS = {
     "exclusion_zone": "The home lies inside an area the child must be kept away from",
+    # Never which child: the home would learn who of its residents is linked to whom.
+    "keep_apart": "A safety rule across cases keeps this child out of this home",
 }
 
 

@@ -14,7 +14,7 @@ from core.types import Actor
 from engine import INTERIM_HOME_TYPE
 from engine.rules import plural
 from homes.models import Home
-from matching.selectors import home_failures, match_needs, needs_of_survivor
+from matching.selectors import home_failures, match_needs
 from notifications.models import Notification
 from notifications.services import notification_send
 from placement import policy
@@ -25,7 +25,7 @@ from placement.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from placement.selectors import waitlist_open_entries
+from placement.selectors import case_needs, waitlist_open_entries
 from placement.services.common import (
     case_of,
     case_workers,
@@ -60,7 +60,7 @@ def survivor_waitlist(
     if WaitlistEntry.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
         # An interim stay keeps (or opens) the child's entry: the waitlist already watches.
         raise Conflict(BLOCKED[Status.WAITLISTED], code=f"survivor_{Status.WAITLISTED}")
-    needs = needs_of_survivor(survivor, today=timezone.localdate())
+    needs = case_needs(survivor, today=timezone.localdate())
     result = match_needs(needs, limit=1)
     if not result.tonight.nothing_fits:
         raise Conflict(
@@ -115,7 +115,7 @@ def waitlist_recheck(*, home_id: int | None = None) -> int:
                 ended_at=timezone.now()
             )
             continue
-        needs = needs_of_survivor(survivor, today=today)
+        needs = case_needs(survivor, today=today)
         # An emergency shelter is an interim placement: not the bed the child waits for.
         if home_id is not None:
             fits = home_failures(needs, home_id=home_id) == ()

@@ -491,6 +491,60 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 200,
         },
     },
+    # Safety across cases: the case side (and admins) read a child's links; MDT members
+    # get 403 (need to know: the reason names a threat), everyone else 404.
+    ("survivor-keep-apart", "GET"): {
+        "path": "/api/v1/survivors/{survivor}/keep-apart/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 200,
+            "case_worker_other": 404,
+            "supervisor_own": 200,
+            "supervisor_other": 404,
+            "mdt_own": 403,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 200,
+        },
+    },
+    # Keeping `survivor` apart from `agency_survivor`: whoever may not see both gets 404
+    # (alice cannot see agency_survivor: it never shows it exists); the supervisor links
+    # them; an admin sees both but does not move cases (403).
+    ("survivor-keep-apart", "POST"): {
+        "path": "/api/v1/survivors/{survivor}/keep-apart/",
+        "body": "keep_apart_new",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 404,
+            "case_worker_other": 404,
+            "supervisor_own": 201,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
+    # No link joins them in the world: 404 for the supervisor too, as for a child unseen.
+    ("survivor-keep-apart-end", "DELETE"): {
+        "path": "/api/v1/survivors/{survivor}/keep-apart/{agency_survivor}/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 404,
+            "case_worker_other": 404,
+            "supervisor_own": 404,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
     # The whole excluded list as a CSV download: as the search itself.
     ("survivor-matches-excluded", "GET"): {
         "path": "/api/v1/survivors/{survivor}/matches/excluded/",

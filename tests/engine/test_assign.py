@@ -537,6 +537,7 @@ def test_it_has_a_suggestion_for_every_rule():
         runaway_risk="high",
         juvenile_justice_involved=True,
         exclusion_zones=(ExclusionZone("66044", 5, 38.9717, -95.2353),),
+        keep_apart_homes=frozenset({18}),
     )
     lawrence = (38.9717, -95.2353)
     far = {"latitude": 39.5, "longitude": -94.3}
@@ -558,6 +559,7 @@ def test_it_has_a_suggestion_for_every_rule():
         "crisis_intake": {"intake_24_7": False, **far},
         "license": {"license_expires": NOW.date() - timedelta(days=1), **far},
         "juvenile_justice": {"accepts_juvenile_justice": False, **far},
+        "keep_apart": {**far},  # home 18: a child she is kept apart from is there
     }
     offers = [
         a_home(id=i, state="MO", **changes) if rule != "state_line" else a_home(id=i, **changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -41,6 +42,23 @@ def scalar_rules_by_id(needs, offers) -> dict[int, set[str]]:
 def test_it_sets_exactly_the_bits_of_the_scalar_rules(offers, needs):
     directory = Directory.from_offers(offers)
     assert failure_masks(needs, directory).dtype == np.uint32
+    assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
+
+
+@given(directories(), survivors(), st.data())
+def test_it_fails_exactly_the_homes_where_a_child_to_keep_apart_from_is(offers, needs, data):
+    # Some of the directory's homes, and a home that is not in it (closed since).
+    ids = [home.id for home in offers]
+    chosen = data.draw(st.frozensets(st.sampled_from(ids), max_size=3)) if ids else frozenset()
+    needs = dataclasses.replace(needs, keep_apart_homes=chosen | {10_001})
+    directory = Directory.from_offers(offers)
+    masks = failure_masks(needs, directory)
+    flagged = {
+        int(directory.ids[row])
+        for row in range(len(directory))
+        if int(masks[row]) & RULE_BIT["keep_apart"]
+    }
+    assert flagged == set(chosen)
     assert rules_by_id(needs, directory) == scalar_rules_by_id(needs, offers)
 
 

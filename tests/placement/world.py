@@ -152,6 +152,10 @@ BODIES = {
     "duty_done": lambda world, role: {"reference": "KCKPD-26-1187"},
     "missing": lambda world, role: {},
     "returned": lambda world, role: {"found_at": "Greyhound station"},
+    "keep_apart_new": lambda world, role: {
+        "survivor": world.objects["agency_survivor"].pk,
+        "reason": "She recruited her.",
+    },
     "batch_new": lambda world, role: {
         "survivors": [world.objects["survivor"].pk],
         "time_limit_seconds": 5,
@@ -176,6 +180,9 @@ def known_good(world) -> dict[str, dict]:
             "path_parameters": {"id": objects["recommendation"].pk}
         },
         "GET /api/v1/referrals/": {"query": {"status": "pending"}},
+        "GET /api/v1/survivors/{id}/keep-apart/": {
+            "path_parameters": {"id": objects["survivor"].pk}
+        },
         "GET /api/v1/referrals/{id}/": {"path_parameters": {"id": objects["referral"].pk}},
         "GET /api/v1/placements/{id}/": {"path_parameters": {"id": objects["placement"].pk}},
         "GET /api/v1/notifications/": {"query": {"unread": True}},

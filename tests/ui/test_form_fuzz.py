@@ -54,6 +54,7 @@ from placement.forms import (
     DutyCompleteForm,
     EmptyForm,
     FollowUpForm,
+    KeepApartForm,
     MissingForm,
     ProposeForm,
     ReferForm,
@@ -66,10 +67,11 @@ from placement.services.batch_reviews import batch_submit
 from placement.services.batch_runs import batch_run
 from placement.services.batches import batch_create
 from placement.services.duties import missing_start
+from placement.services.safety import keep_apart_create
 from reports.forms import ReportFilterForm
 from survivors.forms import HandOffForm, IntakeForm
 from survivors.models import Survivor
-from tests.factories import UserFactory
+from tests.factories import SurvivorFactory, UserFactory
 from tests.placement.helpers import accepted, approved, placed, recommend, referred
 
 pytestmark = pytest.mark.postgres
@@ -252,6 +254,23 @@ def _hand_off(get) -> Case:
     UserFactory(username="carol", role="case_worker", agency=survivor.agency)
     valid = {"case_worker": "carol", "note": "Call her aunt at 9; she is at the shelter."}
     return Case(get("bob"), f"/survivors/{survivor.pk}/assign/", valid)
+
+
+def _keep_apart(get) -> Case:
+    """alice's child, and another of hers to keep apart from, by case number."""
+    survivor = get("survivor")
+    other = SurvivorFactory(agency=survivor.agency, team=survivor.team, case_number="KS-REC-1")
+    other.assigned_workers.add(get("alice"))
+    valid = {"case_number": "KS-REC-1", "reason": "She recruited her."}
+    return Case(get("alice"), f"/survivors/{survivor.pk}/keep-apart/", valid)
+
+
+def _keep_apart_end(get) -> Case:
+    survivor = get("survivor")
+    other = SurvivorFactory(agency=survivor.agency, team=survivor.team)
+    other.assigned_workers.add(get("alice"))
+    keep_apart_create(actor=get("alice"), survivor_id=survivor.pk, other_id=other.pk, reason="R")
+    return Case(get("alice"), f"/survivors/{survivor.pk}/keep-apart/{other.pk}/end/", {})
 
 
 def _review(get) -> Case:
@@ -476,6 +495,8 @@ FORMS: dict[str, FormSpec] = {
     "hand-off": FormSpec(
         lambda: HandOffForm(workers=[]), _hand_off, answers=frozenset(ANSWERS | {409})
     ),
+    "keep-apart": FormSpec(KeepApartForm, _keep_apart),
+    "keep-apart-end": FormSpec(EmptyForm, _keep_apart_end),
     "review": FormSpec(ReviewForm, _review),
     "refer": FormSpec(ReferForm, _refer),
     "accept": FormSpec(EmptyForm, _referral("home_admin", "accept", {})),
