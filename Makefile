@@ -62,13 +62,18 @@ upgrade: | $(UV)
 	@$(UV) tree --depth 1 --outdated 2>/dev/null | head -40 || true
 	@echo "uv.lock refreshed: review 'git diff --stat uv.lock' and the changelogs of what moved, then run make test."
 
+# `make demo PORT=8080` serves on another port. Beside the web server runs the timers
+# (Celery beat's schedule in one process: holds expire, reminders fire), stopped with it.
+PORT ?= 8000
 demo: install-run
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	$(DEMO_ENV) $(PY) manage.py seed_report_history
-	@echo "Harbor is starting at http://127.0.0.1:8000/ (Ctrl-C to stop)"
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Harbor is starting at http://127.0.0.1:$(PORT)/ with its timers (Ctrl-C to stop)"
+	@$(DEMO_ENV) $(PY) manage.py run_timers & timers=$$!; \
+	trap 'kill $$timers 2>/dev/null' EXIT INT TERM; \
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The suite, then the reports' tests once more on SQLite, which `make demo` runs them on
 # (one query path, two databases); the PostgreSQL-only ones ran the first time, so the

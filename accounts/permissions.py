@@ -38,3 +38,11 @@ class IsSupervisor(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.role == Role.SUPERVISOR)
+
+
+class IsHomeAdmin(BasePermission):
+    message = "Only a home administrator may do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.role == Role.HOME_ADMIN)

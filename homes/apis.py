@@ -19,12 +19,13 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Role
-from accounts.permissions import IsHarborAdmin, ReadOnly
+from accounts.permissions import IsHarborAdmin, IsHomeAdmin, ReadOnly
 from audit.services import request_ip
 from homes.exports import EXPORT_FORMATS, directory_csv, directory_hsds, home_export_record
 from homes.filters import HomeFilter
@@ -162,10 +163,12 @@ class HomeExportApi(generics.GenericAPIView):
     """The whole directory as a download, for Harbor admins: `format=csv` (the import's
     columns, UTF-8 with a byte-order mark, formula cells escaped) or `format=hsds`
     (HSDS 3.0 JSON: one page of fully nested services; a confidential home's location
-    is its state only). Each home carries its AFCARS placement-setting code. Streamed;
-    every export is audited (who, when, format, how many homes)."""
+    is its state only). Each home carries its AFCARS placement-setting code. A home
+    admin downloads their own homes as CSV (with the external ids a re-import matches
+    on); HSDS is the whole directory's, for Harbor admins. Streamed; every export is
+    audited (who, when, format, how many homes)."""
 
-    permission_classes = [IsAuthenticated & IsHarborAdmin]
+    permission_classes = [IsAuthenticated & (IsHarborAdmin | IsHomeAdmin)]
     content_negotiation_class = _FormatIsAParameter
     filter_backends: list = []
     pagination_class = None
@@ -193,7 +196,10 @@ class HomeExportApi(generics.GenericAPIView):
         )
         query.is_valid(raise_exception=True)
         export_format = query.validated_data["format"]
-        total = Home.objects.count()
+        homes = Home.objects.editable_by(request.user)
+        if not request.user.is_harbor_admin and export_format != "csv":
+            raise PermissionDenied("A home administrator downloads their homes as CSV.")
+        total = homes.count()
         home_export_record(
             actor=request.user, format=export_format, homes=total, ip=request_ip(request)
         )
@@ -205,7 +211,7 @@ class HomeExportApi(generics.GenericAPIView):
             response["Content-Disposition"] = f'attachment; filename="harbor-homes-{day}.hsds.json"'
         else:
             response = StreamingHttpResponse(
-                directory_csv(), content_type="text/csv; charset=utf-8"
+                directory_csv(homes), content_type="text/csv; charset=utf-8"
             )
             response["Content-Disposition"] = f'attachment; filename="harbor-homes-{day}.csv"'
         return response

@@ -27,6 +27,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import QuerySet
+
 from audit.services import audit_record
 from core.spreadsheet import csv_lines
 from core.types import Actor
@@ -52,12 +54,16 @@ AFCARS_TERM_URI = (
 )
 
 
-def homes_in_batches(batch: int | None = None) -> Iterator[Home]:
-    """Every home, by id, `batch` rows per query (no cursor held open between them)."""
+def homes_in_batches(
+    batch: int | None = None, homes: QuerySet[Home] | None = None
+) -> Iterator[Home]:
+    """Every home (of `homes`), by id, `batch` rows per query (no cursor held open
+    between them)."""
     batch = batch or BATCH
+    homes = Home.objects.all() if homes is None else homes
     last = 0
     while True:
-        rows = list(Home.objects.filter(pk__gt=last).order_by("pk")[:batch])
+        rows = list(homes.filter(pk__gt=last).order_by("pk")[:batch])
         yield from rows
         if len(rows) < batch:
             return
@@ -78,9 +84,11 @@ def home_export_record(*, actor: Actor, format: str, homes: int, ip: str | None)
 # --- CSV ------------------------------------------------------------------------------
 
 
-def directory_csv() -> Iterator[str]:
-    """The directory as CSV (homes.columns), BOM first, cells escaped against formulas."""
-    return csv_lines(HEADERS, (write_row(home) for home in homes_in_batches()))
+def directory_csv(homes: QuerySet[Home] | None = None) -> Iterator[str]:
+    """The directory (or `homes`: a home admin's own) as CSV (homes.columns), BOM first,
+    cells escaped against formulas. Each row carries the home's `external_id` (or the
+    `harbor-<id>` that stands for it), the key a re-import matches on."""
+    return csv_lines(HEADERS, (write_row(home) for home in homes_in_batches(homes=homes)))
 
 
 # --- HSDS 3.0 -------------------------------------------------------------------------

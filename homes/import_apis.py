@@ -53,6 +53,11 @@ class ImportPlanSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     name = serializers.CharField()
     changed = serializers.ListField(child=serializers.CharField())
+    values = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
+        required=False,
+        help_text="For an update, each changed field's [value now, value in the file].",
+    )
 
 
 class HomeImportSerializer(serializers.ModelSerializer):

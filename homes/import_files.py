@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -382,13 +382,21 @@ def template_row() -> list[str]:
     return [c.write(home) for c in columns.IMPORT_COLUMNS]
 
 
-def template_csv() -> bytes:
+def template_rows(homes: Iterable[Home] | None = None) -> list[list[str]]:
+    """The example home's row, or one row per home given (a home admin's own, as they
+    are now, each with the external id a re-import matches on)."""
+    if homes is None:
+        return [template_row()]
+    return [[c.write(home) for c in columns.IMPORT_COLUMNS] for home in homes]
+
+
+def template_csv(homes: Iterable[Home] | None = None) -> bytes:
     from core.spreadsheet import csv_lines
 
-    return "".join(csv_lines(template_headers(), [template_row()])).encode("utf-8")
+    return "".join(csv_lines(template_headers(), template_rows(homes))).encode("utf-8")
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(homes: Iterable[Home] | None = None) -> bytes:
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -396,9 +404,10 @@ def template_xlsx() -> bytes:
     sheet.title = "Homes"
     sheet.append(template_headers())
     # Every cell as text (a ZIP keeps its leading zero); none starts like a formula.
-    sheet.append(template_row())
-    for cell in sheet[2]:
-        cell.number_format = "@"
+    for number, row in enumerate(template_rows(homes), start=2):
+        sheet.append(row)
+        for cell in sheet[number]:
+            cell.number_format = "@"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.types import AuthedHttpRequest
@@ -23,7 +24,7 @@ from homes.import_files import (
     too_large_message,
 )
 from homes.imports import home_import_apply_checked, home_import_start, may_import
-from homes.models import HomeImport
+from homes.models import Home, HomeImport
 
 
 class HomeImportForm(forms.Form):
@@ -86,7 +87,12 @@ def _page(request: AuthedHttpRequest, form: HomeImportForm, status: int) -> Http
     return render(
         request,
         "homes/import.html",
-        {"form": form, "recent": recent, "max_mb": max_bytes() // (1024 * 1024)},
+        {
+            "form": form,
+            "recent": recent,
+            "max_mb": max_bytes() // (1024 * 1024),
+            "export_url": reverse("home-export") + "?format=csv",
+        },
         status=status,
     )
 
@@ -134,14 +140,20 @@ def home_import_apply(request: AuthedHttpRequest, import_id: int) -> HttpRespons
 @login_required
 @require_safe
 def home_import_template(request: AuthedHttpRequest) -> HttpResponse:
-    """The columns and one example row, as CSV (default) or XLSX."""
+    """The columns and one example row, as CSV (default) or XLSX; for a home admin, a row
+    for each of their homes as it is now, with its external id (the key the import
+    matches on), ready to edit."""
     _importer(request)
+    homes = None
+    if not request.user.is_harbor_admin:
+        homes = list(Home.objects.editable_by(request.user).order_by("name", "pk"))
     if request.GET.get("format") == "xlsx":
-        body = template_xlsx()
+        body = template_xlsx(homes)
         kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         name = "harbor-homes-template.xlsx"
     else:
-        body, kind, name = template_csv(), "text/csv; charset=utf-8", "harbor-homes-template.csv"
+        body = template_csv(homes)
+        kind, name = "text/csv; charset=utf-8", "harbor-homes-template.csv"
     response = HttpResponse(body, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from audit.models import AuditEntry
@@ -62,9 +63,11 @@ PROGRESS_EVERY = 500
 FREE_TEXT = ("external_id", "name", "contact_name", "license_number")
 FORMULA_ANYWHERE = ("=", "@")
 FORMULA_IN_TEXT = ("=", "+", "-", "@", "\t", "\r")
-NOT_YOURS = (
+NOT_YOURS = _(
     "Not one of your homes: a home administrator can update only the homes they keep "
-    "(a Harbor administrator adds new ones)."
+    "(a Harbor administrator adds new ones). Each of your homes has its external_id in "
+    "the template and the export you download from the import page (the first column): "
+    "start from that file, or copy the id from it into this row."
 )
 
 
@@ -250,6 +253,18 @@ def _requeue(job: HomeImport, now: dt.datetime, *, give_up: bool) -> int:
     return changed
 
 
+def _shown(value: Any) -> str:
+    """A field's value as the preview shows it: "2", "en, es", "yes", "—" for none."""
+    value = _plain(value)
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 def _finish(job: HomeImport, status: str, plan: Plan | None, *, keep_content: bool, **more) -> None:
     job.status = status
     job.finished_at = timezone.now()
@@ -263,6 +278,13 @@ def _finish(job: HomeImport, status: str, plan: Plan | None, *, keep_content: bo
                 "external_id": p.data.get("external_id", ""),
                 "name": p.data.get("name", ""),
                 "changed": p.changed,
+                # What a change changes: each field's value now and in the file.
+                "values": {
+                    name: [_shown(getattr(p.home, name)), _shown(p.data[name])]
+                    for name in p.changed
+                }
+                if p.home is not None
+                else {},
             }
             for p in plan.rows
             if p.home is None or p.changed
@@ -412,7 +434,7 @@ def _check(
     keys[key] = number
     home = homes.get(key)
     if editable is not None and (home is None or home.pk not in editable):
-        plan.error(number, "external_id", NOT_YOURS)
+        plan.error(number, "external_id", str(NOT_YOURS))
         return
     if home is not None:
         data["external_id"] = home.external_id  # a `harbor-<id>` home keeps having none

@@ -95,7 +95,7 @@ def recommendation_response(request, recommendation_id: int | None, *, status_co
 def referral_response(request, referral_id: int | None, *, status_code=200) -> Response:
     if referral_id is None:
         raise NotFound()
-    referral = referral_list(user=request.user).get(pk=referral_id)
+    referral = referral_list(user=request.user, archived=True).get(pk=referral_id)
     audit_read(request, [referral], "referral.read")
     context = {"case_side": policy.sees_survivor(request.user, referral.survivor_id)}
     return Response(ReferralSerializer(referral, context=context).data, status=status_code)

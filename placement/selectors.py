@@ -112,6 +112,7 @@ def case_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
     counted apart, just after "Pending MDT review"."""
     ready = dict(
         Survivor.objects.visible_to(user)
+        .live()
         .filter(status__in=READY_OVER)
         .filter(Exists(recommendations_ready_to_refer().filter(survivor=OuterRef("pk"))))
         .order_by()
@@ -137,6 +138,7 @@ def review_queue(*, user: Actor, limit: int = 20) -> QuerySet[Recommendation]:
     return (
         Recommendation.objects.visible_to(user)
         .filter(status=Recommendation.Status.PENDING_REVIEW, team_id=user.team_id)
+        .filter(survivor__archived_at__isnull=True)
         .exclude(reviews__reviewer=user)
         # A group plan's lines are reviewed together, on the plan's own review page.
         .filter(batch_assignment__isnull=True)
@@ -182,12 +184,15 @@ def recommendation_get(
 
 
 def referral_list(
-    *, user: RequestUser, filters: dict[str, Any] | None = None
+    *, user: RequestUser, filters: dict[str, Any] | None = None, archived: bool = False
 ) -> QuerySet[Referral]:
-    """The referrals a user may see, newest first, with what their representation shows."""
+    """The referrals a user may see, newest first, with what their representation shows:
+    those of open cases unless `archived` (one asked for by id is found either way)."""
     queryset = Referral.objects.visible_to(user).select_related(
         "home", "survivor", "referred_by__agency", "placement"
     )
+    if not archived:
+        queryset = queryset.filter(survivor__archived_at__isnull=True)
     if filters:
         queryset = queryset.filter(**filters)
     return queryset
@@ -208,7 +213,7 @@ def crisis_first(referrals: QuerySet[Referral], *then: str) -> QuerySet[Referral
 def referral_get(*, user: RequestUser, referral_id: int | None) -> Referral | None:
     if referral_id is None:
         return None
-    return referral_list(user=user).filter(pk=referral_id).first()
+    return referral_list(user=user, archived=True).filter(pk=referral_id).first()
 
 
 def placement_get(*, user: RequestUser, placement_id: int | None) -> Placement | None:
@@ -252,6 +257,7 @@ def referrals_unanswered(
     return list(
         Referral.objects.filter(
             status=Referral.Status.PENDING,
+            survivor__archived_at__isnull=True,
             created_at__lte=now - older_than,
             **{f"{not_yet}__isnull": True},
         )
@@ -307,7 +313,10 @@ def follow_up_due_at(placement: Placement, day: int) -> datetime.datetime:
 def placements_needing_follow_up(*, day: int, now: datetime.datetime) -> list[int]:
     """Placements whose `day` has come and that have no follow-up for it yet, oldest first."""
     return list(
-        Placement.objects.filter(started_at__lte=now - datetime.timedelta(days=day))
+        Placement.objects.filter(
+            started_at__lte=now - datetime.timedelta(days=day),
+            survivor__archived_at__isnull=True,
+        )
         .exclude(Exists(FollowUp.objects.filter(placement=OuterRef("pk"), day=day)))
         .order_by("started_at", "id")
         .values_list("id", flat=True)
@@ -318,6 +327,7 @@ def follow_ups_overdue(*, now: datetime.datetime, older_than: datetime.timedelta
     """Open follow-ups due more than `older_than` ago, not yet escalated, oldest first."""
     return list(
         FollowUp.objects.filter(outcome="", due_at__lte=now - older_than, escalated_at__isnull=True)
+        .filter(placement__survivor__archived_at__isnull=True)
         .order_by("due_at", "id")
         .values_list("id", flat=True)
     )
@@ -333,7 +343,11 @@ def follow_up_list(*, user: RequestUser, placement_id: int) -> QuerySet[FollowUp
 def follow_ups_due(*, user: Actor, limit: int = 20) -> QuerySet[FollowUp]:
     """The open follow-ups waiting for the user, oldest first: a case worker's assigned
     children's, a supervisor's agency's."""
-    queryset = FollowUp.objects.filter(outcome="", placement__in=Placement.objects.visible_to(user))
+    queryset = FollowUp.objects.filter(
+        outcome="",
+        placement__in=Placement.objects.visible_to(user),
+        placement__survivor__archived_at__isnull=True,
+    )
     if getattr(user, "role", None) == Role.CASE_WORKER:
         queryset = queryset.filter(placement__survivor__assigned_workers=user)
     return queryset.select_related("placement__home", "placement__survivor").order_by(

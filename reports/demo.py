@@ -1,7 +1,9 @@
 """A year of synthetic history for the demo's reports: a few thousand searches and a few
 hundred referrals, placements and follow-ups, so that most cells clear the suppression
-threshold and the charts have something to show. Written straight to the tables (the
-workflow's services would take minutes for this many), on any database."""
+threshold and the charts have something to show. Its children are archived (closed
+cases): the reports count them, the live lists and queues never show them. Written
+straight to the tables (the workflow's services would take minutes for this many), on
+any database."""
 
 from __future__ import annotations
 
@@ -33,7 +35,10 @@ REASONS = ["no_bed", "no_bed", "no_bed", "staffing", "clinical_fit", "safety", "
 @transaction.atomic
 def seed_report_history(*, children: int = 1000, seed: int = 14) -> int:
     """Add the history once (nothing when it is there); returns how many children."""
-    if Survivor.objects.filter(case_number__startswith=PREFIX).exists():
+    history = Survivor.objects.filter(case_number__startswith=PREFIX)
+    if history.exists():
+        # A demo seeded before its history was archived: archive it now (once).
+        history.filter(archived_at__isnull=True).update(archived_at=timezone.now())
         return 0
     rng = random.Random(seed)
     now = timezone.now()
@@ -55,6 +60,9 @@ def seed_report_history(*, children: int = 1000, seed: int = 14) -> int:
     )
     placed = survivors[: children * 2 // 5]
     _referrals_and_placements(placed, survivors[len(placed) :], homes, rng, worker, team, now)
+    # History, not tonight's work: archived, the children stay out of every live list
+    # and queue (and the reminders' jobs) and in the reports.
+    Survivor.objects.filter(pk__in=[s.pk for s in survivors]).update(archived_at=now)
     return children
 
 

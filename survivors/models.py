@@ -78,6 +78,11 @@ class SurvivorQuerySet(models.QuerySet["Survivor"]):
             return self.filter(team_id=user.team_id)
         return self.none()
 
+    def live(self) -> SurvivorQuerySet:
+        """Open cases: not archived. Live lists and queues start here; an archived case
+        (closed, or the demo's synthetic history) stays readable and in the reports."""
+        return self.filter(archived_at__isnull=True)
+
 
 def need_to_know(user: RequestUser) -> bool:
     """MDT members see case number, age and needs: never name, birth date, notes or

@@ -9,10 +9,14 @@ from core.types import RequestUser
 from survivors.models import Status, Survivor, need_to_know
 
 
-def survivor_list(*, user: RequestUser, filters: dict[str, Any] | None = None):
-    """The survivors `user` may see, newest first, with what list pages show."""
+def survivor_list(
+    *, user: RequestUser, filters: dict[str, Any] | None = None, archived: bool = False
+):
+    """The survivors `user` may see, newest first, with what list pages show: open cases
+    only unless `archived` (one record asked for by id is found either way)."""
+    visible = Survivor.objects.visible_to(user)
     queryset = (
-        Survivor.objects.visible_to(user)
+        (visible if archived else visible.live())
         .select_related("agency", "team")
         .prefetch_related("assigned_workers")
     )
@@ -37,6 +41,7 @@ def survivor_find(*, user: RequestUser, search: str = "", status: str = "") -> Q
         return survivor_list(user=user, filters={**filters, "case_number__icontains": needle})
     rows = (
         Survivor.objects.visible_to(user)
+        .live()
         .filter(**filters)
         .values_list("pk", "case_number", "first_name", "last_name", "alias")
     )
@@ -55,6 +60,7 @@ def survivor_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
     """(status, label, count) for every status, in workflow order, for a dashboard."""
     counts = dict(
         Survivor.objects.visible_to(user)
+        .live()
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
@@ -74,4 +80,4 @@ def survivor_get(
         return None
     if fields is not None:
         return Survivor.objects.visible_to(user).filter(pk=survivor_id).only(*fields).first()
-    return survivor_list(user=user).filter(pk=survivor_id).first()
+    return survivor_list(user=user, archived=True).filter(pk=survivor_id).first()

@@ -123,8 +123,9 @@ def test_it_stores_nothing_on_a_dry_run_and_shows_the_plan(admin_user):
     assert (body["created"], body["updated"]) == (2, 1)
     assert body["preview"][0] == {
         "row": 2, "action": "update", "external_id": "KS-0001", "name": "Home 1",
-        "changed": body["preview"][0]["changed"],
+        "changed": body["preview"][0]["changed"], "values": body["preview"][0]["values"],
     }  # fmt: skip
+    assert body["preview"][0]["values"]["name"] == ["Old name", "Home 1"]
     assert "name" in body["preview"][0]["changed"]
     assert Home.objects.count() == 1 and Home.objects.get().name == "Old name"
     assert not AuditEntry.objects.filter(action__startswith="home.import").exists()
@@ -506,3 +507,68 @@ def test_it_leaves_a_running_import_alone_while_its_heartbeat_is_fresh(admin_use
     assert home_imports_sweep() == 0
     job.refresh_from_db()
     assert job.status == "running"
+
+
+def _template(user, query: str = "?format=csv") -> list[dict[str, str]]:
+    client = Client()
+    client.force_login(user)
+    response = client.get("/homes/import/template/" + query)
+    assert response.status_code == 200
+    if "xlsx" in query:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        rows = [[cell.value or "" for cell in line] for line in sheet.iter_rows()]
+        return [dict(zip(rows[0], line, strict=True)) for line in rows[1:]]
+    text = response.content.decode("utf-8").lstrip("\ufeff")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("query", ["?format=csv", "?format=xlsx"])
+def test_a_home_admins_template_lists_her_homes_with_their_external_ids(
+    home_admin, home, other_home, query
+):
+    Home.objects.filter(pk=home.pk).update(external_id="MINE-7")
+    rows = _template(home_admin, query)
+    assert [(r["external_id"], r["name"]) for r in rows] == [("MINE-7", home.name)]
+    # Edited and uploaded as it is, it updates her home (no "Not one of your homes").
+    rows[0]["name"] = "Lighthouse House North"
+    body = post(home_admin, csv_file(rows)).json()
+    assert body["status"] == "imported", body["errors"]
+    assert Home.objects.get(pk=home.pk).name == "Lighthouse House North"
+
+
+def test_a_home_admin_downloads_her_homes_as_csv_with_their_ids(home_admin, home, other_home):
+    client = APIClient()
+    client.force_authenticate(home_admin)
+    answer = client.get("/api/v1/homes/export/?format=csv")
+    assert answer.status_code == 200
+    text = b"".join(answer.streaming_content).decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["external_id"] for r in rows] == [f"harbor-{home.pk}"]
+    assert client.get("/api/v1/homes/export/?format=hsds").status_code == 403
+
+
+def test_not_one_of_your_homes_says_where_to_find_the_external_id(home_admin, home):
+    body = post(home_admin, csv_file([row(external_id="WRONG-1")])).json()
+    message = body["errors"][0]["message"]
+    assert message.startswith("Not one of your homes")
+    assert "template" in message and "export" in message and "external_id" in message
+
+
+def test_the_preview_shows_each_changed_field_from_old_to_new(admin_user, home):
+    Home.objects.filter(pk=home.pk).update(external_id="KS-9", name="Old name", staff_on_duty=2)
+    home.refresh_from_db()
+    (current,) = _export_rows()
+    body = post(
+        admin_user, csv_file([{**current, "name": "New name", "staff_on_duty": "3"}]), dry_run=True
+    ).json()
+    (line,) = body["preview"]
+    assert line["values"] == {"name": ["Old name", "New name"], "staff_on_duty": ["2", "3"]}
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/homes/import/{body['id']}/").content.decode()
+    assert "<del>Old name</del> → <ins>New name</ins>" in page
+
+
+def _export_rows() -> list[dict[str, str]]:
+    text = "".join(directory_csv()).lstrip("\ufeff")
+    return list(csv.DictReader(io.StringIO(text)))
