@@ -40,6 +40,8 @@ class PlanProblem:
     keep_together: tuple[tuple[int, ...], ...] = ()
     keep_apart: tuple[tuple[int, int], ...] = ()
     pins: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    # How a reason names each child to its reader ("case KS-0917"); the id when absent.
+    names: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ def id_list(ids: Sequence[int]) -> str:
     return ", ".join(str(i) for i in ids)
 
 
+def child_list(problem: PlanProblem, ids: Sequence[int]) -> str:
+    """Children as a reason names them: by `problem.names` (a case number), never an id
+    a reader could not use."""
+    return ", ".join(problem.names.get(i, str(i)) for i in ids)
+
+
 def capacities(problem: PlanProblem) -> dict[int, int]:
     """Each home's room: the fewer of its free beds and its staff room."""
     return {home.id: min(home.beds, home.staff_room) for home in problem.homes}
@@ -118,7 +124,7 @@ def _set_options(
     members = unit.members
     clash = _clash(members, apart)
     if clash:
-        unit.blocked = f"{clash[0]} and {clash[1]} are kept both together and apart"
+        unit.blocked = f"{child_list(problem, clash)} are kept both together and apart"
         return
     pinned = {problem.pins[m] for m in members if m in problem.pins}
     if len(pinned) > 1:
@@ -261,7 +267,7 @@ def plan_result(
         for member in unit.members:
             mates = [m for m in unit.members if m != member]
             if mates:
-                reasons[member] = f"kept together with {id_list(mates)}: {reason}"
+                reasons[member] = f"kept together with {child_list(problem, mates)}: {reason}"
             else:
                 reasons[member] = reason
     ordered = {child.id: assignments[child.id] for child in problem.children}
@@ -311,7 +317,8 @@ def _why_unplaced(
             where = f"the only home with room for {who} holds"
         else:
             where = f"every home with room for {who} holds one of"
-        return f"kept apart from {id_list(avoided)}: {where} {id_list(avoided)}"
+        named = child_list(problem, avoided)
+        return f"kept apart from {named}: {where} {named}"
     if pins:
         return f"pinned to home {pins[0]}, which is full"
     if len(unit.members) > 1:

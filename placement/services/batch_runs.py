@@ -33,6 +33,7 @@ from homes.models import Home
 from matching.selectors import failures_without_zones, home_failures, match_needs
 from placement.models import Batch, BatchAssignment, Placement
 from placement.selectors import case_needs
+from placement.services.common import case_of
 from survivors.models import Survivor
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ def _problem(batch: Batch, row: _Row, *, now) -> tuple[PlanProblem, dict[int, _C
         keep_together=tuple(tuple(group) for group in batch.keep_together),
         keep_apart=tuple((a, b) for a, b in batch.keep_apart),
         pins=pins,
+        names={survivor.pk: case_of(survivor) for survivor in survivors},
     )
     return problem, children
 

@@ -287,15 +287,35 @@ def _refuse_hidden(actor: Actor, request: _Request, ip: str | None) -> None:
 
 
 class _Errors(dict[str, list[str]]):
-    """The messages for each field of a request, raised together as one ValidationError."""
+    """The messages for each field of a request, raised together as one ValidationError.
+    A message names a child by her case number (`child`), never by an internal id."""
+
+    def __init__(self, names: dict[int, str] | None = None) -> None:
+        super().__init__()
+        self.names = names or {}
 
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, []).append(message)
 
+    def child(self, survivor_id: int, *, first: bool = False) -> str:
+        """'case KS-0917' ('Case ...' to begin a sentence)."""
+        number = self.names.get(survivor_id)
+        word = "Case" if first else "case"
+        return f"{word} {number}" if number is not None else f"{word} {survivor_id}"
+
+
+def _named_ids(request: _Request) -> set[int]:
+    named = set(request.survivors) | set(request.pins)
+    for group in (*request.keep_together, *request.keep_apart):
+        named.update(group)
+    return named
+
 
 def _check(request: _Request) -> None:
     """Every rule across the request's fields; ValidationError naming each bad field."""
-    errors = _Errors()
+    errors = _Errors(
+        dict(Survivor.objects.filter(pk__in=_named_ids(request)).values_list("pk", "case_number"))
+    )
     in_batch = set(request.survivors)
     _check_children(request.survivors, errors)
     group_of = _check_groups(request.keep_together, in_batch, errors)
@@ -315,7 +335,7 @@ def _check_children(children: list[int], errors: _Errors) -> None:
     if len(children) > BATCH_MAX_CHILDREN:
         errors.add("survivors", f"At most {BATCH_MAX_CHILDREN} children in one batch.")
     for child in sorted(c for c, n in Counter(children).items() if n > 1):
-        errors.add("survivors", f"Child {child} is listed twice.")
+        errors.add("survivors", f"{errors.child(child, first=True)} is listed twice.")
 
 
 def _check_groups(groups: list[list[int]], in_batch: set[int], errors: _Errors) -> dict[int, int]:
@@ -328,12 +348,14 @@ def _check_groups(groups: list[list[int]], in_batch: set[int], errors: _Errors) 
             )
         for child in sorted(set(group)):
             if child not in in_batch:
-                errors.add("keep_together", f"Group {index}: child {child} is not in this batch.")
+                errors.add(
+                    "keep_together", f"Group {index}: {errors.child(child)} is not in this batch."
+                )
             elif child in group_of and group_of[child] != index:
                 errors.add(
                     "keep_together",
-                    f"Child {child} is in two groups ({group_of[child]} and {index}): "
-                    "merge them into one.",
+                    f"{errors.child(child, first=True)} is in two groups ({group_of[child]} "
+                    f"and {index}): merge them into one.",
                 )
             else:
                 group_of[child] = index
@@ -355,12 +377,12 @@ def _check_pairs(
             continue
         missing = [child for child in (a, b) if child not in in_batch]
         for child in missing:
-            errors.add("keep_apart", f"Pair {index}: child {child} is not in this batch.")
+            errors.add("keep_apart", f"Pair {index}: {errors.child(child)} is not in this batch.")
         if not missing and a in group_of and group_of.get(a) == group_of.get(b):
             errors.add(
                 "keep_apart",
-                f"Pair {index}: children {a} and {b} are also kept together "
-                f"(group {group_of[a]}): they cannot be both.",
+                f"Pair {index}: {errors.child(a)} and {errors.child(b)} are also kept "
+                f"together (group {group_of[a]}): they cannot be both.",
             )
 
 
@@ -368,13 +390,17 @@ def _check_pins(request: _Request, in_batch: set[int], errors: _Errors) -> None:
     homes = dict(Home.objects.filter(pk__in=set(request.pins.values())).values_list("pk", "active"))
     for child, home in sorted(request.pins.items()):
         if child not in in_batch:
-            errors.add("pins", f"Child {child} is not in this batch.")
+            errors.add("pins", f"{errors.child(child, first=True)} is not in this batch.")
         if home not in homes:
-            errors.add("pins", f"Child {child}: no home {home}.")
+            errors.add("pins", f"{errors.child(child, first=True)}: no home {home}.")
         elif not homes[home]:
-            errors.add("pins", f"Child {child}: home {home} is not taking children (inactive).")
+            errors.add(
+                "pins", f"{errors.child(child, first=True)}: home {home} is not taking children."
+            )
         elif home in request.excluded_homes:
-            errors.add("pins", f"Child {child}: home {home} is pinned and excluded.")
+            errors.add(
+                "pins", f"{errors.child(child, first=True)}: home {home} is pinned and excluded."
+            )
     for index, group in enumerate(request.keep_together, start=1):
         targets = {request.pins[child] for child in group if child in request.pins}
         if len(targets) > 1:
@@ -404,10 +430,10 @@ def _check_not_placed(in_batch: set[int], errors: _Errors) -> None:
         .order_by("pk")
         .values_list("pk", "case_number")
     )
-    for child, case_number in placed:
+    for _child, case_number in placed:
         errors.add(
             "survivors",
-            f"Child {child} (case {case_number}) is already placed: discharge them "
+            f"Case {case_number} is already placed: discharge them "
             "first, or leave them out of the batch.",
         )
 

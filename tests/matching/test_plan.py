@@ -5,6 +5,7 @@ Pure: no database. The brute force below tries every assignment of every child.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -251,6 +252,10 @@ def test_it_keeps_siblings_together_or_leaves_them_all_unplaced() -> None:
     assert result.placed == 0
     assert result.reasons[3] == "kept together with 1, 2: no home fits the whole group"
     assert result.reasons[1] == "kept together with 2, 3: no home fits the whole group"
+    # Named as the reader knows them (the workflow gives case numbers), never by id.
+    named = dataclasses.replace(problem, names={1: "case KS-1", 2: "case KS-2", 3: "case KS-3"})
+    reasons = plan_solve(named).reasons
+    assert reasons[3] == "kept together with case KS-1, case KS-2: no home fits the whole group"
 
 
 def test_it_explains_a_full_pin_and_a_child_with_no_home() -> None:
