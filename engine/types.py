@@ -91,7 +91,7 @@ TONIGHT_RULES = ("beds", "staffing", "crisis_intake")
 # one is never a near miss, a call tonight, a relaxation or a contact shown, whatever
 # else it fails. It stays in the excluded list, which says why it is out. A new safety
 # rule (keep_apart) is added here and nowhere else.
-NEVER_OFFERED_RULES: frozenset[str] = frozenset({"exclusion_zone"})
+NEVER_OFFERED_RULES: frozenset[str] = frozenset({"exclusion_zone", "keep_apart"})
 # The home type offered as an interim placement when nothing else fits.
 INTERIM_HOME_TYPE = "emergency_shelter"
 

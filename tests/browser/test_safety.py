@@ -78,10 +78,12 @@ def test_a_recruiter_and_her_recruit_are_kept_apart_across_their_cases(open_page
     # The recruiter is referred to Lighthouse House (her own case, the usual workflow).
     referred(ring["alice"], ring["mona"], recruiter, lighthouse)
 
-    # After: the recruit's search does not offer it.
+    # After: the recruit's search does not offer it, anywhere on the page (not as a near
+    # miss, a call tonight or a contact either).
     page.goto(f"/survivors/{recruit.pk}/search/")
     page.wait_for_selector("#results .home")
     assert page.locator("#results .home h3").all_inner_texts() == ["Prairie Haven"]
+    assert "Lighthouse House" not in page.inner_text("#results")
     look(page, "safety-03-recruit-search")
     # Nor can it be proposed for her behind the page's back.
     with pytest.raises(Exception, match="kept apart"):
