@@ -473,12 +473,6 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} an expired license; "
         f"{_verb(n, 'it', 'they')} would fit once renewed, which takes days"
     ),
-    # Never relaxed: a child she must be kept apart from is there (safety, not a rule
-    # to bend). Listed for completeness; the search never offers it.
-    "keep_apart": lambda needs, n: (
-        f"{plural(n, 'home')} {_verb(n, 'houses', 'house')} a child she must be kept apart "
-        "from; no exception"
-    ),
 }
 # A rule of NEVER_OFFERED_RULES is never relaxed, so it has no suggestion.
 assert set(_SUGGESTIONS) == set(RULES) - {"state_line"} - NEVER_OFFERED_RULES

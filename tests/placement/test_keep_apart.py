@@ -64,6 +64,9 @@ def test_it_keeps_the_recruit_out_of_the_home_the_recruiter_was_referred_to(
 
     assert shelter.pk not in ranked_ids(api, alice, recruit)
     search = api(alice).get(f"/api/v1/survivors/{recruit.pk}/matches/?include_excluded=1").json()
+    # Never offered: not a near miss, nor a relaxation; the excluded list says why.
+    assert shelter.pk not in [miss["home"]["id"] for miss in search["near_misses"]]
+    assert "keep_apart" not in [r["rule"] for r in search["relaxations"]]
     excluded = {miss["home"]["id"]: miss["failed"] for miss in search["excluded"]}
     assert [f["rule"] for f in excluded[shelter.pk]] == ["keep_apart"]
     # The reason never names the other child.
