@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import audit_reads, audit_record, request_ip
@@ -21,8 +22,19 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.messages import form_error_messages
 from core.types import Actor, AuthedHttpRequest
 from placement import policy
-from placement.forms import BatchForm, BatchReviewForm, EmptyForm
+from placement.forms import (
+    BatchCrisisForm,
+    BatchForm,
+    BatchReviewForm,
+    BatchSplitForm,
+    EmptyForm,
+)
 from placement.models import Batch, BatchAssignment, Recommendation
+from placement.services.batch_night import (
+    batch_crisis_override,
+    batch_split_group,
+    batch_waitlist_unplaced,
+)
 from placement.services.batch_reviews import batch_review, batch_submit
 from placement.services.batches import batch_cancel, batch_create, batch_get, batch_refused
 from survivors.models import Status, Survivor
@@ -162,9 +174,41 @@ def _plan_context(request: AuthedHttpRequest, batch: Batch) -> dict[str, Any]:
         and batch.review_status == Batch.ReviewStatus.DRAFT
         and bool(placed),
         "need_to_know": need_to_know(user),
+        # A group at night: refer all now (the MDT reviews after), waitlist the unplaced,
+        # place apart siblings no home takes together.
+        "may_override": policy.is_case_side(user)
+        and batch.status == Batch.Status.DONE
+        and not batch.crisis_override
+        and batch.review_status in (Batch.ReviewStatus.DRAFT, Batch.ReviewStatus.PENDING_REVIEW)
+        and bool(placed),
+        "crisis_form": BatchCrisisForm(),
+        "may_waitlist": policy.is_case_side(user)
+        and batch.status == Batch.Status.DONE
+        and any(line.outcome != "waitlisted" for line in unplaced),
+        "split_groups": _unplaced_groups(batch, lines) if policy.is_case_side(user) else [],
         "today": timezone.localdate(),
         "now": timezone.now(),
     }
+
+
+def _unplaced_groups(batch: Batch, lines: list[BatchAssignment]) -> list[dict[str, Any]]:
+    """The keep-together groups the plan left unplaced (no home takes them together),
+    numbered as the split form posts them, with their case numbers."""
+    if batch.status != Batch.Status.DONE:
+        return []
+    by_child = {line.survivor_id: line for line in lines}
+    groups = []
+    for number, group in enumerate(batch.keep_together, start=1):
+        members = [by_child[child] for child in group if child in by_child]
+        if members and all(line.home_id is None for line in members):
+            groups.append(
+                {
+                    "number": number,
+                    "cases": [line.survivor.case_number for line in members],
+                    "form": BatchSplitForm(initial={"group": number}),
+                }
+            )
+    return groups
 
 
 def _mark_constraints(batch: Batch, lines: list[BatchAssignment]) -> None:
@@ -293,3 +337,77 @@ def _approvals(recommendations: list[Recommendation]) -> str:
         for rec in recommendations
     )
     return f"{min(given, quorum)} of {quorum} approval{'' if quorum == 1 else 's'}"
+
+
+def _form_post(
+    request: AuthedHttpRequest,
+    batch_id: int,
+    form_class,
+    service,
+    *,
+    action: str,
+    success: str,
+) -> Any:
+    """A plan's form post through the one door: the form cleans, the service decides."""
+    batch = _batch_or_404(request, batch_id, action)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        form_error_messages(request, form.errors)
+        return None
+    try:
+        result = _attempt(
+            request, service, batch_id=batch.pk, action=action, batch=batch, **form.cleaned_data
+        )
+    except DomainError as exc:
+        messages.error(request, exc.reason)
+    except ValidationError as exc:
+        form_error_messages(request, exc.message_dict)
+    else:
+        messages.success(request, success)
+        return result
+    return None
+
+
+@login_required
+@require_POST
+def batch_crisis_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
+    _form_post(
+        request,
+        batch_id,
+        BatchCrisisForm,
+        batch_crisis_override,
+        action="batch.crisis_override",
+        success=gettext(
+            "Referred now under a crisis override: each child was re-checked; the MDT "
+            "reviews the plan after the fact."
+        ),
+    )
+    return redirect("batch-page", batch_id=batch_id)
+
+
+@login_required
+@require_POST
+def batch_waitlist_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
+    _form_post(
+        request,
+        batch_id,
+        EmptyForm,
+        batch_waitlist_unplaced,
+        action="batch.waitlist",
+        success=gettext("The unplaced children are on the waitlist (each line says so)."),
+    )
+    return redirect("batch-page", batch_id=batch_id)
+
+
+@login_required
+@require_POST
+def batch_split_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
+    split = _form_post(
+        request,
+        batch_id,
+        BatchSplitForm,
+        batch_split_group,
+        action="batch.split_siblings",
+        success=gettext("Recorded: a new plan places the siblings apart."),
+    )
+    return redirect("batch-page", batch_id=split.pk if split is not None else batch_id)

@@ -14,6 +14,7 @@ from core.vocab import CASE_NUMBER_MAX, NAME_MAX, PHONE_MAX, GoodCause, validate
 from homes.models import Home
 from placement.models import (
     ANSWER_DECISIONS,
+    BATCH_MAX_CHILDREN,
     CLOSE_REASON_MAX,
     KEEP_APART_REASON_MAX,
     TEXT_MAX,
@@ -358,6 +359,33 @@ class BatchReviewForm(forms.Form):
 
     decision = forms.ChoiceField(choices=Review.Decision.choices)
     comment = forms.CharField(max_length=TEXT_MAX, required=False)
+
+
+class BatchCrisisForm(forms.Form):
+    """A group at night: every child referred now, the MDT reviewing after the fact."""
+
+    required_css_class = "required"
+
+    justification = forms.CharField(
+        label=_("Why the children cannot wait for the MDT's review"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("A crisis override needs a justification.")},
+    )
+
+
+class BatchSplitForm(forms.Form):
+    """Siblings no home takes together, placed apart by a recorded decision."""
+
+    required_css_class = "required"
+
+    group = forms.IntegerField(min_value=1, max_value=BATCH_MAX_CHILDREN, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why they may be placed apart tonight"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the siblings may be placed apart.")},
+    )
 
 
 class FollowUpForm(forms.Form):

@@ -70,4 +70,16 @@ urlpatterns = [
     path("batches/<int:batch_id>/cancel/", batch_views.batch_cancel_view, name="batch-cancel-form"),
     path("batches/<int:batch_id>/submit/", batch_views.batch_submit_view, name="batch-submit-form"),
     path("batches/<int:batch_id>/review/", batch_views.batch_review_view, name="batch-review-page"),
+    # A group at night: refer all now, waitlist the unplaced, place siblings apart.
+    path(
+        "batches/<int:batch_id>/crisis-override/",
+        batch_views.batch_crisis_view,
+        name="batch-crisis-form",
+    ),
+    path(
+        "batches/<int:batch_id>/waitlist/",
+        batch_views.batch_waitlist_view,
+        name="batch-waitlist-form",
+    ),
+    path("batches/<int:batch_id>/split/", batch_views.batch_split_view, name="batch-split-form"),
 ]

@@ -76,6 +76,21 @@ class Batch(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
+    # A group at night: every child referred at once under one recorded crisis override;
+    # the MDT reviews the plan after the fact, as for one child's override.
+    crisis_override = models.BooleanField(default=False)
+    crisis_justification = models.TextField(max_length=4000, blank=True)
+    crisis_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    crisis_override_at = models.DateTimeField(null=True, blank=True)
+    # Siblings no home takes together, placed apart by a recorded decision: the plan this
+    # one was made from, and why (who and when are on the audit trail).
+    split_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="splits"
+    )
+    split_reason = models.TextField(max_length=4000, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [

@@ -295,6 +295,12 @@ def _reject_lines(
 ) -> None:
     """The MDT rejected the plan: each line says so, and whoever made the plan hears why."""
     for line, recommendation in lines:
+        if line.referral_id is not None:
+            # Referred under the crisis override before the review: the case worker is told
+            # (below) and decides about the child's placement.
+            line.outcome = "Referred under the crisis override; the MDT rejected the plan after"
+            line.save(update_fields=["outcome"])
+            continue
         rejected = recommendation.status == Recommendation.Status.REJECTED
         line.outcome = REJECTED if rejected else f"{NOT_REFERRED}: the MDT rejected the plan."
         line.save(update_fields=["outcome"])
@@ -312,6 +318,8 @@ def _refer_all(
     written on its line and told to the child's case workers."""
     referred, refused = 0, []
     for line, recommendation in lines:
+        if line.referral_id is not None:
+            continue  # referred already, under the plan's crisis override: reviewed after
         if recommendation.status != Recommendation.Status.APPROVED:
             status = recommendation.get_status_display().lower()
             line.outcome = (

@@ -1,0 +1,164 @@
+"""A group at night (issue 25, item 7): every child referred at once under one crisis
+override, each re-checked, the MDT reviewing the plan after the children arrived; the
+unplaced children waitlisted in one action; siblings no home takes together placed apart
+by a recorded decision; the plan naming children by case number, never an internal id."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from audit.models import AuditEntry
+from core.errors import Conflict
+from homes.models import Home
+from placement.models import Batch, Recommendation, Referral, WaitlistEntry
+from placement.services import referral_accept, referral_place
+from placement.services.batch_night import (
+    batch_crisis_override,
+    batch_split_group,
+    batch_waitlist_unplaced,
+)
+from placement.services.batch_reviews import batch_review
+from placement.services.batch_runs import batch_run
+from placement.services.batches import batch_create
+from survivors.models import Status
+from tests.factories import HomeFactory, SurvivorFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+@pytest.fixture
+def children(alice, team):
+    made = []
+    for number in ("KS-N-1", "KS-N-2", "KS-N-3"):
+        child = SurvivorFactory(
+            agency=alice.agency, team=team, case_number=number, created_by=alice
+        )
+        child.assigned_workers.add(alice)
+        made.append(child)
+    return made
+
+
+def planned(actor, children, **constraints) -> Batch:
+    batch = batch_create(actor=actor, survivor_ids=[c.pk for c in children], **constraints)
+    batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.DONE, batch.error
+    return batch
+
+
+def test_it_refers_every_child_now_and_the_mdt_reviews_after_they_arrive(
+    alice, mdt, home_admin, children, home
+):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+    batch = batch_crisis_override(actor=alice, batch=batch, justification="Raid at 2 a.m.")
+
+    assert batch.crisis_override and batch.review_status == Batch.ReviewStatus.PENDING_REVIEW
+    referrals = Referral.objects.filter(survivor__in=children)
+    assert referrals.count() == 3 and all(r.crisis_override for r in referrals)
+    assert set(batch.assignments.values_list("outcome", flat=True)) == {"referred"}
+    # The children arrive before the review: the review survives the arrival.
+    for referral in referrals:
+        referral_accept(actor=home_admin, referral_id=referral.pk)
+        referral_place(actor=alice, referral_id=referral.pk)
+    assert (
+        Recommendation.objects.filter(
+            survivor__in=children, status=Recommendation.Status.PENDING_REVIEW
+        ).count()
+        == 3
+    )
+    batch_review(actor=mdt, batch=batch, decision="approve", comment="Right call.")
+    batch.refresh_from_db()
+    assert batch.review_status == Batch.ReviewStatus.APPROVED
+    # No second referral: the lines keep the override's.
+    assert Referral.objects.filter(survivor__in=children).count() == 3
+    assert set(batch.assignments.values_list("outcome", flat=True)) == {"referred"}
+    assert AuditEntry.objects.filter(action="batch.crisis_override", object_id=str(batch.pk))
+
+
+def test_it_re_checks_each_child_and_writes_a_refusal_on_her_line(alice, children, home):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+    # One child's record changes after the plan: the home is now inside her exclusion zone.
+    children[1].exclusion_zones = [{"zip_code": home.zip_code, "radius_miles": 5}]
+    children[1].save(update_fields=["exclusion_zones"])
+
+    batch_crisis_override(actor=alice, batch=batch, justification="Raid at 2 a.m.")
+
+    assert not Referral.objects.filter(survivor=children[1]).exists()
+    line = batch.assignments.get(survivor=children[1])
+    assert line.outcome.startswith("Not sent to the MDT") or line.outcome.startswith("Not referred")
+    assert Referral.objects.filter(survivor__in=[children[0], children[2]]).count() == 2
+
+
+def test_it_needs_a_justification_and_refers_once(alice, children, home):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+    with pytest.raises(ValidationError) as refused:
+        batch_crisis_override(actor=alice, batch=batch, justification="  ")
+    assert "justification" in refused.value.message_dict
+    batch_crisis_override(actor=alice, batch=batch, justification="Raid.")
+    with pytest.raises(Conflict):
+        batch_crisis_override(actor=alice, batch=batch, justification="Again.")
+
+
+def test_it_waitlists_the_unplaced_children_in_one_action(alice, children, home):
+    # One bed: the plan places one child; the two others have nowhere to go.
+    Home.objects.filter(pk=home.pk).update(available_beds=1)
+    batch = planned(alice, children)
+    unplaced = list(batch.assignments.filter(home__isnull=True))
+    assert len(unplaced) == 2
+    # The plan's one bed goes to the first child, then there is none for the others.
+    Home.objects.filter(pk=home.pk).update(available_beds=0)
+
+    batch_waitlist_unplaced(actor=alice, batch=batch)
+
+    waiting = set(WaitlistEntry.objects.values_list("survivor_id", flat=True))
+    assert waiting == {line.survivor_id for line in unplaced}
+    assert all(line.outcome == "waitlisted" for line in batch.assignments.filter(home__isnull=True))
+    for line in unplaced:
+        line.survivor.refresh_from_db()
+        assert line.survivor.status == Status.WAITLISTED
+
+
+def test_it_places_siblings_apart_by_a_recorded_decision(alice, children, home):
+    # Two homes with one bed each: no home takes the two sisters together.
+    Home.objects.filter(pk=home.pk).update(available_beds=1)
+    HomeFactory(name="Second Light", available_beds=1)
+    sisters = [children[0].pk, children[1].pk]
+    batch = planned(alice, children[:2], keep_together=[sisters])
+    assert batch.placed_count == 0
+    reason = batch.assignments.first().reason
+    assert "case KS-N-" in reason and str(children[1].pk) not in reason.split(":")[0]
+
+    split = batch_split_group(actor=alice, batch=batch, group=1, reason="Sisters, one bed each.")
+
+    assert split.split_from_id == batch.pk and split.split_reason == "Sisters, one bed each."
+    assert split.keep_together == []
+    split.refresh_from_db()
+    if split.status == Batch.Status.RUNNING:
+        batch_run(batch_id=split.pk)
+        split.refresh_from_db()
+    assert split.placed_count == 2
+    trail = AuditEntry.objects.filter(action="batch.split_siblings")
+    assert set(trail.exclude(survivor_id=None).values_list("survivor_id", flat=True)) == set(
+        sisters
+    )
+
+
+def test_it_names_children_by_case_number_on_the_plan_page(alice, children, home):
+    Home.objects.filter(pk=home.pk).update(available_beds=1)
+    HomeFactory(name="Second Light", available_beds=1)
+    batch = planned(alice, children[:2], keep_together=[[children[0].pk, children[1].pk]])
+    client = Client()
+    client.force_login(alice)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "kept together with case KS-N-2" in page
+    assert f"kept together with {children[1].pk}" not in page
+    assert "No home takes KS-N-1, KS-N-2 together" in page
+    answer = client.post(
+        f"/batches/{batch.pk}/split/", {"group": "1", "reason": "One bed each."}, follow=True
+    )
+    assert "a new plan places the siblings apart" in answer.content.decode()
