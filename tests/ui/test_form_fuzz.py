@@ -47,8 +47,10 @@ from notifications.models import Notification
 from notifications.sms import LocmemBackend
 from placement.forms import (
     AnswerByPhoneForm,
+    BatchCrisisForm,
     BatchForm,
     BatchReviewForm,
+    BatchSplitForm,
     DeclineForm,
     DischargeForm,
     DutyCompleteForm,
@@ -364,6 +366,19 @@ def _batch_new(get) -> Case:
     return Case(get("alice"), "/batches/new/", valid, {"survivors": [str(survivor.pk)]})
 
 
+def _batch_crisis(get) -> Case:
+    url = f"/batches/{_batch(get).pk}/crisis-override/"
+    return Case(get("alice"), url, {"justification": "Raid at 2 a.m."})
+
+
+def _batch_waitlist(get) -> Case:
+    return Case(get("alice"), f"/batches/{_batch(get).pk}/waitlist/", {})
+
+
+def _batch_split(get) -> Case:
+    return Case(get("alice"), f"/batches/{_batch(get).pk}/split/", {"group": "1", "reason": "R"})
+
+
 def _batch_cancel(get) -> Case:
     return Case(get("alice"), f"/batches/{_batch(get, run=False).pk}/cancel/", {})
 
@@ -525,6 +540,10 @@ FORMS: dict[str, FormSpec] = {
     # cancel a plan, send it to the MDT, and the MDT's one review of it.
     "batch-new": FormSpec(BatchForm, _batch_new, frozenset({"survivors"})),
     "batch-cancel": FormSpec(EmptyForm, _batch_cancel),
+    # A group at night: refer all now, waitlist the unplaced, place siblings apart.
+    "batch-crisis": FormSpec(BatchCrisisForm, _batch_crisis),
+    "batch-waitlist": FormSpec(EmptyForm, _batch_waitlist),
+    "batch-split": FormSpec(BatchSplitForm, _batch_split),
     "batch-submit": FormSpec(EmptyForm, _batch_submit),
     "batch-review": FormSpec(BatchReviewForm, _batch_review),
     # As a home admin (the licensed fields are not in the form: posted, they are ignored)
