@@ -394,9 +394,8 @@ def _check_pins(request: _Request, in_batch: set[int], errors: _Errors) -> None:
         if home not in homes:
             errors.add("pins", f"{errors.child(child, first=True)}: no home {home}.")
         elif not homes[home]:
-            errors.add(
-                "pins", f"{errors.child(child, first=True)}: home {home} is not taking children."
-            )
+            who = errors.child(child, first=True)
+            errors.add("pins", f"{who}: home {home} is not taking children (inactive).")
         elif home in request.excluded_homes:
             errors.add(
                 "pins", f"{errors.child(child, first=True)}: home {home} is pinned and excluded."

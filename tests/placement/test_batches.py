@@ -25,6 +25,7 @@ from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment
 from placement.services.batch_runs import SEARCH_SHARE, batch_run
 from placement.services.batches import batch_cancel, batch_create
 from placement.tasks import run_batch, sweep_batches
+from survivors.models import Survivor
 from tests.factories import HomeFactory, SurvivorFactory, UserFactory
 from tests.placement.helpers import placed
 from tests.worker import wait_for
@@ -153,7 +154,10 @@ def test_it_says_why_a_child_kept_apart_is_left_without_a_home(
     assert placed_line["home"] == home.pk
     assert unplaced["home"] is None and unplaced["score"] is None
     assert "apart" in unplaced["reason"]
-    assert str(placed_line["survivor"]) in unplaced["reason"]
+    # Named by case number, never by an internal id (issue 25: "kept together with 1041").
+    kept_from = Survivor.objects.get(pk=placed_line["survivor"]).case_number
+    assert f"case {kept_from}" in unplaced["reason"]
+    assert str(placed_line["survivor"]) not in unplaced["reason"].replace(kept_from, "")
 
 
 def test_it_keeps_siblings_unplaced_together_rather_than_split(
@@ -330,7 +334,7 @@ def test_it_refuses_a_child_already_placed_and_says_so(
 
     assert response.status_code == 400
     [message] = response.json()["survivors"]
-    assert f"case {survivor.case_number}) is already placed" in message
+    assert f"Case {survivor.case_number} is already placed" in message
     assert not Batch.objects.exists()
 
 
