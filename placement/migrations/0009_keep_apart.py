@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('placement', '0006_duties'),
+        ('placement', '0008_off_platform_answers'),
         ('survivors', '0007_juvenile_justice'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('placement', '0007_keep_apart'),
+        ('placement', '0009_keep_apart'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
