@@ -378,7 +378,8 @@ class Harness:
         subprocess.run(seed, cwd=ROOT, env=env, check=True)
         bin_dir = Path(PY).parent
         self.procs["web"] = Proc("web", [str(bin_dir / "gunicorn"), "config.wsgi:application",
-                                         "--config", "gunicorn.conf.py"], env,
+                                         "--config", "gunicorn.conf.py",
+                                         f"--control-socket={self.folder}/gunicorn.ctl"], env,
                                  self.folder / "web.log")  # fmt: skip
         self.procs["worker"] = Proc("worker", [str(bin_dir / "celery"), "-A", "config", "worker",
                                                "--loglevel=INFO", "--concurrency=2",
