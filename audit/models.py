@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Outcome(models.TextChoices):
-    OK = "ok", "Allowed"
-    DENIED = "denied", "Denied"
-    FAILED = "failed", "Failed"
+    OK = "ok", _("Allowed")
+    DENIED = "denied", _("Denied")
+    FAILED = "failed", _("Failed")
 
 
 class AuditEntry(models.Model):

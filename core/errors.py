@@ -68,6 +68,9 @@ class RulesFailed(Conflict):
     default_code = "rules_failed"
 
     def __init__(self, home_name: str, failed: list[dict[str, str]]) -> None:
+        from core.sentences import sentence  # core.vocab (and the engine) load after this
+
+        failed = [{**item, "reason": sentence(item["reason"])} for item in failed]
         reasons = "; ".join(item["reason"] for item in failed)
         super().__init__(
             _("%(home)s no longer fits this child: %(reasons)s.")

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from core.labels import label
 from core.vocab import LEVEL_CHOICES, TRIBE_NAME_MAX, TRIBES_MAX, clean_tribes, validate_tribes
 from engine import NEEDS_SPEC
 from engine.spec import FieldSpec
@@ -26,7 +27,7 @@ NEEDS_INPUTS: dict[str, FieldSpec] = {
 }
 # Flags a page shows as checkboxes, and the defaults a form fills in when left out.
 NEEDS_FLAGS: dict[str, str] = {
-    name: field.label for name, field in NEEDS_INPUTS.items() if field.kind == "bool"
+    name: label(field.label) for name, field in NEEDS_INPUTS.items() if field.kind == "bool"
 }
 NEEDS_DEFAULTS: dict[str, Any] = {
     name: field.default for name, field in NEEDS_INPUTS.items() if not field.required
@@ -41,17 +42,17 @@ def form_field(field: FieldSpec) -> forms.Field:
     """The page's input for one matching field (never required where it has a default),
     labelled as the specification labels it: a flag is a checkbox, a level a list."""
     if field.kind == "bool":
-        return forms.BooleanField(required=False, label=field.label)
+        return forms.BooleanField(required=False, label=label(field.label))
     if field.kind == "level":
         return forms.ChoiceField(
-            choices=_choices(field), required=field.required, label=field.label
+            choices=_choices(field), required=field.required, label=label(field.label)
         )
     if field.kind == "int":
         return forms.IntegerField(
             min_value=field.minimum,
             max_value=field.maximum,
             required=field.required,
-            label=field.label,
+            label=label(field.label),
             # A phone offers digits; min and max come from the limits above.
             widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         )

@@ -9,10 +9,14 @@ the API, the templates and the tests; this module adds only the labels.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from core.labels import label
 from engine import types
 from engine.geo import zip_centroid, zip_state
 from engine.spec import labels_of
@@ -29,12 +33,12 @@ def _same_values(choices: type[models.TextChoices], values: tuple[str, ...]) -> 
 
 
 class HomeType(models.TextChoices):
-    SAFE_HOME = "safe_home", "Safe home"
-    CRISIS_STABILIZATION = "crisis_stabilization", "Crisis stabilization"
-    SPECIALIZED_FOSTER = "specialized_foster", "Specialized foster"
-    FOSTER = "foster", "Foster"
-    GROUP_HOME = "group_home", "Group home"
-    EMERGENCY_SHELTER = "emergency_shelter", "Emergency shelter"
+    SAFE_HOME = "safe_home", _("Safe home")
+    CRISIS_STABILIZATION = "crisis_stabilization", _("Crisis stabilization")
+    SPECIALIZED_FOSTER = "specialized_foster", _("Specialized foster")
+    FOSTER = "foster", _("Foster")
+    GROUP_HOME = "group_home", _("Group home")
+    EMERGENCY_SHELTER = "emergency_shelter", _("Emergency shelter")
 
 
 _same_values(HomeType, types.HOME_TYPES)
@@ -86,88 +90,88 @@ CONFIDENTIAL_HOME_TYPES = frozenset(TRAFFICKING_SPECIFIC | {"foster"})
 
 
 class Gender(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    NONBINARY = "nonbinary", "Nonbinary"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    NONBINARY = "nonbinary", _("Nonbinary")
 
 
 _same_values(Gender, types.GENDERS)
 
 
 class Guardianship(models.TextChoices):
-    PARENT = "parent", "Parent"
-    STATE = "state", "State ward"
-    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+    PARENT = "parent", _("Parent")
+    STATE = "state", _("State ward")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
 
 
 _same_values(Guardianship, types.GUARDIANSHIPS)
 
 
 class Urgency(models.TextChoices):
-    CRISIS = "crisis", "Crisis (tonight)"
-    PLANNED = "planned", "Planned"
+    CRISIS = "crisis", _("Crisis (tonight)")
+    PLANNED = "planned", _("Planned")
 
 
 _same_values(Urgency, types.URGENCIES)
 
 
 class SubstanceUse(models.TextChoices):
-    NONE = "none", "None"
-    IN_RECOVERY = "in_recovery", "In recovery"
-    ACTIVE = "active", "Active use"
+    NONE = "none", _("None")
+    IN_RECOVERY = "in_recovery", _("In recovery")
+    ACTIVE = "active", _("Active use")
 
 
 _same_values(SubstanceUse, types.SUBSTANCE_LEVELS)
 
 
 class MedicalLevel(models.TextChoices):
-    NONE = "none", "None"
-    ROUTINE = "routine", "Routine"
-    COMPLEX = "complex", "Complex"
+    NONE = "none", _("None")
+    ROUTINE = "routine", _("Routine")
+    COMPLEX = "complex", _("Complex")
 
 
 _same_values(MedicalLevel, types.MEDICAL_LEVELS)
 
 
 class Acuity(models.TextChoices):
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MODERATE = "moderate", _("Moderate")
+    HIGH = "high", _("High")
 
 
 _same_values(Acuity, types.ACUITY_LEVELS)
 
 
 class Service(models.TextChoices):
-    TRAUMA_THERAPY = "trauma_therapy", "Trauma therapy"
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    SUBSTANCE_USE_TREATMENT = "substance_use_treatment", "Substance use treatment"
-    MEDICAL_CARE = "medical_care", "Medical care"
-    EDUCATION = "education", "Education"
-    LEGAL_ADVOCACY = "legal_advocacy", "Legal advocacy"
-    LIFE_SKILLS = "life_skills", "Life skills"
-    PARENTING_SUPPORT = "parenting_support", "Parenting support"
-    FAMILY_THERAPY = "family_therapy", "Family therapy"
-    MENTORING = "mentoring", "Mentoring"
+    TRAUMA_THERAPY = "trauma_therapy", _("Trauma therapy")
+    MENTAL_HEALTH = "mental_health", _("Mental health")
+    SUBSTANCE_USE_TREATMENT = "substance_use_treatment", _("Substance use treatment")
+    MEDICAL_CARE = "medical_care", _("Medical care")
+    EDUCATION = "education", _("Education")
+    LEGAL_ADVOCACY = "legal_advocacy", _("Legal advocacy")
+    LIFE_SKILLS = "life_skills", _("Life skills")
+    PARENTING_SUPPORT = "parenting_support", _("Parenting support")
+    FAMILY_THERAPY = "family_therapy", _("Family therapy")
+    MENTORING = "mentoring", _("Mentoring")
 
 
 _same_values(Service, types.SERVICES)
 
 
 class IndianChild(models.TextChoices):
-    NO = "no", "No"
-    YES = "yes", "Yes"
-    UNKNOWN = "unknown", "Unknown — ask"
+    NO = "no", _("No")
+    YES = "yes", _("Yes")
+    UNKNOWN = "unknown", _("Unknown — ask")
 
 
 _same_values(IndianChild, types.ICWA_STATUSES)
 
 
 class IcwaCategory(models.TextChoices):
-    NONE = "none", "None"
-    TRIBE_APPROVED = "tribe_approved", "Foster home licensed or approved by a tribe"
-    INDIAN_FOSTER_HOME = "indian_foster_home", "Indian foster home (non-Indian license)"
-    TRIBAL_INSTITUTION = "tribal_institution", "Institution approved by a tribe or Indian-run"
+    NONE = "none", _("None")
+    TRIBE_APPROVED = "tribe_approved", _("Foster home licensed or approved by a tribe")
+    INDIAN_FOSTER_HOME = "indian_foster_home", _("Indian foster home (non-Indian license)")
+    TRIBAL_INSTITUTION = "tribal_institution", _("Institution approved by a tribe or Indian-run")
 
 
 _same_values(IcwaCategory, types.ICWA_CATEGORIES)
@@ -243,39 +247,57 @@ def clean_tribes(values: Iterable[str]) -> list[str]:
 
 # Each level's or tag set's choices by the engine's tuple of values (a field's
 # specification names the tuple): the forms and serializers derived from it look them up.
+# The labels are lazy (translated when shown), which is a str wherever a form reads them.
 LEVEL_CHOICES: dict[tuple[str, ...], list[tuple[str, str]]] = {
-    types.HOME_TYPES: HomeType.choices,
-    types.GENDERS: Gender.choices,
-    types.GUARDIANSHIPS: Guardianship.choices,
-    types.URGENCIES: Urgency.choices,
-    types.SUBSTANCE_LEVELS: SubstanceUse.choices,
-    types.MEDICAL_LEVELS: MedicalLevel.choices,
-    types.ACUITY_LEVELS: Acuity.choices,
-    types.SERVICES: Service.choices,
-    types.ICWA_STATUSES: IndianChild.choices,
-    types.ICWA_CATEGORIES: IcwaCategory.choices,
+    values: cast(list[tuple[str, str]], choices.choices)
+    for values, choices in (
+        (types.HOME_TYPES, HomeType),
+        (types.GENDERS, Gender),
+        (types.GUARDIANSHIPS, Guardianship),
+        (types.URGENCIES, Urgency),
+        (types.SUBSTANCE_LEVELS, SubstanceUse),
+        (types.MEDICAL_LEVELS, MedicalLevel),
+        (types.ACUITY_LEVELS, Acuity),
+        (types.SERVICES, Service),
+        (types.ICWA_STATUSES, IndianChild),
+        (types.ICWA_CATEGORIES, IcwaCategory),
+    )
 }
 
 # The matching rules' codes (the engine's RULES, in the specification's order) and the
 # short name a page and a report show for each, from the engine's specification. "active"
 # is not a rule of the table: a commitment names it when the home was deactivated since
 # the search.
-RULE_LABELS: dict[str, str] = types.RULE_LABELS
-COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": "Home active"}
+# The labels are the engine's English, translated when shown (core.labels).
+RULE_LABELS: dict[str, str] = {code: label(text) for code, text in types.RULE_LABELS.items()}
+COMMITMENT_RULE_LABELS = {**RULE_LABELS, "active": label(gettext_noop("Home active"))}
 # The needs the reports count (a search's `need_flags`), as a page names them.
-NEED_LABELS: dict[str, str] = types.NEED_LABELS
+NEED_LABELS: dict[str, str] = {code: label(text) for code, text in types.NEED_LABELS.items()}
 # A home's matching fields as a page labels them (the specification's labels).
-HOME_FIELD_LABELS: dict[str, str] = labels_of(types.HOME_SPEC)
+HOME_FIELD_LABELS: dict[str, str] = {
+    name: label(text) for name, text in labels_of(types.HOME_SPEC).items()
+}
 
 # A survivor's and a what-if search's matching fields, as a page labels them: the
 # specification's labels, and those of the inputs that are not matching fields.
-FIELD_LABELS = {
-    "case_number": "Case number", "first_name": "First name", "last_name": "Last name",
-    "alias": "Alias", "estimated_age": "Estimated age", "search": "Search",
-    "status": "Status", "notes": "Notes", "non_field_errors": "Form", "__all__": "Form",
-    "date_of_birth": "Date of birth", "residence_zip": "ZIP where the child is",
-    **labels_of(types.NEEDS_SPEC),
-}  # fmt: skip
+FIELD_LABELS: dict[str, str] = {
+    name: label(text)
+    for name, text in {
+        "case_number": gettext_noop("Case number"),
+        "first_name": gettext_noop("First name"),
+        "last_name": gettext_noop("Last name"),
+        "alias": gettext_noop("Alias"),
+        "estimated_age": gettext_noop("Estimated age"),
+        "search": gettext_noop("Search"),
+        "status": gettext_noop("Status"),
+        "notes": gettext_noop("Notes"),
+        "non_field_errors": gettext_noop("Form"),
+        "__all__": gettext_noop("Form"),
+        "date_of_birth": gettext_noop("Date of birth"),
+        "residence_zip": gettext_noop("ZIP where the child is"),
+        **labels_of(types.NEEDS_SPEC),
+    }.items()
+}
 
 # Limits shared by the models, the API's serializers and the pages' forms.
 NAME_MAX = 100  # first or last name

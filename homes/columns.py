@@ -330,13 +330,13 @@ _CHOICE_WHAT = {
     "mental_health_max": "mental health acuity",
 }
 _LISTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "genders_served": ("genders", list(Gender.choices)),
+    "genders_served": ("genders", [(value, str(label)) for value, label in Gender.choices]),
     # English and Spanish first: the example a message gives.
     "languages": (
         "languages",
         sorted(LANGUAGE_NAMES.items(), key=lambda item: (item[0] not in ("en", "es"), item)),
     ),
-    "services": ("services", list(Service.choices)),
+    "services": ("services", [(value, str(label)) for value, label in Service.choices]),
 }
 
 

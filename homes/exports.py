@@ -255,7 +255,7 @@ def _attributes(home: Home, service_id: str) -> list[dict[str, Any]]:
         _attribute(
             service_id,
             "home_type",
-            _term("Harbor home type", home.home_type, home_type.label, home_type.label + "."),
+            _term("Harbor home type", home.home_type, str(home_type.label), f"{home_type.label}."),
         ),
     ]
     for code, (name, description) in _CAPACITY.items():
@@ -268,7 +268,7 @@ def _attributes(home: Home, service_id: str) -> list[dict[str, Any]]:
             )
         )
     for code in home.services:
-        label = Service(code).label
+        label = str(Service(code).label)
         attributes.append(
             _attribute(
                 service_id, "service_offered", _term("Harbor services", code, label, label + ".")

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from core.types import RequestUser
@@ -260,13 +261,13 @@ class AvailabilityChange(models.Model):
     """One change of a home's free beds or staffing: who, when, before and after."""
 
     class Source(models.TextChoices):
-        HOME_ADMIN = "home_admin", "Update by the home"
-        PROFILE = "profile", "Profile edit"
-        CONFIRMED = "confirmed", "Confirmed still accurate"
-        HOLD = "hold", "Bed hold"
-        HOLD_RELEASED = "hold_released", "Hold released"
-        PLACEMENT = "placement", "Placement"
-        DISCHARGE = "discharge", "Discharge"
+        HOME_ADMIN = "home_admin", _("Update by the home")
+        PROFILE = "profile", _("Profile edit")
+        CONFIRMED = "confirmed", _("Confirmed still accurate")
+        HOLD = "hold", _("Bed hold")
+        HOLD_RELEASED = "hold_released", _("Hold released")
+        PLACEMENT = "placement", _("Placement")
+        DISCHARGE = "discharge", _("Discharge")
 
     home = models.ForeignKey(Home, on_delete=models.PROTECT, related_name="availability_changes")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -350,12 +351,12 @@ class HomeImport(models.Model):
     dry run that passed); an applied or refused file's bytes are cleared."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting to start"
-        RUNNING = "running", "Reading the rows"
-        INVALID = "invalid", "Rows have errors: nothing stored"
-        CHECKED = "checked", "Checked: every row is valid, nothing stored yet"
-        IMPORTED = "imported", "Imported"
-        FAILED = "failed", "Failed: nothing stored"
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Reading the rows")
+        INVALID = "invalid", _("Rows have errors: nothing stored")
+        CHECKED = "checked", _("Checked: every row is valid, nothing stored yet")
+        IMPORTED = "imported", _("Imported")
+        FAILED = "failed", _("Failed: nothing stored")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False

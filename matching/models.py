@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from core.vocab import TRIBE_NAME_MAX, IcwaPreference
 from engine import NEEDS, NEEDS_SPEC, RULE_BIT  # a failure mask's bits: the reports use them
@@ -25,11 +26,11 @@ _NEED_FIELDS = tuple(
 
 
 class AgeBand(models.TextChoices):
-    UNDER_10 = "under_10", "Under 10"
-    AGE_10_12 = "10_12", "10–12"
-    AGE_13_15 = "13_15", "13–15"
-    AGE_16_17 = "16_17", "16–17"
-    ADULT = "18_plus", "18 and over"
+    UNDER_10 = "under_10", _("Under 10")
+    AGE_10_12 = "10_12", _("10–12")
+    AGE_13_15 = "13_15", _("13–15")
+    AGE_16_17 = "16_17", _("16–17")
+    ADULT = "18_plus", _("18 and over")
 
 
 def age_band(age: int) -> str:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.inputs import NeedsSerializerBase, SharedFieldsSerializer, TribesSerializerField
+from core.sentences import sentence
 from core.vocab import (
     AGE_MAX,
     INT_MAX,
@@ -106,7 +107,7 @@ def _miss(miss: Miss, contact: Contact | None = None) -> dict[str, Any]:
         if contact is None
         else home_summary(home, contact),
         "distance_miles": miss.distance_miles,
-        "failed": [{"rule": f.rule, "reason": f.reason} for f in miss.failed],
+        "failed": [{"rule": f.rule, "reason": sentence(f.reason)} for f in miss.failed],
     }
 
 
@@ -119,7 +120,7 @@ def _ranked(r: Ranked, contact: Contact) -> dict[str, Any]:
         "icwa_tier": r.icwa_tier,
         "home": home_summary(r.home, contact),
         "breakdown": [
-            {"factor": f.factor, "points": f.points, "max": f.max, "detail": f.detail}
+            {"factor": f.factor, "points": f.points, "max": f.max, "detail": sentence(f.detail)}
             for f in r.breakdown
         ],
     }
@@ -134,7 +135,7 @@ def _call(call: TonightCall) -> dict[str, Any]:
         "action": call.action,
     }
     if call.ranked is None:
-        return {"rule": call.rule, "reason": call.reason, **entry}
+        return {"rule": call.rule, "reason": sentence(call.reason), **entry}
     return {"label": INTERIM_LABEL, "rank": call.ranked.rank, "score": call.ranked.score, **entry}
 
 
@@ -150,7 +151,7 @@ def match_response(search: HomeSearch) -> dict[str, Any]:
         "excluded": None if result.excluded is None else [_miss(m) for m in result.excluded],
         "excluded_count": result.excluded_count,
         "relaxations": [
-            {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
+            {"rule": x.rule, "homes": x.homes, "suggestion": sentence(x.suggestion)}
             for x in result.relaxations
         ],
         "tonight": {
@@ -158,7 +159,7 @@ def match_response(search: HomeSearch) -> dict[str, Any]:
             "fail_only": [_call(c) for c in tonight.fail_only],
             "interim_shelters": [_call(c) for c in tonight.interim_shelters],
             "takes_days": [
-                {"rule": x.rule, "homes": x.homes, "suggestion": x.suggestion}
+                {"rule": x.rule, "homes": x.homes, "suggestion": sentence(x.suggestion)}
                 for x in tonight.takes_days
             ],
             "waitlist": {

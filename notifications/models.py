@@ -17,20 +17,20 @@ class Notification(models.Model):
     """
 
     class Kind(models.TextChoices):
-        REVIEW_REQUESTED = "review_requested", "Review requested"
-        REVIEW_DONE = "review_done", "Review done"
-        REFERRAL_RECEIVED = "referral_received", "Referral received"
-        REFERRAL_ACCEPTED = "referral_accepted", "Referral accepted"
-        REFERRAL_DECLINED = "referral_declined", "Referral declined"
-        REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
-        REFERRAL_REMINDER = "referral_reminder", "Referral waiting for an answer"
-        REFERRAL_ESCALATED = "referral_escalated", "Referral unanswered (escalated)"
-        HOLD_EXPIRING = "hold_expiring", "Bed hold expiring"
-        HOLD_EXPIRED = "hold_expired", "Bed hold expired"
-        BED_OPENED = "bed_opened", "Bed opened for a waitlisted child"
-        LICENSE_EXPIRING = "license_expiring", "Home license expiring"
-        FOLLOW_UP_DUE = "follow_up_due", "Placement follow-up due"
-        FOLLOW_UP_ESCALATED = "follow_up_escalated", "Placement follow-up overdue (escalated)"
+        REVIEW_REQUESTED = "review_requested", _("Review requested")
+        REVIEW_DONE = "review_done", _("Review done")
+        REFERRAL_RECEIVED = "referral_received", _("Referral received")
+        REFERRAL_ACCEPTED = "referral_accepted", _("Referral accepted")
+        REFERRAL_DECLINED = "referral_declined", _("Referral declined")
+        REFERRAL_WITHDRAWN = "referral_withdrawn", _("Referral withdrawn")
+        REFERRAL_REMINDER = "referral_reminder", _("Referral waiting for an answer")
+        REFERRAL_ESCALATED = "referral_escalated", _("Referral unanswered (escalated)")
+        HOLD_EXPIRING = "hold_expiring", _("Bed hold expiring")
+        HOLD_EXPIRED = "hold_expired", _("Bed hold expired")
+        BED_OPENED = "bed_opened", _("Bed opened for a waitlisted child")
+        LICENSE_EXPIRING = "license_expiring", _("Home license expiring")
+        FOLLOW_UP_DUE = "follow_up_due", _("Placement follow-up due")
+        FOLLOW_UP_ESCALATED = "follow_up_escalated", _("Placement follow-up overdue (escalated)")
         CASE_ASSIGNED = "case_assigned", _("Case handed over")
         OVERRIDE_UNREVIEWED = (
             "override_unreviewed",

@@ -60,7 +60,7 @@ def outcomes(
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     counts, from_discharge = _count(query)
     types = [t for t in HomeType.values if any(t in counts[d] for d in DAYS)]
-    type_labels = [dict(HomeType.choices)[t] for t in types]
+    type_labels = [str(dict(HomeType.choices)[t]) for t in types]
     outcome_values = list(FollowUp.Outcome)
     tables = [
         additive_table(

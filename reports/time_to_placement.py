@@ -148,7 +148,7 @@ def time_to_placement(
     median and 90th percentile by custody state and by urgency."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     by_state, by_urgency, overall = _count(query)
-    urgencies = dict(Urgency.choices)
+    urgencies = {value: str(label) for value, label in Urgency.choices}
     states, state_n = _table(
         "by_state", "custody state", "Custody state", by_state, overall, state_label
     )

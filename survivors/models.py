@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Role, Team
@@ -47,13 +48,13 @@ from survivors.fields import (
 
 
 class Status(models.TextChoices):
-    INTAKE = "intake", "Intake"
-    SEARCHING = "searching", "Searching"
-    PENDING_REVIEW = "pending_review", "Pending MDT review"
-    REFERRED = "referred", "Referred"
-    PLACED = "placed", "Placed"
-    DISCHARGED = "discharged", "Discharged"
-    WAITLISTED = "waitlisted", "Waitlisted"
+    INTAKE = "intake", _("Intake")
+    SEARCHING = "searching", _("Searching")
+    PENDING_REVIEW = "pending_review", _("Pending MDT review")
+    REFERRED = "referred", _("Referred")
+    PLACED = "placed", _("Placed")
+    DISCHARGED = "discharged", _("Discharged")
+    WAITLISTED = "waitlisted", _("Waitlisted")
     # Placed at an emergency shelter for the meantime: still seeking a home (DESIGN
     # "Interim stays").
     INTERIM = "interim", _("Interim stay (still seeking)")
@@ -252,7 +253,7 @@ class Survivor(models.Model):
     def display_name(self) -> str:
         """The name as pages show it: "Unknown" when the child gave none."""
         name = f"{self.first_name} {self.last_name}".strip()
-        return name or "Unknown"
+        return name or gettext("Unknown")
 
     def age_on(self, day: datetime.date) -> int:
         """Whole years on `day`: from the birth date, else the estimate grown by the

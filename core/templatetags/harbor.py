@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from django import template
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 import engine.rules
 from core import vocab
 from core.inputs import NEEDS_FLAGS
+from core.sentences import sentence
 from core.vocab import COMMITMENT_RULE_LABELS, FIELD_LABELS, LANGUAGE_NAMES, HomeType
 
 register = template.Library()
@@ -23,13 +24,15 @@ def get_item(mapping: dict, key: str):
 def needs_flags(record: object) -> str:
     """The labels of the child's flags that are set ("Needs detox, Pregnant"), from the
     engine's specification: a flag added there shows on the case page too."""
-    return ", ".join(label for name, label in NEEDS_FLAGS.items() if getattr(record, name, False))
+    return ", ".join(
+        str(label) for name, label in NEEDS_FLAGS.items() if getattr(record, name, False)
+    )
 
 
 @register.filter
 def home_type_label(value: str) -> str:
     try:
-        return HomeType(value).label
+        return str(HomeType(value).label)
     except ValueError:
         return value
 
@@ -49,21 +52,22 @@ def shown(value) -> str:
     """A snapshot value as a person reads it: Yes/No, a dash for nothing, labels for
     codes, lists joined."""
     if value is True:
-        return "Yes"
+        return gettext("Yes")
     if value is False:
-        return "No"
+        return gettext("No")
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, list | tuple):
-        return ", ".join(_CODE_LABELS.get(str(v), str(v)) for v in value)
-    return _CODE_LABELS.get(str(value), str(value))
+        return ", ".join(str(_CODE_LABELS.get(str(v), v)) for v in value)
+    return str(_CODE_LABELS.get(str(value), value))
 
 
-def _code_labels() -> dict[str, str]:
-    labels: dict[str, str] = {}
+def _code_labels() -> dict[str, object]:
+    labels: dict[str, object] = {}
     for choices in (vocab.Service, vocab.SubstanceUse, vocab.MedicalLevel, vocab.Gender,
                     vocab.Guardianship, vocab.Urgency, vocab.Acuity, vocab.HomeType):  # fmt: skip
-        labels.update({value: str(label) for value, label in choices.choices})
+        # Lazy labels, read in the language of the page that shows them.
+        labels.update(dict(choices.choices))
     return labels
 
 
@@ -80,17 +84,19 @@ def label(value) -> str:
         return ", ".join(label(v) for v in value)
     if value is None or value == "":
         return "—"
-    return _CODE_LABELS.get(str(value), str(value))
+    return str(_CODE_LABELS.get(str(value), value))
 
 
 @register.filter
 def language_name(value) -> str:
-    """An ISO 639-1 code as its English name ("es" -> "Spanish"); a list is joined."""
+    """An ISO 639-1 code as its name ("es" -> "Spanish", "Español" in Spanish, from
+    Django's own catalogue of language names where it has one); a list is joined."""
     if isinstance(value, list | tuple):
         return ", ".join(language_name(v) for v in value)
     if value is None or value == "":
         return "—"
-    return LANGUAGE_NAMES.get(str(value).lower(), str(value))
+    name = LANGUAGE_NAMES.get(str(value).lower())
+    return gettext(name) if name else str(value)
 
 
 @register.filter
@@ -106,17 +112,17 @@ def shown_as(value, field: str) -> str:
     return shown(value)
 
 
-# The engine speaks codes (it knows no labels): "Speaks es", "Does not list es".
-_LANGUAGE_DETAIL = re.compile(r"^(Speaks|Does not list) ([a-z]{2})$")
+@register.filter
+def factor_detail(detail: str) -> str:
+    """A score factor's detail as a page shows it, in the page's language: a language code
+    becomes its name ("Speaks Spanish", "Habla Español")."""
+    return sentence(str(detail))
 
 
 @register.filter
-def factor_detail(detail: str) -> str:
-    """A score factor's detail as a page shows it: a language code becomes its name."""
-    match = _LANGUAGE_DETAIL.match(str(detail))
-    if match and match.group(2) in LANGUAGE_NAMES:
-        return f"{match.group(1)} {LANGUAGE_NAMES[match.group(2)]}"
-    return detail
+def reason(text: str) -> str:
+    """A rule's reason or a relaxation's suggestion, in the page's language."""
+    return sentence(str(text))
 
 
 # "29 Nov 2026, 02:13 CST": the day first, so no one misreads 03/04, and the zone named.
@@ -172,6 +178,7 @@ def ago(moment, now=None) -> str:
     from django.utils.timesince import timesince
 
     if moment is None:
-        return "never"
-    text = timesince(moment, now)
-    return "just now" if text.startswith("0\xa0minutes") or text == "0 minutes" else f"{text} ago"
+        return gettext("never")
+    if ((now if now is not None else timezone.now()) - moment).total_seconds() < 60:
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, now)}

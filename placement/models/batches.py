@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from homes.models import Home
 from placement.models.workflow import Recommendation
@@ -29,16 +30,16 @@ class Batch(models.Model):
     """
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Planning"
-        DONE = "done", "Plan ready"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        RUNNING = "running", _("Planning")
+        DONE = "done", _("Plan ready")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class ReviewStatus(models.TextChoices):
-        DRAFT = "draft", "Not sent to the MDT"
-        PENDING_REVIEW = "pending_review", "Pending MDT review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        DRAFT = "draft", _("Not sent to the MDT")
+        PENDING_REVIEW = "pending_review", _("Pending MDT review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
@@ -101,9 +102,6 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"Batch {self.pk} ({self.get_status_display()})"
-
-    def get_absolute_url(self) -> str:
-        return reverse("batch-page", args=[self.pk])
 
 
 class BatchAssignment(models.Model):

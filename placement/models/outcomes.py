@@ -20,15 +20,15 @@ class FollowUp(models.Model):
     (`from_discharge`). Reports and the MDT's stability figures count `outcome`."""
 
     class Day(models.IntegerChoices):
-        DAY_30 = 30, "30 days"
-        DAY_90 = 90, "90 days"
+        DAY_30 = 30, _("30 days")
+        DAY_90 = 90, _("90 days")
 
     class Outcome(models.TextChoices):
-        STABLE = "stable", "Stable"
-        RUNAWAY = "runaway", "Ran away"
-        DISRUPTED = "disrupted", "Disrupted"
-        MOVED_PLANNED = "moved_planned", "Moved as planned"
-        OTHER = "other", "Other"
+        STABLE = "stable", _("Stable")
+        RUNAWAY = "runaway", _("Ran away")
+        DISRUPTED = "disrupted", _("Disrupted")
+        MOVED_PLANNED = "moved_planned", _("Moved as planned")
+        OTHER = "other", _("Other")
         # Filled from a transfer: an interim stay that ended in a long-term home.
         TRANSFERRED = "transferred", _("Moved on from the interim stay")
 

@@ -68,10 +68,10 @@ class Recommendation(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING_REVIEW = "pending_review", "Pending MDT review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING_REVIEW = "pending_review", _("Pending MDT review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     survivor = models.ForeignKey(
         "survivors.Survivor", on_delete=models.PROTECT, related_name="recommendations"
@@ -152,8 +152,8 @@ class Review(models.Model):
     """One MDT member's decision on a recommendation: one per member."""
 
     class Decision(models.TextChoices):
-        APPROVE = "approve", "Approve"
-        REJECT = "reject", "Reject"
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
 
     recommendation = models.ForeignKey(
         Recommendation, on_delete=models.PROTECT, related_name="reviews"
@@ -202,20 +202,20 @@ class Referral(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the home"
-        ACCEPTED = "accepted", "Accepted: beds held"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "Hold expired"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        PLACED = "placed", "Placed"
+        PENDING = "pending", _("Waiting for the home")
+        ACCEPTED = "accepted", _("Accepted: beds held")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Hold expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        PLACED = "placed", _("Placed")
 
     class ReasonCode(models.TextChoices):
-        NO_BED = "no_bed", "No bed"
-        STAFFING = "staffing", "Staffing"
-        CLINICAL_FIT = "clinical_fit", "Clinical fit"
-        SAFETY = "safety", "Safety"
-        ELIGIBILITY = "eligibility", "Eligibility"
-        OTHER = "other", "Other"
+        NO_BED = "no_bed", _("No bed")
+        STAFFING = "staffing", _("Staffing")
+        CLINICAL_FIT = "clinical_fit", _("Clinical fit")
+        SAFETY = "safety", _("Safety")
+        ELIGIBILITY = "eligibility", _("Eligibility")
+        OTHER = "other", _("Other")
 
     class Channel(models.TextChoices):
         """How the home's answer reached Harbor."""
@@ -317,12 +317,12 @@ class Placement(models.Model):
     """A child living in a home: from arrival (the hold filled) to discharge."""
 
     class EndReason(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        RUNAWAY = "runaway", "Runaway"
-        DISRUPTION = "disruption", "Disruption"
-        REUNIFIED = "reunified", "Reunified"
-        AGED_OUT = "aged_out", "Aged out"
-        OTHER = "other", "Other"
+        PLANNED = "planned", _("Planned")
+        RUNAWAY = "runaway", _("Runaway")
+        DISRUPTION = "disruption", _("Disruption")
+        REUNIFIED = "reunified", _("Reunified")
+        AGED_OUT = "aged_out", _("Aged out")
+        OTHER = "other", _("Other")
         # An interim stay ended by the move to a long-term home (never chosen at discharge).
         TRANSFER = "transfer", _("Transferred from the interim stay")
 

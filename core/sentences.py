@@ -1,0 +1,242 @@
+"""The engine's sentences (rule reasons, score details, what can change tonight), in the
+language of the page or API answer that shows them.
+
+The engine imports no Django and writes English. Each sentence it can write is listed
+below once, as a msgid whose `%(name)s` stand where the engine puts a number, a state or a
+name; `sentence()` matches the engine's English against them and answers the translation
+with the same values. A sentence the engine joins with "; " is translated part by part.
+Anything unmatched is shown as written (English), never dropped: tests/core/
+test_sentences.py makes every sentence the engine can write match one of these.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from django.utils.translation import gettext, gettext_noop
+
+from core.vocab import LANGUAGE_NAMES, Acuity, Gender, HomeType, MedicalLevel, Service
+
+SENTENCES = (
+    # engine.rules: why a home fails a rule.
+    gettext_noop("Needs %(needed)s beds (child + 1 dependent); %(free)s free"),
+    gettext_noop("Needs %(needed)s beds (child + %(dependents)s dependents); %(free)s free"),
+    gettext_noop("Needs 1 bed; %(free)s free"),
+    gettext_noop("No staff on duty; 1 resident with this child"),
+    gettext_noop("No staff on duty; %(residents)s residents with this child"),
+    gettext_noop("No staff on duty; 1 resident with this child and 1 dependent"),
+    gettext_noop("No staff on duty; %(residents)s residents with this child and 1 dependent"),
+    gettext_noop(
+        "No staff on duty; %(residents)s residents with this child and %(dependents)s dependents"
+    ),
+    gettext_noop("Staff on duty can cover 1 resident; %(residents)s with this child"),
+    gettext_noop("Staff on duty can cover %(capacity)s residents; %(residents)s with this child"),
+    gettext_noop(
+        "Staff on duty can cover 1 resident; %(residents)s with this child and 1 dependent"
+    ),
+    gettext_noop(
+        "Staff on duty can cover %(capacity)s residents; %(residents)s with this child "
+        "and 1 dependent"
+    ),
+    gettext_noop(
+        "Staff on duty can cover 1 resident; %(residents)s with this child and "
+        "%(dependents)s dependents"
+    ),
+    gettext_noop(
+        "Staff on duty can cover %(capacity)s residents; %(residents)s with this child and "
+        "%(dependents)s dependents"
+    ),
+    gettext_noop("Serves age %(age)s only; child is %(child)s"),
+    gettext_noop("Serves ages %(ages)s; child is %(child)s"),
+    gettext_noop("Lists no genders served; child is %(gender)s"),
+    gettext_noop("Serves %(genders)s youth; child is %(gender)s"),
+    gettext_noop("Does not take youth with substance use"),
+    gettext_noop("Takes youth in recovery, not active use"),
+    gettext_noop("child is in recovery"),
+    gettext_noop("child has active substance use"),
+    gettext_noop("Child needs detox; none on site"),
+    gettext_noop("Does not take parenting youth; child has 1 dependent"),
+    gettext_noop("Does not take parenting youth; child has %(dependents)s dependents"),
+    gettext_noop("Takes no dependents; child has %(dependents)s"),
+    gettext_noop("Takes up to 1 dependent; child has %(dependents)s"),
+    gettext_noop("Takes up to %(most)s dependents; child has %(dependents)s"),
+    gettext_noop("Cannot meet medical needs"),
+    gettext_noop("Meets routine medical needs only"),
+    gettext_noop("child has routine medical needs"),
+    gettext_noop("child has complex medical needs"),
+    gettext_noop("Does not take pregnant youth"),
+    gettext_noop("Does not take youth with juvenile justice involvement"),
+    gettext_noop("Handles mental-health acuity up to %(level)s; child's is %(acuity)s"),
+    gettext_noop("High runaway risk needs a staff-secure home; this one is not"),
+    gettext_noop("Does not take state wards"),
+    gettext_noop("Does not take placements by a parent"),
+    gettext_noop("Does not take placements by a legal guardian"),
+    gettext_noop(
+        "Home does not take out-of-state placements (home in %(home)s, custody %(custody)s)"
+    ),
+    gettext_noop("State ward from %(custody)s: no ICPC approval for %(home)s"),
+    gettext_noop("Within %(zones)s"),
+    gettext_noop("No 24/7 intake for a crisis placement"),
+    gettext_noop("License expired on %(day)s"),
+    # engine.scoring: each factor's detail.
+    gettext_noop("Crisis stabilization home for a crisis placement"),
+    gettext_noop("Trafficking-specific (%(kind)s), not crisis stabilization"),
+    gettext_noop("Trafficking-specific home (%(kind)s)"),
+    gettext_noop("Generic home (%(kind)s), not trafficking-specific"),
+    gettext_noop("%(miles)s mi away, beyond the %(preference)s mi preference"),
+    gettext_noop("%(miles)s mi away, over %(reference)s mi"),
+    gettext_noop("%(miles)s mi away"),
+    gettext_noop("Stale: beds never updated"),
+    gettext_noop("Stale: beds updated %(ago)s"),
+    gettext_noop("Beds updated %(ago)s"),
+    gettext_noop("just now"),
+    gettext_noop("%(minutes)s min ago"),
+    gettext_noop("%(hours)s h ago"),
+    gettext_noop("%(days)s days ago"),
+    gettext_noop("Offers the needed %(service)s"),
+    gettext_noop("Offers all %(count)s needed services"),
+    gettext_noop("Offers %(count)s of %(needed)s needed services; missing %(missing)s"),
+    gettext_noop("No location"),
+    gettext_noop("No services needed"),
+    gettext_noop("No language given"),
+    gettext_noop("Speaks %(language)s"),
+    gettext_noop("Does not list %(language)s"),
+    # engine.assign: what would open more homes (relaxations), and tonight.
+    gettext_noop("Request ICPC approval for %(state)s: 1 more home"),
+    gettext_noop("Request ICPC approval for %(state)s: %(count)s more homes"),
+    gettext_noop("Request ICPC approval for %(states)s"),
+    gettext_noop("1 home in another state takes no out-of-state placements"),
+    gettext_noop("%(count)s homes in another state take no out-of-state placements"),
+    gettext_noop("1 home is full; it would fit when a bed opens"),
+    gettext_noop("%(count)s homes are full; they would fit when a bed opens"),
+    gettext_noop("1 home lacks %(beds)s free beds; it would fit when beds open"),
+    gettext_noop("%(count)s homes lack %(beds)s free beds; they would fit when beds open"),
+    gettext_noop("A home that takes substance use in recovery would add %(count)s"),
+    gettext_noop("A home that takes active substance use would add %(count)s"),
+    gettext_noop("1 home needs more staff on duty; it would fit once more staff come on shift"),
+    gettext_noop(
+        "%(count)s homes need more staff on duty; they would fit once more staff come on shift"
+    ),
+    gettext_noop("1 home serves other ages; ask it about an age exception"),
+    gettext_noop("%(count)s homes serve other ages; ask them about an age exception"),
+    gettext_noop("1 home serves other genders; ask it about an exception"),
+    gettext_noop("%(count)s homes serve other genders; ask them about an exception"),
+    gettext_noop("1 home has no detox on site; detox elsewhere first would open it"),
+    gettext_noop("%(count)s homes have no detox on site; detox elsewhere first would open them"),
+    gettext_noop("1 home cannot take the child's %(dependents)s; ask it about an exception"),
+    gettext_noop(
+        "%(count)s homes cannot take the child's %(dependents)s; ask them about an exception"
+    ),
+    gettext_noop(
+        "1 home cannot meet %(level)s medical needs; a care plan with an outside provider "
+        "could open it"
+    ),
+    gettext_noop(
+        "%(count)s homes cannot meet %(level)s medical needs; a care plan with an outside "
+        "provider could open them"
+    ),
+    gettext_noop("1 home does not take pregnant youth; ask it about an exception"),
+    gettext_noop("%(count)s homes do not take pregnant youth; ask them about an exception"),
+    gettext_noop("1 home handles lower mental-health acuity; a stabilization plan could open it"),
+    gettext_noop(
+        "%(count)s homes handle lower mental-health acuity; a stabilization plan could open them"
+    ),
+    gettext_noop("1 home is not staff-secure; a safety plan for the runaway risk could open it"),
+    gettext_noop(
+        "%(count)s homes are not staff-secure; a safety plan for the runaway risk could open them"
+    ),
+    gettext_noop("1 home does not take %(placements)s; ask it about an exception"),
+    gettext_noop("%(count)s homes do not take %(placements)s; ask them about an exception"),
+    gettext_noop("1 home has no 24/7 intake; it could take the child at the next daytime intake"),
+    gettext_noop(
+        "%(count)s homes have no 24/7 intake; they could take the child at the next daytime intake"
+    ),
+    gettext_noop(
+        "1 home does not take youth with juvenile justice involvement; ask it about an exception"
+    ),
+    gettext_noop(
+        "%(count)s homes do not take youth with juvenile justice involvement; ask them about "
+        "an exception"
+    ),
+    gettext_noop("1 home has an expired license; it would fit once renewed, which takes days"),
+    gettext_noop(
+        "%(count)s homes have an expired license; they would fit once renewed, which takes days"
+    ),
+)
+
+# Words inside a sentence that are themselves the vocabulary's codes or English phrases.
+_PHRASES = (
+    gettext_noop("state wards"),
+    gettext_noop("placements by a parent"),
+    gettext_noop("placements by a legal guardian"),
+    gettext_noop("1 dependent"),
+    gettext_noop("none"),
+)
+# Codes the engine writes as they are ("female", "moderate"), lower-cased labels.
+_CODE_LABELS = {
+    str(value): label
+    for choices in (Gender, Acuity, MedicalLevel)
+    for value, label in choices.choices
+}
+
+
+# Codes the engine writes with spaces ("legal advocacy", "safe home"): their labels.
+_SPACED_LABELS = {
+    str(value).replace("_", " "): label
+    for choices in (Service, HomeType)
+    for value, label in choices.choices
+}
+
+
+_PLURAL_DEPENDENTS = re.compile(r"^(\d+) dependents$")
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    compiled = []
+    for msgid in (*SENTENCES, *_PHRASES):
+        parts = re.split(r"%\((\w+)\)s", msgid)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        compiled.append((re.compile(f"^{regex}$"), msgid))
+    return tuple(compiled)
+
+
+def _value(text: str) -> str:
+    """A value the engine put in a sentence, translated when it is a code or a phrase."""
+    if text in _CODE_LABELS:
+        return str(_CODE_LABELS[text]).lower()
+    if text in LANGUAGE_NAMES:
+        return gettext(LANGUAGE_NAMES[text])
+    if text in _SPACED_LABELS:
+        return str(_SPACED_LABELS[text]).lower()
+    if ", " in text:  # a list of labels: "Legal advocacy, Education"
+        return ", ".join(_value(part) for part in text.split(", "))
+    match = _PLURAL_DEPENDENTS.match(text)
+    if match:
+        return gettext("%(n)s dependents") % {"n": match.group(1)}
+    return _one(text) or text
+
+
+def _one(text: str) -> str | None:
+    for pattern, msgid in _patterns():
+        match = pattern.match(text)
+        if match:
+            values = {name: _value(value) for name, value in match.groupdict().items()}
+            return gettext(msgid) % values if values else gettext(msgid)
+    return None
+
+
+def sentence(text: str) -> str:
+    """The engine's English `text` in the active language (as written when unknown)."""
+    if not text:
+        return text
+    whole = _one(text)
+    if whole is not None:
+        return whole
+    parts = text.split("; ")
+    if len(parts) > 1:
+        return "; ".join(_one(part) or part for part in parts)
+    return text
