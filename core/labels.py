@@ -87,4 +87,9 @@ ENGINE_LABELS = (
     gettext_noop("Exclusion zones"),
     gettext_noop("Maximum distance"),
     gettext_noop("Search date"),
+    gettext_noop("Approved or licensed by the tribes"),
+    gettext_noop("ICWA category"),
+    gettext_noop("ICWA preference order"),
+    gettext_noop("Indian child (ICWA)"),
+    gettext_noop("Tribes"),
 )

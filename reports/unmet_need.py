@@ -111,7 +111,7 @@ def _by_age_and_gender(
     bands, genders = list(AgeBand), list(Gender)
     age_counts = [[counts.by_age[code].get(band, 0) for band in bands] for code in states]
     gender_counts = [[counts.by_gender[code].get(g, 0) for g in genders] for code in states]
-    ages = suppress_table(labels, [band.label for band in bands], age_counts)
+    ages = suppress_table(labels, [str(band.label) for band in bands], age_counts)
     by_gender = suppress_table(labels, [str(g.label) for g in genders], gender_counts)
     links = [((0, "row", i), (1, "row", i)) for i in range(len(states))]
     protected = jointly_protected(
