@@ -103,6 +103,9 @@ class Batch(models.Model):
     def __str__(self) -> str:
         return f"Batch {self.pk} ({self.get_status_display()})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("batch-page", args=[self.pk])
+
 
 class BatchAssignment(models.Model):
     """One child's line of a plan: a home (or none, with the reason), its score and
