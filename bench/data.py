@@ -105,4 +105,5 @@ def random_body(rng: random.Random) -> dict:
     # About one child in five, read off a value already drawn: the bodies' other fields
     # stay those of earlier benches, so runs before and after the rule compare.
     body["juvenile_justice_involved"] = body["residence_zip"][-1] in "05"
+    body["interpreter_needed"] = body["primary_language"] == "es" and body["age"] % 2 == 0
     return body

@@ -69,7 +69,7 @@ INCLUDED = [
     "id", "available_beds", "headroom", "min_age", "max_age", "gender_mask",
     "substance_rank", "detox_on_site", "dependents_cap", "medical_rank", "accepts_pregnant",
     "acuity_rank", "staff_secure", "accepts_state_wards", "accepts_parent_placements",
-    "accepts_juvenile_justice", "license_day", "latitude", "longitude",
+    "accepts_juvenile_justice", "license_day", "latitude", "longitude", "languages",
 ]  # fmt: skip
 
 
@@ -130,8 +130,9 @@ _COMMON = (
     " AND acuity_rank >= {} AND (staff_secure OR NOT {})"
     " AND (intake_24_7 OR NOT {}) AND (accepts_juvenile_justice OR NOT {})"
     " AND license_day >= {} AND id <> ALL({}::int[])"
+    " AND (NOT {} OR languages ? {})"
 )
-_COMMON_PARAMS = 16
+_COMMON_PARAMS = 18
 _ZONE = (
     "NOT (latitude BETWEEN {} AND {} AND longitude BETWEEN {} AND {} AND"
     " {} * asin(least(1.0::float8, sqrt("
@@ -213,6 +214,9 @@ def floor_params(needs) -> tuple[str, list]:
         bool(needs.juvenile_justice_involved),
         (needs.search_date - EPOCH).days,
         sorted(needs.keep_apart_homes),  # keep_apart: none of the homes where they are
+        # language: with an interpreter needed, a home that lists the child's language.
+        bool(needs.interpreter_needed and needs.primary_language),
+        needs.primary_language or "",
     ]
     for zone in needs.exclusion_zones:
         params += _zone_params(zone)

@@ -101,6 +101,8 @@ SENTENCES = (
     gettext_noop("No services needed"),
     gettext_noop("No language given"),
     gettext_noop("Speaks %(language)s"),
+    # Before "Does not list %(language)s", whose placeholder would take the rest.
+    gettext_noop("Does not list %(language)s; the child needs an interpreter"),
     gettext_noop("Does not list %(language)s"),
     # engine.assign: what would open more homes (relaxations), and tonight.
     gettext_noop("Request ICPC approval for %(state)s: 1 more home"),
@@ -159,6 +161,8 @@ SENTENCES = (
         "%(count)s homes do not take youth with juvenile justice involvement; ask them about "
         "an exception"
     ),
+    gettext_noop("1 home does not list %(language)s; ask it about an interpreter"),
+    gettext_noop("%(count)s homes do not list %(language)s; ask them about an interpreter"),
     gettext_noop("1 home has an expired license; it would fit once renewed, which takes days"),
     gettext_noop(
         "%(count)s homes have an expired license; they would fit once renewed, which takes days"

@@ -469,6 +469,10 @@ _SUGGESTIONS: dict[str, Callable[[SurvivorNeeds, int], str]] = {
         f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not take youth with juvenile justice "
         f"involvement; ask {_them(n)} about an exception"
     ),
+    "language": lambda needs, n: (
+        f"{plural(n, 'home')} {_verb(n, 'does', 'do')} not list {needs.primary_language}; "
+        f"ask {_them(n)} about an interpreter"
+    ),
     "license": lambda needs, n: (
         f"{plural(n, 'home')} {_verb(n, 'has', 'have')} an expired license; "
         f"{_verb(n, 'it', 'they')} would fit once renewed, which takes days"

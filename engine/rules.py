@@ -160,6 +160,13 @@ def check_juvenile_justice(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
     return "Does not take youth with juvenile justice involvement"
 
 
+def check_language(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
+    language = needs.primary_language
+    if not needs.interpreter_needed or not language or language in home.languages:
+        return None
+    return f"Does not list {language}; the child needs an interpreter"
+
+
 def check_mental_health(needs: SurvivorNeeds, home: HomeOffer) -> str | None:
     if ACUITY_RANK[needs.mental_health_acuity] <= ACUITY_RANK[home.mental_health_max]:
         return None
@@ -255,6 +262,7 @@ CHECKS: dict[str, Check] = {
     "license": check_license,
     "juvenile_justice": check_juvenile_justice,
     "keep_apart": check_keep_apart,
+    "language": check_language,
 }
 assert tuple(CHECKS) == RULES
 

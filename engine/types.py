@@ -69,6 +69,7 @@ RULE_LABELS: dict[str, str] = {
     "license": "License",
     "juvenile_justice": "Juvenile justice",
     "keep_apart": "Kept apart",
+    "language": "Language",
 }
 RULES = tuple(RULE_LABELS)
 # The needs the reports count a search under (a child may have several), in the order of
@@ -230,6 +231,8 @@ class SurvivorNeeds:
         need="juvenile_justice",
     )
     primary_language: str = spec("language", "Primary language", default="")
+    # Set, the child's language is a rule (a home must list it), not only score points.
+    interpreter_needed: bool = spec("bool", "Interpreter needed", default=False, rule="language")
     indian_child: str = spec("level", "Indian child (ICWA)", levels=ICWA_STATUSES, default="no")
     tribes: frozenset[str] = spec("tags", "Tribes", default=frozenset())
     services_needed: frozenset[str] = spec(
@@ -357,7 +360,7 @@ class HomeOffer:
         rule="juvenile_justice",
         requires=("juvenile_justice_involved", True),
     )
-    languages: frozenset[str] = spec("tags", "Languages spoken")
+    languages: frozenset[str] = spec("tags", "Languages spoken", rule="language")
     services: frozenset[str] = spec("tags", "Services offered", levels=SERVICES)
     active: bool = spec("bool", "Offered to case workers (active)")
     availability_updated_at: datetime | None = spec("datetime", "Availability updated")

@@ -286,6 +286,9 @@ def rule_failures(needs: SurvivorNeeds, directory: Directory) -> RuleFailures:
         inside = _inside_exclusion_zones(needs, directory)
         by_rule["exclusion_zone"] = pack_rows(inside, directory.words)
     by_rule["license"] = holds("below", "license_day", epoch_day(needs.search_date))
+    if needs.interpreter_needed and needs.primary_language:
+        speaks = directory.has_tag("languages", needs.primary_language)
+        by_rule["language"] = pack_rows(~speaks, directory.words)
     if needs.keep_apart_homes:
         by_rule["keep_apart"] = _keep_apart_failures(needs, directory)
     # RULES order, so that counts and masks read the same whatever the order above.

@@ -222,6 +222,12 @@ class NeedsForm(NeedsFormBase):
         "max_distance_miles",
     ]  # fmt: skip
 
+    # A matching flag (the rule `language`); declared for its help text.
+    interpreter_needed = forms.BooleanField(
+        required=False,
+        label=_("Interpreter needed"),
+        help_text=_("Only homes that list the child's language are offered"),
+    )
     date_of_birth = forms.DateField(
         required=False,
         label="Date of birth",
@@ -419,11 +425,6 @@ class IntakeForm(NeedsForm):
         label=_("Foreign national"),
         help_text=_("Opens the request to HHS for an eligibility letter"),
     )
-    interpreter_needed = forms.BooleanField(
-        required=False,
-        label=_("Interpreter needed"),
-        help_text=_("Shown with the case; ask each home about an interpreter"),
-    )
     pregnancy_due_date = forms.DateField(
         required=False,
         label=_("Pregnancy due date"),
@@ -433,7 +434,7 @@ class IntakeForm(NeedsForm):
     IDENTITY = ("case_number", "first_name", "last_name", "alias", "notes")
     # The intake's fields that are not matching fields: texts ("" when blank) and the rest.
     CASE_TEXTS = ("trafficking_type", "identified_by", "law_enforcement_reference")
-    CASE_OTHERS = ("foreign_national", "interpreter_needed", "pregnancy_due_date")
+    CASE_OTHERS = ("foreign_national", "pregnancy_due_date")
     field_order = ["case_number", "first_name", "last_name", "alias", *NeedsForm.field_order]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -467,7 +468,6 @@ class IntakeForm(NeedsForm):
         for name in self.CASE_OTHERS:
             data[name] = self.cleaned_data.get(name)
         data["foreign_national"] = bool(data["foreign_national"])
-        data["interpreter_needed"] = bool(data["interpreter_needed"])
         return data
 
 

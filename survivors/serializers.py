@@ -158,7 +158,6 @@ class SurvivorSerializer(serializers.ModelSerializer):
             "identified_by",
             "law_enforcement_reference",
             "foreign_national",
-            "interpreter_needed",
             "pregnancy_due_date",
             "notes",
             "status",

@@ -28,7 +28,7 @@ INTAKE_FIELDS = frozenset(
     {
         "case_number", "first_name", "last_name", "alias", "date_of_birth", "estimated_age",
         "residence_zip", "notes", "trafficking_type", "identified_by",
-        "law_enforcement_reference", "foreign_national", "interpreter_needed",
+        "law_enforcement_reference", "foreign_national",
         "pregnancy_due_date",
         *NEEDS_INPUT_NAMES,
     }

@@ -372,3 +372,14 @@ def test_it_reports_every_failed_rule_in_table_order():
     ]
     assert all(isinstance(failure, RuleFailure) for failure in result)
     assert [rule for rule in RULES if rule in {f.rule for f in result}] == [f.rule for f in result]
+
+
+def test_it_refuses_a_home_without_the_childs_language_only_when_she_needs_an_interpreter():
+    home = a_home(languages=frozenset({"en"}))
+    assert failures(a_survivor(primary_language="es"), home) == {}  # points, not a rule
+    assert failures(a_survivor(primary_language="es", interpreter_needed=True), home) == {
+        "language": "Does not list es; the child needs an interpreter"
+    }
+    assert failures(a_survivor(primary_language="en", interpreter_needed=True), home) == {}
+    # No language recorded: nothing to match, nothing refused.
+    assert failures(a_survivor(primary_language="", interpreter_needed=True), home) == {}
