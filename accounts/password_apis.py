@@ -14,7 +14,7 @@ from accounts.lockout import account_failure, account_guard, account_locked
 from accounts.models import ApiToken
 from accounts.services import user_password_change
 from audit.services import request_ip
-from core.exceptions import ValidationErrorSerializer
+from core.exceptions import ErrorSerializer, ValidationErrorSerializer
 
 
 class PasswordChangeApi(APIView):
@@ -37,8 +37,9 @@ class PasswordChangeApi(APIView):
         responses={
             204: None,
             429: OpenApiResponse(
+                ErrorSerializer,
                 description="The account is locked after 5 failed sign-ins or wrong current "
-                "passwords within 15 minutes (`account_locked`)."
+                "passwords within 15 minutes (`account_locked`).",
             ),
             400: OpenApiResponse(
                 ValidationErrorSerializer,

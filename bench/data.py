@@ -32,7 +32,8 @@ COPY_COLUMNS = [
     "accepts_juvenile_justice", "icwa_category", "approving_tribes", "languages", "services",
     "active", "availability_updated_at",
     "created_at", "modified_at",
-    "external_id", "intake_phone", "contact_name", "license_number", "license_expires",
+    "external_id", "intake_phone", "intake_email", "contact_name", "license_number",
+    "license_expires",
 ]  # fmt: skip
 
 

@@ -4,8 +4,12 @@ from django.contrib import admin
 
 from core.admin_base import ReadOnlyAdmin
 from placement.models import (
+    AnswerLink,
     Batch,
     BatchAssignment,
+    Duty,
+    KeepApart,
+    MissingEpisode,
     FollowUp,
     Placement,
     Recommendation,
@@ -141,3 +145,39 @@ class BatchAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["batch", "survivor", "home", "score", "outcome"]
     search_fields = ["survivor__case_number", "home__name"]
     list_select_related = ["batch", "survivor", "home"]
+
+
+# Below, the encrypted texts (where a missing child was found, a duty's reference, why two
+# children are kept apart) stay off the admin: they are read on the case page, audited.
+
+
+@admin.register(AnswerLink)
+class AnswerLinkAdmin(ReadOnlyAdmin):
+    list_display = ["id", "referral", "created_at", "expires_at", "used_at", "email_delivery"]
+    exclude = ["token_digest"]
+    list_select_related = ["referral"]
+
+
+@admin.register(Duty)
+class DutyAdmin(ReadOnlyAdmin):
+    list_display = ["id", "survivor", "kind", "due_at", "completed_at"]
+    list_filter = ["kind"]
+    exclude = ["reference"]
+    search_fields = ["survivor__case_number"]
+    list_select_related = ["survivor"]
+
+
+@admin.register(MissingEpisode)
+class MissingEpisodeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "survivor", "started_at", "returned_at"]
+    exclude = ["found_at"]
+    search_fields = ["survivor__case_number"]
+    list_select_related = ["survivor"]
+
+
+@admin.register(KeepApart)
+class KeepApartAdmin(ReadOnlyAdmin):
+    list_display = ["id", "survivor", "other", "created_at", "ended_at"]
+    exclude = ["reason"]
+    search_fields = ["survivor__case_number", "other__case_number"]
+    list_select_related = ["survivor", "other"]

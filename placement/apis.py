@@ -260,6 +260,7 @@ class CaseListCreateApi(SurvivorListCreateApi):
 @extend_schema(tags=["workflow"])
 class SurvivorKeepApartApi(WorkflowApi):
     serializer_class = KeepApartSerializer
+    pagination_class = None  # a child's few links, answered as a plain list
 
     @extend_schema(
         operation_id="survivor_keep_apart_list",

@@ -224,6 +224,12 @@ class RecommendationSerializer(serializers.ModelSerializer):
     needs = serializers.JSONField(help_text="The child's matching needs (no identity).")
     home_profile = serializers.JSONField(help_text="The home's profile when it was proposed.")
     reviews = serializers.SerializerMethodField(help_text="Reviews so far, oldest first.")
+    good_cause = serializers.ChoiceField(
+        choices=GoodCause.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The ICWA good cause recorded with the choice (25 CFR 23.132), or blank.",
+    )
     home_stability = serializers.SerializerMethodField(
         help_text="The home's placement stability at 90 days today (it informs the MDT; "
         "the ranking never uses it)."
@@ -355,6 +361,13 @@ class ReferralSerializer(serializers.ModelSerializer):
         allow_null=True,
         read_only=True,
         help_text="Why the home declined; null unless declined.",
+    )
+    answer_channel = serializers.ChoiceField(
+        choices=Referral.Channel.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How the home's answer came: harbor (its own user), phone (recorded by "
+        "the case worker), link (the single-use link); blank until it answers.",
     )
     survivor = serializers.SerializerMethodField(
         help_text="The survivor's id, for the case side; null for the home."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from survivors.models import StatusChange
+from survivors.models import HandOff, StatusChange
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -24,6 +24,27 @@ class StatusChangeAdmin(admin.ModelAdmin):
     list_filter = ["after"]
     search_fields = ["survivor__case_number"]
     list_select_related = ["survivor", "by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(HandOff)
+class HandOffAdmin(admin.ModelAdmin):
+    """Who handed which case to whom, when: read only, and without the note, which is
+    about the child and is read on the case page, where the read is audited."""
+
+    list_display = ["created_at", "survivor", "to_worker", "by"]
+    fields = ["created_at", "survivor", "handed_from", "to_worker", "by"]
+    readonly_fields = fields
+    search_fields = ["survivor__case_number"]
+    list_select_related = ["survivor", "to_worker", "by"]
 
     def has_add_permission(self, request) -> bool:
         return False
