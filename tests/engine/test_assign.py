@@ -68,8 +68,10 @@ def test_it_finds_every_feasible_home_and_explains_every_other(offers, needs):
     assert result.feasible_count == len(feasible)
     assert set(ids(result.results)) == feasible
     assert [r.rank for r in result.results] == list(range(1, len(feasible) + 1))
-    scores = [r.score for r in result.results]
-    assert scores == sorted(scores, reverse=True)
+    # Best score first; for a child under ICWA, within each preference tier (tiers first,
+    # homes outside the preferences last).
+    keys = [(99 if r.icwa_tier is None else r.icwa_tier, -r.score) for r in result.results]
+    assert keys == sorted(keys)
     for ranked in result.results:
         assert round(sum(f.points for f in ranked.breakdown), 1) == ranked.score
         assert 0 <= ranked.score <= 100
@@ -536,6 +538,8 @@ def test_it_has_a_suggestion_for_every_rule():
         mental_health_acuity="high",
         runaway_risk="high",
         juvenile_justice_involved=True,
+        primary_language="es",
+        interpreter_needed=True,
         exclusion_zones=(ExclusionZone("66044", 5, 38.9717, -95.2353),),
         keep_apart_homes=frozenset({18}),
     )
@@ -560,6 +564,7 @@ def test_it_has_a_suggestion_for_every_rule():
         "license": {"license_expires": NOW.date() - timedelta(days=1), **far},
         "juvenile_justice": {"accepts_juvenile_justice": False, **far},
         "keep_apart": {**far},  # home 18: a child she is kept apart from is there
+        "language": {"languages": frozenset({"en"}), **far},
     }
     offers = [
         a_home(id=i, state="MO", **changes) if rule != "state_line" else a_home(id=i, **changes)
