@@ -42,7 +42,7 @@ class HandOffAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "survivor", "to_worker", "by"]
     fields = ["created_at", "survivor", "handed_from", "to_worker", "by"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "survivor", "handed_from", "to_worker", "by"]
     search_fields = ["survivor__case_number"]
     list_select_related = ["survivor", "to_worker", "by"]
 
