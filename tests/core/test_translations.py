@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -186,20 +187,39 @@ def test_it_catches_text_outside_translation_tags():
 
 
 def _scratch_catalogue(tmp_path: Path) -> Path:
-    """makemessages over the project into a copy of locale/es, never into the real one."""
+    """makemessages over the project into a copy of locale/es, never into the real one.
+
+    makemessages writes a file's strings into the first of its locale paths whose parent
+    holds the file, and adds `./locale` after LOCALE_PATHS: a scratch copy elsewhere
+    (under /tmp) is never chosen and the real catalogue is. So the copy is made a direct
+    child of the project (a hidden folder, which makemessages does not read), first in
+    LOCALE_PATHS, then read back out to `tmp_path` and removed; the real catalogue is
+    checked to be untouched."""
     if shutil.which("xgettext") is None:
         pytest.fail("GNU gettext (xgettext, msgfmt) is needed: apt-get install gettext")
-    scratch = tmp_path / "locale"
+    real = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
+    before = real.read_bytes()
+    scratch = ROOT / f".locale-check-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(ROOT / "locale", scratch)
-    with override_settings(LOCALE_PATHS=[scratch]):
-        call_command(
-            "makemessages",
-            locale=["es"],
-            ignore_patterns=["tests/*", "bench/*", "var/*", "staticfiles/*", "locale/*"],
-            no_obsolete=True,
-            verbosity=0,
-        )
-    return scratch / "es" / "LC_MESSAGES" / "django.po"
+    try:
+        with override_settings(LOCALE_PATHS=[scratch]):
+            call_command(
+                "makemessages",
+                locale=["es"],
+                ignore_patterns=["tests/*", "bench/*", "var/*", "staticfiles/*", "locale/*"],
+                no_obsolete=True,
+                no_location=True,
+                verbosity=0,
+            )
+        made = tmp_path / "django.po"
+        shutil.copyfile(scratch / "es" / "LC_MESSAGES" / "django.po", made)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if real.read_bytes() != before:
+            real.write_bytes(before)
+            pytest.fail("makemessages wrote into the real catalogue (restored)")
+    return made
 
 
 def _entries(po_path: Path, *flags: str) -> list[str]:
@@ -216,8 +236,6 @@ def _entries(po_path: Path, *flags: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory):
-    import os
-
     cwd = os.getcwd()
     os.chdir(ROOT)  # makemessages reads the tree it is started in
     try:
