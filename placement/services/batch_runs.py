@@ -27,7 +27,7 @@ from audit.services import audit_record
 from core.heartbeat import STALE_SECONDS, heartbeat_age, heartbeat_record, heartbeat_while
 from core.models import OutboxMessage
 from core.outbox import enqueue
-from engine import Ranked, SurvivorNeeds
+from engine import INTERIM_HOME_TYPE, Ranked, SurvivorNeeds
 from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from homes.models import Home
 from matching.selectors import failures_without_zones, home_failures, match_needs
@@ -150,11 +150,15 @@ def _problem(batch: Batch, row: _Row, *, now) -> tuple[PlanProblem, dict[int, _C
     excluded = set(batch.excluded_homes)
     pins = {int(child): home for child, home in batch.pins.items()}
     grouped = {child for group in batch.keep_together for child in group}
-    placed = set(
+    # A child placed for good has no line to fill; a child in an interim stay (an
+    # emergency shelter) is planned for her long-term home: another shelter is no move.
+    stays = dict(
         Placement.objects.filter(survivor__in=survivors, ended_at__isnull=True).values_list(
-            "survivor_id", flat=True
+            "survivor_id", "interim"
         )
     )
+    placed = {child for child, interim in stays.items() if not interim}
+    interim = {child for child, interim in stays.items() if interim}
     enough = len(survivors) + len(excluded) + ALTERNATIVES
     children: dict[int, _Child] = {}
     homes: dict[int, PlanHome] = {}
@@ -170,10 +174,23 @@ def _problem(batch: Batch, row: _Row, *, now) -> tuple[PlanProblem, dict[int, _C
         else:
             pin = pins.get(survivor.pk)
             ranked = _homes_of(
-                needs, now=now, everything=survivor.pk in grouped or pin is not None, enough=enough
+                needs,
+                now=now,
+                everything=survivor.pk in grouped or pin is not None or survivor.pk in interim,
+                enough=enough,
             )
-            child = _Child(survivor, needs, [r for r in ranked if r.home.id not in excluded])
-            child.reason = _why_none(child, pin, bool(ranked))
+            long_term = [
+                r
+                for r in ranked
+                if not (survivor.pk in interim and r.home.home_type == INTERIM_HOME_TYPE)
+            ]
+            child = _Child(survivor, needs, [r for r in long_term if r.home.id not in excluded])
+            child.reason = _why_none(child, pin, bool(long_term))
+            if survivor.pk in interim and not child.reason and not long_term:
+                child.reason = (
+                    "In an interim stay at an emergency shelter: no long-term home fits "
+                    "her now (the waitlist stays on)."
+                )
         children[survivor.pk] = child
         for ranked_home in child.ranked:
             offer = ranked_home.home

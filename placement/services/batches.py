@@ -420,11 +420,17 @@ def _check_excluded(excluded: list[int], errors: _Errors) -> None:
 
 
 def _check_not_placed(in_batch: set[int], errors: _Errors) -> None:
+    """A child placed for good cannot be planned; a child in an interim stay (an
+    emergency shelter) can: she is still seeking, and her move is a transfer."""
     placed = (
         Survivor.objects.filter(pk__in=in_batch)
         .filter(
             Q(status=Status.PLACED)
-            | Exists(Placement.objects.filter(survivor=OuterRef("pk"), ended_at__isnull=True))
+            | Exists(
+                Placement.objects.filter(
+                    survivor=OuterRef("pk"), ended_at__isnull=True, interim=False
+                )
+            )
         )
         .order_by("pk")
         .values_list("pk", "case_number")

@@ -12,6 +12,7 @@ from django.test import Client
 from audit.models import AuditEntry
 from core.errors import Conflict
 from homes.models import Home
+from homes.services import home_admin_grant
 from placement.models import Batch, Recommendation, Referral, WaitlistEntry
 from placement.services import referral_accept, referral_place
 from placement.services.batch_night import (
@@ -23,7 +24,8 @@ from placement.services.batch_reviews import batch_review
 from placement.services.batch_runs import batch_run
 from placement.services.batches import batch_create
 from survivors.models import Status
-from tests.factories import HomeFactory, SurvivorFactory
+from tests.factories import HomeFactory, SurvivorFactory, UserFactory
+from tests.placement.helpers import placed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -162,3 +164,85 @@ def test_it_names_children_by_case_number_on_the_plan_page(alice, children, home
         f"/batches/{batch.pk}/split/", {"group": "1", "reason": "One bed each."}, follow=True
     )
     assert "a new plan places the siblings apart" in answer.content.decode()
+
+
+# --- A child in an interim stay is planned; her move is a transfer (issue 25) -------------
+
+
+@pytest.fixture
+def girl_at_the_shelter(alice, mdt, children):
+    """KS-N-1 sleeps at an emergency shelter tonight (an interim stay, still seeking)."""
+    shelter = HomeFactory(
+        name="Harris County Youth Shelter", home_type="emergency_shelter", intake_24_7=True,
+        available_beds=4, staff_on_duty=4,
+    )  # fmt: skip
+    sam = UserFactory(username="sam", role="home_admin")
+    home_admin_grant(actor=None, user=sam, home=shelter)
+    stay = placed(alice, mdt, sam, children[0], shelter)
+    children[0].refresh_from_db()
+    assert children[0].status == Status.INTERIM and stay.interim
+    return stay
+
+
+def test_it_plans_a_child_in_an_interim_stay_and_her_move_is_a_transfer(
+    alice, mdt, home_admin, children, home, girl_at_the_shelter
+):
+    stay = girl_at_the_shelter
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+
+    batch = planned(alice, children)  # no "already placed": she is still seeking
+
+    line = batch.assignments.get(survivor=children[0])
+    assert line.home_id == home.pk  # a long-term home, never another shelter
+    batch_crisis_override(actor=alice, batch=batch, justification="Raid at 2 a.m.")
+    referral = Referral.objects.get(survivor=children[0], home=home)
+    referral_accept(actor=home_admin, referral_id=referral.pk)
+    referral_place(actor=alice, referral_id=referral.pk)
+
+    stay.refresh_from_db()
+    assert stay.ended_at is not None and stay.end_reason == "transfer"
+    assert stay.transferred_to.home_id == home.pk
+    children[0].refresh_from_db()
+    assert children[0].status == Status.PLACED
+    shelter = Home.objects.get(pk=stay.home_id)
+    assert shelter.available_beds == 4  # her shelter bed came back with the transfer
+
+
+def test_it_never_plans_a_shelter_as_her_long_term_home(alice, children, home, girl_at_the_shelter):
+    Home.objects.filter(pk=home.pk).update(available_beds=0)  # only shelters have beds
+
+    batch = planned(alice, children[:1])
+
+    line = batch.assignments.get()
+    assert line.home_id is None
+    assert "interim stay at an emergency shelter: no long-term home fits" in line.reason
+    batch_waitlist_unplaced(actor=alice, batch=batch)
+    children[0].refresh_from_db()
+    assert children[0].status == Status.INTERIM  # waitlisted, and still at the shelter
+    assert WaitlistEntry.objects.filter(survivor=children[0], ended_at__isnull=True).exists()
+
+
+def test_it_re_checks_under_the_locks_a_child_placed_for_good_since_the_plan(
+    alice, mdt, home_admin, children, home, girl_at_the_shelter
+):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+    # Before the override, she is transferred to another long-term home, one by one.
+    other = HomeFactory(name="Second Light", available_beds=1)
+    hilda = UserFactory(username="hilda", role="home_admin")
+    home_admin_grant(actor=None, user=hilda, home=other)
+    placed(alice, mdt, hilda, children[0], other)
+
+    batch_crisis_override(actor=alice, batch=batch, justification="Raid at 2 a.m.")
+
+    line = batch.assignments.get(survivor=children[0])
+    assert "placed" in line.outcome and line.referral_id is None
+    assert not Referral.objects.filter(survivor=children[0], home=home).exists()
+    assert Referral.objects.filter(survivor__in=children[1:], home=home).count() == 2
+
+
+def test_it_still_refuses_a_child_placed_for_good(alice, mdt, home_admin, children, home):
+    placed(alice, mdt, home_admin, children[0], home)
+    with pytest.raises(ValidationError) as refused:
+        batch_create(actor=alice, survivor_ids=[c.pk for c in children])
+    assert "KS-N-1 is already placed" in str(refused.value.message_dict["survivors"])
