@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from core.messages import form_error_messages
@@ -63,7 +64,7 @@ def home_manage(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
 
 
 def _beds(n: int) -> str:
-    return f"{n} free bed" if n == 1 else f"{n} free beds"
+    return ngettext("%(beds)s free bed", "%(beds)s free beds", n) % {"beds": n}
 
 
 @login_required
@@ -83,7 +84,9 @@ def home_availability_update(request: AuthedHttpRequest, home_id: int) -> HttpRe
     try:
         if data["confirm"]:
             home_confirm_availability(actor=request.user, home_id=home.pk)
-            messages.success(request, "Thanks: the bed count is confirmed as still accurate.")
+            messages.success(
+                request, gettext("Thanks: the bed count is confirmed as still accurate.")
+            )
         else:
             updated = home_availability_report(
                 actor=request.user,
@@ -93,8 +96,14 @@ def home_availability_update(request: AuthedHttpRequest, home_id: int) -> HttpRe
             )
             saved = _beds(updated.physically_free_beds)
             if updated.beds_held:
-                saved += f" ({updated.beds_held} held for accepted referrals)"
-            messages.success(request, f"Saved: {saved}, {updated.staff_on_duty} staff on duty.")
+                saved += " " + gettext("(%(held)s held for accepted referrals)") % {
+                    "held": updated.beds_held
+                }
+            messages.success(
+                request,
+                gettext("Saved: %(beds)s, %(staff)s staff on duty.")
+                % {"beds": saved, "staff": updated.staff_on_duty},
+            )
     except ValidationError as exc:
         form_error_messages(request, exc.message_dict)
     return redirect("home-manage", home_id=home.pk)

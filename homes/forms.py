@@ -36,7 +36,7 @@ class AvailabilityForm(forms.Form):
             and cleaned.get("available_beds") is None
             and cleaned.get("staff_on_duty") is None
         ):
-            raise forms.ValidationError("Tap the free beds or the staff on duty.")
+            raise forms.ValidationError(_("Tap the free beds or the staff on duty."))
         return cleaned
 
 
@@ -71,13 +71,14 @@ class LanguagesField(forms.CharField):
                 codes.append(code)
         if unknown:
             raise forms.ValidationError(
-                f"Unknown language: {', '.join(unknown)}. Give names such as English, Spanish."
+                _("Unknown language: %(names)s. Give names such as English, Spanish.")
+                % {"names": ", ".join(unknown)}
             )
         return codes
 
     def validate(self, value: Any) -> None:
         if self.required and not value:
-            raise forms.ValidationError("Give at least one language, e.g. English.")
+            raise forms.ValidationError(_("Give at least one language, e.g. English."))
 
     def run_validators(self, value: Any) -> None:
         return None  # the model's validate_languages checks the codes
@@ -89,13 +90,13 @@ class HomeProfileForm(forms.ModelForm):
     are never here: the taps change them, with their own history."""
 
     genders_served = forms.MultipleChoiceField(
-        choices=Gender.choices, widget=forms.CheckboxSelectMultiple, label="Genders served"
+        choices=Gender.choices, widget=forms.CheckboxSelectMultiple, label=_("Genders served")
     )
     services = forms.MultipleChoiceField(
-        choices=Service.choices, widget=forms.CheckboxSelectMultiple, label="Services offered"
+        choices=Service.choices, widget=forms.CheckboxSelectMultiple, label=_("Services offered")
     )
     languages = LanguagesField(
-        label="Languages spoken", help_text="Comma separated, e.g. English, Spanish."
+        label=_("Languages spoken"), help_text=_("Comma separated, e.g. English, Spanish.")
     )
     approving_tribes = TribesField(
         required=False,
@@ -109,15 +110,15 @@ class HomeProfileForm(forms.ModelForm):
         labels = {
             # The matching fields as the engine's specification labels them.
             **HOME_FIELD_LABELS,
-            "intake_phone": "Intake phone (the number a worker calls at night)",
+            "intake_phone": _("Intake phone (the number a worker calls at night)"),
             "intake_email": _("Intake email (where a referral's answer link goes)"),
-            "contact_name": "Contact name",
-            "license_number": "License number",
+            "contact_name": _("Contact name"),
+            "license_number": _("License number"),
         }
         help_texts = {
-            "latitude": "Optional; the ZIP code's centre is used without it.",
-            "longitude": "Optional; give both or neither.",
-            "intake_phone": "e.g. (913) 555-0142",
+            "latitude": _("Optional; the ZIP code's centre is used without it."),
+            "longitude": _("Optional; give both or neither."),
+            "intake_phone": _("e.g. (913) 555-0142"),
             "intake_email": _(
                 "Without a Harbor user, the home answers a referral through a single-use "
                 "link sent here and by text message to the intake phone."

@@ -338,7 +338,9 @@ def read_table(*, name: str, content: bytes, head_only: bool = False) -> Table:
 
 
 def too_large_message() -> str:
-    return f"The file is larger than {max_bytes() // (1024 * 1024)} MB: split it into parts."
+    return gettext("The file is larger than %(mb)s MB: split it into parts.") % {
+        "mb": max_bytes() // (1024 * 1024)
+    }
 
 
 # --- The template --------------------------------------------------------------------

@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.types import AuthedHttpRequest
@@ -29,14 +31,14 @@ from homes.models import Home, HomeImport
 
 class HomeImportForm(forms.Form):
     file = forms.FileField(
-        label="Directory file (CSV or XLSX)",
-        help_text="The template's columns, one home a row.",
+        label=_("Directory file (CSV or XLSX)"),
+        help_text=_("The template's columns, one home a row."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
     dry_run = forms.BooleanField(
         required=False,
         initial=True,
-        label="Check only: show what would change and every error, store nothing",
+        label=_("Check only: show what would change and every error, store nothing"),
     )
 
     def clean_file(self):
@@ -131,7 +133,7 @@ def home_import_apply(request: AuthedHttpRequest, import_id: int) -> HttpRespons
     except ValidationError:
         form = HomeImportForm()
         form.errors["file"] = form.error_class(
-            ["This check cannot be imported any more: upload the file again."]
+            [gettext("This check cannot be imported any more: upload the file again.")]
         )
         return _page(request, form, 400)
     return redirect("home-import-job", import_id=new.pk)

@@ -10,10 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import request_ip
 from core.errors import DomainError, NotFound
+from core.templatetags.harbor import day
 from core.types import AuthedHttpRequest
 from engine import HOME_SPEC
 from homes.forms import HomeProfileForm
@@ -55,7 +58,7 @@ def home_profile(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, exc.reason)
             else:
-                messages.success(request, "Saved the profile.")
+                messages.success(request, gettext("Saved the profile."))
                 return redirect("home-profile", home_id=home.pk)
         status = 400
         home.refresh_from_db()  # the form validated a copy with the rejected values
@@ -85,17 +88,17 @@ _COUNTED_OR_LICENSED = {
     "license_expires",
 }  # fmt: skip
 PROFILE_GROUPS = [
-    ("Contact for referrals", ["intake_phone", "intake_email", "contact_name"]),
-    ("Home", ["name", "zip_code", "latitude", "longitude"]),
+    (_("Contact for referrals"), ["intake_phone", "intake_email", "contact_name"]),
+    (pgettext_lazy("a home for children", "Home"), ["name", "zip_code", "latitude", "longitude"]),
     (
-        "License",
+        _("License"),
         [
             "home_type", "state", "licensed_beds", "residents_per_staff", "license_number",
             "license_expires", "active",
         ],
     ),
     (
-        "Who the home takes",
+        _("Who the home takes"),
         # Every field a rule reads but the location, the counts and the license.
         [
             name
@@ -103,12 +106,12 @@ PROFILE_GROUPS = [
             if field.rule and name not in _COUNTED_OR_LICENSED
         ],
     ),
-    ("Languages and services", ["languages", "services"]),
-    ("Indian Child Welfare Act", ["icwa_category", "approving_tribes"]),
+    (_("Languages and services"), ["languages", "services"]),
+    (_("Indian Child Welfare Act"), ["icwa_category", "approving_tribes"]),
 ]  # fmt: skip
 
 
-def _groups(form: HomeProfileForm) -> list[tuple[str, list]]:
+def _groups(form: HomeProfileForm) -> list[tuple[object, list]]:
     """The form's fields in fieldsets; a field this user may not change is not in the form."""
     grouped = [
         (legend, [form[name] for name in names if name in form.fields])
@@ -117,20 +120,20 @@ def _groups(form: HomeProfileForm) -> list[tuple[str, list]]:
     placed = {name for _, names in PROFILE_GROUPS for name in names}
     rest = [form[name] for name in form.fields if name not in placed]
     if rest:
-        grouped.append(("More", rest))
+        grouped.append((_("More"), rest))
     return [(legend, fields) for legend, fields in grouped if fields]
 
 
 def _shown(home: Home, name: str) -> str:
     value = getattr(home, name)
     if name == "license_expires":
-        return value.strftime("%d %b %Y") if value else "Not recorded"
+        return day(value) if value else gettext("Not recorded")
     if name == "active":
-        return "Yes" if value else "No (not offered to case workers)"
+        return gettext("Yes") if value else gettext("No (not offered to case workers)")
     display = getattr(home, f"get_{name}_display", None)
     if display is not None:
         return str(display())
-    return str(value) if value not in ("", None) else "Not recorded"
+    return str(value) if value not in ("", None) else gettext("Not recorded")
 
 
 @login_required
@@ -139,5 +142,5 @@ def home_profile_confirm(request: AuthedHttpRequest, home_id: int) -> HttpRespon
     """'The whole profile is accurate': stamps the confirmation, changes nothing else."""
     home = editable_home(request, home_id, "home.profile_confirmed")
     home_confirm_profile(actor=request.user, home_id=home.pk)
-    messages.success(request, "Thanks: the whole profile is confirmed as accurate.")
+    messages.success(request, gettext("Thanks: the whole profile is confirmed as accurate."))
     return redirect("home-profile", home_id=home.pk)
