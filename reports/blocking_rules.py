@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from core.vocab import RULE_LABELS
@@ -14,23 +16,27 @@ from matching.models import RULE_BIT, MatchSearch
 from reports.query import ReportQuery, report_query
 from reports.sql import BitOr
 from reports.suppression import SUPPRESSED_TEXT, suppress_table, suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label
+from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, state_order, texts
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "blocking-rules"
-TITLE = "What blocks children"
-DESCRIPTION = (
+TITLE = gettext_lazy("What blocks children")
+DESCRIPTION = gettext_lazy(
     "For each matching rule, the children it alone kept from a home and the children "
     "it blocked at all."
 )
 METHOD = (
-    "Among searches where no home was feasible. A near miss: a home that failed "
-    "this rule and no other; relaxing that one rule would have given the child a "
-    "home. A child counts once per rule, and under every rule that blocked them, "
-    "so the rules do not add up.",
-    "Searches recorded before these reports began kept which rules excluded homes, "
-    "but not which excluded a home alone, except when a single rule excluded every "
-    "home that failed: older near misses are undercounted.",
+    gettext_lazy(
+        "Among searches where no home was feasible. A near miss: a home that failed "
+        "this rule and no other; relaxing that one rule would have given the child a "
+        "home. A child counts once per rule, and under every rule that blocked them, "
+        "so the rules do not add up."
+    ),
+    gettext_lazy(
+        "Searches recorded before these reports began kept which rules excluded homes, "
+        "but not which excluded a home alone, except when a single rule excluded every "
+        "home that failed: older near misses are undercounted."
+    ),
     MONTHS_NOTE,
 )
 
@@ -72,19 +78,21 @@ def _by_state(states: list[str], blocked: dict[str, list[int]]) -> ReportTable:
     columns = [state_label(code) for code in states]
     cells, totals = [], []
     for i, rule in enumerate(RULES):
-        row = suppress_table([RULE_LABELS[rule]], columns, [[blocked[code][i] for code in states]])
+        row = suppress_table(
+            [str(RULE_LABELS[rule])], columns, [[blocked[code][i] for code in states]]
+        )
         cells.append(tuple(row.cells[0]))
         totals.append(row.row_totals[0] if row.row_totals else None)
     return ReportTable(
         name="rule_by_state",
-        caption="Children a rule excluded homes for, by custody state",
-        row_header="Rule",
-        rows=tuple(RULE_LABELS[rule] for rule in RULES),
+        caption=_("Children a rule excluded homes for, by custody state"),
+        row_header=_("Rule"),
+        rows=tuple(str(RULE_LABELS[rule]) for rule in RULES),
         columns=tuple(columns),
         cells=tuple(cells),
         row_totals=tuple(totals),
         has_totals=True,
-        unit="children",
+        unit=_("children"),
         withheld=SUPPRESSED_TEXT,
     )
 
@@ -96,25 +104,25 @@ def blocking_rules(
     excluded homes for at all, among searches with no feasible home; and rule x state."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     counts = _count(query)
-    states = sorted(counts, key=state_label)
+    states = sorted(counts, key=state_order)
     rule_state = _by_state(states, {code: counts[code][1] for code in states})
     sole_totals = [sum(counts[code][0][i] for code in states) for i in range(len(RULES))]
     by_rule = ReportTable(
         name="by_rule",
-        caption="Children with no feasible home: what each rule blocked",
-        row_header="Rule",
+        caption=_("Children with no feasible home: what each rule blocked"),
+        row_header=_("Rule"),
         rows=rule_state.rows,
-        columns=("Alone blocked a home (near miss)", "Blocked homes at all"),
+        columns=(_("Alone blocked a home (near miss)"), _("Blocked homes at all")),
         cells=tuple(
             zip(suppress_values(list(RULES), sole_totals), rule_state.row_totals or (), strict=True)
         ),
-        unit="children",
+        unit=_("children"),
         withheld=SUPPRESSED_TEXT,
     )
     return Report(
         name=NAME,
-        title=TITLE,
-        description=DESCRIPTION,
+        title=str(TITLE),
+        description=str(DESCRIPTION),
         filters=query.filters,
         tables=(by_rule, rule_state),
         charts=(
@@ -125,14 +133,14 @@ def blocking_rules(
                     (column, tuple(row[i] for row in by_rule.cells))
                     for i, column in enumerate(by_rule.columns)
                 ),
-                unit="children",
+                unit=_("children"),
                 chart_id="chart-blocking-rules",
                 withheld=by_rule.withheld,
-                description="Both columns of the first table, as bars.",
+                description=_("Both columns of the first table, as bars."),
             ),
         ),
-        notes=(SUPPRESSED_NOTE,),
-        method=METHOD,
+        notes=texts((SUPPRESSED_NOTE,)),
+        method=texts(METHOD),
     )
 
 

@@ -17,11 +17,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_noop
 
-NO_DATA_TEXT = "No data for these filters"
-SMALL_TEXT = "fewer than 11"
+# English msgids, shown through gettext: the chart speaks the request's language, its
+# numbers written as that language writes them (1,234.5 or 1.234,5).
+NO_DATA_TEXT = gettext_noop("No data for these filters")
+SMALL_TEXT = gettext_noop("fewer than 11")
 
 # Colour and pattern pairs, in series order. Contrast against white: 8.9, 3.9, 3.4, 8.6,
 # 5.9 and 7.7 to 1 (tests/reports/test_charts.py recomputes them).
@@ -71,6 +75,7 @@ def bar_chart(
     neither mislabelled nor told apart from a small one.
     """
     categories = _checked(chart_id, categories, series)
+    suppressed_text = gettext(suppressed_text)
     values = [v for s in series for v in s.values]
     if not any(v is None or v > 0 for v in values):
         return _empty(title=title, chart_id=chart_id, description=description)
@@ -243,12 +248,12 @@ def _empty(*, title: str, chart_id: str, description: str) -> SafeString:
         PAD + 2 * FONT,
         FONT + 2,
         MUTED,
-        NO_DATA_TEXT,
+        gettext(NO_DATA_TEXT),
     )
     return _svg(
         chart_id=chart_id,
         title=title,
-        description=description or NO_DATA_TEXT,
+        description=description or gettext(NO_DATA_TEXT),
         height=2 * PAD + 3 * FONT,
         body=body,
     )
@@ -329,9 +334,12 @@ def _describe(
 ) -> str:
     """A sentence for screen readers; the figures themselves when there are few."""
     names = ", ".join(s.name for s in series)
-    text = f"Bar chart of {names} for {len(categories)} categories."
+    text = gettext("Bar chart of %(names)s for %(count)s categories.") % {
+        "names": names,
+        "count": len(categories),
+    }
     if len(categories) * len(series) > 24:
-        return text + " The table gives every figure."
+        return text + " " + gettext("The table gives every figure.")
     figures = []
     for index, category in enumerate(categories):
         shown = "; ".join(
@@ -391,9 +399,9 @@ def _text_width(text: str, font: float) -> float:
 
 def _number(value: int | float, unit: str) -> str:
     if isinstance(value, int) or float(value).is_integer():
-        text = f"{int(value):,}"
+        text = number_format(int(value), force_grouping=True)
     else:
-        text = f"{value:,.1f}"
+        text = number_format(value, 1, force_grouping=True)
     if not unit:
         return text
     return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"

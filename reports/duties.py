@@ -10,28 +10,33 @@ from datetime import date, datetime
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from core.types import RequestUser
 from core.vocab import GoodCause
 from placement.models import Duty, MissingEpisode, Recommendation
 from reports.query import ReportQuery, report_query
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, statistic
+from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, statistic, texts
 from reports.types import ChartSpec, Report, ReportInfo
 
 NAME = "duties"
-TITLE = "Legal duties and missing children"
-DESCRIPTION = (
+TITLE = gettext_lazy("Legal duties and missing children")
+DESCRIPTION = gettext_lazy(
     "Reports to law enforcement, NCMEC and HHS and tribes' notices done on time, by duty and "
     "month; children missing from care by month; placements outside ICWA's preferences."
 )
 METHOD = (
-    "Duties whose deadline fell in the period: done by the deadline, done late, or not "
-    "recorded as done. Episodes of a child missing from care by the month she went "
-    "missing: back, or still missing. Recommendations for a child ICWA covers made in the "
-    "period below a preferred home that could take her, by the basis of good cause.",
+    gettext_lazy(
+        "Duties whose deadline fell in the period: done by the deadline, done late, or not "
+        "recorded as done. Episodes of a child missing from care by the month she went "
+        "missing: back, or still missing. Recommendations for a child ICWA covers made in the "
+        "period below a preferred home that could take her, by the basis of good cause."
+    ),
     MONTHS_NOTE,
 )
-OUTCOMES = ("On time", "Late", "Not done")
+OUTCOMES = (gettext_lazy("On time"), gettext_lazy("Late"), gettext_lazy("Not done"))
 
 
 def _outcome(completed_at: datetime | None, due_at: datetime) -> int:
@@ -41,7 +46,9 @@ def _outcome(completed_at: datetime | None, due_at: datetime) -> int:
 
 
 def _month(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m") if moment else "Unknown"
+    # ISO months ("2026-11") sort in time order in every language; the rows are sorted
+    # on them, and suppression works by position.
+    return timezone.localtime(moment).strftime("%Y-%m") if moment else _("Unknown")
 
 
 def _duties(query: ReportQuery) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
@@ -103,50 +110,52 @@ def duties(
     kinds = [k for k in Duty.Kind.values if k in by_kind]
     kind_table = additive_table(
         "by_duty",
-        "Duties due in the period, by duty",
-        "Duty",
+        _("Duties due in the period, by duty"),
+        _("Duty"),
         [str(dict(Duty.Kind.choices)[k]) for k in kinds],
-        OUTCOMES,
+        texts(OUTCOMES),
         [by_kind[k] for k in kinds],
-        unit="duties",
+        unit=_("duties"),
     )
     months = sorted(by_month)
     month_table = additive_table(
-        "by_month", "Duties due, by month", "Month", months, OUTCOMES,
-        [by_month[m] for m in months], unit="duties",
+        "by_month", _("Duties due, by month"), _("Month"), months, texts(OUTCOMES),
+        [by_month[m] for m in months], unit=_("duties"),
     )  # fmt: skip
     episodes = _episodes(query)
     episode_months = sorted(episodes)
     episode_table = additive_table(
         "missing",
-        "Children missing from care, by the month they went missing",
-        "Month",
+        _("Children missing from care, by the month they went missing"),
+        _("Month"),
         episode_months,
-        ("Back", "Still missing"),
+        (pgettext("missing from care", "Back"), _("Still missing")),
         [episodes[m] for m in episode_months],
-        unit="episodes",
+        unit=_("episodes"),
     )
     causes = _good_cause(query)
     cause_values = [c for c in GoodCause.values if c in causes]
     cause_table = additive_table(
         "good_cause",
-        "Homes chosen below ICWA's preferences, by the good cause recorded",
-        "Good cause (25 CFR 23.132)",
+        _("Homes chosen below ICWA's preferences, by the good cause recorded"),
+        _("Good cause (25 CFR 23.132)"),
         [str(dict(GoodCause.choices)[c]) for c in cause_values],
-        ("Recommendations",),
+        (_("Recommendations"),),
         [[causes[c]] for c in cause_values],
-        unit="recommendations",
+        unit=_("recommendations"),
     )
     total = sum(sum(counts) for counts in by_kind.values())
     on_time = sum(counts[0] for counts in by_kind.values())
     share = statistic(
         100.0 * on_time / total if total else None, total, shown=month_table.grand_total is not None
     )
-    shown = f"{share}%" if share is not None else "withheld (fewer than 11 duties)"
+    shown = (
+        f"{number_format(share)}%" if share is not None else _("withheld (fewer than 11 duties)")
+    )
     return Report(
         name=NAME,
-        title=TITLE,
-        description=DESCRIPTION,
+        title=str(TITLE),
+        description=str(DESCRIPTION),
         filters=query.filters,
         tables=(kind_table, month_table, episode_table, cause_table),
         charts=(
@@ -157,14 +166,14 @@ def duties(
                     (column, tuple(row[i] for row in month_table.cells))
                     for i, column in enumerate(month_table.columns)
                 ),
-                unit="duties",
+                unit=_("duties"),
                 chart_id="chart-duties",
                 withheld=month_table.withheld,
-                description="One bar per month and outcome.",
+                description=_("One bar per month and outcome."),
             ),
         ),
-        notes=(SUPPRESSED_NOTE, f"Done by the deadline: {shown}."),
-        method=METHOD,
+        notes=(str(SUPPRESSED_NOTE), _("Done by the deadline: %(shown)s.") % {"shown": shown}),
+        method=texts(METHOD),
     )
 
 

@@ -7,23 +7,27 @@ from collections import defaultdict
 from datetime import date
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from core.vocab import HomeType
 from placement.models import FollowUp
 from reports.query import ReportQuery, report_query
 from reports.suppression import suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table
+from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, texts
 from reports.types import ChartSpec, Report, ReportInfo
 
 NAME = "outcomes"
-TITLE = "Placement outcomes"
-DESCRIPTION = "How placements stood at 30 and 90 days, by home type."
+TITLE = gettext_lazy("Placement outcomes")
+DESCRIPTION = gettext_lazy("How placements stood at 30 and 90 days, by home type.")
 METHOD = (
-    "Follow-ups due in the period with an outcome recorded. A placement that ended "
-    "before its 30th or 90th day counts through its discharge reason (a runaway as "
-    "ran away, a planned move as moved as planned, an interim stay at an emergency "
-    "shelter ended by the transfer to a long-term home as moved on from the interim stay).",
+    gettext_lazy(
+        "Follow-ups due in the period with an outcome recorded. A placement that ended "
+        "before its 30th or 90th day counts through its discharge reason (a runaway as "
+        "ran away, a planned move as moved as planned, an interim stay at an emergency "
+        "shelter ended by the transfer to a long-term home as moved on from the interim stay)."
+    ),
     MONTHS_NOTE,
 )
 DAYS = (30, 90)
@@ -65,22 +69,22 @@ def outcomes(
     tables = [
         additive_table(
             f"day_{day}",
-            f"Placements at {day} days, by home type and outcome",
-            "Home type",
+            _("Placements at %(day)s days, by home type and outcome") % {"day": day},
+            _("Home type"),
             type_labels,
             [str(o.label) for o in outcome_values],
             [[counts[day][t].get(o.value, 0) for o in outcome_values] for t in types],
-            unit="placements",
+            unit=_("placements"),
         )
         for day in DAYS
     ]
     discharged = suppress_values(["from discharge"], [from_discharge])[0]
-    shown = "fewer than 11" if discharged is None and from_discharge else str(from_discharge)
+    shown = _("fewer than 11") if discharged is None and from_discharge else str(from_discharge)
     ninety = tables[1]
     return Report(
         name=NAME,
-        title=TITLE,
-        description=DESCRIPTION,
+        title=str(TITLE),
+        description=str(DESCRIPTION),
         filters=query.filters,
         tables=tuple(tables),
         charts=(
@@ -91,17 +95,18 @@ def outcomes(
                     (column, tuple(row[i] for row in ninety.cells))
                     for i, column in enumerate(ninety.columns)
                 ),
-                unit="placements",
+                unit=_("placements"),
                 chart_id="chart-outcomes",
                 withheld=ninety.withheld,
-                description="The 90-day table, one bar per outcome.",
+                description=_("The 90-day table, one bar per outcome."),
             ),
         ),
         notes=(
-            SUPPRESSED_NOTE,
-            f"Of these follow-ups, {shown} were filled from a discharge before the day came.",
+            str(SUPPRESSED_NOTE),
+            _("Of these follow-ups, %(shown)s were filled from a discharge before the day came.")
+            % {"shown": shown},
         ),
-        method=METHOD,
+        method=texts(METHOD),
     )
 
 

@@ -8,35 +8,49 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from placement.models import Referral
 from reports.query import report_query
 from reports.sql import HOUR, Elapsed, Percentile
 from reports.suppression import SUPPRESSED_TEXT, suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, statistic
+from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, statistic, texts
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "referral-answers"
-TITLE = "Referral answers"
-DESCRIPTION = (
+TITLE = gettext_lazy("Referral answers")
+DESCRIPTION = gettext_lazy(
     "Per home: referrals, how they were answered, decline reasons, answer time and expired holds."
 )
 TOP_HOMES = 40  # per-home tables list the busiest homes, then "All other homes"
 NOTES = (
     SUPPRESSED_NOTE,
-    "A median over fewer than 11 answered referrals is not shown, nor one whose "
-    "number of answers the first table withholds; expired holds are shown only where "
-    "that table shows the home's accepted referrals.",
+    gettext_lazy(
+        "A median over fewer than 11 answered referrals is not shown, nor one whose "
+        "number of answers the first table withholds; expired holds are shown only where "
+        "that table shows the home's accepted referrals."
+    ),
 )
-METHOD = (
-    "Referrals made in the period, counted by how the home answered. Accepted "
-    "includes referrals that became placements and holds that later expired. "
-    "Not answered: still pending, or withdrawn before the home answered.",
-    f"The {TOP_HOMES} homes with the most referrals are listed; the rest are added "
-    "together. Home names are not personal data; the counts are suppressed.",
-    MONTHS_NOTE,
-)
+
+
+def _method() -> tuple[str, ...]:
+    return (
+        _(
+            "Referrals made in the period, counted by how the home answered. Accepted "
+            "includes referrals that became placements and holds that later expired. "
+            "Not answered: still pending, or withdrawn before the home answered."
+        ),
+        _(
+            "The %(top)s homes with the most referrals are listed; the rest are added "
+            "together. Home names are not personal data; the counts are suppressed."
+        )
+        % {"top": TOP_HOMES},
+        str(MONTHS_NOTE),
+    )
+
+
 REASONS = list(Referral.ReasonCode)
 ANSWERED = Q(answered_at__isnull=False)
 
@@ -83,12 +97,16 @@ def _answers(top: list[Mapping[str, Any]], rest: list[Mapping[str, Any]]) -> Rep
     labels = [f"{row['home__name']} (#{row['home_id']})" for row in top]
     counts = [split(row) for row in top]
     if rest:
-        labels.append(f"All other homes ({len(rest)})")
+        labels.append(_("All other homes (%(n)s)") % {"n": len(rest)})
         counts.append([sum(col) for col in zip(*(split(row) for row in rest), strict=True)])
-    columns = ["Accepted", *(f"Declined: {r.label.lower()}" for r in REASONS), "Not answered"]
+    columns = [
+        _("Accepted"),
+        *(_("Declined: %(reason)s") % {"reason": str(r.label).lower()} for r in REASONS),
+        _("Not answered"),
+    ]
     return additive_table(
-        "answers_by_home", "Referrals by home and answer", "Home", labels, columns, counts,
-        unit="referrals",
+        "answers_by_home", _("Referrals by home and answer"), _("Home"), labels, columns, counts,
+        unit=_("referrals"),
     )  # fmt: skip
 
 
@@ -124,12 +142,12 @@ def _timing(
         )
     return ReportTable(
         name="answer_time_by_home",
-        caption="Hours to answer a referral, and holds that expired, by home",
-        row_header="Home",
+        caption=_("Hours to answer a referral, and holds that expired, by home"),
+        row_header=_("Home"),
         rows=answers.rows,
-        columns=("Median hours to answer", "Holds expired"),
+        columns=(_("Median hours to answer"), _("Holds expired")),
         cells=tuple(cells),
-        unit="hours",
+        unit=_("hours"),
         withheld=SUPPRESSED_TEXT,
     )
 
@@ -149,23 +167,23 @@ def referral_answers(
     timing = _timing(answers, top, rest, _answer_hours(scope, [row["home_id"] for row in top]))
     return Report(
         name=NAME,
-        title=TITLE,
-        description=DESCRIPTION,
+        title=str(TITLE),
+        description=str(DESCRIPTION),
         filters=query.filters,
         tables=(answers, timing),
         charts=(
             ChartSpec(
                 title=answers.caption,
                 categories=answers.rows,
-                series=(("Total", tuple(answers.row_totals or ())),),
-                unit="referrals",
+                series=((_("Total"), tuple(answers.row_totals or ())),),
+                unit=_("referrals"),
                 chart_id="chart-referral-answers",
                 withheld=answers.withheld,
-                description="Referrals per home: the Total column of the first table, as bars.",
+                description=_("Referrals per home: the Total column of the first table, as bars."),
             ),
         ),
-        notes=NOTES,
-        method=METHOD,
+        notes=texts(NOTES),
+        method=_method(),
     )
 
 

@@ -9,6 +9,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from core.vocab import Urgency
@@ -17,29 +20,35 @@ from reports.linked import Published, jointly_protected
 from reports.query import ReportQuery, report_query
 from reports.sql import DAY, Elapsed, percentile_sql
 from reports.suppression import SUPPRESSED_TEXT, suppress_table
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, statistic
+from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, state_order, statistic, texts
 from reports.types import Cell, ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "time-to-placement"
-TITLE = "Time to placement"
-DESCRIPTION = (
+TITLE = gettext_lazy("Time to placement")
+DESCRIPTION = gettext_lazy(
     "Days from intake to first placement: median and 90th percentile, by state and urgency."
 )
 METHOD = (
-    "Children whose first placement began in the period; days from the intake "
-    "record's creation to the first placement's arrival. The median is the middle "
-    "child's time; the 90th percentile the time by which nine in ten were placed "
-    "(interpolated between the nearest children, as PostgreSQL's percentile_cont).",
-    "An interim stay at an emergency shelter is not a placement here: a child who "
-    "waited in one counts from the transfer to a long-term home.",
+    gettext_lazy(
+        "Children whose first placement began in the period; days from the intake "
+        "record's creation to the first placement's arrival. The median is the middle "
+        "child's time; the 90th percentile the time by which nine in ten were placed "
+        "(interpolated between the nearest children, as PostgreSQL's percentile_cont)."
+    ),
+    gettext_lazy(
+        "An interim stay at an emergency shelter is not a placement here: a child who "
+        "waited in one counts from the transfer to a long-term home."
+    ),
     MONTHS_NOTE,
 )
 NOTES = (
     SUPPRESSED_NOTE,
-    "A median or percentile over fewer than 11 children is not shown, nor one beside a "
-    "withheld count.",
+    gettext_lazy(
+        "A median or percentile over fewer than 11 children is not shown, nor one beside a "
+        "withheld count."
+    ),
 )
-URGENCY_WITHHELD_NOTE = (
+URGENCY_WITHHELD_NOTE = gettext_lazy(
     "The table by urgency is not published for these filters: with the table by "
     "state it would reveal a withheld count."
 )
@@ -113,13 +122,14 @@ def _count(query: ReportQuery) -> tuple[dict[str, Stats], dict[str, Stats], Stat
 
 
 def _table(
-    name: str, by: str, header: str, groups: dict[str, Stats], overall: Stats,
-    label: Callable[[str], str],
+    name: str, caption: str, header: str, groups: dict[str, Stats], overall: Stats,
+    label: Callable[[str], str], order: Callable[[str], str],
 ) -> tuple[ReportTable, Published]:  # fmt: skip
-    """Children placed with their median and 90th percentile, per group and in all."""
-    keys = sorted(groups, key=label)
+    """Children placed with their median and 90th percentile, per group and in all; the
+    rows in `order` (language-independent: suppression works by position)."""
+    keys = sorted(groups, key=order)
     n_counts = [[groups[k][0]] for k in keys]
-    ns = suppress_table([label(k) for k in keys], ["Children placed"], n_counts)
+    ns = suppress_table([label(k) for k in keys], [_("Children placed")], n_counts)
 
     # A median or percentile is shown only beside its count: shown beside a withheld
     # one it would say that count is 11 or more, which with the totals can pin the
@@ -130,12 +140,12 @@ def _table(
     rows = [cells(ns.cells[i][0], groups[k]) for i, k in enumerate(keys)]
     table = ReportTable(
         name=name,
-        caption=f"Days from intake to first placement, by {by}",
+        caption=caption,
         row_header=header,
-        rows=(*(label(k) for k in keys), "All"),
-        columns=("Children placed", "Median days", "90th percentile days"),
+        rows=(*(label(k) for k in keys), _("All")),
+        columns=(_("Children placed"), _("Median days"), _("90th percentile days")),
         cells=(*rows, cells(ns.grand_total, overall)),
-        unit="days",
+        unit=_("days"),
         withheld=SUPPRESSED_TEXT,
     )
     return table, Published(n_counts, ns)
@@ -149,34 +159,48 @@ def time_to_placement(
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     by_state, by_urgency, overall = _count(query)
     urgencies = {value: str(label) for value, label in Urgency.choices}
+    with translation.override("en"):
+        english = {value: str(label) for value, label in Urgency.choices}
     states, state_n = _table(
-        "by_state", "custody state", "Custody state", by_state, overall, state_label
+        "by_state",
+        _("Days from intake to first placement, by custody state"),
+        _("Custody state"),
+        by_state,
+        overall,
+        state_label,
+        state_order,
     )
     urgency, urgency_n = _table(
-        "by_urgency", "urgency", "Urgency", by_urgency, overall, lambda u: urgencies.get(u, u)
+        "by_urgency",
+        _("Days from intake to first placement, by urgency"),
+        _("Urgency"),
+        by_urgency,
+        overall,
+        lambda u: urgencies.get(u, u),
+        lambda u: english.get(u, u),
     )
     # Both tables publish how many children were placed in all: together they must still
     # hide every withheld count.
     both = jointly_protected([state_n, urgency_n], [((0, "grand", 0), (1, "grand", 0))])
     return Report(
         name=NAME,
-        title=TITLE,
-        description=DESCRIPTION,
+        title=str(TITLE),
+        description=str(DESCRIPTION),
         filters=query.filters,
         tables=(states, urgency) if both else (states,),
         charts=(
             ChartSpec(
                 title=states.caption,
                 categories=states.rows,
-                series=(("Median days", tuple(row[1] for row in states.cells)),),
-                unit="days",
+                series=((_("Median days"), tuple(row[1] for row in states.cells)),),
+                unit=_("days"),
                 chart_id="chart-time-to-placement",
                 withheld=states.withheld,
-                description="The Median days column of the first table, as bars.",
+                description=_("The Median days column of the first table, as bars."),
             ),
         ),
-        notes=NOTES if both else (*NOTES, URGENCY_WITHHELD_NOTE),
-        method=METHOD,
+        notes=texts(NOTES if both else (*NOTES, URGENCY_WITHHELD_NOTE)),
+        method=texts(METHOD),
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reports.suppression import SMALL_TEXT, SUPPRESSED_TEXT, SuppressedTable
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Cell = int | float | None  # None: suppressed
 
@@ -136,8 +139,9 @@ class Report:
 
 @dataclass(frozen=True)
 class ReportInfo:
-    """A report as the list names it, and the selector that computes it."""
+    """A report as the list names it, and the selector that computes it (the title and
+    description lazy: read in the language of the request that lists them)."""
 
-    title: str
-    description: str
+    title: StrOrPromise
+    description: StrOrPromise
     selector: Callable[..., Report]

@@ -10,6 +10,8 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import Count, Max
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from core.vocab import NEED_LABELS, Gender
@@ -17,20 +19,24 @@ from matching.models import NEED_BIT, NEEDS, AgeBand, MatchSearch
 from reports.linked import Published, jointly_protected
 from reports.query import ReportQuery, report_query
 from reports.suppression import SUPPRESSED_TEXT, SuppressedTable, suppress_table, suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label
+from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, state_order, texts
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "unmet-need"
-TITLE = "Unmet need"
-DESCRIPTION = "Children and searches with no feasible home, by state, age band, gender and need."
+TITLE = gettext_lazy("Unmet need")
+DESCRIPTION = gettext_lazy(
+    "Children and searches with no feasible home, by state, age band, gender and need."
+)
 METHOD = (
-    "A search has no feasible home when every home in the directory failed at least "
-    "one rule. Each child counts once, in the state, age band and gender of their "
-    "last such search in the period; Searches counts all of them.",
-    "A child can count under several needs, so the needs do not add up to the total.",
+    gettext_lazy(
+        "A search has no feasible home when every home in the directory failed at least "
+        "one rule. Each child counts once, in the state, age band and gender of their "
+        "last such search in the period; Searches counts all of them."
+    ),
+    gettext_lazy("A child can count under several needs, so the needs do not add up to the total."),
     MONTHS_NOTE,
 )
-GENDER_WITHHELD_NOTE = (
+GENDER_WITHHELD_NOTE = gettext_lazy(
     "The table by gender is not published for these filters: with the table by "
     "age band it would reveal a withheld count."
 )
@@ -89,15 +95,15 @@ def _by_state(states: list[str], ages: ReportTable, searches: dict[str, int]) ->
     children_by_state = ages.row_totals or ()
     return ReportTable(
         name="by_state",
-        caption="Children and searches with no feasible home, by custody state",
-        row_header="Custody state",
+        caption=_("Children and searches with no feasible home, by custody state"),
+        row_header=_("Custody state"),
         rows=tuple(state_label(code) for code in states),
-        columns=("Children", "Searches"),
+        columns=(_("Children"), _("Searches")),
         cells=tuple(
             (children, searches[code] if children is not None else None)
             for code, children in zip(states, children_by_state, strict=True)
         ),
-        unit="children",
+        unit=_("children"),
         withheld=SUPPRESSED_TEXT,
     )
 
@@ -118,30 +124,35 @@ def _by_age_and_gender(
         [Published(age_counts, ages), Published(gender_counts, by_gender)],
         [*links, ((0, "grand", 0), (1, "grand", 0))],
     )
-    return _table("age_band", "age band", ages), (
-        _table("gender", "gender", by_gender) if protected else None
+    by_age = _table(
+        "age_band", _("Children with no feasible home, by custody state and age band"), ages
+    )
+    if not protected:
+        return by_age, None
+    return by_age, _table(
+        "gender", _("Children with no feasible home, by custody state and gender"), by_gender
     )
 
 
-def _table(by: str, words: str, table: SuppressedTable) -> ReportTable:
+def _table(by: str, caption: str, table: SuppressedTable) -> ReportTable:
     return ReportTable.from_suppressed(
         name=f"state_by_{by}",
-        caption=f"Children with no feasible home, by custody state and {words}",
-        row_header="Custody state",
+        caption=caption,
+        row_header=_("Custody state"),
         table=table,
-        unit="children",
+        unit=_("children"),
     )
 
 
 def _by_need(needs: list[int]) -> ReportTable:
     return ReportTable(
         name="by_need",
-        caption="Children with no feasible home, by need (a child can count under several)",
-        row_header="Need",
-        rows=tuple(NEED_LABELS[need] for need in NEEDS),
-        columns=("Children",),
+        caption=_("Children with no feasible home, by need (a child can count under several)"),
+        row_header=_("Need"),
+        rows=tuple(str(NEED_LABELS[need]) for need in NEEDS),
+        columns=(_("Children"),),
         cells=tuple((v,) for v in suppress_values(list(NEEDS), needs)),
-        unit="children",
+        unit=_("children"),
     )
 
 
@@ -151,28 +162,28 @@ def unmet_need(
     """Children with no feasible home: by state, state x age band, state x gender, need."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     counts = _count(query)
-    states = sorted(counts.by_age, key=state_label)
+    states = sorted(counts.by_age, key=state_order)
     ages, genders = _by_age_and_gender(states, counts)
     by_state = _by_state(states, ages, counts.searches)
     return Report(
         name=NAME,
-        title=TITLE,
-        description=DESCRIPTION,
+        title=str(TITLE),
+        description=str(DESCRIPTION),
         filters=query.filters,
         tables=(by_state, ages, *((genders,) if genders else ()), _by_need(counts.needs)),
         charts=(
             ChartSpec(
                 title=by_state.caption,
                 categories=by_state.rows,
-                series=(("Children", tuple(row[0] for row in by_state.cells)),),
-                unit="children",
+                series=((_("Children"), tuple(row[0] for row in by_state.cells)),),
+                unit=_("children"),
                 chart_id="chart-unmet-need",
                 withheld=by_state.withheld,
-                description="The Children column of the first table, as bars.",
+                description=_("The Children column of the first table, as bars."),
             ),
         ),
-        notes=(SUPPRESSED_NOTE, *(() if genders else (GENDER_WITHHELD_NOTE,))),
-        method=METHOD,
+        notes=texts((SUPPRESSED_NOTE, *(() if genders else (GENDER_WITHHELD_NOTE,)))),
+        method=texts(METHOD),
     )
 
 

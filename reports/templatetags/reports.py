@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from reports.suppression import SMALL_TEXT
 
@@ -9,9 +11,10 @@ register = template.Library()
 
 @register.filter
 def report_cell(value: int | float | None, withheld: str = SMALL_TEXT) -> str:
-    """A published number as the page prints it; a withheld one as its words."""
+    """A published number as the page's language writes it (1,234.5 or 1.234,5); a
+    withheld one as its words, translated (`withheld` is the English marker)."""
     if value is None:
-        return withheld
+        return gettext(withheld)
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
+        return number_format(value, 1, force_grouping=True)
+    return number_format(int(value), force_grouping=True)
