@@ -502,12 +502,28 @@ def referral_reach(referral: Referral) -> str:
             "%(home)s's %(count)d Harbor users see the referral in Harbor and are emailed.",
             admins,
         ) % {"home": home, "count": admins}
-    link = AnswerLink.objects.filter(referral=referral).first()
-    if link is None or not (link.email or link.phone):
+    links = list(AnswerLink.objects.filter(referral=referral).order_by("created_at", "id"))
+    if not links or not any(link.email or link.phone for link in links):
         return _(
             "Nobody at %(home)s was reached: it has no Harbor user, and no intake email or "
             "phone on file. Call the home and record its answer here."
         ) % {"home": home}
+    first, latest = links[0], links[-1]
+    sentence = _("%(home)s has no Harbor user. A single-use answer link went %(ways)s.") % {
+        "home": home,
+        "ways": _ways(first),
+    }
+    if latest.sent_for == AnswerLink.SentFor.REMINDER:
+        sentence += " " + _(
+            "With the reminder, a fresh link went %(ways)s; the earlier one no longer works."
+        ) % {"ways": _ways(latest)}
+    if not latest.reached:  # the link that still works has not gone out
+        sentence += " " + _("It has not reached them yet: call the home and record its answer.")
+    return sentence
+
+
+def _ways(link: AnswerLink) -> str:
+    """How one link went: each address, and whether it went."""
     ways = []
     if link.email:
         ways.append(
@@ -519,13 +535,7 @@ def referral_reach(referral: Referral) -> str:
             _("by text message to %(phone)s: %(state)s")
             % {"phone": link.phone, "state": link.get_text_delivery_display().lower()}
         )
-    sentence = _("%(home)s has no Harbor user. A single-use answer link went %(ways)s.") % {
-        "home": home,
-        "ways": "; ".join(ways),
-    }
-    if not link.reached:
-        sentence += " " + _("It has not reached them yet: call the home and record its answer.")
-    return sentence
+    return "; ".join(ways) or _("nowhere (no intake email or phone on file)")
 
 
 # --- Safety across cases ---------------------------------------------------------------------

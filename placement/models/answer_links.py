@@ -4,7 +4,8 @@ intake phone; the home's on-call person opens it, sees the de-identified referra
 accepts or declines without an account.
 
 Only a digest of the token is stored: a copy of the database opens no link. The link
-works while its referral waits for an answer, once, and never after `expires_at`."""
+works while its referral waits for an answer, once, never after `expires_at`, and no
+longer once the reminder sent a fresh one."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ class AnswerLink(models.Model):
         FAILED = "failed", _("Could not be sent")
         NONE = "none", _("Nothing on file")
 
-    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="answer_link")
+    class SentFor(models.TextChoices):
+        REFERRAL = "referral", _("The referral")
+        REMINDER = "reminder", _("The reminder")
+
+    # A referral's links, newest last: the one sent with it, then a fresh one with the
+    # reminder (only the token's digest is kept, so a reminder cannot send the first
+    # again); a fresh link retires the one before it.
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="answer_links")
+    sent_for = models.CharField(max_length=10, choices=SentFor.choices, default=SentFor.REFERRAL)
+    retired_at = models.DateTimeField(null=True, blank=True)
     # SHA-256 of the token, hex: the token itself is only in the messages sent. Empty
     # (null) until the job that sends it makes it: no token ever waits in a queue.
     token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -40,6 +50,13 @@ class AnswerLink(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=models.Q(retired_at__isnull=True),
+                name="answer_link_one_live_per_referral",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Answer link for referral {self.referral_id}"
@@ -55,6 +72,7 @@ class AnswerLink(models.Model):
         still waiting for the home."""
         return (
             self.used_at is None
+            and self.retired_at is None
             and self.token_digest is not None
             and now < self.expires_at
             and self.referral.status == Referral.Status.PENDING

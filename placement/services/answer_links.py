@@ -8,7 +8,9 @@ home's on-call person opens it (`/r/<token>/`), sees the referral de-identified,
 accepts or declines without an account: `referral_answer_by_link` runs the same path
 as the home's own answer (placement.services.answers), with the same locks and
 re-checks. The link works once, while the referral waits for an answer, and never
-after ANSWER_LINK_MAX_HOURS; every use and every refusal is audited."""
+after ANSWER_LINK_MAX_HOURS; every use and every refusal is audited. The reminder to
+such a home (`answer_link_reissue`) sends a fresh link and retires the first, whose
+token nobody kept."""
 
 from __future__ import annotations
 
@@ -57,17 +59,7 @@ def answer_link_issue(*, actor: Actor, referral: Referral, ip: str | None = None
     """Record the referral's link (inside the referral's transaction): where it goes,
     and the job that makes and sends it after commit. The token is made by that job and
     leaves it only inside the messages: no queue, row or log ever holds it."""
-    home = referral.home
-    link = AnswerLink(
-        referral=referral,
-        expires_at=timezone.now() + datetime.timedelta(hours=settings.ANSWER_LINK_MAX_HOURS),
-        email=home.intake_email,
-        email_delivery=_first(home.intake_email),
-        phone=home.intake_phone,
-        text_delivery=_first(home.intake_phone),
-    )
-    link.full_clean()
-    link.save()
+    link = _new_link(referral, AnswerLink.SentFor.REFERRAL)
     audit_record(
         actor=actor,
         action="referral.link_issue",
@@ -78,6 +70,49 @@ def answer_link_issue(*, actor: Actor, referral: Referral, ip: str | None = None
     )
     if link.email or link.phone:
         enqueue("placement.tasks.deliver_answer_link", [link.pk])
+    return link
+
+
+def answer_link_reissue(*, referral: Referral, now: datetime.datetime) -> AnswerLink | None:
+    """The reminder to a home with no Harbor user (inside the reminder's transaction,
+    which holds the referral): only the first link's digest is kept, so it cannot be sent
+    again. A fresh single-use link retires it and goes to the home's intake email and
+    phone as they are now, audited. None when the home has neither on file."""
+    home = referral.home
+    if not (home.intake_email or home.intake_phone):
+        return None
+    retired = list(
+        AnswerLink.objects.select_for_update()
+        .filter(referral=referral, retired_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    AnswerLink.objects.filter(pk__in=retired).update(retired_at=now)
+    link = _new_link(referral, AnswerLink.SentFor.REMINDER)
+    audit_record(
+        actor=None,
+        action="referral.link_reissue",
+        obj=referral,
+        survivor_id=referral.survivor_id,
+        before={"links": retired},
+        after={"link": link.pk, "email": bool(link.email), "text_message": bool(link.phone)},
+    )
+    enqueue("placement.tasks.deliver_answer_link", [link.pk])
+    return link
+
+
+def _new_link(referral: Referral, sent_for: str) -> AnswerLink:
+    home = referral.home
+    link = AnswerLink(
+        referral=referral,
+        sent_for=sent_for,
+        expires_at=timezone.now() + datetime.timedelta(hours=settings.ANSWER_LINK_MAX_HOURS),
+        email=home.intake_email,
+        email_delivery=_first(home.intake_email),
+        phone=home.intake_phone,
+        text_delivery=_first(home.intake_phone),
+    )
+    link.full_clean()
+    link.save()
     return link
 
 
@@ -107,7 +142,11 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
     ]
     if not waiting:
         return link
-    if link.token_digest is not None or link.referral.status != Referral.Status.PENDING:
+    if (
+        link.token_digest is not None
+        or link.retired_at is not None
+        or link.referral.status != Referral.Status.PENDING
+    ):
         for name in waiting:
             setattr(link, name, AnswerLink.Delivery.FAILED)
         link.save(update_fields=waiting)
@@ -118,16 +157,19 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
     url = answer_link_url(token)
     need = f"{child_summary(referral.survivor)}, needing {plural(referral.beds, 'bed')}"
     worker = worker_contact(referral.referred_by)
+    reminder = link.sent_for == AnswerLink.SentFor.REMINDER
+    again = "Reminder: still waiting for your answer. " if reminder else ""
+    earlier = " An earlier link no longer works: use this one." if reminder else ""
     if link.email_delivery == AnswerLink.Delivery.PENDING:
         link.email_delivery = _sent(
             "email",
             link.pk,
             lambda: send_mail(
-                subject=f"Harbor: a referral to {home.name}",
+                subject=f"Harbor: {'reminder: ' if reminder else ''}a referral to {home.name}",
                 message=(
-                    f"A case worker asks {home.name} to take {need}. Please accept or "
+                    f"{again}A case worker asks {home.name} to take {need}. Please accept or "
                     f"decline here (no sign-in; the link works once, while the referral "
-                    f"waits for your answer):\n\n{url}\n\n{worker}"
+                    f"waits for your answer):{earlier}\n\n{url}\n\n{worker}"
                 ),
                 from_email=None,
                 recipient_list=[link.email],
@@ -139,7 +181,10 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
             link.pk,
             lambda: sms_send(
                 to=link.phone,
-                body=f"Harbor: referral to {home.name}, {need}. Accept or decline: {url}",
+                body=(
+                    f"Harbor: {again}referral to {home.name}, {need}. Accept or decline: "
+                    f"{url}{earlier}"
+                ),
             ),
         )
     link.save(update_fields=["token_digest", "email_delivery", "text_delivery"])

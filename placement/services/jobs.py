@@ -26,6 +26,7 @@ from placement.selectors import (
     overrides_unreviewed,
     referrals_unanswered,
 )
+from placement.services.answer_links import answer_link_reissue
 from placement.services.common import (
     agency_zone,
     case_of,
@@ -128,8 +129,9 @@ def _hold_warn(*, referral_id: int, now: datetime.datetime) -> int:
 
 def referrals_chase(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """The stalled-referral job: remind the home of a referral unanswered after
-    REFERRAL_REMINDER_HOURS; tell the agency's supervisors and the child's case workers
-    after REFERRAL_ESCALATION_HOURS, with the home's number to call."""
+    REFERRAL_REMINDER_HOURS (a home with no Harbor user gets a fresh answer link); tell
+    the agency's supervisors and the child's case workers after
+    REFERRAL_ESCALATION_HOURS, with the home's number to call."""
     now = now or timezone.now()
     reminded = sum(
         _referral_chase(referral_id=pk, now=now, escalate=False)
@@ -185,6 +187,9 @@ def _referral_chase(*, referral_id: int, now: datetime.datetime, escalate: bool)
             obj=referral,
             dedupe_key=f"referral_stalled:{referral.pk}",
         )
+    elif not home_admins(home):
+        # Nobody at the home signs in to Harbor: the reminder is a fresh answer link.
+        answer_link_reissue(referral=referral, now=now)
     else:
         notification_send(
             recipients=home_admins(home),

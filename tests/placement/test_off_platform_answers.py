@@ -17,6 +17,7 @@ import threading
 from functools import partial
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
@@ -28,6 +29,7 @@ from notifications.models import Notification
 from notifications.sms import LocmemBackend
 from placement.models import AnswerLink, Referral
 from placement.services import referral_accept, referral_record_answer, referral_withdraw
+from placement.services.jobs import referrals_chase
 from tests.placement.helpers import approved, referred
 from tests.placement.test_live_rules import inbox
 
@@ -473,3 +475,96 @@ def test_it_says_the_link_could_not_be_sent_when_the_provider_fails(
     client.force_login(alice)
     page = client.get(reverse("referral-page", args=[referral.pk])).content.decode()
     assert f"by text message to {INTAKE_PHONE}: could not be sent" in page
+
+
+# --- The reminder sends a fresh link (only the first token's digest was kept) -------------
+
+
+def remind(referral, django_capture_on_commit_callbacks) -> dict:
+    hours = django_settings.REFERRAL_REMINDER_HOURS
+    later = referral.created_at + datetime.timedelta(hours=hours, minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        return referrals_chase(now=later)
+
+
+def test_it_sends_a_fresh_link_with_the_reminder_and_retires_the_first(
+    client, alice, sent_link, sms_outbox, django_capture_on_commit_callbacks
+):
+    referral, first = sent_link
+    mail.outbox.clear()
+    sms_outbox.clear()
+
+    assert remind(referral, django_capture_on_commit_callbacks)["reminded"] == 1
+
+    (text,) = sms_outbox
+    (email,) = [m for m in mail.outbox if m.to == [INTAKE_EMAIL]]
+    assert text["to"] == INTAKE_PHONE and text["body"].startswith("Harbor: Reminder:")
+    fresh = link_token(text["body"])
+    assert link_token(email.body) == fresh and fresh != first
+    assert "An earlier link no longer works" in email.body
+    # The first link is retired: it shows nothing, as a used or guessed one.
+    gone = client.get(reverse("answer-link", args=[first]))
+    assert gone.status_code == 404 and "This link no longer works" in gone.content.decode()
+    assert client.get(reverse("answer-link", args=[fresh])).status_code == 200
+    entry = AuditEntry.objects.get(action="referral.link_reissue")
+    assert entry.actor is None and entry.object_id == str(referral.pk)
+    assert fresh not in str(entry.after) and first not in str(entry.before)
+    # The case worker's page says who the reminder reached.
+    client.force_login(alice)
+    page = client.get(reverse("referral-page", args=[referral.pk])).content.decode()
+    assert (
+        f"With the reminder, a fresh link went by email to {INTAKE_EMAIL}: sent; by text "
+        f"message to {INTAKE_PHONE}: sent; the earlier one no longer works."
+    ) in page
+    # Once only: the next run of the job sends nothing more.
+    assert remind(referral, django_capture_on_commit_callbacks)["reminded"] == 0
+    assert len(sms_outbox) == 1 and AnswerLink.objects.filter(referral=referral).count() == 2
+
+
+def test_it_answers_through_the_fresh_link_once(
+    client, sent_link, sms_outbox, django_capture_on_commit_callbacks
+):
+    referral, first = sent_link
+    sms_outbox.clear()
+    remind(referral, django_capture_on_commit_callbacks)
+    fresh = link_token(sms_outbox[0]["body"])
+
+    assert answer(client, first, decision="accept", answered_by="Mallory").status_code == 404
+    done = answer(client, fresh, decision="accept", answered_by="Ada Night")
+
+    assert done.status_code == 200
+    referral.refresh_from_db()
+    assert referral.status == "accepted" and referral.answered_by_name == "Ada Night"
+    assert answer(client, fresh, decision="decline", answered_by="Ada").status_code == 404
+
+
+def test_it_says_the_reminder_did_not_reach_the_home_when_the_text_fails(
+    client, alice, sent_link, settings, django_capture_on_commit_callbacks
+):
+    referral, _first = sent_link
+    Home.objects.filter(pk=referral.home_id).update(intake_email="")
+    settings.SMS_BACKEND = "notifications.sms.HttpBackend"
+    settings.SMS_HTTP_URL = "http://127.0.0.1:9/sms"  # discard port: nothing listens
+    settings.SMS_HTTP_TIMEOUT_SECONDS = 2
+
+    remind(referral, django_capture_on_commit_callbacks)
+
+    client.force_login(alice)
+    page = client.get(reverse("referral-page", args=[referral.pk])).content.decode()
+    assert (
+        f"With the reminder, a fresh link went by text message to {INTAKE_PHONE}: could not "
+        "be sent; the earlier one no longer works. It has not reached them yet: call the home"
+    ) in page
+
+
+def test_it_reminds_a_home_with_harbor_users_in_harbor_without_a_link(
+    alice, mdt, home_admin, survivor, home, django_capture_on_commit_callbacks
+):
+    referral = referred(alice, mdt, survivor, home)
+
+    assert remind(referral, django_capture_on_commit_callbacks)["reminded"] == 1
+
+    assert not AnswerLink.objects.exists()
+    assert Notification.objects.filter(
+        recipient=home_admin, kind=Notification.Kind.REFERRAL_REMINDER
+    ).exists()
