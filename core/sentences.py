@@ -12,9 +12,9 @@ test_sentences.py makes every sentence the engine can write match one of these.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from core.vocab import LANGUAGE_NAMES, Acuity, Gender, HomeType, MedicalLevel, Service
 
@@ -237,6 +237,15 @@ def sentence(text: str) -> str:
     """The engine's English `text` in the active language (as written when unknown)."""
     if not text:
         return text
+    return _sentence(get_language(), text)
+
+
+# A results page shows a few hundred of the engine's sentences, most of them the same
+# few ("Speaks English", "3 of 4 beds free"), and matching one against the patterns
+# costs tens of microseconds: the translations are kept per language and text, as
+# fixed as the catalogue they come from (bounded: the texts carry numbers and names).
+@lru_cache(maxsize=16384)
+def _sentence(language: str | None, text: str) -> str:
     whole = _one(text)
     if whole is not None:
         return whole

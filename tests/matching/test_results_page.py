@@ -1,0 +1,57 @@
+"""The ranked homes and near misses of a search page, built in one pass
+(matching/templatetags/results.py): what a reader sees of each, escaped, in her language."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from tests.factories import HomeFactory
+
+
+def _page(user, survivor, language: str = "en") -> str:
+    client = Client()
+    client.force_login(user)
+    user.language = language
+    user.save(update_fields=["language"])
+    response = client.get(f"/survivors/{survivor.pk}/search/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_each_ranked_home_shows_its_facts_whom_to_call_and_why_its_score(alice, survivor):
+    home = HomeFactory(
+        name='Casa <b>"Sol"</b> & Luna', intake_phone="(913) 555-0142", contact_name="Ana Ruiz"
+    )
+    page = _page(alice, survivor)
+    assert f'<li class="home card" id="home-{home.pk}">' in page
+    # The name is text wherever it shows, never markup.
+    assert "<b>" not in page
+    assert "<h3>Casa &lt;b&gt;&quot;Sol&quot;&lt;/b&gt; &amp; Luna</h3>" in page
+    assert "Score breakdown for Casa &lt;b&gt;" in page
+    assert "Propose Casa &lt;b&gt;" in page  # a case worker proposes
+    assert f"<strong>{home.available_beds}</strong> of {home.licensed_beds} beds free" in page
+    assert f"{home.staff_on_duty} staff on duty" in page
+    assert 'Intake phone <a href="tel:9135550142">(913) 555-0142</a> (Ana Ruiz)' in page
+    assert "<summary>Why this score</summary>" in page
+    assert '<th scope="col">Points</th>' in page
+
+
+def test_a_near_miss_names_its_rule_and_why_and_a_home_with_no_phone_says_so(alice, survivor, home):
+    # A home in another state that takes no one from out of state: one rule fails.
+    HomeFactory(name="Cedar Place", state="MO", zip_code="64108", intake_phone="", contact_name="")
+    page = _page(alice, survivor)
+    assert "<strong>Cedar Place</strong> (MO" in page
+    assert '<span class="rule">State line / ICPC</span>' in page
+    assert '<span class="contact hint">No intake phone recorded</span>' in page
+
+
+def test_the_blocks_read_in_spanish_with_a_decimal_comma(alice, survivor):
+    HomeFactory(name="Hogar Faro")
+    page = _page(alice, survivor, "es")
+    assert "<summary>Por qué esta puntuación</summary>" in page
+    assert '<th scope="col">Puntos</th>' in page
+    assert "del personal de turno" in page and "camas libres" in page
+    assert "Proponer Hogar Faro" in page
+    # Points as Spanish writes them: "30,0 / 30,0", never "30.0".
+    points = page.split('<th scope="col">Detalle</th>')[1].split("</tbody>")[0]
+    assert ",0 / " in points and ".0 / " not in points
