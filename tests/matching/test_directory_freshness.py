@@ -221,11 +221,28 @@ def test_a_write_after_its_own_last_search_is_read_when_it_commits():
     assert not feasible(second.pk)
 
 
+def wait_until_every_snapshot_sees(txid: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            if cursor.fetchone()[0] > txid or time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+
+
 def test_pruning_the_log_reloads_only_a_directory_that_needed_what_was_pruned():
     home = HomeFactory()
     behind, current = DirectoryCache(), DirectoryCache()
     behind.current(), current.current()
     Home.objects.filter(pk=home.pk).update(available_beds=0)  # behind has not read this
+    # "Current" must have read it with no older transaction still running anywhere on the
+    # server: transaction ids are the whole server's, so one open in another database (a
+    # parallel test run) would leave its snapshot needing entries older than the update,
+    # and the prune below would rightly send it to a full reload too.
+    update = HomeChange.objects.filter(home_id=home.pk).order_by("-txid").first()
+    assert update is not None
+    wait_until_every_snapshot_sees(update.txid)
     current.current()
     # Entries of transactions some snapshot may still see stay. Transaction ids are the
     # whole server's, so a transaction open in another database (a parallel test run)
