@@ -321,6 +321,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 5
 # A worker that loses the broker keeps trying to reconnect, for ever, rather than exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# kombu's Redis transport with one fix: a worker survives losing Redis (config.celery).
+if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.celery:BrokerTransport"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 if CELERY_TASK_ALWAYS_EAGER:
     # Celery still opens a producer for an eager task; without a URL that would be AMQP on
