@@ -144,4 +144,16 @@ urlpatterns = [
         batch_apis.BatchCancelApi.as_view(),
         name="batch-cancel",
     ),
+    # A group at night (as on the plan's page).
+    path(
+        "batches/<record_id:id>/crisis-override/",
+        batch_apis.BatchCrisisOverrideApi.as_view(),
+        name="batch-crisis-override",
+    ),
+    path(
+        "batches/<record_id:id>/waitlist/",
+        batch_apis.BatchWaitlistApi.as_view(),
+        name="batch-waitlist",
+    ),
+    path("batches/<record_id:id>/split/", batch_apis.BatchSplitApi.as_view(), name="batch-split"),
 ]

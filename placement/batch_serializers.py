@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.serializers import FactorSchema
 from placement.models import BATCH_MAX_CHILDREN, Batch, BatchAssignment
+from placement.models.workflow import TEXT_MAX
 from placement.serializers import MAX_ID
 from placement.services.batches import (
     EXCLUDED_HOMES_MAX,
@@ -110,6 +111,40 @@ class BatchCreateSerializer(serializers.Serializer):
         return value
 
 
+class BatchCrisisOverrideSerializer(serializers.Serializer):
+    """A group at night (the page's BatchCrisisForm): every child the plan places is
+    referred now; the MDT reviews the plan after the fact."""
+
+    justification = serializers.CharField(
+        max_length=TEXT_MAX,
+        help_text="Why the children cannot wait for the MDT's review (the MDT reads it).",
+        error_messages={
+            "required": gettext_lazy("A crisis override needs a justification."),
+            "blank": gettext_lazy("A crisis override needs a justification."),
+        },
+    )
+
+
+class BatchSplitSerializer(serializers.Serializer):
+    """Siblings no home takes together, placed apart by a recorded decision (the page's
+    BatchSplitForm)."""
+
+    group = serializers.IntegerField(
+        min_value=1,
+        max_value=BATCH_MAX_CHILDREN,
+        help_text="The keep-together group to place apart: 1 for the first in "
+        "`keep_together`, as the plan's page numbers them.",
+    )
+    reason = serializers.CharField(
+        max_length=TEXT_MAX,
+        help_text="Why the siblings may be placed apart tonight (on each child's trail).",
+        error_messages={
+            "required": gettext_lazy("Say why the siblings may be placed apart."),
+            "blank": gettext_lazy("Say why the siblings may be placed apart."),
+        },
+    )
+
+
 class AlternativeSerializer(serializers.Serializer):
     home = serializers.IntegerField()
     name = serializers.CharField()
@@ -186,6 +221,8 @@ class BatchSerializer(serializers.ModelSerializer):
             "gap",
             "solve_seconds",
             "review_status",
+            "crisis_override",
+            "split_from",
             "assignments",
         ]
         read_only_fields = fields

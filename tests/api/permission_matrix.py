@@ -997,6 +997,56 @@ MATRIX: dict[tuple[str, str], dict] = {
             "admin": 403,
         },
     },
+    # A group at night: the case side of the batch's agency acts on a done plan (`batch` is
+    # still planning: 409 "not ready"); an admin sees it but does not place children.
+    ("batch-crisis-override", "POST"): {
+        "path": "/api/v1/batches/{batch}/crisis-override/",
+        "body": "batch_crisis",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 409,
+            "case_worker_other": 404,
+            "supervisor_own": 409,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
+    ("batch-waitlist", "POST"): {
+        "path": "/api/v1/batches/{batch}/waitlist/",
+        "body": None,
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 409,
+            "case_worker_other": 404,
+            "supervisor_own": 409,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
+    ("batch-split", "POST"): {
+        "path": "/api/v1/batches/{batch}/split/",
+        "body": "batch_split",
+        "expect": {
+            "anonymous": 401,
+            "case_worker_own": 409,
+            "case_worker_other": 404,
+            "supervisor_own": 409,
+            "supervisor_other": 404,
+            "mdt_own": 404,
+            "mdt_other": 404,
+            "home_admin_own": 404,
+            "home_admin_other": 404,
+            "admin": 403,
+        },
+    },
     # Notifications: everyone has an inbox and sees only their own (`notification` is alice's).
     ("notification-list", "GET"): {
         "path": "/api/v1/notifications/",

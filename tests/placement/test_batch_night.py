@@ -246,3 +246,147 @@ def test_it_still_refuses_a_child_placed_for_good(alice, mdt, home_admin, childr
     with pytest.raises(ValidationError) as refused:
         batch_create(actor=alice, survivor_ids=[c.pk for c in children])
     assert "KS-N-1 is already placed" in str(refused.value.message_dict["survivors"])
+
+
+# --- The same actions over REST (batches/{id}/crisis-override/, waitlist/, split/) --------
+
+
+def test_it_refers_a_group_under_a_crisis_override_through_the_api(api, alice, mdt, children, home):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+
+    response = api(alice).post(
+        f"/api/v1/batches/{batch.pk}/crisis-override/",
+        {"justification": "Raid at 2 a.m."},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["crisis_override"] is True and body["review_status"] == "pending_review"
+    assert {line["outcome"] for line in body["assignments"]} == {"referred"}
+    referrals = Referral.objects.filter(survivor__in=children)
+    assert {line["referral"] for line in body["assignments"]} == set(
+        referrals.values_list("pk", flat=True)
+    )
+    assert all(r.crisis_override for r in referrals)
+    assert all(r.recommendation.crisis_justification == "Raid at 2 a.m." for r in referrals)
+    again = api(alice).post(
+        f"/api/v1/batches/{batch.pk}/crisis-override/", {"justification": "Again."}, format="json"
+    )
+    assert again.status_code == 409 and again.json()["code"] == "done"
+    assert referrals.count() == 3
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({}, "justification"),
+        ({"justification": "   "}, "justification"),
+        ({"justification": "x" * 4001}, "justification"),
+        ({"justification": ["Raid"]}, "justification"),
+    ],
+)
+def test_it_names_the_field_of_a_bad_crisis_override(api, alice, children, home, body, field):
+    batch = planned(alice, children)
+
+    response = api(alice).post(f"/api/v1/batches/{batch.pk}/crisis-override/", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field] and response.json()[field][0]
+    assert not Referral.objects.exists()
+
+
+def test_it_waitlists_the_unplaced_through_the_api(api, alice, children, home):
+    Home.objects.filter(pk=home.pk).update(available_beds=1)
+    batch = planned(alice, children)
+    Home.objects.filter(pk=home.pk).update(available_beds=0)
+
+    response = api(alice).post(f"/api/v1/batches/{batch.pk}/waitlist/")
+
+    assert response.status_code == 200, response.content
+    unplaced = [line for line in response.json()["assignments"] if line["home"] is None]
+    assert len(unplaced) == 2 and {line["outcome"] for line in unplaced} == {"waitlisted"}
+    assert set(WaitlistEntry.objects.values_list("survivor_id", flat=True)) == {
+        line["survivor"] for line in unplaced
+    }
+    again = api(alice).post(f"/api/v1/batches/{batch.pk}/waitlist/")
+    assert again.status_code == 409 and again.json()["code"] == "nothing_to_do"
+
+
+def test_it_places_siblings_apart_through_the_api(api, alice, children, home):
+    Home.objects.filter(pk=home.pk).update(available_beds=1)
+    HomeFactory(name="Second Light", available_beds=1)
+    sisters = [children[0].pk, children[1].pk]
+    batch = planned(alice, children[:2], keep_together=[sisters])
+
+    response = api(alice).post(
+        f"/api/v1/batches/{batch.pk}/split/",
+        {"group": 1, "reason": "Sisters, one bed each."},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["id"] != batch.pk and body["split_from"] == batch.pk
+    assert body["keep_together"] == [] and body["survivors"] == sorted(sisters)
+    split = Batch.objects.get(pk=body["id"])
+    assert split.split_reason == "Sisters, one bed each." and split.created_by == alice
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"reason": "One bed each."}, "group"),
+        ({"group": 0, "reason": "One bed each."}, "group"),
+        ({"group": 2, "reason": "One bed each."}, "group"),  # the plan has one group
+        ({"group": "first", "reason": "One bed each."}, "group"),
+        ({"group": 1}, "reason"),
+        ({"group": 1, "reason": ""}, "reason"),
+        ({"group": 1, "reason": "x" * 4001}, "reason"),
+    ],
+)
+def test_it_names_the_field_of_a_bad_split(api, alice, children, home, body, field):
+    Home.objects.filter(pk=home.pk).update(available_beds=1)
+    HomeFactory(name="Second Light", available_beds=1)
+    batch = planned(alice, children[:2], keep_together=[[children[0].pk, children[1].pk]])
+
+    response = api(alice).post(f"/api/v1/batches/{batch.pk}/split/", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field] and response.json()[field][0]
+    assert Batch.objects.count() == 1
+
+
+@pytest.mark.parametrize("action", ["crisis-override", "waitlist", "split"])
+def test_it_answers_404_for_a_plan_the_user_may_not_see(
+    api, alice, charlie, home_admin, children, home, action
+):
+    batch = planned(alice, children)
+    body = {"justification": "Raid.", "group": 1, "reason": "One bed each."}
+
+    for outsider in (charlie, home_admin):
+        response = api(outsider).post(f"/api/v1/batches/{batch.pk}/{action}/", body, format="json")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
+    assert api(alice).post("/api/v1/batches/999999999/waitlist/").status_code == 404
+    assert not Referral.objects.exists() and not WaitlistEntry.objects.exists()
+    denied = AuditEntry.objects.filter(outcome="denied", object_id=str(batch.pk))
+    assert denied.count() == 2
+
+
+def test_it_answers_404_when_a_child_of_the_plan_is_hidden_from_the_user(
+    api, alice, agency, children, home
+):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+    dora = UserFactory(username="dora", role="case_worker", agency=agency)
+    for child in children[:2]:
+        child.assigned_workers.add(dora)  # two of the three children
+
+    response = api(dora).post(
+        f"/api/v1/batches/{batch.pk}/crisis-override/", {"justification": "Raid."}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert not Referral.objects.exists()

@@ -156,6 +156,8 @@ BODIES = {
         "survivor": world.objects["agency_survivor"].pk,
         "reason": "She recruited her.",
     },
+    "batch_crisis": lambda world, role: {"justification": "Raid at 2 a.m.; no bed waits."},
+    "batch_split": lambda world, role: {"group": 1, "reason": "Sisters, one bed each."},
     "batch_new": lambda world, role: {
         "survivors": [world.objects["survivor"].pk],
         "time_limit_seconds": 5,
