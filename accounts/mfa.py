@@ -24,9 +24,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiToken, RecoveryCode, User
+from accounts.models import ApiToken, Authenticator, RecoveryCode, User
 from accounts.tokens import tokens_revoke_all
 from audit.models import Outcome
 from audit.services import audit_record
@@ -39,7 +38,7 @@ RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
 RECOVERY_GROUPS, RECOVERY_GROUP_LENGTH = 4, 4
 RECOVERY_LENGTH = RECOVERY_GROUPS * RECOVERY_GROUP_LENGTH
 DEVICE_NAME = "Authenticator app"
-# RFC 4226 R6: a shared secret of at least 128 bits; django-otp's key holds 40 bytes.
+# RFC 4226 R6: a shared secret of at least 128 bits; the key holds 40 bytes, as django-otp's.
 TOTP_SECRET_MIN_BYTES, TOTP_SECRET_MAX_BYTES = 16, 40
 # Longer than any code or recovery code typed with spaces: longer input is not looked at.
 CODE_MAX_LENGTH = 64
@@ -54,12 +53,12 @@ _RECOVERY_CODE = re.compile(f"[{RECOVERY_ALPHABET}]{{{RECOVERY_LENGTH}}}")
 
 def has_second_factor(user: Actor) -> bool:
     """Whether the user has a confirmed authenticator (TOTP) device."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return Authenticator.objects.filter(user=user, confirmed=True).exists()
 
 
-def confirmed_device(user: Actor) -> TOTPDevice | None:
+def confirmed_device(user: Actor) -> Authenticator | None:
     """The user's authenticator: the device a verified session is bound to."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    return Authenticator.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
 def second_factor_wait(user: Actor) -> int:
@@ -68,7 +67,7 @@ def second_factor_wait(user: Actor) -> int:
     return 0 if device is None else device_wait(device)
 
 
-def device_wait(device: TOTPDevice) -> int:
+def device_wait(device: Authenticator) -> int:
     """Seconds before this authenticator accepts another code: django-otp doubles the
     wait after each wrong code (1, 2, 4, 8... seconds) until a right one."""
     device.refresh_from_db(fields=["throttling_failure_count", "throttling_failure_timestamp"])
@@ -105,7 +104,7 @@ def _totp_verify(*, user: Actor, code: str, ip: str | None) -> bool:
         # Locked, as django_otp.verify_token does: two requests with one code cannot both
         # pass the replay check (last_t) before either saves it.
         device = (
-            TOTPDevice.objects.select_for_update()
+            Authenticator.objects.select_for_update()
             .filter(user=user, confirmed=True)
             .order_by("pk")
             .first()
@@ -217,19 +216,19 @@ def recovery_codes_renew(user: Actor, *, ip: str | None = None) -> list[str]:
     return codes
 
 
-def mfa_enrol_begin(user: Actor) -> TOTPDevice:
+def mfa_enrol_begin(user: Actor) -> Authenticator:
     """A new, unconfirmed authenticator with a fresh random secret (django-otp's 20
     bytes) for the enrolment page to show; it verifies nothing until confirmed."""
-    return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    return Authenticator.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
-def totp_secret_display(device: TOTPDevice) -> str:
+def totp_secret_display(device: Authenticator) -> str:
     """The secret in base32, as authenticator apps take it when typed."""
     return b32encode(device.bin_key).decode().rstrip("=")
 
 
 def mfa_enrol_confirm(
-    *, user: Actor, device: TOTPDevice, code: str, ip: str | None = None
+    *, user: Actor, device: Authenticator, code: str, ip: str | None = None
 ) -> list[str]:
     """Confirm the authenticator with a code from it; returns the new recovery codes.
 
@@ -240,11 +239,12 @@ def mfa_enrol_confirm(
     text = _normalise(code)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one enrolment at a time
-        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user).first()
-        if device is None or device.confirmed or has_second_factor(user):
+        locked = Authenticator.objects.select_for_update().filter(pk=device.pk, user=user).first()
+        if locked is None or locked.confirmed or has_second_factor(user):
             raise ValidationError(
                 {"code": "This authenticator is already set up or was replaced. Sign in again."}
             )
+        device = locked
         wait = device_wait(device)
         if not wait and _TOTP_CODE.fullmatch(text) and device.verify_token(text):
             device.confirmed = True
@@ -292,11 +292,13 @@ def totp_secret_decode(secret: str) -> bytes:
 
 
 @transaction.atomic
-def totp_device_provision(*, actor: Actor | None, user: User, key: bytes) -> TOTPDevice:
+def totp_device_provision(*, actor: Actor | None, user: User, key: bytes) -> Authenticator:
     """A confirmed authenticator with a secret provisioned elsewhere (`add_user
     --totp-secret`), replacing any the user had. The secret is never audited."""
-    TOTPDevice.objects.filter(user=user, confirmed=True).update(confirmed=False)
-    device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True, key=key.hex())
+    Authenticator.objects.filter(user=user, confirmed=True).update(confirmed=False)
+    device = Authenticator.objects.create(
+        user=user, name=DEVICE_NAME, confirmed=True, key=key.hex()
+    )
     audit_record(
         actor=actor,
         action="auth.mfa_enrolled",
@@ -314,7 +316,7 @@ def mfa_reset(*, actor: Actor, user: User, ip: str | None = None) -> None:
     codes end, API tokens are revoked and their signed-in sessions end: the next sign-in
     enrols a new authenticator.
     """
-    devices = TOTPDevice.objects.filter(user=user, confirmed=True).update(confirmed=False)
+    devices = Authenticator.objects.filter(user=user, confirmed=True).update(confirmed=False)
     codes = RecoveryCode.objects.filter(
         user=user, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())

@@ -21,7 +21,6 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import (
     EnrolForm,
@@ -45,6 +44,7 @@ from accounts.mfa import (
     totp_secret_display,
     wait_message,
 )
+from accounts.models import Authenticator
 from accounts.services import password_change_refused, user_language_set, user_password_set
 from audit.services import request_ip
 from core.types import Actor, AuthedHttpRequest
@@ -72,7 +72,7 @@ def _is_verified(request: HttpRequest) -> bool:
     return bool(is_verified and is_verified())
 
 
-def _second_factor_done(request: HttpRequest, device: TOTPDevice) -> None:
+def _second_factor_done(request: HttpRequest, device: Authenticator | None) -> None:
     """Bind the session to the authenticator, under a new session key (the privilege
     grew: a key seen before it must not carry it)."""
     django_otp.login(request, device)
@@ -147,11 +147,11 @@ def second_factor_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending_device(request: HttpRequest, user: Actor) -> TOTPDevice:
+def _pending_device(request: HttpRequest, user: Actor) -> Authenticator:
     """The enrolment this session began, or a new one (a new secret)."""
     device_id = request.session.get(PENDING_DEVICE_KEY)
     device = (
-        TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+        Authenticator.objects.filter(pk=device_id, user=user, confirmed=False).first()
         if isinstance(device_id, int)
         else None
     )
@@ -161,7 +161,7 @@ def _pending_device(request: HttpRequest, user: Actor) -> TOTPDevice:
     return device
 
 
-def _qr_svg(device: TOTPDevice) -> str:
+def _qr_svg(device: Authenticator) -> str:
     """The otpauth:// link as inline SVG markup: no script, no style, no request."""
     return segno.make(device.config_url, error="m").svg_inline(
         scale=4, dark="#000", light="#fff", title="QR code to scan with your authenticator app"

@@ -180,9 +180,8 @@ def main() -> int:
     import psycopg2
     from django.core.management import call_command
     from django.utils import timezone
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import User
+    from accounts.models import Authenticator, User
     from matching.selectors import needs_from_fields
 
     call_command("migrate", verbosity=0)
@@ -195,7 +194,7 @@ def main() -> int:
     user = User.objects.get(username=USERNAME)
     # The server runs as production does, multi-factor sign-in on: the bench user signs in
     # with a code from an enrolled authenticator, as an API client would.
-    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    device = Authenticator.objects.create(user=user, name="bench", confirmed=True)
     token = None if args.no_server else get_token(password, device)
 
     rng = random.Random(250_000)

@@ -13,6 +13,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Role, Team
+from core.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 from core.types import RequestUser
 from core.vocab import (
     AGE_MAX,
@@ -38,12 +44,6 @@ from core.vocab import (
     validate_states,
     validate_tribes,
     validate_zip,
-)
-from survivors.fields import (
-    EncryptedCharField,
-    EncryptedDateField,
-    EncryptedJSONField,
-    EncryptedTextField,
 )
 
 

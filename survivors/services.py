@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from accounts.models import Agency, Role, User
 from audit.services import audit_record, audit_record_many, changes
 from core.errors import Conflict, Forbidden, NotFound
+from core.fields import ENCRYPTED_FIELD_TYPES, FieldKeyMissing, newest_key_holds, rotate
 from core.types import Actor
 from engine import NEEDS_INPUT_NAMES
 from notifications.models import Notification
 from notifications.services import notification_send
 from survivors import policy
-from survivors.fields import ENCRYPTED_FIELD_TYPES, FieldKeyMissing, newest_key_holds, rotate
 from survivors.models import HAND_OFF_NOTE_MAX, HandOff, Status, StatusChange, Survivor
 
 # What a case worker may set on an intake; agency, assignments, team and status are

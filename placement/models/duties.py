@@ -22,10 +22,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
 from core.types import RequestUser
 from core.vocab import NAME_MAX
 from placement.models.workflow import TEXT_MAX, Placement
-from survivors.fields import EncryptedTextField
 from survivors.models import Survivor
 
 

@@ -8,7 +8,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 
-from survivors.fields import EncryptedTextField
+from core.fields import EncryptedTextField
 
 KEEP_APART_REASON_MAX = 1000
 

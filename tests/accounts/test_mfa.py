@@ -22,7 +22,6 @@ from django.db import connection
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp import models as totp_models
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.mfa import (
     mfa_enrol_begin,
@@ -30,7 +29,7 @@ from accounts.mfa import (
     recovery_codes_left,
     second_factor_verify,
 )
-from accounts.models import ApiToken, RecoveryCode, User
+from accounts.models import ApiToken, Authenticator, RecoveryCode, User
 from accounts.tokens import token_issue
 from audit.models import AuditEntry, Outcome
 from tests.factories import UserFactory
@@ -68,7 +67,7 @@ def mfa_on(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def code(device: TOTPDevice, clock: Clock, steps: int = 0) -> str:
+def code(device: Authenticator, clock: Clock, steps: int = 0) -> str:
     """The code the user's app shows now (or `steps` steps of 30 s later)."""
     device.refresh_from_db()
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
@@ -76,7 +75,7 @@ def code(device: TOTPDevice, clock: Clock, steps: int = 0) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-def enrolled(user: User, clock: Clock) -> tuple[TOTPDevice, list[str]]:
+def enrolled(user: User, clock: Clock) -> tuple[Authenticator, list[str]]:
     """A user who set up the app (and a step later, as at any later sign-in)."""
     device = mfa_enrol_begin(user)
     codes = mfa_enrol_confirm(user=user, device=device, code=code(device, clock))
@@ -94,9 +93,9 @@ def text(response) -> str:
     return response.content.decode().replace("&#x27;", "'")
 
 
-def wait_over(device: TOTPDevice) -> None:
+def wait_over(device: Authenticator) -> None:
     """As if the seconds django-otp asks a guesser to wait had passed."""
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
+    Authenticator.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
 
 
 def test_it_enrols_an_authenticator_at_the_first_sign_in(alice, clock):
@@ -109,7 +108,7 @@ def test_it_enrols_an_authenticator_at_the_first_sign_in(alice, clock):
     page = client.get(signed["Location"])
     assert page.status_code == 200
     html = text(page)
-    device = TOTPDevice.objects.get(user=alice)
+    device = Authenticator.objects.get(user=alice)
     assert not device.confirmed
     secret = base64.b32encode(device.bin_key).decode()
     assert " ".join(re.findall(".{4}", secret)) in html  # typed in groups
@@ -119,7 +118,7 @@ def test_it_enrols_an_authenticator_at_the_first_sign_in(alice, clock):
     assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html
     assert "style=" not in html and "<script>" not in html
     assert secret[:4] in text(client.get(signed["Location"]))
-    assert TOTPDevice.objects.filter(user=alice).count() == 1  # a reload keeps the secret
+    assert Authenticator.objects.filter(user=alice).count() == 1  # a reload keeps the secret
 
     done = client.post("/login/enrol/", {"code": code(device, clock), "next": "/notifications/"})
 
@@ -346,13 +345,13 @@ def test_an_admin_reset_makes_the_user_enrol_again(alice, admin_user, clock):
     entry = AuditEntry.objects.get(action="auth.mfa_reset")
     assert entry.actor == admin_user and entry.object_id == str(alice.pk)
     assert entry.after["tokens_revoked"] == 1 and entry.before["authenticators"] == 1
-    assert TOTPDevice.objects.filter(pk=device.pk, confirmed=False).exists()  # kept, marked
+    assert Authenticator.objects.filter(pk=device.pk, confirmed=False).exists()  # kept, marked
 
     client = Client()
     signed = password_step(client)
     assert signed["Location"].startswith("/login/enrol/")
     client.get("/login/enrol/")
-    new_device = TOTPDevice.objects.filter(user=alice).latest("pk")
+    new_device = Authenticator.objects.filter(user=alice).latest("pk")
     assert new_device.key != device.key
     assert client.post("/login/enrol/", {"code": code(device, clock, steps=1)}).status_code == 400
     wait_over(new_device)
@@ -388,7 +387,7 @@ def test_it_refuses_a_second_enrolment_racing_the_first(alice, clock):
     with pytest.raises(Exception, match="already set up"):
         mfa_enrol_confirm(user=alice, device=second, code=code(second, clock))
 
-    assert list(TOTPDevice.objects.filter(user=alice, confirmed=True)) == [first]
+    assert list(Authenticator.objects.filter(user=alice, confirmed=True)) == [first]
 
 
 # --- add_user --totp-secret ---------------------------------------------------------------
@@ -409,7 +408,7 @@ def test_add_user_enrols_a_provisioned_authenticator(db, clock):
 
     assert "authenticator enrolled" in output
     dana = User.objects.get(username="dana")
-    device = TOTPDevice.objects.get(user=dana)
+    device = Authenticator.objects.get(user=dana)
     assert device.confirmed and device.bin_key == key
     client = Client()
     signed = password_step(client, "dana", password="s3cret-pass!")
@@ -428,7 +427,7 @@ def test_add_user_refuses_a_bad_totp_secret_and_creates_nobody(db, secret):
                  "--totp-secret", secret)  # fmt: skip
 
     assert not User.objects.filter(username="dana").exists()
-    assert not TOTPDevice.objects.exists()
+    assert not Authenticator.objects.exists()
 
 
 # --- the admin never shows a second factor ------------------------------------------------
@@ -442,8 +441,8 @@ def test_the_admin_never_shows_an_authenticators_secret(settings, alice, admin_u
     client.force_login(admin_user)
 
     pages = [
-        client.get("/admin/otp_totp/totpdevice/"),
-        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/"),
+        client.get("/admin/accounts/authenticator/"),
+        client.get(f"/admin/accounts/authenticator/{device.pk}/change/"),
         client.get("/admin/accounts/recoverycode/"),
         client.get(f"/admin/accounts/recoverycode/{RecoveryCode.objects.first().pk}/change/"),
     ]
@@ -458,5 +457,8 @@ def test_the_admin_never_shows_an_authenticators_secret(settings, alice, admin_u
     for gone in ("config", "qrcode"):
         page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/{gone}/", follow=True)
         assert 'class="segno"' not in text(page) and device.key not in text(page)
+        assert page.status_code == 404  # its devices hold no secret: not even listed
+        page = client.get(f"/admin/accounts/authenticator/{device.pk}/{gone}/", follow=True)
+        assert 'class="segno"' not in text(page) and device.key not in text(page)
         assert page.redirect_chain[-1][0] == "/admin/"  # "no such object": the index
-    assert client.get("/admin/otp_totp/totpdevice/add/").status_code == 403
+    assert client.get("/admin/accounts/authenticator/add/").status_code == 403

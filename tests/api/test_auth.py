@@ -309,9 +309,9 @@ def test_it_puts_the_token_sign_in_and_logout_on_the_trail(alice):
 
 
 def enrol_authenticator(user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.models import Authenticator
 
-    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return Authenticator.objects.create(user=user, name="phone", confirmed=True)
 
 
 def current_code(device) -> str:

@@ -57,15 +57,19 @@ LATER_TABLES = {
     "accounts_recoverycode", "placement_batch", "placement_batch_survivors",
     "placement_batchassignment", "placement_followup", "placement_duty",
     "placement_missingepisode", "placement_keepapart", "placement_answerlink",
-    "matching_tribepreference", "survivors_handoff",
+    "matching_tribepreference", "survivors_handoff", "accounts_authenticator",
 }  # fmt: skip
 # Columns a later migration re-encodes instead of keeping byte for byte, compared by value
 # in the tests: the child's location (survivors 0006 encrypts it) and the zones copied into
 # stored searches (matching 0004 keeps only how many there were).
+# And the authenticator secrets accounts 0007 moved out of django-otp's table (emptied
+# there, encrypted in accounts_authenticator): a rollback puts them back in clear.
 REENCODED_COLUMNS = {
     "survivors_survivor": {"residence_zip", "exclusion_zones"},
     "matching_matchsearch": {"needs"},
+    "otp_totp_totpdevice": {"key", "confirmed"},
 }
+TOTP_SECRET = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, in hex
 ZONE = {"zip_code": "64108", "radius_miles": 5}
 
 
@@ -369,7 +373,22 @@ def _fill(apps: Any, workflow: str) -> dict[str, int]:
         hand_off.objects.create(
             survivor=jane, handed_from=[alice.pk], to_worker=alice, by=mona, note="Call at 9"
         )
+    try:
+        authenticator = model("accounts", "Authenticator")
+    except LookupError:  # nor authenticator secrets encrypted (django-otp's, in clear)
+        device = None
+    else:
+        # As accounts 0007 leaves a device it moved: its row in django-otp's table, empty.
+        # the same state but the secret, which only the new row has, encrypted.
+        device = model("otp_totp", "TOTPDevice").objects.create(
+            user=alice, name="Authenticator app", key="", confirmed=False, last_t=9
+        )
+        authenticator.objects.create(
+            pk=device.pk, user=alice, name="Authenticator app", key=TOTP_SECRET, last_t=9
+        )
+        authenticator.objects.filter(pk=device.pk).update(created_at=device.created_at)
     return {
+        "device": device and device.pk,
         "alice": alice.pk, "mona": mona.pk, "hank": hank.pk, "team": team.pk,
         "home": home.pk, "other_home": other_home.pk, "jane": jane.pk, "mary": mary.pk,
         "search": search.pk, "recommendation": recommendation.pk, "withdrawn": withdrawn.pk,
@@ -574,6 +593,9 @@ def test_it_keeps_every_row_when_the_upgrade_is_rolled_back():
         jane = old_apps.get_model("survivors", "Survivor").objects.get(pk=ids["jane"])
         assert (jane.residence_zip, jane.exclusion_zones) == ("66101", [ZONE])
         assert _location_cells(ids["jane"])[0] == "66101"
+        # And django-otp's device has its secret back, in clear, and works again.
+        device = old_apps.get_model("otp_totp", "TOTPDevice").objects.get(pk=ids["device"])
+        assert (device.key, device.confirmed, device.last_t) == (TOTP_SECRET, True, 9)
     finally:
         _migrate_to_latest()
     assert _fully_migrated()

@@ -13,7 +13,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from survivors.fields import ENCRYPTED_FIELD_TYPES, newest_key_holds
+from core.fields import ENCRYPTED_FIELD_TYPES, newest_key_holds
 from survivors.models import Survivor
 from survivors.services import encrypted_fields_rotate
 from tests.factories import SurvivorFactory

@@ -4,7 +4,7 @@ from argparse import ArgumentParser
 
 from django.core.management.base import BaseCommand, CommandError
 
-from survivors.fields import FieldKeyMissing
+from core.fields import FieldKeyMissing
 from survivors.services import RotationProgress, encrypted_fields_rotate
 
 
