@@ -303,15 +303,25 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No job runs longer than this: the hard limit ends it (a batch's own is at most 210 s).
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-# Longer than any task's time limit, so a task acknowledged late is never delivered twice
-# merely because it is still running. The socket timeouts bound every broker call (a
-# frozen Redis otherwise holds a publish for ever); a worker's BRPOP has its own check
+# Jobs are acknowledged when they end (acks late), so a job taken by a worker that died
+# stays in Redis, unacknowledged, and is delivered again once it has been so for the
+# visibility timeout: here the longest a job may run plus a minute (the moment between
+# delivery and start, clocks of other hosts), so a job still running is never delivered
+# twice, and a dead worker's jobs come back within about six minutes (every worker looks
+# for them every 10 s; kombu's default is every 100 s). A batch or an import whose
+# worker died is not left to that: its heartbeat stops, and the sweeps fail or resend
+# it within two minutes (sweep-batches, sweep-imports); the late copy then finds it
+# taken and changes nothing. The socket timeouts bound every broker call (a frozen Redis
+# otherwise holds a publish for ever); a worker's BRPOP has its own check
 # (health_check_interval). Requests never wait on these: they queue through the outbox
 # (core.outbox), whose sends use half-second timeouts of their own.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     "socket_timeout": 10,
     "socket_connect_timeout": 5,
     "socket_keepalive": True,

@@ -68,8 +68,9 @@ class Worker:
     mingle and remote control on), on `broker_url`, with the test task loaded."""
 
     def __init__(self, broker_url: str, folder: Path, queue: str = "celery",
-                 extra_env: dict[str, str] | None = None) -> None:  # fmt: skip
-        self.folder, self.queue = folder, queue
+                 app: str = "config") -> None:  # fmt: skip
+        folder.mkdir(exist_ok=True)
+        self.folder, self.queue, self.app = folder, queue, app
         self.log = folder / "worker.log"
         self.env = {
             **os.environ,
@@ -77,14 +78,13 @@ class Worker:
             "CELERY_RESULT_BACKEND": broker_url,
             "CELERY_TASK_DEFAULT_QUEUE": queue,
             "HARBOR_ALIVE_DIR": str(folder),
-            **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
+                [sys.executable, "-m", "celery", "-A", self.app, "worker", "--loglevel=INFO",
                  "--concurrency=2", "-Q", self.queue, "--include", "tests.worker_tasks"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -121,7 +121,13 @@ def send_nap(broker_url: str, queue: str, key: str, seconds: float, log: Path) -
 
 def runs(log: Path) -> tuple[Counter, Counter]:
     """How often each job started, and how often it finished."""
-    lines = log.read_text().split("\n") if log.exists() else []
-    started = Counter(line.split(" ", 1)[1] for line in lines if line.startswith("start "))
-    done = Counter(line.split(" ", 1)[1] for line in lines if line.startswith("done "))
+    started, done = Counter(), Counter()
+    for event, key, _ in moments(log):
+        (started if event == "start" else done)[key] += 1
     return started, done
+
+
+def moments(log: Path) -> list[tuple[str, str, float]]:
+    """(start or done, job, time.time()) for every line the jobs wrote, in order."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [(event, key, float(at)) for event, key, at in (line.split(" ") for line in lines)]
