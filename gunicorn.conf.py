@@ -10,7 +10,11 @@ Workers run threads, so a search waiting on the directory never holds up a sign-
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+
+from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
@@ -23,6 +27,26 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # a child's name ("Find a case" searched by GET), and logs carry no personal data. The
 # duration (%(M)s, milliseconds) is kept for whoever reads the log for slow requests.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+# Gunicorn's error log names the URI, query included, when a request fails before or
+# outside Django ("Error handling request /?search=...", "Invalid HTTP request line:
+# '...'"): the query is cut from every line it writes, for the same reason.
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+class _NoQueryStrings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "?" in text:
+            record.msg, record.args = _QUERY.sub("?", text), ()
+        return True
+
+
+class logger_class(glogging.Logger):  # noqa: N801 (gunicorn's setting name)
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        self.error_log.addFilter(_NoQueryStrings())
 
 
 def when_ready(server) -> None:

@@ -120,6 +120,11 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD and value is not None:
                 data[key] = value
+        if isinstance(data.get("request"), HttpRequest):
+            # Django logs every 4xx and 5xx with the request as `extra`; its text is the
+            # full path, query included (`?search=<a child's name>`). The route says
+            # where, the request's id finds its own line.
+            data["request"] = _route(data["request"])
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, default=str, ensure_ascii=False)

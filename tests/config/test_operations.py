@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
@@ -20,6 +21,8 @@ from core.heartbeat import heartbeat_record
 from core.requestlog import JsonFormatter
 from matching.directory import directory_cache
 from tests.factories import HomeFactory
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.postgres
 
@@ -130,6 +133,46 @@ def test_it_logs_each_request_as_json_with_its_id_route_user_and_duration_but_no
     assert line["user_id"] == alice.pk
     assert line["duration_ms"] > 0
     assert survivor.first_name not in json.dumps(line)
+
+
+def test_a_refused_search_by_name_logs_its_route_not_its_query(alice, survivor, caplog):
+    """Django logs every 4xx with the request as `extra`, whose text is the full path:
+    `GET /api/v1/survivors/?search=<name>` refused put the child's name in the JSON log
+    (issue 29, finding 7; tests/browser/test_no_names_in_logs.py finds it in a real run)."""
+    client = Client()
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        signed_out = client.get(f"/api/v1/survivors/?search={survivor.first_name}")
+        client.force_login(alice)
+        bad_filter = client.get(f"/api/v1/survivors/?search={survivor.last_name}&status=x")
+
+    assert (signed_out.status_code, bad_filter.status_code) == (401, 400)
+    lines = [
+        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "django.request"
+    ]
+    assert [line["status_code"] for line in lines] == [401, 400]
+    assert [line["request"] for line in lines] == ["/api/v1/survivors/"] * 2  # the route
+    text = json.dumps(lines)
+    assert survivor.first_name not in text and survivor.last_name not in text
+
+
+def test_gunicorns_error_log_cuts_the_query_from_a_uri(tmp_path):
+    """gunicorn names the URI, query and all, when a request fails outside Django."""
+    import runpy
+
+    from gunicorn.config import Config
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config = Config()
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = conf["logger_class"](config)
+
+    logger.exception("Error handling request %s", "/?search=Zephyrine+Quillfeather")
+    logger.warning("Invalid request from ip=1.2.3.4: Invalid HTTP request line: "
+                   "'GET /api/v1/survivors/?search=Quillfeather HTTP/1.1 x'")  # fmt: skip
+
+    text = (tmp_path / "error.log").read_text()
+    assert "Error handling request /?" in text and "/api/v1/survivors/?" in text
+    assert "Zephyrine" not in text and "Quillfeather" not in text
 
 
 @override_settings(ROOT_URLCONF="tests.config.failing_urls", DEBUG=False)
