@@ -10,14 +10,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
-from engine.rules import plural
 from homes.models import LICENSE_REMINDER_DAYS, Home, LicenseReminder
 from homes.selectors import homes_with_license_expiring, homes_with_stale_availability
 from homes.services import home_admins
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.services import notification_send, recipient_language
+from notifications.texts import Text, count, day, msg
 
 
 def home_nudge_stale(*, now=None) -> int:
@@ -41,18 +42,22 @@ def home_nudge_stale(*, now=None) -> int:
         if not claimed:
             continue
         home = Home.objects.get(pk=home_id)
-        recipients = [u.email for u in home_admins(home) if u.email]
-        if recipients:
-            send_mail(
-                subject=f"Harbor: please confirm the beds at {home.name}",
-                message=(
-                    f"The bed count of {home.name} has not been confirmed for over "
-                    f"{settings.AVAILABILITY_STALE_HOURS} hours. Case workers see it "
-                    "flagged as stale. Please update it or confirm it is still accurate."
-                ),
-                from_email=None,
-                recipient_list=recipients,
-            )
+        # One email per language, each admin's own (their profile's, else English).
+        by_language: dict[str, list[str]] = {}
+        for user in home_admins(home):
+            if user.email:
+                by_language.setdefault(recipient_language(user), []).append(user.email)
+        for language, recipients in sorted(by_language.items()):
+            with translation.override(language):
+                subject = gettext("Harbor: please confirm the beds at %(home)s") % {
+                    "home": home.name
+                }
+                body = gettext(
+                    "The bed count of %(home)s has not been confirmed for over %(hours)s "
+                    "hours. Case workers see it flagged as stale. Please update it or "
+                    "confirm it is still accurate."
+                ) % {"home": home.name, "hours": settings.AVAILABILITY_STALE_HOURS}
+            send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
         nudged += 1
     return nudged
 
@@ -99,14 +104,26 @@ def home_remind_license_expiry(*, today: dt.date | None = None) -> int:
     return sent
 
 
-def _license_reminder_text(home: Home, days_left: int) -> str:
-    """In the app and by email (notification_send does both)."""
-    when = "today" if days_left == 0 else f"in {plural(days_left, 'day')}"
-    return (
-        f"The license of {home.name} (number {home.license_number or 'not recorded'}) "
-        f"expires on {home.license_expires:%d %b %Y}, {when}. From the day after, case "
-        "workers' searches no longer offer the home. Once it is renewed, send the new "
-        "license to your Harbor administrator so the new expiry date is recorded."
+def _license_reminder_text(home: Home, days_left: int) -> Text:
+    """In the app and by email (notification_send does both), in each reader's language."""
+    assert home.license_expires is not None  # only homes with an expiry are reminded
+    when = (
+        msg(gettext_noop("today"))
+        if days_left == 0
+        else msg(gettext_noop("in %(days)s"), days=count(days_left, "day"))
+    )
+    number = home.license_number or msg(gettext_noop("not recorded"))
+    return msg(
+        gettext_noop(
+            "The license of %(home)s (number %(number)s) expires on %(day)s, %(when)s. From "
+            "the day after, case workers' searches no longer offer the home. Once it is "
+            "renewed, send the new license to your Harbor administrator so the new expiry "
+            "date is recorded."
+        ),
+        home=home.name,
+        number=number,
+        day=day(home.license_expires),
+        when=when,
     )
 
 

@@ -36,17 +36,23 @@ class Notification(models.Model):
             "override_unreviewed",
             _("Crisis override not reviewed (escalated)"),
         )
-        DUTY_OPENED = "duty_opened", "Legal duty opened"
-        DUTY_DUE = "duty_due", "Legal duty due soon"
-        DUTY_OVERDUE = "duty_overdue", "Legal duty overdue (escalated)"
-        CHILD_MISSING = "child_missing", "Child missing from care"
-        CHILD_RETURNED = "child_returned", "Child returned from missing"
+        DUTY_OPENED = "duty_opened", _("Legal duty opened")
+        DUTY_DUE = "duty_due", _("Legal duty due soon")
+        DUTY_OVERDUE = "duty_overdue", _("Legal duty overdue (escalated)")
+        CHILD_MISSING = "child_missing", _("Child missing from care")
+        CHILD_RETURNED = "child_returned", _("Child returned from missing")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    # In English, as written: what a notification made before `text` existed says, and
+    # the admin's and the tests' reading of a new one.
     message = models.CharField(max_length=500)
+    # What to say, as a message id and its values (notifications.texts), read in the
+    # reader's language: the inbox in the page's, the email in the recipient's. Null for a
+    # notification stored before: `message` is then what it says, in every language.
+    text = models.JSONField(null=True, blank=True)
     # What the notification is about, e.g. ("matching.referral", "12"): the page to open.
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -76,3 +82,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id}"
+
+    @property
+    def shown(self) -> str:
+        """What it says in the active language, cut as `message` is (500 characters)."""
+        if self.text is None:
+            return self.message
+        from notifications.texts import render
+
+        return render(self.text)[:500]

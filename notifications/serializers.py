@@ -7,6 +7,8 @@ from notifications.models import Notification
 
 class NotificationSerializer(serializers.ModelSerializer):
     read = serializers.SerializerMethodField()
+    # In the request's language (Accept-Language); `kind` is the code, the same in all.
+    message = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
@@ -22,6 +24,9 @@ class NotificationSerializer(serializers.ModelSerializer):
             "read_at",
         ]
         read_only_fields = fields
+
+    def get_message(self, obj: Notification) -> str:
+        return obj.shown
 
     def get_read(self, obj: Notification) -> bool:
         return obj.read_at is not None

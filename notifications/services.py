@@ -10,13 +10,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.outbox import enqueue
 from core.types import Actor
 from notifications.models import Notification
+from notifications.texts import Text, in_language
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +27,16 @@ def notification_send(
     *,
     recipients: Iterable[Any],
     kind: str,
-    message: str,
+    message: Text,
     obj: models.Model | None = None,
     dedupe_key: str = "",
     email: bool = True,
 ) -> list[Notification]:
     """Notify each active recipient once, in the app and (after commit) by email.
 
+    `message` is a text of notifications.texts (a message id and its values): each
+    recipient reads it in their own language, the inbox in the page's, the email in
+    `recipient_language`. A plain str is shown as it is, in every language.
     With `dedupe_key`, a recipient who already has a notification with that key
     gets no second one: a job that runs twice notifies once.
     """
@@ -51,12 +55,15 @@ def notification_send(
     if not users:
         return []
     link = record_link(obj)
+    text = None if isinstance(message, str) else message
+    english = message if text is None else in_language(text, "en")
     notifications = [
         Notification(
             recipient=user,
             link=link,
             kind=kind,
-            message=message[:500],
+            message=english[:500],
+            text=text,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
             dedupe_key=dedupe_key,
@@ -85,6 +92,20 @@ def record_link(obj: models.Model | None) -> str:
     except (NoReverseMatch, ObjectDoesNotExist):
         return ""
     return link if len(link) <= 200 else ""
+
+
+def recipient_language(user: Any) -> str:
+    """The language of what Harbor sends a user outside a page (an email): their profile's,
+    else their agency's (a team's for an MDT member), else settings.LANGUAGE_CODE."""
+    languages = {code for code, _name in settings.LANGUAGES}
+    agency = getattr(user, "agency", None)
+    team = getattr(user, "team", None)
+    if agency is None and team is not None:
+        agency = team.agency
+    for language in (getattr(user, "language", ""), getattr(agency, "language", "")):
+        if language in languages:
+            return language
+    return settings.LANGUAGE_CODE
 
 
 def _open_it(notification: Notification) -> str:
@@ -139,8 +160,8 @@ def notification_email(*, notification_id: int) -> bool:
     failed send rolls back and the task retries.
     """
     notification = (
-        Notification.objects.select_for_update()
-        .select_related("recipient")
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("recipient__agency", "recipient__team__agency")
         .filter(pk=notification_id)
         .first()
     )
@@ -149,9 +170,13 @@ def notification_email(*, notification_id: int) -> bool:
     recipient = notification.recipient
     if not recipient.is_active or not recipient.email:
         return False
+    # In the recipient's language, whoever's request or job made the notification.
+    with translation.override(recipient_language(recipient)):
+        subject = f"Harbor: {notification.get_kind_display()}"
+        body = f"{notification.shown}\n\n{_open_it(notification)}"
     EmailMessage(
-        subject=f"Harbor: {notification.get_kind_display()}",
-        body=f"{notification.message}\n\n{_open_it(notification)}",
+        subject=subject,
+        body=body,
         to=[recipient.email],
         headers={"Message-ID": notification_message_id(notification)},
     ).send()

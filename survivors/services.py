@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Agency, Role, User
 from audit.services import audit_record, audit_record_many, changes
@@ -19,6 +20,7 @@ from core.types import Actor
 from engine import NEEDS_INPUT_NAMES
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import msg
 from survivors import policy
 from survivors.models import HAND_OFF_NOTE_MAX, HandOff, Status, StatusChange, Survivor
 
@@ -372,22 +374,26 @@ def _tell_of_hand_off(actor: Actor, survivor: Survivor, worker: User, before: li
     notification_send(
         recipients=[worker],
         kind=Notification.Kind.CASE_ASSIGNED,
-        message=_(
-            "%(by)s handed case %(case)s over to you%(from)s. Open the case: the hand-off "
-            "note is there."
-        )
-        % {
-            "by": by,
-            "case": survivor.case_number,
-            "from": _(" from %(who)s") % {"who": ", ".join(before)} if before else "",
-        },
+        message=msg(
+            gettext_noop(
+                "%(by)s handed case %(case)s over to you%(from)s. Open the case: the hand-off "
+                "note is there."
+            ),
+            by=by,
+            case=survivor.case_number,
+            **{"from": msg(gettext_noop(" from %(who)s"), who=", ".join(before)) if before else ""},
+        ),
         obj=survivor,
     )
     previous = User.objects.filter(username__in=before, is_active=True).exclude(pk=worker.pk)
     notification_send(
         recipients=list(previous),
         kind=Notification.Kind.CASE_ASSIGNED,
-        message=_("%(by)s handed case %(case)s over to %(worker)s.")
-        % {"by": by, "case": survivor.case_number, "worker": worker.username},
+        message=msg(
+            gettext_noop("%(by)s handed case %(case)s over to %(worker)s."),
+            by=by,
+            case=survivor.case_number,
+            worker=worker.username,
+        ),
         obj=survivor,
     )

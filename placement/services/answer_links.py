@@ -24,14 +24,17 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.models import Outcome
 from audit.services import audit_record
 from core.errors import NotFound
 from core.outbox import enqueue
 from core.types import Actor
-from engine.rules import plural
+from homes.models import Home
+from notifications.services import recipient_language
 from notifications.sms import SmsError, sms_send
+from notifications.texts import Text, count, in_language, joined, msg
 from placement.models import AnswerLink, Referral
 from placement.services.answers import (
     DECISIONS,
@@ -116,6 +119,28 @@ def _new_link(referral: Referral, sent_for: str) -> AnswerLink:
     return link
 
 
+def home_languages(home: Home, referred_by: Actor | None) -> list[str]:
+    """The languages a link's messages are written in, for a home with no Harbor user.
+
+    A home lists the languages its staff speak (`languages`, ISO codes). One of Harbor's:
+    that one. Several: the referring case worker's own, when the home speaks it, else the
+    first of them in settings.LANGUAGES. None (or none Harbor writes): every language
+    Harbor writes, English first. A guess read by nobody costs a child the night; a
+    second language costs a longer email and a second text segment."""
+    ours = [code for code, _name in settings.LANGUAGES]
+    spoken = [code for code in ours if code in (home.languages or [])]
+    if len(spoken) == 1:
+        return spoken
+    if spoken:
+        mine = recipient_language(referred_by) if referred_by is not None else ""
+        return [mine if mine in spoken else spoken[0]]
+    return ours
+
+
+def _in_languages(text: Text, languages: list[str], separator: str) -> str:
+    return separator.join(in_language(text, language) for language in languages)
+
+
 def _first(address: str) -> str:
     return AnswerLink.Delivery.PENDING if address else AnswerLink.Delivery.NONE
 
@@ -155,22 +180,69 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
     link.token_digest = AnswerLink.digest(token)
     referral, home = link.referral, link.referral.home
     url = answer_link_url(token)
-    need = f"{child_summary(referral.survivor)}, needing {plural(referral.beds, 'bed')}"
+    need = msg(
+        gettext_noop("%(child)s, needing %(beds)s"),
+        child=child_summary(referral.survivor),
+        beds=count(referral.beds, "bed"),
+    )
     worker = worker_contact(referral.referred_by)
     reminder = link.sent_for == AnswerLink.SentFor.REMINDER
-    again = "Reminder: still waiting for your answer. " if reminder else ""
-    earlier = " An earlier link no longer works: use this one." if reminder else ""
+    languages = home_languages(home, referral.referred_by)
+    # The link once, after every language's words: it is the same link.
+    subject = _in_languages(
+        msg(
+            gettext_noop("Harbor: reminder: a referral to %(home)s")
+            if reminder
+            else gettext_noop("Harbor: a referral to %(home)s"),
+            home=home.name,
+        ),
+        languages,
+        " / ",
+    )
+    asks = msg(
+        gettext_noop(
+            "A case worker asks %(home)s to take %(need)s. Please accept or decline at the "
+            "link below (no sign-in; the link works once, while the referral waits for "
+            "your answer). %(worker)s"
+        ),
+        home=home.name,
+        need=need,
+        worker=worker,
+    )
+    body = _in_languages(
+        joined(
+            [
+                msg(gettext_noop("Reminder: still waiting for your answer.")),
+                asks,
+                msg(gettext_noop("An earlier link no longer works: use this one.")),
+            ]
+        )
+        if reminder
+        else asks,
+        languages,
+        "\n\n",
+    )
+    text = _in_languages(
+        msg(
+            gettext_noop(
+                "Harbor: reminder: referral to %(home)s, %(need)s. An earlier link no longer "
+                "works; accept or decline with this one:"
+            )
+            if reminder
+            else gettext_noop("Harbor: referral to %(home)s, %(need)s. Accept or decline:"),
+            home=home.name,
+            need=need,
+        ),
+        languages,
+        " / ",
+    )
     if link.email_delivery == AnswerLink.Delivery.PENDING:
         link.email_delivery = _sent(
             "email",
             link.pk,
             lambda: send_mail(
-                subject=f"Harbor: {'reminder: ' if reminder else ''}a referral to {home.name}",
-                message=(
-                    f"{again}A case worker asks {home.name} to take {need}. Please accept or "
-                    f"decline here (no sign-in; the link works once, while the referral "
-                    f"waits for your answer):{earlier}\n\n{url}\n\n{worker}"
-                ),
+                subject=subject,
+                message=f"{body}\n\n{url}",
                 from_email=None,
                 recipient_list=[link.email],
             ),
@@ -179,13 +251,7 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
         link.text_delivery = _sent(
             "text message",
             link.pk,
-            lambda: sms_send(
-                to=link.phone,
-                body=(
-                    f"Harbor: {again}referral to {home.name}, {need}. Accept or decline: "
-                    f"{url}{earlier}"
-                ),
-            ),
+            lambda: sms_send(to=link.phone, body=f"{text} {url}"),
         )
     link.save(update_fields=["token_digest", "email_delivery", "text_delivery"])
     return link

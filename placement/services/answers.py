@@ -17,27 +17,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
 from core.vocab import NAME_MAX, validate_phone
-from engine.rules import plural
 from homes.services import home_hold_beds, home_release_beds
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import Text, choice, count, joined, moment, msg
 from placement import policy
 from placement.models import ANSWER_DECISIONS, Referral
 from placement.services.common import (
     agency_zone,
-    case_of,
+    case_text,
     case_workers,
     home_contact,
     lock_visible,
     next_step,
     quoted,
     settle_status,
-    when,
 )
 from placement.services.referrals import referral_close, referral_state
 from placement.services.rules import lock_home, rules_check
@@ -55,13 +55,19 @@ class Answer:
     name: str = ""
     phone: str = ""
 
-    def said_by(self, home_name: str) -> str:
+    def said_by(self, home_name: str) -> Text:
         """How a notice names the answer: "" in Harbor, else who and how."""
         who = self.name + (f", {self.phone}" if self.phone else "")
         if self.channel == Referral.Channel.PHONE:
-            return f" (recorded by phone: {who} answered for {home_name})"
+            return msg(
+                gettext_noop(" (recorded by phone: %(who)s answered for %(home)s)"),
+                who=who,
+                home=home_name,
+            )
         if self.channel == Referral.Channel.LINK:
-            return f" (through the home's single-use link: {who} answered)"
+            return msg(
+                gettext_noop(" (through the home's single-use link: %(who)s answered)"), who=who
+            )
         return ""
 
     def audit(self) -> dict[str, str]:
@@ -143,15 +149,21 @@ def answer_accept(
         referral_close(
             actor, other, Referral.Status.WITHDRAWN, reason="Another home accepted first.", ip=ip
         )
-    until = when(referral.hold_expires_at, agency_zone(survivor))
     notification_send(
         recipients=case_workers(survivor, referral.referred_by),
         kind=Notification.Kind.REFERRAL_ACCEPTED,
-        message=(
-            f"{home.name} accepted the referral for {case_of(survivor)}"
-            f"{answer.said_by(home.name)} and holds {plural(referral.beds, 'bed')} until "
-            f"{until}. {home_contact(home)} Arrange the arrival, then confirm it in Harbor "
-            "before the hold ends."
+        message=msg(
+            gettext_noop(
+                "%(home)s accepted the referral for %(case)s%(said)s and holds %(beds)s until "
+                "%(until)s. %(contact)s Arrange the arrival, then confirm it in Harbor before "
+                "the hold ends."
+            ),
+            home=home.name,
+            case=case_text(survivor),
+            said=answer.said_by(home.name),
+            beds=count(referral.beds, "bed"),
+            until=moment(referral.hold_expires_at, agency_zone(survivor)),
+            contact=home_contact(home),
         ),
         obj=referral,
     )
@@ -267,15 +279,24 @@ def answer_decline(
         ip=ip,
     )
     settle_status(actor, survivor, note=f"Referral {referral.pk} declined", ip=ip)
-    said = f" {quoted(comment)}" if comment else ""
+    parts: list[Text] = [
+        msg(
+            gettext_noop(
+                "%(home)s declined the referral for %(case)s%(said)s. Reason: %(reason)s."
+            ),
+            home=referral.home.name,
+            case=case_text(survivor),
+            said=answer.said_by(referral.home.name),
+            reason=choice(referral.get_reason_code_display()),
+        )
+    ]
+    if comment:
+        parts.append(quoted(comment))
+    parts.append(next_step(survivor))
     notification_send(
         recipients=case_workers(survivor, referral.referred_by),
         kind=Notification.Kind.REFERRAL_DECLINED,
-        message=(
-            f"{referral.home.name} declined the referral for {case_of(survivor)}"
-            f"{answer.said_by(referral.home.name)}. Reason: "
-            f"{referral.get_reason_code_display()}.{said} {next_step(survivor)}"
-        ),
+        message=joined(parts),
         obj=referral,
     )
     return referral

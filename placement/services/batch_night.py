@@ -22,13 +22,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.types import Actor
-from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import count, msg
 from placement import policy
 from placement.models import Batch, Recommendation
 from placement.services.batch_reviews import (
@@ -148,11 +149,14 @@ def batch_crisis_override(
     notification_send(
         recipients=team_members(batch.team_id),
         kind=Notification.Kind.REVIEW_REQUESTED,
-        message=_(
-            "Crisis: group plan %(batch)s was referred under a crisis override before your "
-            "review (%(children)s): please review the plan after the fact, as one."
-        )
-        % {"batch": batch.pk, "children": plural(referred, "child", "children")},
+        message=msg(
+            gettext_noop(
+                "Crisis: group plan %(batch)s was referred under a crisis override before your "
+                "review (%(children)s): please review the plan after the fact, as one."
+            ),
+            batch=str(batch.pk),
+            children=count(referred, "child"),
+        ),
         obj=batch,
     )
     return batch

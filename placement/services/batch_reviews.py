@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, Team
 from audit.services import audit_record
@@ -29,9 +30,10 @@ from core.types import Actor
 from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import Text, count, msg
 from placement import policy
 from placement.models import Batch, BatchAssignment, Recommendation, Review
-from placement.services.common import case_of, case_workers, next_step, team_members
+from placement.services.common import case_of, case_text, case_workers, next_step, team_members
 from placement.services.recommendations import recommendation_create
 from placement.services.referrals import referral_create
 from placement.services.reviews import review_create
@@ -137,9 +139,13 @@ def batch_submit(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
     notification_send(
         recipients=team_members(team_id),
         kind=Notification.Kind.REVIEW_REQUESTED,
-        message=(
-            f"A group plan (batch {batch.pk}) for {plural(sent, 'child', 'children')} waits for "
-            "your review: approve or reject it as one, on the plan's review page."
+        message=msg(
+            gettext_noop(
+                "A group plan (batch %(batch)s) for %(children)s waits for your review: approve "
+                "or reject it as one, on the plan's review page."
+            ),
+            batch=str(batch.pk),
+            children=count(sent, "child"),
         ),
         obj=batch,
     )
@@ -304,7 +310,14 @@ def _reject_lines(
         rejected = recommendation.status == Recommendation.Status.REJECTED
         line.outcome = REJECTED if rejected else f"{NOT_REFERRED}: the MDT rejected the plan."
         line.save(update_fields=["outcome"])
-    _tell_creator(batch, f"The MDT rejected group plan {batch.pk}: “{comment[:200]}”.")
+    _tell_creator(
+        batch,
+        msg(
+            gettext_noop("The MDT rejected group plan %(batch)s: “%(comment)s”."),
+            batch=str(batch.pk),
+            comment=comment[:200],
+        ),
+    )
 
 
 def _refer_all(
@@ -342,10 +355,17 @@ def _refer_all(
             notification_send(
                 recipients=case_workers(survivor, batch.created_by),
                 kind=Notification.Kind.REVIEW_DONE,
-                message=(
-                    f"The MDT approved group plan {batch.pk}, but {recommendation.home.name} "
-                    f"could not be referred for {case_of(survivor)}: {_reason(exc)}. "
-                    f"{next_step(survivor)}"
+                # The refusal's reason as it was raised (in the approving member's language).
+                message=msg(
+                    gettext_noop(
+                        "The MDT approved group plan %(batch)s, but %(home)s could not be "
+                        "referred for %(case)s: %(reason)s. %(next)s"
+                    ),
+                    batch=str(batch.pk),
+                    home=recommendation.home.name,
+                    case=case_text(survivor),
+                    reason=_reason(exc),
+                    next=next_step(survivor),
                 ),
                 obj=recommendation,
             )
@@ -363,8 +383,21 @@ def _refer_all(
     )
     _tell_creator(
         batch,
-        f"The MDT approved group plan {batch.pk}: {plural(referred, 'referral')} sent"
-        + (f", {len(refused)} refused on the live check (see the plan)." if refused else "."),
+        msg(
+            gettext_noop(
+                "The MDT approved group plan %(batch)s: %(referrals)s sent, %(refused)s refused "
+                "on the live check (see the plan)."
+            ),
+            batch=str(batch.pk),
+            referrals=count(referred, "referral"),
+            refused=len(refused),
+        )
+        if refused
+        else msg(
+            gettext_noop("The MDT approved group plan %(batch)s: %(referrals)s sent."),
+            batch=str(batch.pk),
+            referrals=count(referred, "referral"),
+        ),
     )
 
 
@@ -377,7 +410,7 @@ def _codes(exc: Exception) -> list[str] | str:
     return "invalid"
 
 
-def _tell_creator(batch: Batch, message: str) -> None:
+def _tell_creator(batch: Batch, message: Text) -> None:
     notification_send(
         recipients=[batch.created_by],
         kind=Notification.Kind.REVIEW_DONE,

@@ -7,12 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from core.types import Actor
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import msg
 from placement.models import Referral
-from placement.services.common import case_of, case_workers, next_step, settle_status
+from placement.services.common import (
+    case_text,
+    case_workers,
+    next_step,
+    reasons_text,
+    settle_status,
+)
 from placement.services.duties import duties_open
 from placement.services.referrals import referral_close
 from placement.services.rules import (
@@ -77,9 +85,16 @@ def referrals_recheck(*, actor: Actor, survivor: Survivor, ip: str | None = None
             # The reasons last: a long list is what the 500-character cut may shorten.
             # No zone's ZIP: a notification may leave Harbor as an email (the record
             # says which zone, to those who may read it).
-            message=f"The referral for {case_of(survivor)} to {home.name} was withdrawn: the "
-            f"child's record changed and the home no longer fits. {next_step(survivor)} "
-            f"Why: {failures_text(without_zones(failed))}.",
+            message=msg(
+                gettext_noop(
+                    "The referral for %(case)s to %(home)s was withdrawn: the child's record "
+                    "changed and the home no longer fits. %(next)s Why: %(reasons)s."
+                ),
+                case=case_text(survivor),
+                home=home.name,
+                next=next_step(survivor),
+                reasons=reasons_text(without_zones(failed)),
+            ),
             obj=referral,
         )
     return [referral for referral, _, _ in withdrawn]

@@ -15,14 +15,15 @@ from typing import Any
 
 from django.db import models
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
 from core.errors import NotFound
 from core.templatetags.harbor import WHEN_FORMAT
 from core.types import Actor, RequestUser
 from core.vocab import STATE_TIME_ZONES
-from engine.rules import plural
 from homes.models import Home
+from notifications.texts import Text, choice, count, joined, msg, sentence
 from placement.models import Placement, Recommendation, Referral, WaitlistEntry
 from placement.selectors import recommendations_ready_to_refer, records_visible_to
 from placement.services.rules import live_failures, without_zones
@@ -53,6 +54,16 @@ def case_of(survivor: Survivor) -> str:
     return f"case {survivor.case_number}"
 
 
+def case_text(survivor: Survivor) -> Text:
+    """case_of for a notification, read in the reader's language."""
+    return msg(gettext_noop("case %(number)s"), number=survivor.case_number)
+
+
+def reasons_text(failed: list[dict[str, Any]]) -> Text:
+    """The rules' reasons (the engine's sentences), each read in the reader's language."""
+    return joined([sentence(item["reason"]) for item in failed], "; ")
+
+
 def quoted(text: str, limit: int = 180) -> str:
     """A person's comment inside a message, cut to fit (the page shows it whole)."""
     text = " ".join((text or "").split())
@@ -61,22 +72,30 @@ def quoted(text: str, limit: int = 180) -> str:
     return f"“{text}”"
 
 
-def home_contact(home: Home) -> str:
+def home_contact(home: Home) -> Text:
     """The number a case worker calls about a referral, and whom to ask for."""
     if not home.intake_phone:
-        return f"{home.name} has no intake phone on file."
-    ask = f" (ask for {home.contact_name})" if home.contact_name else ""
-    return f"Call {home.name}: {home.intake_phone}{ask}."
+        return msg(gettext_noop("%(home)s has no intake phone on file."), home=home.name)
+    if home.contact_name:
+        return msg(
+            gettext_noop("Call %(home)s: %(phone)s (ask for %(contact)s)."),
+            home=home.name,
+            phone=home.intake_phone,
+            contact=home.contact_name,
+        )
+    return msg(gettext_noop("Call %(home)s: %(phone)s."), home=home.name, phone=home.intake_phone)
 
 
-def worker_contact(user: Actor | None) -> str:
+def worker_contact(user: Actor | None) -> Text:
     """Whom a home calls about a referral: the case worker, their agency and number."""
     if user is None:
         return ""
     name = user.get_full_name() or user.get_username()
-    agency = f", {user.agency.name}" if user.agency is not None else ""
+    who = f"{name}, {user.agency.name}" if user.agency is not None else name
     reach = user.phone or user.email
-    return f"Case worker: {name}{agency}" + (f", {reach}." if reach else ".")
+    if reach:
+        return msg(gettext_noop("Case worker: %(who)s, %(reach)s."), who=who, reach=reach)
+    return msg(gettext_noop("Case worker: %(who)s."), who=who)
 
 
 def survivor_id_of(model: type[models.Model], pk: int | None) -> int:
@@ -171,11 +190,11 @@ def end_waitlist(survivor: Survivor, *, now: datetime.datetime) -> None:
     WaitlistEntry.objects.filter(survivor=survivor, ended_at__isnull=True).update(ended_at=now)
 
 
-def next_step(survivor: Survivor) -> str:
+def next_step(survivor: Survivor) -> Text:
     """What the case worker can do now for the child, after something changed: a sentence
     for a notification, so it never says "you can refer" once the referral went."""
     if Placement.objects.filter(survivor=survivor, ended_at__isnull=True, interim=False).exists():
-        return "The child is placed: nothing more to do here."
+        return msg(gettext_noop("The child is placed: nothing more to do here."))
     active = list(
         Referral.objects.filter(survivor=survivor, status__in=Referral.ACTIVE)
         .select_related("home")
@@ -183,41 +202,73 @@ def next_step(survivor: Survivor) -> str:
     )
     held = next((r for r in active if r.status == Referral.Status.ACCEPTED), None)
     if held is not None:
-        return f"Beds are held at {held.home.name}: confirm the arrival there."
+        return msg(
+            gettext_noop("Beds are held at %(home)s: confirm the arrival there."),
+            home=held.home.name,
+        )
     if active:
         names = ", ".join(r.home.name for r in active)
-        return f"Still waiting for an answer from {names}."
+        return msg(gettext_noop("Still waiting for an answer from %(homes)s."), homes=names)
     ready = recommendations_ready_to_refer().filter(survivor=survivor).select_related("home")
     # Never "send the referral" to a home the referral would be refused at (409): one
     # that no longer fits (a new exclusion zone, a full home) is named with why.
-    fits, unfit = [], []
+    fits: list[str] = []
+    unfit: list[Text] = []
     for recommendation in ready:
         failed = live_failures(survivor, recommendation.home)
         if failed:
-            unfit.append(f"{recommendation.home.name} ({without_zones(failed)[0]['reason']})")
+            unfit.append(
+                msg(
+                    gettext_noop("%(home)s (%(reason)s)"),
+                    home=recommendation.home.name,
+                    reason=sentence(without_zones(failed)[0]["reason"]),
+                )
+            )
         else:
             fits.append(recommendation.home.name)
     if fits:
-        return f"The MDT approved {', '.join(fits)}: send the referral."
+        return msg(
+            gettext_noop("The MDT approved %(homes)s: send the referral."), homes=", ".join(fits)
+        )
+    if len(unfit) == 1:
+        return msg(
+            gettext_noop(
+                "The MDT approved %(homes)s, but it no longer fits the child, so no referral "
+                "can go: search again and propose another home."
+            ),
+            homes=unfit[0],
+        )
     if unfit:
-        fit = "it no longer fits" if len(unfit) == 1 else "they no longer fit"
-        return (
-            f"The MDT approved {', '.join(unfit)}, but {fit} the child, so no referral can "
-            "go: search again and propose another home."
+        return msg(
+            gettext_noop(
+                "The MDT approved %(homes)s, but they no longer fit the child, so no referral "
+                "can go: search again and propose another home."
+            ),
+            homes=joined(unfit, ", "),
         )
     if Recommendation.objects.filter(
         survivor=survivor, status=Recommendation.Status.PENDING_REVIEW
     ).exists():
-        return "Another recommendation waits for the MDT's review."
-    return "Search again and propose another home, or waitlist the child if none fits."
+        return msg(gettext_noop("Another recommendation waits for the MDT's review."))
+    return msg(
+        gettext_noop("Search again and propose another home, or waitlist the child if none fits.")
+    )
 
 
-def child_summary(survivor: Survivor) -> str:
+def child_summary(survivor: Survivor) -> Text:
     """A de-identified line for a home: age, gender, dependents, urgency."""
     age = survivor.age_on(timezone.localdate())
-    parts = [f"a {age}-year-old ({survivor.get_gender_display().lower()})"]
+    gender = choice(survivor.get_gender_display(), lower=True)
+    parts: list[Text] = [
+        msg(gettext_noop("a %(age)s-year-old (%(gender)s)"), age=age, gender=gender)
+    ]
     if survivor.dependents:
-        parts.append(f"with {plural(survivor.dependents, 'dependent')}")
+        parts.append(
+            msg(
+                gettext_noop("with %(dependents)s"),
+                dependents=count(survivor.dependents, "dependent"),
+            )
+        )
     if survivor.urgency == "crisis":
-        parts.append("in crisis")
-    return " ".join(parts)
+        parts.append(msg(gettext_noop("in crisis")))
+    return joined(parts)

@@ -23,17 +23,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import choice, joined, moment, msg, sentence
 from placement import policy
 from placement.models import Duty, MissingEpisode, Placement
 from placement.services.common import (
     agency_zone,
-    case_of,
+    case_text,
     case_workers,
     lock_visible,
     supervisors,
@@ -100,11 +102,23 @@ def _announce_opened(actor: Actor | None, survivor: Survivor, duties: list[Duty]
     if not duties:
         return
     zone = agency_zone(survivor)
-    listed = "; ".join(f"{duty.get_kind_display()} by {when(duty.due_at, zone)}" for duty in duties)
+    listed = joined(
+        [
+            msg(
+                gettext_noop("%(duty)s by %(when)s"),
+                duty=choice(duty.get_kind_display()),
+                when=moment(duty.due_at, zone),
+            )
+            for duty in duties
+        ],
+        "; ",
+    )
     notification_send(
         recipients=case_workers(survivor, actor),
         kind=Notification.Kind.DUTY_OPENED,
-        message=_("%(case)s: due — %(duties)s.") % {"case": case_of(survivor), "duties": listed},
+        message=msg(
+            gettext_noop("%(case)s: due — %(duties)s."), case=case_text(survivor), duties=listed
+        ),
         obj=survivor,
     )
 
@@ -226,16 +240,16 @@ def _start_episode(
     notification_send(
         recipients=[*case_workers(survivor, actor), *supervisors(survivor)],
         kind=Notification.Kind.CHILD_MISSING,
-        message=_(
-            "%(case)s is missing from %(home)s since %(since)s: report to law enforcement "
-            "(NCIC) and to NCMEC by %(due)s."
-        )
-        % {
-            "case": case_of(survivor),
-            "home": placement.home.name,
-            "since": when(started_at, zone),
-            "due": when(duties[0].due_at, zone) if duties else "",
-        },
+        message=msg(
+            gettext_noop(
+                "%(case)s is missing from %(home)s since %(since)s: report to law enforcement "
+                "(NCIC) and to NCMEC by %(due)s."
+            ),
+            case=case_text(survivor),
+            home=placement.home.name,
+            since=moment(started_at, zone),
+            due=moment(duties[0].due_at, zone) if duties else "",
+        ),
         obj=survivor,
         dedupe_key=f"child_missing:{episode.pk}",
     )
@@ -370,16 +384,21 @@ def missing_return(
         ip=ip,
     )
     if failed:
-        reasons = "; ".join(f["reason"] for f in failed)
-        message = _(
-            "%(case)s is back, but %(home)s no longer fits her: %(reasons)s. Find another "
-            "home before she goes back; screen her for trafficking."
-        ) % {"case": case_of(survivor), "home": home.name, "reasons": reasons}
+        message = msg(
+            gettext_noop(
+                "%(case)s is back, but %(home)s no longer fits her: %(reasons)s. Find another "
+                "home before she goes back; screen her for trafficking."
+            ),
+            case=case_text(survivor),
+            home=home.name,
+            reasons=joined([sentence(f["reason"]) for f in failed], "; "),
+        )
     else:
-        message = _("%(case)s is back; %(home)s still fits her. Screen her for trafficking.") % {
-            "case": case_of(survivor),
-            "home": home.name,
-        }
+        message = msg(
+            gettext_noop("%(case)s is back; %(home)s still fits her. Screen her for trafficking."),
+            case=case_text(survivor),
+            home=home.name,
+        )
     notification_send(
         recipients=[*case_workers(survivor, actor), *supervisors(survivor)],
         kind=Notification.Kind.CHILD_RETURNED,
@@ -426,12 +445,12 @@ def _warn(*, duty_id: int, now: datetime.datetime) -> int:
     notification_send(
         recipients=case_workers(survivor),
         kind=Notification.Kind.DUTY_DUE,
-        message=_("%(case)s: %(duty)s is due by %(due)s.")
-        % {
-            "case": case_of(survivor),
-            "duty": duty.get_kind_display(),
-            "due": when(duty.due_at, agency_zone(survivor)),
-        },
+        message=msg(
+            gettext_noop("%(case)s: %(duty)s is due by %(due)s."),
+            case=case_text(survivor),
+            duty=choice(duty.get_kind_display()),
+            due=moment(duty.due_at, agency_zone(survivor)),
+        ),
         obj=survivor,
         dedupe_key=f"duty_due:{duty.pk}",
     )
@@ -444,11 +463,14 @@ def _escalate(*, duty_id: int, now: datetime.datetime) -> int:
     if duty is None:
         return 0
     survivor = duty.survivor
-    message = _("Overdue: %(case)s — %(duty)s was due by %(due)s and is not recorded as done.") % {
-        "case": case_of(survivor),
-        "duty": duty.get_kind_display(),
-        "due": when(duty.due_at, agency_zone(survivor)),
-    }
+    message = msg(
+        gettext_noop(
+            "Overdue: %(case)s — %(duty)s was due by %(due)s and is not recorded as done."
+        ),
+        case=case_text(survivor),
+        duty=choice(duty.get_kind_display()),
+        due=moment(duty.due_at, agency_zone(survivor)),
+    )
     notification_send(
         recipients=[*supervisors(survivor), *case_workers(survivor)],
         kind=Notification.Kind.DUTY_OVERDUE,

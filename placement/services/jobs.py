@@ -11,14 +11,14 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
-from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import choice, count, moment, msg
 from placement.models import Recommendation, Referral
 from placement.selectors import (
     holds_expiring_soon,
@@ -29,7 +29,7 @@ from placement.selectors import (
 from placement.services.answer_links import answer_link_reissue
 from placement.services.common import (
     agency_zone,
-    case_of,
+    case_text,
     case_workers,
     child_summary,
     home_contact,
@@ -38,7 +38,6 @@ from placement.services.common import (
     next_step,
     settle_status,
     supervisors,
-    when,
     worker_contact,
 )
 from placement.services.referrals import referral_close
@@ -64,14 +63,20 @@ def referral_expire(*, referral_id: int, now: datetime.datetime | None = None) -
     )
     settle_status(None, survivor, note=f"Hold of referral {referral.pk} expired", ip=None)
     home = Home.objects.get(pk=referral.home_id)
-    beds = plural(referral.beds, "bed")
+    beds = count(referral.beds, "bed")
     notification_send(
         recipients=case_workers(survivor, referral.referred_by),
         kind=Notification.Kind.HOLD_EXPIRED,
-        message=(
-            f"The hold at {home.name} for {case_of(survivor)} ran out at "
-            f"{when(referral.hold_expires_at, agency_zone(survivor))} before the arrival was "
-            f"confirmed: the {beds} went back. {next_step(survivor)}"
+        message=msg(
+            gettext_noop(
+                "The hold at %(home)s for %(case)s ran out at %(when)s before the arrival was "
+                "confirmed: the %(beds)s went back. %(next)s"
+            ),
+            home=home.name,
+            case=case_text(survivor),
+            when=moment(referral.hold_expires_at, agency_zone(survivor)),
+            beds=beds,
+            next=next_step(survivor),
         ),
         obj=referral,
         dedupe_key=f"hold_expired:{referral.pk}",
@@ -80,10 +85,15 @@ def referral_expire(*, referral_id: int, now: datetime.datetime | None = None) -
     notification_send(
         recipients=home_admins(home),
         kind=Notification.Kind.HOLD_EXPIRED,
-        message=(
-            f"The hold at {home.name} for referral {referral.pk} ran out at "
-            f"{when(referral.hold_expires_at, home_zone(home))} before the child arrived: the "
-            f"{beds} are free again."
+        message=msg(
+            gettext_noop(
+                "The hold at %(home)s for referral %(referral)s ran out at %(when)s before the "
+                "child arrived: the %(beds)s are free again."
+            ),
+            home=home.name,
+            referral=str(referral.pk),
+            when=moment(referral.hold_expires_at, home_zone(home)),
+            beds=beds,
         ),
         obj=referral,
         dedupe_key=f"hold_expired:{referral.pk}",
@@ -116,10 +126,15 @@ def _hold_warn(*, referral_id: int, now: datetime.datetime) -> int:
     notification_send(
         recipients=case_workers(referral.survivor, referral.referred_by),
         kind=Notification.Kind.HOLD_EXPIRING,
-        message=(
-            f"The hold at {referral.home.name} for {case_of(referral.survivor)} ends at "
-            f"{when(referral.hold_expires_at, agency_zone(referral.survivor))}: confirm the "
-            f"arrival before then, or the beds go back. {home_contact(referral.home)}"
+        message=msg(
+            gettext_noop(
+                "The hold at %(home)s for %(case)s ends at %(when)s: confirm the arrival "
+                "before then, or the beds go back. %(contact)s"
+            ),
+            home=referral.home.name,
+            case=case_text(referral.survivor),
+            when=moment(referral.hold_expires_at, agency_zone(referral.survivor)),
+            contact=home_contact(referral.home),
         ),
         obj=referral,
         dedupe_key=f"hold_expiring:{referral.pk}",
@@ -163,14 +178,20 @@ def _referral_chase(*, referral_id: int, now: datetime.datetime, escalate: bool)
         pk=referral_id
     )
     survivor, home = referral.survivor, referral.home
-    waited = plural(int((now - referral.created_at).total_seconds() // 3600), "hour")
+    waited = count(int((now - referral.created_at).total_seconds() // 3600), "hour")
     if escalate:
         notification_send(
             recipients=supervisors(survivor),
             kind=Notification.Kind.REFERRAL_ESCALATED,
-            message=(
-                f"The referral for {case_of(survivor)} to {home.name} has had no answer for "
-                f"{waited}: call the home or refer elsewhere. {home_contact(home)}"
+            message=msg(
+                gettext_noop(
+                    "The referral for %(case)s to %(home)s has had no answer for %(waited)s: "
+                    "call the home or refer elsewhere. %(contact)s"
+                ),
+                case=case_text(survivor),
+                home=home.name,
+                waited=waited,
+                contact=home_contact(home),
             ),
             obj=referral,
             dedupe_key=f"referral_escalated:{referral.pk}",
@@ -179,10 +200,16 @@ def _referral_chase(*, referral_id: int, now: datetime.datetime, escalate: bool)
         notification_send(
             recipients=case_workers(survivor, referral.referred_by),
             kind=Notification.Kind.REFERRAL_ESCALATED,
-            message=(
-                f"The referral for {case_of(survivor)} to {home.name} has had no answer for "
-                f"{waited}; your supervisors were told. {home_contact(home)} If the home "
-                "cannot take the child, withdraw the referral and refer elsewhere."
+            message=msg(
+                gettext_noop(
+                    "The referral for %(case)s to %(home)s has had no answer for %(waited)s; "
+                    "your supervisors were told. %(contact)s If the home cannot take the "
+                    "child, withdraw the referral and refer elsewhere."
+                ),
+                case=case_text(survivor),
+                home=home.name,
+                waited=waited,
+                contact=home_contact(home),
             ),
             obj=referral,
             dedupe_key=f"referral_stalled:{referral.pk}",
@@ -194,10 +221,16 @@ def _referral_chase(*, referral_id: int, now: datetime.datetime, escalate: bool)
         notification_send(
             recipients=home_admins(home),
             kind=Notification.Kind.REFERRAL_REMINDER,
-            message=(
-                f"Referral {referral.pk} to {home.name} has waited {waited} for an answer: "
-                f"{child_summary(survivor)} needs a bed. Please accept or decline. "
-                f"{worker_contact(referral.referred_by)}"
+            message=msg(
+                gettext_noop(
+                    "Referral %(referral)s to %(home)s has waited %(waited)s for an answer: "
+                    "%(child)s needs a bed. Please accept or decline. %(worker)s"
+                ),
+                referral=str(referral.pk),
+                home=home.name,
+                waited=waited,
+                child=child_summary(survivor),
+                worker=worker_contact(referral.referred_by),
             ),
             obj=referral,
             dedupe_key=f"referral_reminder:{referral.pk}",
@@ -233,27 +266,33 @@ def _override_escalate(*, recommendation_id: int, now: datetime.datetime) -> int
     survivor, home = recommendation.survivor, recommendation.home
     referral = recommendation.referrals.order_by("-id").first()
     where = (
-        _("the child is placed there")
+        msg(gettext_noop("the child is placed there"))
         if referral is not None and referral.status == Referral.Status.PLACED
-        else _("the referral is %(status)s")
-        % {"status": referral.get_status_display().lower() if referral else _("not sent")}
+        else msg(
+            gettext_noop("the referral is %(status)s"),
+            status=(
+                choice(referral.get_status_display(), lower=True)
+                if referral
+                else msg(gettext_noop("not sent"))
+            ),
+        )
     )
     since = recommendation.crisis_override_at or recommendation.created_at
-    waited = plural(int((now - since).total_seconds() // 3600), "hour")
+    waited = count(int((now - since).total_seconds() // 3600), "hour")
     notification_send(
         recipients=supervisors(survivor),
         kind=Notification.Kind.OVERRIDE_UNREVIEWED,
-        message=_(
-            "The crisis override for %(case)s to %(home)s has waited %(waited)s for the "
-            "MDT's review (%(where)s): ask %(team)s to review it."
-        )
-        % {
-            "case": case_of(survivor),
-            "home": home.name,
-            "waited": waited,
-            "where": where,
-            "team": recommendation.team.name,
-        },
+        message=msg(
+            gettext_noop(
+                "The crisis override for %(case)s to %(home)s has waited %(waited)s for the "
+                "MDT's review (%(where)s): ask %(team)s to review it."
+            ),
+            case=case_text(survivor),
+            home=home.name,
+            waited=waited,
+            where=where,
+            team=recommendation.team.name,
+        ),
         obj=recommendation,
         dedupe_key=f"override_unreviewed:{recommendation.pk}",
     )

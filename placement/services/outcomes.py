@@ -20,13 +20,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.types import Actor
-from engine.rules import plural
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import count, moment, msg
 from placement import policy
 from placement.models import FollowUp, Placement
 from placement.selectors import (
@@ -37,7 +38,7 @@ from placement.selectors import (
 )
 from placement.services.common import (
     agency_zone,
-    case_of,
+    case_text,
     case_workers,
     lock_visible,
     supervisors,
@@ -112,9 +113,14 @@ def _follow_up_create(*, placement_id: int, day: int, now: datetime.datetime) ->
     notification_send(
         recipients=case_workers(survivor),
         kind=Notification.Kind.FOLLOW_UP_DUE,
-        message=(
-            f"Follow-up due: {day} days at {placement.home.name} ({case_of(survivor)}). "
-            "Record how the placement stands on the child's page."
+        message=msg(
+            gettext_noop(
+                "Follow-up due: %(days)s at %(home)s (%(case)s). Record how the placement "
+                "stands on the child's page."
+            ),
+            days=count(day, "day"),
+            home=placement.home.name,
+            case=case_text(survivor),
         ),
         obj=survivor,
         dedupe_key=f"follow_up_due:{follow_up.pk}",
@@ -146,14 +152,20 @@ def _follow_up_escalate(*, follow_up_id: int, now: datetime.datetime) -> int:
     )
     placement = follow_up.placement
     survivor = placement.survivor
-    waited = plural((now - follow_up.due_at).days, "day")
+    waited = count((now - follow_up.due_at).days, "day")
     notification_send(
         recipients=supervisors(survivor),
         kind=Notification.Kind.FOLLOW_UP_ESCALATED,
-        message=(
-            f"The {follow_up.day}-day follow-up at {placement.home.name} ({case_of(survivor)}) "
-            f"fell due {when(follow_up.due_at, agency_zone(survivor))} and is still open "
-            f"after {waited}: ask the case worker to record it."
+        message=msg(
+            gettext_noop(
+                "The %(day)s-day follow-up at %(home)s (%(case)s) fell due %(when)s and is "
+                "still open after %(waited)s: ask the case worker to record it."
+            ),
+            day=follow_up.day,
+            home=placement.home.name,
+            case=case_text(survivor),
+            when=moment(follow_up.due_at, agency_zone(survivor)),
+            waited=waited,
         ),
         obj=survivor,
         dedupe_key=f"follow_up_escalated:{follow_up.pk}",

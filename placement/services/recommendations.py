@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Team
 from audit.services import audit_record
@@ -22,6 +23,7 @@ from matching.selectors import home_failures, home_rank
 from matching.services import needs_snapshot
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import msg
 from placement import policy
 from placement.models import Recommendation, Referral
 from placement.selectors import case_needs
@@ -253,11 +255,21 @@ def _announce(
     notification_send(
         recipients=team_members(recommendation.team_id),
         kind=Notification.Kind.REVIEW_REQUESTED,
-        message=(
-            f"{'Crisis: case' if survivor.urgency == 'crisis' else 'Case'} "
-            f"{survivor.case_number} waits "
-            f"for your review: {recommendation.home.name} proposed, ranked "
-            f"{recommendation.rank} of {feasible} feasible homes, score {recommendation.score}."
+        message=msg(
+            gettext_noop(
+                "Crisis: case %(number)s waits for your review: %(home)s proposed, ranked "
+                "%(rank)s of %(feasible)s feasible homes, score %(score)s."
+            )
+            if survivor.urgency == "crisis"
+            else gettext_noop(
+                "Case %(number)s waits for your review: %(home)s proposed, ranked %(rank)s of "
+                "%(feasible)s feasible homes, score %(score)s."
+            ),
+            number=survivor.case_number,
+            home=recommendation.home.name,
+            rank=recommendation.rank,
+            feasible=feasible,
+            score=recommendation.score,
         ),
         obj=recommendation,
     )

@@ -9,15 +9,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from core.types import Actor
-from engine.rules import plural
 from homes.models import Home
 from homes.services import home_admins, home_release_beds
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import count, msg
 from placement import policy
 from placement.models import Recommendation, Referral, Review
 from placement.services.common import (
@@ -88,15 +89,30 @@ def referral_close(
     )
     if status == Referral.Status.WITHDRAWN:
         home = Home.objects.get(pk=referral.home_id)
-        freed = (
-            f" The {plural(referral.beds, 'bed')} held are free again."
+        # The reason is the case worker's words (or the record's, stored as written).
+        message = (
+            msg(
+                gettext_noop(
+                    "Referral %(referral)s to %(home)s was withdrawn: %(reason)s The %(beds)s "
+                    "held are free again."
+                ),
+                referral=str(referral.pk),
+                home=home.name,
+                reason=reason,
+                beds=count(referral.beds, "bed"),
+            )
             if before == (Referral.Status.ACCEPTED)
-            else ""
+            else msg(
+                gettext_noop("Referral %(referral)s to %(home)s was withdrawn: %(reason)s"),
+                referral=str(referral.pk),
+                home=home.name,
+                reason=reason,
+            )
         )
         notification_send(
             recipients=home_admins(home),
             kind=Notification.Kind.REFERRAL_WITHDRAWN,
-            message=f"Referral {referral.pk} to {home.name} was withdrawn: {reason}{freed}",
+            message=message,
             obj=referral,
         )
 
@@ -246,9 +262,13 @@ def _announce_referral(
         notification_send(
             recipients=team_members(recommendation.team_id),
             kind=Notification.Kind.REVIEW_REQUESTED,
-            message=(
-                f"Crisis: case {survivor.case_number} was referred to {home.name} under a "
-                "crisis override before the MDT's review: please review it after the fact."
+            message=msg(
+                gettext_noop(
+                    "Crisis: case %(number)s was referred to %(home)s under a crisis override "
+                    "before the MDT's review: please review it after the fact."
+                ),
+                number=survivor.case_number,
+                home=home.name,
             ),
             obj=recommendation,
         )
@@ -261,10 +281,16 @@ def _announce_referral(
     notification_send(
         recipients=admins,
         kind=Notification.Kind.REFERRAL_RECEIVED,
-        message=(
-            f"New referral {referral.pk} to {home.name}: {child_summary(survivor)}, needing "
-            f"{plural(referral.beds, 'bed')}. Please accept or decline. "
-            f"{worker_contact(referral.referred_by)}"
+        message=msg(
+            gettext_noop(
+                "New referral %(referral)s to %(home)s: %(child)s, needing %(beds)s. Please "
+                "accept or decline. %(worker)s"
+            ),
+            referral=str(referral.pk),
+            home=home.name,
+            child=child_summary(survivor),
+            beds=count(referral.beds, "bed"),
+            worker=worker_contact(referral.referred_by),
         ),
         obj=referral,
     )

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from core.types import Actor
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import Text, choice, count, joined, msg
 from placement import policy
 from placement.models import Recommendation, Referral, Review
 from placement.services.common import (
-    case_of,
+    case_text,
     case_workers,
     lock_visible_survivor,
     next_step,
     quoted,
+    reasons_text,
     settle_status,
     supervisors,
     survivor_id_of,
 )
 from placement.services.recommendations import recommendation_decide
 from placement.services.referrals import referral_close
-from placement.services.rules import failures_text, live_failures, without_zones
+from placement.services.rules import live_failures, without_zones
 from survivors.models import Status, Survivor
 
 
@@ -112,28 +115,37 @@ def _reject(actor: Actor, survivor: Survivor, recommendation: Recommendation, *,
             )
             withdrawn += 1
         review = recommendation.reviews.filter(decision=Review.Decision.REJECT).last()
-        said = f" {quoted(review.comment)}" if review is not None else ""
-        done = " Its referral was withdrawn." if withdrawn else ""
+        parts: list[Text] = [
+            msg(
+                gettext_noop(
+                    "The MDT rejected %(home)s for %(case)s after the child was referred "
+                    "under a crisis override."
+                ),
+                home=recommendation.home.name,
+                case=case_text(survivor),
+            )
+        ]
+        if review is not None:
+            parts.append(quoted(review.comment))
+        if withdrawn:
+            parts.append(msg(gettext_noop("Its referral was withdrawn.")))
+        parts += [msg(gettext_noop("Review the case with the case worker.")), next_step(survivor)]
         notification_send(
             recipients=supervisors(survivor),
             kind=Notification.Kind.REVIEW_DONE,
-            message=(
-                f"The MDT rejected {recommendation.home.name} for {case_of(survivor)} after "
-                f"the child was referred under a crisis override.{said}{done} Review the case "
-                f"with the case worker. {next_step(survivor)}"
-            ),
+            message=joined(parts),
             obj=recommendation,
         )
     settle_status(actor, survivor, note=f"Recommendation {recommendation.pk} rejected", ip=ip)
 
 
-def _outcome(survivor: Survivor, recommendation: Recommendation, review: Review) -> str:
+def _outcome(survivor: Survivor, recommendation: Recommendation, review: Review) -> Text:
     """What the review means for the case worker, and what they can do now."""
     home = recommendation.home.name
     if recommendation.status == Recommendation.Status.PENDING_REVIEW:
         approvals = recommendation.reviews.filter(decision=Review.Decision.APPROVE).count()
         missing = recommendation.quorum - approvals
-        return f"It needs {missing} more approval{'' if missing == 1 else 's'}."
+        return msg(gettext_noop("It needs %(approvals)s."), approvals=count(missing, "approval"))
     referral = (
         recommendation.referrals.filter(status__in=[*Referral.ACTIVE, Referral.Status.PLACED])
         .order_by("-id")
@@ -142,44 +154,64 @@ def _outcome(survivor: Survivor, recommendation: Recommendation, review: Review)
     if recommendation.status == Recommendation.Status.REJECTED:
         if referral is not None:
             # A crisis override sent it; beds held or a child placed stay for people to decide.
-            return (
-                f"It is rejected, but the child is already {referral.get_status_display().lower()}"
-                f" at {home} under the crisis override: decide with your supervisor."
+            return msg(
+                gettext_noop(
+                    "It is rejected, but the child is already %(status)s at %(home)s under the "
+                    "crisis override: decide with your supervisor."
+                ),
+                status=choice(referral.get_status_display(), lower=True),
+                home=home,
             )
-        return f"It is rejected. {next_step(survivor)}"
+        return joined([msg(gettext_noop("It is rejected.")), next_step(survivor)])
     if referral is not None:
-        return (
-            f"It is approved. The referral already went under the crisis override "
-            f"({referral.get_status_display().lower()}): nothing to send."
+        return msg(
+            gettext_noop(
+                "It is approved. The referral already went under the crisis override "
+                "(%(status)s): nothing to send."
+            ),
+            status=choice(referral.get_status_display(), lower=True),
         )
     if (
         survivor.status == Status.PLACED
         or Referral.objects.filter(survivor=survivor, status=Referral.Status.ACCEPTED).exists()
     ):
-        return f"It is approved. {next_step(survivor)}"
+        return joined([msg(gettext_noop("It is approved.")), next_step(survivor)])
     failed = live_failures(survivor, recommendation.home)
     if failed:
         # The referral would be refused (409): say why rather than "send it".
-        return (
-            f"It is approved, but {home} no longer fits the child "
-            f"({failures_text(without_zones(failed))}), so no referral can go: search "
-            "again and propose another home."
+        return msg(
+            gettext_noop(
+                "It is approved, but %(home)s no longer fits the child (%(reasons)s), so no "
+                "referral can go: search again and propose another home."
+            ),
+            home=home,
+            reasons=reasons_text(without_zones(failed)),
         )
-    return f"It is approved: send the referral to {home}."
+    return msg(gettext_noop("It is approved: send the referral to %(home)s."), home=home)
 
 
 def _tell_case_workers(
     actor: Actor, survivor: Survivor, recommendation: Recommendation, review: Review
 ) -> None:
-    verb = "approved" if review.decision == Review.Decision.APPROVE else "rejected"
-    said = f" {quoted(review.comment)}" if review.comment else ""
+    decided = (
+        gettext_noop("%(member)s (MDT) approved %(home)s for %(case)s.")
+        if review.decision == Review.Decision.APPROVE
+        else gettext_noop("%(member)s (MDT) rejected %(home)s for %(case)s.")
+    )
+    parts: list[Text] = [
+        msg(
+            decided,
+            member=actor.get_full_name() or actor.get_username(),
+            home=recommendation.home.name,
+            case=case_text(survivor),
+        )
+    ]
+    if review.comment:
+        parts.append(quoted(review.comment))
+    parts.append(_outcome(survivor, recommendation, review))
     notification_send(
         recipients=case_workers(survivor, recommendation.proposed_by),
         kind=Notification.Kind.REVIEW_DONE,
-        message=(
-            f"{actor.get_full_name() or actor.get_username()} (MDT) {verb} "
-            f"{recommendation.home.name} for {case_of(survivor)}.{said} "
-            f"{_outcome(survivor, recommendation, review)}"
-        ),
+        message=joined(parts),
         obj=recommendation,
     )

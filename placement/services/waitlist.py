@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
@@ -17,6 +17,7 @@ from homes.models import Home
 from matching.selectors import home_failures, match_needs
 from notifications.models import Notification
 from notifications.services import notification_send
+from notifications.texts import msg
 from placement import policy
 from placement.models import (
     Placement,
@@ -27,7 +28,7 @@ from placement.models import (
 )
 from placement.selectors import case_needs, waitlist_open_entries
 from placement.services.common import (
-    case_of,
+    case_text,
     case_workers,
     home_contact,
     interim_placement,
@@ -162,26 +163,26 @@ def _waitlist_offer(entry: WaitlistEntry, survivor: Survivor, home_id: int) -> i
     home = Home.objects.get(pk=home_id)
     stay = interim_placement(survivor)
     where = (
-        _("in an interim stay at %(shelter)s") % {"shelter": stay.home.name}
+        msg(gettext_noop("in an interim stay at %(shelter)s"), shelter=stay.home.name)
         if stay is not None
-        else _("waitlisted")
+        else msg(gettext_noop("waitlisted"))
     )
-    crisis = _("Crisis: ") if survivor.urgency == "crisis" else ""
+    crisis = msg(gettext_noop("Crisis: ")) if survivor.urgency == "crisis" else ""
     notification_send(
         recipients=case_workers(survivor),
         kind=Notification.Kind.BED_OPENED,
-        message=_(
-            "%(crisis)sA bed that fits %(case)s (%(where)s) opened at %(home)s (%(state)s): "
-            "search and propose it before it goes. %(contact)s"
-        )
-        % {
-            "crisis": crisis,
-            "case": case_of(survivor),
-            "where": where,
-            "home": home.name,
-            "state": home.state,
-            "contact": home_contact(home),
-        },
+        message=msg(
+            gettext_noop(
+                "%(crisis)sA bed that fits %(case)s (%(where)s) opened at %(home)s (%(state)s): "
+                "search and propose it before it goes. %(contact)s"
+            ),
+            crisis=crisis,
+            case=case_text(survivor),
+            where=where,
+            home=home.name,
+            state=home.state,
+            contact=home_contact(home),
+        ),
         obj=survivor,
         dedupe_key=f"waitlist:{entry.pk}:{home_id}",
     )
