@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -42,7 +43,8 @@ from core.requestlog import request_reference
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
-SAVED_NOT_READ = (
+# Messages in English here (msgids), answered in the request's language (Accept-Language).
+SAVED_NOT_READ = gettext_noop(
     "Saved. The answer could not be read back afterwards (the database connection "
     "dropped): reload to see the result, and do not send the change again."
 )
@@ -62,11 +64,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
         and request.method not in SAFE_METHODS
         and committed(django_request)
     ):
-        return Response({"detail": SAVED_NOT_READ, "code": "saved"}, status=200)
+        return Response({"detail": gettext(SAVED_NOT_READ), "code": "saved"}, status=200)
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is away (restarting, failing over): say so, and when to retry.
         return Response(
-            {"detail": UNAVAILABLE, "code": "unavailable"},
+            {"detail": gettext(UNAVAILABLE), "code": "unavailable"},
             status=503,
             headers={"Retry-After": "30"},
         )
@@ -93,13 +95,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     return response
 
 
-SERVER_ERROR = (
+SERVER_ERROR = gettext_noop(
     "Something went wrong on our side; it has been logged. If you were saving a change, "
     "check whether it was saved before trying again."
 )
 
 
-UNAVAILABLE = (
+UNAVAILABLE = gettext_noop(
     "Harbor cannot reach its database for a moment; nothing was saved. Try again in a minute."
 )
 
@@ -112,7 +114,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     reference = request_reference(request)
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"detail": SERVER_ERROR, "code": "server_error", "reference": reference}, status=500
+            {"detail": gettext(SERVER_ERROR), "code": "server_error", "reference": reference},
+            status=500,
         )
     page = loader.get_template("500.html").render({"reference": reference})
     return HttpResponseServerError(page)
@@ -141,15 +144,17 @@ def _as_api_exception(exc: Exception) -> Exception | None:
     if isinstance(exc, IntegrityError):
         # Services validate first (full_clean), so only a concurrent write gets here.
         api_exc = exceptions.APIException(
-            detail="This change conflicts with another one made at the same time. "
-            "Reload and try again.",
+            detail=gettext(
+                "This change conflicts with another one made at the same time. "
+                "Reload and try again."
+            ),
             code="conflict",
         )
         api_exc.status_code = 409
         return api_exc
     if isinstance(exc, DataError):
         return exceptions.ValidationError(
-            {NON_FIELD: ["A value is out of range or not in a form Harbor can store."]}
+            {NON_FIELD: [gettext("A value is out of range or not in a form Harbor can store.")]}
         )
     return exc
 
@@ -168,7 +173,7 @@ def flatten_errors(detail: Any) -> dict[str, list[str]]:
     else:
         _collect(detail, "", out.setdefault(NON_FIELD, []))
     return {name: messages for name, messages in out.items() if messages} or {
-        NON_FIELD: ["Invalid input."]
+        NON_FIELD: [gettext("Invalid input.")]
     }
 
 

@@ -13,8 +13,8 @@ from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from core.labels import label
 from engine import types
@@ -223,16 +223,17 @@ TRIBES_MAX = 10
 def validate_tribes(values: object) -> None:
     """Tribes by name (a federally recognized tribe's name as the tribe writes it)."""
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValidationError("Give a list of tribe names.")
+        raise ValidationError(gettext("Give a list of tribe names."))
     if len(values) > TRIBES_MAX:
-        raise ValidationError(f"Give at most {TRIBES_MAX} tribes.")
+        raise ValidationError(gettext("Give at most %(n)s tribes.") % {"n": TRIBES_MAX})
     for value in values:
         if not value.strip() or len(value) > TRIBE_NAME_MAX or value != " ".join(value.split()):
             raise ValidationError(
-                f"A tribe's name has 1 to {TRIBE_NAME_MAX} characters, single spaces."
+                gettext("A tribe's name has 1 to %(n)s characters, single spaces.")
+                % {"n": TRIBE_NAME_MAX}
             )
     if len({v.casefold() for v in values}) != len(values):
-        raise ValidationError("Each tribe may appear only once.")
+        raise ValidationError(gettext("Each tribe may appear only once."))
 
 
 def clean_tribes(values: Iterable[str]) -> list[str]:
@@ -364,7 +365,8 @@ def validate_phone(value: str) -> None:
         or (extension and not extension.strip(". ").isdigit())
     ):
         raise ValidationError(
-            f"{value[:40]!r} is not a phone number: give 7 to 15 digits, e.g. (913) 555-0142."
+            gettext("%(value)s is not a phone number: give 7 to 15 digits, e.g. (913) 555-0142.")
+            % {"value": repr(value[:40])}
         )
 
 
@@ -384,7 +386,10 @@ def validate_time_zone(value: str) -> None:
     import zoneinfo
 
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value[:60]!r} is not an IANA time zone (e.g. America/Chicago).")
+        raise ValidationError(
+            gettext("%(value)s is not an IANA time zone (e.g. America/Chicago).")
+            % {"value": repr(value[:60])}
+        )
 
 
 # ISO 639-1 two-letter language codes.
@@ -445,49 +450,67 @@ LANGUAGE_CHOICES = sorted(LANGUAGES)
 
 def validate_state(value: str) -> None:
     if value not in US_STATES:
-        raise ValidationError(f"{value!r} is not a USPS state code (two capital letters, e.g. KS).")
+        raise ValidationError(
+            gettext("%(value)s is not a USPS state code (two capital letters, e.g. KS).")
+            % {"value": repr(value)}
+        )
 
 
 def validate_zip(value: str) -> None:
     if not (isinstance(value, str) and len(value) == 5 and value.isdigit()):
-        raise ValidationError(f"{value!r} is not a 5-digit ZIP code.")
+        raise ValidationError(
+            gettext("%(value)s is not a 5-digit ZIP code.") % {"value": repr(value)}
+        )
     if zip_state(value) is None:
-        raise ValidationError(f"ZIP code {value} does not exist.")
+        raise ValidationError(gettext("ZIP code %(zip)s does not exist.") % {"zip": value})
     # Distances and exclusion zones need a place: military and PO-box-only ZIPs have none.
     if zip_centroid(value) is None:
-        raise ValidationError(f"ZIP code {value} has no known location; use a street ZIP code.")
+        raise ValidationError(
+            gettext("ZIP code %(zip)s has no known location; use a street ZIP code.")
+            % {"zip": value}
+        )
 
 
 def zip_in_state_error(zip_code: str, state: str) -> str | None:
     """The message for a ZIP code that exists but lies in another state, else None."""
     actual = zip_state(zip_code)
     if actual is not None and state in US_STATES and actual != state:
-        return f"ZIP code {zip_code} is in {actual}, not {state}."
+        return gettext("ZIP code %(zip)s is in %(actual)s, not %(state)s.") % {
+            "zip": zip_code,
+            "actual": actual,
+            "state": state,
+        }
     return None
 
 
 def _validate_members(values: object, allowed: Iterable[str], what: str) -> None:
+    """`what` names the members, a msgid (gettext_noop at the call)."""
+    what = gettext(what)
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValidationError(f"Give a list of {what}.")
+        raise ValidationError(gettext("Give a list of %(what)s.") % {"what": what})
     allowed = set(allowed)
     unknown = sorted({v for v in values if v not in allowed})
     if unknown:
-        raise ValidationError(f"Unknown {what}: {', '.join(unknown)}.")
+        raise ValidationError(
+            gettext("Unknown %(what)s: %(values)s.") % {"what": what, "values": ", ".join(unknown)}
+        )
     if len(set(values)) != len(values):
-        raise ValidationError(f"Each of the {what} may appear only once.")
+        raise ValidationError(
+            gettext("Each of the %(what)s may appear only once.") % {"what": what}
+        )
 
 
 def validate_genders(values: object) -> None:
-    _validate_members(values, Gender.values, "genders")
+    _validate_members(values, Gender.values, gettext_noop("genders"))
 
 
 def validate_languages(values: object) -> None:
-    _validate_members(values, LANGUAGES, "language codes (ISO 639-1, e.g. en, es)")
+    _validate_members(values, LANGUAGES, gettext_noop("language codes (ISO 639-1, e.g. en, es)"))
 
 
 def validate_services(values: object) -> None:
-    _validate_members(values, Service.values, "services")
+    _validate_members(values, Service.values, gettext_noop("services"))
 
 
 def validate_states(values: object) -> None:
-    _validate_members(values, US_STATES, "state codes")
+    _validate_members(values, US_STATES, gettext_noop("state codes"))

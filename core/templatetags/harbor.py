@@ -7,7 +7,7 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format, localize
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 import engine.rules
 from core import vocab
@@ -115,6 +115,23 @@ def shown_as(value, field: str) -> str:
     return shown(value)
 
 
+# The score's factors (engine.scoring names them by code): their words on a page.
+FACTOR_LABELS = {
+    "specialisation": gettext_lazy("Specialisation"),
+    "distance": gettext_lazy("Distance"),
+    "freshness": gettext_lazy("Freshness of the bed count"),
+    "services": gettext_lazy("Services"),
+    "language": gettext_lazy("Language"),
+}
+
+
+@register.filter
+def factor_label(code: str) -> str:
+    """A score factor's name in the page's language (its code, capitalised, if unknown)."""
+    label = FACTOR_LABELS.get(str(code))
+    return str(label) if label is not None else str(code).replace("_", " ").capitalize()
+
+
 @register.filter
 def factor_detail(detail: str) -> str:
     """A score factor's detail as a page shows it, in the page's language: a language code
@@ -165,9 +182,8 @@ def breakdown_rows(factors) -> SafeString:
             if isinstance(f, dict)
             else (f.factor, f.points, f.max, f.detail)
         )
-        factor = str(factor)
         rows.append(
-            f"<tr><td>{_escape(factor[:1].upper() + factor[1:])}</td>"
+            f"<tr><td>{_escape(factor_label(factor))}</td>"
             f"<td>{number(points, separator)} / {number(most, separator)}</td>"
             f"<td>{_escape(sentence(str(detail)))}</td></tr>"
         )
