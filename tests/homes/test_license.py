@@ -62,7 +62,7 @@ def test_it_tells_the_homes_admins_in_the_app_and_by_email(
     for message in mail.outbox:
         assert message.subject == "Harbor: Home license expiring"
         assert "The license of Lighthouse House (number KS-RCC-0042)" in message.body
-        assert "expires on 08 Dec 2026, in 7 days" in message.body
+        assert "expires on 8 Dec 2026, in 7 days" in message.body  # as the pages write it
         assert "send the new license to your Harbor administrator" in message.body
 
 
