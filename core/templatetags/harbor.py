@@ -119,7 +119,7 @@ def shown_as(value, field: str) -> str:
 FACTOR_LABELS = {
     "specialisation": gettext_lazy("Specialisation"),
     "distance": gettext_lazy("Distance"),
-    "freshness": gettext_lazy("Freshness of the bed count"),
+    "freshness": gettext_lazy("Freshness"),
     "services": gettext_lazy("Services"),
     "language": gettext_lazy("Language"),
 }
