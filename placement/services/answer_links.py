@@ -225,8 +225,8 @@ def answer_link_deliver(*, link_id: int) -> AnswerLink | None:
     text = _in_languages(
         msg(
             gettext_noop(
-                "Harbor: reminder: referral to %(home)s, %(need)s. An earlier link no longer "
-                "works; accept or decline with this one:"
+                "Harbor: Reminder: still waiting for your answer. Referral to %(home)s, "
+                "%(need)s. An earlier link no longer works; accept or decline with this one:"
             )
             if reminder
             else gettext_noop("Harbor: referral to %(home)s, %(need)s. Accept or decline:"),
