@@ -22,6 +22,7 @@ from core.messages import form_error_messages
 from core.types import AuthedHttpRequest
 from homes.forms import AvailabilityForm
 from homes.models import Home
+from homes.policy import availability_author
 from homes.selectors import home_staff_choices, homes_editable
 from homes.services import home_confirm_availability
 from homes.views import editable_home
@@ -52,7 +53,11 @@ def home_manage(request: AuthedHttpRequest, home_id: int) -> HttpResponse:
             "bed_choices": range(home.beds_held, home.licensed_beds + 1),
             # Taps up to the staff a full home needs, and a number field for more.
             "staff_choices": home_staff_choices(home),
-            "history": home.availability_changes.select_related("by")[:20],
+            # Each change's author as this reader may know it (homes.policy).
+            "history": [
+                (change, availability_author(request.user, change))
+                for change in home.availability_changes.select_related("by__agency")[:20]
+            ],
             # Crisis first, then the newest.
             "referrals": crisis_first(
                 referral_list(user=request.user, filters={"home": home}), "-created_at"

@@ -24,13 +24,12 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.models import Role
 from accounts.permissions import IsHarborAdmin, IsHomeAdmin, ReadOnly
 from audit.services import request_ip
 from homes.exports import EXPORT_FORMATS, directory_csv, directory_hsds, home_export_record
 from homes.filters import HomeFilter
 from homes.models import AvailabilityChange, Home
-from homes.policy import home_refuse, sees_whole_directory
+from homes.policy import ChangeAuthor, availability_author, home_refuse
 from homes.selectors import home_availability_history, home_get, home_list
 from homes.serializers import AvailabilityChangeSerializer, HomeSerializer
 from homes.services import home_create
@@ -69,28 +68,16 @@ class AvailabilityHistorySerializer(AvailabilityChangeSerializer):
     class Meta(AvailabilityChangeSerializer.Meta):
         fields = [*AvailabilityChangeSerializer.Meta.fields, "by_agency"]
 
-    def _case_side_author(self, instance: AvailabilityChange) -> bool:
-        by = instance.by
-        return by is not None and not (by.is_harbor_admin or by.role == Role.HOME_ADMIN)
-
     def get_by_agency(self, instance: AvailabilityChange) -> str | None:
-        if not self._case_side_author(instance) or not self.context.get("case_side_names", True):
-            return None
-        agency = instance.by.agency if instance.by is not None else None
-        return agency.name if agency is not None else None
+        return self._author(instance).agency
 
     def to_representation(self, instance: AvailabilityChange) -> dict:
         data = super().to_representation(instance)
-        by = instance.by
-        if by is not None and self._case_side_author(instance):
-            reader = self.context.get("reader")
-            same_agency = reader is not None and (
-                getattr(reader, "is_harbor_admin", False)
-                or (reader.agency_id is not None and reader.agency_id == by.agency_id)
-            )
-            if not self.context.get("case_side_names", True) or not same_agency:
-                data["by"] = None
+        data["by"] = self._author(instance).username
         return data
+
+    def _author(self, instance: AvailabilityChange) -> ChangeAuthor:
+        return availability_author(self.context.get("reader"), instance)
 
 
 @extend_schema(tags=["homes"])
@@ -140,7 +127,7 @@ class HomeAvailabilityHistoryApi(generics.GenericAPIView):
         home = home_or_404(request, id, "home.availability_history")
         page = self.paginate_queryset(home_availability_history(home_id=home.pk))
         # Only the case side (and Harbor admins) read which agency's worker was there.
-        context = {"case_side_names": sees_whole_directory(request.user), "reader": request.user}
+        context = {"reader": request.user}
         return self.get_paginated_response(
             AvailabilityHistorySerializer(page, many=True, context=context).data
         )

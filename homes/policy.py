@@ -15,12 +15,14 @@ Who may see which homes is the queryset's (`Home.objects.visible_to`), beside th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NoReturn
 
+from accounts.models import Role
 from audit.services import audit_refusal
 from core.errors import NotFound
 from core.types import RequestUser
-from homes.models import Home, sees_whole_directory
+from homes.models import AvailabilityChange, Home, sees_whole_directory
 
 # Set by a Harbor administrator from the license; a home admin sees them read-only.
 LICENSED_FIELDS = (
@@ -93,3 +95,33 @@ def home_editable_or_refuse(
         _audit_refusal(user=user, home_id=home_id, action=action, ip=ip)
         raise NotFound()
     return home
+
+
+@dataclass(frozen=True)
+class ChangeAuthor:
+    """Who made a bed change, as one reader may know it (None: not theirs to know)."""
+
+    username: str | None
+    agency: str | None
+
+
+def availability_author(reader: RequestUser | None, change: AvailabilityChange) -> ChangeAuthor:
+    """The author of a change in the availability history, for the API and the home's page.
+
+    Harbor's side of the home (its admins, Harbor's admins) is named to everyone. A case
+    worker or supervisor is named only to their own agency and Harbor's admins; a reader
+    of another agency sees which agency, not who (issue 29, finding 9). A home's admins
+    see neither: which agency's worker held or filled a bed there is the case side's."""
+    by = change.by
+    if by is None:
+        return ChangeAuthor(None, None)
+    if by.is_harbor_admin or by.role == Role.HOME_ADMIN:
+        return ChangeAuthor(by.username, None)
+    if reader is None or not sees_whole_directory(reader):
+        return ChangeAuthor(None, None)
+    reader_agency = getattr(reader, "agency_id", None)
+    same_agency = getattr(reader, "is_harbor_admin", False) or (
+        reader_agency is not None and reader_agency == by.agency_id
+    )
+    agency = by.agency.name if by.agency is not None else None
+    return ChangeAuthor(by.username if same_agency else None, agency)

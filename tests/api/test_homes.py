@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -343,3 +344,29 @@ def test_it_names_a_case_worker_in_the_history_only_to_their_own_agency(
     assert seen_by(admin_user) == ("alice", "Kansas DCF")
     assert seen_by(charlie) == (None, "Kansas DCF")
     assert seen_by(home_admin) == (None, None)
+
+
+def test_the_homes_page_names_a_case_worker_to_the_homes_admin_no_more_than_the_api(
+    home, alice, admin_user, home_admin
+):
+    """The home's own page showed its admin every author's username: alice's hold read
+    "alice" there while the API said nothing. Both ask homes.policy now."""
+    for by, source in ((alice, "hold"), (home_admin, "home_admin"), (None, "hold_released")):
+        AvailabilityChange.objects.create(
+            home=home, by=by, source=source, available_beds_before=2, available_beds_after=1,
+            staff_on_duty_before=2, staff_on_duty_after=2,
+        )  # fmt: skip
+
+    def history_seen_by(user) -> str:
+        client = Client()
+        client.force_login(user)
+        page = client.get(f"/homes/{home.pk}/manage/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        return html[html.index('<thead><tr><th scope="col">When') :]
+
+    seen = history_seen_by(home_admin)
+    assert "alice" not in seen and "Kansas DCF" not in seen
+    assert "Case worker" in seen  # who, by role only
+    assert home_admin.username in seen  # Harbor's side of the home is named
+    assert "alice" in history_seen_by(admin_user)
