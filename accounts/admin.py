@@ -16,7 +16,7 @@ from engine.rules import plural
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "state", "zone", "active"]
+    list_display = ["code", "name", "state", "zone", "language", "active"]
     list_filter = ["state", "active"]
     search_fields = ["code", "name"]
     form = AgencyAdminForm

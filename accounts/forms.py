@@ -65,7 +65,7 @@ class AgencyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Agency
-        fields = ["code", "name", "state", "time_zone", "active"]
+        fields = ["code", "name", "state", "time_zone", "language", "active"]
         help_texts = {
             "time_zone": "Every time on this agency's pages is shown in this zone, named. An "
             "IANA name such as America/Chicago or America/Denver; leave blank for the "

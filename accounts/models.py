@@ -43,6 +43,19 @@ class Agency(models.Model):
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
     # Every time on a page is shown in this zone, named; blank means the state's zone.
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    # What Harbor sends its people outside a page (emails, notices by email) when they chose
+    # no language of their own: a Puerto Rico agency's staff read Spanish. Blank is
+    # settings.LANGUAGE_CODE. Pages still follow the user's choice, else the browser's.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language of emails to this agency's staff who chose none on their account "
+            "page; blank is English."
+        ),
+    )
     active = models.BooleanField(default=True)
     # The clocks of the legal duties (placement.models.duties): the federal reports are
     # due within 24 hours (42 U.S.C. 671(a)(34)-(35)); a state may ask for less. The

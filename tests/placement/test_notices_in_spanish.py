@@ -20,6 +20,7 @@ from notifications.models import Notification
 from notifications.services import notification_send
 from notifications.sms import LocmemBackend
 from notifications.texts import count, in_language, moment, msg
+from placement.services import review_create
 from tests.placement.helpers import approved, recommend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -212,3 +213,23 @@ def test_a_bilingual_home_gets_the_case_workers_language(
     assert email.subject == "Harbor: una derivación a Lighthouse House"
     (text,) = sms_outbox
     assert text["body"].startswith("Harbor: derivación a Lighthouse House")
+
+
+def test_an_agencys_language_is_its_staffs_email_language_unless_they_chose_one(
+    alice, mdt, survivor, home, agency, django_capture_on_commit_callbacks
+):
+    """mona (MDT) chose nothing: her team's agency speaks Spanish, so does her email;
+    alice chose English on her account page: hers stays English."""
+    agency.language = "es"
+    agency.save(update_fields=["language"])
+    speaks(alice, "en")
+    with django_capture_on_commit_callbacks(execute=True):
+        recommendation = recommend(alice, survivor, home)
+    (to_mona,) = mail.outbox
+    assert to_mona.subject == "Harbor: Revisión solicitada"
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_create(actor=mdt, recommendation_id=recommendation.pk, decision="approve")
+    (to_alice,) = [m for m in mail.outbox if m.to == [alice.email]]
+    assert to_alice.subject == "Harbor: Review done"
