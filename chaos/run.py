@@ -11,8 +11,10 @@ step queues emails through the outbox), import a directory file and plan batches
 Faults, one after the other: Redis frozen (SIGSTOP) 30 s, Redis killed and restarted,
 the worker killed, beat killed, every database connection terminated, the database
 stopped and started. Per fault it prints the requests made, their p99 and slowest
-latency, the 5xx count (and timeouts), and the time to recover (the first moment after
-the fault when nothing waits in the outbox and a request has succeeded). After a final
+latency, the 5xx count (and timeouts), the notifications made meanwhile (jobs: each
+queues an email), how many of those were never emailed (lost) or emailed twice, and the
+time to recover (the first moment after the fault when nothing waits in the outbox and
+a request has succeeded). After a final
 drain it checks: no home overbooked and its bed ledger exact, no child placed twice,
 every placement audited, `audit_verify` clean, nothing stuck (outbox, imports,
 batches), no notification left unemailed (jobs lost) and no email sent twice
@@ -488,11 +490,13 @@ def p99(values: list[float]) -> float:
 
 
 def summarise(harness: Harness, fault: Fault, start: float, end: float, recover: float | None,
-              sent_before: set[str]) -> dict:  # fmt: skip
+              wall: tuple[float, float]) -> dict:  # fmt: skip
     requests = harness.stats.between(start, end)
     seconds = [r.seconds for r in requests]
     return {
         "fault": fault.name,
+        "from": wall[0],  # wall-clock bounds of the fault and its watched recovery
+        "to": wall[1],
         "seconds": round(fault.seconds, 1),
         "requests": len(requests),
         "p99_s": round(p99(seconds), 3),
@@ -511,6 +515,29 @@ def emails(harness: Harness) -> Counter:
     """Message-IDs of every email the worker printed (the console backend)."""
     text = (harness.folder / "worker.log").read_text(errors="replace")
     return Counter(re.findall(r"^Message-ID: (<harbor\.notification\.[^>]+>)", text, re.M))
+
+
+def per_fault_jobs(harness: Harness, rows: list[dict], ids: Counter) -> None:
+    """Each fault's jobs lost and duplicates: of the notifications made while it lasted
+    (or its recovery was watched), those never emailed, and the extra copies of those
+    emailed more than once (by Message-ID, which names the notification)."""
+    made = harness.query(
+        "SELECT n.id, extract(epoch FROM n.created_at), n.emailed_at IS NULL AND u.email <> '' "
+        "FROM notifications_notification n JOIN accounts_user u ON u.id = n.recipient_id"
+    )
+    extra = {}
+    for message_id, sent in ids.items():
+        match = re.match(r"<harbor\.notification\.(\d+)\.", message_id)
+        if match and sent > 1:
+            extra[int(match.group(1))] = sent - 1
+    for row in rows:
+        row["jobs"], row["jobs_lost"], row["duplicates"] = 0, 0, 0
+    for pk, at, lost in made:
+        row = next((r for r in rows if r["from"] <= float(at) < r["to"]), None)
+        if row is not None:
+            row["jobs"] += 1
+            row["jobs_lost"] += int(lost)
+            row["duplicates"] += extra.get(pk, 0)
 
 
 def checks(harness: Harness, world: dict) -> dict[str, Any]:
@@ -623,14 +650,15 @@ def main() -> int:
         rows = []
         for fault in faults:
             log(f"fault: {fault.name} ({fault.seconds:.0f} s)")
-            start = time.monotonic()
+            start, wall_start = time.monotonic(), time.time()
             harness.inject(fault)
             end = time.monotonic()
             recover = harness.recovered_after(end, fault.settle) if fault.settle else 0.0
             window_end = max(time.monotonic(), end + fault.settle)
             while time.monotonic() < window_end:
                 time.sleep(0.5)
-            rows.append(summarise(harness, fault, start, window_end, recover, set()))
+            wall = (wall_start, wall_start + (time.monotonic() - start))
+            rows.append(summarise(harness, fault, start, window_end, recover, wall))
             log(json.dumps(rows[-1]))
         stop.set()
         for thread in threads:
@@ -638,6 +666,7 @@ def main() -> int:
         log("draining")
         drain(harness, 120.0)
         result = checks(harness, world)
+        per_fault_jobs(harness, rows, emails(harness))
     finally:
         harness.down()
     frozen_row = next(r for r in rows if r["fault"] == "redis_frozen")
@@ -670,11 +699,12 @@ def main() -> int:
 def print_table(rows: list[dict], result: dict, failures: list[str]) -> None:
     print()
     print(f"{'fault':28} {'secs':>5} {'reqs':>6} {'p99 s':>7} {'max s':>7} {'5xx':>5} "
-          f"{'t/o':>4} {'recover s':>9}")  # fmt: skip
+          f"{'t/o':>4} {'jobs':>5} {'lost':>5} {'dup':>4} {'recover s':>9}")  # fmt: skip
     for r in rows:
         recover = "-" if r["recover_s"] is None else f"{r['recover_s']:.1f}"
         print(f"{r['fault']:28} {r['seconds']:>5.0f} {r['requests']:>6} {r['p99_s']:>7.3f} "
-              f"{r['max_s']:>7.3f} {r['5xx']:>5} {r['timeouts']:>4} {recover:>9}")  # fmt: skip
+              f"{r['max_s']:>7.3f} {r['5xx']:>5} {r['timeouts']:>4} {r.get('jobs', 0):>5} "
+              f"{r.get('jobs_lost', 0):>5} {r.get('duplicates', 0):>4} {recover:>9}")  # fmt: skip
     print()
     for key, value in result.items():
         print(f"  {key}: {value}")
