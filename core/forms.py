@@ -7,7 +7,7 @@ attributes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
@@ -24,20 +24,26 @@ class FormRenderer(TemplatesSetting):
 
 class DatalistInput(forms.TextInput):
     """A text input with a list to pick from (a <datalist>): the browser suggests as the
-    person types, and any text may still be typed (the field cleans it)."""
+    person types, and any text may still be typed (the field cleans it). `options` may
+    be a function, called when the widget is drawn (names in the page's language)."""
 
     template_name = "forms/widgets/datalist.html"
 
     def __init__(
-        self, *, list_id: str, options: Sequence[str], attrs: dict[str, Any] | None = None
+        self,
+        *,
+        list_id: str,
+        options: Sequence[str] | Callable[[], Sequence[str]],
+        attrs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(attrs={**(attrs or {}), "list": list_id})
         self.list_id = list_id
-        self.options = list(options)
+        self.options = options if callable(options) else list(options)
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        context["widget"]["datalist"] = {"id": self.list_id, "options": self.options}
+        options = self.options() if callable(self.options) else self.options
+        context["widget"]["datalist"] = {"id": self.list_id, "options": options}
         return context
 
 

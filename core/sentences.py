@@ -19,6 +19,8 @@ from django.utils.translation import get_language, gettext, gettext_noop
 from core.vocab import LANGUAGE_NAMES, Acuity, Gender, HomeType, MedicalLevel, Service
 
 SENTENCES = (
+    # matching.selectors.ZONE_REASON: all an MDT member is told of an exclusion zone.
+    gettext_noop("Inside an exclusion zone"),
     # engine.rules: why a home fails a rule.
     gettext_noop("Needs %(needed)s beds (child + 1 dependent); %(free)s free"),
     gettext_noop("Needs %(needed)s beds (child + %(dependents)s dependents); %(free)s free"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.vocab import AGE_MAX, INT_MAX, Service
 from survivors.forms import NeedsForm
@@ -20,11 +21,11 @@ class WhatIfForm(NeedsForm):
         min_value=0,
         max_value=AGE_MAX,
         required=False,
-        label="Age (years)",
+        label=_("Age (years)"),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     include_excluded = forms.BooleanField(
-        required=False, label="Also list every excluded home and why"
+        required=False, label=_("Also list every excluded home and why")
     )
 
     def clean(self) -> dict[str, Any]:
@@ -32,9 +33,9 @@ class WhatIfForm(NeedsForm):
         has_age = cleaned.get("age") is not None
         has_birth = cleaned.get("date_of_birth") is not None
         if not has_age and not has_birth and "age" not in self.errors:
-            self.add_error("age", "Give the child's age or date_of_birth.")
+            self.add_error("age", _("Give the child's age or date_of_birth."))
         elif has_age and has_birth:
-            self.add_error("age", "Give age or date_of_birth, not both.")
+            self.add_error("age", _("Give age or date_of_birth, not both."))
         return cleaned
 
     def matching_fields(self) -> dict[str, Any]:
@@ -50,19 +51,19 @@ class SurvivorSearchForm(forms.Form):
         min_value=1,
         max_value=INT_MAX,
         required=False,
-        error_messages={"invalid": "Give a whole number of miles, at least 1."},
-        label="Preferred maximum distance (miles)",
+        error_messages={"invalid": _("Give a whole number of miles, at least 1.")},
+        label=_("Preferred maximum distance (miles)"),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     services_needed = forms.MultipleChoiceField(
         choices=Service.choices,
         required=False,
-        label="Services needed",
+        label=_("Services needed"),
         widget=forms.CheckboxSelectMultiple,
     )
     filters = forms.BooleanField(required=False)
     include_excluded = forms.BooleanField(
-        required=False, label="Also list every excluded home and why"
+        required=False, label=_("Also list every excluded home and why")
     )
 
     def apply(self, fields: dict[str, Any]) -> dict[str, Any]:

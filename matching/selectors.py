@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from core.vocab import phone_uri
 from engine import (
@@ -319,16 +320,18 @@ def _tonight_action(needs: SurvivorNeeds, rule: str, home: HomeOffer) -> str:
         if home.residents_per_staff > 0:
             more = math.ceil(residents / home.residents_per_staff) - home.staff_on_duty
             if more == 1:
-                return "One more staff on shift would open it"
+                return gettext("One more staff on shift would open it")
             if more > 1:
-                return f"{more} more staff on shift would open it"
-        return "More staff on shift would open it"
+                return gettext("%(more)s more staff on shift would open it") % {"more": more}
+        return gettext("More staff on shift would open it")
     if rule == "beds":
         needed = 1 + needs.dependents
         if needed > 1:
-            return f"Full: ask whether {needed} beds can be freed tonight"
-        return "Full: ask whether a bed can be freed tonight"
-    return "No 24/7 intake: ask whether they can take the child tonight"
+            return gettext("Full: ask whether %(beds)s beds can be freed tonight") % {
+                "beds": needed
+            }
+        return gettext("Full: ask whether a bed can be freed tonight")
+    return gettext("No 24/7 intake: ask whether they can take the child tonight")
 
 
 def tonight_plan(
@@ -371,13 +374,17 @@ def tonight_plan(
     # a thing to relax for a bed), so what is left here takes days.
     takes_days = tuple(x for x in result.relaxations if x.rule not in TONIGHT_RULES)
     if watched:
-        homes = f"{watched} home is" if watched == 1 else f"{watched} homes are"
-        summary = (
-            f"{homes} full or short of staff tonight. Harbor watches them, and every "
-            "other home, and tells you as soon as one that fits has a bed."
-        )
+        summary = ngettext(
+            "%(homes)s home is full or short of staff tonight. Harbor watches it, and every "
+            "other home, and tells you as soon as one that fits has a bed.",
+            "%(homes)s homes are full or short of staff tonight. Harbor watches them, and "
+            "every other home, and tells you as soon as one that fits has a bed.",
+            watched,
+        ) % {"homes": watched}
     else:
-        summary = "Harbor watches every home and tells you as soon as one that fits has a bed."
+        summary = gettext(
+            "Harbor watches every home and tells you as soon as one that fits has a bed."
+        )
     return TonightPlan(True, fail_only, shelters, takes_days, watched, summary)
 
 

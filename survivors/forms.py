@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DatalistInput, TribesField
@@ -61,6 +62,24 @@ def _language_lookup() -> dict[str, str]:
 _LANGUAGE_LOOKUP = _language_lookup()
 
 
+def _language_names() -> list[str]:
+    """The languages' names in the page's language, alphabetically (the datalist)."""
+    return sorted(gettext(name) for name in LANGUAGE_NAMES.values())
+
+
+def _language_code(text: str) -> str | None:
+    """The code of a language typed by its English name, its code, or its name in the
+    page's language ("Español" on a Spanish page)."""
+    key = text.casefold()
+    code = _LANGUAGE_LOOKUP.get(key)
+    if code is None:
+        code = next(
+            (code for code, name in LANGUAGE_NAMES.items() if gettext(name).casefold() == key),
+            None,
+        )
+    return code
+
+
 class LanguageField(forms.CharField):
     """A language typed by name ("Spanish", any case) or by ISO 639-1 code ("es"),
     cleaned to the code the database keeps, and shown by its name; the input offers the
@@ -72,23 +91,25 @@ class LanguageField(forms.CharField):
             "widget",
             DatalistInput(
                 list_id="language-names",
-                options=sorted(LANGUAGE_NAMES.values()),
+                options=_language_names,
                 attrs={"autocomplete": "off"},
             ),
         )
         super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
-        return LANGUAGE_NAMES.get(value, value) if isinstance(value, str) else value
+        if isinstance(value, str) and value in LANGUAGE_NAMES:
+            return gettext(LANGUAGE_NAMES[value])
+        return value
 
     def to_python(self, value: Any) -> str:
         text = " ".join((super().to_python(value) or "").split())
         if not text:
             return ""
-        code = _LANGUAGE_LOOKUP.get(text.casefold())
+        code = _language_code(text)
         if code is None:
             raise forms.ValidationError(
-                "Pick a language from the list, by its name (e.g. Spanish).", code="invalid"
+                _("Pick a language from the list, by its name (e.g. Spanish)."), code="invalid"
             )
         return code
 
@@ -106,7 +127,7 @@ class StatesField(forms.CharField):
         unknown = [code for code in codes if code not in US_STATES]
         if unknown:
             raise forms.ValidationError(
-                f"Not USPS state codes: {', '.join(unknown)} (e.g. KS, NE)."
+                _("Not USPS state codes: %(codes)s (e.g. KS, NE).") % {"codes": ", ".join(unknown)}
             )
         return list(dict.fromkeys(codes))
 
@@ -117,7 +138,7 @@ class RadiusField(forms.FloatField):
     def to_python(self, value: Any) -> float | None:  # type: ignore[override]
         number = super().to_python(value)
         if number is not None and not math.isfinite(number):
-            raise forms.ValidationError("Give a number of miles.", code="invalid")
+            raise forms.ValidationError(_("Give a number of miles."), code="invalid")
         return number
 
 
@@ -133,18 +154,23 @@ class ExclusionZoneForm(forms.Form):
 
     def __init__(self, *args: Any, row: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        number = "" if row is None else f" {row + 1}"
-        self.fields["zip_code"].label = f"Zone{number} ZIP"
-        self.fields["radius_miles"].label = f"Zone{number} radius (miles)"
+        if row is None:
+            self.fields["zip_code"].label = _("Zone ZIP")
+            self.fields["radius_miles"].label = _("Zone radius (miles)")
+        else:
+            self.fields["zip_code"].label = _("Zone %(number)s ZIP") % {"number": row + 1}
+            self.fields["radius_miles"].label = _("Zone %(number)s radius (miles)") % {
+                "number": row + 1
+            }
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         zip_code, radius = cleaned.get("zip_code"), cleaned.get("radius_miles")
         if zip_code and radius is None and "radius_miles" not in self.errors:
-            self.add_error("radius_miles", "Give the radius in miles.")
+            self.add_error("radius_miles", _("Give the radius in miles."))
         elif radius is not None and not zip_code and "zip_code" not in self.errors:
-            self.add_error("zip_code", "Give the ZIP code the zone is around.")
+            self.add_error("zip_code", _("Give the ZIP code the zone is around."))
         return cleaned
 
 
@@ -230,34 +256,34 @@ class NeedsForm(NeedsFormBase):
     )
     date_of_birth = forms.DateField(
         required=False,
-        label="Date of birth",
-        help_text="Or leave blank and give an estimated age",
+        label=_("Date of birth"),
+        help_text=_("Or leave blank and give an estimated age"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    custody_state = forms.ChoiceField(choices=[BLANK_CHOICE, *STATE_CHOICES], label="Custody state")
+    custody_state = forms.ChoiceField(choices=[BLANK_CHOICE, *STATE_CHOICES], label=_("Custody state"))
     icpc_approved_states = StatesField(
         required=False,
         max_length=len(US_STATES) * 4,
-        label="ICPC approved states",
-        help_text="Comma separated, e.g. KS, NE",
+        label=_("ICPC approved states"),
+        help_text=_("Comma separated, e.g. KS, NE"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     # validate_zip says what is wrong with a ZIP in one sentence (length included).
     residence_zip = forms.CharField(
         validators=[validate_zip],
         required=False,
-        label="Where the child is now (ZIP)",
+        label=_("Where the child is now (ZIP)"),
         widget=forms.TextInput(attrs=ZIP_ATTRS),
     )
     primary_language = LanguageField(
         required=False,
-        label="Primary language",
-        help_text="Type to pick from the list, e.g. Spanish",
+        label=_("Primary language"),
+        help_text=_("Type to pick from the list, e.g. Spanish"),
     )
     services_needed = forms.MultipleChoiceField(
         choices=Service.choices,
         required=False,
-        label="Services needed",
+        label=_("Services needed"),
         widget=forms.CheckboxSelectMultiple,
     )
     tribes = TribesField(
@@ -269,8 +295,8 @@ class NeedsForm(NeedsFormBase):
         min_value=1,
         max_value=INT_MAX,
         required=False,
-        label="Preferred maximum distance (miles)",
-        help_text="Optional: farther homes rank lower but still show",
+        label=_("Preferred maximum distance (miles)"),
+        help_text=_("Optional: farther homes rank lower but still show"),
         widget=forms.NumberInput(attrs=NUMERIC),
     )
 
@@ -281,7 +307,7 @@ class NeedsForm(NeedsFormBase):
         self, *args: Any, zones: list[dict[str, Any]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["dependents"].label = "Own children living with them"
+        self.fields["dependents"].label = _("Own children living with them")
         self.fields["indian_child"].help_text = _(
             "ICWA: unknown is fine at night; ask the child and family, then the tribe"
         )
@@ -316,7 +342,7 @@ class NeedsForm(NeedsFormBase):
     def clean_date_of_birth(self):
         value = self.cleaned_data.get("date_of_birth")
         if value is not None and value > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -329,7 +355,7 @@ class NeedsForm(NeedsFormBase):
             )
         if cleaned.get("needs_detox") and cleaned.get("substance_use") in ("", None, "none"):
             self.add_error(
-                "needs_detox", "Detox is only needed with substance use in recovery or active."
+                "needs_detox", _("Detox is only needed with substance use in recovery or active.")
             )
         return cleaned
 
@@ -359,43 +385,43 @@ class IntakeForm(NeedsForm):
     case_number = forms.CharField(
         max_length=CASE_NUMBER_MAX,
         required=False,
-        label="Case number",
-        help_text="Blank: Harbor issues one",
+        label=_("Case number"),
+        help_text=_("Blank: Harbor issues one"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     first_name = forms.CharField(
         max_length=NAME_MAX,
         required=False,
-        label="First name",
-        help_text="Blank if not given",
+        label=_("First name"),
+        help_text=_("Blank if not given"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     last_name = forms.CharField(
         max_length=NAME_MAX,
         required=False,
-        label="Last name",
-        help_text="Blank if not given",
+        label=_("Last name"),
+        help_text=_("Blank if not given"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     alias = forms.CharField(
         max_length=NAME_MAX,
         required=False,
-        label="Alias",
-        help_text="How to refer to her without a name, e.g. Girl in blue, Greyhound station",
+        label=_("Alias"),
+        help_text=_("How to refer to her without a name, e.g. Girl in blue, Greyhound station"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     estimated_age = forms.IntegerField(
         min_value=0,
         max_value=AGE_MAX,
         required=False,
-        label="Estimated age (years)",
-        help_text="Without papers: your best estimate; pages mark it as estimated",
+        label=_("Estimated age (years)"),
+        help_text=_("Without papers: your best estimate; pages mark it as estimated"),
         widget=forms.NumberInput(attrs=NUMERIC),
     )
     notes = forms.CharField(
         max_length=NOTES_MAX,
         required=False,
-        label="Notes (encrypted)",
+        label=_("Notes (encrypted)"),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     # What the federal duties need (42 U.S.C. 671(a)(34)-(35)): all optional at night.
@@ -451,10 +477,12 @@ class IntakeForm(NeedsForm):
             return cleaned
         if not has_birth and not has_estimate:
             self.add_error(
-                "date_of_birth", "Give the date of birth or, without papers, an estimated age."
+                "date_of_birth", _("Give the date of birth or, without papers, an estimated age.")
             )
         elif has_birth and has_estimate:
-            self.add_error("estimated_age", "Give the date of birth or an estimated age, not both.")
+            self.add_error(
+                "estimated_age", _("Give the date of birth or an estimated age, not both.")
+            )
         return cleaned
 
     def record_data(self) -> dict[str, Any]:
@@ -507,7 +535,7 @@ class CaseSearchForm(forms.Form):
     members: case number only), and by status."""
 
     search = forms.CharField(max_length=NAME_MAX, required=False)
-    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    status = forms.ChoiceField(choices=[("", _("Any status")), *Status.choices], required=False)
 
 
 class HandOffForm(forms.Form):

@@ -65,7 +65,9 @@ def intake_create(
             # The model's own checks (across fields, uniqueness in the agency).
             form.add_refusal(exc)
         else:
-            messages.success(request, f"Intake saved as case {survivor.case_number}.")
+            messages.success(
+                request, _("Intake saved as case %(case)s.") % {"case": survivor.case_number}
+            )
             return redirect("survivor-page", survivor_id=survivor.pk)
     return intake_page(request, form=form)
 
