@@ -169,6 +169,48 @@ SENTENCES = (
     gettext_noop(
         "%(count)s homes have an expired license; they would fit once renewed, which takes days"
     ),
+    # A group plan (engine.plan and placement.services.batch_runs): why a child is left
+    # unplaced, and the plan's progress notes while it is worked out.
+    gettext_noop("no feasible home"),
+    gettext_noop("No feasible home."),
+    gettext_noop("no home fits the whole group"),
+    gettext_noop("%(children)s are kept both together and apart"),
+    gettext_noop("pinned to home %(home)s, which is not feasible for it"),
+    gettext_noop("pinned to home %(home)s, which is not feasible for the whole group"),
+    gettext_noop("pinned to home %(home)s, which is full"),
+    gettext_noop("the search stopped before placing it; a home with room remains"),
+    gettext_noop("kept apart from %(children)s: its pinned home %(home)s holds %(held)s"),
+    gettext_noop("kept apart from %(children)s: the only home with room for it holds %(held)s"),
+    gettext_noop(
+        "kept apart from %(children)s: the only home with room for the whole group holds "
+        "%(held)s"
+    ),
+    gettext_noop("kept apart from %(children)s: every home with room for it holds one of %(held)s"),
+    gettext_noop(
+        "kept apart from %(children)s: every home with room for the whole group holds one of "
+        "%(held)s"
+    ),
+    gettext_noop("every home that fits the whole group is full with other children of this batch"),
+    gettext_noop("every home that fits is full with other children of this batch"),
+    gettext_noop("kept together with %(children)s: %(reason)s"),
+    gettext_noop("Placed since the batch was started."),
+    gettext_noop("Every home that fits this child is excluded from this batch."),
+    gettext_noop(
+        "In an interim stay at an emergency shelter: no long-term home fits her now (the "
+        "waitlist stays on)."
+    ),
+    gettext_noop("Pinned to %(home)s, which is not taking children now."),
+    gettext_noop("Pinned to %(home)s, which does not fit this child: %(reasons)s."),
+    gettext_noop("Waiting to start"),
+    gettext_noop("Starting"),
+    gettext_noop("Finding homes for child %(number)s of %(children)s"),
+    gettext_noop("Preparing the plan"),
+    gettext_noop("Searching for a plan"),
+    gettext_noop("Best plan so far places %(placed)s of %(children)s children"),
+    gettext_noop("Plan places %(placed)s of %(children)s children"),
+    gettext_noop("Plan ready: %(placed)s of %(children)s children placed"),
+    gettext_noop("Failed"),
+    gettext_noop("Cancelled"),
 )
 
 # Words inside a sentence that are themselves the vocabulary's codes or English phrases.
@@ -178,6 +220,8 @@ _PHRASES = (
     gettext_noop("placements by a legal guardian"),
     gettext_noop("1 dependent"),
     gettext_noop("none"),
+    # How a group plan's reasons name a child (placement.services.common.case_of).
+    gettext_noop("case %(number)s"),
 )
 # Codes the engine writes as they are ("female", "moderate"), lower-cased labels.
 _CODE_LABELS = {

@@ -14,11 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import audit_reads, audit_record, request_ip
 from core.errors import DomainError, Forbidden, NotFound
+from core.sentences import sentence
 from core.messages import form_error_messages
 from core.types import Actor, AuthedHttpRequest
 from placement import policy
@@ -135,7 +136,8 @@ def batch_new(request: AuthedHttpRequest) -> HttpResponse:
                 form.add_error(field if field in FORM_FIELDS else None, texts)
         else:
             messages.success(
-                request, "Group plan started: it appears on this page as soon as it is worked out."
+                request,
+                gettext("Group plan started: it appears on this page as soon as it is worked out."),
             )
             return redirect("batch-page", batch_id=batch.pk)
     return _new_page(request, form, status=400)
@@ -151,6 +153,40 @@ def _new_page(request: AuthedHttpRequest, form: BatchForm, status: int = 200) ->
     )
 
 
+# A plan's line outcomes as the batch services store them (English, the API's words),
+# and the words the page shows them in, in its language; a reason after "Not ...:" is the
+# service's own, shown through the engine's sentences.
+_OUTCOMES = {
+    "referred": gettext_noop("Referred"),
+    "waitlisted": gettext_noop("waitlisted"),
+    "failed": gettext_noop("Failed"),
+    "Rejected by the MDT": gettext_noop("Rejected by the MDT"),
+    "Referred under the crisis override; the MDT rejected the plan after": gettext_noop(
+        "Referred under the crisis override; the MDT rejected the plan after"
+    ),
+}
+_OUTCOME_PREFIXES = {
+    "Not sent to the MDT: ": gettext_noop("Not sent to the MDT: %(reason)s"),
+    "Not referred: ": gettext_noop("Not referred: %(reason)s"),
+    "Not waitlisted: ": gettext_noop("Not waitlisted: %(reason)s"),
+}
+_OUTCOME_REASONS = {
+    "the MDT rejected the plan.": gettext_noop("the MDT rejected the plan."),
+}
+
+
+def outcome_shown(outcome: str) -> str:
+    """A line's stored outcome in the page's language (as stored when not known)."""
+    if outcome in _OUTCOMES:
+        return gettext(_OUTCOMES[outcome])
+    for prefix, shown in _OUTCOME_PREFIXES.items():
+        if outcome.startswith(prefix):
+            reason = outcome.removeprefix(prefix)
+            known = _OUTCOME_REASONS.get(reason)
+            return gettext(shown) % {"reason": gettext(known) if known else sentence(reason)}
+    return outcome
+
+
 def _plan_context(request: AuthedHttpRequest, batch: Batch) -> dict[str, Any]:
     user = request.user
     lines = list(
@@ -159,6 +195,8 @@ def _plan_context(request: AuthedHttpRequest, batch: Batch) -> dict[str, Any]:
         .order_by("home_id", "id")
     )
     _mark_constraints(batch, lines)
+    for line in lines:
+        line.outcome_shown = outcome_shown(line.outcome)  # type: ignore[attr-defined]
     placed = [line for line in lines if line.home_id is not None]
     unplaced = [line for line in lines if line.home_id is None]
     return {
@@ -256,7 +294,7 @@ def batch_progress(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def batch_cancel_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch_or_404(request, batch_id, "batch.cancel")
-    _post(request, batch_cancel, batch=batch, action="batch.cancel", success="Cancelled.")
+    _post(request, batch_cancel, batch=batch, action="batch.cancel", success=gettext("Cancelled."))
     return redirect("batch-page", batch_id=batch.pk)
 
 
@@ -269,7 +307,7 @@ def batch_submit_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse
         batch_submit,
         batch=batch,
         action="batch.submit",
-        success="Sent to the MDT as one review: the team is notified.",
+        success=gettext("Sent to the MDT as one review: the team is notified."),
     )
     return redirect("batch-page", batch_id=batch.pk)
 
@@ -302,7 +340,7 @@ def batch_review_view(request: AuthedHttpRequest, batch_id: int) -> HttpResponse
             except ValidationError as exc:
                 form_error_messages(request, exc.message_dict)
             else:
-                messages.success(request, "Your review of the whole plan is recorded.")
+                messages.success(request, gettext("Your review of the whole plan is recorded."))
             return redirect("batch-review-page", batch_id=batch.pk)
         status = 400
     batch.refresh_from_db()
@@ -336,7 +374,9 @@ def _approvals(recommendations: list[Recommendation]) -> str:
         sum(1 for review in rec.reviews.all() if review.decision == "approve")
         for rec in recommendations
     )
-    return f"{min(given, quorum)} of {quorum} approval{'' if quorum == 1 else 's'}"
+    return ngettext(
+        "%(given)s of %(quorum)s approval", "%(given)s of %(quorum)s approvals", quorum
+    ) % {"given": min(given, quorum), "quorum": quorum}
 
 
 def _form_post(

@@ -33,9 +33,9 @@ class _HomeIds(forms.Field):
     """Ticked home ids: whole numbers that fit an id, at most MAX_ACTIVE_REFERRALS."""
 
     default_error_messages = {
-        "required": "Tick at least one home to propose (up to three).",
-        "invalid": "Each home must be a home id from the results.",
-        "too_many": f"Propose at most {MAX_ACTIVE_REFERRALS} homes at once.",
+        "required": _("Tick at least one home to propose (up to three)."),
+        "invalid": _("Each home must be a home id from the results."),
+        "too_many": _("Propose at most %(most)s homes at once."),
     }
     widget = forms.MultipleHiddenInput
 
@@ -58,14 +58,18 @@ class _HomeIds(forms.Field):
     def validate(self, value: list[int]) -> None:
         super().validate(value)
         if len(value) > MAX_ACTIVE_REFERRALS:
-            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
+            raise forms.ValidationError(
+                self.error_messages["too_many"],
+                code="too_many",
+                params={"most": MAX_ACTIVE_REFERRALS},
+            )
 
 
 class ProposeForm(forms.Form):
     homes = _HomeIds()
     rationale = forms.CharField(
         max_length=TEXT_MAX,
-        error_messages={"required": "Say why these homes: the MDT reads it."},
+        error_messages={"required": _("Say why these homes: the MDT reads it.")},
     )
     # ICWA: only needed for a home below a preferred one that could take the child.
     good_cause = forms.ChoiceField(
@@ -113,7 +117,7 @@ class AnswerByPhoneForm(forms.Form):
     )
     reason_code = forms.ChoiceField(
         label=_("Reason, if declined"),
-        choices=[("", _("Choose a reason")), *Referral.ReasonCode.choices],
+        choices=[("", _(_("Choose a reason"))), *Referral.ReasonCode.choices],
         required=False,
     )
     comment = forms.CharField(
@@ -131,11 +135,11 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(
         max_length=CLOSE_REASON_MAX,
         required=False,
-        help_text="The home reads this: do not name the child.",
+        help_text=_("The home reads this: do not name the child."),
     )
     confirm = forms.BooleanField(
-        label="I confirm: withdraw this referral",
-        error_messages={"required": "Tick the box to confirm you are withdrawing this referral."},
+        label=_("I confirm: withdraw this referral"),
+        error_messages={"required": _("Tick the box to confirm you are withdrawing this referral.")},
     )
 
 
@@ -143,14 +147,14 @@ class DischargeForm(forms.Form):
     """No reason is chosen for the worker, and a ticked box says the discharge was meant."""
 
     end_reason = forms.ChoiceField(
-        label="Discharge reason",
-        choices=[("", "Choose a reason"), *Placement.DISCHARGE_REASONS],
-        error_messages={"required": "Choose why the child left."},
+        label=_("Discharge reason"),
+        choices=[("", _("Choose a reason")), *Placement.DISCHARGE_REASONS],
+        error_messages={"required": _("Choose why the child left.")},
     )
     comment = forms.CharField(max_length=TEXT_MAX, required=False)
     confirm = forms.BooleanField(
-        label="I confirm: the child has left this home",
-        error_messages={"required": "Tick the box to confirm the child has left this home."},
+        label=_("I confirm: the child has left this home"),
+        error_messages={"required": _("Tick the box to confirm the child has left this home.")},
     )
 
 
@@ -199,38 +203,40 @@ class BatchForm(forms.Form):
 
     survivors = _SurvivorIds(
         error_messages={
-            "required": "Tick the children to place together.",
-            "invalid": "Each child must be a case from the list.",
+            "required": _("Tick the children to place together."),
+            "invalid": _("Each child must be a case from the list."),
         },
     )
     keep_apart = forms.CharField(
-        label="Keep apart",
+        label=_("Keep apart"),
         max_length=PAIRS_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One pair of case numbers a line, e.g. “KS-12, KS-15”: never in one home.",
+        help_text=_("One pair of case numbers a line, e.g. “KS-12, KS-15”: never in one home."),
     )
     pins = forms.CharField(
-        label="Pin to a home",
+        label=_("Pin to a home"),
         max_length=PAIRS_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional, one a line: a case number, a colon and the home, e.g. "
-        "“KS-12: Prairie Haven” (the home's name or #id). That child gets that home or none.",
+        help_text=_(
+            "Optional, one a line: a case number, a colon and the home, e.g. "
+            "“KS-12: Prairie Haven” (the home's name or #id). That child gets that home or none."
+        ),
     )
     excluded_homes = forms.CharField(
-        label="Leave out homes",
+        label=_("Leave out homes"),
         max_length=PAIRS_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional, one home a line (its name or #id): the plan will not use it.",
+        help_text=_("Optional, one home a line (its name or #id): the plan will not use it."),
     )
     time_limit_seconds = forms.IntegerField(
-        label="Time limit (seconds)",
+        label=_("Time limit (seconds)"),
         min_value=1,
         max_value=TIME_LIMIT_MAX,
         required=False,
-        help_text="Optional: the plan stops searching then and says how far from optimal.",
+        help_text=_("Optional: the plan stops searching then and says how far from optimal."),
     )
 
     def __init__(self, *args, candidates=(), **kwargs) -> None:
@@ -238,7 +244,7 @@ class BatchForm(forms.Form):
         self.candidates = list(candidates)
         for survivor in self.candidates:
             self.fields[f"group_{survivor.pk}"] = forms.CharField(
-                label=f"Group for case {survivor.case_number}",
+                label=_("Group for case %(case)s") % {"case": survivor.case_number},
                 max_length=GROUP_MAX,
                 required=False,
             )
@@ -263,14 +269,15 @@ class BatchForm(forms.Form):
             if not label:
                 continue
             if survivor.pk not in ids:
-                self.add_error(f"group_{survivor.pk}", "Tick this child or clear its group.")
+                self.add_error(f"group_{survivor.pk}", _("Tick this child or clear its group."))
                 continue
             groups.setdefault(label, []).append(survivor.pk)
         for label, members in groups.items():
             if len(members) == 1:
                 self.add_error(
                     f"group_{members[0]}",
-                    f"Only this child is in group “{label}”: give its siblings the same group.",
+                    _("Only this child is in group “%(group)s”: give its siblings the same group.")
+                    % {"group": label},
                 )
         data["keep_together"] = [members for members in groups.values() if len(members) > 1]
         data["keep_apart"] = self._pairs(data.get("keep_apart") or "", ids)
@@ -285,15 +292,15 @@ class BatchForm(forms.Form):
         if number.isdigit() and len(number) <= 18:
             if Home.objects.filter(pk=int(number), active=True).exists():
                 return int(number), ""
-            return None, f"no active home has id {number}"
+            return None, _("no active home has id %(id)s") % {"id": number}
         matches = list(
             Home.objects.filter(name__iexact=text, active=True).values_list("pk", flat=True)[:2]
         )
         if len(matches) == 1:
             return matches[0], ""
         if matches:
-            return None, f"several homes are named “{text}”: give its #id"
-        return None, f"no active home is named “{text}”"
+            return None, _("several homes are named “%(name)s”: give its #id") % {"name": text}
+        return None, _("no active home is named “%(name)s”") % {"name": text}
 
     def _pins(self, text: str, ids: list[int]) -> dict[int, int]:
         by_number = {s.case_number.casefold(): s.pk for s in self.candidates if s.pk in ids}
@@ -303,15 +310,22 @@ class BatchForm(forms.Form):
                 continue
             case, colon, home = line.partition(":")
             if not colon or not case.strip() or not home.strip():
-                problems.append(f"Line {number}: write a case number, a colon and the home.")
+                problems.append(
+                    _("Line %(line)s: write a case number, a colon and the home.") % {"line": number}
+                )
                 continue
             child = by_number.get(case.strip().casefold())
             if child is None:
-                problems.append(f"Line {number}: {case.strip()} is not among the children ticked.")
+                problems.append(
+                    _("Line %(line)s: %(cases)s is not among the children ticked.")
+                    % {"line": number, "cases": case.strip()}
+                )
                 continue
             home_id, problem = self._home_id(home)
             if home_id is None:
-                problems.append(f"Line {number}: {problem}.")
+                problems.append(
+                    _("Line %(line)s: %(problem)s.") % {"line": number, "problem": problem}
+                )
                 continue
             pins[child] = home_id
         if problems:
@@ -325,7 +339,9 @@ class BatchForm(forms.Form):
                 continue
             home_id, problem = self._home_id(line)
             if home_id is None:
-                problems.append(f"Line {number}: {problem}.")
+                problems.append(
+                    _("Line %(line)s: %(problem)s.") % {"line": number, "problem": problem}
+                )
             elif home_id not in homes:
                 homes.append(home_id)
         if problems:
@@ -340,12 +356,16 @@ class BatchForm(forms.Form):
             if not parts:
                 continue
             if len(parts) != 2:
-                problems.append(f"Line {number}: give two case numbers separated by a comma.")
+                problems.append(
+                    _("Line %(line)s: give two case numbers separated by a comma.")
+                    % {"line": number}
+                )
                 continue
             unknown = [part for part in parts if part.casefold() not in by_number]
             if unknown:
                 problems.append(
-                    f"Line {number}: {', '.join(unknown)} is not among the children ticked."
+                    _("Line %(line)s: %(cases)s is not among the children ticked.")
+                    % {"line": number, "cases": ", ".join(unknown)}
                 )
                 continue
             pairs.append([by_number[parts[0].casefold()], by_number[parts[1].casefold()]])
@@ -395,12 +415,12 @@ class FollowUpForm(forms.Form):
     day = forms.TypedChoiceField(
         choices=FollowUp.Day.choices,
         coerce=int,
-        error_messages={"invalid_choice": "Choose the 30- or 90-day follow-up."},
+        error_messages={"invalid_choice": _("Choose the 30- or 90-day follow-up.")},
     )
     outcome = forms.ChoiceField(
-        label="Outcome",
-        choices=[("", "Choose an outcome"), *FollowUp.RECORDABLE],
-        error_messages={"required": "Choose how the placement stands."},
+        label=_("Outcome"),
+        choices=[("", _("Choose an outcome")), *FollowUp.RECORDABLE],
+        error_messages={"required": _("Choose how the placement stands.")},
     )
 
 

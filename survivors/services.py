@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +47,8 @@ def audit_values(survivor: Survivor, fields) -> dict[str, Any]:
             values[name] = "<encrypted>"
         else:
             value = getattr(survivor, name)
-            values[name] = value
+            # A day (the pregnancy's due date) as the API writes it: JSON has no dates.
+            values[name] = value.isoformat() if isinstance(value, datetime.date) else value
     return values
 
 

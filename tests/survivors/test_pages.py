@@ -77,6 +77,32 @@ def test_it_records_a_child_without_papers_or_name(alice):
     assert "Language Spanish" in page
 
 
+def test_it_records_an_intake_with_a_due_date_and_audits_the_day(alice):
+    due = today_of(alice) + datetime.timedelta(days=90)
+    data = {**NO_PAPERS, "pregnancy_due_date": due.isoformat()}
+
+    response = signed_in(alice).post("/survivors/new/", data)
+
+    assert response.status_code == 302
+    survivor = Survivor.objects.get()
+    assert survivor.pregnancy_due_date == due
+    entry = AuditEntry.objects.get(action="survivor.create")
+    assert entry.after["pregnancy_due_date"] == due.isoformat()
+
+
+def test_it_takes_and_offers_the_childs_language_by_its_spanish_name(alice):
+    client = signed_in(alice)
+
+    page = client.get("/survivors/new/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    response = client.post(
+        "/survivors/new/", {**NO_PAPERS, "primary_language": "Español"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+
+    assert '<option value="Español">' in page and '<option value="Spanish">' not in page
+    assert response.status_code == 302
+    assert Survivor.objects.get().primary_language == "es"
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
