@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import Role
 from core.types import Actor, RequestUser
@@ -54,7 +54,7 @@ def records_visible_to[T: models.Model](model: type[T], user: RequestUser) -> Qu
 # here, once, for every page and list that shows a case's status.
 
 READY_TO_REFER = "ready_to_refer"
-READY_TO_REFER_LABEL = "Approved: ready to refer"
+READY_TO_REFER_LABEL = gettext_noop("Approved: ready to refer")  # shown through gettext
 # The statuses an approved recommendation waiting to be referred speaks over.
 READY_OVER = (Status.INTAKE, Status.SEARCHING, Status.PENDING_REVIEW, Status.WAITLISTED)
 # A referral in one of these means the recommendation went, or its home said no.
@@ -87,7 +87,7 @@ def recommendation_referred(recommendation: Recommendation) -> bool:
 
 def case_status(survivor: Survivor, *, ready_to_refer: bool) -> CaseStatus:
     if ready_to_refer and survivor.status in READY_OVER:
-        return CaseStatus(READY_TO_REFER, READY_TO_REFER_LABEL)
+        return CaseStatus(READY_TO_REFER, _(READY_TO_REFER_LABEL))
     return CaseStatus(survivor.status, survivor.get_status_display())
 
 
@@ -124,7 +124,7 @@ def case_status_counts(*, user: RequestUser) -> list[tuple[str, str, int]]:
     for code, label, n in survivor_status_counts(user=user):
         counts.append((code, label, n - ready.get(code, 0)))
         if code == Status.PENDING_REVIEW:
-            counts.append((READY_TO_REFER, READY_TO_REFER_LABEL, sum(ready.values())))
+            counts.append((READY_TO_REFER, _(READY_TO_REFER_LABEL), sum(ready.values())))
     return counts
 
 
