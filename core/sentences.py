@@ -182,8 +182,7 @@ SENTENCES = (
     gettext_noop("kept apart from %(children)s: its pinned home %(home)s holds %(held)s"),
     gettext_noop("kept apart from %(children)s: the only home with room for it holds %(held)s"),
     gettext_noop(
-        "kept apart from %(children)s: the only home with room for the whole group holds "
-        "%(held)s"
+        "kept apart from %(children)s: the only home with room for the whole group holds %(held)s"
     ),
     gettext_noop("kept apart from %(children)s: every home with room for it holds one of %(held)s"),
     gettext_noop(

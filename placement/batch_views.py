@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import audit_reads, audit_record, request_ip
 from core.errors import DomainError, Forbidden, NotFound
-from core.sentences import sentence
 from core.messages import form_error_messages
+from core.sentences import sentence
 from core.types import Actor, AuthedHttpRequest
 from placement import policy
 from placement.forms import (

@@ -117,7 +117,7 @@ class AnswerByPhoneForm(forms.Form):
     )
     reason_code = forms.ChoiceField(
         label=_("Reason, if declined"),
-        choices=[("", _(_("Choose a reason"))), *Referral.ReasonCode.choices],
+        choices=[("", _("Choose a reason")), *Referral.ReasonCode.choices],
         required=False,
     )
     comment = forms.CharField(
@@ -139,7 +139,9 @@ class WithdrawForm(forms.Form):
     )
     confirm = forms.BooleanField(
         label=_("I confirm: withdraw this referral"),
-        error_messages={"required": _("Tick the box to confirm you are withdrawing this referral.")},
+        error_messages={
+            "required": _("Tick the box to confirm you are withdrawing this referral.")
+        },
     )
 
 
@@ -311,7 +313,8 @@ class BatchForm(forms.Form):
             case, colon, home = line.partition(":")
             if not colon or not case.strip() or not home.strip():
                 problems.append(
-                    _("Line %(line)s: write a case number, a colon and the home.") % {"line": number}
+                    _("Line %(line)s: write a case number, a colon and the home.")
+                    % {"line": number}
                 )
                 continue
             child = by_number.get(case.strip().casefold())

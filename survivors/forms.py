@@ -260,7 +260,9 @@ class NeedsForm(NeedsFormBase):
         help_text=_("Or leave blank and give an estimated age"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    custody_state = forms.ChoiceField(choices=[BLANK_CHOICE, *STATE_CHOICES], label=_("Custody state"))
+    custody_state = forms.ChoiceField(
+        choices=[BLANK_CHOICE, *STATE_CHOICES], label=_("Custody state")
+    )
     icpc_approved_states = StatesField(
         required=False,
         max_length=len(US_STATES) * 4,

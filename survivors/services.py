@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
