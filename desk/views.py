@@ -92,15 +92,18 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def on_call_cases(*, user) -> list[Survivor]:
-    """The agency's open crisis cases (every agency's, for an admin), oldest first: what
-    the supervisor on call hands over at the end of a night, with each case's workers."""
+    """The agency's open crisis cases (every agency's, for an admin): what the supervisor
+    on call hands over at the end of a night, with each case's workers. The children
+    still without a home of their own come first (an interim stay is still seeking),
+    then the placed; oldest first in each."""
     return with_case_status(
         Survivor.objects.visible_to(user)
         .filter(urgency="crisis")
         .exclude(status=Status.DISCHARGED)
         .select_related("agency")
         .prefetch_related("assigned_workers")
-        .order_by("created_at", "id")[:200]
+        .annotate(placed=Case(When(status=Status.PLACED, then=1), default=0))
+        .order_by("placed", "created_at", "id")[:200]
     )
 
 

@@ -87,6 +87,12 @@ class Night:
         assert axe_serious(page, f"the-night-{name}") == [], name
 
 
+def on_the_first_screen(page, selector: str) -> None:
+    """The step's action begins on the phone's first screen: not nine screens down."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None and box["y"] < PHONE["height"], (selector, box)
+
+
 @pytest.fixture
 def houston(db, settings, live_server):
     settings.SMS_BACKEND = "notifications.sms.LocmemBackend"
@@ -167,6 +173,7 @@ def test_the_night_as_it_happens_on_a_phone(open_page, houston):
     assert flash(rosa).startswith("Proposed to the MDT: Bayou Light House.")
     night.tap(rosa, "#history-h ~ ul a:has-text('Bayou Light House')")
     rosa.wait_for_selector("text=Refer now under crisis override")
+    on_the_first_screen(rosa, "#refer-h")  # the form begins on the first screen
     night.look(rosa, "lupe-recommendation")
     rosa.fill("#id_justification", "Found at the bus station at 2 a.m.; nowhere safe tonight.")
     night.tap(rosa, "text=Refer now under crisis override")
@@ -198,6 +205,7 @@ def test_the_night_as_it_happens_on_a_phone(open_page, houston):
     rosa.goto("/")
     night.tap(rosa, f"text=Case {lupe.case_number} at Bayou Light House")
     assert "Through the home's single-use link" in rosa.inner_text("main")
+    on_the_first_screen(rosa, "#act-h")  # what happens next, confirm the arrival first
     night.look(rosa, "lupe-held-at-bayou")
     night.tap(rosa, "button:has-text('Confirm the child arrived')")
     assert "Arrival confirmed" in flash(rosa)
@@ -244,7 +252,7 @@ def test_the_night_as_it_happens_on_a_phone(open_page, houston):
     assert "(in an interim stay at Harris County Youth Shelter)" in alerts
     assert "Lighthouse House" in alerts
     night.look(rosa, "rosa-bed-alert")
-    rosa.goto(f"/survivors/{mia.pk}/search/")
+    night.tap(rosa, "#beds-h + ul a:has-text('Search placements for this child')")
     rosa.wait_for_selector(f"#home-{lighthouse.pk}")
     night.tick(rosa, f"#home-{lighthouse.pk} input[name=homes]")
     rosa.fill("#id_rationale", "A safe home for good; she has slept at the shelter.")
@@ -299,7 +307,9 @@ def test_the_night_as_it_happens_on_a_phone(open_page, houston):
     bianca = night.phone(open_page)
     night.sign_in(bianca, "bianca")
     night.tap(bianca, "text=On call")
-    assert f"Case {tess.case_number}" in bianca.inner_text("main")
+    listed = bianca.locator("main h2, main h3").all_inner_texts()
+    cases = [text for text in listed if text.startswith("Case TX-NIGHT-")]
+    assert cases[0] == f"Case {tess.case_number}"  # still without a home: first
     night.look(bianca, "on-call")
     night.tap(bianca, f"text=Hand off case {tess.case_number}")
     night.choose(bianca, "select[name=case_worker]", "carol")
