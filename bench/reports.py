@@ -4,7 +4,7 @@ Creates its own scratch database (BENCH_REPORTS_DATABASE_URL, default harbor_ben
 dropped and re-created each run), migrates it, fills it with SQL (generate_series: no
 Python row loop) with a realistic skew (a few states hold most children; beds, age and
 the state line block most searches; a quarter of searches find no home), then times each
-report five times: the selector with its suppression and tables, as a Harbor administrator
+report five times: the selector with its protection and tables, as a Harbor administrator
 (every agency) and as the busiest agency's supervisor, and the API call through Django's
 test client (JSON, the default last 12 months). One JSON line per report:
 

@@ -295,6 +295,11 @@ AUDIT_SEAL_DELAY_SECONDS = env_int("AUDIT_SEAL_DELAY_SECONDS", 600)
 # it). `audit_verify --heads FILE` checks heads collected from the logs.
 AUDIT_HEAD_EXPORT = env_list("AUDIT_HEAD_EXPORT", ["log"])
 
+# The reports' cell key (reports.cellkey): every record's permanent key is an HMAC under
+# it, and every published count is nudged by it. Set it once and keep it: a new key nudges
+# every count afresh, a second independent look at each. Unset: derived from SECRET_KEY.
+REPORT_CELL_KEY = env_str("REPORT_CELL_KEY", "")
+
 # Celery: with no broker configured, tasks run inline (the laptop demo).
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

@@ -66,8 +66,10 @@ class _FormatSerializer(serializers.Serializer):
 @extend_schema(tags=["reports"])
 class ReportDetailApi(_ReportApi):
     """One report over whole months (`from` rounded down to the 1st, `to` up to the month's
-    end; the last 12 months by default) and an optional custody state. Every count from 1
-    to 10 is null (suppressed), and so is any count a total could reveal it from."""
+    end; the last 12 months by default) and an optional custody state. Every count is a
+    sum of pieces protected by the cell-key method (README, "Reports: the cell-key
+    method"), so no combination of periods, states or reports gives a count exactly;
+    null is a median not shown."""
 
     @extend_schema(
         operation_id="reports_retrieve",

@@ -13,10 +13,10 @@ from core.types import RequestUser
 from core.vocab import RULE_LABELS
 from engine.types import RULES
 from matching.models import RULE_BIT, MatchSearch
+from reports.cellkey import CHILD
 from reports.query import ReportQuery, report_query
-from reports.sql import BitOr
-from reports.suppression import SUPPRESSED_TEXT, suppress_table, suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, state_order, texts
+from reports.sql import BitOr, id_list_sql, month_number
+from reports.tables import MONTHS_NOTE, PROTECTION_NOTES, Pieces, state_label, state_order, texts
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "blocking-rules"
@@ -29,8 +29,8 @@ METHOD = (
     gettext_lazy(
         "Among searches where no home was feasible. A near miss: a home that failed "
         "this rule and no other; relaxing that one rule would have given the child a "
-        "home. A child counts once per rule, and under every rule that blocked them, "
-        "so the rules do not add up."
+        "home. A child counts once per rule and month, and under every rule that "
+        "blocked them, so the rules do not add up."
     ),
     gettext_lazy(
         "Searches recorded before these reports began kept which rules excluded homes, "
@@ -41,60 +41,45 @@ METHOD = (
 )
 
 
-def _count(query: ReportQuery) -> dict[str, tuple[list[int], list[int]]]:
-    """Per custody state, for each rule (in RULES order): the children it alone excluded
-    a home for, and the children it excluded homes for at all, over all their searches
-    with nothing feasible (a child counts once per rule and state).
+def _count(query: ReportQuery) -> tuple[Pieces, Pieces]:
+    """Per (rule, custody state), protected: the children the rule alone excluded a home
+    for, and the children it excluded homes for at all, over their searches with nothing
+    feasible (a child counts once per rule, state and month).
 
-    One query: the rules per child and state (the ORM's), counted per state around it;
-    the ORM cannot group a grouped subquery, so the outer SELECT is written here, in SQL
-    both databases run."""
+    One query: the rules per child, state and month (the ORM's), then per piece (agency,
+    month, state) the children each rule blocked, listed for reports.cellkey. The ORM
+    cannot group a grouped subquery, so the outer SELECT is written here, in SQL both
+    databases run."""
     per_child = (
         MatchSearch.objects.filter(
             query.where(at="at", agency="agency_id", state="state"), feasible_count=0
         )
-        .values("survivor_id", "state")
+        .values("survivor_id", "state", "agency_id", month=month_number("at"))
         .annotate(sole=BitOr("sole_rules"), blocked=BitOr("blocked_rules"))
         .order_by()
     )
     inner, params = per_child.query.sql_with_params()
-    sums = ", ".join(
-        f"SUM(CASE WHEN (c.{bits} & {RULE_BIT[rule]}) <> 0 THEN 1 ELSE 0 END)"
+    lists = ", ".join(
+        id_list_sql(
+            f"CASE WHEN (c.{bits} & {RULE_BIT[rule]}) <> 0 THEN c.survivor_id END",
+            model=MatchSearch,
+        )
         for bits in ("sole", "blocked")
         for rule in RULES
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT c.state, {sums} FROM ({inner}) c GROUP BY c.state", params)
-        rows = cursor.fetchall()
-    n = len(RULES)
-    return {
-        row[0]: ([int(v) for v in row[1 : 1 + n]], [int(v) for v in row[1 + n :]]) for row in rows
-    }
-
-
-def _by_state(states: list[str], blocked: dict[str, list[int]]) -> ReportTable:
-    """Rule x state: each rule's row adds up to its "blocked at all" total (a child has
-    one custody state per search), so each row is protected with its total."""
-    columns = [state_label(code) for code in states]
-    cells, totals = [], []
-    for i, rule in enumerate(RULES):
-        row = suppress_table(
-            [str(RULE_LABELS[rule])], columns, [[blocked[code][i] for code in states]]
+        cursor.execute(
+            f"SELECT c.state, {lists} FROM ({inner}) c GROUP BY c.agency_id, c.month, c.state",
+            params,
         )
-        cells.append(tuple(row.cells[0]))
-        totals.append(row.row_totals[0] if row.row_totals else None)
-    return ReportTable(
-        name="rule_by_state",
-        caption=_("Children a rule excluded homes for, by custody state"),
-        row_header=_("Rule"),
-        rows=tuple(str(RULE_LABELS[rule]) for rule in RULES),
-        columns=tuple(columns),
-        cells=tuple(cells),
-        row_totals=tuple(totals),
-        has_totals=True,
-        unit=_("children"),
-        withheld=SUPPRESSED_TEXT,
-    )
+        rows = cursor.fetchall()
+    sole, blocked = Pieces(), Pieces()
+    n = len(RULES)
+    for state, *ids in rows:
+        for i, rule in enumerate(RULES):
+            sole.add((rule, state), CHILD, ids[i])
+            blocked.add((rule, state), CHILD, ids[n + i])
+    return sole, blocked
 
 
 def blocking_rules(
@@ -103,10 +88,20 @@ def blocking_rules(
     """Per rule, the children it alone kept from a home (a near miss) and the children it
     excluded homes for at all, among searches with no feasible home; and rule x state."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
-    counts = _count(query)
-    states = sorted(counts, key=state_order)
-    rule_state = _by_state(states, {code: counts[code][1] for code in states})
-    sole_totals = [sum(counts[code][0][i] for code in states) for i in range(len(RULES))]
+    sole, blocked = _count(query)
+    states = sorted({state for _rule, state in blocked.counts}, key=state_order)
+    per_state = [[blocked[(rule, code)] for code in states] for rule in RULES]
+    rule_state = ReportTable(
+        name="rule_by_state",
+        caption=_("Children a rule excluded homes for, by custody state"),
+        row_header=_("Rule"),
+        rows=tuple(str(RULE_LABELS[rule]) for rule in RULES),
+        columns=tuple(state_label(code) for code in states),
+        cells=tuple(tuple(row) for row in per_state),
+        row_totals=tuple(sum(row) for row in per_state),
+        has_totals=True,
+        unit=_("children"),
+    )
     by_rule = ReportTable(
         name="by_rule",
         caption=_("Children with no feasible home: what each rule blocked"),
@@ -114,10 +109,10 @@ def blocking_rules(
         rows=rule_state.rows,
         columns=(_("Alone blocked a home (near miss)"), _("Blocked homes at all")),
         cells=tuple(
-            zip(suppress_values(list(RULES), sole_totals), rule_state.row_totals or (), strict=True)
+            (sum(sole[(rule, code)] for code in states), sum(row))
+            for rule, row in zip(RULES, per_state, strict=True)
         ),
         unit=_("children"),
-        withheld=SUPPRESSED_TEXT,
     )
     return Report(
         name=NAME,
@@ -139,7 +134,7 @@ def blocking_rules(
                 description=_("Both columns of the first table, as bars."),
             ),
         ),
-        notes=texts((SUPPRESSED_NOTE,)),
+        notes=texts(PROTECTION_NOTES),
         method=texts(METHOD),
     )
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext, gettext_noop
 # English msgids, shown through gettext: the chart speaks the request's language, its
 # numbers written as that language writes them (1,234.5 or 1.234,5).
 NO_DATA_TEXT = gettext_noop("No data for these filters")
-SMALL_TEXT = gettext_noop("fewer than 11")
+SMALL_TEXT = gettext_noop("not shown")
 
 # Colour and pattern pairs, in series order. Contrast against white: 8.9, 3.9, 3.4, 8.6,
 # 5.9 and 7.7 to 1 (tests/reports/test_charts.py recomputes them).
@@ -53,7 +53,7 @@ _ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 @dataclass(frozen=True)
 class Series:
     name: str
-    # None = suppressed: no bar, and bar_chart's suppressed_text ("fewer than 11") instead.
+    # None = not shown (a median beside a count below 11): no bar, suppressed_text instead.
     values: tuple[int | float | None, ...]
 
 
@@ -69,10 +69,8 @@ def bar_chart(
 ) -> SafeString:
     """A horizontal bar chart, one group of bars per category and one bar per series.
 
-    `suppressed_text` is printed where a value is None. Keep the default for counts
-    withheld only because they are small; a table with complementary suppression
-    should pass reports.suppression.SUPPRESSED_TEXT, so that a withheld larger count is
-    neither mislabelled nor told apart from a small one.
+    `suppressed_text` is printed where a value is None (a statistic not shown), as the
+    table the bars come from prints it.
     """
     categories = _checked(chart_id, categories, series)
     suppressed_text = gettext(suppressed_text)

@@ -1,6 +1,6 @@
 """A year of synthetic history for the demo's reports: a few thousand searches and a few
-hundred referrals, placements and follow-ups, so that most cells clear the suppression
-threshold and the charts have something to show. Its children are archived (closed
+hundred referrals, placements and follow-ups, so that most cells are well above the
+reports' small moves and the charts have something to show. Its children are archived (closed
 cases): the reports count them, the live lists and queues never show them. Written
 straight to the tables (the workflow's services would take minutes for this many), on
 any database."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -17,8 +17,17 @@ from django.utils.translation import gettext_lazy, pgettext
 from core.types import RequestUser
 from core.vocab import GoodCause
 from placement.models import Duty, MissingEpisode, Recommendation
+from reports.cellkey import DUTY, MISSING, RECOMMENDATION, parse_ids, protected
 from reports.query import ReportQuery, report_query
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, statistic, texts
+from reports.sql import IdList, month_number
+from reports.tables import (
+    MONTHS_NOTE,
+    PROTECTION_NOTES,
+    Pieces,
+    count_table,
+    statistic,
+    texts,
+)
 from reports.types import ChartSpec, Report, ReportInfo
 
 NAME = "duties"
@@ -46,45 +55,69 @@ def _outcome(completed_at: datetime | None, due_at: datetime) -> int:
 
 
 def _month(moment) -> str:
-    # ISO months ("2026-11") sort in time order in every language; the rows are sorted
-    # on them, and suppression works by position.
+    # ISO months ("2026-11") sort in time order in every language.
     return timezone.localtime(moment).strftime("%Y-%m") if moment else _("Unknown")
 
 
 def _duties(query: ReportQuery) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """Duties due in the period: per kind and per month, [on time, late, not done]."""
+    """Duties due in the period (protected): per kind and per month, [on time, late, not
+    done]. Both tables are sums of the same pieces (agency, custody state, month, kind,
+    outcome)."""
     scope = query.where(at="due_at", agency="survivor__agency_id", state="survivor__custody_state")
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     rows = (
         Duty.objects.filter(scope)
         .annotate(month=TruncMonth("due_at"))
-        .values("kind", "month", "completed_at", "due_at")
+        .values(
+            "id",
+            "kind",
+            "month",
+            "completed_at",
+            "due_at",
+            "survivor__agency_id",
+            "survivor__custody_state",
+        )  # fmt: skip
         .order_by()
     )
+    pieces: dict[tuple[int, str, str, str, int], list[int]] = defaultdict(list)
     for row in rows:
         outcome = _outcome(row["completed_at"], row["due_at"])
-        by_kind[row["kind"]][outcome] += 1
-        by_month[_month(row["month"])][outcome] += 1
+        key = (
+            row["survivor__agency_id"], row["survivor__custody_state"], _month(row["month"]),
+            row["kind"], outcome,
+        )  # fmt: skip
+        pieces[key].append(row["id"])
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (_agency, _state, month, kind, outcome), ids in pieces.items():
+        n = protected(DUTY, ids)
+        by_kind[kind][outcome] += n
+        by_month[month][outcome] += n
     return by_kind, by_month
 
 
 def _episodes(query: ReportQuery) -> dict[str, list[int]]:
-    """Missing episodes started in the period, per month: [back, still missing]."""
+    """Missing episodes started in the period, per month (protected): [back, still
+    missing]. One query: the episodes of each piece (agency, custody state, month, back
+    or not)."""
     scope = query.where(
         at="started_at", agency="survivor__agency_id", state="survivor__custody_state"
     )
     rows = (
         MissingEpisode.objects.filter(scope)
         .annotate(month=TruncMonth("started_at"))
-        .values("month")
+        .values("month", "survivor__agency_id", "survivor__custody_state")
         .annotate(
-            back=Count("id", filter=Q(returned_at__isnull=False)),
-            missing=Count("id", filter=Q(returned_at__isnull=True)),
+            back=IdList("id", filter=Q(returned_at__isnull=False)),
+            missing=IdList("id", filter=Q(returned_at__isnull=True)),
         )
-        .order_by("month")
+        .order_by()
     )
-    return {_month(row["month"]): [row["back"], row["missing"]] for row in rows}
+    episodes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        month = _month(row["month"])
+        episodes[month][0] += protected(MISSING, parse_ids(row["back"]))
+        episodes[month][1] += protected(MISSING, parse_ids(row["missing"]))
+    return episodes
 
 
 def _good_cause(query: ReportQuery) -> dict[str, int]:
@@ -93,22 +126,30 @@ def _good_cause(query: ReportQuery) -> dict[str, int]:
     )
     rows = (
         Recommendation.objects.filter(scope & ~Q(good_cause=""))
-        .values("good_cause")
-        .annotate(n=Count("id"))
+        .values(
+            "good_cause",
+            "survivor__agency_id",
+            "survivor__custody_state",
+            month=month_number("created_at"),
+        )  # fmt: skip
+        .annotate(ids=IdList("id"))
         .order_by()
     )
-    return {row["good_cause"]: row["n"] for row in rows}
+    causes = Pieces()
+    for row in rows:
+        causes.add(row["good_cause"], RECOMMENDATION, row["ids"])
+    return dict(causes.counts)
 
 
 def duties(
     *, user: RequestUser, date_from: date, date_to: date, state: str | None = None
 ) -> Report:
     """Duty timeliness by duty and month, missing episodes by month, good cause by basis;
-    every count from 1 to 10 withheld, with the cells the totals could give it away by."""
+    every count protected (reports.cellkey)."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     by_kind, by_month = _duties(query)
     kinds = [k for k in Duty.Kind.values if k in by_kind]
-    kind_table = additive_table(
+    kind_table = count_table(
         "by_duty",
         _("Duties due in the period, by duty"),
         _("Duty"),
@@ -118,13 +159,13 @@ def duties(
         unit=_("duties"),
     )
     months = sorted(by_month)
-    month_table = additive_table(
+    month_table = count_table(
         "by_month", _("Duties due, by month"), _("Month"), months, texts(OUTCOMES),
         [by_month[m] for m in months], unit=_("duties"),
     )  # fmt: skip
     episodes = _episodes(query)
     episode_months = sorted(episodes)
-    episode_table = additive_table(
+    episode_table = count_table(
         "missing",
         _("Children missing from care, by the month they went missing"),
         _("Month"),
@@ -135,7 +176,7 @@ def duties(
     )
     causes = _good_cause(query)
     cause_values = [c for c in GoodCause.values if c in causes]
-    cause_table = additive_table(
+    cause_table = count_table(
         "good_cause",
         _("Homes chosen below ICWA's preferences, by the good cause recorded"),
         _("Good cause (25 CFR 23.132)"),
@@ -144,13 +185,11 @@ def duties(
         [[causes[c]] for c in cause_values],
         unit=_("recommendations"),
     )
-    total = sum(sum(counts) for counts in by_kind.values())
-    on_time = sum(counts[0] for counts in by_kind.values())
-    share = statistic(
-        100.0 * on_time / total if total else None, total, shown=month_table.grand_total is not None
-    )
+    total = month_table.grand_total or 0
+    on_time = sum(row[0] for row in month_table.cells if isinstance(row[0], int))
+    share = statistic(100.0 * on_time / total if total else None, total)
     shown = (
-        f"{number_format(share)}%" if share is not None else _("withheld (fewer than 11 duties)")
+        f"{number_format(share)}%" if share is not None else _("not shown (fewer than 11 duties)")
     )
     return Report(
         name=NAME,
@@ -172,7 +211,10 @@ def duties(
                 description=_("One bar per month and outcome."),
             ),
         ),
-        notes=(str(SUPPRESSED_NOTE), _("Done by the deadline: %(shown)s.") % {"shown": shown}),
+        notes=(
+            *texts(PROTECTION_NOTES),
+            _("Done by the deadline: %(shown)s.") % {"shown": shown},
+        ),
         method=texts(METHOD),
     )
 

@@ -1,10 +1,11 @@
 """A report as CSV: one line per published number (table, row, column, value), exactly
-the cells the page shows; a withheld one reads "suppressed", never its count.
+the cells the page shows, protected as there (reports.cellkey); a median not shown reads
+"not shown".
 
 What a program reads stays the same in every language: the header (`report`, `table`,
 `row`, `column`, `value`, names like the API's fields), the report's and the table's
 names (codes) and the value column (a plain number, "1234.5", or the marker
-"suppressed"). What a person reads follows the language of the request, as on the page:
+"not shown"). What a person reads follows the language of the request, as on the page:
 the row and column labels, "Total" among them. A script that matches labels asks in one
 language (Accept-Language, or its user's profile)."""
 
@@ -15,14 +16,13 @@ from collections.abc import Iterator
 from django.utils.translation import gettext
 
 from core.spreadsheet import csv_lines
-from reports.suppression import SUPPRESSED_TEXT
-from reports.types import Cell, Report
+from reports.types import WITHHELD_TEXT, Cell, Report
 
 HEADER = ["report", "table", "row", "column", "value"]
 
 
 def _value(cell: Cell) -> object:
-    return SUPPRESSED_TEXT if cell is None else cell
+    return WITHHELD_TEXT if cell is None else cell
 
 
 def report_csv_rows(report: Report) -> Iterator[list[object]]:

@@ -3,19 +3,19 @@ outcome; a placement that ended before its day counts through its discharge."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from core.vocab import HomeType
 from placement.models import FollowUp
+from reports.cellkey import FOLLOW_UP
 from reports.query import ReportQuery, report_query
-from reports.suppression import suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, texts
+from reports.sql import IdList, month_number
+from reports.tables import MONTHS_NOTE, PROTECTION_NOTES, Pieces, count_table, texts
 from reports.types import ChartSpec, Report, ReportInfo
 
 NAME = "outcomes"
@@ -32,11 +32,11 @@ METHOD = (
 )
 DAYS = (30, 90)
 
-Counts = dict[int, dict[str, dict[str, int]]]  # day -> home type -> outcome -> follow-ups
 
-
-def _count(query: ReportQuery) -> tuple[Counts, int]:
-    """Follow-ups per day, home type and outcome; and how many a discharge filled."""
+def _count(query: ReportQuery) -> tuple[Pieces, Pieces]:
+    """Follow-ups (protected) per (day, home type, outcome); and how many a discharge
+    filled, per day. One query: the follow-ups of each piece (agency, custody state,
+    month, day, home type, outcome) listed for reports.cellkey."""
     scope = query.where(
         at="due_at",
         agency="placement__survivor__agency_id",
@@ -44,15 +44,21 @@ def _count(query: ReportQuery) -> tuple[Counts, int]:
     )
     rows = (
         FollowUp.objects.filter(scope & ~Q(outcome=""))
-        .values_list("day", "placement__home__home_type", "outcome")
-        .annotate(n=Count("id"), from_discharge=Count("id", filter=Q(from_discharge=True)))
+        .values_list(
+            "day",
+            "placement__home__home_type",
+            "outcome",
+            F("placement__survivor__agency_id"),
+            F("placement__survivor__custody_state"),
+            month_number("due_at"),
+        )  # fmt: skip
+        .annotate(ids=IdList("id"), discharged=IdList("id", filter=Q(from_discharge=True)))
         .order_by()
     )
-    counts: Counts = defaultdict(lambda: defaultdict(dict))
-    from_discharge = 0
-    for day, home_type, outcome, n, discharged in rows:
-        counts[day][home_type][outcome] = n
-        from_discharge += discharged
+    counts, from_discharge = Pieces(), Pieces()
+    for day, home_type, outcome, _agency, _state, _month, ids, discharged in rows:
+        counts.add((day, home_type, outcome), FOLLOW_UP, ids)
+        from_discharge.add(day, FOLLOW_UP, discharged)
     return counts, from_discharge
 
 
@@ -63,23 +69,22 @@ def outcomes(
     that ended before its day counts through its discharge (`from_discharge`)."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     counts, from_discharge = _count(query)
-    types = [t for t in HomeType.values if any(t in counts[d] for d in DAYS)]
+    types = list(HomeType.values)  # count_table leaves out a type with nothing counted
     type_labels = [str(dict(HomeType.choices)[t]) for t in types]
     outcome_values = list(FollowUp.Outcome)
     tables = [
-        additive_table(
+        count_table(
             f"day_{day}",
             _("Placements at %(day)s days, by home type and outcome") % {"day": day},
             _("Home type"),
             type_labels,
             [str(o.label) for o in outcome_values],
-            [[counts[day][t].get(o.value, 0) for o in outcome_values] for t in types],
+            [[counts[(day, t, o.value)] for o in outcome_values] for t in types],
             unit=_("placements"),
         )
         for day in DAYS
     ]
-    discharged = suppress_values(["from discharge"], [from_discharge])[0]
-    shown = _("fewer than 11") if discharged is None and from_discharge else str(from_discharge)
+    shown = sum(from_discharge[day] for day in DAYS)
     ninety = tables[1]
     return Report(
         name=NAME,
@@ -102,7 +107,7 @@ def outcomes(
             ),
         ),
         notes=(
-            str(SUPPRESSED_NOTE),
+            *texts(PROTECTION_NOTES),
             _("Of these follow-ups, %(shown)s were filled from a discharge before the day came.")
             % {"shown": shown},
         ),

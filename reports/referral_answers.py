@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from placement.models import Referral
+from reports.cellkey import REFERRAL
 from reports.query import report_query
-from reports.sql import HOUR, Elapsed, Percentile
-from reports.suppression import SUPPRESSED_TEXT, suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, additive_table, statistic, texts
+from reports.sql import HOUR, Elapsed, IdList, Percentile, month_number
+from reports.tables import MONTHS_NOTE, PROTECTION_NOTES, Pieces, count_table, statistic, texts
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "referral-answers"
@@ -26,11 +26,10 @@ DESCRIPTION = gettext_lazy(
 )
 TOP_HOMES = 40  # per-home tables list the busiest homes, then "All other homes"
 NOTES = (
-    SUPPRESSED_NOTE,
+    *PROTECTION_NOTES,
     gettext_lazy(
-        "A median over fewer than 11 answered referrals is not shown, nor one whose "
-        "number of answers the first table withholds; expired holds are shown only where "
-        "that table shows the home's accepted referrals."
+        "A median is shown only for a home with 11 answered referrals or more, as counted "
+        "in the first table."
     ),
 )
 
@@ -44,7 +43,7 @@ def _method() -> tuple[str, ...]:
         ),
         _(
             "The %(top)s homes with the most referrals are listed; the rest are added "
-            "together. Home names are not personal data; the counts are suppressed."
+            "together. Home names are not personal data; the counts are protected."
         )
         % {"top": TOP_HOMES},
         str(MONTHS_NOTE),
@@ -52,27 +51,64 @@ def _method() -> tuple[str, ...]:
 
 
 REASONS = list(Referral.ReasonCode)
+NOT_ANSWERED = "not_answered"
 ANSWERED = Q(answered_at__isnull=False)
 
 
-def _per_home(scope: Q) -> list[Mapping[str, Any]]:
-    """Referrals per home, busiest first: made, accepted, expired, answered, declined by
-    each reason (`r_<code>`)."""
-    aggregates = {
-        "referrals": Count("id"),
-        "accepted": Count("id", filter=ANSWERED & Q(reason_code="")),
-        "expired": Count("id", filter=Q(status=Referral.Status.EXPIRED)),
-        "answered": Count("id", filter=ANSWERED),
-        **{
-            f"r_{r.value}": Count("id", filter=Q(status="declined", reason_code=r)) for r in REASONS
-        },
-    }
-    return list(
-        Referral.objects.filter(scope)
-        .values("home_id", "home__name")
-        .annotate(**aggregates)
-        .order_by(F("referrals").desc(), "home__name", "home_id")
+@dataclass
+class _Home:
+    home_id: int
+    name: str
+    counts: list[int]  # protected, in COLUMNS order
+    expired: int  # protected
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def answered(self) -> int:
+        return sum(self.counts[:-1])
+
+
+def _per_home(scope: Q) -> list[_Home]:
+    """Referrals per home (protected), busiest first: by answer, and holds expired.
+
+    One query: the referrals of each piece (agency, month, custody state, home, answer)
+    listed for
+    reports.cellkey, and those of them whose hold expired."""
+    answer = Case(
+        When(ANSWERED & Q(reason_code=""), then=Value("accepted")),
+        When(status=Referral.Status.DECLINED, reason_code__in=REASONS, then=F("reason_code")),
+        default=Value(NOT_ANSWERED),
+        output_field=CharField(),
     )
+    rows = (
+        Referral.objects.filter(scope)
+        .values(
+            "home_id",
+            "home__name",
+            agency=F("survivor__agency_id"),
+            state=F("survivor__custody_state"),
+            month=month_number("created_at"),
+            answer=answer,
+        )  # fmt: skip
+        .annotate(ids=IdList("id"), expired=IdList("id", filter=Q(status=Referral.Status.EXPIRED)))
+        .order_by()
+    )
+    keys = ["accepted", *(r.value for r in REASONS), NOT_ANSWERED]
+    counts, expired = Pieces(), Pieces()
+    names: dict[int, str] = {}
+    for row in rows:
+        names[row["home_id"]] = row["home__name"]
+        counts.add((row["home_id"], row["answer"]), REFERRAL, row["ids"])
+        expired.add(row["home_id"], REFERRAL, row["expired"])
+    homes = [
+        _Home(home_id, name, [counts[(home_id, k)] for k in keys], expired[home_id])
+        for home_id, name in names.items()
+    ]
+    homes.sort(key=lambda h: (-h.total, h.name, h.home_id))
+    return [home for home in homes if home.total]
 
 
 def _answer_hours(scope: Q, top: Sequence[int]) -> dict[int | None, float | None]:
@@ -87,68 +123,41 @@ def _answer_hours(scope: Q, top: Sequence[int]) -> dict[int | None, float | None
     return {row["key"]: row["median"] for row in rows}
 
 
-def _answers(top: list[Mapping[str, Any]], rest: list[Mapping[str, Any]]) -> ReportTable:
+def _answers(top: list[_Home], rest: list[_Home]) -> ReportTable:
     """Referrals by home and answer: the top homes, then the rest added together."""
-
-    def split(row: Mapping[str, Any]) -> list[int]:
-        declined = [row[f"r_{r.value}"] for r in REASONS]
-        return [row["accepted"], *declined, row["referrals"] - row["accepted"] - sum(declined)]
-
-    labels = [f"{row['home__name']} (#{row['home_id']})" for row in top]
-    counts = [split(row) for row in top]
+    labels = [f"{home.name} (#{home.home_id})" for home in top]
+    counts = [home.counts for home in top]
     if rest:
         labels.append(_("All other homes (%(n)s)") % {"n": len(rest)})
-        counts.append([sum(col) for col in zip(*(split(row) for row in rest), strict=True)])
+        counts.append([sum(col) for col in zip(*(home.counts for home in rest), strict=True)])
     columns = [
         _("Accepted"),
         *(_("Declined: %(reason)s") % {"reason": str(r.label).lower()} for r in REASONS),
         _("Not answered"),
     ]
-    return additive_table(
+    return count_table(
         "answers_by_home", _("Referrals by home and answer"), _("Home"), labels, columns, counts,
         unit=_("referrals"),
     )  # fmt: skip
 
 
 def _timing(
-    answers: ReportTable, top: list[Mapping[str, Any]], rest: list[Mapping[str, Any]],
+    answers: ReportTable, top: list[_Home], rest: list[_Home],
     hours: dict[int | None, float | None],
 ) -> ReportTable:  # fmt: skip
-    """Median hours to answer and holds expired, per row of `answers`.
-
-    Nothing here may tell more about a withheld count of the first table. A median says
-    its home had 11 answers or more: shown only where the answers are known from that
-    table anyway (the total and "Not answered" both shown). An expired hold was accepted
-    first: 11 or more expired says 11 or more accepted, so a count is shown only where
-    Accepted is (or when it is 0, which says nothing)."""
-    expired = [row["expired"] for row in top]
-    answered = [row["answered"] for row in top]
-    medians = [hours.get(row["home_id"]) for row in top]
+    """Median hours to answer (beside 11 answers or more, as protected) and holds that
+    expired (protected), per row of `answers`."""
+    rows = [(hours.get(home.home_id), home.answered, home.expired) for home in top]
     if rest:
-        expired.append(sum(row["expired"] for row in rest))
-        answered.append(sum(row["answered"] for row in rest))
-        medians.append(hours.get(None))
-    cells = []
-    for i, (median, n, shown_expired) in enumerate(
-        zip(medians, answered, suppress_values(answers.rows, expired), strict=True)
-    ):
-        total, not_answered = (answers.row_totals or ())[i], answers.cells[i][-1]
-        accepted_shown = answers.cells[i][0] is not None
-        cells.append(
-            (
-                statistic(median, n, shown=total is not None and not_answered is not None),
-                shown_expired if shown_expired == 0 or accepted_shown else None,
-            )
-        )
+        rows.append((hours.get(None), sum(h.answered for h in rest), sum(h.expired for h in rest)))
     return ReportTable(
         name="answer_time_by_home",
         caption=_("Hours to answer a referral, and holds that expired, by home"),
         row_header=_("Home"),
         rows=answers.rows,
         columns=(_("Median hours to answer"), _("Holds expired")),
-        cells=tuple(cells),
+        cells=tuple((statistic(median, n), expired) for median, n, expired in rows),
         unit=_("hours"),
-        withheld=SUPPRESSED_TEXT,
     )
 
 
@@ -161,10 +170,10 @@ def referral_answers(
     scope = query.where(
         at="created_at", agency="survivor__agency_id", state="survivor__custody_state"
     )
-    rows = _per_home(scope)
-    top, rest = rows[:TOP_HOMES], rows[TOP_HOMES:]
+    homes = _per_home(scope)
+    top, rest = homes[:TOP_HOMES], homes[TOP_HOMES:]
     answers = _answers(top, rest)
-    timing = _timing(answers, top, rest, _answer_hours(scope, [row["home_id"] for row in top]))
+    timing = _timing(answers, top, rest, _answer_hours(scope, [home.home_id for home in top]))
     return Report(
         name=NAME,
         title=str(TITLE),

@@ -1,8 +1,8 @@
 """The reports, one module each, and the two reads the pages and the API make of them.
 
 Every number is counted in the database over the user's scope (reports.scope), with
-one query path on PostgreSQL and SQLite (reports.sql), then suppressed
-(reports.suppression) before it leaves the report's module: nothing below 11 reaches a
+one query path on PostgreSQL and SQLite (reports.sql), then protected
+(reports.cellkey) before it leaves the report's module: nothing exact reaches a
 page, the API or a CSV.
 
 Counts are of children, not of searches or referrals, wherever a child could be counted

@@ -44,7 +44,7 @@ class ReportTableSerializer(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     cells = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
-        help_text="Row by row; null is a suppressed cell (fewer than 11, or hiding one).",
+        help_text="Row by row; counts protected (the cell-key method); null: a median not shown.",
     )
     row_totals = serializers.ListField(
         child=serializers.IntegerField(allow_null=True), allow_null=True

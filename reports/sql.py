@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import NotSupportedError, connection
-from django.db.models import Aggregate, F, FloatField, Func, IntegerField, Model
+from django.db.models import Aggregate, F, FloatField, Func, IntegerField, Model, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.db.models.sql import Query
 
 HOUR = 3600
@@ -83,6 +84,43 @@ def percentile_sql(column: str, fraction: float, *, model: type[Model]) -> str:
     )
     assert not params
     return sql
+
+
+def id_list_sql(column: str, *, model: type[Model]) -> str:
+    """The ids in `column` of a group, comma separated (NULLs left out; NULL when none), as
+    this database spells it: what reports.cellkey needs of each piece. For an outer query
+    written by hand around the ORM's."""
+    query = Query(model)
+    expression = IdList(RawSQL(column, (), output_field=IntegerField()))
+    sql, params = query.get_compiler(connection=connection).compile(
+        expression.resolve_expression(query)
+    )
+    assert not params
+    return sql
+
+
+class IdList(Aggregate):
+    """The group's ids, comma separated: PostgreSQL's string_agg, SQLite's group_concat."""
+
+    function = "STRING_AGG"
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+        raise NotSupportedError(f"IdList has no SQL for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "STRING_AGG(CAST(%(expressions)s AS TEXT), ',')%(filter)s"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "GROUP_CONCAT(%(expressions)s, ',')%(filter)s"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+def month_number(field: str) -> Any:
+    """The calendar month of a datetime field in the server's time zone, as one whole
+    number (year * 12 + month - 1): the month a piece of a report belongs to."""
+    return ExtractYear(field) * 12 + ExtractMonth(field) - 1
 
 
 class BitOr(Aggregate):

@@ -3,6 +3,7 @@ in the period, median and 90th percentile by custody state and by urgency."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,11 +17,18 @@ from django.utils.translation import gettext_lazy
 from core.types import RequestUser
 from core.vocab import Urgency
 from placement.models import Placement
-from reports.linked import Published, jointly_protected
+from reports.cellkey import CHILD, parse_ids, protected
 from reports.query import ReportQuery, report_query
-from reports.sql import DAY, Elapsed, percentile_sql
-from reports.suppression import SUPPRESSED_TEXT, suppress_table
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, state_order, statistic, texts
+from reports.sql import DAY, Elapsed, id_list_sql, month_number, percentile_sql
+from reports.tables import (
+    MONTHS_NOTE,
+    PROTECTION_NOTES,
+    STATISTIC_NOTE,
+    state_label,
+    state_order,
+    statistic,
+    texts,
+)
 from reports.types import Cell, ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "time-to-placement"
@@ -41,17 +49,7 @@ METHOD = (
     ),
     MONTHS_NOTE,
 )
-NOTES = (
-    SUPPRESSED_NOTE,
-    gettext_lazy(
-        "A median or percentile over fewer than 11 children is not shown, nor one beside a "
-        "withheld count."
-    ),
-)
-URGENCY_WITHHELD_NOTE = gettext_lazy(
-    "The table by urgency is not published for these filters: with the table by "
-    "state it would reveal a withheld count."
-)
+NOTES = (*PROTECTION_NOTES, STATISTIC_NOTE)
 
 Stats = tuple[int, float | None, float | None]  # children, median days, 90th percentile
 
@@ -78,25 +76,29 @@ def _first_placements(query: ReportQuery) -> QuerySet[Placement, Any]:
             interim=False,
         )
         .values(
+            "survivor_id",
             custody_state=F("survivor__custody_state"),
             urgency=F("survivor__urgency"),
             days=Elapsed("started_at", "survivor__created_at", per=DAY),
+            agency=F("survivor__agency_id"),
+            month=month_number("started_at"),
         )
         .order_by()
     )
 
 
 def _count(query: ReportQuery) -> tuple[dict[str, Stats], dict[str, Stats], Stats]:
-    """Children placed, median and 90th percentile days: by state, by urgency, in all.
+    """Children placed (protected), median and 90th percentile days: by state, by
+    urgency, in all.
 
-    One query: the children first placed (the ORM's), then the three groupings over it.
-    The ORM cannot group a grouped subquery and SQLite has no GROUPING SETS, so the
-    outer query is written here: a WITH both databases compute once, and percentile_cont
-    as each spells it (reports.sql)."""
+    Two queries over the children first placed (the ORM's): the medians of the three
+    groupings, and the children of each piece (agency, month, state, urgency) that
+    reports.cellkey protects; every count is the sum of its protected pieces. The ORM
+    cannot group a grouped subquery and SQLite has no GROUPING SETS, so the outer
+    queries are written here, in SQL both databases run (reports.sql)."""
     inner, params = _first_placements(query).query.sql_with_params()
-    stats = ", ".join(
-        ["COUNT(*)", *(percentile_sql("f.days", p, model=Placement) for p in (0.5, 0.9))]
-    )
+    stats = ", ".join(percentile_sql("f.days", p, model=Placement) for p in (0.5, 0.9))
+    ids = id_list_sql("f.survivor_id", model=Placement)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -108,47 +110,54 @@ def _count(query: ReportQuery) -> tuple[dict[str, Stats], dict[str, Stats], Stat
             params,
         )
         rows = cursor.fetchall()
+        cursor.execute(
+            f"""
+            WITH f AS ({inner})
+            SELECT f.custody_state, f.urgency, {ids} FROM f
+            GROUP BY f.agency, f.month, f.custody_state, f.urgency
+            """,
+            params,
+        )
+        pieces = cursor.fetchall()
+    state_n: dict[str, int] = defaultdict(int)
+    urgency_n: dict[str, int] = defaultdict(int)
+    for state, urgency, children in pieces:
+        n = protected(CHILD, parse_ids(children))
+        state_n[state] += n
+        urgency_n[urgency] += n
     by_state: dict[str, Stats] = {}
     by_urgency: dict[str, Stats] = {}
-    overall: Stats = (0, None, None)
-    for grouping, key, n, median, p90 in rows:
+    overall: Stats = (sum(state_n.values()), None, None)
+    for grouping, key, median, p90 in rows:
         if grouping == 0:
-            by_state[key] = (n, median, p90)
+            by_state[key] = (state_n[key], median, p90)
         elif grouping == 1:
-            by_urgency[key] = (n, median, p90)
+            by_urgency[key] = (urgency_n[key], median, p90)
         else:
-            overall = (n, median, p90)
+            overall = (overall[0], median, p90)
     return by_state, by_urgency, overall
 
 
 def _table(
     name: str, caption: str, header: str, groups: dict[str, Stats], overall: Stats,
     label: Callable[[str], str], order: Callable[[str], str],
-) -> tuple[ReportTable, Published]:  # fmt: skip
-    """Children placed with their median and 90th percentile, per group and in all; the
-    rows in `order` (language-independent: suppression works by position)."""
-    keys = sorted(groups, key=order)
-    n_counts = [[groups[k][0]] for k in keys]
-    ns = suppress_table([label(k) for k in keys], [_("Children placed")], n_counts)
+) -> ReportTable:  # fmt: skip
+    """Children placed (protected) with their median and 90th percentile, per group and
+    in all, the rows in `order`; a group whose protected count is 0 is left out."""
+    keys = sorted((k for k in groups if groups[k][0]), key=order)
 
-    # A median or percentile is shown only beside its count: shown beside a withheld
-    # one it would say that count is 11 or more, which with the totals can pin the
-    # small count the cell was withheld to protect.
-    def cells(n: int | None, stats: Stats) -> tuple[Cell, ...]:
-        return (n, *(statistic(v, stats[0], shown=n is not None) for v in stats[1:]))
+    def cells(stats: Stats) -> tuple[Cell, ...]:
+        return (stats[0], *(statistic(v, stats[0]) for v in stats[1:]))
 
-    rows = [cells(ns.cells[i][0], groups[k]) for i, k in enumerate(keys)]
-    table = ReportTable(
+    return ReportTable(
         name=name,
         caption=caption,
         row_header=header,
         rows=(*(label(k) for k in keys), _("All")),
         columns=(_("Children placed"), _("Median days"), _("90th percentile days")),
-        cells=(*rows, cells(ns.grand_total, overall)),
+        cells=(*(cells(groups[k]) for k in keys), cells(overall)),
         unit=_("days"),
-        withheld=SUPPRESSED_TEXT,
     )
-    return table, Published(n_counts, ns)
 
 
 def time_to_placement(
@@ -161,7 +170,7 @@ def time_to_placement(
     urgencies = {value: str(label) for value, label in Urgency.choices}
     with translation.override("en"):
         english = {value: str(label) for value, label in Urgency.choices}
-    states, state_n = _table(
+    states = _table(
         "by_state",
         _("Days from intake to first placement, by custody state"),
         _("Custody state"),
@@ -170,7 +179,7 @@ def time_to_placement(
         state_label,
         state_order,
     )
-    urgency, urgency_n = _table(
+    urgency = _table(
         "by_urgency",
         _("Days from intake to first placement, by urgency"),
         _("Urgency"),
@@ -179,15 +188,12 @@ def time_to_placement(
         lambda u: urgencies.get(u, u),
         lambda u: english.get(u, u),
     )
-    # Both tables publish how many children were placed in all: together they must still
-    # hide every withheld count.
-    both = jointly_protected([state_n, urgency_n], [((0, "grand", 0), (1, "grand", 0))])
     return Report(
         name=NAME,
         title=str(TITLE),
         description=str(DESCRIPTION),
         filters=query.filters,
-        tables=(states, urgency) if both else (states,),
+        tables=(states, urgency),
         charts=(
             ChartSpec(
                 title=states.caption,
@@ -199,7 +205,7 @@ def time_to_placement(
                 description=_("The Median days column of the first table, as bars."),
             ),
         ),
-        notes=texts(NOTES if both else (*NOTES, URGENCY_WITHHELD_NOTE)),
+        notes=texts(NOTES),
         method=texts(METHOD),
     )
 

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from reports.suppression import SMALL_TEXT, SUPPRESSED_TEXT, SuppressedTable
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-Cell = int | float | None  # None: suppressed
+Cell = int | float | None  # None: a statistic not shown (beside a count below 11)
+
+# What a page, a chart and the CSV print for a statistic not shown (an English marker the
+# page and the chart translate; the CSV writes it as it is, for programs to read).
+WITHHELD_TEXT = gettext_noop("not shown")
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class ReportTable:
-    """One published table: every cell already suppressed (None) where it must be.
-
-    `suppressed` holds (row, col) of the suppressed cells, `statistic` says the cells are
-    medians or percentiles (not counts)."""
+    """One published table: every count already protected (reports.cellkey); a median or
+    percentile not shown is None."""
 
     name: str
     caption: str
@@ -57,28 +59,7 @@ class ReportTable:
     grand_total: int | None = None
     has_totals: bool = False
     unit: str = ""
-    # What a withheld entry reads as. Where totals are published, every withheld entry
-    # reads the same: telling "small" from "hidden to protect a small one" would bound both.
-    withheld: str = SMALL_TEXT
-
-    @classmethod
-    def from_suppressed(
-        cls, *, name: str, caption: str, row_header: str, table: SuppressedTable, unit: str = ""
-    ) -> ReportTable:
-        return cls(
-            name=name,
-            caption=caption,
-            row_header=row_header,
-            rows=tuple(table.rows),
-            columns=tuple(table.columns),
-            cells=tuple(tuple(row) for row in table.cells),
-            row_totals=None if table.row_totals is None else tuple(table.row_totals),
-            column_totals=None if table.column_totals is None else tuple(table.column_totals),
-            grand_total=table.grand_total,
-            has_totals=table.row_totals is not None,
-            unit=unit,
-            withheld=SUPPRESSED_TEXT if table.row_totals is not None else SMALL_TEXT,
-        )
+    withheld: str = WITHHELD_TEXT
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,7 +90,7 @@ class ChartSpec:
     unit: str = ""
     chart_id: str = "chart"
     description: str = ""
-    withheld: str = SMALL_TEXT  # as the table the bars come from prints it
+    withheld: str = WITHHELD_TEXT  # as the table the bars come from prints it
 
 
 @dataclass(frozen=True)

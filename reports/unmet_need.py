@@ -1,25 +1,33 @@
 """Unmet need: children with no feasible home, by state, age band, gender and need.
 
-Each child counts once, as of their last search with no feasible home in the period."""
+Each child counts once a month, as of their last search with no feasible home that month."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.types import RequestUser
 from core.vocab import NEED_LABELS, Gender
 from matching.models import NEED_BIT, NEEDS, AgeBand, MatchSearch
-from reports.linked import Published, jointly_protected
+from reports.cellkey import CHILD, SEARCH
 from reports.query import ReportQuery, report_query
-from reports.suppression import SUPPRESSED_TEXT, SuppressedTable, suppress_table, suppress_values
-from reports.tables import MONTHS_NOTE, SUPPRESSED_NOTE, state_label, state_order, texts
+from reports.sql import IdList, id_list_sql, month_number
+from reports.tables import (
+    MONTHS_NOTE,
+    PROTECTION_NOTES,
+    Pieces,
+    count_table,
+    state_label,
+    state_order,
+    texts,
+)
 from reports.types import ChartSpec, Report, ReportInfo, ReportTable
 
 NAME = "unmet-need"
@@ -30,128 +38,77 @@ DESCRIPTION = gettext_lazy(
 METHOD = (
     gettext_lazy(
         "A search has no feasible home when every home in the directory failed at least "
-        "one rule. Each child counts once, in the state, age band and gender of their "
-        "last such search in the period; Searches counts all of them."
+        "one rule. Each child counts once a month, in the state, age band and gender of "
+        "their last such search that month; Searches counts all of them."
     ),
     gettext_lazy("A child can count under several needs, so the needs do not add up to the total."),
     MONTHS_NOTE,
 )
-GENDER_WITHHELD_NOTE = gettext_lazy(
-    "The table by gender is not published for these filters: with the table by "
-    "age band it would reveal a withheld count."
-)
 
 
-@dataclass
-class _Counts:
-    """Children per state by age band and by gender, searches per state, children per need."""
+def _count(query: ReportQuery) -> tuple[Pieces, Pieces, Pieces]:
+    """Children (protected) per (state, age band, gender); searches per state; children
+    per need. Each child counts once per month, as of their last search with nothing
+    feasible that month.
 
-    by_age: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    by_gender: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    searches: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    needs: list[int] = field(default_factory=lambda: [0] * len(NEEDS))
-
-
-def _count(query: ReportQuery) -> _Counts:
-    """One query: each child's last search with nothing feasible, with how many there were,
-    grouped by that search's state, age band and gender.
-
-    The ORM cannot group over a grouped subquery, so the outer SELECT is written here;
-    it is plain SQL both databases run, around the ORM's query for the conditions."""
+    One query: each child's last such search per month (the ORM's, with the month's
+    searches listed), then the children of each piece (agency, month, state, age band,
+    gender) listed for reports.cellkey, with their searches and, per need, those who
+    have it. The ORM cannot group over a grouped subquery, so the outer SELECT is written
+    here; it is plain SQL both databases run, around the ORM's query."""
+    # A child's piece is the state of her last search of the month: the state asked for
+    # picks pieces (outside), so that a child counts in the same piece whatever the filter.
+    every_state = replace(query, filters=replace(query.filters, state=""))
     last = (
         MatchSearch.objects.filter(
-            query.where(at="at", agency="agency_id", state="state"), feasible_count=0
+            every_state.where(at="at", agency="agency_id", state="state"), feasible_count=0
         )
-        .values("survivor_id")
-        .annotate(last_id=Max("id"), searches=Count("id"))
-        .values("last_id", "searches")
+        .values("survivor_id", month=month_number("at"))
+        .annotate(last_id=Max("id"), search_ids=IdList("id"))
+        .values("last_id", "month", "search_ids")
         .order_by()
     )
     inner, params = last.query.sql_with_params()
+    children = id_list_sql("s.survivor_id", model=MatchSearch)
     needs = ", ".join(
-        f"SUM(CASE WHEN (s.need_flags & {NEED_BIT[need]}) <> 0 THEN 1 ELSE 0 END)" for need in NEEDS
+        id_list_sql(
+            f"CASE WHEN (s.need_flags & {NEED_BIT[need]}) <> 0 THEN s.survivor_id END",
+            model=MatchSearch,
+        )
+        for need in NEEDS
     )
+    searches = id_list_sql("g.search_ids", model=MatchSearch)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT s.state, s.age_band, s.gender, COUNT(*), SUM(g.searches), {needs}
+            SELECT s.state, s.age_band, s.gender, {children}, {searches}, {needs}
             FROM ({inner}) g JOIN {MatchSearch._meta.db_table} s ON s.id = g.last_id
-            GROUP BY s.state, s.age_band, s.gender
+            {"WHERE s.state = %s" if query.filters.state else ""}
+            GROUP BY s.agency_id, g.month, s.state, s.age_band, s.gender
             """,
-            params,
+            (*params, *((query.filters.state,) if query.filters.state else ())),
         )
         rows = cursor.fetchall()
-    counts = _Counts()
-    for state, band, gender, children, searches, *per_need in rows:
-        counts.by_age[state][band] = counts.by_age[state].get(band, 0) + children
-        counts.by_gender[state][gender] = counts.by_gender[state].get(gender, 0) + children
-        counts.searches[state] += int(searches)
-        counts.needs = [a + int(b) for a, b in zip(counts.needs, per_need, strict=True)]
-    return counts
+    by_cell, by_search, by_need = Pieces(), Pieces(), Pieces()
+    for state, band, gender, child_ids, search_ids, *per_need in rows:
+        by_cell.add((state, band, gender), CHILD, child_ids)
+        by_search.add(state, SEARCH, search_ids)
+        for need, ids in zip(NEEDS, per_need, strict=True):
+            by_need.add(need, CHILD, ids)
+    return by_cell, by_search, by_need
 
 
-def _by_state(states: list[str], ages: ReportTable, searches: dict[str, int]) -> ReportTable:
-    """Children and searches per state; the children as the table by age band shows them."""
-    children_by_state = ages.row_totals or ()
-    return ReportTable(
-        name="by_state",
-        caption=_("Children and searches with no feasible home, by custody state"),
-        row_header=_("Custody state"),
-        rows=tuple(state_label(code) for code in states),
-        columns=(_("Children"), _("Searches")),
-        cells=tuple(
-            (children, searches[code] if children is not None else None)
-            for code, children in zip(states, children_by_state, strict=True)
-        ),
-        unit=_("children"),
-        withheld=SUPPRESSED_TEXT,
-    )
-
-
-def _by_age_and_gender(
-    states: list[str], counts: _Counts
-) -> tuple[ReportTable, ReportTable | None]:
-    """Children per state by age band, and by gender when the two tables together still
-    hide every withheld count (both publish the children per state): else None."""
-    labels = [state_label(code) for code in states]
-    bands, genders = list(AgeBand), list(Gender)
-    age_counts = [[counts.by_age[code].get(band, 0) for band in bands] for code in states]
-    gender_counts = [[counts.by_gender[code].get(g, 0) for g in genders] for code in states]
-    ages = suppress_table(labels, [str(band.label) for band in bands], age_counts)
-    by_gender = suppress_table(labels, [str(g.label) for g in genders], gender_counts)
-    links = [((0, "row", i), (1, "row", i)) for i in range(len(states))]
-    protected = jointly_protected(
-        [Published(age_counts, ages), Published(gender_counts, by_gender)],
-        [*links, ((0, "grand", 0), (1, "grand", 0))],
-    )
-    by_age = _table(
-        "age_band", _("Children with no feasible home, by custody state and age band"), ages
-    )
-    if not protected:
-        return by_age, None
-    return by_age, _table(
-        "gender", _("Children with no feasible home, by custody state and gender"), by_gender
-    )
-
-
-def _table(by: str, caption: str, table: SuppressedTable) -> ReportTable:
-    return ReportTable.from_suppressed(
-        name=f"state_by_{by}",
-        caption=caption,
-        row_header=_("Custody state"),
-        table=table,
-        unit=_("children"),
-    )
-
-
-def _by_need(needs: list[int]) -> ReportTable:
-    return ReportTable(
-        name="by_need",
-        caption=_("Children with no feasible home, by need (a child can count under several)"),
-        row_header=_("Need"),
-        rows=tuple(str(NEED_LABELS[need]) for need in NEEDS),
-        columns=(_("Children"),),
-        cells=tuple((v,) for v in suppress_values(list(NEEDS), needs)),
+def _state_table(
+    by: str, caption: str, states: list[str], columns: list[tuple[str, str]],
+    counts: Callable[[str, str], int],
+) -> ReportTable:  # fmt: skip
+    return count_table(
+        f"state_by_{by}",
+        caption,
+        _("Custody state"),
+        [state_label(code) for code in states],
+        [label for _value, label in columns],
+        [[counts(code, value) for value, _label in columns] for code in states],
         unit=_("children"),
     )
 
@@ -161,16 +118,49 @@ def unmet_need(
 ) -> Report:
     """Children with no feasible home: by state, state x age band, state x gender, need."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
-    counts = _count(query)
-    states = sorted(counts.by_age, key=state_order)
-    ages, genders = _by_age_and_gender(states, counts)
-    by_state = _by_state(states, ages, counts.searches)
+    by_cell, by_search, by_need = _count(query)
+    states = sorted({state for state, _band, _gender in by_cell.counts}, key=state_order)
+    bands = [(str(band.value), str(band.label)) for band in AgeBand]
+    sexes = [(str(g.value), str(g.label)) for g in Gender]
+    ages = _state_table(
+        "age_band", _("Children with no feasible home, by custody state and age band"),
+        states, bands, lambda code, band: sum(by_cell[(code, band, g)] for g, _l in sexes),
+    )  # fmt: skip
+    genders = _state_table(
+        "gender", _("Children with no feasible home, by custody state and gender"),
+        states, sexes, lambda code, gender: sum(by_cell[(code, b, gender)] for b, _l in bands),
+    )  # fmt: skip
+    by_state = ReportTable(
+        name="by_state",
+        caption=_("Children and searches with no feasible home, by custody state"),
+        row_header=_("Custody state"),
+        rows=ages.rows,
+        columns=(_("Children"), _("Searches")),
+        cells=tuple(
+            (children, by_search[code])
+            for code, children in zip(
+                [code for code in states if state_label(code) in ages.rows],
+                ages.row_totals or (),
+                strict=True,
+            )
+        ),
+        unit=_("children"),
+    )
+    needs = ReportTable(
+        name="by_need",
+        caption=_("Children with no feasible home, by need (a child can count under several)"),
+        row_header=_("Need"),
+        rows=tuple(str(NEED_LABELS[need]) for need in NEEDS),
+        columns=(_("Children"),),
+        cells=tuple((by_need[need],) for need in NEEDS),
+        unit=_("children"),
+    )
     return Report(
         name=NAME,
         title=str(TITLE),
         description=str(DESCRIPTION),
         filters=query.filters,
-        tables=(by_state, ages, *((genders,) if genders else ()), _by_need(counts.needs)),
+        tables=(by_state, ages, genders, needs),
         charts=(
             ChartSpec(
                 title=by_state.caption,
@@ -182,7 +172,7 @@ def unmet_need(
                 description=_("The Children column of the first table, as bars."),
             ),
         ),
-        notes=texts((SUPPRESSED_NOTE, *(() if genders else (GENDER_WITHHELD_NOTE,)))),
+        notes=texts(PROTECTION_NOTES),
         method=texts(METHOD),
     )
 

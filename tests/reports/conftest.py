@@ -16,6 +16,8 @@ from tests.reports.world import DAY, children, follow_up, placement, referral, s
 class History:
     bob_children: list[Any]
     placed: list[Any]
+    # Each group of children as made below, by name ("substance", "boys", "theirs"...).
+    groups: dict[str, list[Any]]
 
 
 @pytest.fixture
@@ -72,7 +74,14 @@ def history(alice, bob, other_supervisor, admin_user, agency, other_agency, team
     # Another agency's child placed in another home: never in bob's reports.
     other_home = HomeFactory(name="Elm Shelter", home_type="emergency_shelter")
     placement(theirs[0], other_home, by=alice, team=team, started_at=DAY)
-    return History(bob_children=[*substance, *pregnant, *multi, *boys, *missouri], placed=placed)
+    return History(
+        bob_children=[*substance, *pregnant, *multi, *boys, *missouri],
+        placed=placed,
+        groups={
+            "substance": substance, "pregnant": pregnant, "multi": multi, "boys": boys,
+            "missouri": missouri, "theirs": theirs, "placed": placed,
+        },
+    )  # fmt: skip
 
 
 def timezone_day(year: int, month: int, day: int) -> datetime.datetime:

@@ -1,4 +1,4 @@
-"""The reports through the API, the pages and the CSV: scope, filters, suppression."""
+"""The reports through the API, the pages and the CSV: scope, filters, protection."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
+from matching.models import MatchSearch
 from reports.selectors import REPORTS
+from tests.reports.method import piece, pieces
 
 QUERY = "from=2026-01-15&to=2026-12-10"
 
@@ -32,13 +34,23 @@ def csv_rows(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
-def small_counts(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Rows whose value is a count from 1 to 10 (medians and percentiles are not counts)."""
-    return [
-        row for row in rows
-        if "Median" not in row["column"] and "percentile" not in row["column"]
-        and row["value"].isdigit() and 1 <= int(row["value"]) <= 10
-    ]  # fmt: skip
+def searches_of(survivors) -> list[int]:
+    return list(MatchSearch.objects.filter(survivor__in=survivors).values_list("id", flat=True))
+
+
+def kansas(history) -> tuple[int, int]:
+    """Bob's Kansas children and searches as the method publishes them: two pieces."""
+    g = history.groups
+    girls = [*g["substance"], *g["pregnant"], *g["multi"]]
+    return (
+        pieces("child", girls, g["boys"]),
+        pieces("search", searches_of(girls), searches_of(g["boys"])),
+    )
+
+
+def missouri(history) -> tuple[int, int]:
+    g = history.groups
+    return piece("child", g["missouri"]), piece("search", searches_of(g["missouri"]))
 
 
 def test_it_lists_the_reports(history, bob):
@@ -55,9 +67,10 @@ def test_it_answers_a_report_as_json_over_whole_months(history, bob):
     assert body["filters"] == {"from": "2026-01-01", "to": "2026-12-31", "state": None}
     by_state = next(t for t in body["tables"] if t["name"] == "by_state")
     assert by_state["rows"] == ["Kansas", "Missouri"]
-    assert by_state["cells"] == [[21, 23], [12, 12]]
+    assert by_state["cells"] == [list(kansas(history)), list(missouri(history))]
     ages = next(t for t in body["tables"] if t["name"] == "state_by_age_band")
-    assert None in ages["cells"][0]  # the five boys of 16-17
+    boys = ages["cells"][0][ages["columns"].index("16–17")]
+    assert boys == piece("child", history.groups["boys"])  # five boys, moved by their key
     assert set(ages) >= {"row_totals", "column_totals", "grand_total", "caption", "columns"}
 
 
@@ -70,7 +83,8 @@ def test_an_empty_filter_is_no_filter_on_the_api_as_on_the_page(history, bob):
 def test_another_supervisor_gets_only_their_agencys_numbers(history, other_supervisor):
     body = api(other_supervisor).get(f"/api/v1/reports/unmet-need/?{QUERY}").json()
     by_state = next(t for t in body["tables"] if t["name"] == "by_state")
-    assert by_state["cells"] == [[20, 20]]
+    theirs = history.groups["theirs"]
+    assert by_state["cells"] == [[piece("child", theirs), piece("search", searches_of(theirs))]]
 
 
 @pytest.mark.parametrize(
@@ -106,7 +120,8 @@ def test_it_answers_404_for_a_report_that_does_not_exist(history, bob, alice):
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
 @pytest.mark.parametrize("how", ["format", "accept", "page"])
-def test_the_csv_holds_no_count_below_11(history, bob, name, how):
+def test_the_csv_gives_the_numbers_the_api_gives(history, bob, name, how):
+    """Every cell and total of the CSV is the number the JSON (and the page) shows."""
     if how == "format":
         response = api(bob).get(f"/api/v1/reports/{name}/?{QUERY}&format=csv")
     elif how == "accept":
@@ -117,18 +132,38 @@ def test_the_csv_holds_no_count_below_11(history, bob, name, how):
     assert response["Content-Type"].startswith("text/csv")
     rows = csv_rows(response)
     assert rows and set(rows[0]) == {"report", "table", "row", "column", "value"}
-    assert not small_counts(rows)
+    expected = []
+    for t in api(bob).get(f"/api/v1/reports/{name}/?{QUERY}").json()["tables"]:
+        for label, cells, total in zip(
+            t["rows"], t["cells"], t["row_totals"] or [None] * len(t["rows"]), strict=True
+        ):
+            expected += [(t["name"], label, c, v) for c, v in zip(t["columns"], cells, strict=True)]
+            if t["row_totals"] is not None:
+                expected.append((t["name"], label, "Total", total))
+        if t["column_totals"] is not None:
+            expected += [
+                (t["name"], "Total", c, v)
+                for c, v in zip(t["columns"], t["column_totals"], strict=True)
+            ]
+            expected.append((t["name"], "Total", "Total", t["grand_total"]))
+
+    def text(value) -> str:
+        return "not shown" if value is None else str(value)
+
+    assert [(r["table"], r["row"], r["column"], r["value"]) for r in rows] == [
+        (t, row, column, text(value)) for t, row, column, value in expected
+    ]
 
 
-def test_the_csv_says_suppressed_where_the_page_does(history, bob):
+def test_the_csv_says_what_the_page_says(history, bob):
     rows = csv_rows(page(bob).get(f"/reports/unmet-need/download.csv?{QUERY}"))
     boys = next(
         r for r in rows
         if (r["table"], r["row"], r["column"]) == ("state_by_age_band", "Kansas", "16–17")
     )  # fmt: skip
-    assert boys["value"] == "suppressed"
-    kansas = next(r for r in rows if (r["table"], r["row"]) == ("by_state", "Kansas"))
-    assert kansas["value"] == "21"
+    assert boys["value"] == str(piece("child", history.groups["boys"]))
+    ks = next(r for r in rows if (r["table"], r["row"]) == ("by_state", "Kansas"))
+    assert ks["value"] == str(kansas(history)[0])
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
@@ -142,10 +177,17 @@ def test_the_page_shows_the_chart_the_tables_and_the_download(history, bob, name
     assert "widened to whole months" in html
 
 
-def test_the_page_prints_suppressed_cells_as_words(history, bob):
-    html = page(bob).get(f"/reports/unmet-need/?{QUERY}").content.decode()
-    assert "suppressed</td>" in html  # the five boys, and a cell that would reveal them
-    assert "fewer than 11</td>" in html  # three pregnant children (needs: no totals)
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_every_report_page_says_what_the_protection_guarantees(history, bob, name):
+    html = page(bob).get(f"/reports/{name}/?{QUERY}").content.decode()
+    assert "comparing periods, states or reports cannot give any count exactly" in html
+    assert "usually within 5" in html
+
+
+def test_the_page_prints_a_median_not_shown_as_words(history, other_supervisor):
+    """olga's agency placed one child: no median beside a count below 11."""
+    html = page(other_supervisor).get(f"/reports/time-to-placement/?{QUERY}").content.decode()
+    assert "not shown</td>" in html
 
 
 def test_reading_a_report_is_audited_once_without_a_child(history, bob):

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from reports.charts import COLOURS, INK, MUTED, NO_DATA_TEXT, SMALL_TEXT, Series, bar_chart
-from reports.suppression import SUPPRESSED_TEXT
 
 SVG = "{http://www.w3.org/2000/svg}"
 AGE_BANDS = ["10–12", "13–15", "16–17", "18+"]
@@ -111,18 +110,18 @@ def test_it_draws_values_straight_from_the_database_as_decimals():
     assert texts(root, "chart-value") == ["12.5", "25", "0"]
 
 
-def test_a_suppressed_value_shows_words_and_no_bar():
+def test_a_value_not_shown_shows_words_and_no_bar():
     root = parse(unmet_need())
     suppressed = with_class(root, "chart-suppressed")
     assert [(e.text, e.get("data-category")) for e in suppressed] == [(SMALL_TEXT, "13–15")]
     assert "13–15" not in [b.get("data-category") for b in with_class(root, "chart-bar")]
-    assert SMALL_TEXT == "fewer than 11"
+    assert SMALL_TEXT == "not shown"
 
 
-def test_a_table_with_complementary_suppression_can_say_suppressed_instead():
-    root = parse(unmet_need(suppressed_text=SUPPRESSED_TEXT))
-    assert texts(root, "chart-suppressed") == ["suppressed"]
-    assert "fewer than 11" not in ET.tostring(root, encoding="unicode")
+def test_a_chart_can_say_other_words_for_a_value_not_shown():
+    root = parse(unmet_need(suppressed_text="withheld here"))
+    assert texts(root, "chart-suppressed") == ["withheld here"]
+    assert SMALL_TEXT not in ET.tostring(root, encoding="unicode")
 
 
 def test_it_escapes_every_piece_of_text():
@@ -164,7 +163,7 @@ def test_it_names_itself_for_screen_readers_with_ids_from_the_chart_id():
 def test_without_a_description_it_reads_out_the_figures():
     desc = parse(unmet_need()).find(f"{SVG}desc").text
     assert "10–12: 120" in desc
-    assert "13–15: fewer than 11" in desc
+    assert "13–15: not shown" in desc
 
 
 def test_several_series_differ_by_colour_and_by_pattern_and_have_a_legend():
@@ -235,7 +234,7 @@ def test_a_chart_without_data_says_so():
         assert root.get("aria-labelledby") == "unmet-age-title unmet-age-desc"
 
 
-def test_a_chart_of_only_suppressed_values_is_not_called_empty():
+def test_a_chart_of_only_values_not_shown_is_not_called_empty():
     root = parse(unmet_need(series=[Series("Children", (None, None, 0, 0))]))
     assert texts(root, "chart-empty") == []
     assert texts(root, "chart-suppressed") == [SMALL_TEXT, SMALL_TEXT]

@@ -1,6 +1,6 @@
 """The reports in the reader's language: titles, captions, headers, notes, the chart's words
-and its numbers; the CSV's header, names and markers, and the suppression, the same in
-every language."""
+and its numbers; the CSV's header, names and markers, and the protected numbers, the same
+in every language."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 from reports.charts import Series, bar_chart
 from reports.selectors import REPORTS
 from reports.templatetags.reports import report_cell
+from tests.reports.method import piece, pieces
+from tests.reports.test_api_and_pages import searches_of
 
 QUERY = "from=2026-01-15&to=2026-12-10"
 
@@ -25,6 +27,16 @@ def page(user, language: str) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def kansas_numbers(history) -> tuple[int, int]:
+    """Bob's Kansas children and searches as the method publishes them (two pieces)."""
+    g = history.groups
+    girls = [*g["substance"], *g["pregnant"], *g["multi"]]
+    return (
+        pieces("child", girls, g["boys"]),
+        pieces("search", searches_of(girls), searches_of(g["boys"])),
+    )
 
 
 def csv_rows(response) -> list[dict[str, str]]:
@@ -42,8 +54,7 @@ def csv_rows(response) -> list[dict[str, str]]:
                 "Menores y búsquedas sin hogar adecuado, por estado de custodia</caption>",
                 '<th scope="col">Estado de custodia</th>',
                 '<th scope="col" class="num">Búsquedas</th>',
-                "suprimido</td>",
-                "menos de 11</td>",
+                "el método de clave de celda",
                 # The chart: its title, its words for a withheld bar, its description.
                 "Menores y búsquedas sin hogar adecuado, por estado de custodia</title>",
                 "La columna Menores de la primera tabla, en barras.",
@@ -58,8 +69,7 @@ def csv_rows(response) -> list[dict[str, str]]:
                 "Children and searches with no feasible home, by custody state</caption>",
                 '<th scope="col">Custody state</th>',
                 '<th scope="col" class="num">Searches</th>',
-                "suppressed</td>",
-                "fewer than 11</td>",
+                "the cell-key method",
                 "Children and searches with no feasible home, by custody state</title>",
                 "The Children column of the first table, as bars.",
                 "Periods are whole months",
@@ -83,7 +93,7 @@ def test_the_chart_speaks_spanish_where_a_value_is_withheld():
             chart_id="c",
             unit="menores",
         )
-    assert "menos de 11" in svg
+    assert "no se muestra" in svg
     assert "1\xa0234 menores" in svg  # a thousands separator as Spanish writes it
     assert "Gráfico de barras de Menores para 2 categorías." in svg
 
@@ -106,10 +116,10 @@ def test_numbers_are_written_as_the_language_writes_them():
     with translation.override("es"):
         assert report_cell(1234.5) == "1\xa0234,5"
         assert report_cell(12345) == "12\xa0345"
-        assert report_cell(None, "suppressed") == "suprimido"
+        assert report_cell(None) == "no se muestra"
     with translation.override("en"):
         assert report_cell(1234.5) == "1,234.5"
-        assert report_cell(None, "suppressed") == "suppressed"
+        assert report_cell(None) == "not shown"
 
 
 def test_the_csv_keeps_its_codes_and_writes_the_labels_in_spanish(history, bob):
@@ -120,10 +130,15 @@ def test_the_csv_keeps_its_codes_and_writes_the_labels_in_spanish(history, bob):
         r for r in rows
         if (r["table"], r["row"], r["column"]) == ("state_by_age_band", "Kansas", "16–17")
     )  # fmt: skip
-    assert boys["report"] == "unmet-need" and boys["value"] == "suppressed"
+    assert boys["report"] == "unmet-need"
+    assert boys["value"] == str(piece("child", history.groups["boys"]))
     # What a person reads: the labels, as the page shows them.
     kansas = [r for r in rows if (r["table"], r["row"]) == ("by_state", "Kansas")]
-    assert [(r["column"], r["value"]) for r in kansas] == [("Menores", "21"), ("Búsquedas", "23")]
+    children, searches = kansas_numbers(history)
+    assert [(r["column"], r["value"]) for r in kansas] == [
+        ("Menores", str(children)),
+        ("Búsquedas", str(searches)),
+    ]
 
 
 def test_the_api_follows_accept_language_and_keeps_its_names(history, bob):
@@ -134,17 +149,16 @@ def test_the_api_follows_accept_language_and_keeps_its_names(history, bob):
     assert spanish["title"] == "Necesidad no cubierta" and english["title"] == "Unmet need"
     by_state = next(t for t in spanish["tables"] if t["name"] == "by_state")
     assert by_state["columns"] == ["Menores", "Búsquedas"]
-    assert by_state["cells"] == [[21, 23], [12, 12]]
+    assert by_state["cells"][0] == list(kansas_numbers(history))
     listed = client.get("/api/v1/reports/", HTTP_ACCEPT_LANGUAGE="es").json()
     assert [item["name"] for item in listed] == list(REPORTS)
     assert listed[0]["title"] == "Necesidad no cubierta"
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
-def test_the_same_cells_are_withheld_in_every_language(history, bob, name):
-    """Suppression picks cells by position: were the rows ordered by their translated
-    labels, the Spanish and English tables could withhold different cells, and the two
-    read together would give away what each hides."""
+def test_the_same_numbers_stand_in_the_same_places_in_every_language(history, bob, name):
+    """The rows are ordered by a language-independent key, and the protected numbers
+    depend on the records only: the Spanish and English tables are the same numbers."""
     client = APIClient()
     client.force_authenticate(bob)
     url = f"/api/v1/reports/{name}/?{QUERY}"
