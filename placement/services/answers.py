@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
@@ -108,7 +109,7 @@ def referral_accept(*, actor: Actor, referral_id: int | None, ip: str | None = N
     """
     survivor, referral = lock_visible(actor, Referral, referral_id)
     if not policy.may_answer(actor, referral):
-        raise Forbidden("Only this home's administrators answer its referrals.")
+        raise Forbidden(_("Only this home's administrators answer its referrals."))
     return answer_accept(actor, survivor, referral, answer=HARBOR, ip=ip)
 
 
@@ -120,7 +121,7 @@ def answer_accept(
     if referral.status != Referral.Status.PENDING:
         raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
     if survivor.status == Status.PLACED:
-        raise Conflict("This child is already placed.", code="already_placed")
+        raise Conflict(_("This child is already placed."), code="already_placed")
     # Lock the child's other referrals before the home: the lock order holds everywhere.
     others = list(
         Referral.objects.select_for_update()
@@ -229,7 +230,7 @@ def referral_decline(
     accepted and can no longer take the child declines too: the held beds come back."""
     survivor, referral = lock_visible(actor, Referral, referral_id)
     if not policy.may_answer(actor, referral):
-        raise Forbidden("Only this home's administrators answer its referrals.")
+        raise Forbidden(_("Only this home's administrators answer its referrals."))
     return answer_decline(
         actor, survivor, referral, reason_code=reason_code, comment=comment, answer=HARBOR, ip=ip
     )
@@ -320,10 +321,12 @@ def referral_record_answer(
     survivor, referral = lock_visible(actor, Referral, referral_id)
     if not policy.may_act_on_case(actor, survivor.pk):
         raise Forbidden(
-            "Only the child's case workers and their supervisors record a home's answer."
+            _("Only the child's case workers and their supervisors record a home's answer.")
         )
     if decision not in DECISIONS:
-        raise ValidationError({"decision": f"Give one of: {', '.join(DECISIONS)}."})
+        raise ValidationError(
+            {"decision": _("Give one of: %(choices)s.") % {"choices": ", ".join(DECISIONS)}}
+        )
     name, phone = clean_answerer(answered_by, answered_by_phone)
     answer = Answer(Referral.Channel.PHONE, name, phone)
     if decision == "accept":

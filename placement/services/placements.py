@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
@@ -37,14 +38,16 @@ def referral_place(*, actor: Actor, referral_id: int | None, ip: str | None = No
     ("transfer") and its beds are freed under the shelter's lock, in this transaction."""
     survivor, referral = lock_visible(actor, Referral, referral_id)
     if not policy.may_act_on_case(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors confirm an arrival.")
+        raise Forbidden(
+            _("Only the child's case workers and their supervisors confirm an arrival.")
+        )
     if referral.status != Referral.Status.ACCEPTED:
         raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
     now = timezone.now()
     if referral.hold_expires_at <= now:
         raise Conflict(
-            f"The hold expired at {when(referral.hold_expires_at)}; its beds are going back. "
-            "Refer again.",
+            _("The hold expired at %(when)s; its beds are going back. Refer again.")
+            % {"when": when(referral.hold_expires_at)},
             code="hold_expired",
         )
     current = (
@@ -53,7 +56,7 @@ def referral_place(*, actor: Actor, referral_id: int | None, ip: str | None = No
         .first()
     )
     if current is not None and not current.interim:
-        raise Conflict("This child is already placed.", code="already_placed")
+        raise Conflict(_("This child is already placed."), code="already_placed")
     # Both homes locked in one order (by id), so two transfers crossing never deadlock.
     homes = {referral.home_id} | ({current.home_id} if current is not None else set())
     locked = {home_id: lock_home(home_id) for home_id in sorted(homes)}
@@ -172,9 +175,11 @@ def _close_the_search(actor: Actor, survivor, placement: Placement, *, now, ip) 
 def _check_discharge(end_reason: str, comment: str) -> None:
     reasons = [value for value, _ in Placement.DISCHARGE_REASONS]
     if end_reason not in reasons:
-        raise ValidationError({"end_reason": f"Give one of: {', '.join(reasons)}."})
+        raise ValidationError(
+            {"end_reason": _("Give one of: %(choices)s.") % {"choices": ", ".join(reasons)}}
+        )
     if end_reason == Placement.EndReason.OTHER and not comment:
-        raise ValidationError({"comment": "Say why, when the reason is other."})
+        raise ValidationError({"comment": _("Say why, when the reason is other.")})
 
 
 @transaction.atomic
@@ -189,12 +194,12 @@ def placement_discharge(
     """The child left the home: the beds return and the survivor is discharged."""
     survivor, placement = lock_visible(actor, Placement, placement_id)
     if not policy.may_act_on_case(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors discharge.")
+        raise Forbidden(_("Only the child's case workers and their supervisors discharge."))
     comment = (comment or "").strip()
     _check_discharge(end_reason, comment)
     if placement.ended_at is not None:
         raise Conflict(
-            f"This placement already ended ({when(placement.ended_at)}).",
+            _("This placement already ended (%(when)s).") % {"when": when(placement.ended_at)},
             code="already_discharged",
         )
     home_free_beds(

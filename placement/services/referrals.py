@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
@@ -44,19 +45,23 @@ def referral_state(referral: Referral) -> str:
     status = referral.status
     if status == Referral.Status.ACCEPTED:
         until = when(referral.hold_expires_at)
-        return f"This referral is already accepted; beds are held until {until}."
+        return _("This referral is already accepted; beds are held until %(until)s.") % {
+            "until": until
+        }
     if status == Referral.Status.DECLINED:
-        return "This referral was declined."
+        return _("This referral was declined.")
     if status == Referral.Status.EXPIRED:
-        return (
-            f"The hold on this referral expired at {when(referral.hold_expires_at)} and its "
-            "beds went back: the case worker must refer again."
-        )
+        return _(
+            "The hold on this referral expired at %(when)s and its beds went back: the case "
+            "worker must refer again."
+        ) % {"when": when(referral.hold_expires_at)}
     if status == Referral.Status.WITHDRAWN:
-        return f"This referral was withdrawn. {referral.close_reason}".strip()
+        # The reason as it was written (stored on the referral).
+        withdrawn = _("This referral was withdrawn.")
+        return f"{withdrawn} {referral.close_reason}".strip()
     if status == Referral.Status.PLACED:
-        return "The child has arrived: this referral is now a placement."
-    return "The home has not accepted this referral yet."
+        return _("The child has arrived: this referral is now a placement.")
+    return _("The home has not accepted this referral yet.")
 
 
 def referral_close(
@@ -125,24 +130,26 @@ def _override_needed(recommendation: Recommendation, crisis_override: bool, just
     status = recommendation.status
     if status == Recommendation.Status.REJECTED:
         raise Conflict(
-            "The MDT rejected this recommendation: propose another home.", code="rejected"
+            _("The MDT rejected this recommendation: propose another home."), code="rejected"
         )
     if status == Recommendation.Status.WITHDRAWN:
-        raise Conflict("This recommendation was withdrawn.", code="withdrawn")
+        raise Conflict(_("This recommendation was withdrawn."), code="withdrawn")
     if status != Recommendation.Status.PENDING_REVIEW:
         return False
     if not crisis_override:
         approvals = recommendation.reviews.filter(decision=Review.Decision.APPROVE).count()
         raise Conflict(
-            "The MDT has not approved this recommendation yet "
-            f"({approvals} of {recommendation.quorum} approvals). Refer once it is "
-            "approved, or now with crisis_override and a justification: the MDT then "
-            "reviews it after the fact.",
+            _(
+                "The MDT has not approved this recommendation yet (%(approvals)s of "
+                "%(quorum)s approvals). Refer once it is approved, or now with crisis_override "
+                "and a justification: the MDT then reviews it after the fact."
+            )
+            % {"approvals": approvals, "quorum": recommendation.quorum},
             code="not_approved",
         )
     if not justification:
         raise ValidationError(
-            {"justification": "A crisis override needs a justification: the MDT reviews it."}
+            {"justification": _("A crisis override needs a justification: the MDT reviews it.")}
         )
     return True
 
@@ -151,7 +158,7 @@ def _check_may_refer(survivor: Survivor, home: Home) -> None:
     """The child's other referrals allow one more to this home (they are locked here)."""
     if survivor.status == Status.PLACED:
         raise Conflict(
-            "This child is placed: discharge them before referring again.",
+            _("This child is placed: discharge them before referring again."),
             code="already_placed",
         )
     active = list(
@@ -163,15 +170,22 @@ def _check_may_refer(survivor: Survivor, home: Home) -> None:
     held = next((r for r in active if r.status == Referral.Status.ACCEPTED), None)
     if held is not None:
         raise Conflict(
-            f"Beds are held for this child at {held.home.name} (referral {held.pk}).",
+            _("Beds are held for this child at %(home)s (referral %(referral)s).")
+            % {"home": held.home.name, "referral": held.pk},
             code="hold_exists",
         )
     if any(r.home_id == home.pk for r in active):
-        raise Conflict(f"This child is already referred to {home.name}.", code="already_referred")
+        raise Conflict(
+            _("This child is already referred to %(home)s.") % {"home": home.name},
+            code="already_referred",
+        )
     if len(active) >= MAX_ACTIVE_REFERRALS:
         raise Conflict(
-            f"A child may be referred to at most {MAX_ACTIVE_REFERRALS} homes at once: wait "
-            "for an answer or withdraw a referral.",
+            _(
+                "A child may be referred to at most %(most)s homes at once: wait for an answer "
+                "or withdraw a referral."
+            )
+            % {"most": MAX_ACTIVE_REFERRALS},
             code="too_many_referrals",
         )
 
@@ -213,7 +227,7 @@ def referral_create(
         raise NotFound()
     survivor = lock_visible_survivor(actor, survivor_id_of(Recommendation, recommendation_id))
     if not policy.may_act_on_case(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors refer a child.")
+        raise Forbidden(_("Only the child's case workers and their supervisors refer a child."))
     recommendation = Recommendation.objects.select_for_update().get(pk=recommendation_id)
     justification = (justification or "").strip()
     override = _override_needed(recommendation, crisis_override, justification)
@@ -303,7 +317,9 @@ def referral_withdraw(
     """The case worker withdraws a referral still pending or accepted (held beds return)."""
     survivor, referral = lock_visible(actor, Referral, referral_id)
     if not policy.may_act_on_case(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors withdraw a referral.")
+        raise Forbidden(
+            _("Only the child's case workers and their supervisors withdraw a referral.")
+        )
     if referral.status not in Referral.ACTIVE:
         raise Conflict(referral_state(referral), code=f"referral_{referral.status}")
     referral_close(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
@@ -32,12 +33,13 @@ from survivors.models import Status, Survivor
 
 def _check_may_review(actor: Actor, recommendation: Recommendation) -> None:
     if not policy.may_review(actor, recommendation):
-        raise Forbidden("Only members of the MDT team reviewing this case review it.")
+        raise Forbidden(_("Only members of the MDT team reviewing this case review it."))
     if recommendation.reviews.filter(reviewer=actor).exists():
-        raise Conflict("You have already reviewed this recommendation.", code="already_reviewed")
+        raise Conflict(_("You have already reviewed this recommendation."), code="already_reviewed")
     if recommendation.status != Recommendation.Status.PENDING_REVIEW:
         raise Conflict(
-            f"This recommendation is already {recommendation.get_status_display().lower()}.",
+            _("This recommendation is already %(status)s.")
+            % {"status": str(recommendation.get_status_display()).lower()},
             code="already_decided",
         )
 

@@ -82,3 +82,22 @@ def test_the_handlers_own_conflict_speaks_spanish_with_the_same_code():
         "Recargue e inténtelo de nuevo.",
         "code": "conflict",
     }
+
+
+def test_a_refused_transition_keeps_its_code_and_says_why_in_spanish(alice, survivor, home):
+    from tests.placement.helpers import recommend
+
+    recommendation = recommend(alice, survivor, home)
+    url = f"/api/v1/recommendations/{recommendation.pk}/refer/"
+
+    spanish = signed_in(alice).post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    english = signed_in(alice).post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert spanish.status_code == english.status_code == 409
+    assert spanish.json()["code"] == english.json()["code"] == "not_approved"
+    assert spanish.json()["detail"].startswith(
+        "El EMD aún no ha aprobado esta recomendación (0 de 1 aprobaciones)."
+    )
+    assert english.json()["detail"].startswith(
+        "The MDT has not approved this recommendation yet (0 of 1 approvals)."
+    )
