@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_insert
 from core.types import Actor
 from engine import MatchResult, SurvivorNeeds
 from matching.models import MatchSearch, TribePreference, search_facts
@@ -32,7 +32,6 @@ def needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
     return snapshot
 
 
-@transaction.atomic
 def search_record(
     *,
     actor: Actor,
@@ -41,10 +40,11 @@ def search_record(
     result: MatchResult,
     ip: str | None = None,
 ) -> MatchSearch:
-    """Keep what a stored survivor's search asked and found, and audit the read."""
+    """Keep what a stored survivor's search asked and found, and audit the read: both
+    rows in one round trip (audit_record_insert), on every search a case worker runs."""
     snapshot = needs_snapshot(needs)
     sole = [r.rule for r in result.relaxations if r.homes]
-    search = MatchSearch.objects.create(
+    search = MatchSearch(
         survivor=survivor,
         searched_by=actor,
         needs=snapshot,
@@ -56,12 +56,14 @@ def search_record(
         agency_id=survivor.agency_id,
         **search_facts(snapshot, result.failures_by_rule, sole),
     )
-    audit_record(
+    audit_record_insert(
+        search,
+        key="search",
         actor=actor,
         action="survivor.match",
         obj=survivor,
         survivor_id=survivor.pk,
-        after={"search": search.pk, "feasible_count": result.feasible_count},
+        after={"feasible_count": result.feasible_count},
         ip=ip,
     )
     return search
