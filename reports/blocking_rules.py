@@ -89,7 +89,10 @@ def blocking_rules(
     excluded homes for at all, among searches with no feasible home; and rule x state."""
     query = report_query(user=user, date_from=date_from, date_to=date_to, state=state)
     sole, blocked = _count(query)
-    states = sorted({state for _rule, state in blocked.counts}, key=state_order)
+    # A state is a column when a published count says so: one whose pieces all read 0
+    # would tell that some child was counted there after all.
+    counted = [*blocked.counts.items(), *sole.counts.items()]
+    states = sorted({state for (_rule, state), n in counted if n}, key=state_order)
     per_state = [[blocked[(rule, code)] for code in states] for rule in RULES]
     rule_state = ReportTable(
         name="rule_by_state",

@@ -264,3 +264,18 @@ def test_holds_expired_are_the_same_number_as_the_same_referrals_accepted(
     total = answers.row_totals[answers.rows.index(row)]
     assert total == piece(REFERRAL, held) + piece(REFERRAL, declined)
     assert cell(timing, row, "Median hours to answer") == (2.0 if total >= 11 else None)
+
+
+def test_a_state_whose_pieces_all_read_0_is_not_listed(bob, agency):
+    """One Nebraska child with no feasible home, whose piece the method publishes as 0:
+    listing Nebraska (with 0s) would say that some child was counted there."""
+    for _ in range(40):
+        (child,) = children(1, agency=agency, custody_state="NE")
+        if piece(CHILD, [child]) == 0:  # the others search nothing: counted nowhere
+            break
+    else:
+        pytest.fail("no single child's piece reads 0 in 40 tries (one in three should)")
+    searches([child], state="NE", sole=("beds",))
+    rules = table(blocking_rules(user=bob, **PERIOD), "rule_by_state")
+    assert "Nebraska" not in rules.columns
+    assert not table(unmet_need(user=bob, **PERIOD), "by_state").rows
