@@ -200,6 +200,7 @@ SENTENCES = (
     ),
     gettext_noop("Pinned to %(home)s, which is not taking children now."),
     gettext_noop("Pinned to %(home)s, which does not fit this child: %(reasons)s."),
+    gettext_noop("Pinned to a home that may never be offered to this child (a safety rule)."),
     gettext_noop("Waiting to start"),
     gettext_noop("Starting"),
     gettext_noop("Finding homes for child %(number)s of %(children)s"),

@@ -27,7 +27,7 @@ from audit.services import audit_record
 from core.heartbeat import STALE_SECONDS, heartbeat_age, heartbeat_record, heartbeat_while
 from core.models import OutboxMessage
 from core.outbox import enqueue
-from engine import INTERIM_HOME_TYPE, Ranked, SurvivorNeeds
+from engine import INTERIM_HOME_TYPE, NEVER_OFFERED_RULES, Ranked, SurvivorNeeds
 from engine.plan import PlanChild, PlanHome, PlanOption, PlanProblem, plan_solve
 from homes.models import Home
 from matching.selectors import failures_without_zones, home_failures, match_needs
@@ -134,6 +134,10 @@ def _why_none(child: _Child, pin: int | None, feasible_before_exclusion: bool) -
         failures = home_failures(child.needs, home_id=pin)
         if failures is None:
             return f"Pinned to {home}, which is not taking children now."
+        if any(f.rule in NEVER_OFFERED_RULES for f in failures):
+            # The plan is read by the MDT too: a home named beside "inside an exclusion
+            # zone" (or "kept apart") says where the trafficker is, or where the other child.
+            return "Pinned to a home that may never be offered to this child (a safety rule)."
         if failures:
             reasons = "; ".join(f.reason for f in failures_without_zones(failures))
             return f"Pinned to {home}, which does not fit this child: {reasons}."

@@ -219,6 +219,28 @@ def test_it_says_why_a_pinned_child_gets_nothing(
     assert line["reason"].startswith("Pinned to Boys Only, which does not fit this child")
 
 
+def test_a_child_pinned_inside_her_exclusion_zone_is_told_so_without_the_homes_name(
+    alice, children, homes, api, django_capture_on_commit_callbacks
+):
+    """The plan is the MDT's to read too: the home's name beside the zone would locate it."""
+    girl = children[0]
+    Survivor.objects.filter(pk=girl.pk).update(
+        exclusion_zones=[{"zip_code": homes["near"].zip_code, "radius_miles": 5}]
+    )
+    response = post_batch(
+        api(alice),
+        {"survivors": [girl.pk], "pins": {str(girl.pk): homes["near"].pk}},
+        django_capture_on_commit_callbacks,
+    )
+
+    [line] = response.json()["assignments"]
+    assert line["home"] is None
+    assert line["reason"] == (
+        "Pinned to a home that may never be offered to this child (a safety rule)."
+    )
+    assert "Near House" not in response.content.decode()
+
+
 def test_a_supervisor_batches_the_agencys_children(
     alice, bob, children, homes, api, django_capture_on_commit_callbacks
 ):
