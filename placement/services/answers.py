@@ -148,7 +148,11 @@ def answer_accept(
     )
     for other in others:
         referral_close(
-            actor, other, Referral.Status.WITHDRAWN, reason="Another home accepted first.", ip=ip
+            actor,
+            other,
+            Referral.Status.WITHDRAWN,
+            reason=gettext_noop("Another home accepted first."),
+            ip=ip,
         )
     notification_send(
         recipients=case_workers(survivor, referral.referred_by),

@@ -58,7 +58,7 @@ def referral_expire(*, referral_id: int, now: datetime.datetime | None = None) -
         None,
         referral,
         Referral.Status.EXPIRED,
-        reason="The hold ran out before the child arrived.",
+        reason=gettext_noop("The hold ran out before the child arrived."),
         ip=None,
     )
     settle_status(None, survivor, note=f"Hold of referral {referral.pk} expired", ip=None)

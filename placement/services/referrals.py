@@ -58,7 +58,10 @@ def referral_state(referral: Referral) -> str:
     if status == Referral.Status.WITHDRAWN:
         # The reason as it was written (stored on the referral).
         withdrawn = _("This referral was withdrawn.")
-        return f"{withdrawn} {referral.close_reason}".strip()
+        # Harbor's own reasons are msgids (read in the request's language); a person's
+        # words are shown as written. gettext("") would be the catalogue's header.
+        reason = _(referral.close_reason) if referral.close_reason else ""
+        return f"{withdrawn} {reason}".strip()
     if status == Referral.Status.PLACED:
         return _("The child has arrived: this referral is now a placement.")
     return _("The home has not accepted this referral yet.")
@@ -94,7 +97,8 @@ def referral_close(
     )
     if status == Referral.Status.WITHDRAWN:
         home = Home.objects.get(pk=referral.home_id)
-        # The reason is the case worker's words (or the record's, stored as written).
+        # The reason: Harbor's own (a msgid, read in the home's language) or the case
+        # worker's words, shown as written (gettext of an unknown text is the text).
         message = (
             msg(
                 gettext_noop(
@@ -103,7 +107,7 @@ def referral_close(
                 ),
                 referral=str(referral.pk),
                 home=home.name,
-                reason=reason,
+                reason=msg(reason),
                 beds=count(referral.beds, "bed"),
             )
             if before == (Referral.Status.ACCEPTED)
@@ -111,7 +115,7 @@ def referral_close(
                 gettext_noop("Referral %(referral)s to %(home)s was withdrawn: %(reason)s"),
                 referral=str(referral.pk),
                 home=home.name,
-                reason=reason,
+                reason=msg(reason),
             )
         )
         notification_send(
@@ -326,7 +330,7 @@ def referral_withdraw(
         actor,
         referral,
         Referral.Status.WITHDRAWN,
-        reason=(reason or "").strip() or "Withdrawn by the case worker.",
+        reason=(reason or "").strip() or gettext_noop("Withdrawn by the case worker."),
         ip=ip,
     )
     settle_status(actor, survivor, note=f"Referral {referral.pk} withdrawn", ip=ip)

@@ -112,7 +112,9 @@ def _reject(actor: Actor, survivor: Survivor, recommendation: Recommendation, *,
                 actor,
                 referral,
                 Referral.Status.WITHDRAWN,
-                reason="The MDT rejected the recommendation after the crisis override.",
+                reason=gettext_noop(
+                    "The MDT rejected the recommendation after the crisis override."
+                ),
                 ip=ip,
             )
             withdrawn += 1

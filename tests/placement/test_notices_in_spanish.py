@@ -233,3 +233,31 @@ def test_an_agencys_language_is_its_staffs_email_language_unless_they_chose_one(
         review_create(actor=mdt, recommendation_id=recommendation.pk, decision="approve")
     (to_alice,) = [m for m in mail.outbox if m.to == [alice.email]]
     assert to_alice.subject == "Harbor: Review done"
+
+
+def test_a_spanish_home_admin_reads_harbors_own_withdrawal_reason_in_spanish(
+    alice, mdt, survivor, home, home_admin, api
+):
+    from placement.services import referral_withdraw
+    from tests.placement.helpers import referred
+
+    speaks(home_admin, "es")
+    referral = referred(alice, mdt, survivor, home)
+    referral_withdraw(actor=alice, referral_id=referral.pk)
+
+    notice = Notification.objects.get(recipient=home_admin, kind="referral_withdrawn")
+    assert notice.message == (
+        f"Referral {referral.pk} to Lighthouse House was withdrawn: Withdrawn by the case worker."
+    )
+    assert in_language(notice.text, "es") == (
+        f"Se retiró la derivación {referral.pk} a Lighthouse House: Retirada por el "
+        "trabajador(a) social."
+    )
+    # The 409 of a second withdrawal names the reason in the request's language too.
+    refused = api(alice).post(
+        f"/api/v1/referrals/{referral.pk}/withdraw/", {}, format="json", HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "Esta derivación se retiró. Retirada por el trabajador(a) social."
+    )
