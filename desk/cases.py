@@ -18,6 +18,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from audit.services import request_ip
@@ -174,7 +176,7 @@ def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_refusal(exc)
         else:
-            messages.success(request, "Intake saved.")
+            messages.success(request, gettext("Intake saved."))
             return redirect("survivor-page", survivor_id=survivor.pk)
     return intake_page(request, form=form, survivor=survivor)
 
@@ -331,10 +333,11 @@ def propose(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
             proposed.append(recommendation.home.name)
     if proposed:
         # One banner for the whole proposal, naming each home.
-        homes = (
-            proposed[0] if len(proposed) == 1 else ", ".join(proposed[:-1]) + " and " + proposed[-1]
+        homes = get_text_list(proposed, gettext("and"))  # "A, B and C", "A, B y C"
+        messages.success(
+            request,
+            gettext("Proposed to the MDT: %(homes)s. The team is notified.") % {"homes": homes},
         )
-        messages.success(request, f"Proposed to the MDT: {homes}. The team is notified.")
     return redirect("survivor-page", survivor_id=survivor_id)
 
 

@@ -54,7 +54,7 @@ def post_or_back(page: str, key: str) -> Callable:
         @functools.wraps(view)
         def wrapper(request: AuthedHttpRequest, **kwargs: Any) -> HttpResponse:
             if request.method == "GET":
-                messages.info(request, "Nothing was changed: tap the button again to do it.")
+                messages.info(request, _("Nothing was changed: tap the button again to do it."))
                 return redirect(page, **{key: kwargs[key]})
             return require_POST(view)(request, **kwargs)
 
@@ -119,7 +119,7 @@ def review(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
         model=Recommendation,
         object_id=recommendation_id,
         action="review.create",
-        success="Your review is recorded; the case worker is notified.",
+        success=_("Your review is recorded; the case worker is notified."),
         recommendation_id=recommendation_id,
     )
     return redirect("recommendation-page", recommendation_id=recommendation_id)
@@ -143,7 +143,7 @@ def refer(request: AuthedHttpRequest, recommendation_id: int) -> HttpResponse:
         reach = referral_reach(referral)
         messages.success(request, gettext("Referral sent. %(reach)s") % {"reach": reach})
         if referral.crisis_override:
-            messages.info(request, "The MDT reviews the crisis override after the fact.")
+            messages.info(request, _("The MDT reviews the crisis override after the fact."))
         return redirect("referral-page", referral_id=referral.pk)
     return redirect("recommendation-page", recommendation_id=recommendation_id)
 
@@ -179,21 +179,21 @@ accept = _referral_action(
     "referral.accept",
     EmptyForm,
     services.referral_accept,
-    "Accepted: the beds are held for this child.",
+    _("Accepted: the beds are held for this child."),
 )
 decline = _referral_action(
     "decline",
     "referral.decline",
     DeclineForm,
     services.referral_decline,
-    "Declined; the case worker is notified.",
+    _("Declined; the case worker is notified."),
 )
 place = _referral_action(
     "place",
     "placement.create",
     EmptyForm,
     services.referral_place,
-    "Arrival confirmed: the child is placed.",
+    _("Arrival confirmed: the child is placed."),
 )
 record_answer = _referral_action(
     "record_answer",
@@ -203,7 +203,7 @@ record_answer = _referral_action(
     _("The home's answer is recorded, marked as given by phone."),
 )
 withdraw = _referral_action(
-    "withdraw", "referral.withdraw", WithdrawForm, services.referral_withdraw, "Referral withdrawn."
+    "withdraw", "referral.withdraw", WithdrawForm, services.referral_withdraw, _("Referral withdrawn.")
 )
 
 
@@ -217,7 +217,7 @@ def discharge(request: AuthedHttpRequest, placement_id: int) -> HttpResponse:
         model=Placement,
         object_id=placement_id,
         action="placement.discharge",
-        success="Discharged: the beds are free again.",
+        success=_("Discharged: the beds are free again."),
         placement_id=placement_id,
     )
     survivor_id = Placement.objects.filter(pk=placement_id).values_list("survivor_id", flat=True)
@@ -234,7 +234,7 @@ def waitlist(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
         model=Survivor,
         object_id=survivor_id,
         action="waitlist.add",
-        success="On the waitlist: you will be told when a bed opens that fits.",
+        success=_("On the waitlist: you will be told when a bed opens that fits."),
         survivor_id=survivor_id,
     )
     return redirect("survivor-page", survivor_id=survivor_id)
