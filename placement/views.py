@@ -203,7 +203,11 @@ record_answer = _referral_action(
     _("The home's answer is recorded, marked as given by phone."),
 )
 withdraw = _referral_action(
-    "withdraw", "referral.withdraw", WithdrawForm, services.referral_withdraw, _("Referral withdrawn.")
+    "withdraw",
+    "referral.withdraw",
+    WithdrawForm,
+    services.referral_withdraw,
+    _("Referral withdrawn."),
 )
 
 
