@@ -127,6 +127,15 @@ class AnswerByPhoneForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args: Any, accepted: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if accepted:
+            # The home already said yes: only its change of mind is left to record.
+            field = self.fields["decision"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [c for c in ANSWER_DECISIONS if c[0] == "decline"]
+            field.initial = "decline"
+
 
 class WithdrawForm(forms.Form):
     """Withdrawing lets the home give the beds away: a ticked box says it was meant

@@ -145,7 +145,9 @@ def referral_page(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
             "reason_codes": Referral.ReasonCode.choices,
             "withdraw_form": WithdrawForm() if may_act else None,
             # The case worker records an answer the home gave by phone.
-            "answer_form": AnswerByPhoneForm() if may_act else None,
+            "answer_form": (
+                AnswerByPhoneForm(accepted=referral.status == "accepted") if may_act else None
+            ),
             # Who at the home was told, and how: never "notified" when nobody was.
             "reach": referral_reach(referral) if not home_side else "",
             "placement": getattr(referral, "placement", None),

@@ -189,6 +189,11 @@ def test_it_records_the_answer_from_the_referral_page_and_marks_it_everywhere(
     assert "Recorded by phone" in home_side
     manage = client.get(reverse("home-manage", args=[home.pk])).content.decode()
     assert "(recorded by phone)" in manage
+    # Once accepted, the worker's form offers only the home's change of mind.
+    client.force_login(alice)
+    after = client.get(reverse("referral-page", args=[referral.pk])).content.decode()
+    assert re.search(r'name="decision" value="decline"', after)
+    assert not re.search(r'name="decision" value="accept"', after)
 
 
 def test_it_shows_a_form_error_on_the_page_for_a_phone_answer_without_a_name(
