@@ -8,6 +8,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.vocab import US_STATES
 from reports.types import Filters
@@ -41,10 +42,16 @@ def report_filters(
     errors: dict[str, list[str]] = {}
     for name, value in (("from", date_from), ("to", date_to)):
         if value is not None and not EARLIEST <= value <= LATEST:
-            errors[name] = [f"Give a date between {EARLIEST.year} and {LATEST.year}."]
+            errors[name] = [
+                _("Give a date between %(first)s and %(last)s.")
+                % {"first": EARLIEST.year, "last": LATEST.year}
+            ]
     state = (state or "").strip().upper()
     if state and state not in US_STATES:
-        errors["state"] = [f"{state[:10]!r} is not a USPS state code (two letters, e.g. KS)."]
+        errors["state"] = [
+            _("%(state)s is not a USPS state code (two letters, e.g. KS).")
+            % {"state": repr(state[:10])}
+        ]
     if errors:
         raise ValidationError(errors)
     asked_from, asked_to = date_from, date_to
@@ -53,12 +60,17 @@ def report_filters(
     if date_from is None:
         date_from = default_period(date_to)[0]
     if date_from > date_to:
-        raise ValidationError({"from": ["The start of the period is after its end."]})
+        raise ValidationError({"from": [_("The start of the period is after its end.")]})
     start, end = month_start(date_from), month_end(date_to)
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     if months > MAX_MONTHS:
         raise ValidationError(
-            {"to": [f"The period is {months} months long; give at most {MAX_MONTHS} (five years)."]}
+            {
+                "to": [
+                    _("The period is %(months)s months long; give at most %(most)s (five years).")
+                    % {"months": months, "most": MAX_MONTHS}
+                ]
+            }
         )
     return Filters(
         date_from=start, date_to=end, state=state, asked_from=asked_from, asked_to=asked_to

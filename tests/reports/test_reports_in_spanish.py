@@ -166,3 +166,13 @@ def test_the_same_numbers_stand_in_the_same_places_in_every_language(history, bo
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["tables"]
     shape = ("name", "cells", "row_totals", "column_totals", "grand_total")
     assert [[t[k] for k in shape] for t in spanish] == [[t[k] for k in shape] for t in english]
+
+
+def test_a_bad_filter_names_the_field_in_spanish(history, bob):
+    client = APIClient()
+    client.force_authenticate(bob)
+    response = client.get(
+        "/api/v1/reports/unmet-need/?from=2026-12-01&to=2026-01-01", HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"from": ["El inicio del periodo es posterior a su final."]}
