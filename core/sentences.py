@@ -172,6 +172,8 @@ SENTENCES = (
     # A group plan (engine.plan and placement.services.batch_runs): why a child is left
     # unplaced, and the plan's progress notes while it is worked out.
     gettext_noop("no feasible home"),
+    # placement.services.waitlist: the note of a case's move to the waitlist.
+    gettext_noop("No feasible home"),
     gettext_noop("No feasible home."),
     gettext_noop("no home fits the whole group"),
     gettext_noop("%(children)s are kept both together and apart"),

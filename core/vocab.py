@@ -190,10 +190,10 @@ _same_values(IcwaPreference, types.ICWA_PREFERENCES)
 
 
 class TraffickingType(models.TextChoices):
-    SEX = "sex", "Sex trafficking"
-    LABOR = "labor", "Labor trafficking"
-    BOTH = "both", "Sex and labor trafficking"
-    UNKNOWN = "unknown", "Unknown"
+    SEX = "sex", _("Sex trafficking")
+    LABOR = "labor", _("Labor trafficking")
+    BOTH = "both", _("Sex and labor trafficking")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class GoodCause(models.TextChoices):
