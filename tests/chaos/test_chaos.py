@@ -33,6 +33,10 @@ def test_it_keeps_every_invariant_and_answers_through_every_fault(tmp_path):
     assert checks["audit_verify_ok"], checks["audit_verify"]
     assert (checks["outbox_unsent"], checks["imports_stuck"], checks["batches_stuck"]) == (0, 0, 0)
     assert checks["jobs_lost"] == 0
+    assert all(row["jobs_lost"] == 0 for row in summary["faults"])
+    # The worker was started again once, after its own kill: it lived through Redis
+    # frozen and Redis killed (it used to die there: config.celery.BrokerTransport).
+    assert checks["restarts"]["worker"] == 1
     frozen = next(row for row in summary["faults"] if row["fault"] == "redis_frozen")
     assert frozen["requests"] > 0
     assert frozen["5xx"] == 0 and frozen["timeouts"] == 0
