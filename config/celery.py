@@ -4,6 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery, bootsteps
+from celery.signals import worker_init
 from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -74,3 +75,12 @@ class Liveness(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(Liveness)
+
+
+@worker_init.connect
+def _solver_ready(**_: Any) -> None:
+    """The worker imports the planner's solver when it starts, before forking its pool,
+    so no batch spends its time limit importing OR-Tools (engine.plan.solve.solver_warm)."""
+    from engine.plan.solve import solver_warm
+
+    solver_warm()

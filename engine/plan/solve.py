@@ -76,6 +76,13 @@ def plan_greedy(problem: PlanProblem) -> PlanResult:
 # The exact plan.
 
 
+def solver_warm() -> None:
+    """Import OR-Tools now: a plan's time limit counts from its start, the import
+    included (0.6 s on a quiet host; on a busy one a 150-child plan with a 5 s limit took
+    15.6 s, bench/batches.py), so a worker does it once before it takes any plan."""
+    _solver_kit()
+
+
 @cache
 def _solver_kit() -> tuple[Any, type]:
     """OR-Tools' CP-SAT and the solution watcher, imported on the first plan: importing
