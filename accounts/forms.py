@@ -50,7 +50,9 @@ class SignInForm(AuthenticationForm):
         from accounts.lockout import account_guard
 
         refused: ValidationError | None = None
-        with account_guard(self.data.get("username") if self.is_bound else None):
+        # The cleaned name: the raw one may hold what its field refused (a NUL byte, which
+        # PostgreSQL cannot take), and then no password is checked at all.
+        with account_guard(self.cleaned_data.get("username")):
             try:
                 cleaned = super().clean()
             except ValidationError as error:

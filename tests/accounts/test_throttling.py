@@ -140,3 +140,12 @@ def test_a_web_sign_in_still_works_with_redis_down(alice, redis_down):
     response = Client().post("/login/", {"username": "alice", "password": PASSWORD})
 
     assert response.status_code == 302
+
+
+def test_a_username_holding_a_nul_byte_is_a_form_error_not_a_500(db):
+    """Found by the form fuzz: the raw name went to PostgreSQL's advisory lock, which
+    cannot take a NUL byte; the field refuses it, so no password is checked at all."""
+    response = web_sign_in(Client(), "ali\x00ce")
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
