@@ -24,7 +24,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from audit.models import Outcome
 from audit.services import audit_record
@@ -364,7 +364,9 @@ def _answer_by_link(
     if not link.usable(now):
         raise _Gone(link)
     if decision not in DECISIONS:
-        raise ValidationError({"decision": f"Give one of: {', '.join(DECISIONS)}."})
+        raise ValidationError(
+            {"decision": gettext("Give one of: %(values)s.") % {"values": ", ".join(DECISIONS)}}
+        )
     name, phone = clean_answerer(answered_by, answered_by_phone)
     link.used_at = now
     link.save(update_fields=["used_at"])

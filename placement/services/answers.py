@@ -85,9 +85,9 @@ def clean_answerer(name: str, phone: str) -> tuple[str, str]:
     name, phone = " ".join((name or "").split()), (phone or "").strip()
     errors: dict[str, str] = {}
     if not name:
-        errors["answered_by"] = "Say who answered for the home."
+        errors["answered_by"] = _("Say who answered for the home.")
     elif len(name) > NAME_MAX:
-        errors["answered_by"] = f"At most {NAME_MAX} characters."
+        errors["answered_by"] = _("At most %(most)s characters.") % {"most": NAME_MAX}
     if phone:
         try:
             validate_phone(phone)
@@ -214,9 +214,11 @@ def _answered(referral: Referral, actor: Actor | None, answer: Answer) -> None:
 def _check_decline(reason_code: str, comment: str) -> None:
     errors = {}
     if reason_code not in Referral.ReasonCode.values:
-        errors["reason_code"] = f"Give one of: {', '.join(Referral.ReasonCode.values)}."
+        errors["reason_code"] = _("Give one of: %(values)s.") % {
+            "values": ", ".join(Referral.ReasonCode.values)
+        }
     elif reason_code == Referral.ReasonCode.OTHER and not comment:
-        errors["comment"] = "Say why, when the reason is other."
+        errors["comment"] = _("Say why, when the reason is other.")
     if errors:
         raise ValidationError(errors)
 

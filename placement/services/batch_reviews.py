@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.models import Role, Team
 from audit.services import audit_record
@@ -68,7 +68,9 @@ def _plan_team(lines: list[BatchAssignment]) -> int:
     team as one review: split the batch per team)."""
     placed = [line for line in lines if line.home_id is not None]
     if not placed:
-        raise Conflict("The plan places no child: there is nothing to review.", code="empty_plan")
+        raise Conflict(
+            gettext("The plan places no child: there is nothing to review."), code="empty_plan"
+        )
     no_team: list[str] = []
     teams: dict[int, list[str]] = {}
     for line in placed:
@@ -78,15 +80,24 @@ def _plan_team(lines: list[BatchAssignment]) -> int:
             teams.setdefault(line.survivor.team_id, []).append(line.survivor.case_number)
     if no_team:
         raise Conflict(
-            f"No MDT team reviews {plural(len(no_team), 'case')} ({', '.join(no_team)}): ask "
-            "a supervisor to assign one before sending the plan.",
+            ngettext(
+                "No MDT team reviews %(count)d case (%(cases)s): ask a supervisor to assign one "
+                "before sending the plan.",
+                "No MDT team reviews %(count)d cases (%(cases)s): ask a supervisor to assign one "
+                "before sending the plan.",
+                len(no_team),
+            )
+            % {"count": len(no_team), "cases": ", ".join(no_team)},
             code="no_team",
         )
     if len(teams) > 1:
         parts = "; ".join(f"{team.name}: {', '.join(teams[team.pk])}" for team in _teams(teams))
         raise Conflict(
-            "The children belong to different MDT teams, and a plan goes to one team as one "
-            f"review ({parts}). Plan each team's children as a separate group.",
+            gettext(
+                "The children belong to different MDT teams, and a plan goes to one team as one "
+                "review (%(teams)s). Plan each team's children as a separate group."
+            )
+            % {"teams": parts},
             code="several_teams",
         )
     return next(iter(teams))
@@ -116,7 +127,9 @@ def batch_submit(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
     sent, refused = _recommend_lines(actor, batch, lines, ip=ip)
     if not sent:
         raise Conflict(
-            "No line of the plan can go to the MDT now: " + "; ".join(refused), code="none_sent"
+            gettext("No line of the plan can go to the MDT now: %(reasons)s")
+            % {"reasons": "; ".join(refused)},
+            code="none_sent",
         )
     before = batch.review_status
     batch.review_status = Batch.ReviewStatus.PENDING_REVIEW
@@ -154,14 +167,17 @@ def batch_submit(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
 
 def _check_submittable(actor: Actor, batch: Batch) -> None:
     if not policy.is_case_side(actor):
-        raise Forbidden("Only case workers and supervisors send a plan to the MDT.")
+        raise Forbidden(gettext("Only case workers and supervisors send a plan to the MDT."))
     if batch.status != Batch.Status.DONE:
         raise Conflict(
-            f"The plan is not ready ({batch.get_status_display().lower()}).", code="not_done"
+            gettext("The plan is not ready (%(status)s).")
+            % {"status": batch.get_status_display().lower()},
+            code="not_done",
         )
     if batch.review_status != Batch.ReviewStatus.DRAFT:
         raise Conflict(
-            f"This plan was already sent to the MDT ({batch.get_review_status_display()}).",
+            gettext("This plan was already sent to the MDT (%(status)s).")
+            % {"status": batch.get_review_status_display()},
             code="already_sent",
         )
 
@@ -214,9 +230,9 @@ def _reason(exc: Exception) -> str:
 
 def _check_decision(decision: str, comment: str) -> None:
     if decision not in Review.Decision.values:
-        raise ValidationError({"decision": "Choose approve or reject."})
+        raise ValidationError({"decision": gettext("Choose approve or reject.")})
     if decision == Review.Decision.REJECT and not comment:
-        raise ValidationError({"comment": "Say why you reject: the case worker reads it."})
+        raise ValidationError({"comment": gettext("Say why you reject: the case worker reads it.")})
 
 
 @transaction.atomic
@@ -245,7 +261,7 @@ def batch_review(
         and not recommendation.reviews.filter(reviewer=actor).exists()
     ]
     if not todo:
-        raise Conflict("You have already reviewed this plan.", code="already_reviewed")
+        raise Conflict(gettext("You have already reviewed this plan."), code="already_reviewed")
     for line in todo:
         review_create(
             actor=actor,
@@ -288,10 +304,11 @@ def _check_reviewable(actor: Actor, batch: Batch) -> None:
         and actor.team_id is not None
         and actor.team_id == batch.team_id
     ):
-        raise Forbidden("Only members of the MDT team reviewing this plan review it.")
+        raise Forbidden(gettext("Only members of the MDT team reviewing this plan review it."))
     if batch.review_status != Batch.ReviewStatus.PENDING_REVIEW:
         raise Conflict(
-            f"This plan is not waiting for review ({batch.get_review_status_display()}).",
+            gettext("This plan is not waiting for review (%(status)s).")
+            % {"status": batch.get_review_status_display()},
             code="not_pending",
         )
 

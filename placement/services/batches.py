@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Role
 from audit.services import audit_record, audit_refusal
@@ -48,7 +48,7 @@ REFUSED_IDS_KEPT = 50
 # --- Who sees and who may do what -------------------------------------------------------
 
 
-ONLY_CASE_SIDE = "Only case workers and supervisors place children in a batch."
+ONLY_CASE_SIDE = gettext_noop("Only case workers and supervisors place children in a batch.")
 
 
 def may_plan(user: Actor) -> bool:
@@ -141,7 +141,7 @@ def _id_list(value: Any, field: str, errors: dict[str, list[str]]) -> list[int]:
     if value is None:
         return []
     if not isinstance(value, list | tuple) or not all(_is_id(item) for item in value):
-        errors.setdefault(field, []).append("Give a list of ids.")
+        errors.setdefault(field, []).append(gettext("Give a list of ids."))
         return []
     return list(value)
 
@@ -208,7 +208,7 @@ def _shape(
             isinstance(group, list | tuple) and all(_is_id(item) for item in group)
             for group in keep_together
         ):
-            errors.setdefault("keep_together", []).append("Give a list of groups of ids.")
+            errors.setdefault("keep_together", []).append(gettext("Give a list of groups of ids."))
         else:
             groups = [list(group) for group in keep_together]
     pairs: list[list[int]] = []
@@ -217,19 +217,19 @@ def _shape(
             isinstance(pair, list | tuple) and all(_is_id(item) for item in pair)
             for pair in keep_apart
         ):
-            errors.setdefault("keep_apart", []).append("Give a list of pairs of ids.")
+            errors.setdefault("keep_apart", []).append(gettext("Give a list of pairs of ids."))
         else:
             pairs = [list(pair) for pair in keep_apart]
     pinned: dict[int, int] = {}
     if pins is not None:
         if not isinstance(pins, dict):
-            errors.setdefault("pins", []).append("Give an object {child id: home id}.")
+            errors.setdefault("pins", []).append(gettext("Give an object {child id: home id}."))
         else:
             for key, home in pins.items():
                 child = int(key) if isinstance(key, str) and key.isdigit() else key
                 if not _is_id(child) or not _is_id(home):
                     errors.setdefault("pins", []).append(
-                        "Give an object {child id: home id}, both ids."
+                        gettext("Give an object {child id: home id}, both ids.")
                     )
                     break
                 pinned[child] = home
@@ -237,7 +237,7 @@ def _shape(
     limit = TIME_LIMIT_DEFAULT if time_limit_seconds is None else time_limit_seconds
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= TIME_LIMIT_MAX:
         errors.setdefault("time_limit_seconds", []).append(
-            f"Give a whole number of seconds from 1 to {TIME_LIMIT_MAX}."
+            gettext("Give a whole number of seconds from 1 to %(most)s.") % {"most": TIME_LIMIT_MAX}
         )
     named = set(survivors).union(*groups, *pairs, pinned)
     if len(named) > BATCH_MAX_CHILDREN:
@@ -300,8 +300,10 @@ class _Errors(dict[str, list[str]]):
     def child(self, survivor_id: int, *, first: bool = False) -> str:
         """'case KS-0917' ('Case ...' to begin a sentence)."""
         number = self.names.get(survivor_id)
-        word = "Case" if first else "case"
-        return f"{word} {number}" if number is not None else f"{word} {survivor_id}"
+        shown = number if number is not None else survivor_id
+        if first:
+            return gettext("Case %(number)s") % {"number": shown}
+        return gettext("case %(number)s") % {"number": shown}
 
 
 def _named_ids(request: _Request) -> set[int]:
@@ -331,11 +333,17 @@ def _check(request: _Request) -> None:
 
 def _check_children(children: list[int], errors: _Errors) -> None:
     if not children:
-        errors.add("survivors", "Pick at least one child.")
+        errors.add("survivors", gettext("Pick at least one child."))
     if len(children) > BATCH_MAX_CHILDREN:
-        errors.add("survivors", f"At most {BATCH_MAX_CHILDREN} children in one batch.")
+        errors.add(
+            "survivors",
+            gettext("At most %(most)s children in one batch.") % {"most": BATCH_MAX_CHILDREN},
+        )
     for child in sorted(c for c, n in Counter(children).items() if n > 1):
-        errors.add("survivors", f"{errors.child(child, first=True)} is listed twice.")
+        errors.add(
+            "survivors",
+            gettext("%(child)s is listed twice.") % {"child": errors.child(child, first=True)},
+        )
 
 
 def _check_groups(groups: list[list[int]], in_batch: set[int], errors: _Errors) -> dict[int, int]:
@@ -344,23 +352,36 @@ def _check_groups(groups: list[list[int]], in_batch: set[int], errors: _Errors) 
     for index, group in enumerate(groups, start=1):
         if len(set(group)) < 2:
             errors.add(
-                "keep_together", f"Group {index}: a group needs at least two different children."
+                "keep_together",
+                gettext("Group %(index)s: a group needs at least two different children.")
+                % {"index": index},
             )
         for child in sorted(set(group)):
             if child not in in_batch:
                 errors.add(
-                    "keep_together", f"Group {index}: {errors.child(child)} is not in this batch."
+                    "keep_together",
+                    gettext("Group %(index)s: %(child)s is not in this batch.")
+                    % {"index": index, "child": errors.child(child)},
                 )
             elif child in group_of and group_of[child] != index:
                 errors.add(
                     "keep_together",
-                    f"{errors.child(child, first=True)} is in two groups ({group_of[child]} "
-                    f"and {index}): merge them into one.",
+                    gettext(
+                        "%(child)s is in two groups (%(one)s and %(other)s): merge them into one."
+                    )
+                    % {
+                        "child": errors.child(child, first=True),
+                        "one": group_of[child],
+                        "other": index,
+                    },
                 )
             else:
                 group_of[child] = index
         if len(group) != len(set(group)):
-            errors.add("keep_together", f"Group {index} names a child twice.")
+            errors.add(
+                "keep_together",
+                gettext("Group %(index)s names a child twice.") % {"index": index},
+            )
     return group_of
 
 
@@ -369,20 +390,39 @@ def _check_pairs(
 ) -> None:
     for index, pair in enumerate(pairs, start=1):
         if len(pair) != 2:
-            errors.add("keep_apart", f"Pair {index}: give exactly two children.")
+            errors.add(
+                "keep_apart",
+                gettext("Pair %(index)s: give exactly two children.") % {"index": index},
+            )
             continue
         a, b = pair
         if a == b:
-            errors.add("keep_apart", f"Pair {index}: a child cannot be kept apart from themself.")
+            errors.add(
+                "keep_apart",
+                gettext("Pair %(index)s: a child cannot be kept apart from themself.")
+                % {"index": index},
+            )
             continue
         missing = [child for child in (a, b) if child not in in_batch]
         for child in missing:
-            errors.add("keep_apart", f"Pair {index}: {errors.child(child)} is not in this batch.")
+            errors.add(
+                "keep_apart",
+                gettext("Pair %(index)s: %(child)s is not in this batch.")
+                % {"index": index, "child": errors.child(child)},
+            )
         if not missing and a in group_of and group_of.get(a) == group_of.get(b):
             errors.add(
                 "keep_apart",
-                f"Pair {index}: {errors.child(a)} and {errors.child(b)} are also kept "
-                f"together (group {group_of[a]}): they cannot be both.",
+                gettext(
+                    "Pair %(index)s: %(a)s and %(b)s are also kept together (group %(group)s): "
+                    "they cannot be both."
+                )
+                % {
+                    "index": index,
+                    "a": errors.child(a),
+                    "b": errors.child(b),
+                    "group": group_of[a],
+                },
             )
 
 
@@ -390,33 +430,52 @@ def _check_pins(request: _Request, in_batch: set[int], errors: _Errors) -> None:
     homes = dict(Home.objects.filter(pk__in=set(request.pins.values())).values_list("pk", "active"))
     for child, home in sorted(request.pins.items()):
         if child not in in_batch:
-            errors.add("pins", f"{errors.child(child, first=True)} is not in this batch.")
+            errors.add(
+                "pins",
+                gettext("%(child)s is not in this batch.")
+                % {"child": errors.child(child, first=True)},
+            )
         if home not in homes:
-            errors.add("pins", f"{errors.child(child, first=True)}: no home {home}.")
+            errors.add(
+                "pins",
+                gettext("%(child)s: no home %(home)s.")
+                % {"child": errors.child(child, first=True), "home": home},
+            )
         elif not homes[home]:
             who = errors.child(child, first=True)
-            errors.add("pins", f"{who}: home {home} is not taking children (inactive).")
+            errors.add(
+                "pins",
+                gettext("%(child)s: home %(home)s is not taking children (inactive).")
+                % {"child": who, "home": home},
+            )
         elif home in request.excluded_homes:
             errors.add(
-                "pins", f"{errors.child(child, first=True)}: home {home} is pinned and excluded."
+                "pins",
+                gettext("%(child)s: home %(home)s is pinned and excluded.")
+                % {"child": errors.child(child, first=True), "home": home},
             )
     for index, group in enumerate(request.keep_together, start=1):
         targets = {request.pins[child] for child in group if child in request.pins}
         if len(targets) > 1:
             errors.add(
                 "pins",
-                f"Group {index} is kept together but pinned to different homes "
-                f"({', '.join(str(h) for h in sorted(targets))}).",
+                gettext(
+                    "Group %(index)s is kept together but pinned to different homes (%(homes)s)."
+                )
+                % {"index": index, "homes": ", ".join(str(h) for h in sorted(targets))},
             )
 
 
 def _check_excluded(excluded: list[int], errors: _Errors) -> None:
     if len(excluded) > EXCLUDED_HOMES_MAX:
-        errors.add("excluded_homes", f"At most {EXCLUDED_HOMES_MAX} homes.")
+        errors.add(
+            "excluded_homes",
+            gettext("At most %(most)s homes.") % {"most": EXCLUDED_HOMES_MAX},
+        )
     elif excluded:
         known = set(Home.objects.filter(pk__in=set(excluded)).values_list("pk", flat=True))
         for home in sorted(set(excluded) - known):
-            errors.add("excluded_homes", f"No home {home}.")
+            errors.add("excluded_homes", gettext("No home %(home)s.") % {"home": home})
 
 
 def _check_not_placed(in_batch: set[int], errors: _Errors) -> None:
@@ -438,8 +497,11 @@ def _check_not_placed(in_batch: set[int], errors: _Errors) -> None:
     for _child, case_number in placed:
         errors.add(
             "survivors",
-            f"Case {case_number} is already placed: discharge them "
-            "first, or leave them out of the batch.",
+            gettext(
+                "Case %(number)s is already placed: discharge them first, or leave them out of "
+                "the batch."
+            )
+            % {"number": case_number},
         )
 
 
@@ -474,7 +536,7 @@ def batch_create(
             survivor_id=None,
             ip=ip,
         )
-        raise Forbidden(ONLY_CASE_SIDE)
+        raise Forbidden(gettext(ONLY_CASE_SIDE))
     _check(request)
     return _store(actor, _with_links(request), ip=ip)
 
@@ -512,7 +574,7 @@ def _with_links(request: _Request) -> _Request:
 @transaction.atomic
 def _store(actor: Actor, request: _Request, *, ip: str | None) -> Batch:
     if actor.agency_id is None:  # never: may_plan admits members of an agency only
-        raise Forbidden(ONLY_CASE_SIDE)
+        raise Forbidden(gettext(ONLY_CASE_SIDE))
     batch = Batch(
         agency_id=actor.agency_id,
         created_by=actor,
@@ -557,7 +619,7 @@ def batch_cancel(*, actor: Actor, batch: Batch, ip: str | None = None) -> Batch:
         batch_refused(actor=actor, batch_id=batch.pk, action="batch.cancel", ip=ip)
         if not visible:
             raise NotFound()
-        raise Forbidden("Only whoever started the batch, or a supervisor, cancels it.")
+        raise Forbidden(gettext("Only whoever started the batch, or a supervisor, cancels it."))
     return _cancel(actor, batch.pk, ip=ip)
 
 
@@ -566,7 +628,8 @@ def _cancel(actor: Actor, batch_id: int, *, ip: str | None) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch_id)
     if batch.status != Batch.Status.RUNNING:
         raise Conflict(
-            f"This batch is not running any more ({batch.get_status_display().lower()}).",
+            gettext("This batch is not running any more (%(status)s).")
+            % {"status": batch.get_status_display().lower()},
             code="not_running",
         )
     before = batch.status

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
@@ -187,10 +187,12 @@ def _follow_up_escalate(*, follow_up_id: int, now: datetime.datetime) -> int:
 def _check(day: Any, outcome: Any) -> int:
     errors = {}
     if day not in FOLLOW_UP_DAYS:
-        errors["day"] = f"Give one of: {', '.join(str(d) for d in FOLLOW_UP_DAYS)}."
+        errors["day"] = gettext("Give one of: %(values)s.") % {
+            "values": ", ".join(str(d) for d in FOLLOW_UP_DAYS)
+        }
     recordable = [value for value, _ in FollowUp.RECORDABLE]
     if outcome not in recordable:
-        errors["outcome"] = f"Give one of: {', '.join(recordable)}."
+        errors["outcome"] = gettext("Give one of: %(values)s.") % {"values": ", ".join(recordable)}
     if errors:
         raise ValidationError(errors)
     return int(day)
@@ -214,13 +216,16 @@ def follow_up_record(
     does: two recordings of one follow-up at once run one after the other."""
     survivor, placement = lock_visible(actor, Placement, placement_id)
     if not policy.may_record_follow_up(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors record follow-ups.")
+        raise Forbidden(
+            gettext("Only the child's case workers and their supervisors record follow-ups.")
+        )
     day = _check(day, outcome)
     now = timezone.now()
     due_at = follow_up_due_at(placement, day)
     if due_at > now:
         raise Conflict(
-            f"The {day}-day follow-up is not due until {when(due_at, agency_zone(survivor))}.",
+            gettext("The %(day)s-day follow-up is not due until %(when)s.")
+            % {"day": day, "when": when(due_at, agency_zone(survivor))},
             code="follow_up_not_due",
         )
     follow_up, _ = FollowUp.objects.select_for_update().get_or_create(

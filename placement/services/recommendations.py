@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import Team
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
+from core.sentences import sentence
 from core.types import Actor
 from core.vocab import GoodCause
 from engine import INTERIM_HOME_TYPE, MatchResult, Ranked, SurvivorNeeds
@@ -56,12 +57,12 @@ def review_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
 def _proposable_home(home_id: int | None, rationale: str) -> Home:
     errors = {}
     if not rationale:
-        errors["rationale"] = "Say why this home: the MDT reads it."
+        errors["rationale"] = _("Say why this home: the MDT reads it.")
     home = Home.objects.filter(pk=home_id).first() if home_id is not None else None
     if home is None:
-        errors["home"] = "No such home."
+        errors["home"] = _("No such home.")
     elif not home.active:
-        errors["home"] = f"{home.name} is not taking children (inactive)."
+        errors["home"] = _("%(home)s is not taking children (inactive).") % {"home": home.name}
     if errors or home is None:  # no home is an error already
         raise ValidationError(errors)
     return home
@@ -71,28 +72,34 @@ def _check_case_allows_proposal(survivor: Survivor, home: Home) -> Team:
     """The team that reviews the proposal, unless the case refuses it (Conflict)."""
     if survivor.status == Status.PLACED:
         raise Conflict(
-            "This child is placed: discharge them before proposing another home.",
+            _("This child is placed: discharge them before proposing another home."),
             code="already_placed",
         )
     held = Referral.objects.filter(survivor=survivor, status=Referral.Status.ACCEPTED).first()
     if held is not None:
         raise Conflict(
-            f"Beds are held for this child at {held.home.name} (referral {held.pk}): confirm "
-            "the arrival or withdraw that referral before proposing another home.",
+            _(
+                "Beds are held for this child at %(home)s (referral %(referral)s): confirm the "
+                "arrival or withdraw that referral before proposing another home."
+            )
+            % {"home": held.home.name, "referral": held.pk},
             code="hold_exists",
         )
     team = survivor.team
     if team is None:
         raise Conflict(
-            "This child has no MDT team to review a recommendation: ask a supervisor to "
-            "assign one.",
+            _(
+                "This child has no MDT team to review a recommendation: ask a supervisor to "
+                "assign one."
+            ),
             code="no_team",
         )
     if Recommendation.objects.filter(
         survivor=survivor, home=home, status=Recommendation.Status.PENDING_REVIEW
     ).exists():
         raise Conflict(
-            f"{home.name} is already proposed for this child and waiting for review.",
+            _("%(home)s is already proposed for this child and waiting for review.")
+            % {"home": home.name},
             code="already_proposed",
         )
     return team
@@ -104,11 +111,20 @@ def _ranked(needs: SurvivorNeeds, home: Home, now) -> tuple[Ranked, MatchResult]
     ranked = next((r for r in result.results if r.home.id == home.pk), None)
     if ranked is None:
         failures = home_failures(needs, home_id=home.pk) or ()
-        reasons = "; ".join(failure.reason for failure in failures)
+        reasons = "; ".join(sentence(failure.reason) for failure in failures)
         raise Conflict(
-            f"{home.name} does not fit this child now"
-            + (f": {reasons}" if reasons else "")
-            + ". Pick a home from the child's search results.",
+            (
+                _(
+                    "%(home)s does not fit this child now: %(reasons)s. Pick a home from the "
+                    "child's search results."
+                )
+                if reasons
+                else _(
+                    "%(home)s does not fit this child now. Pick a home from the child's search "
+                    "results."
+                )
+            )
+            % {"home": home.name, "reasons": reasons},
             code="not_feasible",
         )
     return ranked, result
@@ -145,7 +161,7 @@ def recommendation_create(
     """
     survivor = lock_visible_survivor(actor, survivor_id)
     if not policy.may_act_on_case(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors propose homes.")
+        raise Forbidden(_("Only the child's case workers and their supervisors propose homes."))
     home = _proposable_home(home_id, (rationale or "").strip())
     team = _check_case_allows_proposal(survivor, home)
     now = timezone.now()

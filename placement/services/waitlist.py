@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.outbox import enqueue
 from core.types import Actor
 from engine import INTERIM_HOME_TYPE
-from engine.rules import plural
 from homes.models import Home
 from matching.selectors import home_failures, match_needs
 from notifications.models import Notification
@@ -38,10 +37,12 @@ from placement.services.common import (
 from survivors.models import Status, Survivor
 
 BLOCKED: dict[str, str] = {
-    Status.PLACED: "This child is placed.",
-    Status.REFERRED: "This child is referred to a home: wait for the answer.",
-    Status.PENDING_REVIEW: "A recommendation for this child is waiting for MDT review.",
-    Status.WAITLISTED: "This child is already on the waitlist.",
+    Status.PLACED: gettext_noop("This child is placed."),
+    Status.REFERRED: gettext_noop("This child is referred to a home: wait for the answer."),
+    Status.PENDING_REVIEW: gettext_noop(
+        "A recommendation for this child is waiting for MDT review."
+    ),
+    Status.WAITLISTED: gettext_noop("This child is already on the waitlist."),
 }
 
 
@@ -55,18 +56,24 @@ def survivor_waitlist(
     nothing fits tonight")."""
     survivor = lock_visible_survivor(actor, survivor_id)
     if not policy.may_act_on_case(actor, survivor.pk):
-        raise Forbidden("Only the child's case workers and their supervisors waitlist a child.")
+        raise Forbidden(
+            gettext("Only the child's case workers and their supervisors waitlist a child.")
+        )
     if survivor.status in BLOCKED:
-        raise Conflict(BLOCKED[survivor.status], code=f"survivor_{survivor.status}")
+        raise Conflict(gettext(BLOCKED[survivor.status]), code=f"survivor_{survivor.status}")
     if WaitlistEntry.objects.filter(survivor=survivor, ended_at__isnull=True).exists():
         # An interim stay keeps (or opens) the child's entry: the waitlist already watches.
-        raise Conflict(BLOCKED[Status.WAITLISTED], code=f"survivor_{Status.WAITLISTED}")
+        raise Conflict(gettext(BLOCKED[Status.WAITLISTED]), code=f"survivor_{Status.WAITLISTED}")
     needs = case_needs(survivor, today=timezone.localdate())
     result = match_needs(needs, limit=1)
     if not result.tonight.nothing_fits:
         raise Conflict(
-            f"{plural(result.feasible_count, 'home')} fit this child now: propose one "
-            "instead of waitlisting.",
+            ngettext(
+                "%(count)d home fits this child now: propose one instead of waitlisting.",
+                "%(count)d homes fit this child now: propose one instead of waitlisting.",
+                result.feasible_count,
+            )
+            % {"count": result.feasible_count},
             code="homes_available",
         )
     entry = WaitlistEntry(survivor=survivor, added_by=actor)
