@@ -184,6 +184,6 @@ class HarborUserChangeForm(UserChangeForm):
             and User.objects.filter(username__iexact=username).exclude(pk=self.instance.pk).exists()
         ):
             raise forms.ValidationError(
-                "A user with that username already exists (usernames ignore case)."
+                _("A user with that username already exists (usernames ignore case).")
             )
         return username

@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts.mfa import totp_device_provision, totp_secret_decode
@@ -37,12 +38,18 @@ def user_create(
     """
     if role not in Role.values:
         raise ValidationError(
-            {"role": f"{role!r} is not a role; choose one of {', '.join(Role.values)}."}
+            {
+                "role": gettext("%(role)r is not a role; choose one of %(roles)s.")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            }
         )
     twin = User.objects.filter(username__iexact=username).values_list("username", flat=True)
     if twin:
         raise ValidationError(
-            {"username": f"A user named {twin[0]!r} already exists (usernames ignore case)."}
+            {
+                "username": gettext("A user named %(name)r already exists (usernames ignore case).")
+                % {"name": twin[0]}
+            }
         )
     totp_key = totp_secret_decode(totp_secret) if totp_secret is not None else None
     agency, team = _agency_and_team(role, agency_code, team_name)
@@ -101,7 +108,9 @@ def _agency_and_team(
         team = Team.objects.filter(name=team_name).first()
         if team is None:
             if agency is None:
-                raise ValidationError({"team": "A new team needs --agency: whose team is it?"})
+                raise ValidationError(
+                    {"team": gettext("A new team needs --agency: whose team is it?")}
+                )
             team = Team.objects.create(name=team_name, agency=agency)
         if agency is None and role in (Role.CASE_WORKER, Role.SUPERVISOR):
             agency = team.agency
@@ -121,7 +130,7 @@ def user_password_change(
     # a password change to everything watching the hash.
     if not isinstance(old_password, str) or not check_password(old_password, user.password):
         password_change_refused(actor=actor, user=user, ip=ip)
-        raise ValidationError({"old_password": "Your current password is not right."})
+        raise ValidationError({"old_password": gettext("Your current password is not right.")})
     user_password_set(actor=actor, user=user, new_password=new_password, ip=ip)
 
 

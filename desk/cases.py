@@ -150,7 +150,7 @@ def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
         policy.refuse(
             actor=request.user, model=Survivor, object_id=survivor.pk, action=action, ip=ip
         )
-        raise PermissionDenied("Your role may read this record but not change it.")
+        raise PermissionDenied(gettext("Your role may read this record but not change it."))
     if not editing:
         survivor_record_reads(actor=request.user, survivors=[survivor], ip=ip)
         return intake_page(request, form=IntakeEditForm(survivor=survivor), survivor=survivor)

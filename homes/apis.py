@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status
@@ -185,7 +186,7 @@ class HomeExportApi(generics.GenericAPIView):
         export_format = query.validated_data["format"]
         homes = Home.objects.editable_by(request.user)
         if not request.user.is_harbor_admin and export_format != "csv":
-            raise PermissionDenied("A home administrator downloads their homes as CSV.")
+            raise PermissionDenied(gettext("A home administrator downloads their homes as CSV."))
         total = homes.count()
         home_export_record(
             actor=request.user, format=export_format, homes=total, ip=request_ip(request)

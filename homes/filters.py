@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django_filters import filters as base_filters
 from django_filters import rest_framework as filters
 
@@ -26,7 +27,7 @@ class StrictBooleanField(forms.Field):
             return True
         if value in ("false", "False", "0"):
             return False
-        raise forms.ValidationError("Give true or false.")
+        raise forms.ValidationError(gettext("Give true or false."))
 
 
 class StrictBooleanFilter(base_filters.BooleanFilter):

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, get_users_with_perms
 
 from accounts.models import User
@@ -16,7 +18,6 @@ from accounts.services import user_create
 from audit.services import audit_record, changes
 from core.errors import Conflict, Forbidden
 from core.types import Actor
-from engine.rules import plural
 from homes.models import AvailabilityChange, Home
 from homes.policy import locked_fields, may_edit_home
 
@@ -41,7 +42,7 @@ def home_create(*, actor: Actor, data: dict[str, Any]) -> Home:
     """Add a home to the directory; its availability counts as confirmed now."""
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     home = Home(**data)
     home.availability_updated_at = timezone.now()
     home.availability_updated_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -61,9 +62,9 @@ def home_update(*, actor: Actor, home_id: int, data: dict[str, Any]) -> Home:
     """
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     if actor is not None and not may_edit_home(actor, home_id):
-        raise Forbidden("Only this home's administrators or a Harbor administrator may edit it.")
+        raise Forbidden(_("Only this home's administrators or a Harbor administrator may edit it."))
     home = Home.objects.select_for_update().get(pk=home_id)
     locked = locked_fields(actor)
     refused = {
@@ -125,7 +126,7 @@ def home_update_availability(
     change, its history row and its audit entry commit together or not at all.
     """
     if available_beds is None and staff_on_duty is None:
-        raise ValidationError({"available_beds": "Give available_beds, staff_on_duty, or both."})
+        raise ValidationError({"available_beds": _("Give available_beds, staff_on_duty, or both.")})
     home = Home.objects.select_for_update().get(pk=home_id)
     before = {"available_beds": home.available_beds, "staff_on_duty": home.staff_on_duty}
     errors: dict[str, str] = {}
@@ -136,7 +137,7 @@ def home_update_availability(
             home.available_beds = available_beds - home.beds_held
     if staff_on_duty is not None:
         if staff_on_duty < 0:
-            errors["staff_on_duty"] = "Cannot be negative."
+            errors["staff_on_duty"] = _("Cannot be negative.")
         home.staff_on_duty = staff_on_duty
     if errors:
         raise ValidationError(errors)
@@ -163,13 +164,14 @@ def home_update_availability(
 def _free_beds_error(home: Home, available_beds: int) -> str:
     """Why a home admin's count of free beds (held ones included) cannot be right, or ""."""
     if available_beds < 0 or available_beds > home.licensed_beds:
-        return f"Must be between 0 and the {home.licensed_beds} licensed beds."
+        return _("Must be between 0 and the %(licensed)s licensed beds.") % {
+            "licensed": home.licensed_beds
+        }
     if available_beds < home.beds_held:
-        return (
-            f"{home.beds_held} of this home's beds are held for accepted referrals "
-            f"(children on their way): report at least {home.beds_held} free beds, "
-            "counting the held ones."
-        )
+        return _(
+            "%(held)s of this home's beds are held for accepted referrals (children on their "
+            "way): report at least %(held)s free beds, counting the held ones."
+        ) % {"held": home.beds_held}
     return ""
 
 
@@ -222,6 +224,10 @@ def _move_beds(
 
 
 @transaction.atomic
+def _beds(count: int) -> str:
+    return ngettext("%(count)d bed", "%(count)d beds", count) % {"count": count}
+
+
 def home_hold_beds(*, actor: Actor | None, home_id: int, beds: int, note: dict[str, Any]) -> Home:
     """Hold `beds` free beds for an accepted referral, or refuse with Conflict (409).
 
@@ -230,11 +236,17 @@ def home_hold_beds(*, actor: Actor | None, home_id: int, beds: int, note: dict[s
     """
     home = Home.objects.select_for_update().get(pk=home_id)
     if not home.active:
-        raise Conflict(f"{home.name} is not taking children (inactive).", code="home_inactive")
+        raise Conflict(
+            _("%(home)s is not taking children (inactive).") % {"home": home.name},
+            code="home_inactive",
+        )
     if home.available_beds < beds:
         raise Conflict(
-            f"{home.name} has {plural(home.available_beds, 'bed')} free; this child needs "
-            f"{plural(beds, 'bed')}. Another referral may have taken the last one.",
+            _(
+                "%(home)s has %(free)s free; this child needs %(needed)s. Another referral may "
+                "have taken the last one."
+            )
+            % {"home": home.name, "free": _beds(home.available_beds), "needed": _beds(beds)},
             code="no_bed_left",
         )
     _move_beds(
@@ -345,7 +357,9 @@ def home_confirm_profile(*, actor: Actor, home_id: int) -> Home:
     and in the API (`profile_confirmation_due`).
     """
     if actor is not None and not may_edit_home(actor, home_id):
-        raise Forbidden("Only this home's administrators or a Harbor administrator may confirm it.")
+        raise Forbidden(
+            _("Only this home's administrators or a Harbor administrator may confirm it.")
+        )
     home = Home.objects.select_for_update().get(pk=home_id)
     before = {"profile_confirmed_at": _plain(home.profile_confirmed_at)}
     home.profile_confirmed_at = timezone.now()
@@ -370,10 +384,10 @@ def user_create_with_homes(*, actor: Actor | None, home_ids: list[int], **fields
     for home_id in home_ids:
         home = Home.objects.filter(pk=home_id).first()
         if home is None:
-            raise ValidationError({"home": f"There is no home with id {home_id}."})
+            raise ValidationError({"home": _("There is no home with id %(id)s.") % {"id": home_id}})
         homes.append(home)
     if homes and fields.get("role") != "home_admin":
-        raise ValidationError({"home": "Only a home_admin administers homes."})
+        raise ValidationError({"home": _("Only a home_admin administers homes.")})
     user = user_create(actor=actor, **fields)
     for home in homes:
         home_admin_grant(actor=actor, user=user, home=home)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from core.inputs import NeedsSerializerBase, SharedFieldsSerializer, TribesSerializerField
@@ -51,7 +52,7 @@ class WhatIfSerializer(NeedsSerializerBase):
 
     def validate_date_of_birth(self, value):
         if value > timezone.localdate():
-            raise serializers.ValidationError("The date of birth cannot be in the future.")
+            raise serializers.ValidationError(gettext("The date of birth cannot be in the future."))
         return value
 
     def validate_exclusion_zones(self, value):

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.types import AuthedHttpRequest
 from core.vocab import GoodCause
@@ -82,7 +83,7 @@ def what_if_search(request: AuthedHttpRequest) -> HttpResponse:
     """A search with no identity: who could take this child tonight? It ranks the whole
     directory, so not for a home admin (403), who may know only their own homes."""
     if not sees_whole_directory(request.user):
-        raise PermissionDenied("A home administrator sees only their own homes.")
+        raise PermissionDenied(gettext("A home administrator sees only their own homes."))
     form = WhatIfForm(request.POST if request.method == "POST" else None, initial=WHAT_IF_DEFAULTS)
     context: dict[str, object] = {"form": form}
     if form.is_bound and form.is_valid():

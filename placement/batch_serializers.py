@@ -46,7 +46,9 @@ class PinsField(serializers.DictField):
         out: dict[int, int] = {}
         for key, home in pins.items():
             if not (key.isascii() and key.isdigit()) or not 1 <= int(key) <= MAX_ID:
-                raise serializers.ValidationError(f"{key[:20]!r} is not a child's id.")
+                raise serializers.ValidationError(
+                    gettext("%(key)r is not a child's id.") % {"key": key[:20]}
+                )
             out[int(key)] = home
         return out
 
@@ -107,7 +109,7 @@ class BatchCreateSerializer(serializers.Serializer):
 
     def validate_survivors(self, value: list[int]) -> list[int]:
         if not value:
-            raise serializers.ValidationError("Pick at least one child.")
+            raise serializers.ValidationError(gettext("Pick at least one child."))
         return value
 
 

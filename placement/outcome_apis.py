@@ -4,6 +4,7 @@ door as every workflow route (placement.apis): visible or a 404, one service."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -38,7 +39,7 @@ class PlacementOutcomesApi(WorkflowApi):
                 action="follow_up.read",
                 ip=request_ip(request),
             )
-            raise Forbidden("Follow-ups are for the child's case workers and supervisors.")
+            raise Forbidden(gettext("Follow-ups are for the child's case workers and supervisors."))
         follow_ups = list(follow_up_list(user=request.user, placement_id=placement.pk))
         audit_read(request, [placement], "follow_up.read")
         return Response(FollowUpSerializer(follow_ups, many=True).data)

@@ -4,6 +4,7 @@ or as CSV with `?format=csv` or `Accept: text/csv`)."""
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -87,7 +88,7 @@ class ReportDetailApi(_ReportApi):
     )
     def get(self, request, name: str):
         if name not in REPORTS:
-            raise NotFound("No such report.")
+            raise NotFound(gettext("No such report."))
         self.refuse_unless_allowed(request, name)
         # As on the page, a filter given empty ("from=") is a filter not given.
         query = {key: request.query_params.get(key) for key in ("from", "to", "state")}

@@ -96,31 +96,43 @@ def need_to_know(user: RequestUser) -> bool:
 
 def validate_exclusion_zones(value: object) -> None:
     if not isinstance(value, list):
-        raise ValidationError("Give a list of {zip_code, radius_miles} zones.")
+        raise ValidationError(gettext("Give a list of {zip_code, radius_miles} zones."))
     for index, zone in enumerate(value, start=1):
         if not isinstance(zone, dict) or set(zone) != {"zip_code", "radius_miles"}:
-            raise ValidationError(f"Zone {index}: give exactly zip_code and radius_miles.")
+            raise ValidationError(
+                gettext("Zone %(index)s: give exactly zip_code and radius_miles.")
+                % {"index": index}
+            )
         try:
             validate_zip(zone["zip_code"])
         except ValidationError as exc:
-            raise ValidationError(f"Zone {index}: {exc.messages[0]}") from exc
+            raise ValidationError(
+                gettext("Zone %(index)s: %(error)s") % {"index": index, "error": exc.messages[0]}
+            ) from exc
         radius = zone["radius_miles"]
         if (
             isinstance(radius, bool)
             or not isinstance(radius, int | float)
             or not math.isfinite(radius)
         ):
-            raise ValidationError(f"Zone {index}: radius_miles must be a number of miles.")
+            raise ValidationError(
+                gettext("Zone %(index)s: radius_miles must be a number of miles.")
+                % {"index": index}
+            )
         if radius < 0 or radius > ZONE_RADIUS_MAX:
             raise ValidationError(
-                f"Zone {index}: radius_miles must be between 0 and {ZONE_RADIUS_MAX}."
+                gettext("Zone %(index)s: radius_miles must be between 0 and %(most)s.")
+                % {"index": index, "most": ZONE_RADIUS_MAX}
             )
 
 
 def validate_language(value: str) -> None:
     if value and value not in LANGUAGES:
         raise ValidationError(
-            f"{value[:40]!r} is not a language code: give an ISO 639-1 code such as es (Spanish)."
+            gettext(
+                "%(value)r is not a language code: give an ISO 639-1 code such as es (Spanish)."
+            )
+            % {"value": value[:40]}
         )
 
 
@@ -273,7 +285,7 @@ class Survivor(models.Model):
         today = timezone.localdate()
         if isinstance(self.date_of_birth, datetime.date):
             if self.date_of_birth > today:
-                errors["date_of_birth"] = "The date of birth cannot be in the future."
+                errors["date_of_birth"] = gettext("The date of birth cannot be in the future.")
             elif self.age_on(today) > 25:
                 errors["date_of_birth"] = "Harbor places minors and young adults up to 25."
         # An estimate ages from the day it was made (kept when the estimate is unchanged).

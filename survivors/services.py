@@ -54,7 +54,7 @@ def audit_values(survivor: Survivor, fields) -> dict[str, Any]:
 def _check_fields(data: dict[str, Any]) -> None:
     unknown = set(data) - INTAKE_FIELDS
     if unknown:
-        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
 
 
 def _lock_agency(agency_id: int) -> Agency:
@@ -87,7 +87,7 @@ def survivor_create(*, actor: Actor, data: dict[str, Any], ip: str | None = None
     _check_fields(data)
     if actor.agency_id is None:
         raise ValidationError(
-            {"agency": "Only a user who belongs to an agency can record an intake."}
+            {"agency": _("Only a user who belongs to an agency can record an intake.")}
         )
     agency = _lock_agency(actor.agency_id)
     data = dict(data)
@@ -157,7 +157,7 @@ def survivor_set_status(
 ) -> Survivor:
     """Move a survivor to `status`, with a history row and an audit entry."""
     if status not in Status.values:
-        raise ValidationError({"status": f"{status!r} is not a status."})
+        raise ValidationError({"status": _("%(status)r is not a status.") % {"status": status}})
     before = survivor.status
     if before == status:
         return survivor

@@ -54,7 +54,7 @@ def intake_create(
         policy.survivor_record_denied(
             actor=request.user, survivor_id=None, action="survivor.create", ip=request_ip(request)
         )
-        raise PermissionDenied("Only a case worker records an intake.")
+        raise PermissionDenied(_("Only a case worker records an intake."))
     if request.method != "POST":
         return intake_page(request, form=IntakeForm(initial=INTAKE_INITIAL))
     form = IntakeForm(request.POST)
