@@ -27,6 +27,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 
 from core.spreadsheet import spreadsheet_unescape
 from core.vocab import (
@@ -92,7 +93,7 @@ def _blank(field: models.Field) -> Any:
         return None
     if field.blank:
         return ""
-    raise ValidationError("Required: this cell may not be empty.")
+    raise ValidationError(gettext("Required: this cell may not be empty."))
 
 
 # --- writers -------------------------------------------------------------------------
@@ -140,7 +141,8 @@ def _read_text(field: models.Field) -> Reader:
             return _blank(field)
         if field.max_length and len(text) > field.max_length:
             raise ValidationError(
-                f"{_short(text)} is too long: at most {field.max_length} characters."
+                gettext("%(value)s is too long: at most %(most)s characters.")
+                % {"value": _short(text), "most": field.max_length}
             )
         return text
 
@@ -157,7 +159,9 @@ def _read_zip(field: models.Field) -> Reader:
         if text.isdigit() and 3 <= len(text) < 5:
             text = text.zfill(5)
         if not (len(text) == 5 and text.isdigit()):
-            raise ValidationError(f"{_short(text)} is not a 5-digit ZIP code.")
+            raise ValidationError(
+                gettext("%(value)s is not a 5-digit ZIP code.") % {"value": _short(text)}
+            )
         return text
 
     return read
@@ -166,7 +170,7 @@ def _read_zip(field: models.Field) -> Reader:
 def _read_int(field: models.Field) -> Reader:
     def read(value: object) -> int | None:
         if isinstance(value, bool):
-            raise ValidationError(f"{value} is not a whole number.")
+            raise ValidationError(gettext("%(value)s is not a whole number.") % {"value": value})
         if isinstance(value, int):
             number = value
         elif isinstance(value, float) and value.is_integer():
@@ -178,11 +182,15 @@ def _read_int(field: models.Field) -> Reader:
             try:
                 number = int(text)
             except ValueError:
-                raise ValidationError(f"{_short(text)} is not a whole number.") from None
+                raise ValidationError(
+                    gettext("%(value)s is not a whole number.") % {"value": _short(text)}
+                ) from None
         if number < 0:
-            raise ValidationError(f"{number} is negative: give 0 or more.")
+            raise ValidationError(
+                gettext("%(value)s is negative: give 0 or more.") % {"value": number}
+            )
         if number > 2147483647:
-            raise ValidationError(f"{number} is too large.")
+            raise ValidationError(gettext("%(value)s is too large.") % {"value": number})
         return number
 
     return read
@@ -199,9 +207,11 @@ def _read_float(field: models.Field) -> Reader:
             try:
                 number = float(text)
             except ValueError:
-                raise ValidationError(f"{_short(text)} is not a number.") from None
+                raise ValidationError(
+                    gettext("%(value)s is not a number.") % {"value": _short(text)}
+                ) from None
         if number != number or number in (float("inf"), float("-inf")):
-            raise ValidationError("Give a finite number.")
+            raise ValidationError(gettext("Give a finite number."))
         return number
 
     return read
@@ -218,7 +228,7 @@ def _read_bool(field: models.Field) -> Reader:
             return True
         if text in _FALSE:
             return False
-        raise ValidationError(f"{_short(text)} is not yes or no.")
+        raise ValidationError(gettext("%(value)s is not yes or no.") % {"value": _short(text)})
 
     return read
 
@@ -240,7 +250,8 @@ def _read_date(field: models.Field) -> Reader:
             return dt.date.fromisoformat(text)
         except ValueError:
             raise ValidationError(
-                f"{_short(text)} is not a date: give it as 2026-05-01 (or 5/1/2026)."
+                gettext("%(value)s is not a date: give it as 2026-05-01 (or 5/1/2026).")
+                % {"value": _short(text)}
             ) from None
 
     return read
@@ -258,7 +269,7 @@ def _lookup(choices: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def _example(choices: list[tuple[str, str]]) -> str:
     code, label = choices[0]
-    return f"e.g. {code} or {label}"
+    return gettext("e.g. %(code)s or %(label)s") % {"code": code, "label": label}
 
 
 def _read_choice(field: models.Field, what: str, choices: list[tuple[str, str]]) -> Reader:
@@ -271,7 +282,8 @@ def _read_choice(field: models.Field, what: str, choices: list[tuple[str, str]])
         code = table.get(text.casefold())
         if code is None:
             raise ValidationError(
-                f"{_short(text)} is not a {what}: give a code or a name, {_example(choices)}."
+                gettext("%(value)s is not a %(what)s: give a code or a name, %(example)s.")
+                % {"value": _short(text), "what": gettext(what), "example": _example(choices)}
             )
         return code
 
@@ -298,8 +310,16 @@ def _read_list(field: models.Field, what: str, choices: list[tuple[str, str]]) -
                 codes.append(code)
         if unknown:
             raise ValidationError(
-                f"Unknown {what}: {', '.join(unknown)}. Give codes or names separated by "
-                f'"{LIST_SEPARATOR}", {_example(choices)}.'
+                gettext(
+                    "Unknown %(what)s: %(values)s. Give codes or names separated by "
+                    '"%(separator)s", %(example)s.'
+                )
+                % {
+                    "what": gettext(what),
+                    "values": ", ".join(unknown),
+                    "separator": LIST_SEPARATOR,
+                    "example": _example(choices),
+                }
             )
         return codes
 
@@ -323,20 +343,26 @@ def _read_tribes(field: models.Field) -> Reader:
 # --- the columns ---------------------------------------------------------------------
 
 _CHOICE_WHAT = {
-    "home_type": "home type",
-    "state": "state",
-    "substance_use_accepted": "substance use level",
-    "medical_level": "medical level",
-    "mental_health_max": "mental health acuity",
+    "home_type": gettext_noop("home type"),
+    "state": gettext_noop("state"),
+    "substance_use_accepted": gettext_noop("substance use level"),
+    "medical_level": gettext_noop("medical level"),
+    "mental_health_max": gettext_noop("mental health acuity"),
 }
 _LISTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "genders_served": ("genders", [(value, str(label)) for value, label in Gender.choices]),
+    "genders_served": (
+        gettext_noop("genders"),
+        [(value, str(label)) for value, label in Gender.choices],
+    ),
     # English and Spanish first: the example a message gives.
     "languages": (
-        "languages",
+        gettext_noop("languages"),
         sorted(LANGUAGE_NAMES.items(), key=lambda item: (item[0] not in ("en", "es"), item)),
     ),
-    "services": ("services", [(value, str(label)) for value, label in Service.choices]),
+    "services": (
+        gettext_noop("services"),
+        [(value, str(label)) for value, label in Service.choices],
+    ),
 }
 
 
@@ -401,13 +427,19 @@ def check_headers(headers: Iterable[object]) -> None:
     unknown = [h for h in seen if h and h not in known]
     doubled = sorted({h for h in seen if h and seen.count(h) > 1})
     if missing:
-        problems.append(f"Missing columns: {', '.join(missing)}.")
+        problems.append(gettext("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
     if unknown:
-        problems.append(f"Unknown columns: {', '.join(_short(h) for h in unknown[:10])}.")
+        problems.append(
+            gettext("Unknown columns: %(columns)s.")
+            % {"columns": ", ".join(_short(h) for h in unknown[:10])}
+        )
     if doubled:
-        problems.append(f"Columns given twice: {', '.join(doubled)}.")
+        problems.append(
+            gettext("Columns given twice: %(columns)s.") % {"columns": ", ".join(doubled)}
+        )
     if problems:
-        raise ValidationError(" ".join(problems) + " The first row must be the template's headers.")
+        problems.append(gettext("The first row must be the template's headers."))
+        raise ValidationError(" ".join(problems))
 
 
 def read_row(row: Mapping[str, object]) -> dict[str, Any]:

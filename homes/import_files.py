@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from homes import columns
@@ -49,20 +50,23 @@ def file_format(name: str) -> str:
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in FORMATS:
         raise ImportFileError(
-            f"{name[:80]!r} is not a .csv or .xlsx file: save the sheet as CSV (UTF-8) or "
-            "Excel workbook (.xlsx)."
+            gettext(
+                "%(name)r is not a .csv or .xlsx file: save the sheet as CSV (UTF-8) or Excel "
+                "workbook (.xlsx)."
+            )
+            % {"name": name[:80]}
         )
     return suffix
 
 
 def _decode_csv(content: bytes) -> str:
     if b"\x00" in content[:65536]:
-        raise ImportFileError("This is not a CSV file (it holds binary data).")
+        raise ImportFileError(gettext("This is not a CSV file (it holds binary data)."))
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
-            "This CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
+            gettext("This CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.")
         ) from None
 
 
@@ -71,7 +75,9 @@ def _csv_rows(content: bytes) -> Iterator[list[object]]:
     try:
         yield from csv.reader(io.StringIO(text, newline=""), strict=True)
     except csv.Error as error:
-        raise ImportFileError(f"This CSV file cannot be read: {error}.") from None
+        raise ImportFileError(
+            gettext("This CSV file cannot be read: %(error)s.") % {"error": error}
+        ) from None
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
@@ -82,11 +88,11 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
     from python_calamine import CalamineWorkbook
 
     if not content.startswith(b"PK\x03\x04"):
-        raise ImportFileError("This is not an Excel workbook (.xlsx) file.")
+        raise ImportFileError(gettext("This is not an Excel workbook (.xlsx) file."))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(info.file_size for info in archive.infolist()) > XLSX_UNPACKED_MAX:
-                raise ImportFileError("This workbook unpacks to too much data to import.")
+                raise ImportFileError(gettext("This workbook unpacks to too much data to import."))
             check_xlsx_expansion(archive)
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         if not book.sheet_names:
@@ -95,7 +101,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[object]]:
     except ImportFileError:
         raise
     except Exception:  # a damaged or foreign zip fails in many ways
-        raise ImportFileError("This Excel workbook (.xlsx) cannot be read.") from None
+        raise ImportFileError(gettext("This Excel workbook (.xlsx) cannot be read.")) from None
     for row in rows:
         # calamine gives "" for an empty cell and a float for every number: whole numbers
         # come back as the integers a person typed.
@@ -305,7 +311,7 @@ def read_table(*, name: str, content: bytes, head_only: bool = False) -> Table:
     workbook twice would double the wait)."""
     kind = file_format(name)
     if not content:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(gettext("The file is empty."))
     if len(content) > max_bytes():
         raise ImportFileError(too_large_message())
     raw = _csv_rows(content) if kind == "csv" else _xlsx_rows(content)
@@ -326,14 +332,19 @@ def read_table(*, name: str, content: bytes, head_only: bool = False) -> Table:
         if _blank(cells):
             continue
         if len(table.rows) >= MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS:,} homes: split it.")
+            raise ImportFileError(
+                gettext("The file has more than %(most)s homes: split it.")
+                % {"most": number_format(MAX_ROWS, force_grouping=True)}
+            )
         table.rows.append((number, dict(zip(table.headers, cells, strict=False))))
         if head_only:
             break
     if table is None:
-        raise ImportFileError("The file is empty: its first row must be the template's headers.")
+        raise ImportFileError(
+            gettext("The file is empty: its first row must be the template's headers.")
+        )
     if not table.rows:
-        raise ImportFileError("The file has the headers but no homes below them.")
+        raise ImportFileError(gettext("The file has the headers but no homes below them."))
     return table
 
 

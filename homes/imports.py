@@ -33,7 +33,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -53,6 +54,7 @@ from homes.services import (
     _plain,
     _record_availability,
 )
+from notifications.services import recipient_language
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +90,11 @@ def home_import_start(*, actor: Actor, name: str, content: bytes, dry_run: bool)
     """Check the file at the door (a bad one raises ImportFileError, a 400 naming `file`),
     record the job and queue it after the commit."""
     if not may_import(actor):
-        raise Forbidden("Only Harbor administrators and home administrators import homes.")
+        raise Forbidden(gettext("Only Harbor administrators and home administrators import homes."))
     read_table(name=name, content=content, head_only=True)
     job = HomeImport.objects.create(
         created_by=actor,
+        language=translation.get_language() or "",
         file_name=name[:255],
         file_format=file_format(name),
         content=content,
@@ -112,10 +115,11 @@ def home_import_apply_checked(*, actor: Actor, import_id: int) -> HomeImport:
     )
     if checked is None:
         raise ValidationError(
-            {"file": ["This check cannot be imported any more: upload the file again."]}
+            {"file": [gettext("This check cannot be imported any more: upload the file again.")]}
         )
     job = HomeImport.objects.create(
         created_by=actor,
+        language=translation.get_language() or "",
         file_name=checked.file_name,
         file_format=checked.file_format,
         content=bytes(checked.content),
@@ -174,17 +178,20 @@ def home_import_run(*, import_id: int) -> HomeImport | None:
     job = _claim(import_id)
     if job is None:
         return None
-    try:
-        with heartbeat_while(_heartbeat(job.pk)):
-            _run(job)
-    except Exception:
-        logger.exception("home import %s failed", job.pk)  # ids only: no directory data
-        HomeImport.objects.filter(pk=job.pk).update(
-            status=HomeImport.Status.FAILED,
-            finished_at=timezone.now(),
-            content=b"",
-            message="The import failed unexpectedly; nothing was stored. Try again.",
-        )
+    # What the job writes for its uploader to read (row errors, its message) is in the
+    # uploader's language: their profile's, else their agency's (as their emails).
+    with translation.override(uploader_language(job)):
+        try:
+            with heartbeat_while(_heartbeat(job.pk)):
+                _run(job)
+        except Exception:
+            logger.exception("home import %s failed", job.pk)  # ids only: no directory data
+            HomeImport.objects.filter(pk=job.pk).update(
+                status=HomeImport.Status.FAILED,
+                finished_at=timezone.now(),
+                content=b"",
+                message=gettext("The import failed unexpectedly; nothing was stored. Try again."),
+            )
     job.refresh_from_db()
     return job
 
@@ -195,10 +202,21 @@ MAX_SENDS = 3
 # A job still queued this long after its last send is sent again (its worker took it
 # and died before starting it; a duplicate is harmless: only a queued job is claimed).
 RESEND_AFTER = dt.timedelta(minutes=2)
-WORKER_LOST = (
+WORKER_LOST = gettext_noop(
     "The import stopped before it finished: the server working on it stopped or "
     "restarted, three times. Nothing was stored. Upload the file again."
 )
+
+
+def uploader_language(job: HomeImport) -> str:
+    """The language the job's messages are written in: the page's it was uploaded from,
+    else its uploader's (their profile's, else their agency's: recipient_language)."""
+    languages = {code for code, _name in settings.LANGUAGES}
+    if job.language in languages:
+        return job.language
+    if job.language and job.language.split("-")[0] in languages:
+        return job.language.split("-")[0]
+    return recipient_language(job.created_by)
 
 
 def _heartbeat(import_id: int) -> str:
@@ -215,7 +233,7 @@ def home_imports_sweep(*, now: dt.datetime | None = None) -> int:
     acted = 0
     for job in HomeImport.objects.filter(
         status__in=[HomeImport.Status.QUEUED, HomeImport.Status.RUNNING]
-    ).only("pk", "status", "started_at", "created_at"):
+    ).only("pk", "status", "started_at", "created_at", "created_by", "language"):
         sends = OutboxMessage.objects.filter(task_name=RUN_IMPORT, args=[job.pk])
         if job.status == HomeImport.Status.RUNNING:
             started = job.started_at or job.created_at
@@ -244,8 +262,10 @@ def home_imports_sweep(*, now: dt.datetime | None = None) -> int:
 def _requeue(job: HomeImport, now: dt.datetime, *, give_up: bool) -> int:
     running = HomeImport.objects.filter(pk=job.pk, status=HomeImport.Status.RUNNING)
     if give_up:
+        with translation.override(uploader_language(job)):
+            message = gettext(WORKER_LOST)
         return running.update(
-            status=HomeImport.Status.FAILED, finished_at=now, content=b"", message=WORKER_LOST
+            status=HomeImport.Status.FAILED, finished_at=now, content=b"", message=message
         )
     changed = running.update(status=HomeImport.Status.QUEUED, started_at=None, rows_done=0)
     if changed:
@@ -327,8 +347,10 @@ def _run(job: HomeImport) -> None:
             HomeImport.Status.FAILED,
             None,
             keep_content=False,
-            message="Another import changed these homes at the same time; nothing was "
-            "stored. Upload the file again.",
+            message=gettext(
+                "Another import changed these homes at the same time; nothing was stored. "
+                "Upload the file again."
+            ),
         )
         return
     status = HomeImport.Status.INVALID if plan.error_count else HomeImport.Status.IMPORTED
@@ -374,8 +396,10 @@ def _read(plan: Plan, number: int, row: dict[str, object]) -> dict[str, Any] | N
                 plan.error(
                     number,
                     header,
-                    "Starts like a spreadsheet formula (=, +, -, @): refused. If it is meant "
-                    "as text, start the cell with an apostrophe (').",
+                    gettext(
+                        "Starts like a spreadsheet formula (=, +, -, @): refused. If it is "
+                        "meant as text, start the cell with an apostrophe (')."
+                    ),
                 )
                 bad = True
     try:
@@ -424,12 +448,19 @@ def _check(
         plan.error(
             number,
             "external_id",
-            "Required: give each home a lasting id from your sheet (e.g. KS-0042), so that "
-            "importing the file again updates the home instead of adding it twice.",
+            gettext(
+                "Required: give each home a lasting id from your sheet (e.g. KS-0042), so "
+                "that importing the file again updates the home instead of adding it twice."
+            ),
         )
         return
     if key in keys:
-        plan.error(number, "external_id", f"{key!r} is also on row {keys[key]}: one row a home.")
+        plan.error(
+            number,
+            "external_id",
+            gettext("%(key)r is also on row %(row)s: one row a home.")
+            % {"key": key, "row": keys[key]},
+        )
         return
     keys[key] = number
     home = homes.get(key)

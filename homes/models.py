@@ -380,6 +380,9 @@ class HomeImport(models.Model):
     # [{"row", "action", "external_id", "name", "changed"}], the first IMPORT_PREVIEW_SHOWN.
     preview = models.JSONField(default=list, blank=True)
     message = models.CharField(max_length=500, blank=True)
+    # The language of the page the file was uploaded from: the job, run later by a
+    # worker, writes its row errors and message in it (blank: the uploader's profile's).
+    language = models.CharField(max_length=8, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
