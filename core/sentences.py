@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop, trans_real
 
 from core.vocab import LANGUAGE_NAMES, Acuity, Gender, HomeType, MedicalLevel, Service
 
@@ -279,6 +279,57 @@ def _one(text: str) -> str | None:
             values = {name: _value(value) for name, value in match.groupdict().items()}
             return gettext(msgid) % values if values else gettext(msgid)
     return None
+
+
+def message(text: str) -> str:
+    """A message Harbor stored in English (a service's refusal kept on a record, such as a
+    group plan line's reason) in the active language: a catalogue message, its values
+    taken back out of the English (a name or number stays as written), else the engine's
+    sentence(s), else as written."""
+    if not text:
+        return text
+    return _message(get_language(), text)
+
+
+@lru_cache(maxsize=4096)
+def _message(language: str | None, text: str) -> str:
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    for chunks, pattern, msgid in _catalogue_patterns(language):
+        if all(chunk in text for chunk in chunks):
+            match = pattern.match(text)
+            if match:
+                values = {k: _sentence(language, v) for k, v in match.groupdict().items()}
+                return gettext(msgid) % values
+    return _sentence(language, text)
+
+
+@lru_cache(maxsize=8)
+def _catalogue_patterns(
+    language: str | None,
+) -> tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...]:
+    """The active catalogue's messages with named values, as patterns matching their
+    English; the most specific (longest fixed text) first."""
+    catalog = getattr(trans_real.catalog(), "_catalog", None)
+    if catalog is None:
+        return ()
+    compiled = []
+    for msgid in catalog.keys():
+        if not isinstance(msgid, str) or "%(" not in msgid:
+            continue
+        if re.search(r"%\(\w+\)[^s]", msgid):
+            continue  # a count or a repr: not taken back out as text
+        parts = re.split(r"%\((\w+)\)s", msgid)
+        if len(set(parts[1::2])) != len(parts[1::2]):
+            continue  # a value named twice
+        chunks = tuple(part for part in parts[0::2] if part)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        compiled.append((sum(map(len, chunks)), chunks, re.compile(f"^{regex}$", re.S), msgid))
+    compiled.sort(key=lambda item: -item[0])
+    return tuple((chunks, pattern, msgid) for _length, chunks, pattern, msgid in compiled)
 
 
 def sentence(text: str) -> str:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import audit_reads, audit_record, request_ip
 from core.errors import DomainError, Forbidden, NotFound
 from core.messages import form_error_messages
-from core.sentences import sentence
+from core.sentences import message
 from core.types import Actor, AuthedHttpRequest
 from placement import policy
 from placement.forms import (
@@ -108,7 +108,7 @@ def batch_new(request: AuthedHttpRequest) -> HttpResponse:
     """Place a group: pick children, mark siblings and co-victims, ask for a plan."""
     user = request.user
     if not policy.is_case_side(user):
-        raise PermissionDenied("Case workers and supervisors place a group of children.")
+        raise PermissionDenied(gettext("Case workers and supervisors place a group of children."))
     candidates = _candidates(user)
     if request.method == "GET":
         form = BatchForm(candidates=candidates)
@@ -183,7 +183,7 @@ def outcome_shown(outcome: str) -> str:
         if outcome.startswith(prefix):
             reason = outcome.removeprefix(prefix)
             known = _OUTCOME_REASONS.get(reason)
-            return gettext(shown) % {"reason": gettext(known) if known else sentence(reason)}
+            return gettext(shown) % {"reason": gettext(known) if known else message(reason)}
     return outcome
 
 

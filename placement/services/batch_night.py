@@ -20,7 +20,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -106,7 +106,7 @@ def batch_crisis_override(
         ):
             continue
         try:
-            with transaction.atomic():
+            with translation.override("en"), transaction.atomic():  # the line's words
                 referral = referral_create(
                     actor=actor,
                     recommendation_id=recommendation.pk,
@@ -179,7 +179,7 @@ def batch_waitlist_unplaced(*, actor: Actor, batch: Batch, ip: str | None = None
     done = 0
     for line in todo:
         try:
-            with transaction.atomic():
+            with translation.override("en"), transaction.atomic():  # the line's words
                 survivor_waitlist(actor=actor, survivor_id=line.survivor_id, ip=ip)
         except (DomainError, ValidationError) as exc:
             line.outcome = f"Not waitlisted: {_reason(exc)}"[:500]

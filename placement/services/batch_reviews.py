@@ -20,12 +20,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.models import Role, Team
 from audit.services import audit_record
 from core.errors import Conflict, DomainError, Forbidden, NotFound, RulesFailed
+from core.sentences import message
 from core.types import Actor
 from engine.rules import plural
 from notifications.models import Notification
@@ -197,7 +198,9 @@ def _recommend_lines(
         if line.home_id is None:
             continue
         try:
-            with transaction.atomic():
+            # The reason kept on the line is in English, the API's words (shown in the
+            # reader's language through core.sentences.message).
+            with translation.override("en"), transaction.atomic():
                 recommendation = recommendation_create(
                     actor=actor,
                     survivor_id=line.survivor_id,
@@ -209,7 +212,7 @@ def _recommend_lines(
         except (Conflict, ValidationError) as exc:
             line.outcome = f"{NOT_SENT}: {_reason(exc)}"[:500]
             line.save(update_fields=["outcome"])
-            refused.append(f"{case_of(line.survivor)}: {_reason(exc)}")
+            refused.append(f"{case_of(line.survivor)}: {message(_reason(exc))}")
             continue
         line.recommendation = recommendation
         line.outcome = ""
@@ -360,7 +363,7 @@ def _refer_all(
             line.save(update_fields=["outcome"])
             continue
         try:
-            with transaction.atomic():
+            with translation.override("en"), transaction.atomic():  # the line's words
                 referral = referral_create(
                     actor=batch.created_by, recommendation_id=recommendation.pk, ip=ip
                 )

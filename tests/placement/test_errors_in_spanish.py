@@ -8,9 +8,14 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import translation
 
+from homes.models import Home
+from homes.services import home_admin_grant
 from placement.models import Batch, FollowUp, Placement
+from placement.services.batch_night import batch_crisis_override
 from placement.services.outcomes import follow_up_record
+from tests.factories import HomeFactory, SurvivorFactory, UserFactory
 from tests.placement.helpers import placed
+from tests.placement.test_batch_night import planned
 from tests.placement.test_batches import child
 from tests.placement.test_outcomes import arrived_days_ago, outcomes_url
 
@@ -103,3 +108,46 @@ def test_the_service_itself_says_what_to_give_in_spanish(placement, alice):
 
     assert refused.value.message_dict["day"] == ["Indique uno de: 30, 90."]
     assert refused.value.message_dict["outcome"][0].startswith("Indique uno de: stable, ")
+
+
+@pytest.fixture
+def children(alice, team):
+    made = []
+    for number in ("ES-N-1", "ES-N-2"):
+        survivor = SurvivorFactory(
+            agency=alice.agency, team=team, case_number=number, created_by=alice
+        )
+        survivor.assigned_workers.add(alice)
+        made.append(survivor)
+    return made
+
+
+def test_a_plan_lines_reason_is_kept_in_english_and_read_in_spanish(
+    alice, mdt, home_admin, children, home
+):
+    Home.objects.filter(pk=home.pk).update(available_beds=3, staff_on_duty=3)
+    batch = planned(alice, children)
+    other = HomeFactory(name="Second Light", available_beds=1)
+    hilda = UserFactory(username="hilda", role="home_admin")
+    home_admin_grant(actor=None, user=hilda, home=other)
+    placed(alice, mdt, hilda, children[0], other)
+
+    with translation.override("es"):  # a Spanish-speaking worker sends the group
+        batch_crisis_override(actor=alice, batch=batch, justification="Redada a las 2.")
+
+    line = batch.assignments.get(survivor=children[0])
+    # Stored in the API's words, whoever acted...
+    assert line.outcome == (
+        "Not sent to the MDT: This child is placed: discharge them before proposing another home."
+    )
+    # ...and read in each reader's language.
+    alice.language = "es"
+    alice.save(update_fields=["language"])
+    client = Client()
+    client.force_login(alice)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert (
+        "No enviado al EMD: Este menor está colocado: dele de baja antes de proponer otro "
+        "hogar." in page
+    )
+    assert "This child is placed" not in page
