@@ -195,6 +195,17 @@ SENTENCES = (
     gettext_noop("every home that fits is full with other children of this batch"),
     gettext_noop("kept together with %(children)s: %(reason)s"),
     gettext_noop("Placed since the batch was started."),
+    # Why a batch failed (placement.services.batch_runs, stored on the batch).
+    gettext_noop("The plan took longer than its time limit allows. Try again."),
+    gettext_noop("The plan could not be worked out because of an internal error."),
+    gettext_noop(
+        "The planning job stopped before it finished: the server working it out stopped or "
+        "restarted. Nothing was stored. Start a new batch."
+    ),
+    gettext_noop(
+        "The planning job never started: no worker took it (the job queue or its workers "
+        "were down). Start a new batch."
+    ),
     gettext_noop("Every home that fits this child is excluded from this batch."),
     gettext_noop(
         "In an interim stay at an emergency shelter: no long-term home fits her now (the "

@@ -12,6 +12,7 @@ from homes.models import Home
 from homes.services import home_admin_grant
 from placement.models import Batch, FollowUp, Placement
 from placement.services.batch_night import batch_crisis_override
+from placement.services.batches import batch_create
 from placement.services.outcomes import follow_up_record
 from tests.factories import HomeFactory, SurvivorFactory, UserFactory
 from tests.placement.helpers import placed
@@ -151,3 +152,20 @@ def test_a_plan_lines_reason_is_kept_in_english_and_read_in_spanish(
         "hogar." in page
     )
     assert "This child is placed" not in page
+
+
+def test_a_failed_plans_reason_is_read_in_spanish(alice, children):
+    batch = batch_create(actor=alice, survivor_ids=[c.pk for c in children])
+    Batch.objects.filter(pk=batch.pk).update(
+        status=Batch.Status.FAILED,
+        error="The plan took longer than its time limit allows. Try again.",
+    )
+    alice.language = "es"
+    alice.save(update_fields=["language"])
+    client = Client()
+    client.force_login(alice)
+
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+
+    assert "El plan tardó más de lo que permite su límite de tiempo." in page
+    assert "took longer" not in page
