@@ -67,7 +67,7 @@ def harbor_id(external_id: str) -> int | None:
     """The home id in an exported `harbor-<id>` key, else None (a key from elsewhere)."""
     if external_id.startswith(HARBOR_ID_PREFIX):
         rest = external_id[len(HARBOR_ID_PREFIX) :]
-        if rest.isdigit() and len(rest) < 10:
+        if rest.isascii() and rest.isdigit() and len(rest) < 10:
             return int(rest)
     return None
 
@@ -156,9 +156,9 @@ def _read_zip(field: models.Field) -> Reader:
             return _blank(field)
         # A spreadsheet drops a ZIP's leading zeros (06614 -> 6614); the model then checks
         # that the ZIP exists and lies in the home's state.
-        if text.isdigit() and 3 <= len(text) < 5:
+        if text.isascii() and text.isdigit() and 3 <= len(text) < 5:
             text = text.zfill(5)
-        if not (len(text) == 5 and text.isdigit()):
+        if not (len(text) == 5 and text.isascii() and text.isdigit()):
             raise ValidationError(
                 gettext("%(value)s is not a 5-digit ZIP code.") % {"value": _short(text)}
             )

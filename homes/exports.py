@@ -146,7 +146,7 @@ def _phone(service_id: str, number: str) -> dict[str, Any]:
         "type": "voice",
         "description": "Intake line",
     }
-    digits = "".join(ch for ch in extension if ch.isdigit())
+    digits = "".join(ch for ch in extension if ch in "0123456789")
     if digits:
         phone["extension"] = int(digits)
     return phone

@@ -107,7 +107,7 @@ class HomeImportApi(generics.GenericAPIView):
     def post(self, request):
         # Refused before the body is read: a 50 MB upload is not parsed at all.
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > max_bytes() + 64 * 1024:
+        if not (length.isascii() and length.isdigit()) or int(length) > max_bytes() + 64 * 1024:
             raise ImportFileError(too_large_message())
         serializer = HomeImportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -240,7 +240,7 @@ def _check_sheet(archive: zipfile.ZipFile, name: str, shared: array[int], total:
         local = _local(tag)
         if local == "v" and state["kind"] == "s":
             digits = state["digits"].strip()
-            index = int(digits) if digits.isdigit() else -1
+            index = int(digits) if digits.isascii() and digits.isdigit() else -1
             add(shared[index] if 0 <= index < len(shared) else 0)
         if local in ("v", "t"):
             state["in_value"] = False

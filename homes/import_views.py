@@ -60,7 +60,7 @@ def home_import(request: AuthedHttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > max_bytes() + 64 * 1024:
+        if not (length.isascii() and length.isdigit()) or int(length) > max_bytes() + 64 * 1024:
             form = HomeImportForm()  # the body is not read: a 50 MB upload is refused
             form.errors["file"] = form.error_class([too_large_message()])
             return _page(request, form, 400)

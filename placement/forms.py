@@ -300,7 +300,7 @@ class BatchForm(forms.Form):
         """A home named by "#id", a bare id or its name (case ignored); (id, problem)."""
         text = " ".join(text.split())
         number = text.removeprefix("#")
-        if number.isdigit() and len(number) <= 18:
+        if number.isascii() and number.isdigit() and len(number) <= 18:
             if Home.objects.filter(pk=int(number), active=True).exists():
                 return int(number), ""
             return None, _("no active home has id %(id)s") % {"id": number}

@@ -147,6 +147,7 @@ def test_it_fills_an_empty_cell_with_the_fields_default():
         ("home_type", "Safe hom", "'Safe hom' is not a home type"),
         ("state", "Kansass", "not a state"),
         ("zip_code", "661O1", "not a 5-digit ZIP code"),
+        ("zip_code", "66²01", "not a 5-digit ZIP code"),  # a digit to Python, not to a ZIP
         ("licensed_beds", "eight", "'eight' is not a whole number"),
         ("licensed_beds", "-2", "negative"),
         ("licensed_beds", "2.5", "not a whole number"),
