@@ -43,7 +43,10 @@ def create_survivors(user, bodies: list[dict], count: int) -> list[int]:
 
 
 class _RenderClock:
-    """Adds up the time spent in Django templates' render while installed."""
+    """Adds up the time spent in Django templates' render while installed: the outermost
+    render only. A template rendered inside another's render (a tag or a filter calling
+    `render_to_string`) is already inside the outer one's time; counting it again read
+    the page's rendering high."""
 
     def __init__(self) -> None:
         from django.template.backends.django import Template
@@ -51,17 +54,22 @@ class _RenderClock:
         self.template = Template
         self.original = Template.render
         self.seconds = 0.0
+        self.depth = 0
 
     def __enter__(self) -> _RenderClock:
         clock = self
         original = self.original
 
         def render(template, context=None, request=None):
+            if clock.depth:
+                return original(template, context, request)
+            clock.depth += 1
             started = time.perf_counter()
             try:
                 return original(template, context, request)
             finally:
                 clock.seconds += time.perf_counter() - started
+                clock.depth -= 1
 
         self.template.render = render  # type: ignore[method-assign]
         return self
