@@ -11,11 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 RUN useradd --create-home harbor
 # The versions in uv.lock, as CI and `make install` get them; what running needs only,
-# in a venv of its own (uv is used for the install and not kept in the image).
+# in a venv of its own (uv is used for the install and not kept in the image), compiled
+# to bytecode: with PYTHONDONTWRITEBYTECODE nothing would be cached, and every process
+# would compile Django and the rest from source at each start (seconds of gunicorn's).
 COPY pyproject.toml uv.lock ./
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_LINK_MODE=copy PATH=/opt/venv/bin:$PATH
 RUN pip install --no-cache-dir uv==0.13.9 \
-    && uv sync --frozen --no-install-project --no-cache --python /usr/local/bin/python \
+    && uv sync --frozen --no-install-project --no-cache --compile-bytecode \
+       --python /usr/local/bin/python \
     && pip uninstall --yes uv
 COPY . .
 COPY --from=catalogues /locale ./locale

@@ -19,7 +19,9 @@ JSON line with:
   `workers_ready_ms` (every worker done preloading), `worker_private_mb` /
   `worker_pss_mb` (max over workers after the first searches),
   `worker_private_after_excluded_mb` (after excluded-list pages over HTTP),
-  `worker_private_after_load_mb`, and for concurrency 1/4/16 over `--duration` s,
+  `worker_private_after_load_mb`, `parent_private_mb` / `parent_bytes_per_home` (the
+  master's resident memory as it forked, shared pages included: see bench/server.py),
+  `parent_peak_rss_mb`, and for concurrency 1/4/16 over `--duration` s,
   `search_rps_cN` (POST /api/v1/match/, random bodies) and `trivial_rps_cN`
   (GET /api/v1/notifications/unread-count/, the cheapest authenticated endpoint),
   with p50/p95 latencies; the two take turns, and at 16 clients each runs five
@@ -80,6 +82,7 @@ SERVER_FIELDS = [
     "survivor_api_rps_c16",
     "trivial_rps_c16",
     "parent_private_mb",
+    "parent_bytes_per_home",
 ]
 
 
@@ -238,6 +241,7 @@ def main() -> int:
                     server.run(
                         ROOT,
                         BENCH_DB,
+                        homes=size,
                         token=token,
                         bodies=bodies,
                         survivor_ids=survivor_ids,

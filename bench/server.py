@@ -16,6 +16,14 @@ client taking a large share of 2 cores is part of what the numbers measure.
 Memory is read from /proc/<worker>/smaps_rollup: USS = Private_Clean +
 Private_Dirty (what killing the worker would free), PSS = Pss; and the peak RSS
 (VmHWM) after the excluded-list pages, since USS only shows what is held now.
+
+The parent (gunicorn's master) loads the directory and then forks the workers, which
+share its pages: its USS read afterwards leaves out every page a worker still shares
+and so flatters it. `parent_private_mb` is instead the master's resident memory (Rss:
+every page it holds, shared with a worker or not) read as the first search answers,
+which is what it held when it forked (the master makes nothing after), libraries
+included; `parent_bytes_per_home` the same per home, and `parent_peak_rss_mb` its peak
+(VmHWM), the load's transient high-water mark.
 """
 
 from __future__ import annotations
@@ -373,10 +381,24 @@ def _record(line: dict, prefix: str, concurrency: int, result: dict) -> None:
     line[f"{prefix}p95_ms_c{concurrency}"] = round(result["p95"], 1)
 
 
+def parent_memory(server: Gunicorn) -> dict:
+    """The master's resident memory (Rss, shared pages included) and peak (VmHWM), MB."""
+    pid = server.process.pid
+    rss = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        if name == "Rss":
+            rss = int(rest.split()[0])
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return {"rss_mb": rss / 1024, "peak_rss_mb": int(peak.split()[1]) / 1024}
+
+
 def run(
     root: Path,
     database_url: str,
     *,
+    homes: int,
     token: str,
     bodies: list[dict],
     survivor_ids: list[int],
@@ -392,6 +414,11 @@ def run(
         if status != 200:
             raise RuntimeError(f"first search answered {status}: {data[:500]!r}")
         line["cold_start_ms"] = round((time.perf_counter() - server.started) * 1000)
+        # The parent as it forked (see the module's docstring).
+        parent = parent_memory(server)
+        line["parent_private_mb"] = round(parent["rss_mb"], 1)
+        line["parent_bytes_per_home"] = round(parent["rss_mb"] * 2**20 / max(homes, 1))
+        line["parent_peak_rss_mb"] = round(parent["peak_rss_mb"], 1)
         ready = _wait_workers_idle(server)
         line["workers_ready_ms"] = round((ready - server.started) * 1000)
 
@@ -436,9 +463,6 @@ def run(
             line[f"{name}_rps_c16_runs"] = [round(run["rps"], 1) for run in runs]
         memory = worker_memory(server)
         line["worker_private_after_load_mb"] = round(max(m["uss_mb"] for m in memory), 1)
-        # The parent (gunicorn's master) holds the directory loaded before the fork.
-        parent = worker_memory(server, [server.process.pid])
-        line["parent_private_mb"] = round(parent[0]["uss_mb"], 1) if parent else None
         trivial = line["trivial_rps_c16"]
         line["survivor_api_rps_c16_share_of_trivial"] = round(
             line["survivor_api_rps_c16"] / trivial, 3

@@ -3,7 +3,7 @@ field (see layout.py), patched in place as homes change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -37,6 +37,62 @@ _PATCH_ROWS_MAX = 4096
 _BITSETS_KEPT = 512
 # Ids index a dense row map (PostgreSQL serials); beyond this an id is surely a mistake.
 MAX_HOME_ID = 2**31 - 1
+
+
+class Coded:
+    """A batch column given as its distinct values and each row's index into them (a
+    full load's states and tag sets: a handful of values for a national directory, so
+    no Python object per home)."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, values: Sequence[Any], codes: np.ndarray) -> None:
+        self.values = list(values)
+        self.codes = np.asarray(codes, np.intp)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, row: int) -> Any:
+        return self.values[self.codes[row]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.values.__getitem__, self.codes.tolist())
+
+    def take(self, rows: np.ndarray) -> Coded:
+        return Coded(self.values, self.codes[rows])
+
+
+class Texts:
+    """A batch column of strings given as one UTF-8 buffer with each row's start and
+    length (a full load's names: no Python string per home)."""
+
+    __slots__ = ("buffer", "length", "start")
+
+    def __init__(self, buffer: bytes | bytearray, start: np.ndarray, length: np.ndarray) -> None:
+        self.buffer = buffer
+        self.start = np.asarray(start, np.int64)
+        self.length = np.asarray(length, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def __getitem__(self, row: int) -> str:
+        start = int(self.start[row])
+        return bytes(self.buffer[start : start + int(self.length[row])]).decode()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[row] for row in range(len(self)))
+
+    def take(self, rows: np.ndarray) -> Texts:
+        return Texts(self.buffer, self.start[rows], self.length[rows])
+
+
+def take(values: Any, rows: np.ndarray) -> Any:
+    """These rows of one batch column (an array, a Coded, a Texts or a sequence)."""
+    if isinstance(values, (np.ndarray, Coded, Texts)):
+        return values[rows] if isinstance(values, np.ndarray) else values.take(rows)
+    return [values[i] for i in rows.tolist()]
 
 
 class _Names:
@@ -85,6 +141,16 @@ class _Names:
         self._dead += int(self._length[row])
         self._start[row], self._length[row] = len(self._buffer), len(data)
         self._buffer += data
+        if self._dead > 1 << 16 and 2 * self._dead > len(self._buffer):
+            self._compact()
+
+    def write(self, rows: np.ndarray, texts: Texts) -> None:
+        """Rows' names from one buffer, appended whole (a full load: one copy)."""
+        self._dead += int(self._length[rows].sum())
+        base = len(self._buffer)
+        self._buffer += texts.buffer
+        self._start[rows] = base + texts.start
+        self._length[rows] = texts.length
         if self._dead > 1 << 16 and 2 * self._dead > len(self._buffer):
             self._compact()
 
@@ -233,7 +299,7 @@ class Directory:
         reversed_unique = np.unique(ids[::-1], return_index=True)[1]
         keep = np.sort(len(ids) - 1 - reversed_unique)
         if len(keep) != len(ids):
-            batch = {name: [values[i] for i in keep.tolist()] for name, values in batch.items()}
+            batch = {name: take(values, keep) for name, values in batch.items()}
             ids = ids[keep]
         self._map_size(int(ids.max()) + 1)
         rows = self._row_by_id[ids]
@@ -381,7 +447,9 @@ class Directory:
             found.append(tags)
         return found
 
-    def _tag_words(self, field: str, sets: Sequence[Iterable[str]]) -> np.ndarray:
+    def _tag_words(self, field: str, sets: Sequence[Iterable[str]] | Coded) -> np.ndarray:
+        if isinstance(sets, Coded):  # the distinct sets encoded, then one take
+            return self._tag_words(field, sets.values)[sets.codes]
         # Homes share a handful of sets: each distinct one is encoded once.
         known = self._tag_masks[field]
         try:
@@ -456,10 +524,14 @@ class Directory:
         for field in LEVELS:
             data[field][rows] = np.asarray(self._codes(field, batch[field]), SCHEMA[field])
         states = batch["state"]
-        for state in set(states):  # a code for each new state, then one lookup per home
-            self._state(state)
-        codes = self._state_codes
-        data["state"][rows] = np.fromiter(map(codes.__getitem__, states), np.int16, len(states))
+        if isinstance(states, Coded):
+            table = np.array([self._state(state) for state in states.values], np.int16)
+            data["state"][rows] = table[states.codes]
+        else:
+            for state in set(states):  # a code for each new state, then one lookup per home
+                self._state(state)
+            codes = self._state_codes
+            data["state"][rows] = np.fromiter(map(codes.__getitem__, states), np.int16, len(states))
         data["updated_us"][rows] = array("updated_us")
         data["license_day"][rows] = array("license_day")
         occupied = data["licensed_beds"][rows] - data["available_beds"][rows]
@@ -481,8 +553,12 @@ class Directory:
             words = self._tag_words(field, batch[field])
             self._tag_bits[field][rows] = words
         data["gender_bits"][rows] = self._tag_bits["genders_served"][rows, 0] & np.uint64(0xFF)
-        for row, name in zip(rows.tolist(), batch["name"], strict=True):
-            self._names[row] = name
+        names = batch["name"]
+        if isinstance(names, Texts):
+            self._names.write(rows, names)
+        else:
+            for row, name in zip(rows.tolist(), names, strict=True):
+                self._names[row] = name
         self._patch_bitsets(rows)
 
     # Rule bitsets.

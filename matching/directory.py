@@ -28,10 +28,12 @@ there and cannot go stale.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
-import io
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,26 +53,25 @@ from engine import (
     match,
     shown_distance,
 )
+from engine.directory import Coded, take
 from engine.geo import zip_centroid, zip_centroids
 from engine.layout import (
     BATCH_FIELDS,
     epoch_day,
     epoch_us,
 )
+from matching.directory_copy import LayoutError, Numbers, Words
 from matching.directory_sql import (
-    BINARY,
-    BINARY_HEADER,
-    BINARY_LOAD,
-    BINARY_ROW,
     CHANGED_HOMES,
     CHANGES,
     CONTACTS,
     FULL_LOAD,
-    NUMBERS,
+    HASHED,
     SNAPSHOT,
     TAG_FIELDS,
-    TEXT_LOAD,
-    TEXTS,
+    TAG_TEXTS,
+    WORDS_COPY,
+    binary_load,
     snapshot_bounds,
 )
 
@@ -209,7 +210,11 @@ class DirectoryCache:
                 xmax, xip, own = self._snapshot(cursor)
         directory = Directory()
         if postgres:
-            directory.upsert_columns(self._read_all(alongside=own is None))
+            batch = self._read_all(alongside=own is None)
+            # Room first, so the columns are written once, in their final arrays.
+            directory.reserve(int(len(batch["id"]) * (1 + _SLACK)) + 64)
+            directory.upsert_columns(batch)
+            del batch
             # Homes of this connection's own transaction were read too: re-read them later.
             self._xmax, self._xip = xmax, (*xip, own) if own is not None else xip
             self._dirty = frozenset(self._own_homes(own)) if own is not None else frozenset()
@@ -225,85 +230,103 @@ class DirectoryCache:
     def _read_all(self, *, alongside: bool) -> dict[str, Any]:
         """Every active, located home as one batch for Directory.upsert_columns.
 
-        Two statements, each reading what is committed when it starts: a home written
-        between them can differ between the two or be in one only. Either way its
-        change log entry lies past the bounds taken before both, so the next sync reads
-        it whole again; a home in one result only is left out until then.
+        Two COPY statements, each reading what is committed when it starts, read in
+        pieces straight into compact columns (directory_copy): the numbers in binary,
+        the words as text. A home written between them can differ between the two or
+        be in one only. Either way its change log entry lies past the bounds taken
+        before both, so the next sync reads it whole again; a home in one result only
+        is left out until then.
 
         `alongside`: the words are read on a second connection while this one copies
         the numbers, so PostgreSQL works on both at once (a gunicorn parent loading
         before it forks). Not from inside a transaction that wrote: the other
         connection could not see those writes."""
-        buffer = io.BytesIO()
-        texts: list[tuple[Any, ...]] = []
+        numbers, words = Numbers(), Words()
+        seed = secrets.randbits(62)
         reader = None
+        failed: list[BaseException] = []
         if alongside:
-            reader = threading.Thread(target=self._read_words, args=(texts,), daemon=True)
+            reader = threading.Thread(
+                target=self._read_words, args=(words, failed), name="directory-words", daemon=True
+            )
             reader.start()
-        with connection.cursor() as cursor:
-            cursor.copy_expert(BINARY_LOAD, buffer)
-            if reader is None:
-                cursor.execute(TEXT_LOAD)
-                texts = cursor.fetchall()
-        if reader is not None:
-            reader.join()
-            if not texts:  # the other connection failed (logged): read them here
-                with connection.cursor() as cursor:
-                    cursor.execute(TEXT_LOAD)
-                    texts = cursor.fetchall()
-        raw = buffer.getbuffer()
-        size, rest = divmod(len(raw) - BINARY_HEADER - 2, BINARY_ROW.itemsize)
-        rows = np.frombuffer(raw, BINARY_ROW, size, BINARY_HEADER) if not rest else None
-        if rows is None or not self._binary_layout_holds(rows):
+        try:
+            with connection.cursor() as cursor:
+                cursor.copy_expert(binary_load(seed), numbers)
+                numbers.finish()
+                if reader is None:
+                    cursor.copy_expert(WORDS_COPY, words)
+                    words.finish()
+        except LayoutError:
             # Not the layout asked for (a server that writes a header extension, a value
             # that came out null): read every home as text, as SQLite's path does.
             logger.warning("Binary directory load did not parse; reading it as text")
+            if reader is not None:
+                reader.join()
             return self._read_all_as_text()
-        ids = rows["id"].astype(np.int64)
-        text_ids = np.fromiter((row[0] for row in texts), np.int64, len(texts))
-        both, keep, keep_text = np.intersect1d(ids, text_ids, True, True)
-        batch: dict[str, Any] = {}
-        for name in NUMBERS:
-            values = rows[name][keep]
-            batch[name] = values.astype(values.dtype.newbyteorder("="))
-        if len(keep_text) != len(texts):
-            texts = [texts[i] for i in keep_text.tolist()]
-        # One list per word field, transposed in C (the first column is the id).
-        columns: list[tuple[Any, ...]] = (
-            list(zip(*texts, strict=True))[1:] if texts else [()] * len(TEXTS)
-        )
-        for name, words in zip(TEXTS, columns, strict=True):
-            batch[name] = list(words)
-        for field in TAG_FIELDS:
-            batch[field] = self._tagsets(batch[field])
+        if reader is not None:
+            reader.join()
+            if failed:  # the other connection failed (logged): read them here
+                words = Words()
+                with connection.cursor() as cursor:
+                    cursor.copy_expert(WORDS_COPY, words)
+                words.finish()
+        batch: dict[str, Any] = numbers.columns()
+        ids = batch["id"]
+        text_ids, texts = words.columns()
+        if len(ids) != len(text_ids) or not np.array_equal(ids, text_ids):
+            _, keep, keep_text = np.intersect1d(ids, text_ids, True, True)
+            batch = {name: values[keep] for name, values in batch.items()}
+            texts = {name: take(values, keep_text) for name, values in texts.items()}
+        batch.update(texts)
+        tags = self._tag_columns(batch["id"], [batch.pop(name) for name in HASHED], seed)
+        if tags is None:
+            logger.warning("A home's tags changed during the directory load; reading it as text")
+            return self._read_all_as_text()
+        batch.update(tags)
         return self._locate(batch)[0]
 
+    def _tag_columns(
+        self, ids: np.ndarray, hashes: list[np.ndarray], seed: int
+    ) -> dict[str, Coded] | None:
+        """Each tag field as its distinct sets and each home's code, from the homes'
+        hashes: the text of each distinct set read from one home that has it. None when
+        such a home's set changed since the load read its hash (read again, as text)."""
+        found = [np.unique(column, return_index=True, return_inverse=True) for column in hashes]
+        wanted = sorted({int(home) for _, first, _ in found for home in ids[first].tolist()})
+        with connection.cursor() as cursor:
+            cursor.execute(TAG_TEXTS, {"ids": wanted, "seed": seed})
+            texts = {row[0]: row[1:] for row in cursor.fetchall()}
+        columns = {}
+        for index, (field, (distinct, first, codes)) in enumerate(
+            zip(TAG_FIELDS, found, strict=True)
+        ):
+            values = []
+            for value, home in zip(distinct.tolist(), ids[first].tolist(), strict=True):
+                row = texts.get(home)
+                if row is None or row[2 * index] != value:
+                    return None
+                values.append(self._tagset(row[2 * index + 1]))
+            columns[field] = Coded(values, codes.ravel())
+        return columns
+
     @staticmethod
-    def _read_words(into: list[tuple[Any, ...]]) -> None:
+    def _read_words(into: Words, failed: list[BaseException]) -> None:
         try:
             other = connection.get_new_connection(connection.get_connection_params())
-        except Exception:
+        except Exception as error:
             logger.exception("Could not open a second connection for the directory load")
+            failed.append(error)
             return
         try:
             with other.cursor() as cursor:
-                cursor.execute(TEXT_LOAD)
-                into.extend(cursor.fetchall())
-        except Exception:
+                cursor.copy_expert(WORDS_COPY, into)
+            into.finish()
+        except Exception as error:
             logger.exception("Could not read the homes' words on a second connection")
+            failed.append(error)
         finally:
             other.close()
-
-    @staticmethod
-    def _binary_layout_holds(rows: np.ndarray) -> bool:
-        if not len(rows):
-            return True
-        if not (rows["fields"] == len(NUMBERS)).all():
-            return False
-        return all(
-            (rows[f"{name}_length"] == np.dtype(kind).itemsize).all()
-            for name, (_, kind) in zip(NUMBERS, BINARY, strict=True)
-        )
 
     def _read_all_as_text(self) -> dict[str, Any]:
         batch: dict[str, list[Any]] = {name: [] for name in BATCH_FIELDS}
@@ -339,10 +362,9 @@ class DirectoryCache:
             return batch, []
         rows = np.flatnonzero(located)
         unlocated = [batch["id"][i] for i in np.flatnonzero(~located).tolist()]
-        return {
-            name: values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]
-            for name, values in batch.items()
-        }, [int(home_id) for home_id in unlocated]
+        return {name: take(values, rows) for name, values in batch.items()}, [
+            int(home_id) for home_id in unlocated
+        ]
 
     def _own_homes(self, own: int) -> list[int]:
         with connection.cursor() as cursor:
@@ -462,6 +484,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _return_free_memory() -> None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
+
+
 def _warm_zips_and_urls() -> None:
     from django.urls import get_resolver
 
@@ -495,3 +525,7 @@ def warm_before_fork() -> None:
         # Objects made so far are never freed; the collector need not walk them, which
         # would touch (and so copy) their pages in every worker.
         gc.freeze()
+    # The load's pieces and temporaries are freed, but the C allocator keeps most of
+    # their pages for reuse (about 170 MB at a million homes): handed back to the
+    # system before the fork, the parent holds little more than the directory.
+    _return_free_memory()

@@ -35,9 +35,9 @@ SELECTED = [
 FULL_LOAD = f"SELECT {', '.join(SELECTED)} FROM homes_home h WHERE h.active"  # noqa: S608
 
 # A full load on PostgreSQL reads the numbers in PostgreSQL's binary COPY format, where
-# every row of fixed-width, never-null fields has the same length: numpy reads 250,000
-# of them as one array, with no Python object per value. The words (names, ZIPs, states,
-# tag sets) come from a second, text query; both are ordered by id and joined on it.
+# every row of fixed-width, never-null fields has the same length: numpy reads a piece
+# of them as one array, with no Python object per value. The words (names, ZIPs, states)
+# come from a second COPY, as text; both are ordered by id and joined on it.
 
 
 def binary_column(name: str) -> tuple[str, str]:
@@ -56,24 +56,48 @@ def binary_column(name: str) -> tuple[str, str]:
 
 
 BINARY = [binary_column(name) for name in NUMBERS]
-BINARY_LOAD = (
-    f"COPY (SELECT {', '.join(sql for sql, _ in BINARY)} FROM homes_home h "  # noqa: S608
-    "WHERE h.active ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
-)
+# The tag sets (JSON lists) go into the binary load as a 64-bit hash of each home's set,
+# seeded afresh by every load: a national directory holds a few hundred distinct sets,
+# whose text is then read once each, from one home that has it (TAG_TEXTS), instead of
+# once per home. Two different sets would have to share a hash under a seed drawn after
+# they were written (odds of about one in 10^13 for a thousand sets) to be confused.
+HASHED = tuple(f"{field}_hash" for field in TAG_FIELDS)
+
+
+def binary_load(seed: int) -> str:
+    """The numbers of every active home and its tag sets' hashes under `seed`, in
+    PostgreSQL's binary COPY format, ordered by id."""
+    hashes = [f"jsonb_hash_extended(h.{field}, {int(seed)})" for field in TAG_FIELDS]
+    return (
+        f"COPY (SELECT {', '.join([*(sql for sql, _ in BINARY), *hashes])} "  # noqa: S608
+        "FROM homes_home h WHERE h.active ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
+    )
+
+
 # Each row: a 16-bit field count, then per field a 32-bit length and the value.
 BINARY_ROW = np.dtype(
     [("fields", ">i2")]
     + [
         item
-        for name, (_, kind) in zip(NUMBERS, BINARY, strict=True)
+        for name, kind in [*((name, kind) for name, (_, kind) in zip(NUMBERS, BINARY, strict=True)),
+                           *((name, ">i8") for name in HASHED)]
         for item in ((f"{name}_length", ">i4"), (name, kind))
     ]
-)
+)  # fmt: skip
 BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
-TEXT_LOAD = (
-    f"SELECT h.id, {', '.join(f'h.{name}' for name in WORDS)}, "  # noqa: S608
-    f"{', '.join(f'h.{name}::text' for name in TAG_FIELDS)} "
-    "FROM homes_home h WHERE h.active ORDER BY h.id"
+# The words, as COPY text, in the binary load's order (matching.directory_copy splits it).
+WORDS_COPY = (
+    f"COPY (SELECT h.id, {', '.join(f'h.{name}' for name in WORDS)} "  # noqa: S608
+    "FROM homes_home h WHERE h.active ORDER BY h.id) TO STDOUT"
+)
+# The tag sets of the homes named, with their hashes under the load's seed (a home
+# changed since the load has another hash: then the load is read again as text).
+TAG_TEXTS = (
+    "SELECT h.id, "  # noqa: S608
+    + ", ".join(
+        f"jsonb_hash_extended(h.{field}, %(seed)s), h.{field}::text" for field in TAG_FIELDS
+    )
+    + " FROM homes_home h WHERE h.id = ANY(%(ids)s)"
 )
 OWN_TXID = "pg_current_xact_id_if_assigned()::text::bigint"
 # A snapshot's bounds and our own transaction. The snapshot comes as PostgreSQL writes

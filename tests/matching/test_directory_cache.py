@@ -117,3 +117,54 @@ def test_a_failed_load_leaves_the_collector_on(monkeypatch):
     with pytest.raises(RuntimeError):
         DirectoryCache().current()
     assert gc.isenabled()
+
+
+def _homes_as_loaded(directory) -> dict[int, object]:
+    return {offer.id: offer for offer in directory.offers(range(len(directory)))}
+
+
+@pytest.mark.parametrize(
+    "alongside", [pytest.param(True, id="words-on-a-second-connection"), False]
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongside):
+    """The full load reads PostgreSQL's COPY streams in pieces (here of a few rows, so
+    rows and escapes fall across piece boundaries): every home it holds is the home a
+    row-by-row read of the table gives, names with tabs, backslashes, line breaks and
+    accents, tag sets in any order, a ZIP centroid for a home without coordinates."""
+    from engine import Directory
+    from homes.models import Home
+    from matching import directory_copy
+    from matching.directory import DirectoryCache
+
+    names = ["Casa de la Niña", "Tab\there", "Back\\slash", "Two\nlines", "Ünïcödé 🏠", ""]
+    for number, name in enumerate(names * 3):
+        HomeFactory(
+            name=f"{name} {number}" if number >= len(names) else name,
+            state=["KS", "MO", "NE"][number % 3],
+            zip_code=["66101", "64108", "68102"][number % 3],
+            languages=[["en"], ["es", "en"], ["en", "es"], ["en", "vi", "es"]][number % 4],
+            services=[[], ["trauma_therapy", "education"]][number % 2],
+            approving_tribes=[[], ["Cherokee Nation"]][number % 2],
+        )
+    HomeFactory(name="No coordinates", latitude=None, longitude=None, zip_code="66044")
+    HomeFactory(name="Closed", active=False)
+    monkeypatch.setattr(directory_copy, "PIECE", 97)
+
+    cache = DirectoryCache()
+    if not alongside:  # the words read on the same connection, after the numbers
+        monkeypatch.setattr(DirectoryCache, "_read_words", None)
+        batch = cache._read_all(alongside=False)
+        loaded = Directory()
+        loaded.upsert_columns(batch)
+    else:
+        loaded = cache.current()
+    expected = Directory()
+    expected.upsert_columns(cache._batch(cache._rows_without_sql_epoch())[0])
+
+    assert _homes_as_loaded(loaded) == _homes_as_loaded(expected)
+    assert len(loaded) == Home.objects.filter(active=True).count() == 19
+    held = {offer.name: offer for offer in _homes_as_loaded(loaded).values()}
+    assert {"Tab\there", "Back\\slash", "Two\nlines", "Ünïcödé 🏠", ""} <= held.keys()
+    assert held["Casa de la Niña"].languages == frozenset({"en"})
+    assert held["Tab\there"].languages == frozenset({"en", "es"})

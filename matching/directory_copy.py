@@ -1,0 +1,265 @@
+"""A full load's two COPY streams read in pieces straight into compact columns.
+
+PostgreSQL's COPY hands the client one row at a time; the readers here gather the rows
+into pieces of about PIECE bytes and turn each piece into numpy columns at once, so no
+Python object is made per home and the load's peak stays near the directory's own size
+(a million homes read as tuples left the process holding about a kilobyte a home,
+most of it freed but not returned to the system).
+
+- `Numbers`: the binary COPY of the numbers and the tag sets' hashes
+  (directory_sql.binary_load), fixed-width rows, each piece one numpy record array,
+  split into native columns.
+- `Words`: the text COPY of the words (directory_sql.WORDS_COPY): id, name, state and
+  ZIP, tab-separated. A piece is split on its tabs and newlines in bulk; the names
+  become one UTF-8 buffer with offsets (engine.Texts), the states codes into their few
+  distinct values (engine.Coded), the ZIPs a fixed-width column. A piece holding a
+  backslash (COPY's escape: a name with a tab or a backslash in it) is read row by
+  row instead, which is rare and as correct.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from engine.directory import Coded, Texts
+from matching.directory_sql import BINARY_HEADER, BINARY_ROW, HASHED, NUMBERS, WORDS
+
+# Bytes gathered before a piece is parsed: big enough that numpy's per-call overhead
+# vanishes, small enough that a piece's temporaries stay a few megabytes.
+PIECE = 4 << 20
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_TRAILER = b"\xff\xff"
+# The words' columns: the id and the WORDS (name, state, zip_code).
+_COLUMNS = ("id", *WORDS)
+# The binary load's columns: the numbers, then the tag sets' hashes.
+_NUMBERS = (*NUMBERS, *HASHED)
+_TAB, _NEWLINE = 9, 10
+_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_ESCAPE = re.compile(r"\\(.)")
+
+
+class LayoutError(ValueError):
+    """The stream is not laid out as asked for (read the homes another way)."""
+
+
+class _Pieces:
+    """A file-like sink for cursor.copy_expert: rows gathered, parsed a piece at a time."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        pending = self._pending
+        pending += data
+        if len(pending) >= PIECE:
+            self._take(final=False)
+
+    def finish(self) -> None:
+        self._take(final=True)
+
+    def _take(self, *, final: bool) -> None:
+        raise NotImplementedError
+
+
+class Numbers(_Pieces):
+    """The binary load: `columns()` gives one native numpy array per NUMBERS and HASHED
+    name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._header = False
+        self._chunks: dict[str, list[np.ndarray]] = {name: [] for name in _NUMBERS}
+
+    def _take(self, *, final: bool) -> None:
+        pending = self._pending
+        start = 0
+        if not self._header:
+            if len(pending) < BINARY_HEADER and not final:
+                return
+            # The signature, no flags, no header extension (anything else: another layout).
+            if bytes(pending[:11]) != _SIGNATURE or bytes(pending[11:19]) != bytes(8):
+                raise LayoutError("unexpected COPY header")
+            self._header, start = True, BINARY_HEADER
+        size = (len(pending) - start) // BINARY_ROW.itemsize
+        if final:
+            if len(pending) - start - size * BINARY_ROW.itemsize != len(_TRAILER):
+                raise LayoutError("rows of an unexpected width")
+            if bytes(pending[-len(_TRAILER) :]) != _TRAILER:
+                raise LayoutError("no COPY trailer")
+        stop = start + size * BINARY_ROW.itemsize
+        if size:
+            rows = np.frombuffer(bytes(pending[start:stop]), BINARY_ROW)
+            if not layout_holds(rows):
+                raise LayoutError("a field of an unexpected width (or null)")
+            for name, chunks in self._chunks.items():
+                chunks.append(rows[name].astype(rows.dtype[name].newbyteorder("=")))
+        del pending[:stop]
+
+    def columns(self) -> dict[str, np.ndarray]:
+        columns = {}
+        for name, chunks in self._chunks.items():
+            columns[name] = (
+                np.concatenate(chunks)
+                if chunks
+                else np.zeros(0, BINARY_ROW[name].newbyteorder("="))
+            )
+            chunks.clear()  # each column's pieces freed as it is joined
+        return columns
+
+
+def layout_holds(rows: np.ndarray) -> bool:
+    """Every row has the fields asked for, each as wide as its type (none null)."""
+    if not len(rows):
+        return True
+    if not (rows["fields"] == len(_NUMBERS)).all():
+        return False
+    return all((rows[f"{name}_length"] == rows.dtype[name].itemsize).all() for name in _NUMBERS)
+
+
+class Words(_Pieces):
+    """The text COPY of the words; `columns()` gives the batch's word columns and ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ids: list[np.ndarray] = []
+        self._names: list[bytes] = []
+        self._name_lengths: list[np.ndarray] = []
+        self._zips: list[np.ndarray] = []
+        # States: each distinct value's code, and the codes of each piece.
+        self._distinct: dict[str, dict[bytes, int]] = {"state": {}}
+        self._codes: dict[str, list[np.ndarray]] = {name: [] for name in self._distinct}
+
+    def _take(self, *, final: bool) -> None:
+        pending = self._pending
+        end = len(pending) if final else pending.rfind(b"\n") + 1
+        if end <= 0:
+            return
+        if final and pending and pending[-1] != _NEWLINE:
+            raise LayoutError("a row without its end")
+        piece = bytes(pending[:end])
+        del pending[:end]
+        fields = _split_slowly(piece) if b"\\" in piece else _split(piece)
+        self._add(*fields)
+
+    def _add(self, ids: np.ndarray, names: bytes, name_lengths: np.ndarray, texts: dict) -> None:
+        self._ids.append(ids)
+        self._names.append(names)
+        self._name_lengths.append(name_lengths)
+        self._zips.append(texts["zip_code"])
+        for name, distinct in self._distinct.items():
+            values, inverse = np.unique(texts[name], return_inverse=True)
+            local = np.array(
+                [distinct.setdefault(value, len(distinct)) for value in values.tolist()], np.intp
+            )
+            self._codes[name].append(local[inverse.ravel()])
+
+    def columns(self) -> tuple[np.ndarray, dict[str, Any]]:
+        """(ids, {name: Texts, state: Coded, zip_code: U5 array})."""
+
+        def joined(chunks: list[np.ndarray], dtype: Any) -> np.ndarray:
+            return np.concatenate(chunks) if chunks else np.zeros(0, dtype)
+
+        ids = joined(self._ids, np.int64)
+        lengths = joined(self._name_lengths, np.int64)
+        starts = np.zeros(len(lengths), np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        columns: dict[str, Any] = {
+            "name": Texts(b"".join(self._names), starts, lengths),
+            "zip_code": joined(self._zips, "S5").astype("U5"),
+        }
+        for name, distinct in self._distinct.items():
+            values = [value.decode() for value in distinct]
+            columns[name] = Coded(values, joined(self._codes[name], np.intp))
+        self._names, self._name_lengths, self._zips = [], [], []
+        return ids, columns
+
+
+def _split(piece: bytes) -> tuple[np.ndarray, bytes, np.ndarray, dict[str, np.ndarray]]:
+    """Whole rows of COPY text with no escape in them, split in bulk."""
+    buffer = np.frombuffer(piece, np.uint8)
+    separators = np.flatnonzero((buffer == _TAB) | (buffer == _NEWLINE))
+    width = len(_COLUMNS)
+    if len(separators) % width:
+        raise LayoutError("rows with an unexpected number of fields")
+    ends = separators.reshape(-1, width)
+    if not (buffer[ends[:, -1]] == _NEWLINE).all() or (buffer[ends[:, :-1]] != _TAB).any():
+        raise LayoutError("rows with an unexpected number of fields")
+    starts = np.empty_like(ends)
+    starts[0, 0] = 0
+    starts[1:, 0] = ends[:-1, -1] + 1
+    starts[:, 1:] = ends[:, :-1] + 1
+    lengths = ends - starts
+    column = {name: index for index, name in enumerate(_COLUMNS)}
+
+    def fixed(name: str, size: int | None = None) -> np.ndarray:
+        """A column's values as fixed-width bytes (numpy 'S'), zero-padded."""
+        index = column[name]
+        longest = int(lengths[:, index].max()) if len(lengths) else 0
+        size = max(1, longest if size is None else size)
+        if longest > size:
+            raise LayoutError(f"{name} longer than {size}")
+        padded = np.concatenate((buffer, np.zeros(size, np.uint8)))
+        matrix = sliding_window_view(padded, size)[starts[:, index]]
+        matrix[np.arange(size) >= lengths[:, index, None]] = 0
+        return np.ascontiguousarray(matrix).view(f"S{size}").ravel()
+
+    ids = _integers(fixed("id"))
+    # The names: every byte inside a name field, in order (a +1 at each start, a -1 at
+    # each end, summed), and their lengths.
+    name = column["name"]
+    inside = np.zeros(len(buffer) + 1, np.int8)
+    named = lengths[:, name] > 0
+    inside[starts[named, name]] = 1
+    inside[ends[named, name]] = -1
+    names = buffer[np.cumsum(inside[:-1], dtype=np.int8).view(np.bool_)].tobytes()
+    texts = {
+        "state": fixed("state"),
+        "zip_code": fixed("zip_code", 5),
+    }
+    return ids, names, lengths[:, name].astype(np.int64), texts
+
+
+def _integers(digits: np.ndarray) -> np.ndarray:
+    """Fixed-width ASCII digits (zero-padded at the end) as int64."""
+    matrix = digits.view(np.uint8).reshape(len(digits), -1)
+    values = np.zeros(len(digits), np.int64)
+    for place in range(matrix.shape[1]):
+        digit = matrix[:, place].astype(np.int64)
+        present = digit != 0
+        if ((digit[present] < 48) | (digit[present] > 57)).any():
+            raise LayoutError("an id that is not a number")
+        values = np.where(present, values * 10 + digit - 48, values)
+    return values
+
+
+def _split_slowly(piece: bytes) -> tuple[np.ndarray, bytes, np.ndarray, dict[str, np.ndarray]]:
+    """Whole rows of COPY text, escapes read, a row at a time."""
+    rows = [
+        [_ESCAPE.sub(_unescape, value) for value in line.split("\t")]
+        for line in piece.decode().split("\n")[:-1]
+    ]
+    if any(len(row) != len(_COLUMNS) for row in rows):
+        raise LayoutError("rows with an unexpected number of fields")
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    by_name = dict(zip(_COLUMNS, columns, strict=True))
+    names = [value.encode() for value in by_name["name"]]
+    texts = {
+        name: np.array([value.encode() for value in by_name[name]] or [b""], "S")[: len(rows)]
+        for name in ("state", "zip_code")
+    }
+    if len(texts["zip_code"]) and texts["zip_code"].dtype.itemsize > 5:
+        raise LayoutError("zip_code longer than 5")
+    return (
+        np.array([int(value) for value in by_name["id"]], np.int64),
+        b"".join(names),
+        np.array([len(value) for value in names], np.int64),
+        texts,
+    )
+
+
+def _unescape(found: re.Match[str]) -> str:
+    return _ESCAPES.get(found[1], found[1])
