@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import html
+from collections.abc import Callable
 
 from django import template
 from django.utils import dateformat, timezone
@@ -169,10 +170,12 @@ def _escape(value: object) -> str:
 
 
 @register.filter
-def breakdown_rows(factors) -> SafeString:
+def breakdown_rows(factors, label: Callable[[str], str] | None = None) -> SafeString:
     """A score's factors as the rows of its "Why this score" table: factor, points of
     the most, and the detail in the page's language (numbers localised, as a template
-    variable is)."""
+    variable is). `label`: the factor's name (factor_label; a results page passes one
+    that remembers the few names it has translated)."""
+    label = label or factor_label
     separator = str(get_format("DECIMAL_SEPARATOR"))
     rows = []
     for f in factors:
@@ -183,7 +186,7 @@ def breakdown_rows(factors) -> SafeString:
             else (f.factor, f.points, f.max, f.detail)
         )
         rows.append(
-            f"<tr><td>{_escape(factor_label(factor))}</td>"
+            f"<tr><td>{_escape(label(factor))}</td>"
             f"<td>{number(points, separator)} / {number(most, separator)}</td>"
             f"<td>{_escape(sentence(str(detail)))}</td></tr>"
         )

@@ -22,9 +22,16 @@ from collections.abc import Iterable
 from django import template
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
-from core.templatetags.harbor import ago, breakdown_rows, failed_rules, home_type_label, number
+from core.templatetags.harbor import (
+    ago,
+    breakdown_rows,
+    factor_label,
+    failed_rules,
+    home_type_label,
+    number,
+)
 from engine import Miss, Ranked
 from matching.selectors import INTERIM_LABEL, Contact
 
@@ -38,9 +45,14 @@ def escape(value: object) -> str:
 
 
 class _Words:
-    """The block's fixed words, translated once a page rather than once a home."""
+    """The blocks' fixed words in one language, translated once a process (the catalogue
+    does not change while it runs) rather than once a home: most of the page's rendering
+    was gettext, a few hundred calls a page, each through the active language's lookup.
+    The names of home types and score factors (a few each) are kept as first asked."""
 
     def __init__(self) -> None:
+        self.home_types: dict[str, str] = {}
+        self.factors: dict[str, str] = {}
         self.separator = str(get_format("DECIMAL_SEPARATOR"))
         self.rank = escape(gettext("Rank"))
         self.interim = escape(gettext(INTERIM_LABEL))
@@ -65,6 +77,30 @@ class _Words:
         self.confirmed = gettext("Beds confirmed %(ago)s")
         self.caption = gettext("Score breakdown for %(home)s")
         self.propose = gettext("Propose %(home)s")
+
+    def home_type(self, value: str) -> str:
+        label = self.home_types.get(value)
+        if label is None:
+            label = self.home_types[value] = escape(home_type_label(value))
+        return label
+
+    def factor(self, code: str) -> str:
+        label = self.factors.get(code)
+        if label is None:
+            label = self.factors[code] = factor_label(code)
+        return label
+
+
+_WORDS: dict[str | None, _Words] = {}
+
+
+def _words() -> _Words:
+    """The words in the active language (made at its first page)."""
+    language = get_language()
+    words = _WORDS.get(language)
+    if words is None:
+        words = _WORDS[language] = _Words()
+    return words
 
 
 def contact_html(contact: Contact) -> str:
@@ -114,7 +150,7 @@ def _ranked_home(
         yield f'<span class="rule">{escape(tier)}</span>\n'
     elif context.get("icwa"):
         yield f"<span>{words.outside_icwa}</span>\n"
-    yield f"<span>{escape(home_type_label(home.home_type))}</span>\n"
+    yield f"<span>{words.home_type(home.home_type)}</span>\n"
     yield f"<span>{escape(home.state)} {escape(home.zip_code)}</span>\n"
     distance = (
         _miles(r.distance_miles, words) if r.distance_miles is not None else words.distance_unknown
@@ -148,7 +184,7 @@ def _ranked_home(
         f"<details>\n<summary>{words.why}</summary>\n"
         f'<table class="breakdown">\n<caption class="visually-hidden">{caption}</caption>\n'
         f"{words.head}\n"
-        f"<tbody>{breakdown_rows(r.breakdown)}</tbody>\n</table>\n</details>\n"
+        f"<tbody>{breakdown_rows(r.breakdown, words.factor)}</tbody>\n</table>\n</details>\n"
     )
     if context.get("propose_url"):
         checked = " checked" if home.id in (context.get("ticked") or ()) else ""
@@ -165,7 +201,7 @@ def _ranked_home(
 def ranked_homes(context: template.Context) -> SafeString:
     """The `<li>` of each ranked home: its facts, whom to call, why its score, and the
     box to propose it when the page proposes."""
-    words = _Words()
+    words = _words()
     return SafeString(
         "".join(
             part
@@ -188,7 +224,7 @@ def _near_miss(m: Miss, contact: Contact, words: _Words) -> str:
 @register.simple_tag(takes_context=True)
 def near_miss_items(context: template.Context) -> SafeString:
     """The `<li>` of each near miss: the home, the one rule it fails and why, whom to call."""
-    words = _Words()
+    words = _words()
     return SafeString(
         "".join(_near_miss(m, contact, words) for m, contact in context.get("near_misses") or ())
     )

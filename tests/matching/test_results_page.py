@@ -55,3 +55,18 @@ def test_the_blocks_read_in_spanish_with_a_decimal_comma(alice, survivor):
     # Points as Spanish writes them: "30,0 / 30,0", never "30.0".
     points = page.split('<th scope="col">Detalle</th>')[1].split("</tbody>")[0]
     assert ",0 / " in points and ".0 / " not in points
+
+
+def test_each_readers_page_keeps_her_language_when_the_languages_take_turns(alice, survivor):
+    # The blocks' words are kept per language once made: a Spanish page after an English
+    # one, then English again, each reads in its own.
+    HomeFactory(name="Hogar Faro", home_type="group_home")
+    for language, why, home_type, factor in (
+        ("en", "Why this score", "Group home", "Distance"),
+        ("es", "Por qué esta puntuación", "Hogar grupal", "Distancia"),
+        ("en", "Why this score", "Group home", "Distance"),
+    ):
+        page = _page(alice, survivor, language)
+        assert f"<summary>{why}</summary>" in page
+        assert f"<span>{home_type}</span>" in page
+        assert f"<tr><td>{factor}</td>" in page
