@@ -88,6 +88,15 @@ class Texts:
         return Texts(self.buffer, self.start[rows], self.length[rows])
 
 
+def _ascii(zips: Sequence[str] | np.ndarray) -> np.ndarray:
+    """ZIP codes as the column keeps them, five ASCII bytes; a character outside ASCII
+    (never in a valid ZIP) reads as "?"."""
+    try:
+        return np.asarray(zips).astype("S5")
+    except UnicodeEncodeError:
+        return np.array([str(code)[:5].encode("ascii", "replace") for code in zips], "S5")
+
+
 def take(values: Any, rows: np.ndarray) -> Any:
     """These rows of one batch column (an array, a Coded, a Texts or a sequence)."""
     if isinstance(values, (np.ndarray, Coded, Texts)):
@@ -255,6 +264,7 @@ class Directory:
             return list(map(names.__getitem__, listed(name)))
 
         columns: dict[str, list[Any]] = {name: listed(name) for name in ("id", *STORED)}
+        columns["zip_code"] = [code.decode() for code in columns["zip_code"]]
         columns["name"] = list(map(self._names.__getitem__, rows))
         columns["state"] = named("state", self._state_names)
         for field, levels in LEVELS.items():
@@ -513,7 +523,9 @@ class Directory:
 
         data = self._data
         for name in STORED:
-            data[name][rows] = array(name)
+            if name != "zip_code":
+                data[name][rows] = array(name)
+        data["zip_code"][rows] = _ascii(batch["zip_code"])
         latitude, longitude = array("latitude"), array("longitude")
         if np.isnan(latitude).any() or np.isnan(longitude).any():
             raise ValueError("every home needs a location (latitude and longitude)")

@@ -48,7 +48,8 @@ WORD = np.dtype("<u8")
 SCHEMA: dict[str, type | str] = {
     "id": np.int64,
     "state": np.int16,
-    "zip_code": "U5",
+    # ASCII bytes (a ZIP is five digits): 5 bytes a home where "U5" took 20.
+    "zip_code": "S5",
     "latitude": np.float64,
     "longitude": np.float64,
     **{name: np.int8 for name in LEVELS},

@@ -26,7 +26,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine.directory import Coded, Texts
-from matching.directory_sql import BINARY_HEADER, BINARY_ROW, HASHED, NUMBERS, WORDS
+from matching.directory_sql import (
+    BINARY_HEADER,
+    BINARY_ROW,
+    HASHED,
+    NUMBERS,
+    WORDS,
+    from_binary_times,
+)
 
 # Bytes gathered before a piece is parsed: big enough that numpy's per-call overhead
 # vanishes, small enough that a piece's temporaries stay a few megabytes.
@@ -108,6 +115,7 @@ class Numbers(_Pieces):
                 else np.zeros(0, BINARY_ROW[name].newbyteorder("="))
             )
             chunks.clear()  # each column's pieces freed as it is joined
+        from_binary_times(columns)
         return columns
 
 

@@ -40,16 +40,41 @@ FULL_LOAD = f"SELECT {', '.join(SELECTED)} FROM homes_home h WHERE h.active"  # 
 # come from a second COPY, as text; both are ordered by id and joined on it.
 
 
+# The times go into the binary load as PostgreSQL keeps them, with nothing computed per
+# row (the server's costliest columns were these and the levels): microseconds and days
+# since 2000-01-01, a missing one as -infinity / infinity (the extremes of the integer),
+# shifted to the Unix epoch by numpy (from_binary_times).
+BINARY_TIMES = {
+    "updated_us": ("COALESCE(h.availability_updated_at, '-infinity')", ">i8"),
+    "license_day": ("COALESCE(h.license_expires, 'infinity')", ">i4"),
+}
+_POSTGRES_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970
+_POSTGRES_EPOCH_DAY = 10_957
+
+
+def from_binary_times(columns: dict[str, np.ndarray]) -> None:
+    """The binary load's times in place as the directory keeps them (engine.layout)."""
+    us = columns["updated_us"].astype(np.int64)
+    low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    shifted = np.where((us == low) | (us == high), 0, us) + _POSTGRES_EPOCH_US
+    columns["updated_us"] = np.where(
+        us == low, NEVER_UPDATED_US, np.where(us == high, high, shifted)
+    )
+    days = columns["license_day"].astype(np.int64)
+    never = days == np.iinfo(np.int32).max
+    columns["license_day"] = np.where(never, NO_LICENSE_EXPIRY, days + _POSTGRES_EPOCH_DAY)
+
+
 def binary_column(name: str) -> tuple[str, str]:
     """(SQL, big-endian numpy type) of one field of the binary full load, never null."""
     if name in LEVELS:
         # The level's rank in the rules' order; -1 for a value the rules do not know.
-        levels = ", ".join(f"'{level}'" for level in LEVELS[name])
-        return f"COALESCE(array_position(ARRAY[{levels}], h.{name}::text) - 1, -1)::int8", ">i8"
+        ranks = " ".join(f"WHEN '{level}' THEN {rank}" for rank, level in enumerate(LEVELS[name]))
+        return f"(CASE h.{name} {ranks} ELSE -1 END)::int2", ">i2"
     if name in FLOATS:
         return f"COALESCE(h.{name}::float8, 'NaN')", ">f8"
-    if name in COMPUTED:
-        return f"({COMPUTED[name]})::int8", ">i8"
+    if name in BINARY_TIMES:
+        return BINARY_TIMES[name]
     if name in BOOLEANS:
         return f"h.{name}", "?"
     return f"h.{name}::int8", ">i8"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from homes.services import home_update, home_update_availability
@@ -148,6 +150,9 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
             approving_tribes=[[], ["Cherokee Nation"]][number % 2],
         )
     HomeFactory(name="No coordinates", latitude=None, longitude=None, zip_code="66044")
+    HomeFactory(name="Never updated", availability_updated_at=None, medical_level="complex")
+    HomeFactory(name="Licensed", license_expires=datetime.date(2027, 3, 1), home_type="foster")
+    HomeFactory(name="Old license", license_expires=datetime.date(1969, 12, 31))
     HomeFactory(name="Closed", active=False)
     monkeypatch.setattr(directory_copy, "PIECE", 97)
 
@@ -163,8 +168,11 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
     expected.upsert_columns(cache._batch(cache._rows_without_sql_epoch())[0])
 
     assert _homes_as_loaded(loaded) == _homes_as_loaded(expected)
-    assert len(loaded) == Home.objects.filter(active=True).count() == 19
+    assert len(loaded) == Home.objects.filter(active=True).count() == 22
     held = {offer.name: offer for offer in _homes_as_loaded(loaded).values()}
     assert {"Tab\there", "Back\\slash", "Two\nlines", "Ünïcödé 🏠", ""} <= held.keys()
     assert held["Casa de la Niña"].languages == frozenset({"en"})
     assert held["Tab\there"].languages == frozenset({"en", "es"})
+    assert held["Never updated"].availability_updated_at is None
+    assert held["Licensed"].license_expires == datetime.date(2027, 3, 1)
+    assert held["Old license"].license_expires == datetime.date(1969, 12, 31)
