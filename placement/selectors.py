@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -549,10 +549,34 @@ def kept_apart_from(survivor_id: int) -> set[int]:
     }
 
 
+# keep_apart_homes's ORM queries as one: the other child of each active link, then the
+# homes of her active referrals and open placements.
+_KEEP_APART_HOMES_SQL = (
+    "WITH partners AS ("
+    'SELECT CASE WHEN k."survivor_id" = %s THEN k."other_id" ELSE k."survivor_id" END AS id '
+    f'FROM "{KeepApart._meta.db_table}" k '
+    'WHERE k."ended_at" IS NULL AND (k."survivor_id" = %s OR k."other_id" = %s)) '
+    f'SELECT r."home_id" FROM "{Referral._meta.db_table}" r '
+    'WHERE r."survivor_id" IN (SELECT id FROM partners) '
+    f'AND r."status" IN ({", ".join(["%s"] * len(Referral.ACTIVE))}) '
+    f'UNION SELECT p."home_id" FROM "{Placement._meta.db_table}" p '
+    'WHERE p."survivor_id" IN (SELECT id FROM partners) AND p."ended_at" IS NULL'
+)
+
+
 def keep_apart_homes(survivor_id: int) -> frozenset[int]:
     """The homes where a child this one must be kept apart from is placed, held or
     referred (the rule `keep_apart`), read from the live rows: inside a commitment's
-    transaction, after the home's lock, it sees what a concurrent commitment committed."""
+    transaction, after the home's lock, it sees what a concurrent commitment committed.
+
+    On PostgreSQL one statement, written once: a child's search asks on every call, and
+    the ORM's two to three queries cost 1.7 ms of CPU against 0.2 (issue 30)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _KEEP_APART_HOMES_SQL, [survivor_id, survivor_id, survivor_id, *Referral.ACTIVE]
+            )
+            return frozenset(home_id for (home_id,) in cursor.fetchall())
     partners = kept_apart_from(survivor_id)
     if not partners:
         return frozenset()

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any, cast
 
-from django.db.models import Count, QuerySet
+from django.db import connection
+from django.db.models import Count, Field, QuerySet
 
 from core.types import RequestUser
 from survivors.models import Status, Survivor, need_to_know
@@ -79,5 +81,47 @@ def survivor_get(
     if survivor_id is None:
         return None
     if fields is not None:
+        if connection.vendor == "postgresql":
+            return _survivor_read(user, survivor_id, tuple(fields))
         return Survivor.objects.visible_to(user).filter(pk=survivor_id).only(*fields).first()
     return survivor_list(user=user, archived=True).filter(pk=survivor_id).first()
+
+
+def _survivor_read(user: RequestUser, survivor_id: int, fields: tuple[str, ...]) -> Survivor | None:
+    """`Survivor.objects.visible_to(user).filter(pk=survivor_id).only(*fields).first()`,
+    the same SQL written once per set of fields instead of compiled by the ORM on every
+    request (a child's search reads her this way on every call: 5.0 ms of CPU against
+    0.4 at the bench, issue 30). The same instance: deferred fields, values through each
+    field's own converter (the encrypted ones decrypt there)."""
+    visible = Survivor.objects.visible_sql(user)
+    if visible is None:
+        return None
+    condition, params = visible
+    sql, names, converters = _read_shape(fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} AND {condition}", [survivor_id, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (column, convert) in zip(row, converters, strict=True):
+        for converter in convert:
+            value = converter(value, column, connection)
+        values.append(value)
+    return Survivor.from_db(connection.alias, names, values)
+
+
+@cache
+def _read_shape(fields: tuple[str, ...]) -> tuple[str, list[str], list[tuple[Any, list[Callable]]]]:
+    """The SELECT of these fields (and the id) by id, their attribute names in the
+    model's order (as Model.from_db takes a deferred row) and each column's converters."""
+    meta = Survivor._meta
+    wanted = {cast(Field, meta.get_field(name)).attname for name in fields} | {meta.pk.attname}
+    chosen = [field for field in meta.concrete_fields if field.attname in wanted]
+    columns = ", ".join(f's."{field.column}"' for field in chosen)
+    converters = []
+    for field in chosen:
+        column = field.get_col(meta.db_table)
+        converters.append((column, column.get_db_converters(connection)))
+    sql = f'SELECT {columns} FROM "{meta.db_table}" s WHERE s."id" = %s'
+    return sql, [field.attname for field in chosen], converters

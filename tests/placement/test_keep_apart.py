@@ -278,3 +278,31 @@ def test_it_says_no_child_when_the_case_number_is_one_she_may_not_see(
     )
     assert "No child you can see has case number MO-SECRET" in answer.content.decode()
     assert not KeepApart.objects.exists()
+
+
+def test_it_finds_each_linked_childs_homes_from_either_side_in_one_statement(
+    alice, mdt, home_admin, recruiter, recruit, home, shelter
+):
+    """keep_apart_homes (every search of a linked child asks it) reads the other child's
+    placement and active referrals whichever side of the link the child is stored on, in
+    one statement, and nothing once the link has ended."""
+    from django.test.utils import CaptureQueriesContext
+
+    from placement.selectors import keep_apart_homes
+    from placement.services import keep_apart_end
+
+    third = SurvivorFactory(agency=alice.agency, team=recruit.team, alias="Third")
+    third.assigned_workers.add(alice)
+    placed(alice, mdt, home_admin, recruiter, home)
+    referred(alice, mdt, third, shelter)
+    keep_apart_create(actor=alice, survivor_id=recruit.pk, other_id=recruiter.pk, reason="R.")
+    keep_apart_create(actor=alice, survivor_id=third.pk, other_id=recruit.pk, reason="R.")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert keep_apart_homes(recruit.pk) == {home.pk, shelter.pk}
+    assert len(queries) == 1
+    assert keep_apart_homes(recruiter.pk) == set()  # the recruit is nowhere yet
+    assert keep_apart_homes(third.pk) == set()
+
+    keep_apart_end(actor=alice, survivor_id=recruit.pk, other_id=recruiter.pk)
+    assert keep_apart_homes(recruit.pk) == {shelter.pk}
