@@ -6,12 +6,13 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Exists, Field, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
@@ -98,26 +99,12 @@ def audit_record_insert(
         after=after or {},
         ip=ip,
     )
-    row_sql, row_params = _insert_values(row)
-    columns, entry_params = _insert_values(entry)
-    qn = connection.ops.quote_name
-    placeholders = [
-        # The new row's id joins `after` in the statement: it is not known before.
-        "(%s::jsonb || jsonb_build_object(%s, new_row.id))" if column == qn("after") else "%s"
-        for column in columns.split(", ")
-    ]
-    at = columns.split(", ").index(qn("after"))
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup a use
+    row_params = _insert_values(row, db)
+    entry_params = _insert_values(entry, db)
+    sql, at = _insert_with_entry_sql(type(row))
     entry_params[at : at + 1] = [entry_params[at], key]
-    meta = row._meta
-    sql = (
-        f"WITH new_row AS (INSERT INTO {qn(meta.db_table)} ({row_sql}) "
-        f"VALUES ({', '.join(['%s'] * len(row_params))}) "
-        f"RETURNING {qn(str(meta.pk.column))} AS id) "
-        f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(placeholders)} FROM new_row "
-        f'RETURNING "id", "after", "txid"'
-    )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, [*row_params, *entry_params])
         entry.pk, stored_after, entry.txid = cursor.fetchone()
     # As the ORM reads it back (the connection may hand jsonb over as text).
@@ -129,13 +116,40 @@ def audit_record_insert(
     return entry
 
 
-def _insert_values(obj: models.Model) -> tuple[str, list[Any]]:
-    """The columns an INSERT of the new `obj` writes and their values, as Django's own
+def _insert_values(obj: models.Model, db: BaseDatabaseWrapper) -> list[Any]:
+    """The values an INSERT of the new `obj` writes (its _insert_fields), as Django's own
     insert prepares them (defaults, auto_now_add, JSON adapted)."""
-    meta = obj._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    return ", ".join(connection.ops.quote_name(str(f.column)) for f in fields), values
+    return [f.get_db_prep_save(f.pre_save(obj, True), db) for f in _insert_fields(type(obj))]
+
+
+@cache
+def _insert_fields(model: type[models.Model]) -> tuple[Field, ...]:
+    meta = model._meta
+    return tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
+
+
+@cache
+def _insert_with_entry_sql(model: type[models.Model]) -> tuple[str, int]:
+    """audit_record_insert's statement for a new `model` row (PostgreSQL), written once,
+    and where the entry's `after` sits among the entry's values."""
+    qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    row_columns = [qn(str(f.column)) for f in _insert_fields(model)]
+    entry_columns = [qn(str(f.column)) for f in _insert_fields(AuditEntry)]
+    placeholders = [
+        # The new row's id joins `after` in the statement: it is not known before.
+        "(%s::jsonb || jsonb_build_object(%s, new_row.id))" if column == qn("after") else "%s"
+        for column in entry_columns
+    ]
+    meta = model._meta
+    sql = (
+        f"WITH new_row AS (INSERT INTO {qn(meta.db_table)} ({', '.join(row_columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(row_columns))}) "
+        f"RETURNING {qn(str(meta.pk.column))} AS id) "
+        f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({', '.join(entry_columns)}) "
+        f"SELECT {', '.join(placeholders)} FROM new_row "
+        f'RETURNING "id", "after", "txid"'
+    )
+    return sql, entry_columns.index(qn("after"))
 
 
 def _mark_request_on_commit() -> None:

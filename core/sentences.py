@@ -12,6 +12,7 @@ test_sentences.py makes every sentence the engine can write match one of these.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
 
 from django.utils.translation import get_language, gettext, gettext_noop, trans_real
@@ -348,6 +349,17 @@ def sentence(text: str) -> str:
     if not text:
         return text
     return _sentence(get_language(), text)
+
+
+def sentences() -> Callable[[str], str]:
+    """`sentence` with the active language looked up once, for an answer that says many
+    (a search's response: a hundred of the engine's sentences)."""
+    language = get_language()
+
+    def say(text: str) -> str:
+        return _sentence(language, text) if text else text
+
+    return say
 
 
 # A results page shows a few hundred of the engine's sentences, most of them the same

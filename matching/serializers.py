@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -7,7 +8,7 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 
 from core.inputs import NeedsSerializerBase, SharedFieldsSerializer, TribesSerializerField
-from core.sentences import sentence
+from core.sentences import sentence, sentences
 from core.vocab import (
     AGE_MAX,
     INT_MAX,
@@ -81,6 +82,8 @@ class MatchQuerySerializer(SharedFieldsSerializer):
 
 # --- response -------------------------------------------------------------------------
 
+Say = Callable[[str], str]
+
 
 def home_summary(home, contact: Contact = NO_CONTACT) -> dict[str, Any]:
     return {
@@ -100,7 +103,7 @@ def home_summary(home, contact: Contact = NO_CONTACT) -> dict[str, Any]:
     }
 
 
-def _miss(miss: Miss, contact: Contact | None = None) -> dict[str, Any]:
+def _miss(miss: Miss, contact: Contact | None = None, say: Say = sentence) -> dict[str, Any]:
     home = miss.home
     return {
         # The excluded list can hold a whole national directory: name the home, no more.
@@ -108,11 +111,11 @@ def _miss(miss: Miss, contact: Contact | None = None) -> dict[str, Any]:
         if contact is None
         else home_summary(home, contact),
         "distance_miles": miss.distance_miles,
-        "failed": [{"rule": f.rule, "reason": sentence(f.reason)} for f in miss.failed],
+        "failed": [{"rule": f.rule, "reason": say(f.reason)} for f in miss.failed],
     }
 
 
-def _ranked(r: Ranked, contact: Contact) -> dict[str, Any]:
+def _ranked(r: Ranked, contact: Contact, say: Say = sentence) -> dict[str, Any]:
     return {
         "rank": r.rank,
         "score": r.score,
@@ -121,13 +124,13 @@ def _ranked(r: Ranked, contact: Contact) -> dict[str, Any]:
         "icwa_tier": r.icwa_tier,
         "home": home_summary(r.home, contact),
         "breakdown": [
-            {"factor": f.factor, "points": f.points, "max": f.max, "detail": sentence(f.detail)}
+            {"factor": f.factor, "points": f.points, "max": f.max, "detail": say(f.detail)}
             for f in r.breakdown
         ],
     }
 
 
-def _call(call: TonightCall) -> dict[str, Any]:
+def _call(call: TonightCall, say: Say = sentence) -> dict[str, Any]:
     entry = {
         "home": home_summary(call.home, call.contact),
         "distance_miles": call.distance_miles,
@@ -136,31 +139,34 @@ def _call(call: TonightCall) -> dict[str, Any]:
         "action": call.action,
     }
     if call.ranked is None:
-        return {"rule": call.rule, "reason": sentence(call.reason), **entry}
+        return {"rule": call.rule, "reason": say(call.reason), **entry}
     return {"label": INTERIM_LABEL, "rank": call.ranked.rank, "score": call.ranked.score, **entry}
 
 
 def match_response(search: HomeSearch) -> dict[str, Any]:
     """The DESIGN.md response shape for a search (selectors.search_homes)."""
     result, contact, tonight = search.result, search.contact, search.tonight
+    say = sentences()  # the language looked up once, not for each of a hundred sentences
     return {
         "homes_considered": result.homes_considered,
         "feasible_count": result.feasible_count,
-        "results": [_ranked(r, contact(r.home.id)) for r in result.results],
-        "near_misses": [_miss(m, contact(m.home.id)) for m in result.near_misses],
+        "results": [_ranked(r, contact(r.home.id), say) for r in result.results],
+        "near_misses": [_miss(m, contact(m.home.id), say) for m in result.near_misses],
         "near_miss_count": result.near_miss_count,
-        "excluded": None if result.excluded is None else [_miss(m) for m in result.excluded],
+        "excluded": None
+        if result.excluded is None
+        else [_miss(m, None, say) for m in result.excluded],
         "excluded_count": result.excluded_count,
         "relaxations": [
-            {"rule": x.rule, "homes": x.homes, "suggestion": sentence(x.suggestion)}
+            {"rule": x.rule, "homes": x.homes, "suggestion": say(x.suggestion)}
             for x in result.relaxations
         ],
         "tonight": {
             "nothing_fits": tonight.nothing_fits,
-            "fail_only": [_call(c) for c in tonight.fail_only],
-            "interim_shelters": [_call(c) for c in tonight.interim_shelters],
+            "fail_only": [_call(c, say) for c in tonight.fail_only],
+            "interim_shelters": [_call(c, say) for c in tonight.interim_shelters],
             "takes_days": [
-                {"rule": x.rule, "homes": x.homes, "suggestion": sentence(x.suggestion)}
+                {"rule": x.rule, "homes": x.homes, "suggestion": say(x.suggestion)}
                 for x in tonight.takes_days
             ],
             "waitlist": {

@@ -18,10 +18,13 @@ def needs_snapshot(needs: SurvivorNeeds) -> dict[str, Any]:
     No identity is part of SurvivorNeeds, and no location is kept: where the child is
     and where the exclusion zones lie (often where the trafficker operates) stay
     encrypted on the survivor's record. `exclusion_zones` is how many there were."""
-    snapshot = dataclasses.asdict(needs)
-    for key, value in snapshot.items():
-        if isinstance(value, frozenset):
-            snapshot[key] = sorted(value)
+    # Field by field, not dataclasses.asdict: its deep copy is most of the cost on every
+    # search, and every value here is a number, a text, a date or a set or tuple of texts
+    # (the zones, the one nested value, are counted below).
+    snapshot = {}
+    for field in dataclasses.fields(needs):
+        value = getattr(needs, field.name)
+        snapshot[field.name] = sorted(value) if isinstance(value, frozenset) else value
     snapshot["exclusion_zones"] = len(needs.exclusion_zones)
     # Where the children she is kept apart from are: their records, not hers.
     snapshot.pop("keep_apart_homes")
