@@ -104,7 +104,8 @@ MIDDLEWARE = [
     # Pages show times in the signed-in user's agency's zone (after authentication).
     "accounts.middleware.TimeZoneMiddleware",
     # Role and permission changes name the request's user; admin change pages are
-    # audited as reads; the request's audit entries are sealed into the chain after it.
+    # audited as reads. The request seals nothing: the beat's seal-audit-trail does, each
+    # minute (audit_verify fails on an entry left unsealed past AUDIT_SEAL_DELAY_SECONDS).
     "audit.middleware.AuditMiddleware",
     # A record encrypted with a key no longer configured: 503 saying so, not a 500.
     "core.unavailable.EncryptionKeyMissingMiddleware",

@@ -21,6 +21,9 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    # First: an API request then tries its own routes, not every page's pattern before
+    # them (no page route starts with api/v1/; tests/config/test_urls.py).
+    path("api/v1/", include("config.api")),
     path("favicon.ico", favicon, name="favicon"),
     # Sign-in (password, then the second factor) and a user's own password: accounts.urls.
     path("", include("accounts.urls")),
@@ -36,7 +39,6 @@ urlpatterns = [
     # The admin signs in through Harbor's sign-in (its limits and second factor).
     path("admin/login/", admin_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("config.api")),
 ]
 
 # An unexpected error: the styled 500 page, or JSON under /api/.
