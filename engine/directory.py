@@ -305,9 +305,13 @@ class Directory:
             return
         if ids.min() < 0 or ids.max() > MAX_HOME_ID:
             raise ValueError(f"home ids must lie in 0..{MAX_HOME_ID}")
-        # The last occurrence of each id within the batch.
-        reversed_unique = np.unique(ids[::-1], return_index=True)[1]
-        keep = np.sort(len(ids) - 1 - reversed_unique)
+        # The last occurrence of each id within the batch (none repeats in ascending ids,
+        # as a full load reads them: no sort of a million ids then).
+        if (ids[1:] > ids[:-1]).all():
+            keep = np.arange(len(ids))
+        else:
+            reversed_unique = np.unique(ids[::-1], return_index=True)[1]
+            keep = np.sort(len(ids) - 1 - reversed_unique)
         if len(keep) != len(ids):
             batch = {name: take(values, keep) for name, values in batch.items()}
             ids = ids[keep]
