@@ -24,7 +24,7 @@ from .layout import (
     pack_rows,
     wrapped_degree,
 )
-from .types import HomeOffer
+from .types import HomeOffer, trusted_offer
 
 # HomeOffers kept per process (about 640 bytes each, so at most ~10 MB): enough for the
 # homes some hundreds of searches across the country return (40 each), which 4,096 was
@@ -274,7 +274,8 @@ class Directory:
         columns["active"] = [True] * len(rows)
         columns["availability_updated_at"] = list(map(from_epoch_us, listed("updated_us")))
         columns["license_expires"] = list(map(from_epoch_day, listed("license_day")))
-        return list(map(HomeOffer, *(columns[name] for name in OFFER_FIELDS)))
+        # Unchecked: the columns hold only valid levels and float coordinates.
+        return list(map(trusted_offer, *(columns[name] for name in OFFER_FIELDS)))
 
     def row_of(self, home_id: int) -> int | None:
         if not 0 <= home_id < len(self._row_by_id):

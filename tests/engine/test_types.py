@@ -54,3 +54,42 @@ def test_it_turns_database_decimals_into_floats():
     assert type(home.latitude) is float and home.latitude == 39.1
     assert type(needs.max_distance_miles) is float and type(needs.longitude) is float
     assert (zone.radius_miles, zone.latitude) == (2.5, 39.1)
+
+
+def test_a_directory_builds_each_home_as_the_checked_constructor_does():
+    from datetime import UTC, date, datetime
+
+    from engine import Directory
+    from engine.layout import OFFER_FIELDS
+
+    homes = [
+        a_home(id=1),
+        a_home(
+            id=2,
+            name="Casa Esperanza",
+            home_type="crisis_stabilization",
+            medical_level="complex",
+            languages=frozenset({"es", "en"}),
+            services=frozenset({"education"}),
+            availability_updated_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            license_expires=date(2027, 6, 30),
+        ),
+    ]
+    built = Directory.from_offers(homes).offers([0, 1])
+    assert built == homes
+    # Field by field, with the same types: the unchecked constructor makes what the
+    # dataclass's own makes from the same values.
+    for home, offer in zip(homes, built, strict=True):
+        for name in OFFER_FIELDS:
+            assert type(getattr(offer, name)) is type(getattr(home, name)), name
+
+
+def test_the_unchecked_constructor_takes_every_field_or_refuses():
+    from engine.layout import OFFER_FIELDS
+    from engine.types import trusted_offer
+
+    home = a_home(id=7)
+    values = [getattr(home, name) for name in OFFER_FIELDS]
+    assert trusted_offer(*values) == home
+    with pytest.raises(TypeError):
+        trusted_offer(*values[:-1])
