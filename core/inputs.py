@@ -115,9 +115,18 @@ class SharedFieldsSerializer(serializers.Serializer):
         return {
             name: copy.deepcopy(field)
             if isinstance(field, serializers.BaseSerializer)
-            else copy.copy(field)
+            else _shallow_copy(field)
             for name, field in self._declared_fields.items()
         }
+
+
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    """What copy.copy makes of a field (a new instance sharing its attributes), without
+    copy's generic reduce protocol: building the what-if serializer's fields took
+    0.45 ms with copy.copy, 0.27 ms so (timeit, min of 7, on a loaded machine)."""
+    new = type(field).__new__(type(field))
+    new.__dict__.update(field.__dict__)
+    return new
 
 
 # Bases declaring those fields, for the forms and serializers that take a child's matching
