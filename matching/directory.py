@@ -67,6 +67,7 @@ from matching.directory_sql import (
     CONTACTS,
     FULL_LOAD,
     HASHED,
+    MIDDLE_ID,
     SNAPSHOT,
     TAG_FIELDS,
     TAG_TEXTS,
@@ -237,41 +238,60 @@ class DirectoryCache:
         before both, so the next sync reads it whole again; a home in one result only
         is left out until then.
 
-        `alongside`: the words are read on a second connection while this one copies
-        the numbers, so PostgreSQL works on both at once (a gunicorn parent loading
-        before it forks). Not from inside a transaction that wrote: the other
-        connection could not see those writes."""
-        numbers, words = Numbers(), Words()
+        `alongside`: the words, and the upper half of the numbers by id, are read on
+        other connections while this one copies the lower half, so PostgreSQL works on
+        them at once (a gunicorn parent loading before it forks). Not from inside a
+        transaction that wrote: the other connections could not see those writes."""
+        numbers, upper, words = Numbers(), Numbers(), Words()
         seed = secrets.randbits(62)
-        reader = None
-        failed: list[BaseException] = []
+        middle = self._middle_id() if alongside else None
+        # Read on other connections meanwhile: the words, and the upper half of the
+        # numbers (the lower half is read here).
+        elsewhere: list[tuple[str, Numbers | Words]] = []
         if alongside:
-            reader = threading.Thread(
-                target=self._read_words, args=(words, failed), name="directory-words", daemon=True
+            elsewhere.append((WORDS_COPY, words))
+            if middle is not None:
+                elsewhere.append((binary_load(seed, above=middle), upper))
+        failed: list[Numbers | Words] = []
+        readers = [
+            threading.Thread(
+                target=self._read_elsewhere, args=(sql, sink, failed), name="directory-load"
             )
+            for sql, sink in elsewhere
+        ]
+        for reader in readers:
             reader.start()
         try:
             with connection.cursor() as cursor:
-                cursor.copy_expert(binary_load(seed), numbers)
+                cursor.copy_expert(binary_load(seed, upto=middle), numbers)
                 numbers.finish()
-                if reader is None:
+                if not alongside:
                     cursor.copy_expert(WORDS_COPY, words)
                     words.finish()
+            for reader in readers:
+                reader.join()
+            # What another connection failed to read (logged), read here.
+            for sql, sink in elsewhere:
+                if any(sink is broken for broken in failed):
+                    again = Words() if isinstance(sink, Words) else Numbers()
+                    with connection.cursor() as cursor:
+                        cursor.copy_expert(sql, again)
+                    again.finish()
+                    if isinstance(again, Words):
+                        words = again
+                    else:
+                        upper = again
         except LayoutError:
             # Not the layout asked for (a server that writes a header extension, a value
             # that came out null): read every home as text, as SQLite's path does.
             logger.warning("Binary directory load did not parse; reading it as text")
-            if reader is not None:
+            for reader in readers:
                 reader.join()
             return self._read_all_as_text()
-        if reader is not None:
-            reader.join()
-            if failed:  # the other connection failed (logged): read them here
-                words = Words()
-                with connection.cursor() as cursor:
-                    cursor.copy_expert(WORDS_COPY, words)
-                words.finish()
         batch: dict[str, Any] = numbers.columns()
+        if middle is not None:  # the upper half's ids all follow the lower half's
+            above = upper.columns()
+            batch = {name: np.concatenate((values, above[name])) for name, values in batch.items()}
         ids = batch["id"]
         text_ids, texts = words.columns()
         if len(ids) != len(text_ids) or not np.array_equal(ids, text_ids):
@@ -311,20 +331,27 @@ class DirectoryCache:
         return columns
 
     @staticmethod
-    def _read_words(into: Words, failed: list[BaseException]) -> None:
+    def _middle_id() -> int | None:
+        with connection.cursor() as cursor:
+            cursor.execute(MIDDLE_ID)
+            (middle,) = cursor.fetchone()
+        return None if middle is None else int(middle)
+
+    @staticmethod
+    def _read_elsewhere(sql: str, into: Numbers | Words, failed: list[Numbers | Words]) -> None:
         try:
             other = connection.get_new_connection(connection.get_connection_params())
-        except Exception as error:
-            logger.exception("Could not open a second connection for the directory load")
-            failed.append(error)
+        except Exception:
+            logger.exception("Could not open another connection for the directory load")
+            failed.append(into)
             return
         try:
             with other.cursor() as cursor:
-                cursor.copy_expert(WORDS_COPY, into)
+                cursor.copy_expert(sql, into)
             into.finish()
-        except Exception as error:
-            logger.exception("Could not read the homes' words on a second connection")
-            failed.append(error)
+        except Exception:
+            logger.exception("Could not read part of the directory on another connection")
+            failed.append(into)
         finally:
             other.close()
 

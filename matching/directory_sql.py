@@ -89,14 +89,25 @@ BINARY = [binary_column(name) for name in NUMBERS]
 HASHED = tuple(f"{field}_hash" for field in TAG_FIELDS)
 
 
-def binary_load(seed: int) -> str:
-    """The numbers of every active home and its tag sets' hashes under `seed`, in
-    PostgreSQL's binary COPY format, ordered by id."""
+def binary_load(seed: int, *, above: int | None = None, upto: int | None = None) -> str:
+    """The numbers of every active home (with an id above `above` and up to `upto`,
+    when given) and its tag sets' hashes under `seed`, in PostgreSQL's binary COPY
+    format, ordered by id."""
     hashes = [f"jsonb_hash_extended(h.{field}, {int(seed)})" for field in TAG_FIELDS]
+    within = "".join(
+        f" AND h.id {test} {int(bound)}"
+        for test, bound in ((">", above), ("<=", upto))
+        if bound is not None
+    )
     return (
         f"COPY (SELECT {', '.join([*(sql for sql, _ in BINARY), *hashes])} "  # noqa: S608
-        "FROM homes_home h WHERE h.active ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
+        f"FROM homes_home h WHERE h.active{within} ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
     )
+
+
+# The id halfway between the lowest and the highest (the binary load is read in two
+# halves on two connections: each is one backend's work, and two run at once).
+MIDDLE_ID = "SELECT (min(id) + max(id)) / 2 FROM homes_home"
 
 
 # Each row: a 16-bit field count, then per field a 32-bit length and the value.

@@ -126,7 +126,7 @@ def _homes_as_loaded(directory) -> dict[int, object]:
 
 
 @pytest.mark.parametrize(
-    "alongside", [pytest.param(True, id="words-on-a-second-connection"), False]
+    "alongside", [pytest.param(True, id="words-and-half-the-numbers-elsewhere"), False]
 )
 @pytest.mark.django_db(transaction=True)
 def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongside):
@@ -158,7 +158,7 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
 
     cache = DirectoryCache()
     if not alongside:  # the words read on the same connection, after the numbers
-        monkeypatch.setattr(DirectoryCache, "_read_words", None)
+        monkeypatch.setattr(DirectoryCache, "_read_elsewhere", None)
         batch = cache._read_all(alongside=False)
         loaded = Directory()
         loaded.upsert_columns(batch)
