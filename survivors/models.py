@@ -62,45 +62,61 @@ class Status(models.TextChoices):
 
 
 class SurvivorQuerySet(models.QuerySet["Survivor"]):
-    def visible_to(self, user: RequestUser) -> SurvivorQuerySet:
-        """The survivors this user may know exist; every read starts here.
+    @staticmethod
+    def _visibility(user: RequestUser) -> tuple[str, int | None]:
+        """Who may know a survivor exists, decided once for both readers below: ("all",),
+        ("worker", user id), ("agency", id), ("team", id) or ("none",).
 
         Assigned case workers, the agency's supervisors and the members of the
         survivor's MDT team; admins see all; home admins and everyone else none.
         """
         if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
+            return "none", None
         if user.is_harbor_admin:
-            return self.all()
+            return "all", None
         if user.role == Role.CASE_WORKER:
-            return self.filter(assigned_workers=user)
+            return "worker", user.pk
         if user.role == Role.SUPERVISOR and user.agency_id:
-            return self.filter(agency_id=user.agency_id)
+            return "agency", user.agency_id
         if user.role == Role.MDT_MEMBER and user.team_id:
-            return self.filter(team_id=user.team_id)
+            return "team", user.team_id
+        return "none", None
+
+    def visible_to(self, user: RequestUser) -> SurvivorQuerySet:
+        """The survivors this user may know exist; every read starts here (see
+        _visibility for who)."""
+        kind, value = self._visibility(user)
+        if kind == "all":
+            return self.all()
+        if kind == "worker":
+            return self.filter(assigned_workers=value)
+        if kind == "agency":
+            return self.filter(agency_id=value)
+        if kind == "team":
+            return self.filter(team_id=value)
         return self.none()
 
     def visible_sql(self, user: RequestUser) -> tuple[str, list[Any]] | None:
         """`visible_to` as a SQL condition on the table aliased `s`, with its parameters;
         None where `visible_to` is empty. For the reads that skip the ORM's compiler
-        (survivors.selectors.survivor_get with `fields`): the two must agree, role for
-        role (tests/survivors/test_visibility_sql.py)."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return None
-        if user.is_harbor_admin:
+        (survivors.selectors.survivor_get with `fields`): the same decision
+        (_visibility), written as SQL; tests/survivors/test_visibility_sql.py holds the
+        two equal, role for role."""
+        kind, value = self._visibility(user)
+        if kind == "all":
             return "TRUE", []
-        if user.role == Role.CASE_WORKER:
+        if kind == "worker":
             workers = cast(models.ManyToManyField, self.model._meta.get_field("assigned_workers"))
             return (
                 f'EXISTS (SELECT 1 FROM "{workers.m2m_db_table()}" w '
                 f'WHERE w."{workers.m2m_column_name()}" = s."id" '
                 f'AND w."{workers.m2m_reverse_name()}" = %s)',
-                [user.pk],
+                [value],
             )
-        if user.role == Role.SUPERVISOR and user.agency_id:
-            return 's."agency_id" = %s', [user.agency_id]
-        if user.role == Role.MDT_MEMBER and user.team_id:
-            return 's."team_id" = %s', [user.team_id]
+        if kind == "agency":
+            return 's."agency_id" = %s', [value]
+        if kind == "team":
+            return 's."team_id" = %s', [value]
         return None
 
     def live(self) -> SurvivorQuerySet:
