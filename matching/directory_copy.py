@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine.directory import Coded, Texts
@@ -168,7 +169,7 @@ class Words(_Pieces):
     def columns(self) -> tuple[np.ndarray, dict[str, Any]]:
         """(ids, {name: Texts, state: Coded, zip_code: U5 array})."""
 
-        def joined(chunks: list[np.ndarray], dtype: Any) -> np.ndarray:
+        def joined(chunks: list[np.ndarray], dtype: npt.DTypeLike) -> np.ndarray:
             return np.concatenate(chunks) if chunks else np.zeros(0, dtype)
 
         ids = joined(self._ids, np.int64)
