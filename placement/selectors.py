@@ -541,16 +541,8 @@ def _ways(link: AnswerLink) -> str:
 # --- Safety across cases ---------------------------------------------------------------------
 
 
-def kept_apart_from(survivor_id: int) -> set[int]:
-    """The children this one must be kept apart from (active links), whoever may see them."""
-    return {
-        link.other_than(survivor_id)
-        for link in KeepApart.objects.active().of(survivor_id).only("survivor_id", "other_id")
-    }
-
-
-# keep_apart_homes's ORM queries as one: the other child of each active link, then the
-# homes of her active referrals and open placements.
+# keep_apart_homes's statement: the other child of each active link, then the homes of
+# her active referrals and open placements.
 _KEEP_APART_HOMES_SQL = (
     "WITH partners AS ("
     'SELECT CASE WHEN k."survivor_id" = %s THEN k."other_id" ELSE k."survivor_id" END AS id '
