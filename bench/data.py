@@ -3,9 +3,11 @@ random what-if bodies (the same mix of children for every size)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
+from collections.abc import Iterator
 from datetime import timedelta
 
 
@@ -23,6 +25,97 @@ def recreate_database(url: str) -> None:
     conn.close()
 
 
+# Homes kept between runs (`bench/run.py --reuse-homes`): per size, a template database
+# `<scratch>_tpl_<size>` holding the migrated schema and that size's homes, nothing else.
+# What made them is its database comment (JSON), read without connecting to it: the
+# template takes no connections at all (ALLOW_CONNECTIONS false), so nothing ever stops
+# `CREATE DATABASE ... TEMPLATE` from copying it.
+
+
+def _admin(url: str):
+    import psycopg2
+
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    return conn
+
+
+def template_name(url: str, size: int) -> str:
+    return f"{url.rsplit('/', 1)[1]}_tpl_{size}"
+
+
+def templates(url: str) -> dict[int, dict]:
+    """{size: what made it} of every finished template of `url`'s scratch database."""
+    prefix = template_name(url, 0)[:-1]
+    conn = _admin(url)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+            " WHERE datistemplate AND starts_with(datname, %s)",
+            [prefix],
+        )
+        rows = cursor.fetchall()
+    conn.close()
+    found = {}
+    for name, comment in rows:
+        size = name[len(prefix) :]
+        if size.isdigit() and comment:  # no comment: its making was cut short
+            found[int(size)] = json.loads(comment)
+    return found
+
+
+def clone_database(url: str, template: str) -> None:
+    """Drop `url`'s scratch database and create it as a file copy of `template`."""
+    name = url.rsplit("/", 1)[1]
+    conn = _admin(url)
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    conn.close()
+
+
+def save_template(url: str, size: int, made: dict) -> str:
+    """Copy `url`'s scratch database (no connection may be open to it) to the template
+    of `size`, replacing any; its comment says what made it. Returns its name."""
+    name, template = url.rsplit("/", 1)[1], template_name(url, size)
+    conn = _admin(url)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        if cursor.fetchone():
+            cursor.execute(f'ALTER DATABASE "{template}" WITH IS_TEMPLATE false')
+            cursor.execute(f'DROP DATABASE "{template}" WITH (FORCE)')
+        # A thread of the bench (the outbox's sender) may still hold a connection.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        cursor.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+        cursor.execute(f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false')
+        cursor.execute(f'COMMENT ON DATABASE "{template}" IS %s', [json.dumps(made)])
+        cursor.execute(f'ALTER DATABASE "{template}" WITH IS_TEMPLATE true')
+    conn.close()
+    return template
+
+
+def rng_saved(rng: random.Random) -> list:
+    """The rng's state as JSON keeps it (a template's comment)."""
+    return json.loads(json.dumps(rng.getstate()))
+
+
+def rng_restore(rng: random.Random, saved: list) -> None:
+    version, internal, gauss = saved
+    rng.setstate((version, tuple(internal), gauss))
+
+
+def rows_digest(state: tuple, now, count: int = 200) -> str:
+    """sha256 of the first `count` homes' rows as generated from the rng `state`: equal
+    for a template and this tree when this tree's generator would make the same homes."""
+    rng = random.Random()
+    rng.setstate(state)
+    return hashlib.sha256("".join(home_rows(count, 0, rng, now)).encode()).hexdigest()
+
+
 COPY_COLUMNS = [
     "name", "home_type", "state", "zip_code", "latitude", "longitude", "licensed_beds",
     "available_beds", "beds_held", "staff_on_duty", "residents_per_staff", "min_age", "max_age",
@@ -37,16 +130,13 @@ COPY_COLUMNS = [
 ]  # fmt: skip
 
 
-def load_homes(count: int, start: int, rng: random.Random, now) -> None:
-    """COPY `count` more realistic homes (all 50 states + DC) into homes_home."""
-    from django.db import connection
-
+def home_rows(count: int, start: int, rng: random.Random, now) -> Iterator[str]:
+    """COPY text lines of homes `start` .. `start + count - 1` (all 50 states + DC)."""
     from core.vocab import US_STATES
     from engine import zip_centroid
     from homes.demo import demo_home
 
     states = sorted(US_STATES)
-    buffer = io.StringIO()
     for index in range(start, start + count):
         home = demo_home(index, rng=rng, now=now, states=states, prefix="Bench ")
         # Own coordinates (the ZIP centroid, jittered a little) so the SQL floor can
@@ -66,7 +156,15 @@ def load_homes(count: int, start: int, rng: random.Random, now) -> None:
             elif value is None:
                 value = "\\N"
             row.append(str(value).replace("\t", " "))
-        buffer.write("\t".join(row) + "\n")
+        yield "\t".join(row) + "\n"
+
+
+def load_homes(count: int, start: int, rng: random.Random, now) -> None:
+    """COPY `count` more realistic homes (all 50 states + DC) into homes_home."""
+    from django.db import connection
+
+    buffer = io.StringIO()
+    buffer.writelines(home_rows(count, start, rng, now))
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(f"COPY homes_home ({', '.join(COPY_COLUMNS)}) FROM STDIN", buffer)

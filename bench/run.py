@@ -27,6 +27,21 @@ JSON line with:
   with p50/p95 latencies; the two take turns, and at 16 clients each runs five
   times (the median run reported, `*_rps_c16_runs` all five).
 
+`--reuse-homes` keeps the homes between runs, and between trees sharing a PostgreSQL
+(generating 1,000,000 takes about 17 minutes here): per size, a template database
+`<scratch>_tpl_<size>` (bench/data.py) holds the migrated schema and that size's homes
+exactly as a run without the flag draws them (same seed, drawn after the same bodies:
+a template made with another `--survivors` is refused). Each size's scratch database
+is then a file copy of its template (`CREATE DATABASE ... TEMPLATE`), migrated to this
+tree's schema, and the run goes on as without the flag (user, token, stored children,
+floor, measurements); a size without a template is generated on the largest smaller
+one (or on nothing) and saved as one. Each size is measured on a fresh copy, so no
+rows a smaller size's measurements wrote are there. The homes are as old as their
+template (a template older than a day is made anew); the line says
+`homes_from_template`, `homes_template`, `homes_generated_at`, `homes_generated` (drawn
+in this run), `template_clone_s`, and `homes_template_matches_generator` (this tree
+draws the template's first 200 homes alike); `load_s` is null for copied homes.
+
 The machine has 2 cores shared by the client, gunicorn and PostgreSQL: the server
 numbers are what those cores give all three together, and the client is lean
 (precomputed bodies, http.client, threads); `*_client_cpu_pct_c16` shows its share.
@@ -34,6 +49,7 @@ numbers are what those cores give all three together, and the client is lean
     make bench                              # all sizes
     make bench BENCH_ARGS="--sizes 1000 10000 --survivors 100"
     make bench BENCH_ARGS="--sizes 100000 --no-server"
+    make bench BENCH_ARGS="--sizes 250000 1000000 --reuse-homes"
 """
 
 from __future__ import annotations
@@ -48,6 +64,7 @@ import signal
 import statistics
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +89,9 @@ os.environ.setdefault("STATIC_MANIFEST", "false")
 from bench import data, floor, paths, server  # noqa: E402
 
 USERNAME = "bench"
+# A template's homes are as old as the template: past a day, homes fresh when drawn
+# (updated up to two days before) start to cross the engine's 72 hours, so it is made anew.
+TEMPLATE_MAX_AGE_S = 86400
 # The server's fields, null with --no-server.
 SERVER_FIELDS = [
     "cold_start_ms",
@@ -155,6 +175,100 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through the `with`: gunicorn is stopped
 
 
+def set_up(args, bodies: list[dict]):
+    """On the scratch database as it stands (homes or none): the schema brought up to
+    this tree's, a case worker of an agency as a real one is made (her children stored),
+    her token, her stored children, and the floor's connection."""
+    import psycopg2
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from accounts.models import Authenticator, User
+
+    call_command("migrate", verbosity=0)
+    loader = MigrationLoader(connection)
+    unknown = set(loader.applied_migrations) - set(loader.disk_migrations)
+    if unknown:  # a template migrated by a newer tree: its schema is not this tree's
+        raise SystemExit(f"the scratch database has migrations this tree lacks: {sorted(unknown)}")
+    password = secrets.token_urlsafe(24)
+    call_command(
+        "add_user", USERNAME, password=password, role="case_worker", agency="BENCH",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    user = User.objects.get(username=USERNAME)
+    # The server runs as production does, multi-factor sign-in on: the bench user signs in
+    # with a code from an enrolled authenticator, as an API client would.
+    device = Authenticator.objects.create(user=user, name="bench", confirmed=True)
+    token = None if args.no_server else get_token(password, device)
+    survivor_ids = paths.create_survivors(user, bodies, args.stored_survivors)
+    floor_conn = psycopg2.connect(BENCH_DB)
+    floor_conn.autocommit = True
+    return user, device, token, survivor_ids, floor_conn
+
+
+def homes_from_templates(size: int, bodies: int, rng: random.Random, start: tuple, now) -> dict:
+    """--reuse-homes: the scratch database made anew holding `size` homes, copied from
+    their template, else generated on the largest smaller template (or on nothing) and
+    saved as one. `start` is the rng's state as the homes begin (after the bodies), `now`
+    this run's clock. Returns the JSON line's fields saying where the homes came from."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()  # nothing of ours may hold the scratch database
+    found = data.templates(BENCH_DB)
+    if size in found and found[size]["bodies"] != bodies:
+        raise SystemExit(
+            f"{data.template_name(BENCH_DB, size)}'s homes were drawn after "
+            f"{found[size]['bodies']} bodies, this run's after {bodies}: they would differ "
+            f"(run with --survivors {found[size]['bodies']})"
+        )
+    made = {
+        have: info
+        for have, info in found.items()
+        if have <= size
+        and info["bodies"] == bodies
+        and time.time() - info["made_at"] < TEMPLATE_MAX_AGE_S
+    }
+    base = max(made, default=0)
+    started = time.perf_counter()
+    if base:
+        data.clone_database(BENCH_DB, data.template_name(BENCH_DB, base))
+        homes_now = datetime.fromisoformat(made[base]["homes_now"])
+        data.rng_restore(rng, made[base]["rng"])
+    else:
+        data.recreate_database(BENCH_DB)
+        homes_now = now
+        rng.setstate(start)
+    clone_s = time.perf_counter() - started
+    digest = data.rows_digest(start, homes_now)
+    fields = {
+        "homes_from_template": base == size,
+        "homes_template": data.template_name(BENCH_DB, base) if base else None,
+        "homes_generated_at": homes_now.isoformat(),
+        "homes_generated": size - base,
+        "homes_template_matches_generator": made[base]["digest"] == digest if base else None,
+        "template_clone_s": round(clone_s, 1) if base else None,
+        "load_s": None,
+    }
+    if base == size:
+        return fields
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    data.load_homes(size - base, base, rng, homes_now)
+    fields["load_s"] = round(time.perf_counter() - started, 1)
+    connections.close_all()
+    saved = {
+        "bodies": bodies,
+        "homes_now": homes_now.isoformat(),
+        "rng": data.rng_saved(rng),
+        "digest": made[base]["digest"] if base else digest,
+        "made_at": time.time(),
+    }
+    fields["homes_template_saved"] = data.save_template(BENCH_DB, size, saved)
+    return fields
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 250000])
@@ -173,54 +287,51 @@ def main() -> int:
     parser.add_argument("--no-server", action="store_true", help="skip the gunicorn part")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
+    parser.add_argument(
+        "--reuse-homes",
+        action="store_true",
+        help="copy each size's homes from its template database, made when missing",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _terminate)
 
-    data.recreate_database(BENCH_DB)
     import django
 
     django.setup()
-    import psycopg2
-    from django.core.management import call_command
     from django.utils import timezone
 
-    from accounts.models import Authenticator, User
     from matching.selectors import needs_from_fields
 
-    call_command("migrate", verbosity=0)
-    password = secrets.token_urlsafe(24)
-    # A case worker of an agency, as a real one is made: her children are stored.
-    call_command(
-        "add_user", USERNAME, password=password, role="case_worker", agency="BENCH",
-        stdout=io.StringIO(),
-    )  # fmt: skip
-    user = User.objects.get(username=USERNAME)
-    # The server runs as production does, multi-factor sign-in on: the bench user signs in
-    # with a code from an enrolled authenticator, as an API client would.
-    device = Authenticator.objects.create(user=user, name="bench", confirmed=True)
-    token = None if args.no_server else get_token(password, device)
-
+    sizes = sorted(args.sizes)
     rng = random.Random(250_000)
     bodies = [data.random_body(rng) for _ in range(args.survivors)]
+    homes_start = rng.getstate()  # the homes are drawn from here on
     now = timezone.now()
     today = timezone.localdate()
     all_needs = [needs_from_fields(body, today=today) for body in bodies]
-    survivor_ids = paths.create_survivors(user, bodies, args.stored_survivors)
-    floor_conn = psycopg2.connect(BENCH_DB)
-    floor_conn.autocommit = True
+    floor_conn = None
+    if not args.reuse_homes:
+        data.recreate_database(BENCH_DB)
+        user, device, token, survivor_ids, floor_conn = set_up(args, bodies)
     loaded = 0
     try:
-        for size in sorted(args.sizes):
-            started = time.perf_counter()
-            data.load_homes(size - loaded, loaded, rng, now)
-            load_s = time.perf_counter() - started
-            smallest = loaded == 0
-            loaded = size
+        for size in sizes:
+            if args.reuse_homes:
+                if floor_conn is not None:
+                    floor_conn.close()
+                homes = homes_from_templates(size, args.survivors, rng, homes_start, now)
+                user, device, token, survivor_ids, floor_conn = set_up(args, bodies)
+            else:
+                started = time.perf_counter()
+                data.load_homes(size - loaded, loaded, rng, now)
+                load_s = round(time.perf_counter() - started, 1)
+                homes = {"homes_from_template": False, "load_s": load_s}
+                loaded = size
             floor_build_s = floor.build(floor_conn)
 
             line = time_in_process(size, bodies, bodies[: args.excluded_survivors])
             measured = floor.measure(floor_conn, all_needs)
-            checked = all_needs if smallest else all_needs[: args.verify]
+            checked = all_needs if size == sizes[0] else all_needs[: args.verify]
             line["floor_verified"] = floor.verify(floor_conn, checked, size)
             floor_p50 = measured["p50"]
             line["floor_p50_ms"] = round(floor_p50, 2)
@@ -249,11 +360,12 @@ def main() -> int:
                         duration=args.duration,
                     )
                 )
-            line["load_s"] = round(load_s, 1)
+            line.update(homes)
             line["floor_build_s"] = round(floor_build_s, 1)
             print(json.dumps(line), flush=True)
     finally:
-        floor_conn.close()
+        if floor_conn is not None:
+            floor_conn.close()
     return 0
 
 
