@@ -26,7 +26,12 @@ from audit.services import request_ip
 from core.errors import DomainError, Forbidden, NotFound
 from core.types import AuthedHttpRequest
 from matching.forms import SurvivorSearchForm
-from matching.selectors import needs_from_fields, search_homes, survivor_matching_fields
+from matching.selectors import (
+    SEARCH_FIELDS,
+    needs_from_fields,
+    search_homes,
+    survivor_matching_fields,
+)
 from matching.services import search_record
 from matching.views import render_search, results_context
 from placement import policy
@@ -181,16 +186,23 @@ def survivor_edit(request: AuthedHttpRequest, survivor_id: int) -> HttpResponse:
     return intake_page(request, form=form, survivor=survivor)
 
 
+# What the search page reads of the child: what the search reads (as the API's does),
+# and the case number its headings name: her names and notes stay sealed.
+SEARCH_PAGE_FIELDS = (*SEARCH_FIELDS, "case_number")
+
+
 def _visible_survivor(
     request: AuthedHttpRequest, survivor_id: int, action: str = "survivor.match"
 ) -> Survivor:
-    """The survivor if the user may see them, else 404 (the refusal audited)."""
+    """The survivor if the user may see them, else 404 (the refusal audited): the fields
+    the search page shows and searches with, read as the API's search reads them."""
     try:
         return survivor_or_refuse(
             actor=request.user,
             survivor_id=survivor_id,
             action=action,
             ip=request_ip(request),
+            fields=SEARCH_PAGE_FIELDS,
         )
     except NotFound as exc:
         raise Http404 from exc

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import HomeFactory
 
@@ -70,3 +72,17 @@ def test_each_readers_page_keeps_her_language_when_the_languages_take_turns(alic
         assert f"<summary>{why}</summary>" in page
         assert f"<span>{home_type}</span>" in page
         assert f"<tr><td>{factor}</td>" in page
+
+
+def test_the_search_page_reads_the_child_once_and_not_her_names_or_notes(alice, survivor):
+    # As the API's search does: the fields it searches with and the case number it shows.
+    _page(alice, survivor)
+    client = Client()
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/survivors/{survivor.pk}/search/").content.decode()
+    assert f"Placement search for case {survivor.case_number}" in page
+    reads = [q["sql"] for q in queries if 'FROM "survivors_survivor"' in q["sql"]]
+    assert len(reads) == 1
+    for column in ("first_name", "last_name", "alias", "notes"):
+        assert f'"{column}"' not in reads[0]
