@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.services import notification_mark_read, notification_send
 from tests.placement.helpers import recommend
 
 pytestmark = pytest.mark.postgres
@@ -103,3 +103,29 @@ def test_it_sends_a_resent_email_with_the_same_message_id(alice, survivor):
     other = Notification.objects.create(recipient=alice, kind="referral_accepted", message="B")
     notification_email(notification_id=other.pk)
     assert mail.outbox[2].message()["Message-ID"] != first.message()["Message-ID"]
+
+
+def _badge(client) -> str | None:
+    """The header's unread badge on a page, as its screen reader label says it."""
+    page = client.get("/notifications/").content.decode()
+    if '<span class="count"' not in page:
+        return None
+    return page.split('<span class="count" aria-label="')[1].split('"')[0]
+
+
+def test_the_header_counts_her_unread_after_each_write_and_read(alice, bob, client):
+    client.force_login(alice)
+    assert _badge(client) is None
+    notification_send(recipients=[alice], kind="review_done", message="One.", email=False)
+    notification_send(recipients=[alice, bob], kind="review_done", message="Two.", email=False)
+    assert _badge(client) == "2 unread"
+    # Another's notification and another's reading leave hers alone.
+    notification_send(recipients=[bob], kind="review_done", message="Bob's.", email=False)
+    for theirs in Notification.objects.filter(recipient=bob):
+        notification_mark_read(actor=bob, notification_id=theirs.pk)
+    assert _badge(client) == "2 unread"
+    first = Notification.objects.filter(recipient=alice).first()
+    client.post(f"/notifications/{first.pk}/open/")
+    assert _badge(client) == "1 unread"
+    client.post("/notifications/read-all/")
+    assert _badge(client) is None
