@@ -170,11 +170,14 @@ def _escape(value: object) -> str:
 
 
 @register.filter
-def breakdown_rows(factors, label: Callable[[str], str] | None = None) -> SafeString:
+def breakdown_rows(
+    factors, label: Callable[[str], str] | None = None, say: Callable[[str], str] = sentence
+) -> SafeString:
     """A score's factors as the rows of its "Why this score" table: factor, points of
     the most, and the detail in the page's language (numbers localised, as a template
     variable is). `label`: the factor's name (factor_label; a results page passes one
-    that remembers the few names it has translated)."""
+    that remembers the few names it has translated); `say`: the detail's words
+    (`sentence`, or core.sentences.sentences() with the language looked up once)."""
     label = label or factor_label
     separator = str(get_format("DECIMAL_SEPARATOR"))
     rows = []
@@ -188,7 +191,7 @@ def breakdown_rows(factors, label: Callable[[str], str] | None = None) -> SafeSt
         rows.append(
             f"<tr><td>{_escape(label(factor))}</td>"
             f"<td>{number(points, separator)} / {number(most, separator)}</td>"
-            f"<td>{_escape(sentence(str(detail)))}</td></tr>"
+            f"<td>{_escape(say(str(detail)))}</td></tr>"
         )
     return SafeString("".join(rows))
 

@@ -16,21 +16,23 @@ rank, score, distance and the ticked homes, so a cache would rarely hit).
 
 from __future__ import annotations
 
+import datetime
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django import template
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, ngettext
 
+from core.sentences import sentences
 from core.templatetags.harbor import (
     ago,
     breakdown_rows,
     factor_label,
-    failed_rules,
     home_type_label,
     number,
+    rule_label,
 )
 from engine import Miss, Ranked
 from matching.selectors import INTERIM_LABEL, Contact
@@ -77,6 +79,53 @@ class _Words:
         self.confirmed = gettext("Beds confirmed %(ago)s")
         self.caption = gettext("Score breakdown for %(home)s")
         self.propose = gettext("Propose %(home)s")
+        self.intake_phone = escape(gettext("Intake phone"))
+        self.contact_only = gettext("Contact: %(name)s (no intake phone recorded)")
+        self.no_phone = escape(gettext("No intake phone recorded"))
+        self.rules: dict[str, str] = {}
+        # "Beds confirmed 3 hours, 5 minutes ago" by whole minutes since, and the beds
+        # sentence's plural form by licensed beds: a few hundred of each at most.
+        self.confirmed_by_minutes: dict[int, str] = {}
+        self.beds_by_total: dict[int, str] = {}
+
+    def confirmed_ago(self, moment: datetime.datetime | None, now: object) -> str:
+        """`Beds confirmed {{ moment|ago:now }}`, escaped. Under 72 hours (a fresher home
+        is stale, and says so instead) the words depend only on the whole minutes since:
+        timesince counts no months before 28 days, and every unit below is whole minutes.
+        Other moments (none, in the future, another zone) go through `ago` itself."""
+        if (
+            moment is not None
+            and type(now) is datetime.datetime
+            and moment.tzinfo is datetime.UTC
+            and now.tzinfo is datetime.UTC
+        ):
+            minutes = int((now - moment).total_seconds() // 60)
+            if 0 <= minutes < 72 * 60:
+                text = self.confirmed_by_minutes.get(minutes)
+                if text is None:
+                    text = self.confirmed_by_minutes[minutes] = self._confirmed(moment, now)
+                return text
+        return self._confirmed(moment, now)
+
+    def _confirmed(self, moment: datetime.datetime | None, now: object) -> str:
+        return escape(self.confirmed % {"ago": ago(moment, now)})
+
+    def beds(self, free: int, total: int) -> str:
+        """The catalogue's own markup (<strong>), the numbers put in as they are."""
+        sentence = self.beds_by_total.get(total)
+        if sentence is None:
+            sentence = self.beds_by_total[total] = ngettext(
+                "<strong>%(free)s</strong> of %(total)s bed free",
+                "<strong>%(free)s</strong> of %(total)s beds free",
+                total,
+            )
+        return sentence % {"free": free, "total": total}
+
+    def rule(self, code: str) -> str:
+        label = self.rules.get(code)
+        if label is None:
+            label = self.rules[code] = escape(rule_label(code))
+        return label
 
     def home_type(self, value: str) -> str:
         label = self.home_types.get(value)
@@ -103,22 +152,19 @@ def _words() -> _Words:
     return words
 
 
-def contact_html(contact: Contact) -> str:
+def contact_html(contact: Contact, words: _Words | None = None) -> str:
     """Whom to call at a home: the intake phone as a link to dial, the contact's name."""
+    words = words or _words()
     if contact.intake_phone:
         name = f" ({escape(contact.contact_name)})" if contact.contact_name else ""
-        label = gettext("Intake phone")
         return (
-            f'<span class="contact">{escape(label)} '
+            f'<span class="contact">{words.intake_phone} '
             f'<a href="{escape(contact.tel)}">{escape(contact.intake_phone)}</a>{name}</span>'
         )
     if contact.contact_name:
-        text = gettext("Contact: %(name)s (no intake phone recorded)") % {
-            "name": contact.contact_name
-        }
+        text = words.contact_only % {"name": contact.contact_name}
         return f'<span class="contact">{escape(text)}</span>'
-    none = gettext("No intake phone recorded")
-    return f'<span class="contact hint">{escape(none)}</span>'
+    return f'<span class="contact hint">{words.no_phone}</span>'
 
 
 @register.simple_tag
@@ -131,7 +177,7 @@ def _miles(distance: float, words: _Words) -> str:
 
 
 def _ranked_home(
-    r: Ranked, contact: Contact, context: template.Context, words: _Words
+    r: Ranked, contact: Contact, context: template.Context, words: _Words, say: Callable[[str], str]
 ) -> Iterable[str]:
     home = r.home
     name = escape(home.name)
@@ -156,13 +202,7 @@ def _ranked_home(
         _miles(r.distance_miles, words) if r.distance_miles is not None else words.distance_unknown
     )
     yield f"<span>{distance}</span>\n"
-    # The catalogue's own markup (<strong>), the numbers put in as they are.
-    beds = ngettext(
-        "<strong>%(free)s</strong> of %(total)s bed free",
-        "<strong>%(free)s</strong> of %(total)s beds free",
-        home.licensed_beds,
-    ) % {"free": home.available_beds, "total": home.licensed_beds}
-    yield f"<span>{beds}</span>\n"
+    yield f"<span>{words.beds(home.available_beds, home.licensed_beds)}</span>\n"
     staff = words.staff % {"staff": home.staff_on_duty}
     yield f"<span>{escape(staff)}</span>\n"
     if r.stale:
@@ -172,19 +212,19 @@ def _ranked_home(
             call = f': <a href="{escape(contact.tel)}">{escape(contact.intake_phone)}</a>{who}'
         yield f'<span class="stale">{words.stale}{call}</span>\n'
     else:
-        confirmed = words.confirmed % {"ago": ago(home.availability_updated_at, context.get("now"))}
-        yield f'<span class="fresh">{escape(confirmed)}</span>\n'
+        confirmed = words.confirmed_ago(home.availability_updated_at, context.get("now"))
+        yield f'<span class="fresh">{confirmed}</span>\n'
     if home.intake_24_7:
         yield f"<span>{words.intake_24_7}</span>\n"
     yield "</p>\n"
     if not r.stale or not contact.intake_phone:
-        yield f"<p>{contact_html(contact)}</p>\n"
+        yield f"<p>{contact_html(contact, words)}</p>\n"
     caption = escape(words.caption % {"home": home.name})
     yield (
         f"<details>\n<summary>{words.why}</summary>\n"
         f'<table class="breakdown">\n<caption class="visually-hidden">{caption}</caption>\n'
         f"{words.head}\n"
-        f"<tbody>{breakdown_rows(r.breakdown, words.factor)}</tbody>\n</table>\n</details>\n"
+        f"<tbody>{breakdown_rows(r.breakdown, words.factor, say)}</tbody>\n</table>\n</details>\n"
     )
     if context.get("propose_url"):
         checked = " checked" if home.id in (context.get("ticked") or ()) else ""
@@ -202,22 +242,28 @@ def ranked_homes(context: template.Context) -> SafeString:
     """The `<li>` of each ranked home: its facts, whom to call, why its score, and the
     box to propose it when the page proposes."""
     words = _words()
+    say = sentences()
     return SafeString(
         "".join(
             part
             for r, contact in context.get("ranked") or ()
-            for part in _ranked_home(r, contact, context, words)
+            for part in _ranked_home(r, contact, context, words, say)
         )
     )
 
 
-def _near_miss(m: Miss, contact: Contact, words: _Words) -> str:
+def _near_miss(m: Miss, contact: Contact, words: _Words, say: Callable[[str], str]) -> str:
     where = escape(m.home.state)
     if m.distance_miles is not None:
         where += f", {_miles(m.distance_miles, words)}"
+    # failed_rules, with the rule's label and its reason's words looked up once a page.
+    failed = "".join(
+        f'<span class="rule">{words.rule(f.rule)}</span> {escape(say(str(f.reason)))}'
+        for f in m.failed
+    )
     return (
-        f"<li><strong>{escape(m.home.name)}</strong> ({where}): {failed_rules(m.failed)}"
-        f"<br>{contact_html(contact)}</li>\n"
+        f"<li><strong>{escape(m.home.name)}</strong> ({where}): {failed}"
+        f"<br>{contact_html(contact, words)}</li>\n"
     )
 
 
@@ -225,6 +271,9 @@ def _near_miss(m: Miss, contact: Contact, words: _Words) -> str:
 def near_miss_items(context: template.Context) -> SafeString:
     """The `<li>` of each near miss: the home, the one rule it fails and why, whom to call."""
     words = _words()
+    say = sentences()
     return SafeString(
-        "".join(_near_miss(m, contact, words) for m, contact in context.get("near_misses") or ())
+        "".join(
+            _near_miss(m, contact, words, say) for m, contact in context.get("near_misses") or ()
+        )
     )

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
+from core.templatetags.harbor import ago
+from matching.templatetags.results import escape
 from tests.factories import HomeFactory
 
 
@@ -86,3 +93,29 @@ def test_the_search_page_reads_the_child_once_and_not_her_names_or_notes(alice, 
     assert len(reads) == 1
     for column in ("first_name", "last_name", "alias", "notes"):
         assert f'"{column}"' not in reads[0]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_homes_confirmed_time_reads_as_the_ago_filter_writes_it(language):
+    # The blocks keep "Beds confirmed … ago" by whole minutes since: the same words as
+    # the filter's for every moment, at each unit's edges, seconds and microseconds on
+    # either side of a minute, across a month's end, and for moments it does not keep.
+    from matching.templatetags.results import _words
+
+    now = datetime.datetime(2026, 3, 1, 0, 0, 30, 500, tzinfo=datetime.UTC)
+    offsets = [datetime.timedelta(minutes=m) for m in (0, 1, 59, 60, 61, 1439, 1440, 1441)]
+    offsets += [datetime.timedelta(hours=h) for h in (24, 47, 48, 71, 72, 73, 24 * 40)]
+    seconds = (0, 29, 30, 31, 59, 60, 61, 4319 * 60 + 59)
+    offsets += [
+        datetime.timedelta(seconds=s, microseconds=u) for s in seconds for u in (0, 499, 500, 501)
+    ]
+    offsets += [datetime.timedelta(minutes=-1), datetime.timedelta(seconds=-1)]
+    with translation.override(language):
+        words = _words()
+        for offset in offsets:
+            for moment in (now - offset, (now - offset).astimezone(ZoneInfo("America/Chicago"))):
+                for _twice in range(2):  # as made, then as kept
+                    assert words.confirmed_ago(moment, now) == escape(
+                        words.confirmed % {"ago": ago(moment, now)}
+                    ), offset
+        assert words.confirmed_ago(None, now) == escape(words.confirmed % {"ago": ago(None, now)})
