@@ -60,14 +60,14 @@ from engine.layout import (
     epoch_day,
     epoch_us,
 )
-from matching.directory_copy import LayoutError, Numbers, Words
+from matching.directory_copy import LayoutError, Numbers, Words, in_id_order
 from matching.directory_sql import (
     CHANGED_HOMES,
     CHANGES,
     CONTACTS,
     FULL_LOAD,
     HASHED,
-    MIDDLE_ID,
+    MIDDLE_BLOCK,
     SNAPSHOT,
     TAG_FIELDS,
     TAG_TEXTS,
@@ -238,20 +238,22 @@ class DirectoryCache:
         before both, so the next sync reads it whole again; a home in one result only
         is left out until then.
 
-        `alongside`: the words, and the upper half of the numbers by id, are read on
-        other connections while this one copies the lower half, so PostgreSQL works on
-        them at once (a gunicorn parent loading before it forks). Not from inside a
-        transaction that wrote: the other connections could not see those writes."""
+        `alongside`: the words, and the upper half of the numbers (the table's blocks
+        from the middle on), are read on other connections while this one copies the
+        lower half, so PostgreSQL works on them at once (a gunicorn parent loading before
+        it forks). Not from inside a transaction that wrote: the other connections could
+        not see those writes. The rows come in no particular order and are sorted by id
+        here (in_id_order)."""
         numbers, upper, words = Numbers(), Numbers(), Words()
         seed = secrets.randbits(62)
-        middle = self._middle_id() if alongside else None
+        middle = self._middle_block() if alongside else None
         # Read on other connections meanwhile: the words, and the upper half of the
         # numbers (the lower half is read here).
         elsewhere: list[tuple[str, Numbers | Words]] = []
         if alongside:
             elsewhere.append((WORDS_COPY, words))
             if middle is not None:
-                elsewhere.append((binary_load(seed, above=middle), upper))
+                elsewhere.append((binary_load(seed, from_block=middle), upper))
         failed: list[Numbers | Words] = []
         readers = [
             threading.Thread(
@@ -263,7 +265,7 @@ class DirectoryCache:
             reader.start()
         try:
             with connection.cursor() as cursor:
-                cursor.copy_expert(binary_load(seed, upto=middle), numbers)
+                cursor.copy_expert(binary_load(seed, to_block=middle), numbers)
                 numbers.finish()
                 if not alongside:
                     cursor.copy_expert(WORDS_COPY, words)
@@ -289,11 +291,18 @@ class DirectoryCache:
                 reader.join()
             return self._read_all_as_text()
         batch: dict[str, Any] = numbers.columns()
-        if middle is not None:  # the upper half's ids all follow the lower half's
+        if middle is not None:
             above = upper.columns()
             batch = {name: np.concatenate((values, above[name])) for name, values in batch.items()}
+        order = in_id_order(batch["id"])
+        if order is not None:
+            batch = {name: values[order] for name, values in batch.items()}
         ids = batch["id"]
         text_ids, texts = words.columns()
+        order = in_id_order(text_ids)
+        if order is not None:
+            text_ids = text_ids[order]
+            texts = {name: take(values, order) for name, values in texts.items()}
         if len(ids) != len(text_ids) or not np.array_equal(ids, text_ids):
             _, keep, keep_text = np.intersect1d(ids, text_ids, True, True)
             batch = {name: values[keep] for name, values in batch.items()}
@@ -331,11 +340,11 @@ class DirectoryCache:
         return columns
 
     @staticmethod
-    def _middle_id() -> int | None:
+    def _middle_block() -> int:
         with connection.cursor() as cursor:
-            cursor.execute(MIDDLE_ID)
+            cursor.execute(MIDDLE_BLOCK)
             (middle,) = cursor.fetchone()
-        return None if middle is None else int(middle)
+        return int(middle)
 
     @staticmethod
     def _read_elsewhere(sql: str, into: Numbers | Words, failed: list[Numbers | Words]) -> None:

@@ -29,10 +29,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from engine.directory import Coded, Texts
 from matching.directory_sql import (
     BINARY_HEADER,
+    BINARY_NAMES,
     BINARY_ROW,
     HASHED,
-    NUMBERS,
     WORDS,
+    from_binary_flags,
     from_binary_times,
 )
 
@@ -43,8 +44,9 @@ _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _TRAILER = b"\xff\xff"
 # The words' columns: the id and the WORDS (name, state, zip_code).
 _COLUMNS = ("id", *WORDS)
-# The binary load's columns: the numbers, then the tag sets' hashes.
-_NUMBERS = (*NUMBERS, *HASHED)
+# The binary load's columns: the numbers (the flags packed in one), then the tag sets'
+# hashes.
+_NUMBERS = (*BINARY_NAMES, *HASHED)
 _TAB, _NEWLINE = 9, 10
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _ESCAPE = re.compile(r"\\(.)")
@@ -75,7 +77,7 @@ class _Pieces:
 
 class Numbers(_Pieces):
     """The binary load: `columns()` gives one native numpy array per NUMBERS and HASHED
-    name."""
+    name, in the order the rows came (see in_id_order)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,7 +119,24 @@ class Numbers(_Pieces):
             )
             chunks.clear()  # each column's pieces freed as it is joined
         from_binary_times(columns)
+        from_binary_flags(columns)
         return columns
+
+
+def in_id_order(ids: np.ndarray) -> np.ndarray | None:
+    """The positions that put `ids` in ascending order, one per id (the first of a
+    repeated one), or None when they are ascending already. The COPYs come in the
+    table's order, nearly ascending, which the stable sort takes in about one pass.
+    An id can come twice from two halves read under two snapshots, a home written
+    between them (its change log entry is past the load's bounds: the next sync reads
+    it again)."""
+    if not len(ids) or (ids[1:] > ids[:-1]).all():
+        return None
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    first = np.ones(len(ids), np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return order[first]
 
 
 def layout_holds(rows: np.ndarray) -> bool:

@@ -37,7 +37,7 @@ FULL_LOAD = f"SELECT {', '.join(SELECTED)} FROM homes_home h WHERE h.active"  # 
 # A full load on PostgreSQL reads the numbers in PostgreSQL's binary COPY format, where
 # every row of fixed-width, never-null fields has the same length: numpy reads a piece
 # of them as one array, with no Python object per value. The words (names, ZIPs, states)
-# come from a second COPY, as text; both are ordered by id and joined on it.
+# come from a second COPY, as text; both are sorted by id by the client and joined on it.
 
 
 # The times go into the binary load as PostgreSQL keeps them, with nothing computed per
@@ -75,12 +75,34 @@ def binary_column(name: str) -> tuple[str, str]:
         return f"COALESCE(h.{name}::float8, 'NaN')", ">f8"
     if name in BINARY_TIMES:
         return BINARY_TIMES[name]
-    if name in BOOLEANS:
-        return f"h.{name}", "?"
-    return f"h.{name}::int8", ">i8"
+    if name == "id":
+        return "h.id", ">i8"
+    # The other whole numbers are counts and ages the model keeps in 32 bits or fewer
+    # (integer or smallint): sent in four bytes, not cast to eight on the server.
+    return f"h.{name}::int4", ">i4"
 
 
-BINARY = [binary_column(name) for name in NUMBERS]
+# The flags go into the binary load as one integer, bit i the i-th of FLAGS: one field
+# a home where each took one (five bytes with its length), and no per-field work for
+# the server (from_binary_flags sets them apart).
+FLAGS = tuple(name for name in NUMBERS if name in BOOLEANS)
+assert len(FLAGS) <= 31, "the flags are sent as one int4: widen it for a 32nd"
+FLAGS_SQL = " | ".join(f"(h.{name}::int << {bit})" for bit, name in enumerate(FLAGS))
+
+
+def from_binary_flags(columns: dict[str, np.ndarray]) -> None:
+    """The binary load's packed flags in place as one boolean column each."""
+    packed = columns.pop("flags")
+    for bit, name in enumerate(FLAGS):
+        columns[name] = (packed & (1 << bit)) != 0
+
+
+# Sent one by one: every number but the flags, then the flags, in one field.
+SENT = tuple(name for name in NUMBERS if name not in BOOLEANS)
+BINARY = [*(binary_column(name) for name in SENT), (f"({FLAGS_SQL})", ">i4")]
+# The names of the binary load's numbers, as its rows hold them (the tag sets' hashes
+# follow).
+BINARY_NAMES = (*SENT, "flags")
 # The tag sets (JSON lists) go into the binary load as a 64-bit hash of each home's set,
 # seeded afresh by every load: a national directory holds a few hundred distinct sets,
 # whose text is then read once each, from one home that has it (TAG_TEXTS), instead of
@@ -89,25 +111,27 @@ BINARY = [binary_column(name) for name in NUMBERS]
 HASHED = tuple(f"{field}_hash" for field in TAG_FIELDS)
 
 
-def binary_load(seed: int, *, above: int | None = None, upto: int | None = None) -> str:
-    """The numbers of every active home (with an id above `above` and up to `upto`,
-    when given) and its tag sets' hashes under `seed`, in PostgreSQL's binary COPY
-    format, ordered by id."""
+def binary_load(seed: int, *, from_block: int | None = None, to_block: int | None = None) -> str:
+    """The numbers of every active home (in the table's blocks from `from_block` and
+    before `to_block`, when given) and its tag sets' hashes under `seed`, in
+    PostgreSQL's binary COPY format, in no particular order (ordering them by id cost
+    the server a third of the statement: the client sorts them, directory_copy)."""
     hashes = [f"jsonb_hash_extended(h.{field}, {int(seed)})" for field in TAG_FIELDS]
     within = "".join(
-        f" AND h.id {test} {int(bound)}"
-        for test, bound in ((">", above), ("<=", upto))
-        if bound is not None
+        f" AND h.ctid {test} '({int(block)},0)'::tid"
+        for test, block in ((">=", from_block), ("<", to_block))
+        if block is not None
     )
     return (
         f"COPY (SELECT {', '.join([*(sql for sql, _ in BINARY), *hashes])} "  # noqa: S608
-        f"FROM homes_home h WHERE h.active{within} ORDER BY h.id) TO STDOUT WITH (FORMAT binary)"
+        f"FROM homes_home h WHERE h.active{within}) TO STDOUT WITH (FORMAT binary)"
     )
 
 
-# The id halfway between the lowest and the highest (the binary load is read in two
-# halves on two connections: each is one backend's work, and two run at once).
-MIDDLE_ID = "SELECT (min(id) + max(id)) / 2 FROM homes_home"
+# The block halfway through the table (the binary load is read in two halves on two
+# connections, each a range of blocks its own backend scans and no other: one backend's
+# work each, and two run at once). Blocks added during the load fall in the upper half.
+MIDDLE_BLOCK = "SELECT pg_relation_size('homes_home') / current_setting('block_size')::bigint / 2"
 
 
 # Each row: a 16-bit field count, then per field a 32-bit length and the value.
@@ -115,16 +139,17 @@ BINARY_ROW = np.dtype(
     [("fields", ">i2")]
     + [
         item
-        for name, kind in [*((name, kind) for name, (_, kind) in zip(NUMBERS, BINARY, strict=True)),
+        for name, kind in [*zip(BINARY_NAMES, (kind for _, kind in BINARY), strict=True),
                            *((name, ">i8") for name in HASHED)]
         for item in ((f"{name}_length", ">i4"), (name, kind))
     ]
 )  # fmt: skip
 BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
-# The words, as COPY text, in the binary load's order (matching.directory_copy splits it).
+# The words, as COPY text, in no particular order (matching.directory_copy splits them
+# and sorts them by id, as it does the numbers).
 WORDS_COPY = (
     f"COPY (SELECT h.id, {', '.join(f'h.{name}' for name in WORDS)} "  # noqa: S608
-    "FROM homes_home h WHERE h.active ORDER BY h.id) TO STDOUT"
+    "FROM homes_home h WHERE h.active) TO STDOUT"
 )
 # The tag sets of the homes named, with their hashes under the load's seed (a home
 # changed since the load has another hash: then the load is read again as text).

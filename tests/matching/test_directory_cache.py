@@ -176,3 +176,58 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
     assert held["Never updated"].availability_updated_at is None
     assert held["Licensed"].license_expires == datetime.date(2027, 3, 1)
     assert held["Old license"].license_expires == datetime.date(1969, 12, 31)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_load_holds_homes_in_id_order_whatever_order_the_table_keeps(monkeypatch):
+    """The COPYs read the table in its own order, in two halves of its blocks: homes
+    written again since they were made lie out of id order, and each flag travels as a
+    bit of one number. The directory holds them in id order (as a search breaks ties),
+    each flag as the home has it, every home as a row-by-row read gives it."""
+    from django.db import connection
+    from django.db.models import F
+
+    from engine import Directory
+    from homes.models import Home
+    from matching.directory import DirectoryCache
+    from matching.directory_sql import FLAGS
+
+    homes = []
+    for number in range(80):
+        # Each flag alone, then all of them, then none, and so on round.
+        alone = number % (len(FLAGS) + 2)
+        flags = {flag: alone == bit or alone == len(FLAGS) for bit, flag in enumerate(FLAGS)}
+        homes.append(HomeFactory(name=f"Home {number} " + "x" * 150, **flags))
+    # Written again: a new version of each row, later in the table than the homes after it.
+    rewritten = [home.id for home in homes[:40:3]]
+    Home.objects.filter(id__in=rewritten).update(available_beds=F("available_beds"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('homes_home') / 8192")
+        assert cursor.fetchone()[0] > 2  # rows on both sides of the halves' split
+    monkeypatch.setattr(DirectoryCache, "_middle_block", staticmethod(lambda: 2))
+
+    cache = DirectoryCache()
+    loaded = cache.current()
+    expected = Directory()
+    expected.upsert_columns(cache._batch(cache._rows_without_sql_epoch())[0])
+
+    assert loaded.column("id").tolist() == sorted(home.id for home in homes)
+    assert _homes_as_loaded(loaded) == _homes_as_loaded(expected)
+    for home in homes:
+        offer = loaded.offer(loaded.row_of(home.id))
+        assert {flag: getattr(offer, flag) for flag in FLAGS} == {
+            flag: getattr(home, flag) for flag in FLAGS
+        }
+
+
+def test_a_home_read_in_both_halves_is_held_once():
+    """A home written between the two halves' snapshots can come in both: the load
+    keeps one row of it (the change log reads it again at the next sync)."""
+    import numpy as np
+
+    from matching.directory_copy import in_id_order
+
+    ids = np.array([5, 1, 9, 3, 5, 2], np.int64)
+    order = in_id_order(ids)
+    assert ids[order].tolist() == [1, 2, 3, 5, 9]
+    assert in_id_order(np.array([1, 2, 7], np.int64)) is None
