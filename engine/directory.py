@@ -195,7 +195,8 @@ class Directory:
     def __init__(self) -> None:
         self._size = 0
         self._names = _Names()
-        self._row_by_id = np.full(0, -1, np.int64)
+        # The row of each id, -1 for none: rows number fewer than 2**31 (int32).
+        self._row_by_id = np.full(0, -1, np.int32)
         self._data = {name: np.empty(0, dtype) for name, dtype in SCHEMA.items()}
         self._state_codes: dict[str, int] = {}
         self._state_names: list[str] = []
@@ -405,7 +406,7 @@ class Directory:
 
     def _map_size(self, size: int) -> None:
         if size > len(self._row_by_id):
-            grown = np.full(max(size, 2 * len(self._row_by_id), 64), -1, np.int64)
+            grown = np.full(max(size, 2 * len(self._row_by_id), 64), -1, np.int32)
             grown[: len(self._row_by_id)] = self._row_by_id
             self._row_by_id = grown
 
@@ -551,9 +552,11 @@ class Directory:
             data["state"][rows] = np.fromiter(map(codes.__getitem__, states), np.int16, len(states))
         data["updated_us"][rows] = array("updated_us")
         data["license_day"][rows] = array("license_day")
-        occupied = data["licensed_beds"][rows] - data["available_beds"][rows]
+        # In 64 bits: the product of two 32-bit columns need not fit in 32.
+        occupied = data["licensed_beds"][rows].astype(np.int64) - data["available_beds"][rows]
         data["staff_headroom"][rows] = (
-            data["staff_on_duty"][rows] * data["residents_per_staff"][rows] - occupied
+            data["staff_on_duty"][rows].astype(np.int64) * data["residents_per_staff"][rows]
+            - occupied
         )
         data["dependents_cap"][rows] = np.where(
             data["accepts_parenting"][rows], data["max_dependents"][rows], -1

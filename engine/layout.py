@@ -34,7 +34,10 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 LEVEL_CODE = {name: {v: i for i, v in enumerate(levels)} for name, levels in LEVELS.items()}
 TAG_FIELDS = names_of_kind(HOME_SPEC, "tags")
-_PLAIN_TYPES = {"int": np.int64, "bool": np.bool_}
+# Whole numbers in 32 bits: they are counts and ages, which the database keeps in
+# integer or smallint columns (four bytes a home each, not eight); what is computed
+# from them (staff_headroom) is computed in 64.
+_PLAIN_TYPES = {"int": np.int32, "bool": np.bool_}
 _PLAIN = {
     name: _PLAIN_TYPES[field.kind]
     for name, field in HOME_SPEC.items()
@@ -68,7 +71,7 @@ SCHEMA: dict[str, type | str] = {
     "staff_headroom": np.int64,
     # max_dependents when the home accepts parenting youth, else -1: the
     # dependents rule becomes one comparison.
-    "dependents_cap": np.int64,
+    "dependents_cap": np.int32,
     "updated_us": np.int64,
     # The day (since 1970-01-01) the license expires, NO_LICENSE_EXPIRY when none is
     # recorded: four bytes a home, no date object.

@@ -231,3 +231,52 @@ def test_a_home_read_in_both_halves_is_held_once():
     order = in_id_order(ids)
     assert ids[order].tolist() == [1, 2, 3, 5, 9]
     assert in_id_order(np.array([1, 2, 7], np.int64)) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_whole_numbers_at_the_limits_of_their_columns_load_as_the_database_holds_them():
+    """The counts and ages are held in 32 bits, as the database keeps them: a home at the
+    top of every column (and one at the bottom) loads with the values it has, and its
+    staffing headroom, a product of two of them, is computed without overflowing."""
+    from engine import Directory
+    from matching.directory import DirectoryCache
+
+    top, small_top = 2**31 - 1, 2**15 - 1
+    biggest = HomeFactory(
+        name="Biggest",
+        licensed_beds=top,
+        available_beds=top,
+        staff_on_duty=top,
+        residents_per_staff=top,
+        min_age=small_top,
+        max_age=small_top,
+        accepts_parenting=True,
+        max_dependents=small_top,
+    )
+    smallest = HomeFactory(
+        name="Smallest",
+        licensed_beds=0,
+        available_beds=0,
+        staff_on_duty=0,
+        residents_per_staff=1,
+        min_age=0,
+        max_age=0,
+        accepts_parenting=True,
+        max_dependents=0,
+    )
+    cache = DirectoryCache()
+    loaded = cache.current()
+    expected = Directory()
+    expected.upsert_columns(cache._batch(cache._rows_without_sql_epoch())[0])
+
+    assert _homes_as_loaded(loaded) == _homes_as_loaded(expected)
+    offer = loaded.offer(loaded.row_of(biggest.id))
+    assert (offer.licensed_beds, offer.available_beds, offer.staff_on_duty) == (top, top, top)
+    assert (offer.residents_per_staff, offer.max_dependents) == (top, small_top)
+    assert (offer.min_age, offer.max_age) == (small_top, small_top)
+    row = loaded.row_of(biggest.id)
+    assert int(loaded.column("staff_headroom")[row]) == top * top
+    assert int(loaded.column("dependents_cap")[row]) == small_top
+    low = loaded.offer(loaded.row_of(smallest.id))
+    assert (low.licensed_beds, low.staff_on_duty, low.max_age, low.max_dependents) == (0, 0, 0, 0)
+    assert int(loaded.column("staff_headroom")[loaded.row_of(smallest.id)]) == 0
