@@ -19,7 +19,10 @@ most of it freed but not returned to the system).
 
 from __future__ import annotations
 
+import io
 import re
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,19 +59,47 @@ class LayoutError(ValueError):
     """The stream is not laid out as asked for (read the homes another way)."""
 
 
+class _Gathered(io.RawIOBase):
+    """What a buffered writer hands on, a piece at a time, to `gather`: held weakly, so
+    the sink and its writer make no reference cycle (the sink is freed when its reader
+    lets go of it, not at the collector's next pass, which a load before the fork
+    never runs: gc.freeze would keep it for good)."""
+
+    def __init__(self, gather: Callable[[memoryview], None]) -> None:
+        super().__init__()
+        self._gather = weakref.WeakMethod(gather)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        gather = self._gather()
+        if gather is not None:
+            gather(data)
+        return len(data)
+
+
 class _Pieces:
-    """A file-like sink for cursor.copy_expert: rows gathered, parsed a piece at a time."""
+    """A file-like sink for cursor.copy_expert: rows gathered, parsed a piece at a time.
+
+    psycopg2 calls `write` once a row: it is a buffered writer's own (C), which gathers
+    the rows and calls into this class's Python once every PIECE bytes. Python called
+    once a row cost about 3.5 µs a row (a million homes: seconds of the parent's time,
+    the three reading threads taking turns at the interpreter)."""
 
     def __init__(self) -> None:
         self._pending = bytearray()
+        self._buffered = io.BufferedWriter(_Gathered(self._gather), PIECE)
+        self.write = self._buffered.write
 
-    def write(self, data: bytes) -> None:
+    def _gather(self, data: memoryview) -> None:
         pending = self._pending
         pending += data
         if len(pending) >= PIECE:
             self._take(final=False)
 
     def finish(self) -> None:
+        self._buffered.flush()
         self._take(final=True)
 
     def _take(self, *, final: bool) -> None:
