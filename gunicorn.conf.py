@@ -21,6 +21,9 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread" if threads > 1 else "sync"
 preload_app = True
+# Set by gunicorn in its own environment just before it loads the app (never by reading
+# this file): config/wsgi.py then starts the directory's load before Django's setup.
+raw_env = ["HARBOR_LOAD_DIRECTORY_EARLY=1"]
 timeout = 60
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # The path without its query string, and no Referer: a query or the page before may hold

@@ -35,6 +35,7 @@ import json
 import logging
 import secrets
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -535,10 +536,43 @@ def _warm_zips_and_urls() -> None:
     get_resolver().url_patterns  # noqa: B018 (imports the URL configuration)
 
 
+# The full load a pre-forking server's parent started while Django set itself up
+# (load_while_setting_up); warm_before_fork waits for it.
+_early_load: threading.Thread | None = None
+
+
+def load_while_setting_up() -> None:
+    """Start the directory's full load in a thread, in a pre-forking server's parent
+    before Django's setup (config/wsgi.py, when gunicorn.conf.py asks): the load's COPYs
+    keep PostgreSQL busy while the parent imports the apps (a second or more), instead
+    of after. The load needs no app, only the settings and a connection. Django warns
+    of a query made before the apps are ready; not this one (the filter holds in this
+    process only, which serves nothing until warm_before_fork has waited for it)."""
+    global _early_load
+    warnings.filterwarnings(
+        "ignore",
+        message="Accessing the database during app initialization",
+        category=RuntimeWarning,
+        module="django.db.backends.utils",
+    )
+    _early_load = threading.Thread(target=_load_early, name="directory-early-load")
+    _early_load.start()
+
+
+def _load_early() -> None:
+    try:
+        directory_cache.current()
+    except Exception:  # warm_before_fork loads it again, and logs what fails then
+        logger.warning("The early directory load failed; loading it again before the fork")
+    finally:
+        connection.close()  # this thread's: no socket is shared across the fork
+
+
 def warm_before_fork() -> None:
     """Load the directory in a pre-forking server's parent (gunicorn's `when_ready`), so
     every worker shares its pages, and close the connection it used: a socket must not
-    be shared across processes."""
+    be shared across processes. A load started early (load_while_setting_up) is waited
+    for, then brought up to date."""
     from django.db import connections
 
     # The ZIP data too, which every search and form reads, and the URL configuration
@@ -548,8 +582,10 @@ def warm_before_fork() -> None:
     zips = threading.Thread(target=_warm_zips_and_urls, name="warm-zips-urls")
     # The collector stays off until everything made here is frozen: switched on before,
     # its first pass would walk the whole directory for nothing.
+    zips.start()
+    if _early_load is not None:
+        _early_load.join()  # its own pause of the collector ended with it
     with _collector_paused():
-        zips.start()
         try:
             directory = directory_cache.current()
             logger.info("Matching directory loaded: %d homes", len(directory))

@@ -78,6 +78,38 @@ def test_gunicorn_loads_the_directory_once_before_it_forks_the_workers(home):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_load_started_while_django_sets_up_is_the_one_the_workers_share(home, monkeypatch):
+    """gunicorn's parent starts the load before Django's setup (gunicorn.conf.py's
+    raw_env, read by config/wsgi.py): the directory is read once, up to date when the
+    parent forks, and no thread of the load is left running (none may cross a fork)."""
+    import gc
+    import runpy
+    import threading
+    from pathlib import Path
+
+    from homes.models import Home
+    from matching import directory
+    from matching.selectors import directory_cache
+
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    assert config["raw_env"] == ["HARBOR_LOAD_DIRECTORY_EARLY=1"]
+    directory_cache.reset()
+    loads = directory_cache.full_loads
+    monkeypatch.setattr(directory, "_early_load", None)
+    directory.load_while_setting_up()
+    later = HomeFactory(name="Written while the app was set up")
+    Home.objects.filter(pk=home.pk).update(active=False)
+    try:
+        directory.warm_before_fork()
+    finally:
+        gc.unfreeze()
+    assert directory_cache.full_loads == loads + 1
+    held = directory_cache.current()
+    assert later.pk in held and home.pk not in held
+    assert [thread.name for thread in threading.enumerate() if "directory" in thread.name] == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_loading_before_the_fork_runs_no_collection_and_leaves_the_collector_on(home):
     """The collector is paused while the directory is read (enough homes here for
     several passes otherwise) and until it is frozen, then on again for the workers."""
