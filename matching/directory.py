@@ -568,8 +568,11 @@ def load_while_setting_up() -> None:
     keep PostgreSQL busy while the parent imports the apps (a second or more), instead
     of after. The load needs no app, only the settings and a connection. Django warns
     of a query made before the apps are ready; not this one (the filter holds in this
-    process only, which serves nothing until warm_before_fork has waited for it)."""
+    process only, which serves nothing until warm_before_fork has waited for it).
+    PostgreSQL only: elsewhere the load reads through the models, which need the apps."""
     global _early_load
+    if connection.vendor != "postgresql":
+        return
     _one_malloc_arena()
     warnings.filterwarnings(
         "ignore",
