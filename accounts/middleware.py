@@ -9,13 +9,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone, translation
+from django_otp import middleware as otp_middleware
 from django_otp.middleware import is_verified as otp_verified
 
 from accounts.mfa import has_second_factor
-from accounts.models import Role
+from accounts.models import Authenticator, Role
 from core.types import Actor, RequestUser
 from core.vocab import STATE_TIME_ZONES
 
@@ -171,3 +173,39 @@ class SessionIdleMiddleware:
         if not isinstance(touched, int) or now - touched >= SESSION_TOUCH_SECONDS:
             session[SESSION_TOUCHED_KEY] = now  # marks it modified: saved, deadline moved
         return response
+
+
+# The columns a page's request reads of the session's authenticator: all but the secret,
+# which only checking a code needs (read then, when first touched, as a deferred field).
+_DEVICE_COLUMNS = [f for f in Authenticator._meta.concrete_fields if f.attname != "key"]
+_DEVICE_FIELDS = [f.attname for f in _DEVICE_COLUMNS]
+_DEVICE_SQL = "SELECT {} FROM {} WHERE {} = %s".format(
+    ", ".join(f'"{field.column}"' for field in _DEVICE_COLUMNS),
+    f'"{Authenticator._meta.db_table}"',
+    f'"{Authenticator._meta.pk.column}"',
+)
+_DEVICE_LABEL = Authenticator.model_label() + "/"
+
+
+class OTPMiddleware(otp_middleware.OTPMiddleware):
+    """django-otp's: `request.user.is_verified()`, true when the session's second factor
+    is a confirmed device of the user's own. Every page asks it, so the session's
+    authenticator is read in SQL written once rather than through the ORM's query built
+    and compiled on each request, and without decrypting its secret, which nothing but
+    checking a code reads (issue 30). The same row, as the same model; django-otp still
+    decides (the device must be the user's and confirmed, else the session forgets it).
+    Other devices (recovery codes), and the demo's SQLite, go through django-otp's own."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Any:
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        if connection.vendor != "postgresql" or not persistent_id.startswith(_DEVICE_LABEL):
+            return super()._device_from_persistent_id(persistent_id)
+        device_id = persistent_id[len(_DEVICE_LABEL) :]
+        if not device_id.isascii() or not device_id.isdigit() or len(device_id) > 18:
+            return None  # as django-otp answers an id int() refuses: no device
+        with connection.cursor() as cursor:
+            cursor.execute(_DEVICE_SQL, [int(device_id)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return Authenticator.from_db(connection.alias, _DEVICE_FIELDS, row)

@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with the second factor too.
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.OTPMiddleware",
     # With MFA_REQUIRED, a password alone reaches only the second-factor pages.
     "accounts.middleware.SecondFactorMiddleware",
     # Pages speak the signed-in user's language when they chose one (after authentication).

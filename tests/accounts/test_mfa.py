@@ -462,3 +462,42 @@ def test_the_admin_never_shows_an_authenticators_secret(settings, alice, admin_u
         assert 'class="segno"' not in text(page) and device.key not in text(page)
         assert page.redirect_chain[-1][0] == "/admin/"  # "no such object": the index
     assert client.get("/admin/accounts/authenticator/add/").status_code == 403
+
+
+@pytest.mark.postgres
+def test_a_session_is_verified_only_by_its_users_confirmed_authenticator(alice, bob, clock):
+    # The session's authenticator is read in SQL written once (accounts.middleware); what
+    # django-otp decides of it is unchanged.
+    device, _ = enrolled(alice, clock)
+    theirs, _ = enrolled(bob, clock)
+    unconfirmed = Authenticator.objects.create(user=alice, name="new", confirmed=False)
+    client = Client()
+    client.force_login(alice)
+    for persistent_id, opens in (
+        (device.persistent_id, True),
+        (theirs.persistent_id, False),  # another user's
+        (unconfirmed.persistent_id, False),
+        ("accounts.authenticator/999999", False),  # none
+        ("accounts.authenticator/1x", False),
+        ("accounts.authenticator/99999999999999999999999", False),
+    ):
+        session = client.session
+        session["otp_device_id"] = persistent_id
+        session.save()
+        response = client.get("/notifications/")
+        assert (response.status_code == 200) is opens, persistent_id
+        # A device that does not verify is forgotten: the next page asks for a code again.
+        assert ("otp_device_id" in client.session) is opens, persistent_id
+
+
+@pytest.mark.postgres
+def test_the_authenticator_read_for_a_page_is_the_orms_and_its_secret_read_when_asked(alice, clock):
+    from accounts.middleware import OTPMiddleware
+
+    device, _ = enrolled(alice, clock)
+    read = OTPMiddleware(lambda request: None)._device_from_persistent_id(device.persistent_id)
+    expected = Authenticator.objects.get(pk=device.pk)
+    assert type(read) is Authenticator and read.get_deferred_fields() == {"key"}
+    for field in Authenticator._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.bin_key == expected.bin_key  # the secret, decrypted when first touched
