@@ -214,6 +214,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 # The idle deadline moves with each request, but the session's row is written at most
 # once a minute (accounts.middleware.SessionIdleMiddleware), not on every request.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database store, its read written once (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # While Redis is down, the sign-in limit counts in this SQLite file, which every web
