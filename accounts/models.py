@@ -86,8 +86,12 @@ class Agency(models.Model):
 
     @property
     def zone_name(self) -> str:
-        """The IANA zone the agency's pages use: its own, else its state's."""
-        return self.time_zone or STATE_TIME_ZONES.get(self.state, "UTC")
+        return agency_zone_name(time_zone=self.time_zone, state=self.state)
+
+
+def agency_zone_name(*, time_zone: str, state: str) -> str:
+    """The IANA zone an agency's pages use: its own, else its state's."""
+    return time_zone or STATE_TIME_ZONES.get(state, "UTC")
 
 
 class Team(models.Model):
