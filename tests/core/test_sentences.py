@@ -57,3 +57,21 @@ def test_it_reads_a_reason_in_spanish_with_its_numbers():
 
 def test_it_leaves_an_unknown_sentence_as_written():
     assert spanish("Something the engine never wrote") == "Something the engine never wrote"
+
+
+def test_it_reads_a_sentence_two_msgids_could_match_as_the_first_listed():
+    # "Does not list %(language)s" would take "es; the child needs an interpreter" as
+    # the language; the longer msgid, listed first, is the one the engine wrote.
+    reason = "Does not list es; the child needs an interpreter"
+
+    assert spanish(reason) == "No indica Español; el menor necesita intérprete"
+
+
+def test_it_reads_sentences_that_begin_with_a_number_in_spanish():
+    assert spanish("12.5 mi away, beyond the 150 mi preference") == (
+        "a 12.5 mi, más allá de la preferencia de 150 mi"
+    )
+    assert spanish("Beds updated 5 h ago") == "Camas actualizadas hace 5 h"
+    assert spanish("3 homes serve other ages; ask them about an age exception") == (
+        "3 hogares atienden otras edades; pregúnteles por una excepción de edad"
+    )
