@@ -37,6 +37,22 @@ _PATCH_ROWS_MAX = 4096
 _BITSETS_KEPT = 512
 # Ids index a dense row map (PostgreSQL serials); beyond this an id is surely a mistake.
 MAX_HOME_ID = 2**31 - 1
+# A batch's optional column of whom to call at each home (see contact_text); a batch
+# without it leaves the homes' contacts as they were (empty for a new home).
+CONTACT = "contact"
+_CONTACT_SEPARATOR = "\x00"
+
+
+def contact_text(intake_phone: str, contact_name: str) -> str:
+    """A home's intake phone and contact name as the directory keeps them, one text:
+    joined by NUL, which no PostgreSQL text (nor a valid phone) holds."""
+    return f"{intake_phone}{_CONTACT_SEPARATOR}{contact_name}"
+
+
+def contact_of(text: str) -> tuple[str, str]:
+    """(intake_phone, contact_name) of a contact_text ("", "" for a home without one)."""
+    phone, _, name = text.partition(_CONTACT_SEPARATOR)
+    return phone, name
 
 
 class Coded:
@@ -195,6 +211,10 @@ class Directory:
     def __init__(self) -> None:
         self._size = 0
         self._names = _Names()
+        # Whom to call at each home (contact_text): not a matching field, but a search
+        # shows it with every home it returns, and held here it needs no second read of
+        # the database (one buffer with offsets, as the names).
+        self._contacts = _Names()
         # The row of each id, -1 for none: rows number fewer than 2**31 (int32).
         self._row_by_id = np.full(0, -1, np.int32)
         self._data = {name: np.empty(0, dtype) for name, dtype in SCHEMA.items()}
@@ -231,7 +251,7 @@ class Directory:
     def nbytes(self) -> int:
         """Bytes held by the columns (capacity included), for the record."""
         arrays = [*self._data.values(), *self._tag_bits.values(), self._row_by_id]
-        return sum(array.nbytes for array in arrays) + self._names.nbytes
+        return sum(array.nbytes for array in arrays) + self._names.nbytes + self._contacts.nbytes
 
     def offer(self, index: int) -> HomeOffer:
         """The home in row `index` as the scalar rules see it (built on demand)."""
@@ -278,6 +298,11 @@ class Directory:
         # Unchecked: the columns hold only valid levels and float coordinates.
         return list(map(trusted_offer, *(columns[name] for name in OFFER_FIELDS)))
 
+    def contacts(self, rows: Iterable[int]) -> list[tuple[str, str]]:
+        """(intake_phone, contact_name) of the homes in these rows, as the last batch
+        that gave them wrote them (empty when none did)."""
+        return [contact_of(self._contacts[row]) for row in rows]
+
     def row_of(self, home_id: int) -> int | None:
         if not 0 <= home_id < len(self._row_by_id):
             return None
@@ -297,7 +322,8 @@ class Directory:
         self.upsert_columns(columns_of(o for o in latest.values() if o.active))
 
     def upsert_columns(self, batch: Mapping[str, Sequence[Any]]) -> None:
-        """Replace homes by id or append new ones, from one list per BATCH_FIELDS name.
+        """Replace homes by id or append new ones, from one list per BATCH_FIELDS name
+        (and CONTACT's, when the batch has their contacts).
 
         The fastest way in: a full load of 250,000 rows goes through here in a few
         batches, with no HomeOffer built. Within a batch the last row of an id wins.
@@ -328,6 +354,7 @@ class Directory:
             rows[new] = np.arange(start, start + count)
             self._row_by_id[ids[new]] = rows[new]
             self._names.grow(count)
+            self._contacts.grow(count)
             self._size += count
         self._write(rows, batch)
 
@@ -348,6 +375,7 @@ class Directory:
                 for bits in self._tag_bits.values():
                     bits[row] = bits[last]
             self._names.move_last_to(row)
+            self._contacts.move_last_to(row)
             self._size -= 1
             self._patch_bitsets(np.array([row] if row != last else [], np.intp), gone=last)
 
@@ -573,12 +601,15 @@ class Directory:
             words = self._tag_words(field, batch[field])
             self._tag_bits[field][rows] = words
         data["gender_bits"][rows] = self._tag_bits["genders_served"][rows, 0] & np.uint64(0xFF)
-        names = batch["name"]
-        if isinstance(names, Texts):
-            self._names.write(rows, names)
-        else:
-            for row, name in zip(rows.tolist(), names, strict=True):
-                self._names[row] = name
+        for store, column in ((self._names, "name"), (self._contacts, CONTACT)):
+            texts = batch.get(column)
+            if texts is None:
+                continue
+            if isinstance(texts, Texts):
+                store.write(rows, texts)
+            else:
+                for row, text in zip(rows.tolist(), texts, strict=True):
+                    store[row] = text
         self._patch_bitsets(rows)
 
     # Rule bitsets.

@@ -54,7 +54,7 @@ from engine import (
     match,
     shown_distance,
 )
-from engine.directory import Coded, take
+from engine.directory import CONTACT, Coded, contact_text, take
 from engine.geo import zip_centroid, zip_centroids
 from engine.layout import (
     BATCH_FIELDS,
@@ -65,10 +65,12 @@ from matching.directory_copy import LayoutError, Numbers, Words, in_id_order
 from matching.directory_sql import (
     CHANGED_HOMES,
     CHANGES,
+    CONTACT_COLUMNS,
     CONTACTS,
     FULL_LOAD,
     HASHED,
     MIDDLE_BLOCK,
+    ROW_COLUMNS,
     SNAPSHOT,
     TAG_FIELDS,
     TAG_TEXTS,
@@ -79,8 +81,7 @@ from matching.directory_sql import (
 
 logger = logging.getLogger(__name__)
 
-# Contacts kept per process, and rows read per fetch of a full load on SQLite.
-_CONTACTS_KEPT = 20_000
+# Rows read per fetch of a full load as text.
 _CHUNK = 20_000
 # Room for this share more homes than loaded, so a forked worker rarely grows (copies)
 # its columns when homes are added after it starts.
@@ -97,9 +98,6 @@ class DirectoryCache:
         self._xip: tuple[int, ...] = ()
         self._dirty: frozenset[int] = frozenset()
         self._tags: dict[str, frozenset[str]] = {}
-        # Intake phone and contact name of homes searches returned, by id, until the
-        # change log says the home changed: the few a page shows, not the directory.
-        self._contacts: dict[int, tuple[str, str]] = {}
         # For the record (tests, logs): full loads so far, and rows the last sync read
         # (the second search after a burst of writes reads none again).
         self.full_loads = 0
@@ -113,7 +111,6 @@ class DirectoryCache:
         with self._lock:
             self._directory = None
             self._xmax, self._xip, self._dirty = 0, (), frozenset()
-            self._contacts = {}
 
     def search(self, needs: SurvivorNeeds, **options: Any) -> MatchResult:
         """Sync, then match, under one lock: a Directory is patched in place, so a search
@@ -152,31 +149,37 @@ class DirectoryCache:
 
     def contacts(self, home_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         """(intake_phone, contact_name) of these homes, by id; homes that no longer
-        exist are left out. Kept from one search to the next until the home's change
-        is read by a sync (PostgreSQL); read every time elsewhere."""
+        exist are left out. On PostgreSQL the directory's own, as its last sync read
+        them (a search's homes: no second read of the database); a home it does not
+        hold (inactive) and every home elsewhere, read from the database."""
         wanted = set(home_ids)
         if not wanted:
             return {}
+        found: dict[int, tuple[str, str]] = {}
+        if connection.vendor == "postgresql":
+            with self._lock:
+                directory = self._directory
+                if directory is not None:
+                    held = {}
+                    for home_id in wanted:
+                        row = directory.row_of(home_id)
+                        if row is not None:
+                            held[home_id] = row
+                    found = dict(zip(held, directory.contacts(held.values()), strict=True))
+        missing = sorted(wanted - found.keys())
+        if not missing:
+            return found
         if connection.vendor != "postgresql":
             from homes.models import Home
 
-            rows = Home.objects.filter(pk__in=wanted).values_list(
+            stored = Home.objects.filter(pk__in=missing).values_list(
                 "id", "intake_phone", "contact_name"
             )
-            return {home_id: (phone, name) for home_id, phone, name in rows}
-        with self._lock:
-            known = self._contacts
-            found = {home_id: known[home_id] for home_id in wanted if home_id in known}
-            missing = sorted(wanted - found.keys())
-            if missing:
-                with connection.cursor() as cursor:
-                    cursor.execute(CONTACTS, [missing])
-                    read = {home_id: (phone, name) for home_id, phone, name in cursor.fetchall()}
-                found.update(read)
-                if len(known) + len(read) > _CONTACTS_KEPT:
-                    known.clear()
-                known.update(read)
-            return found
+            return {home_id: (phone, name) for home_id, phone, name in stored}
+        with connection.cursor() as cursor:
+            cursor.execute(CONTACTS, [missing])
+            found.update((home_id, (phone, name)) for home_id, phone, name in cursor.fetchall())
+        return found
 
     def current(self) -> Directory:
         with self._lock:
@@ -224,7 +227,6 @@ class DirectoryCache:
             rows = self._rows_without_sql_epoch()
             directory.upsert_columns(self._batch(rows)[0])
         directory.reserve(int(len(directory) * (1 + _SLACK)) + 64)
-        self._contacts = {}
         self.full_loads += 1
         self.last_applied = len(directory)
         return directory
@@ -366,7 +368,7 @@ class DirectoryCache:
             other.close()
 
     def _read_all_as_text(self) -> dict[str, Any]:
-        batch: dict[str, list[Any]] = {name: [] for name in BATCH_FIELDS}
+        batch: dict[str, list[Any]] = {name: [] for name in (*BATCH_FIELDS, CONTACT)}
         with connection.chunked_cursor() as cursor:
             cursor.execute(FULL_LOAD)
             while rows := cursor.fetchmany(_CHUNK):
@@ -442,8 +444,6 @@ class DirectoryCache:
                 rows = cursor.fetchall()
         live = [tuple(values) for _, active, *values in rows if active]
         gone = list(changed - {home_id for home_id, active, *_ in rows if active})
-        for home_id in changed:
-            self._contacts.pop(home_id, None)
         columns, unlocated = self._batch(live)
         # A home whose location was cleared leaves the directory, as a deactivated one does.
         gone += unlocated
@@ -456,11 +456,12 @@ class DirectoryCache:
         return True
 
     def _batch(self, rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Sequence[Any]], list[int]]:
-        """Rows in BATCH_FIELDS order to a batch, and the ids of the homes left out for
+        """Rows in ROW_COLUMNS order to a batch, and the ids of the homes left out for
         want of a location (see _locate)."""
         if not rows:
-            return {name: () for name in BATCH_FIELDS}, []
-        columns: dict[str, Any] = dict(zip(BATCH_FIELDS, zip(*rows, strict=True), strict=True))
+            return {name: () for name in (*BATCH_FIELDS, CONTACT)}, []
+        columns: dict[str, Any] = dict(zip(ROW_COLUMNS, zip(*rows, strict=True), strict=True))
+        columns[CONTACT] = list(map(contact_text, *(columns.pop(name) for name in CONTACT_COLUMNS)))
         for field in TAG_FIELDS:
             columns[field] = self._tagsets(columns[field])
         return self._locate(columns)
@@ -494,8 +495,8 @@ class DirectoryCache:
             "updated_us": ("availability_updated_at", epoch_us),
             "license_day": ("license_expires", epoch_day),
         }
-        names = [computed[name][0] if name in computed else name for name in BATCH_FIELDS]
-        convert = [computed[name][1] if name in computed else None for name in BATCH_FIELDS]
+        names = [computed[name][0] if name in computed else name for name in ROW_COLUMNS]
+        convert = [computed[name][1] if name in computed else None for name in ROW_COLUMNS]
         return [
             tuple(
                 value if to is None else to(value) for value, to in zip(row, convert, strict=True)

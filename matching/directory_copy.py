@@ -9,10 +9,11 @@ most of it freed but not returned to the system).
 - `Numbers`: the binary COPY of the numbers and the tag sets' hashes
   (directory_sql.binary_load), fixed-width rows, each piece one numpy record array,
   split into native columns.
-- `Words`: the text COPY of the words (directory_sql.WORDS_COPY): id, name, state and
-  ZIP, tab-separated. A piece is split on its tabs and newlines in bulk; the names
-  become one UTF-8 buffer with offsets (engine.Texts), the states codes into their few
-  distinct values (engine.Coded), the ZIPs a fixed-width column. A piece holding a
+- `Words`: the text COPY of the words (directory_sql.WORDS_COPY): id, name, state, ZIP,
+  intake phone and contact name, tab-separated. A piece is split on its tabs and
+  newlines in bulk; the names, and the contacts (engine.directory.contact_text), become
+  UTF-8 buffers with offsets (engine.Texts), the states codes into their few distinct
+  values (engine.Coded), the ZIPs a fixed-width column. A piece holding a
   backslash (COPY's escape: a name with a tab or a backslash in it) is read row by
   row instead, which is rare and as correct.
 """
@@ -29,11 +30,12 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.directory import Coded, Texts
+from engine.directory import CONTACT, Coded, Texts, contact_text
 from matching.directory_sql import (
     BINARY_HEADER,
     BINARY_NAMES,
     BINARY_ROW,
+    CONTACT_COLUMNS,
     HASHED,
     WORDS,
     from_binary_flags,
@@ -45,8 +47,10 @@ from matching.directory_sql import (
 PIECE = 4 << 20
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _TRAILER = b"\xff\xff"
-# The words' columns: the id and the WORDS (name, state, zip_code).
-_COLUMNS = ("id", *WORDS)
+# The words' columns: the id, the WORDS (name, state, zip_code), then the contact's two
+# (intake_phone, contact_name: side by side, so the tab between them becomes the NUL of
+# contact_text in place).
+_COLUMNS = ("id", *WORDS, *CONTACT_COLUMNS)
 # The binary load's columns: the numbers (the flags packed in one), then the tag sets'
 # hashes.
 _NUMBERS = (*BINARY_NAMES, *HASHED)
@@ -187,6 +191,8 @@ class Words(_Pieces):
         self._ids: list[np.ndarray] = []
         self._names: list[bytes] = []
         self._name_lengths: list[np.ndarray] = []
+        self._contacts: list[bytes] = []
+        self._contact_lengths: list[np.ndarray] = []
         self._zips: list[np.ndarray] = []
         # States: each distinct value's code, and the codes of each piece.
         self._distinct: dict[str, dict[bytes, int]] = {"state": {}}
@@ -204,10 +210,12 @@ class Words(_Pieces):
         fields = _split_slowly(piece) if b"\\" in piece else _split(piece)
         self._add(*fields)
 
-    def _add(self, ids: np.ndarray, names: bytes, name_lengths: np.ndarray, texts: dict) -> None:
+    def _add(self, ids: np.ndarray, runs: dict[str, tuple[bytes, np.ndarray]], texts: dict) -> None:
         self._ids.append(ids)
-        self._names.append(names)
-        self._name_lengths.append(name_lengths)
+        self._names.append(runs["name"][0])
+        self._name_lengths.append(runs["name"][1])
+        self._contacts.append(runs[CONTACT][0])
+        self._contact_lengths.append(runs[CONTACT][1])
         self._zips.append(texts["zip_code"])
         for name, distinct in self._distinct.items():
             values, inverse = np.unique(texts[name], return_inverse=True)
@@ -217,27 +225,37 @@ class Words(_Pieces):
             self._codes[name].append(local[inverse.ravel()])
 
     def columns(self) -> tuple[np.ndarray, dict[str, Any]]:
-        """(ids, {name: Texts, state: Coded, zip_code: U5 array})."""
+        """(ids, {name: Texts, contact: Texts, state: Coded, zip_code: U5 array})."""
 
         def joined(chunks: list[np.ndarray], dtype: npt.DTypeLike) -> np.ndarray:
             return np.concatenate(chunks) if chunks else np.zeros(0, dtype)
 
+        def texts(buffers: list[bytes], chunks: list[np.ndarray]) -> Texts:
+            lengths = joined(chunks, np.int64)
+            starts = np.zeros(len(lengths), np.int64)
+            np.cumsum(lengths[:-1], out=starts[1:])
+            return Texts(b"".join(buffers), starts, lengths)
+
         ids = joined(self._ids, np.int64)
-        lengths = joined(self._name_lengths, np.int64)
-        starts = np.zeros(len(lengths), np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
         columns: dict[str, Any] = {
-            "name": Texts(b"".join(self._names), starts, lengths),
+            "name": texts(self._names, self._name_lengths),
+            CONTACT: texts(self._contacts, self._contact_lengths),
             "zip_code": joined(self._zips, "S5").astype("U5"),
         }
         for name, distinct in self._distinct.items():
             values = [value.decode() for value in distinct]
             columns[name] = Coded(values, joined(self._codes[name], np.intp))
         self._names, self._name_lengths, self._zips = [], [], []
+        self._contacts, self._contact_lengths = [], []
         return ids, columns
 
 
-def _split(piece: bytes) -> tuple[np.ndarray, bytes, np.ndarray, dict[str, np.ndarray]]:
+# What a piece's rows become: their ids; the names' and the contacts' bytes, each row's
+# run after the other's, with each run's length; and the other words' columns.
+Split = tuple[np.ndarray, dict[str, tuple[bytes, np.ndarray]], dict[str, np.ndarray]]
+
+
+def _split(piece: bytes) -> Split:
     """Whole rows of COPY text with no escape in them, split in bulk."""
     buffer = np.frombuffer(piece, np.uint8)
     separators = np.flatnonzero((buffer == _TAB) | (buffer == _NEWLINE))
@@ -267,19 +285,33 @@ def _split(piece: bytes) -> tuple[np.ndarray, bytes, np.ndarray, dict[str, np.nd
         return np.ascontiguousarray(matrix).view(f"S{size}").ravel()
 
     ids = _integers(fixed("id"))
-    # The names: every byte inside a name field, in order (a +1 at each start, a -1 at
-    # each end, summed), and their lengths.
     name = column["name"]
-    inside = np.zeros(len(buffer) + 1, np.int8)
-    named = lengths[:, name] > 0
-    inside[starts[named, name]] = 1
-    inside[ends[named, name]] = -1
-    names = buffer[np.cumsum(inside[:-1], dtype=np.int8).view(np.bool_)].tobytes()
+    names = _runs(buffer, starts[:, name], ends[:, name])
+    # The contacts: from the phone's first byte to the contact name's end, the tab
+    # between them made the NUL of contact_text.
+    phone, contact = (column[name] for name in CONTACT_COLUMNS)
+    joined = buffer.copy()
+    joined[ends[:, phone]] = 0
+    contacts = _runs(joined, starts[:, phone], ends[:, contact])
     texts = {
         "state": fixed("state"),
         "zip_code": fixed("zip_code", 5),
     }
-    return ids, names, lengths[:, name].astype(np.int64), texts
+    runs = {
+        "name": (names, lengths[:, name].astype(np.int64)),
+        CONTACT: (contacts, (ends[:, contact] - starts[:, phone]).astype(np.int64)),
+    }
+    return ids, runs, texts
+
+
+def _runs(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
+    """Every byte from each start up to its end, in order (a +1 at each start, a -1 at
+    each end, summed): the runs, ascending and apart, joined."""
+    inside = np.zeros(len(buffer) + 1, np.int8)
+    filled = ends > starts
+    inside[starts[filled]] = 1
+    inside[ends[filled]] = -1
+    return buffer[np.cumsum(inside[:-1], dtype=np.int8).view(np.bool_)].tobytes()
 
 
 def _integers(digits: np.ndarray) -> np.ndarray:
@@ -295,7 +327,7 @@ def _integers(digits: np.ndarray) -> np.ndarray:
     return values
 
 
-def _split_slowly(piece: bytes) -> tuple[np.ndarray, bytes, np.ndarray, dict[str, np.ndarray]]:
+def _split_slowly(piece: bytes) -> Split:
     """Whole rows of COPY text, escapes read, a row at a time."""
     rows = [
         [_ESCAPE.sub(_unescape, value) for value in line.split("\t")]
@@ -306,18 +338,21 @@ def _split_slowly(piece: bytes) -> tuple[np.ndarray, bytes, np.ndarray, dict[str
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
     by_name = dict(zip(_COLUMNS, columns, strict=True))
     names = [value.encode() for value in by_name["name"]]
+    contacts = [
+        contact_text(*values).encode()
+        for values in zip(*(by_name[name] for name in CONTACT_COLUMNS), strict=True)
+    ]
     texts = {
         name: np.array([value.encode() for value in by_name[name]] or [b""], "S")[: len(rows)]
         for name in ("state", "zip_code")
     }
     if len(texts["zip_code"]) and texts["zip_code"].dtype.itemsize > 5:
         raise LayoutError("zip_code longer than 5")
-    return (
-        np.array([int(value) for value in by_name["id"]], np.int64),
-        b"".join(names),
-        np.array([len(value) for value in names], np.int64),
-        texts,
-    )
+    runs = {
+        field: (b"".join(values), np.array([len(value) for value in values], np.int64))
+        for field, values in (("name", names), (CONTACT, contacts))
+    }
+    return np.array([int(value) for value in by_name["id"]], np.int64), runs, texts
 
 
 def _unescape(found: re.Match[str]) -> str:

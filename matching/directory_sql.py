@@ -26,11 +26,16 @@ BOOLEANS = set(names_of_kind(HOME_SPEC, "bool"))
 WORDS = names_of_kind(HOME_SPEC, "text", "zip", "state")
 TEXTS = (*WORDS, *TAG_FIELDS)
 NUMBERS = tuple(name for name in BATCH_FIELDS if name not in TEXTS)
+# Whom to call at a home, read with its fields (engine.directory.contact_text joins them):
+# every search shows them with the homes it returns.
+CONTACT_COLUMNS = ("intake_phone", "contact_name")
+# The columns of the text load and of a sync's re-read homes: BATCH_FIELDS, then these.
+ROW_COLUMNS = (*BATCH_FIELDS, *CONTACT_COLUMNS)
 SELECTED = [
     COMPUTED[name] if name in COMPUTED
     else f"h.{name}::text" if name in TAG_FIELDS
     else f"h.{name}"
-    for name in BATCH_FIELDS
+    for name in ROW_COLUMNS
 ]  # fmt: skip
 FULL_LOAD = f"SELECT {', '.join(SELECTED)} FROM homes_home h WHERE h.active"  # noqa: S608
 
@@ -145,10 +150,10 @@ BINARY_ROW = np.dtype(
     ]
 )  # fmt: skip
 BINARY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
-# The words, as COPY text, in no particular order (matching.directory_copy splits them
-# and sorts them by id, as it does the numbers).
+# The words and contacts, as COPY text, in no particular order (matching.directory_copy
+# splits them and sorts them by id, as it does the numbers).
 WORDS_COPY = (
-    f"COPY (SELECT h.id, {', '.join(f'h.{name}' for name in WORDS)} "  # noqa: S608
+    f"COPY (SELECT h.id, {', '.join(f'h.{name}' for name in (*WORDS, *CONTACT_COLUMNS))} "  # noqa: S608
     "FROM homes_home h WHERE h.active) TO STDOUT"
 )
 # The tag sets of the homes named, with their hashes under the load's seed (a home
@@ -190,4 +195,5 @@ def snapshot_bounds(snapshot: str, own: int | None) -> tuple[int, tuple[int, ...
 CHANGED_HOMES = f"""
     SELECT h.id, h.active, {", ".join(SELECTED)} FROM homes_home h WHERE h.id = ANY(%s)
 """  # noqa: S608
+# The contacts of homes the directory does not hold (inactive or gone).
 CONTACTS = "SELECT id, intake_phone, contact_name FROM homes_home WHERE id = ANY(%s)"

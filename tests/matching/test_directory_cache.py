@@ -40,6 +40,25 @@ def test_it_drops_a_deactivated_home_and_picks_up_a_new_one(admin_user, home):
     assert feasible_ids() == {newcomer.pk}
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_shows_whom_to_call_from_the_directory_and_a_closed_home_from_the_database(
+    admin_user, home, django_assert_num_queries
+):
+    from matching.selectors import Contact, home_contacts
+
+    closed = HomeFactory(name="Closed", active=False, intake_phone="785-555-0142")
+    assert feasible_ids() == {home.pk}
+    with django_assert_num_queries(0):  # the search's homes: no second read
+        assert home_contacts([home.pk]) == {home.pk: Contact(home.intake_phone, home.contact_name)}
+    assert home_contacts([home.pk, closed.pk])[closed.pk] == Contact(
+        "785-555-0142", closed.contact_name
+    )
+    home_update(actor=admin_user, home_id=home.pk, data={"intake_phone": "785-555-0177"})
+    feasible_ids()
+    assert home_contacts([home.pk])[home.pk].intake_phone == "785-555-0177"
+
+
 @pytest.mark.django_db
 def test_it_prefers_a_homes_own_coordinates_over_its_zip(home):
     # 66101 is Kansas City; these coordinates put the home in Wichita, 170 miles away.
@@ -157,6 +176,11 @@ def _homes_as_loaded(directory) -> dict[int, object]:
     return {offer.id: offer for offer in directory.offers(range(len(directory)))}
 
 
+def _contacts_as_loaded(directory) -> dict[int, tuple[str, str]]:
+    rows = range(len(directory))
+    return dict(zip(directory.ids.tolist(), directory.contacts(rows), strict=True))
+
+
 @pytest.mark.parametrize(
     "alongside", [pytest.param(True, id="words-and-half-the-numbers-elsewhere"), False]
 )
@@ -165,7 +189,8 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
     """The full load reads PostgreSQL's COPY streams in pieces (here of a few rows, so
     rows and escapes fall across piece boundaries): every home it holds is the home a
     row-by-row read of the table gives, names with tabs, backslashes, line breaks and
-    accents, tag sets in any order, a ZIP centroid for a home without coordinates."""
+    accents, tag sets in any order, a ZIP centroid for a home without coordinates; and
+    whom to call at each, the contact names as varied, a phone or none."""
     from engine import Directory
     from homes.models import Home
     from matching import directory_copy
@@ -180,6 +205,8 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
             languages=[["en"], ["es", "en"], ["en", "es"], ["en", "vi", "es"]][number % 4],
             services=[[], ["trauma_therapy", "education"]][number % 2],
             approving_tribes=[[], ["Cherokee Nation"]][number % 2],
+            intake_phone=["785-555-0100", "", "+1 (816) 555-0199 x12"][number % 3],
+            contact_name=names[(number + 1) % len(names)],
         )
     HomeFactory(name="No coordinates", latitude=None, longitude=None, zip_code="66044")
     HomeFactory(name="Never updated", availability_updated_at=None, medical_level="complex")
@@ -201,6 +228,9 @@ def test_a_full_load_holds_every_home_as_the_database_does(monkeypatch, alongsid
 
     assert _homes_as_loaded(loaded) == _homes_as_loaded(expected)
     assert len(loaded) == Home.objects.filter(active=True).count() == 22
+    stored = Home.objects.filter(active=True).values_list("id", "intake_phone", "contact_name")
+    assert _contacts_as_loaded(loaded) == {home: (phone, name) for home, phone, name in stored}
+    assert _contacts_as_loaded(expected) == _contacts_as_loaded(loaded)
     held = {offer.name: offer for offer in _homes_as_loaded(loaded).values()}
     assert {"Tab\there", "Back\\slash", "Two\nlines", "Ünïcödé 🏠", ""} <= held.keys()
     assert held["Casa de la Niña"].languages == frozenset({"en"})
