@@ -63,6 +63,7 @@ PARTS: list[tuple[str, list[str]]] = [
     ("URL resolve", ["django.core.handlers.base:BaseHandler.resolve_request"]),
     ("session load", [
         "django.contrib.sessions.backends.db:SessionStore.load",
+        "accounts.sessions:SessionStore.load",
         "django.contrib.sessions.backends.base:SessionBase._get_session",
     ]),
     ("session save", ["django.contrib.sessions.backends.db:SessionStore.save"]),
