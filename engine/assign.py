@@ -27,6 +27,7 @@ from .types import (
     STALE_AFTER,
     SUBSTANCE_LEVELS,
     TONIGHT_RULES,
+    Factor,
     HomeOffer,
     MatchResult,
     Miss,
@@ -182,11 +183,12 @@ def _ranked(
     """The feasible homes in `rows` (best first, `miles` away) with their scores and
     breakdowns."""
     results = []
+    made: dict[tuple[str, float, str], Factor] = {}
     for rank, (home, distance) in enumerate(
         zip(directory.offers(rows.tolist()), _distances(miles), strict=True), start=1
     ):
         # Bit-identical to the vectorised score that ranked it (tested).
-        score, breakdown, stale = score_home(needs, home, distance, now, stale_after)
+        score, breakdown, stale = score_home(needs, home, distance, now, stale_after, made)
         tier = icwa_tier(needs, home)
         results.append(Ranked(rank, score, shown_distance(distance), stale, home, breakdown, tier))
     return tuple(results)

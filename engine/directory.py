@@ -24,7 +24,7 @@ from .layout import (
     pack_rows,
     wrapped_degree,
 )
-from .types import HomeOffer, trusted_offer
+from .types import HomeOffer, trusted_offers
 
 # HomeOffers kept per process (about 640 bytes each, so at most ~10 MB): enough for the
 # homes some hundreds of searches across the country return (40 each), which 4,096 was
@@ -296,7 +296,7 @@ class Directory:
         columns["availability_updated_at"] = list(map(from_epoch_us, listed("updated_us")))
         columns["license_expires"] = list(map(from_epoch_day, listed("license_day")))
         # Unchecked: the columns hold only valid levels and float coordinates.
-        return list(map(trusted_offer, *(columns[name] for name in OFFER_FIELDS)))
+        return trusted_offers(*(columns[name] for name in OFFER_FIELDS))
 
     def contacts(self, rows: Iterable[int]) -> list[tuple[str, str]]:
         """(intake_phone, contact_name) of the homes in these rows, as the last batch
@@ -474,22 +474,27 @@ class Directory:
 
     def _tags_of(self, field: str, index: np.ndarray) -> list[frozenset[str]]:
         """The tag sets of the rows `index`."""
-        # A national directory holds a handful of distinct sets: decode each once.
+        # A national directory holds a handful of distinct sets: decode each once, then
+        # look each row's up in C.
         cache = self._tag_sets[field]
-        found = []
-        for words in map(tuple, self._tag_bits[field][index].tolist()):
-            tags = cache.get(words)
+        keys = list(map(tuple, self._tag_bits[field][index].tolist()))
+        found: list[frozenset[str] | None] = list(map(cache.get, keys))
+        for position, tags in enumerate(found):
             if tags is None:
-                names = self._tag_values[field]
-                values = []
-                for word, value in enumerate(words):
-                    while value:
-                        low = value & -value
-                        values.append(names[word * WORD_BITS + low.bit_length() - 1])
-                        value ^= low
-                tags = cache[words] = frozenset(values)
-            found.append(tags)
-        return found
+                found[position] = cache.setdefault(
+                    keys[position], self._decode(field, keys[position])
+                )
+        return cast(list[frozenset[str]], found)
+
+    def _decode(self, field: str, words: tuple[int, ...]) -> frozenset[str]:
+        names = self._tag_values[field]
+        values = []
+        for word, value in enumerate(words):
+            while value:
+                low = value & -value
+                values.append(names[word * WORD_BITS + low.bit_length() - 1])
+                value ^= low
+        return frozenset(values)
 
     def _tag_words(self, field: str, sets: Sequence[Iterable[str]] | Coded) -> np.ndarray:
         if isinstance(sets, Coded):  # the distinct sets encoded, then one take

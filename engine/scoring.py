@@ -166,27 +166,39 @@ def score_home(
     distance_miles: float | None,
     now: datetime,
     stale_after: timedelta = STALE_AFTER,
+    made: dict[tuple[str, float, str], Factor] | None = None,
 ) -> tuple[float, tuple[Factor, ...], bool]:
     """(score, breakdown in FACTORS order, stale) of one home.
 
     `distance_miles` is the survivor-to-home distance (None without a survivor
-    location); pass the distance the ranking used so both agree.
-    """
+    location); pass the distance the ranking used so both agree. `made`: the factors
+    made for the search's other homes, reused when equal (a search's results mostly
+    share their type, services, language and freshness, and a Factor takes
+    microseconds to make)."""
     fresh_points, fresh_detail, stale = freshness(home.availability_updated_at, now, stale_after)
     kind_points, kind_detail = specialisation(needs, home.home_type)
     away_points, away_detail = distance(needs, distance_miles)
     offers_points, offers_detail = services(needs, home.services)
     speaks_points, speaks_detail = language(needs, home.languages)
-    breakdown = (  # in FACTORS order
-        Factor("specialisation", kind_points, FACTOR_MAX["specialisation"], kind_detail),
-        Factor("distance", away_points, FACTOR_MAX["distance"], away_detail),
-        Factor("freshness", fresh_points, FACTOR_MAX["freshness"], fresh_detail),
-        Factor("services", offers_points, FACTOR_MAX["services"], offers_detail),
-        Factor("language", speaks_points, FACTOR_MAX["language"], speaks_detail),
+    parts = (  # in FACTORS order
+        (kind_points, kind_detail),
+        (away_points, away_detail),
+        (fresh_points, fresh_detail),
+        (offers_points, offers_detail),
+        (speaks_points, speaks_detail),
     )
+    if made is None:
+        made = {}
+    breakdown = []
+    for name, (points, detail) in zip(FACTORS, parts, strict=True):
+        key = (name, points, detail)
+        factor = made.get(key)
+        if factor is None:
+            factor = made[key] = Factor(name, points, FACTOR_MAX[name], detail)
+        breakdown.append(factor)
     # Summed in FACTORS order, as score_rows does.
     total = kind_points + away_points + fresh_points + offers_points + speaks_points
-    return round_points(total), breakdown, stale
+    return round_points(total), tuple(breakdown), stale
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,12 +84,15 @@ def test_a_directory_builds_each_home_as_the_checked_constructor_does():
             assert type(getattr(offer, name)) is type(getattr(home, name)), name
 
 
-def test_the_unchecked_constructor_takes_every_field_or_refuses():
+def test_the_unchecked_constructor_takes_every_field_for_every_home_or_refuses():
     from engine.layout import OFFER_FIELDS
-    from engine.types import trusted_offer
+    from engine.types import trusted_offers
 
-    home = a_home(id=7)
-    values = [getattr(home, name) for name in OFFER_FIELDS]
-    assert trusted_offer(*values) == home
+    homes = [a_home(id=7), a_home(id=8, name="Other", languages=frozenset({"es"}))]
+    columns = [[getattr(home, name) for home in homes] for name in OFFER_FIELDS]
+    assert trusted_offers(*columns) == homes
+    assert trusted_offers(*([] for _ in OFFER_FIELDS)) == []
     with pytest.raises(TypeError):
-        trusted_offer(*values[:-1])
+        trusted_offers(*columns[:-1])
+    with pytest.raises(ValueError):
+        trusted_offers(*columns[:-1], columns[-1][:1])
