@@ -185,6 +185,50 @@ def test_it_refuses_a_bad_what_if_naming_the_field(alice, directory, changes, fi
     assert field in response.json(), response.json()
 
 
+def test_each_what_if_answers_its_own_errors_one_after_another(alice, directory):
+    # The serializer's fields are shared by every request (core.inputs): what one
+    # request was refused for is never another's.
+    client = client_for(alice)
+    bad_zone = {**WHAT_IF, "exclusion_zones": [{"zip_code": "64108", "radius_miles": -5}]}
+    first = client.post("/api/v1/match/", {**bad_zone, "gender": "x"}, format="json")
+    second = client.post("/api/v1/match/", WHAT_IF, format="json")
+    third = client.post("/api/v1/match/", {**WHAT_IF, "dependents": -1}, format="json")
+
+    assert first.status_code == 400 and set(first.json()) == {"gender", "exclusion_zones"}
+    assert second.status_code == 200
+    assert third.status_code == 400 and set(third.json()) == {"dependents"}
+
+
+def test_what_ifs_validated_at_once_in_threads_each_read_their_own_fields():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from matching.serializers import WhatIfSerializer
+
+    def bodies(number: int) -> list[dict]:
+        zone = {"zip_code": "64108", "radius_miles": number % 30 + 1}
+        return [{**WHAT_IF, "age": 11 + number % 7, "exclusion_zones": [zone] * (number % 3)}]
+
+    def validated(number: int) -> tuple[int, object]:
+        body = bodies(number)[0]
+        serializer = WhatIfSerializer(data=body)
+        if number % 5 == 0:  # some refused, among the others
+            serializer = WhatIfSerializer(data={**body, "dependents": -1 - number})
+            return number, (serializer.is_valid(), set(serializer.errors))
+        assert serializer.is_valid(), serializer.errors
+        data = serializer.validated_data
+        return number, (data["age"], [zone["radius_miles"] for zone in data["exclusion_zones"]])
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = dict(pool.map(validated, range(400)))
+
+    for number, answer in answers.items():
+        if number % 5 == 0:
+            assert answer == (False, {"dependents"})
+        else:
+            zones = bodies(number)[0]["exclusion_zones"]
+            assert answer == (11 + number % 7, [float(zone["radius_miles"]) for zone in zones])
+
+
 def test_it_refuses_bad_query_parameters(alice, directory):
     response = client_for(alice).post("/api/v1/match/?limit=0", WHAT_IF, format="json")
     assert response.status_code == 400
