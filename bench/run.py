@@ -191,7 +191,9 @@ def set_up(args, bodies: list[dict]):
     unknown = set(loader.applied_migrations) - set(loader.disk_migrations)
     if unknown:  # a template migrated by a newer tree: its schema is not this tree's
         raise SystemExit(f"the scratch database has migrations this tree lacks: {sorted(unknown)}")
-    password = secrets.token_urlsafe(24)
+    # Never a leading "-": add_user's argument parser would read it as an option (a run
+    # failed so, "--password: expected one argument", about one start in 64).
+    password = "p" + secrets.token_urlsafe(24)
     call_command(
         "add_user", USERNAME, password=password, role="case_worker", agency="BENCH",
         stdout=io.StringIO(),
