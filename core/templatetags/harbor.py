@@ -197,12 +197,18 @@ def breakdown_rows(
 
 
 @register.filter
-def failed_rules(failures, separator: str = "") -> SafeString:
-    """A home's failed rules: each rule's label, then why, in the page's language."""
+def failed_rules(
+    failures,
+    separator: str = "",
+    label: Callable[[str], str] = rule_label,
+    say: Callable[[str], str] = sentence,
+) -> SafeString:
+    """A home's failed rules: each rule's label, then why, in the page's language.
+    `label` and `say` as breakdown_rows's: a results page passes ones that remember
+    the words of its language."""
     return SafeString(
         _escape(separator).join(
-            f'<span class="rule">{_escape(rule_label(f.rule))}</span>'
-            f" {_escape(sentence(str(f.reason)))}"
+            f'<span class="rule">{_escape(label(f.rule))}</span> {_escape(say(str(f.reason)))}'
             for f in failures
         )
     )

@@ -30,6 +30,7 @@ from core.templatetags.harbor import (
     ago,
     breakdown_rows,
     factor_label,
+    failed_rules,
     home_type_label,
     number,
     rule_label,
@@ -124,7 +125,7 @@ class _Words:
     def rule(self, code: str) -> str:
         label = self.rules.get(code)
         if label is None:
-            label = self.rules[code] = escape(rule_label(code))
+            label = self.rules[code] = rule_label(code)
         return label
 
     def home_type(self, value: str) -> str:
@@ -256,11 +257,7 @@ def _near_miss(m: Miss, contact: Contact, words: _Words, say: Callable[[str], st
     where = escape(m.home.state)
     if m.distance_miles is not None:
         where += f", {_miles(m.distance_miles, words)}"
-    # failed_rules, with the rule's label and its reason's words looked up once a page.
-    failed = "".join(
-        f'<span class="rule">{words.rule(f.rule)}</span> {escape(say(str(f.reason)))}'
-        for f in m.failed
-    )
+    failed = failed_rules(m.failed, "", words.rule, say)
     return (
         f"<li><strong>{escape(m.home.name)}</strong> ({where}): {failed}"
         f"<br>{contact_html(contact, words)}</li>\n"
