@@ -480,10 +480,12 @@ class Directory:
         keys = list(map(tuple, self._tag_bits[field][index].tolist()))
         found: list[frozenset[str] | None] = list(map(cache.get, keys))
         for position, tags in enumerate(found):
-            if tags is None:
-                found[position] = cache.setdefault(
-                    keys[position], self._decode(field, keys[position])
-                )
+            if tags is None:  # a set not seen before, decoded once however many hold it
+                key = keys[position]
+                tags = cache.get(key)
+                if tags is None:
+                    tags = cache[key] = self._decode(field, key)
+                found[position] = tags
         return cast(list[frozenset[str]], found)
 
     def _decode(self, field: str, words: tuple[int, ...]) -> frozenset[str]:

@@ -522,6 +522,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _libc() -> ctypes.CDLL:
+    """The C library, for the allocator's own calls (glibc's; elsewhere OSError or
+    AttributeError, which the callers leave as they are)."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
 def _one_malloc_arena() -> None:
     """Every thread of this process allocates from the C allocator's one main arena.
 
@@ -533,8 +539,7 @@ def _one_malloc_arena() -> None:
     the load starts (an arena, once made, stays); the workers inherit it, which costs
     them nothing the interpreter's lock does not already serialise."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(_M_ARENA_MAX, 1)
+        _libc().mallopt(_M_ARENA_MAX, 1)
     except (OSError, AttributeError):  # not glibc: its own allocator, left as it is
         pass
 
@@ -545,8 +550,7 @@ _M_ARENA_MAX = -8
 
 def _return_free_memory() -> None:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        _libc().malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to hand back this way
         pass
 
