@@ -78,27 +78,36 @@ class _RenderClock:
         self.template.render = self.original  # type: ignore[method-assign]
 
 
-def time_real_paths(user, device, survivor_ids: list[int], bodies: list[dict], floor_conn, *,
-                    rounds: int) -> dict:  # fmt: skip
-    from django.db import connection
+def signed_in_clients(user, device, token_name: str):
+    """(api, page): test clients of `user` as a case worker's are, one with a token for
+    the API, one with a session signed in with her second factor for the pages."""
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-    from rest_framework.test import APIRequestFactory, force_authenticate
 
     from accounts.tokens import token_issue
-    from bench import floor
-    from engine.vector import rule_failures
-    from matching.apis import what_if_match
-    from matching.selectors import directory_cache, needs_from_fields
 
-    key, _ = token_issue(user=user, name="bench-paths")
+    key, _ = token_issue(user=user, name=token_name)
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     page = Client()
     page.force_login(user)
     session = page.session
     session["otp_device_id"] = device.persistent_id
     session.save()
+    return api, page
+
+
+def time_real_paths(user, device, survivor_ids: list[int], bodies: list[dict], floor_conn, *,
+                    rounds: int) -> dict:  # fmt: skip
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from bench import floor
+    from engine.vector import rule_failures
+    from matching.apis import what_if_match
+    from matching.selectors import directory_cache, needs_from_fields
+
+    api, page = signed_in_clients(user, device, "bench-paths")
     factory = APIRequestFactory()
     today = timezone.localdate()
     all_needs = [needs_from_fields(body, today=today) for body in bodies]

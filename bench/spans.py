@@ -283,8 +283,6 @@ def main() -> int:
     from django.test import Client
     from django.utils import timezone
 
-    from accounts.tokens import token_issue
-
     rng = random.Random(250_000)
     bodies = [run.data.random_body(rng) for _ in range(args.survivors)]
     homes = run.homes_from_templates(
@@ -292,13 +290,7 @@ def main() -> int:
     )
     user, device, _, survivor_ids, floor_conn = run.set_up(args, bodies)
     floor_conn.close()
-    key, _ = token_issue(user=user, name="bench-spans")
-    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
-    page = Client()
-    page.force_login(user)
-    session = page.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+    api, page = run.paths.signed_in_clients(user, device, "bench-spans")
 
     def get(client: Client, path: str) -> None:
         response = client.get(path)
