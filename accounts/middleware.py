@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.utils import timezone, translation
 from django_otp import middleware as otp_middleware
 from django_otp.middleware import is_verified as otp_verified
+from django_otp.models import Device
 
 from accounts.mfa import has_second_factor
 from accounts.models import Authenticator, Role, User, agency_zone_name
@@ -212,7 +213,7 @@ class OTPMiddleware(otp_middleware.OTPMiddleware):
     decides (the device must be the user's and confirmed, else the session forgets it).
     Other devices (recovery codes), and the demo's SQLite, go through django-otp's own."""
 
-    def _device_from_persistent_id(self, persistent_id: str) -> Any:
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
         persistent_id = self._normalize_persistent_id(persistent_id)
         if connection.vendor != "postgresql" or not persistent_id.startswith(_DEVICE_LABEL):
             return super()._device_from_persistent_id(persistent_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Buffer, Callable
 from typing import Any
 
 import numpy as np
@@ -76,11 +76,12 @@ class _Gathered(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Any) -> int:
+    def write(self, data: Buffer) -> int:
+        view = memoryview(data)  # what the buffered writer hands on is one already
         gather = self._gather()
         if gather is not None:
-            gather(data)
-        return len(data)
+            gather(view)
+        return view.nbytes
 
 
 class _Pieces:
