@@ -11,17 +11,17 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 
-def recreate_database(url: str) -> None:
-    """Drop and create the database named at the end of `url` (a scratch database)."""
-    import psycopg2
-
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+def recreate_database(url: str, template: str | None = None) -> None:
+    """Drop and create the database named at the end of `url` (a scratch database):
+    empty, or a file copy of `template` (see the templates below)."""
     name = url.rsplit("/", 1)[1]
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
+    conn = _admin(url)
     with conn.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        if template is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        else:
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
     conn.close()
 
 
@@ -62,16 +62,6 @@ def templates(url: str) -> dict[int, dict]:
         if size.isdigit() and comment:  # no comment: its making was cut short
             found[int(size)] = json.loads(comment)
     return found
-
-
-def clone_database(url: str, template: str) -> None:
-    """Drop `url`'s scratch database and create it as a file copy of `template`."""
-    name = url.rsplit("/", 1)[1]
-    conn = _admin(url)
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-    conn.close()
 
 
 def save_template(url: str, size: int, made: dict) -> str:

@@ -235,7 +235,7 @@ def homes_from_templates(size: int, bodies: int, rng: random.Random, start: tupl
     base = max(made, default=0)
     started = time.perf_counter()
     if base:
-        data.clone_database(BENCH_DB, data.template_name(BENCH_DB, base))
+        data.recreate_database(BENCH_DB, data.template_name(BENCH_DB, base))
         homes_now = datetime.fromisoformat(made[base]["homes_now"])
         data.rng_restore(rng, made[base]["rng"])
     else:
